@@ -1,0 +1,51 @@
+"""functrace: composable function transformations (grad, jvp, vjp, vmap, jit) for NumPy code.
+
+>>> import functrace as ft, functrace.numpy as fnp
+>>> float(ft.grad(lambda x: fnp.sin(x) * x)(0.0))
+0.0
+"""
+
+from functrace import primitives as _primitives  # registers every primitive's rules
+from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
+from functrace import errors, tree_util
+from functrace.api import (
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    linearize,
+    make_jaxpr,
+    value_and_grad,
+    vjp,
+    vmap,
+)
+from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
+from functrace.errors import ConcretizationError, TracerLeakError
+from functrace.numpy import stop_gradient
+
+del _primitives
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClosedJaxpr",
+    "ConcretizationError",
+    "Jaxpr",
+    "ShapedArray",
+    "TracerLeakError",
+    "errors",
+    "grad",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "make_jaxpr",
+    "numpy",
+    "stop_gradient",
+    "tree_util",
+    "value_and_grad",
+    "vjp",
+    "vmap",
+]

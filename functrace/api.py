@@ -1,0 +1,679 @@
+"""The public transformations: thin wrappers that flatten pytrees, trace, interpret, unflatten.
+
+Each follows the same shape: flatten the arguments to a list of leaves, run a ``*_flat``
+function on flat lists (tracing and interpreting jaxprs), and rebuild the output trees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrace.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
+from functrace.interpreters.eval import eval_jaxpr
+from functrace.interpreters.jvp import jvp_jaxpr, zeros
+from functrace.interpreters.vjp import backward_pass
+from functrace.interpreters.vmap import vmap_jaxpr
+from functrace.primitives.shape import broadcast_batch, moveaxis, reshape
+from functrace.tracing import trace_flat, trace_known
+from functrace.tree_util import (
+    PyTreeDef,
+    broadcast_prefix,
+    tree_flatten,
+    tree_structure,
+    tree_unflatten,
+)
+
+AxisSpec = Any  # an int, None, or a pytree prefix of them
+
+
+# ---------------------------------------------------------------------------------------------
+# Flattening helpers
+
+
+class _OutStore:
+    """Where a flattened function leaves its output tree (known only after it runs)."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self) -> None:
+        self.tree: PyTreeDef | None = None
+
+
+def _leaf_value(x: Any) -> Any:
+    if isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex)):
+        return x
+    try:
+        return np.asarray(x)
+    except Exception:
+        raise TypeError(
+            f"Argument {x!r} of type {type(x).__name__} is not a valid functrace value: "
+            "expected arrays, numbers, or pytrees (tuples, lists, dicts) of them."
+        ) from None
+
+
+def _flatten_args(args: Any) -> tuple[list[Any], PyTreeDef]:
+    leaves, tree = tree_flatten(args)
+    return [_leaf_value(x) for x in leaves], tree
+
+
+def _flat_fun(f: Callable[..., Any], in_tree: PyTreeDef, store: _OutStore,
+              has_aux: bool = False, name: str = "f") -> Callable[..., list[Any]]:
+    """``f`` on flat leaves: unflatten the inputs, flatten the outputs (and aux, if any)."""
+
+    def flat(*leaves: Any) -> list[Any]:
+        out = f(*tree_unflatten(in_tree, leaves))
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(
+                    f"{name}(..., has_aux=True) requires the function to return a pair "
+                    f"(output, aux), but it returned {type(out).__name__}"
+                    f"{'' if not isinstance(out, (tuple, list)) else f' of length {len(out)}'}."
+                )
+            out_leaves, out_tree = tree_flatten(out[0])
+            aux_leaves, aux_tree = tree_flatten(out[1])
+            store.tree = (out_tree, aux_tree, len(out_leaves))  # type: ignore[assignment]
+            return [*out_leaves, *aux_leaves]
+        out_leaves, store.tree = tree_flatten(out)
+        return out_leaves
+
+    return flat
+
+
+def _to_output(x: Any) -> Any:
+    """Concrete results are NumPy arrays (0-d for scalars); traced results stay traced."""
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums or not all(isinstance(i, int) for i in nums):
+        raise TypeError(f"{name}: argnums must be an int or a non-empty tuple of ints, "
+                        f"got {argnums!r}.")
+    out = []
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(
+                f"{name}: argnums={argnums!r} is out of range for a function called with "
+                f"{nargs} positional argument{'s' if nargs != 1 else ''} (valid: 0..{nargs - 1})."
+            )
+        out.append(i % nargs)
+    return tuple(out)
+
+
+def _check_differentiable(leaves: Sequence[Any], argnum_of: Sequence[int], name: str) -> None:
+    for x, i in zip(leaves, argnum_of):
+        dtype = get_aval(x).dtype
+        if dtype.kind not in "fc":
+            raise TypeError(
+                f"{name} requires real- or complex-valued (floating point) inputs, but argument "
+                f"{i} has dtype {dtype}. Convert it with .astype(float) or pass it as a "
+                "non-differentiated argument (leave it out of argnums)."
+            )
+
+
+def _diff_partial(f: Callable[..., Any], args: tuple[Any, ...], argnums: tuple[int, ...],
+                  kwargs: dict[str, Any]) -> Callable[..., Any]:
+    """``f`` as a function of the arguments in ``argnums`` only."""
+
+    def partial(*diff_args: Any) -> Any:
+        full = list(args)
+        for i, a in zip(argnums, diff_args):
+            full[i] = a
+        return f(*full, **kwargs)
+
+    return partial
+
+
+def _diff_leaves(args: tuple[Any, ...], argnums: tuple[int, ...], name: str
+                 ) -> tuple[list[Any], PyTreeDef]:
+    diff = tuple(args[i] for i in argnums)
+    leaves, tree = _flatten_args(diff)
+    argnum_of = [i for i, a in zip(argnums, diff) for _ in tree_flatten(a)[0]]
+    _check_differentiable(leaves, argnum_of, name)
+    return leaves, tree
+
+
+# ---------------------------------------------------------------------------------------------
+# make_jaxpr
+
+
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
+               ) -> Callable[..., ClosedJaxpr]:
+    """The jaxpr that ``f`` traces to on arguments of the given shapes and dtypes.
+
+    Args:
+      f: the function to trace.  Its arguments may be pytrees of arrays and numbers.
+      static_argnums: positions of arguments passed to ``f`` as plain Python values.
+
+    Returns:
+      A function of ``f``'s arguments returning the ``ClosedJaxpr``; ``str()`` prints it.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> print(ft.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(1.0))
+    { lambda ; a:f64[]. let
+        b:f64[] = sin a
+        c:f64[] = mul b 2.0:f64[]
+      in (c,) }
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
+        nums = tuple(i % len(args) for i in static) if args else ()
+        dyn = tuple(a for i, a in enumerate(args) if i not in nums)
+
+        def g(*dyn_args: Any) -> Any:
+            it = iter(dyn_args)
+            return f(*[args[i] if i in nums else next(it) for i in range(len(args))], **kwargs)
+
+        leaves, in_tree = _flatten_args(dyn)
+        store = _OutStore()
+        closed, _, _ = trace_flat(_flat_fun(g, in_tree, store), [get_aval(x) for x in leaves],
+                                  [None] * len(leaves))
+        closed.out_tree = store.tree
+        return closed
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode
+
+
+def _jvp_flat(flat_f: Callable[..., list[Any]], primals: list[Any], tangents: list[Any]
+              ) -> tuple[list[Any], list[Any]]:
+    closed, _, values = trace_known(flat_f, primals)
+    outs, dots = jvp_jaxpr(closed.jaxpr, closed.consts, primals, tangents, values)
+    return outs, [zeros(get_aval(o).strong()) if t is None else t for t, o in zip(dots, outs)]
+
+
+def _check_tangents(primals: list[Any], tangents: list[Any], name: str) -> list[Any]:
+    out = []
+    for p, t in zip(primals, tangents):
+        t = _leaf_value(t)
+        pa, ta = get_aval(p), get_aval(t)
+        if pa.shape != ta.shape:
+            raise ValueError(f"{name}: a tangent of shape {ta.shape} was given for a primal of "
+                             f"shape {pa.shape}; they must match.")
+        if pa.dtype.kind in "fc" and ta.dtype != pa.dtype:
+            t = np.asarray(t, pa.dtype) if not isinstance(t, Tracer) else t.astype(pa.dtype)
+        out.append(None if pa.dtype.kind not in "fc" else t)
+    return out
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+        ) -> tuple[Any, Any]:
+    """Forward mode: ``f(*primals)`` and its directional derivative along ``tangents``.
+
+    Args:
+      f: the function to differentiate.
+      primals: a tuple (or list) of ``f``'s arguments, each a pytree of arrays.
+      tangents: a tuple of the same structure, shapes and dtypes: the input direction.
+
+    Returns:
+      ``(out, out_dot)``, where ``out_dot`` is the Jacobian of ``f`` applied to ``tangents``.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> out, out_dot = ft.jvp(lambda x: fnp.sin(x), (0.0,), (1.0,))
+    >>> float(out), float(out_dot)
+    (0.0, 1.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments, got "
+                        f"{type(primals).__name__} and {type(tangents).__name__}.")
+    p_leaves, in_tree = _flatten_args(tuple(primals))
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    if t_tree != in_tree:
+        raise ValueError(f"jvp: primals and tangents must have the same tree structure, got "
+                         f"{in_tree} and {t_tree}.")
+    t_leaves = _check_tangents(p_leaves, t_leaves, "jvp")
+    store = _OutStore()
+    outs, dots = _jvp_flat(_flat_fun(lambda *a: f(*a), in_tree, store), p_leaves, t_leaves)
+    assert store.tree is not None
+    return (tree_unflatten(store.tree, [_to_output(o) for o in outs]),
+            tree_unflatten(store.tree, [_to_output(t) for t in dots]))
+
+
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``f(*primals)`` and a function computing its jvp at ``primals``, reusing the forward pass.
+
+    The returned ``f_jvp(*tangents)`` evaluates only the linear tangent computation: the primal
+    values are computed once, here, and kept.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> y, f_jvp = ft.linearize(fnp.sin, 0.0)
+    >>> float(f_jvp(2.0))
+    2.0
+    """
+    p_leaves, in_tree = _flatten_args(primals)
+    store = _OutStore()
+    closed, out_vals, values = trace_known(_flat_fun(f, in_tree, store), p_leaves)
+    out_tree = store.tree
+    assert out_tree is not None
+
+    def tangent_fn(*t_leaves: Any) -> list[Any]:
+        _, dots = jvp_jaxpr(closed.jaxpr, closed.consts, p_leaves, list(t_leaves), values)
+        return [zeros(get_aval(o).strong()) if t is None else t for t, o in zip(dots, out_vals)]
+
+    # Trace the tangent computation once; primal-only work folds into constants.
+    t_avals = [get_aval(x).strong() for x in p_leaves]
+    linear, _, lin_trace = trace_flat(tangent_fn, t_avals, [None] * len(t_avals))
+
+    def f_jvp(*tangents: Any) -> Any:
+        t_leaves, t_tree = tree_flatten(tangents)
+        if t_tree != in_tree:
+            raise ValueError(f"linearize: tangents must have the structure of the primals, "
+                             f"{in_tree}, got {t_tree}.")
+        t_leaves = _check_tangents(p_leaves, t_leaves, "linearize")
+        t_leaves = [zeros(get_aval(p).strong()) if t is None else t
+                    for t, p in zip(t_leaves, p_leaves)]
+        outs = eval_jaxpr(linear.jaxpr, linear.consts, *t_leaves, known=lin_trace.values)
+        return tree_unflatten(out_tree, [_to_output(o) for o in outs])
+
+    return tree_unflatten(out_tree, [_to_output(o) for o in out_vals]), f_jvp
+
+
+# ---------------------------------------------------------------------------------------------
+# Reverse mode
+
+
+class _Pullback:
+    """The ``vjp_fn`` of a traced function: a backward pass over its recorded trace."""
+
+    def __init__(self, closed: ClosedJaxpr, values: dict[Any, Any], wrt: list[bool],
+                 primals: list[Any], in_tree: PyTreeDef, out_tree: PyTreeDef,
+                 outs: list[Any]):
+        self.closed, self.values, self.wrt = closed, values, wrt
+        self.primals, self.in_tree, self.out_tree, self.outs = primals, in_tree, out_tree, outs
+
+    def flat(self, *cts: Any) -> list[Any]:
+        cts_in = backward_pass(self.closed.jaxpr, self.values, list(cts), self.wrt)
+        return [zeros(get_aval(p).strong()) if ct is None else ct
+                for ct, p in zip(cts_in, self.primals)]
+
+    def __call__(self, ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != self.out_tree:
+            raise ValueError(f"vjp: the cotangent must have the structure of the output, "
+                             f"{self.out_tree}, got {ct_tree}.")
+        ct_leaves = _check_tangents(self.outs, ct_leaves, "vjp")
+        cts_in = self.flat(*ct_leaves)
+        return tuple(tree_unflatten(self.in_tree, [_to_output(c) for c in cts_in]))
+
+
+def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str
+         ) -> tuple[list[Any], _Pullback, Any]:
+    p_leaves, in_tree = _flatten_args(primals)
+    store = _OutStore()
+    closed, out_vals, values = trace_known(_flat_fun(f, in_tree, store, has_aux, name), p_leaves)
+    aux = None
+    out_tree: Any = store.tree
+    if has_aux:
+        out_tree, aux_tree, n = store.tree  # type: ignore[misc]
+        aux = tree_unflatten(aux_tree, [_to_output(a) for a in out_vals[n:]])
+        out_vals = out_vals[:n]
+        closed.jaxpr.outvars = closed.jaxpr.outvars[:n]
+    wrt = [get_aval(x).dtype.kind in "fc" for x in p_leaves]
+    pullback = _Pullback(closed, values, wrt, p_leaves, in_tree, out_tree, out_vals)
+    return out_vals, pullback, aux
+
+
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """Reverse mode: ``f(*primals)`` and a function pulling output cotangents back to inputs.
+
+    Args:
+      f: the function to differentiate.
+      *primals: its arguments, pytrees of arrays.
+      has_aux: if True, ``f`` returns ``(output, aux)`` and ``aux`` is returned undifferentiated.
+
+    Returns:
+      ``(out, vjp_fn)`` or ``(out, vjp_fn, aux)``; ``vjp_fn(ct)`` returns a tuple with one
+      cotangent per primal: ``ct`` multiplied by the Jacobian of ``f`` from the left.
+
+    >>> import functrace as ft
+    >>> out, vjp_fn = ft.vjp(lambda x, y: x * y, 2.0, 3.0)
+    >>> [float(g) for g in vjp_fn(1.0)]
+    [3.0, 2.0]
+    """
+    outs, pullback, aux = _vjp(f, primals, has_aux, "vjp")
+    out = tree_unflatten(pullback.out_tree, [_to_output(o) for o in outs])
+    return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ``f``'s value and its gradient with respect to ``argnums``.
+
+    Args:
+      f: a function with a scalar (0-d) floating-point output.
+      argnums: which positional argument(s) to differentiate: an int, or a tuple of ints (the
+        gradient is then a tuple).
+      has_aux: if True, ``f`` returns ``(output, aux)``; the result is ``((value, aux), grad)``.
+
+    Raises:
+      TypeError: the output is not a scalar, or a differentiated input is not floating point.
+      ValueError: ``argnums`` is out of range.
+
+    >>> import functrace as ft
+    >>> value, g = ft.value_and_grad(lambda x: x ** 3)(2.0)
+    >>> float(value), float(g)
+    (8.0, 12.0)
+    """
+    name = "grad" if not has_aux else "grad(..., has_aux=True)"
+
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "grad")
+        diff_leaves, diff_tree = _diff_leaves(args, nums, "grad")
+        del diff_leaves
+        outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs),
+                                   tuple(args[i] for i in nums), has_aux, name)
+        out_tree = pullback.out_tree
+        if out_tree.num_leaves != 1 or tree_structure(0) != out_tree or (
+                get_aval(outs[0]).shape != ()):
+            shape = get_aval(outs[0]).shape if out_tree.num_leaves == 1 else None
+            raise TypeError(
+                "grad requires a function with a scalar output (a 0-d array), but the output "
+                + (f"has shape {shape}" if shape is not None else f"is a pytree {out_tree}")
+                + ". Use jacrev / jacfwd for non-scalar outputs, or reduce the output "
+                "(e.g. with .sum())."
+            )
+        out_dtype = get_aval(outs[0]).dtype
+        if out_dtype.kind not in "fc":
+            raise TypeError(f"grad requires a floating point output, got dtype {out_dtype}.")
+        grads = pullback.flat(np.ones((), out_dtype))
+        grads_tree = tree_unflatten(diff_tree, [_to_output(g) for g in grads])
+        grad_out = grads_tree[0] if isinstance(argnums, int) else grads_tree
+        value = _to_output(outs[0])
+        return ((value, aux) if has_aux else value), grad_out
+
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+         has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar function, by reverse mode.
+
+    Args:
+      f: a function with a scalar (0-d) floating-point output.
+      argnums: an int, or a tuple of ints (the gradient is then a tuple, one per argument).
+      has_aux: if True, ``f`` returns ``(output, aux)`` and the result is ``(grad, aux)``.
+
+    Returns:
+      A function with ``f``'s arguments returning the gradient, shaped like the argument(s).
+
+    Raises:
+      TypeError: the output is not a scalar, or a differentiated input is not floating point.
+      ValueError: ``argnums`` is out of range.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> float(ft.grad(fnp.sin)(0.0))
+    1.0
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_f
+
+
+# ---------------------------------------------------------------------------------------------
+# Batching
+
+
+def _check_axis_spec(spec: Any, name: str) -> None:
+    if spec is None or isinstance(spec, int):
+        return
+    if isinstance(spec, (tuple, list, dict)):
+        return
+    raise TypeError(f"vmap {name} must be an int, None, or a tuple/pytree of them, got "
+                    f"{type(spec).__name__}: {spec!r}.")
+
+
+def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
+         axis_size: int | None = None) -> Callable[..., Any]:
+    """Vectorize ``f`` over an axis of its inputs, in one batched pass (no Python loop).
+
+    Args:
+      f: the function to vectorize.
+      in_axes: which axis of each input is the batch axis: an int for all, None for
+        unbatched, or a tuple (one entry per positional argument) / pytree prefix of them.
+      out_axes: where the batch axis goes in each output (same forms).
+      axis_size: the batch size, needed only when no input is batched.
+
+    Raises:
+      ValueError: batched inputs disagree on the batch size, or an axis is out of range.
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.vmap(lambda x: x.sum())(np.ones((3, 4))).shape
+    (3,)
+    """
+    _check_axis_spec(in_axes, "in_axes")
+    _check_axis_spec(out_axes, "out_axes")
+
+    def vmapped(*args: Any) -> Any:
+        axes_spec = tuple(in_axes) if isinstance(in_axes, list) else in_axes
+        if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
+            raise ValueError(
+                f"vmap in_axes must have one entry per positional argument: got "
+                f"{len(axes_spec)} entries for {len(args)} arguments (in_axes={in_axes!r})."
+            )
+        leaves, in_tree = _flatten_args(args)
+        try:
+            axes = broadcast_prefix(axes_spec, args)
+        except ValueError as e:
+            raise ValueError(f"vmap in_axes={in_axes!r} does not match the arguments' "
+                             f"structure: {e}") from None
+        size, bdims = _batch_size(leaves, axes, axis_size)
+        store = _OutStore()
+        avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims)]
+        closed, _, trace = trace_flat(_flat_fun(f, in_tree, store), avals, [None] * len(avals))
+        outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
+                                     trace.values)
+        out_tree = store.tree
+        assert out_tree is not None
+        out_spec = tree_unflatten(out_tree, [0] * out_tree.num_leaves) if out_axes == 0 else None
+        try:
+            o_axes = broadcast_prefix(out_axes, out_spec if out_spec is not None else
+                                      tree_unflatten(out_tree, outs))
+        except ValueError as e:
+            raise ValueError(f"vmap out_axes={out_axes!r} does not match the outputs' "
+                             f"structure: {e}") from None
+        results = [_place_batch_axis(o, b, a, size) for o, b, a in zip(outs, out_bdims, o_axes)]
+        return tree_unflatten(out_tree, [_to_output(r) for r in results])
+
+    return vmapped
+
+
+def _batch_size(leaves: list[Any], axes: list[Any], axis_size: int | None
+                ) -> tuple[int, list[int | None]]:
+    bdims: list[int | None] = []
+    sizes: dict[int, list[tuple[int, ...]]] = {}
+    for x, a in zip(leaves, axes):
+        if a is None:
+            bdims.append(None)
+            continue
+        if not isinstance(a, int):
+            raise TypeError(f"vmap in_axes entries must be ints or None, got {a!r}.")
+        shape = get_aval(x).shape
+        if not -len(shape) <= a < len(shape):
+            raise ValueError(
+                f"vmap in_axes={a} is out of range for an argument of shape {shape} "
+                f"(rank {len(shape)}): it must be in [-{len(shape)}, {len(shape)})."
+            )
+        d = a % len(shape)
+        bdims.append(d)
+        sizes.setdefault(shape[d], []).append(shape)
+    if axis_size is not None:
+        sizes.setdefault(axis_size, [])
+    if len(sizes) > 1:
+        detail = "; ".join(f"size {n}: shapes {shapes}" for n, shapes in sizes.items())
+        raise ValueError(f"vmap got inconsistent sizes for the mapped axis: {detail}.")
+    if not sizes:
+        raise ValueError("vmap needs at least one batched input (an in_axes entry that is not "
+                         "None) or an explicit axis_size.")
+    return next(iter(sizes)), bdims
+
+
+def _unbatched_aval(x: Any, bdim: int | None) -> ShapedArray:
+    aval = get_aval(x)
+    if bdim is None:
+        return aval
+    return ShapedArray(aval.shape[:bdim] + aval.shape[bdim + 1:], aval.dtype, aval.weak_type)
+
+
+def _place_batch_axis(x: Any, bdim: int | None, out_axis: Any, size: int) -> Any:
+    if out_axis is None:
+        if bdim is not None:
+            raise ValueError("vmap out_axes=None was given for an output that depends on the "
+                             "batched inputs (only unbatched outputs can have out_axes=None).")
+        return x
+    ndim = len(get_aval(x).shape) + (bdim is None)
+    if not -ndim <= out_axis < ndim:
+        raise ValueError(f"vmap out_axes={out_axis} is out of range for an output of rank {ndim}.")
+    out_axis %= ndim
+    if bdim is None:
+        return broadcast_batch(x, size, out_axis)
+    return moveaxis(x, bdim, out_axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jacobians
+
+
+def _basis(leaves: list[Any]) -> list[np.ndarray]:
+    """The standard basis of the flattened leaves, split per leaf: leaf i gets shape
+    ``(N, *leaf.shape)`` where N is the total size."""
+    avals = [get_aval(x) for x in leaves]
+    total = sum(a.size for a in avals)
+    out, start = [], 0
+    for a in avals:
+        block = np.zeros((total, a.size), a.dtype)
+        block[start:start + a.size] = np.eye(a.size, dtype=a.dtype)
+        out.append(block.reshape((total, *a.shape)))
+        start += a.size
+    return out
+
+
+def _split_rows(x: Any, sizes: list[int], shapes: list[tuple[int, ...]]) -> list[Any]:
+    """Split the leading axis of ``x`` into blocks of ``sizes`` rows, each reshaped to its
+    shape placed *after* x's other axes (Jacobian layout ``out.shape + in.shape``)."""
+    out, start = [], 0
+    rest = get_aval(x).shape[1:]
+    for n, shape in zip(sizes, shapes):
+        block = x if n == get_aval(x).shape[0] else x[start:start + n]
+        block = moveaxis(block, 0, len(rest))
+        out.append(reshape(block, (*rest, *shape)))
+        start += n
+    return out
+
+
+def _jacobian_tree(out_tree: PyTreeDef, in_tree: PyTreeDef, blocks: list[list[Any]],
+                   single_argnum: bool) -> Any:
+    rows = []
+    for row in blocks:
+        inner = tree_unflatten(in_tree, [_to_output(b) for b in row])
+        rows.append(inner[0] if single_argnum else inner)
+    return tree_unflatten(out_tree, rows)
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+           ) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by forward mode: one jvp per input column, batched by ``vmap``.
+
+    The result has shape ``out.shape + in.shape`` (pytrees: the output tree of input trees).
+    Cheap when inputs are few and outputs many.
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "jacfwd")
+        leaves, in_tree = _diff_leaves(args, nums, "jacfwd")
+        store = _OutStore()
+        flat_f = _flat_fun(_diff_partial(f, args, nums, kwargs), in_tree, store, has_aux,
+                           "jacfwd")
+
+        def pushfwd(*t_leaves: Any) -> tuple[list[Any], list[Any]]:
+            outs, dots = _jvp_flat(flat_f, leaves, list(t_leaves))
+            return dots, outs  # the primal outputs (for aux) are the same for every column
+
+        dots, outs = vmap(pushfwd, out_axes=(0, None))(*_basis(leaves))
+        out_tree, aux = _split_aux(store, outs, has_aux)
+        dots = dots[:out_tree.num_leaves]
+        sizes = [get_aval(x).size for x in leaves]
+        shapes = [get_aval(x).shape for x in leaves]
+        blocks = [_split_rows(d, sizes, shapes) for d in dots]
+        result = _jacobian_tree(out_tree, in_tree, blocks, isinstance(argnums, int))
+        return (result, aux) if has_aux else result
+
+    return jac
+
+
+def _split_aux(store: _OutStore, outs: list[Any], has_aux: bool) -> tuple[PyTreeDef, Any]:
+    if not has_aux:
+        assert store.tree is not None
+        return store.tree, None
+    out_tree, aux_tree, n = store.tree  # type: ignore[misc]
+    return out_tree, tree_unflatten(aux_tree, [_to_output(a) for a in outs[n:]])
+
+
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+           ) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by reverse mode: one vjp per output row, batched by ``vmap``.
+
+    The result has shape ``out.shape + in.shape`` (pytrees: the output tree of input trees).
+    Cheap when outputs are few and inputs many.
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "jacrev")
+        leaves, in_tree = _diff_leaves(args, nums, "jacrev")
+        outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs),
+                                   tuple(args[i] for i in nums), has_aux, "jacrev")
+        basis = _basis([o if get_aval(o).dtype.kind in "fc" else np.asarray(o, float)
+                        for o in outs])
+        cts = vmap(pullback.flat)(*basis)
+        sizes = [get_aval(o).size for o in outs]
+        shapes = [get_aval(o).shape for o in outs]
+        # cts[i] has shape (M, *in_i.shape): rows grouped by output; regroup per output.
+        per_in = [_split_rows_front(c, sizes, shapes) for c in cts]
+        blocks = [[per_in[i][o] for i in range(len(leaves))] for o in range(len(outs))]
+        result = _jacobian_tree(pullback.out_tree, in_tree, blocks, isinstance(argnums, int))
+        return (result, aux) if has_aux else result
+
+    return jac
+
+
+def _split_rows_front(x: Any, sizes: list[int], shapes: list[tuple[int, ...]]) -> list[Any]:
+    """Split the leading axis of ``x`` into blocks reshaped to ``shape`` in front of x's
+    other axes."""
+    out, start = [], 0
+    rest = get_aval(x).shape[1:]
+    for n, shape in zip(sizes, shapes):
+        block = x if n == get_aval(x).shape[0] else x[start:start + n]
+        out.append(reshape(block, (*shape, *rest)))
+        start += n
+    return out
+
+
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar function: ``jacfwd(jacrev(f))`` (forward over reverse).
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacfwd(jacrev(f, argnums), argnums)

@@ -1,0 +1,540 @@
+"""The IR: abstract values, variables, equations, jaxprs, primitives and ``bind``.
+
+A jaxpr is a list of equations ``outvars = primitive[params] invars`` over typed variables.
+Every operation on a traced value ends in :meth:`Primitive.bind`, which hands the primitive to
+the *current trace*: the root :class:`EvalTrace` runs the primitive's NumPy implementation,
+a tracing trace (``functrace.tracing``) records an equation.  Interpreters (``interpreters/``)
+walk jaxprs and apply primitives through the same ``bind``, which is how transformations nest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from functrace.errors import ConcretizationError, TracerLeakError
+
+# ---------------------------------------------------------------------------------------------
+# Abstract values
+
+
+@dataclass(frozen=True)
+class ShapedArray:
+    """The abstract value of an array: its shape and dtype.
+
+    ``weak_type`` marks values that came from Python scalars: as in NumPy (NEP 50) and JAX,
+    they take the dtype of the array they are combined with.
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    weak_type: bool = False
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def strong(self) -> ShapedArray:
+        return ShapedArray(self.shape, self.dtype) if self.weak_type else self
+
+    def str_short(self) -> str:
+        return f"{dtype_short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self) -> str:
+        return f"ShapedArray({self.str_short()}{', weak_type=True' if self.weak_type else ''})"
+
+
+_SHORT_KIND = {"f": "f", "i": "i", "u": "u", "c": "c"}
+
+
+def dtype_short_name(dtype: np.dtype[Any]) -> str:
+    """``float64`` -> ``f64``, ``int32`` -> ``i32``, ``bool`` -> ``bool``."""
+    if dtype.kind == "b":
+        return "bool"
+    kind = _SHORT_KIND.get(dtype.kind)
+    return f"{kind}{dtype.itemsize * 8}" if kind else str(dtype)
+
+
+_PY_SCALAR_DTYPES: dict[type, np.dtype[Any]] = {
+    bool: np.dtype(bool),
+    int: np.dtype(np.int64),
+    float: np.dtype(np.float64),
+    complex: np.dtype(np.complex128),
+}
+
+
+def get_aval(x: Any) -> ShapedArray:
+    """The abstract value of a concrete value or tracer (Python scalars are weakly typed)."""
+    if isinstance(x, Tracer):
+        return x.aval
+    dtype = _PY_SCALAR_DTYPES.get(type(x))
+    if dtype is not None:
+        return ShapedArray((), dtype, weak_type=type(x) is not bool)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(x.shape, x.dtype)
+    if isinstance(x, (bool, int, float, complex)):  # subclasses such as np.float64 are np.generic
+        return get_aval(type(x).__mro__[1](x))
+    raise TypeError(
+        f"Value {x!r} of type {type(x).__name__} is not a valid functrace array: expected a "
+        "NumPy array, a NumPy scalar or a Python number."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Jaxprs
+
+
+class Var:
+    """A variable of a jaxpr.  Compared by identity; named only when printed."""
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant written inline in an equation (``2.0:f64[]``)."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val: Any, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"Literal({self.val})"
+
+
+Atom = Var | Literal
+
+
+class Eqn:
+    """One equation: ``outvars = primitive[params] invars``."""
+
+    __slots__ = ("primitive", "invars", "outvars", "params")
+
+    def __init__(
+        self, primitive: Primitive, invars: list[Atom], outvars: list[Var], params: dict[str, Any]
+    ):
+        self.primitive = primitive
+        self.invars = invars
+        self.outvars = outvars
+        self.params = params
+
+    def __repr__(self) -> str:
+        return pp_eqn(self, _Namer(), "")
+
+
+@dataclass(eq=False)
+class Jaxpr:
+    """Input variables (constants first), equations and outputs."""
+
+    constvars: list[Var]
+    invars: list[Var]
+    outvars: list[Atom]
+    eqns: list[Eqn]
+    # Derived facts (e.g. each variable's last use) cached by interpreters; not part of the IR.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __str__(self) -> str:
+        return pp_jaxpr(self, _Namer(), "")
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.outvars]
+
+
+@dataclass(eq=False)
+class ClosedJaxpr:
+    """A jaxpr together with the values of its constant variables."""
+
+    jaxpr: Jaxpr
+    consts: list[Any]
+    # The pytree structure of the traced function's outputs, when it came from make_jaxpr.
+    out_tree: Any = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return str(self.jaxpr)
+
+    __repr__ = __str__
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.in_avals
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.out_avals
+
+    @property
+    def eqns(self) -> list[Eqn]:
+        return self.jaxpr.eqns
+
+
+def last_uses(jaxpr: Jaxpr) -> list[list[Var]]:
+    """For each equation, the variables read there for the last time (so interpreters free them)."""
+    cached = jaxpr.cache.get("last_uses")
+    if cached is None:
+        seen: set[Var] = {v for v in jaxpr.outvars if isinstance(v, Var)}
+        cached = []
+        for eqn in reversed(jaxpr.eqns):
+            dead = [v for v in eqn.invars if isinstance(v, Var) and v not in seen]
+            seen.update(dead)
+            cached.append(list(dict.fromkeys(dead)))
+        cached.reverse()
+        jaxpr.cache["last_uses"] = cached
+    return cached
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing (SPEC §4)
+
+
+class _Namer:
+    """Names variables a, b, ..., z, ba, bb, ... in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.names: dict[Var, str] = {}
+
+    def __call__(self, v: Atom) -> str:
+        if isinstance(v, Literal):
+            return f"{_format_literal(v.val)}:{v.aval.str_short()}"
+        name = self.names.get(v)
+        if name is None:
+            i, name = len(self.names), ""
+            while True:
+                name = chr(ord("a") + i % 26) + name
+                i //= 26
+                if i == 0:
+                    break
+            self.names[v] = name
+        return name
+
+    def binder(self, v: Var) -> str:
+        return f"{self(v)}:{v.aval.str_short()}"
+
+
+def _format_literal(val: Any) -> str:
+    val = np.asarray(val).item()
+    return repr(val) if not isinstance(val, float) else np.format_float_positional(val, trim="0")
+
+
+def pp_jaxpr(jaxpr: Jaxpr, namer: _Namer, indent: str) -> str:
+    consts = " ".join(namer.binder(v) for v in jaxpr.constvars)
+    args = " ".join(namer.binder(v) for v in jaxpr.invars)
+    head = f"{{ lambda {consts}; {args}. let"
+    body = [pp_eqn(eqn, namer, indent + "    ") for eqn in jaxpr.eqns]
+    outs = ", ".join(namer(v) for v in jaxpr.outvars)
+    tail = f"{indent}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}"
+    return "\n".join([head, *body, tail])
+
+
+def pp_eqn(eqn: Eqn, namer: _Namer, indent: str) -> str:
+    outs = " ".join(namer.binder(v) for v in eqn.outvars)
+    ins = " ".join(namer(v) for v in eqn.invars)
+    return f"{indent}{outs} = {eqn.primitive.name}{_pp_params(eqn.params, namer, indent)} {ins}"
+
+
+def _pp_params(params: dict[str, Any], namer: _Namer, indent: str) -> str:
+    if not params:
+        return ""
+    nested = [isinstance(v, (Jaxpr, ClosedJaxpr)) for v in params.values()]
+    if not any(nested):
+        return "[" + " ".join(f"{k}={_pp_value(v)}" for k, v in params.items()) + "]"
+    lines = []
+    for k, v in params.items():
+        if isinstance(v, (Jaxpr, ClosedJaxpr)):
+            inner = v.jaxpr if isinstance(v, ClosedJaxpr) else v
+            v = pp_jaxpr(inner, namer, indent + "  ")
+        else:
+            v = _pp_value(v)
+        lines.append(f"{indent}  {k}={v}")
+    return "[\n" + "\n".join(lines) + f"\n{indent}]"
+
+
+def _pp_value(v: Any) -> str:
+    if isinstance(v, np.dtype):
+        return dtype_short_name(v)
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return dtype_short_name(np.dtype(v))
+    if callable(v) and hasattr(v, "__name__"):
+        return str(v.__name__)
+    return repr(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Primitives, traces and bind
+
+
+class Primitive:
+    """A named operation.  Its NumPy implementation and shape rule are set where it is declared
+    (``functrace/primitives/``); its jvp, vjp and batching rules live in the interpreters' tables.
+    """
+
+    __slots__ = ("name", "multiple_results", "impl", "shape_rule")
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl: Callable[..., list[Any]] = _no_rule(name, "impl")
+        self.shape_rule: Callable[..., list[ShapedArray]] = _no_rule(name, "shape rule")
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def bind(self, *args: Any, **params: Any) -> list[Any]:
+        """Apply the primitive in the current trace; returns the list of outputs."""
+        return _state.trace.process(self, args, params)
+
+    def bind1(self, *args: Any, **params: Any) -> Any:
+        return _state.trace.process(self, args, params)[0]
+
+
+def _no_rule(name: str, what: str) -> Callable[..., Any]:
+    def missing(*args: Any, **params: Any) -> Any:
+        raise NotImplementedError(f"primitive '{name}' has no {what}")
+
+    return missing
+
+
+class Trace:
+    """Where ``bind`` sends primitives.  Traces form a chain through ``parent``."""
+
+    __slots__ = ("parent", "alive")
+
+    def __init__(self, parent: Trace | None):
+        self.parent = parent
+        self.alive = True
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+        raise NotImplementedError
+
+
+class EvalTrace(Trace):
+    """The root trace: applies each primitive's NumPy implementation to concrete values."""
+
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+        for x in args:
+            if isinstance(x, Tracer):
+                raise TracerLeakError(_leak_message(x, prim))
+        return prim.impl(*args, **params)
+
+
+def _leak_message(x: Tracer, prim: Primitive) -> str:
+    return (
+        f"A tracer of type {x.aval.str_short()} was used by '{prim.name}' outside the "
+        "transformation that created it (it was probably stored in a global variable or a "
+        "closure and used after the transformed function returned). Return traced values "
+        "from the transformed function instead of keeping them."
+    )
+
+
+class _TraceState:
+    __slots__ = ("trace",)
+
+    def __init__(self) -> None:
+        self.trace: Trace = EvalTrace(None)
+
+
+_state = _TraceState()
+
+
+def current_trace() -> Trace:
+    return _state.trace
+
+
+@contextmanager
+def new_current(trace: Trace) -> Iterator[Trace]:
+    """Make ``trace`` the current trace for the duration of the block."""
+    prev, _state.trace = _state.trace, trace
+    try:
+        yield trace
+    finally:
+        _state.trace = prev
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracers
+
+
+# Filled in by ``functrace.numpy``: operator name -> implementation on tracers.
+tracer_methods: dict[str, Callable[..., Any]] = {}
+
+
+def _method(name: str) -> Callable[..., Any]:
+    def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
+        return tracer_methods[name](self, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+class Tracer:
+    """A value being traced: an abstract value, the variable that names it in its trace and,
+    when known, its value one level up (a concrete array, or a tracer of the parent trace).
+    """
+
+    __slots__ = ("trace", "aval", "variable", "val", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, trace: Trace, aval: ShapedArray, var: Var | None, val: Any):
+        self.trace = trace
+        self.aval = aval
+        self.variable = var
+        self.val = val
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: len(self.aval.shape))
+    size = property(lambda self: self.aval.size)
+
+    def __len__(self) -> int:
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.aval.shape[0]
+
+    def __repr__(self) -> str:
+        return f"Tracer<{self.aval.str_short()}>"
+
+    def __iter__(self) -> Iterator[Any]:
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+    def __hash__(self) -> int:
+        raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+    # -- values that Python needs now: known under grad/jvp, unknown under jit/vmap/make_jaxpr
+
+    def concrete(self, operation: str) -> Any:
+        """The concrete NumPy value of this tracer, or ``ConcretizationError`` if unknown."""
+        val: Any = self
+        while isinstance(val, Tracer):
+            if not val.trace.alive:
+                raise TracerLeakError(
+                    f"{operation} was applied to a tracer ({self.aval.str_short()}) whose "
+                    "transformation has already returned."
+                )
+            if val.val is None:
+                raise ConcretizationError(
+                    f"{operation} needs the concrete value of a traced array "
+                    f"({self.aval.str_short()}), but its value is not known while tracing "
+                    "(under jit, vmap or make_jaxpr only shapes and dtypes are known). "
+                    "If the value does not depend on the function's array inputs, mark that "
+                    "input static with `static_argnums`; to branch on a traced value use "
+                    "`functrace.lax.cond` or `functrace.numpy.where`."
+                )
+            val = val.val
+        return val
+
+    def __bool__(self) -> bool:
+        return bool(self.concrete("bool() (e.g. a Python `if` or `while`)"))
+
+    def __int__(self) -> int:
+        return int(self.concrete("int()"))
+
+    def __float__(self) -> float:
+        return float(self.concrete("float()"))
+
+    def __complex__(self) -> complex:
+        return complex(self.concrete("complex()"))
+
+    def __index__(self) -> int:
+        return int(np.asarray(self.concrete("__index__ (using a traced value as an index)")))
+
+    def item(self) -> Any:
+        return np.asarray(self.concrete(".item()")).item()
+
+    def tolist(self) -> Any:
+        return np.asarray(self.concrete(".tolist()")).tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        value = self.concrete("np.asarray() (converting a traced array to a NumPy array)")
+        raise ConcretizationError(
+            "np.asarray() / np.array() on a traced array would drop its derivative, so it is "
+            f"refused (value {value!r}). Use functrace.numpy functions on traced values, "
+            "`float(x)` to log a scalar, or `functrace.stop_gradient(x)` for a constant."
+        )
+
+    # -- operators, NumPy protocols and array methods, all provided by functrace.numpy
+    __array_ufunc__ = _method("__array_ufunc__")
+    __array_function__ = _method("__array_function__")
+    __getitem__ = _method("__getitem__")
+    __neg__ = _method("__neg__")
+    __pos__ = _method("__pos__")
+    __abs__ = _method("__abs__")
+    __invert__ = _method("__invert__")
+    __add__ = _method("__add__")
+    __radd__ = _method("__radd__")
+    __sub__ = _method("__sub__")
+    __rsub__ = _method("__rsub__")
+    __mul__ = _method("__mul__")
+    __rmul__ = _method("__rmul__")
+    __truediv__ = _method("__truediv__")
+    __rtruediv__ = _method("__rtruediv__")
+    __floordiv__ = _method("__floordiv__")
+    __rfloordiv__ = _method("__rfloordiv__")
+    __mod__ = _method("__mod__")
+    __rmod__ = _method("__rmod__")
+    __pow__ = _method("__pow__")
+    __rpow__ = _method("__rpow__")
+    __matmul__ = _method("__matmul__")
+    __rmatmul__ = _method("__rmatmul__")
+    __and__ = _method("__and__")
+    __rand__ = _method("__rand__")
+    __or__ = _method("__or__")
+    __ror__ = _method("__ror__")
+    __xor__ = _method("__xor__")
+    __rxor__ = _method("__rxor__")
+    __lt__ = _method("__lt__")
+    __le__ = _method("__le__")
+    __gt__ = _method("__gt__")
+    __ge__ = _method("__ge__")
+    __eq__ = _method("__eq__")  # type: ignore[assignment]
+    __ne__ = _method("__ne__")  # type: ignore[assignment]
+    T = property(_method("T"))
+    mT = property(_method("mT"))
+    at = property(_method("at"))
+    reshape = _method("reshape")
+    transpose = _method("transpose")
+    astype = _method("astype")
+    sum = _method("sum")
+    mean = _method("mean")
+    prod = _method("prod")
+    max = _method("max")
+    min = _method("min")
+    var = _method("var")
+    std = _method("std")
+    argmax = _method("argmax")
+    argmin = _method("argmin")
+    dot = _method("dot")
+    ravel = _method("ravel")
+    flatten = _method("flatten")
+    squeeze = _method("squeeze")
+    clip = _method("clip")
+    cumsum = _method("cumsum")
+    swapaxes = _method("swapaxes")
+    conj = _method("conj")
+    round = _method("round")
+    all = _method("all")
+    any = _method("any")
+    real = property(_method("real"))
+    imag = property(_method("imag"))

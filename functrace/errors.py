@@ -1,0 +1,43 @@
+"""The errors functrace raises for bad input (SPEC §3).
+
+Each subclasses the built-in exception a user would expect, so ``except TypeError`` still works.
+"""
+
+from __future__ import annotations
+
+
+class ConcretizationError(TypeError):
+    """A traced value was needed as a concrete Python value, but only its shape is known.
+
+    Cause: ``bool()``, ``int()``, ``float()``, indexing or ``np.asarray()`` on a value traced
+    under ``jit``, ``vmap`` or ``make_jaxpr``, where only shapes and dtypes are known.
+
+    Example::
+
+        @functrace.jit
+        def f(x):
+            if x > 0:          # ConcretizationError: the value of x is unknown while tracing
+                return x
+            return -x
+
+    Fix: mark the argument static (``jit(f, static_argnums=0)``) when it is a configuration
+    value, or express the branch in the IR with ``functrace.lax.cond`` or
+    ``functrace.numpy.where``.
+    """
+
+
+class TracerLeakError(RuntimeError):
+    """A tracer was used after the transformation that created it returned.
+
+    Cause: a traced value was stored outside the function (a global, an attribute, a list
+    captured by a closure) and used later.
+
+    Example::
+
+        saved = []
+        functrace.grad(lambda x: saved.append(x) or x * x)(1.0)
+        saved[0] + 1.0         # TracerLeakError
+
+    Fix: return every value you need from the transformed function (use ``has_aux=True`` to
+    return extra values from ``grad``).
+    """

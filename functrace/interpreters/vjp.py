@@ -1,0 +1,83 @@
+"""Reverse mode: pull cotangents back through a jaxpr, in reverse equation order.
+
+The forward sweep is the trace itself (``tracing.trace_known`` keeps every value: the tape) or,
+for a jaxpr without one, ``eval_jaxpr_values``.  The backward sweep visits equations last to
+first; each primitive's vjp rule maps output cotangents ``ct`` to input cotangents, which are
+summed over a variable's uses (fan-out).  ``None`` is a symbolic zero cotangent; equations
+that do not depend on the differentiated inputs, or receive no cotangent, are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from functrace.core import Jaxpr, Literal, Primitive, Var
+
+# rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
+VjpRule = Callable[..., list[Any]]
+vjp_rules: dict[Primitive, VjpRule] = {}
+
+
+def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:
+    """The variables that depend on the inputs marked in ``wrt``."""
+    active = {v for v, w in zip(jaxpr.invars, wrt, strict=True) if w}
+    for eqn in jaxpr.eqns:
+        if any(v in active for v in eqn.invars if type(v) is Var):
+            active.update(eqn.outvars)
+    return active
+
+
+def backward_pass(
+    jaxpr: Jaxpr,
+    values: Mapping[Var, Any],
+    cts_out: Sequence[Any],
+    wrt: Sequence[bool],
+) -> list[Any]:
+    """Cotangents of ``jaxpr``'s inputs (None where zero), given its outputs' cotangents.
+
+    ``values`` holds the primal value of every variable (the forward sweep's tape); ``wrt``
+    marks the inputs whose cotangents are wanted.
+    """
+    active = active_vars(jaxpr, wrt)
+    ct_env: dict[Var, Any] = {}
+
+    def accumulate(v: Any, ct: Any) -> None:
+        if ct is not None and type(v) is Var and v in active:
+            prev = ct_env.get(v)
+            ct_env[v] = ct if prev is None else prev + ct
+
+    for v, ct in zip(jaxpr.outvars, cts_out, strict=True):
+        accumulate(v, ct)
+    for eqn in reversed(jaxpr.eqns):
+        cts = [ct_env.pop(v, None) for v in eqn.outvars]
+        if all(ct is None for ct in cts):
+            continue
+        needed = [type(v) is Var and v in active for v in eqn.invars]
+        args = [v.val if type(v) is Literal else values[v] for v in eqn.invars]
+        ans = [values[v] for v in eqn.outvars]
+        rule = vjp_rules.get(eqn.primitive)
+        if rule is None:
+            raise NotImplementedError(f"no vjp rule for primitive '{eqn.primitive.name}'")
+        for v, ct in zip(eqn.invars, rule(cts, ans, args, needed, **eqn.params)):
+            accumulate(v, ct)
+    return [ct_env.get(v) if w else None for v, w in zip(jaxpr.invars, wrt)]
+
+
+def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
+    """Per-argument vjp rules for a single-output primitive.
+
+    ``arg_rules[i](ct, ans, *args, **params)`` is the cotangent of argument ``i``; ``None``
+    marks an argument that is not differentiable.  Only rules for needed arguments run.
+    """
+
+    def rule(
+        cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], **params: Any
+    ) -> list[Any]:
+        ct = cts[0]
+        return [
+            arg_rule(ct, ans[0], *args, **params) if need and arg_rule is not None else None
+            for arg_rule, need in zip(arg_rules, needed)
+        ]
+
+    vjp_rules[prim] = rule

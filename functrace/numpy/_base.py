@@ -1,0 +1,102 @@
+"""NumPy semantics made explicit: type promotion and broadcasting as IR equations.
+
+Every ``functrace.numpy`` function that combines arrays calls :func:`promote` first, so the
+primitives it binds see operands of equal shape and dtype, as in JAX.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from functrace.core import ShapedArray, Tracer, get_aval
+from functrace.primitives.elementwise import convert_element_type
+from functrace.primitives.shape import broadcast_in_dim, reshape
+
+# A Python scalar of each kind: NumPy's promotion treats these as "weak" (NEP 50).
+_WEAK_PROXY = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def aval(x: Any) -> ShapedArray:
+    """The abstract value of an array-like argument (lists and tuples become arrays)."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    return get_aval(x)
+
+
+def as_operand(x: Any) -> Any:
+    """An argument ready to bind: tracers, NumPy values and Python scalars pass through; lists
+    and tuples become NumPy arrays (as NumPy functions accept them)."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
+        return x
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x)
+    raise TypeError(
+        f"functrace.numpy: expected an array, a number or a traced value, got "
+        f"{type(x).__name__}: {x!r}"
+    )
+
+
+def result_dtype(*avals: ShapedArray) -> np.dtype[Any]:
+    """NumPy's result dtype, with weakly typed (Python scalar) operands as weak."""
+    return np.result_type(*[_WEAK_PROXY[a.dtype.kind] if a.weak_type else a.dtype for a in avals])
+
+
+def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(
+            f"{name}: operands of shapes {', '.join(map(str, shapes))} do not broadcast "
+            "together (NumPy broadcasting: trailing axes must be equal or 1)."
+        ) from None
+
+
+def convert(x: Any, dtype: np.dtype[Any]) -> Any:
+    """``x`` as ``dtype``: an equation for traced values, an eager cast for constants."""
+    if isinstance(x, Tracer):
+        return convert_element_type(x, dtype)
+    if type(x) in _PY_SCALARS and get_aval(x).dtype == dtype:
+        return x  # keep Python scalars weakly typed
+    return np.asarray(x, dtype=dtype)
+
+
+def broadcast_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x`` broadcast to ``shape`` with NumPy's rules (one ``broadcast_in_dim`` equation)."""
+    x_shape = get_aval(x).shape
+    if x_shape == shape:
+        return x
+    lead = len(shape) - len(x_shape)
+    if lead < 0 or any(n not in (1, shape[lead + i]) for i, n in enumerate(x_shape)):
+        raise ValueError(f"broadcast_to: cannot broadcast an array of shape {x_shape} to {shape}.")
+    # Drop size-1 axes that get stretched, so broadcast_in_dim maps each kept axis exactly.
+    keep = [i for i, n in enumerate(x_shape) if n == shape[lead + i]]
+    if len(keep) != len(x_shape):
+        x = reshape(x, tuple(x_shape[i] for i in keep))
+    return broadcast_in_dim(x, shape, tuple(lead + i for i in keep))
+
+
+def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
+    """Operands converted to their common dtype (or ``dtype``) and broadcast to a common shape."""
+    args = tuple(as_operand(x) for x in args)
+    avals = [get_aval(x) for x in args]
+    target = np.dtype(dtype) if dtype is not None else result_dtype(*avals)
+    shape = broadcast_shapes(name, *[a.shape for a in avals])
+    out = []
+    for x, a in zip(args, avals):
+        if a.dtype != target:
+            x = convert(x, target)
+        if a.shape != shape:
+            x = broadcast_to_shape(x, shape)
+        out.append(x)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def ufunc_dtype(ufunc: np.ufunc, *dtypes: np.dtype[Any]) -> np.dtype[Any]:
+    """The output dtype NumPy's ``ufunc`` gives for inputs of ``dtypes`` (e.g. sin(int8) is
+    float16, sin(int64) is float64, true_divide of ints is float64)."""
+    return np.dtype(ufunc.resolve_dtypes((*dtypes, None))[-1])

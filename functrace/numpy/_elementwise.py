@@ -1,0 +1,235 @@
+"""Elementwise functions of ``functrace.numpy``, with NumPy's broadcasting and promotion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_shapes,
+    broadcast_to_shape,
+    convert,
+    promote,
+    ufunc_dtype,
+)
+from functrace.primitives import elementwise as ew
+
+
+def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
+            ) -> Callable[[Any, Any], Any]:
+    """A NumPy-style binary function: promote, broadcast, then bind one primitive.
+
+    With ``ufunc`` the operands are first cast to the dtype NumPy's ufunc computes in
+    (e.g. true division of integers is float64)."""
+
+    def fn(x: Any, y: Any, /) -> Any:
+        if ufunc is not None:
+            x, y = promote(name, x, y)
+            dtype = ufunc_dtype(ufunc, aval(x).dtype, aval(y).dtype)
+            x, y = convert(x, dtype), convert(y, dtype)
+            return prim_fn(x, y)
+        return prim_fn(*promote(name, x, y))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{name}`` on traced or concrete arrays (NumPy broadcasting and dtypes)."
+    return fn
+
+
+def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = None
+           ) -> Callable[[Any], Any]:
+    """A NumPy-style unary function; with ``ufunc``, integer inputs become NumPy's float."""
+
+    def fn(x: Any, /) -> Any:
+        (x,) = promote(name, x)
+        if ufunc is not None:
+            x = convert(x, ufunc_dtype(ufunc, aval(x).dtype))
+        return prim_fn(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{name}`` on traced or concrete arrays."
+    return fn
+
+
+add = _binary("add", ew.add)
+subtract = _binary("subtract", ew.sub)
+multiply = _binary("multiply", ew.mul)
+divide = true_divide = _binary("true_divide", ew.div, np.true_divide)
+maximum = _binary("maximum", ew.maximum)
+minimum = _binary("minimum", ew.minimum)
+arctan2 = _binary("arctan2", ew.arctan2, np.arctan2)
+equal = _binary("equal", lambda x, y: ew.eq_p.bind1(x, y))
+not_equal = _binary("not_equal", lambda x, y: ew.ne_p.bind1(x, y))
+less = _binary("less", lambda x, y: ew.lt_p.bind1(x, y))
+less_equal = _binary("less_equal", lambda x, y: ew.le_p.bind1(x, y))
+greater = _binary("greater", lambda x, y: ew.gt_p.bind1(x, y))
+greater_equal = _binary("greater_equal", lambda x, y: ew.ge_p.bind1(x, y))
+bitwise_and = _binary("bitwise_and", lambda x, y: ew.and_p.bind1(x, y))
+bitwise_or = _binary("bitwise_or", lambda x, y: ew.or_p.bind1(x, y))
+bitwise_xor = _binary("bitwise_xor", lambda x, y: ew.xor_p.bind1(x, y))
+
+
+def floor_divide(x: Any, y: Any, /) -> Any:
+    """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers)."""
+    x, y = promote("floor_divide", x, y)
+    if aval(x).dtype.kind in "iub":
+        return ew.div(x, y)
+    return ew.floor_p.bind1(ew.div(x, y))
+
+
+def remainder(x: Any, y: Any, /) -> Any:
+    """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``."""
+    x, y = promote("remainder", x, y)
+    return ew.sub(x, ew.mul(floor_divide(x, y), y))
+
+
+mod = remainder
+
+
+def power(x: Any, y: Any, /) -> Any:
+    """``numpy.power``; a constant integer exponent becomes one ``integer_pow`` equation."""
+    if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
+        (x,) = promote("power", x)
+        if aval(x).dtype.kind in "fc" or y >= 0:
+            return ew.integer_pow(x, int(y))
+    x, y = promote("power", x, y)
+    return ew.pow(x, y)
+
+
+def logical_and(x: Any, y: Any, /) -> Any:
+    return ew.and_p.bind1(*promote("logical_and", x, y, dtype=bool))
+
+
+def logical_or(x: Any, y: Any, /) -> Any:
+    return ew.or_p.bind1(*promote("logical_or", x, y, dtype=bool))
+
+
+def logical_xor(x: Any, y: Any, /) -> Any:
+    return ew.xor_p.bind1(*promote("logical_xor", x, y, dtype=bool))
+
+
+def logical_not(x: Any, /) -> Any:
+    return ew.not_p.bind1(*promote("logical_not", x, dtype=bool))
+
+
+def invert(x: Any, /) -> Any:
+    return ew.not_p.bind1(*promote("invert", x))
+
+
+negative = _unary("negative", ew.neg)
+exp = _unary("exp", ew.exp, np.exp)
+log = _unary("log", ew.log, np.log)
+log1p = _unary("log1p", ew.log1p, np.log1p)
+expm1 = _unary("expm1", ew.expm1, np.expm1)
+sin = _unary("sin", ew.sin, np.sin)
+cos = _unary("cos", ew.cos, np.cos)
+tan = _unary("tan", ew.tan, np.tan)
+tanh = _unary("tanh", ew.tanh, np.tanh)
+sinh = _unary("sinh", ew.sinh, np.sinh)
+cosh = _unary("cosh", ew.cosh, np.cosh)
+arcsin = _unary("arcsin", ew.arcsin, np.arcsin)
+arccos = _unary("arccos", ew.arccos, np.arccos)
+arctan = _unary("arctan", ew.arctan, np.arctan)
+sqrt = _unary("sqrt", ew.sqrt, np.sqrt)
+absolute = abs = _unary("absolute", ew.abs)  # noqa: A001 - NumPy's name
+sign = _unary("sign", ew.sign)
+floor = _unary("floor", lambda x: ew.floor_p.bind1(x), np.floor)
+ceil = _unary("ceil", lambda x: ew.ceil_p.bind1(x), np.ceil)
+
+
+def positive(x: Any, /) -> Any:
+    (x,) = promote("positive", x)
+    return x
+
+
+def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
+    """``numpy.round`` (half to even)."""
+    (x,) = promote("round", x)
+    if decimals == 0:
+        return ew.round_p.bind1(x)
+    scale = 10.0**decimals
+    return true_divide(ew.round_p.bind1(multiply(x, scale)), scale)
+
+
+around = round
+
+
+def square(x: Any, /) -> Any:
+    return power(x, 2)
+
+
+def reciprocal(x: Any, /) -> Any:
+    return true_divide(1.0, x) if aval(x).dtype.kind not in "iub" else floor_divide(1, x)
+
+
+def exp2(x: Any, /) -> Any:
+    return power(2.0, x)
+
+
+def log2(x: Any, /) -> Any:
+    return true_divide(log(x), np.log(2.0))
+
+
+def log10(x: Any, /) -> Any:
+    return true_divide(log(x), np.log(10.0))
+
+
+def cbrt(x: Any, /) -> Any:
+    return multiply(sign(x), power(absolute(x), 1.0 / 3.0))
+
+
+def logaddexp(x: Any, y: Any, /) -> Any:
+    """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``."""
+    x, y = promote("logaddexp", x, y)
+    hi = maximum(x, y)
+    return add(hi, log1p(exp(negative(absolute(subtract(x, y))))))
+
+
+def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
+    """``numpy.where(condition, x, y)``: a ``select_n`` equation (both branches are computed)."""
+    if x is None or y is None:
+        raise TypeError("functrace.numpy.where needs three arguments (condition, x, y); the "
+                        "one-argument form has a data-dependent shape.")
+    x, y = promote("where", x, y)
+    cond = convert(as_operand(condition), np.dtype(bool))
+    shape = broadcast_shapes("where", aval(cond).shape, aval(x).shape)
+    cond, x, y = (broadcast_to_shape(v, shape) for v in (cond, x, y))
+    return ew.select_n(cond, y, x)
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)``."""
+    if a_min is not None:
+        a = maximum(a, a_min)
+    if a_max is not None:
+        a = minimum(a, a_max)
+    return a
+
+
+def isfinite(x: Any, /) -> Any:
+    (x,) = promote("isfinite", x)
+    if aval(x).dtype.kind not in "fc":
+        return ew.eq_p.bind1(x, x)
+    return less(absolute(x), np.inf)
+
+
+def isnan(x: Any, /) -> Any:
+    (x,) = promote("isnan", x)
+    return ew.ne_p.bind1(x, x)
+
+
+def isinf(x: Any, /) -> Any:
+    return equal(absolute(x), np.inf)
+
+
+def nan_to_num(x: Any, nan: float = 0.0) -> Any:
+    return where(isnan(x), nan, x)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` with a zero derivative: the value passes, the gradient stops."""
+    (x,) = promote("stop_gradient", x)
+    return ew.stop_gradient(x)

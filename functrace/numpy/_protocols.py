@@ -1,0 +1,128 @@
+"""Plain NumPy on tracers: ``__array_ufunc__``, ``__array_function__`` and the operators.
+
+``np.sin(t)``, ``np.sum(t, axis=0)``, ``np.dot(t, w)`` and ``t @ w`` on a tracer land here and
+are traced as their ``functrace.numpy`` twins.  A NumPy function functrace does not support
+raises ``TypeError`` naming it, never a silently wrong (untraced) result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from functrace.core import tracer_methods
+
+
+def _unsupported(what: str) -> TypeError:
+    return TypeError(
+        f"{what} is not supported on traced arrays by functrace. Use an equivalent from "
+        "functrace.numpy, or compute it outside the transformed function."
+    )
+
+
+def install(fnp: ModuleType) -> None:
+    """Register NumPy's protocols and the Python operators on tracers, given the namespace."""
+    ufuncs: dict[str, Callable[..., Any]] = {}
+    for name in dir(np):
+        obj = getattr(np, name)
+        if isinstance(obj, np.ufunc) and hasattr(fnp, obj.__name__):
+            ufuncs[obj.__name__] = getattr(fnp, obj.__name__)
+    ufunc_aliases = {"absolute": "abs", "divide": "true_divide", "conjugate": "conj"}
+    for np_name, ours in ufunc_aliases.items():
+        if np_name not in ufuncs and hasattr(fnp, ours):
+            ufuncs[np_name] = getattr(fnp, ours)
+    functions: dict[Any, Callable[..., Any]] = {}
+    for name in fnp.__all__:
+        np_obj = getattr(np, name, None)
+        if callable(np_obj) and not isinstance(np_obj, (np.ufunc, type)):
+            functions[np_obj] = getattr(fnp, name)
+
+    def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        fn = ufuncs.get(ufunc.__name__)
+        if method == "reduce" and ufunc.__name__ in ("add", "maximum", "minimum", "multiply"):
+            reducer = {"add": "sum", "maximum": "max", "minimum": "min", "multiply": "prod"}
+            fn = getattr(fnp, reducer[ufunc.__name__], None)
+            if fn is not None and not set(kwargs) - {"axis", "keepdims"}:
+                return fn(*inputs, **kwargs)
+        if fn is None or method != "__call__":
+            label = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            raise _unsupported(label)
+        if kwargs.get("out") is not None:
+            raise TypeError(f"numpy.{ufunc.__name__}(..., out=...) cannot write into a traced "
+                            "array: functrace values are immutable; use the returned value.")
+        kwargs.pop("out", None)
+        if kwargs:
+            raise TypeError(f"numpy.{ufunc.__name__}: keyword arguments {sorted(kwargs)} are "
+                            "not supported on traced arrays.")
+        return fn(*inputs)
+
+    def array_function(self: Any, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        fn = functions.get(func)
+        if fn is None:
+            raise _unsupported(f"numpy.{getattr(func, '__name__', func)}")
+        return fn(*args, **kwargs)
+
+    def binary(fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
+        def op(self: Any, other: Any) -> Any:
+            if not isinstance(other, (int, float, complex, np.ndarray, np.generic,
+                                      type(self))):
+                return NotImplemented
+            return fn(other, self) if reflected else fn(self, other)
+
+        return op
+
+    def shaped(fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``x.reshape(2, 3)`` as well as ``x.reshape((2, 3))``."""
+
+        def method(self: Any, *shape: Any, **kwargs: Any) -> Any:
+            if len(shape) == 1 and not isinstance(shape[0], int):
+                shape = shape[0]
+            return fn(self, shape, **kwargs) if shape else fn(self, **kwargs)
+
+        return method
+
+    operators = {
+        "add": fnp.add, "sub": fnp.subtract, "mul": fnp.multiply, "truediv": fnp.true_divide,
+        "floordiv": fnp.floor_divide, "mod": fnp.remainder, "pow": fnp.power,
+        "matmul": fnp.matmul, "and": fnp.bitwise_and, "or": fnp.bitwise_or,
+        "xor": fnp.bitwise_xor,
+    }
+    for name, fn in operators.items():
+        tracer_methods[f"__{name}__"] = binary(fn)
+        tracer_methods[f"__r{name}__"] = binary(fn, reflected=True)
+    comparisons = {"lt": fnp.less, "le": fnp.less_equal, "gt": fnp.greater,
+                   "ge": fnp.greater_equal, "eq": fnp.equal, "ne": fnp.not_equal}
+    for name, fn in comparisons.items():
+        tracer_methods[f"__{name}__"] = binary(fn)
+    tracer_methods.update({
+        "__array_ufunc__": array_ufunc,
+        "__array_function__": array_function,
+        "__neg__": fnp.negative,
+        "__pos__": fnp.positive,
+        "__abs__": fnp.abs,
+        "__invert__": fnp.invert,
+        "__getitem__": fnp.getitem,
+        "T": fnp.transpose,
+        "mT": lambda x: fnp.swapaxes(x, -1, -2),
+        "reshape": shaped(fnp.reshape),
+        "transpose": lambda self, *axes: fnp.transpose(
+            self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None),
+        "astype": lambda self, dtype: fnp.asarray(self, dtype=dtype),
+        "ravel": fnp.ravel,
+        "flatten": fnp.ravel,
+        "squeeze": fnp.squeeze,
+        "swapaxes": fnp.swapaxes,
+        "dot": fnp.dot,
+        "clip": fnp.clip,
+        "round": fnp.round,
+        "conj": lambda self: self,
+        "real": lambda self: self,
+        "imag": lambda self: fnp.zeros_like(self),
+    })
+    for name in ("sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin",
+                 "cumsum", "all", "any"):
+        if hasattr(fnp, name):
+            tracer_methods[name] = getattr(fnp, name)

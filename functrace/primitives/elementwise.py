@@ -1,0 +1,521 @@
+"""Elementwise primitives: arithmetic, math functions, comparisons, select, dtype conversion.
+
+Every operand of an elementwise primitive has the same shape and dtype: ``functrace.numpy``
+makes NumPy's broadcasting and type promotion explicit (``broadcast_in_dim`` and
+``convert_element_type`` equations) before binding.  So the rules below never broadcast.
+Derivative rules are one line per argument and reuse the primal output ``ans`` where they can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from functrace.core import Primitive, ShapedArray, get_aval
+from functrace.interpreters.jvp import defjvp, deflinear_jvp, instantiate, jvp_rules
+from functrace.interpreters.vjp import defvjp, vjp_rules
+from functrace.interpreters.vmap import batch_rules
+from functrace.primitives.shape import broadcast_batch, broadcast_in_dim, moveaxis
+
+
+def _elementwise_batch(prim: Primitive) -> None:
+    """Batch by aligning every operand's batch axis with the first batched operand's."""
+
+    def rule(size: int, args: list[Any], bdims: list[int | None], **params: Any) -> Any:
+        d = next(b for b in bdims if b is not None)
+        aligned = [
+            x if b == d else broadcast_batch(x, size, d) if b is None else moveaxis(x, b, d)
+            for x, b in zip(args, bdims)
+        ]
+        return prim.bind(*aligned, **params), [d]
+
+    batch_rules[prim] = rule
+
+
+def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> Primitive:
+    """Declare an elementwise primitive: its impl, its equal-shapes rule and its batching rule.
+
+    ``out_dtype`` fixes the output dtype (``bool`` for comparisons); by default it is the
+    operands' common dtype.
+    """
+    prim = Primitive(name)
+    fixed = None if out_dtype is None else np.dtype(out_dtype)
+
+    def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
+        first = avals[0]
+        for a in avals[1:]:
+            if a.shape != first.shape or a.dtype != first.dtype:
+                raise ValueError(
+                    f"{name}: operands must have equal shapes and dtypes, got "
+                    f"{', '.join(a.str_short() for a in avals)}."
+                )
+        if fixed is not None:
+            return [ShapedArray(first.shape, fixed)]
+        return [ShapedArray(first.shape, first.dtype, all(a.weak_type for a in avals))]
+
+    prim.impl = lambda *args, **params: [impl(*args, **params)]
+    prim.shape_rule = shape_rule
+    _elementwise_batch(prim)
+    return prim
+
+
+def full_like(x: Any, value: Any) -> Any:
+    """An array of ``x``'s shape and dtype filled with ``value`` (a literal or a broadcast)."""
+    aval = get_aval(x)
+    scalar = np.array(value, dtype=aval.dtype)
+    return scalar if not aval.shape else broadcast_in_dim(scalar, aval.shape, ())
+
+
+def defzero(prim: Primitive) -> None:
+    """A primitive whose derivative is zero everywhere it exists (comparisons, sign, floor...)."""
+    jvp_rules[prim] = lambda primals, tangents, ans, **params: [None] * len(ans)
+    vjp_rules[prim] = lambda cts, ans, args, needed, **params: [None] * len(args)
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+
+add_p = elementwise("add", np.add)
+
+
+def add(x: Any, y: Any) -> Any:
+    return add_p.bind1(x, y)
+
+
+defjvp(add_p, lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot)
+defvjp(add_p, lambda ct, ans, x, y: ct, lambda ct, ans, x, y: ct)
+
+sub_p = elementwise("sub", np.subtract)
+
+
+def sub(x: Any, y: Any) -> Any:
+    return sub_p.bind1(x, y)
+
+
+defjvp(sub_p, lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: neg(y_dot))
+defvjp(sub_p, lambda ct, ans, x, y: ct, lambda ct, ans, x, y: neg(ct))
+
+mul_p = elementwise("mul", np.multiply)
+
+
+def mul(x: Any, y: Any) -> Any:
+    return mul_p.bind1(x, y)
+
+
+defjvp(mul_p, lambda x_dot, ans, x, y: mul(x_dot, y), lambda y_dot, ans, x, y: mul(x, y_dot))
+defvjp(mul_p, lambda ct, ans, x, y: mul(ct, y), lambda ct, ans, x, y: mul(x, ct))
+
+
+def _div_impl(x: Any, y: Any) -> Any:
+    # On integers the IR's div is NumPy's floor division (functrace.numpy follows NumPy);
+    # true division of integers converts them to floats first.
+    if np.result_type(x).kind in "iub":
+        return np.floor_divide(x, y)
+    return np.divide(x, y)
+
+
+div_p = elementwise("div", _div_impl)
+
+
+def div(x: Any, y: Any) -> Any:
+    return div_p.bind1(x, y)
+
+
+defjvp(div_p, lambda x_dot, ans, x, y: div(x_dot, y),
+       lambda y_dot, ans, x, y: neg(mul(y_dot, div(ans, y))))
+defvjp(div_p, lambda ct, ans, x, y: div(ct, y), lambda ct, ans, x, y: neg(mul(ct, div(ans, y))))
+
+neg_p = elementwise("neg", np.negative)
+
+
+def neg(x: Any) -> Any:
+    return neg_p.bind1(x)
+
+
+deflinear_jvp(neg_p)
+defvjp(neg_p, lambda ct, ans, x: neg(ct))
+
+max_p = elementwise("max", np.maximum)
+
+
+def maximum(x: Any, y: Any) -> Any:
+    return max_p.bind1(x, y)
+
+
+min_p = elementwise("min", np.minimum)
+
+
+def minimum(x: Any, y: Any) -> Any:
+    return min_p.bind1(x, y)
+
+
+def _balanced_eq(x: Any, ans: Any, other: Any) -> Any:
+    """1 where ``x`` is the selected operand, 0.5 where both tie (gradients split), else 0."""
+    x_wins = convert_element_type(eq(x, ans), get_aval(ans).dtype)
+    tie = convert_element_type(eq(other, ans), get_aval(ans).dtype)
+    return div(x_wins, add(full_like(ans, 1), tie))
+
+
+for _p in (max_p, min_p):
+    defjvp(_p, lambda x_dot, ans, x, y: mul(x_dot, _balanced_eq(x, ans, y)),
+           lambda y_dot, ans, x, y: mul(y_dot, _balanced_eq(y, ans, x)))
+    defvjp(_p, lambda ct, ans, x, y: mul(ct, _balanced_eq(x, ans, y)),
+           lambda ct, ans, x, y: mul(ct, _balanced_eq(y, ans, x)))
+
+
+pow_p = elementwise("pow", np.power)
+
+
+def pow(x: Any, y: Any) -> Any:  # noqa: A001 - the primitive's name
+    return pow_p.bind1(x, y)
+
+
+def _pow_jvp_rhs(y_dot: Any, ans: Any, x: Any, y: Any) -> Any:
+    # d/dy x**y = log(x) x**y; at x == 0 take the limit 0 (as JAX) instead of 0 * -inf.
+    zero = eq(x, full_like(x, 0))
+    safe_log = log(select_n(zero, x, full_like(x, 1)))
+    return mul(y_dot, mul(ans, safe_log))
+
+
+def _pow_dx(x: Any, y: Any) -> Any:
+    # d/dx x**y = y x**(y-1), with y == 0 giving 0 even at x == 0.
+    one = full_like(y, 1)
+    return select_n(eq(y, full_like(y, 0)), mul(y, pow(x, sub(y, one))), full_like(x, 0))
+
+
+defjvp(pow_p, lambda x_dot, ans, x, y: mul(x_dot, _pow_dx(x, y)), _pow_jvp_rhs)
+defvjp(pow_p, lambda ct, ans, x, y: mul(ct, _pow_dx(x, y)),
+       lambda ct, ans, x, y: _pow_jvp_rhs(ct, ans, x, y))
+
+integer_pow_p = elementwise("integer_pow", lambda x, *, y: _integer_pow_impl(x, y))
+
+
+def _integer_pow_impl(x: Any, y: int) -> Any:
+    if y == 2:
+        return np.multiply(x, x)
+    return np.power(x, np.array(y, dtype=np.result_type(x)))
+
+
+def integer_pow(x: Any, y: int) -> Any:
+    return integer_pow_p.bind1(x, y=y)
+
+
+def _integer_pow_dx(x: Any, y: int) -> Any:
+    if y == 0:
+        return full_like(x, 0)
+    return mul(full_like(x, y), x if y == 2 else full_like(x, 1) if y == 1 else
+               integer_pow(x, y - 1))
+
+
+defjvp(integer_pow_p, lambda x_dot, ans, x, *, y: mul(x_dot, _integer_pow_dx(x, y)))
+defvjp(integer_pow_p, lambda ct, ans, x, *, y: mul(ct, _integer_pow_dx(x, y)))
+
+# -- transcendental functions -------------------------------------------------------------------
+
+exp_p = elementwise("exp", np.exp)
+
+
+def exp(x: Any) -> Any:
+    return exp_p.bind1(x)
+
+
+defjvp(exp_p, lambda x_dot, ans, x: mul(x_dot, ans))
+defvjp(exp_p, lambda ct, ans, x: mul(ct, ans))
+
+log_p = elementwise("log", np.log)
+
+
+def log(x: Any) -> Any:
+    return log_p.bind1(x)
+
+
+defjvp(log_p, lambda x_dot, ans, x: div(x_dot, x))
+defvjp(log_p, lambda ct, ans, x: div(ct, x))
+
+log1p_p = elementwise("log1p", np.log1p)
+
+
+def log1p(x: Any) -> Any:
+    return log1p_p.bind1(x)
+
+
+defjvp(log1p_p, lambda x_dot, ans, x: div(x_dot, add(x, full_like(x, 1))))
+defvjp(log1p_p, lambda ct, ans, x: div(ct, add(x, full_like(x, 1))))
+
+expm1_p = elementwise("expm1", np.expm1)
+
+
+def expm1(x: Any) -> Any:
+    return expm1_p.bind1(x)
+
+
+defjvp(expm1_p, lambda x_dot, ans, x: mul(x_dot, add(ans, full_like(ans, 1))))
+defvjp(expm1_p, lambda ct, ans, x: mul(ct, add(ans, full_like(ans, 1))))
+
+sin_p = elementwise("sin", np.sin)
+
+
+def sin(x: Any) -> Any:
+    return sin_p.bind1(x)
+
+
+cos_p = elementwise("cos", np.cos)
+
+
+def cos(x: Any) -> Any:
+    return cos_p.bind1(x)
+
+
+defjvp(sin_p, lambda x_dot, ans, x: mul(x_dot, cos(x)))
+defvjp(sin_p, lambda ct, ans, x: mul(ct, cos(x)))
+defjvp(cos_p, lambda x_dot, ans, x: neg(mul(x_dot, sin(x))))
+defvjp(cos_p, lambda ct, ans, x: neg(mul(ct, sin(x))))
+
+tan_p = elementwise("tan", np.tan)
+
+
+def tan(x: Any) -> Any:
+    return tan_p.bind1(x)
+
+
+# d tan = 1 + tan^2
+defjvp(tan_p, lambda x_dot, ans, x: mul(x_dot, add(full_like(ans, 1), mul(ans, ans))))
+defvjp(tan_p, lambda ct, ans, x: mul(ct, add(full_like(ans, 1), mul(ans, ans))))
+
+tanh_p = elementwise("tanh", np.tanh)
+
+
+def tanh(x: Any) -> Any:
+    return tanh_p.bind1(x)
+
+
+# d tanh = 1 - tanh^2
+defjvp(tanh_p, lambda x_dot, ans, x: mul(x_dot, sub(full_like(ans, 1), mul(ans, ans))))
+defvjp(tanh_p, lambda ct, ans, x: mul(ct, sub(full_like(ans, 1), mul(ans, ans))))
+
+sinh_p = elementwise("sinh", np.sinh)
+
+
+def sinh(x: Any) -> Any:
+    return sinh_p.bind1(x)
+
+
+cosh_p = elementwise("cosh", np.cosh)
+
+
+def cosh(x: Any) -> Any:
+    return cosh_p.bind1(x)
+
+
+defjvp(sinh_p, lambda x_dot, ans, x: mul(x_dot, cosh(x)))
+defvjp(sinh_p, lambda ct, ans, x: mul(ct, cosh(x)))
+defjvp(cosh_p, lambda x_dot, ans, x: mul(x_dot, sinh(x)))
+defvjp(cosh_p, lambda ct, ans, x: mul(ct, sinh(x)))
+
+
+def _one_minus_sq(x: Any) -> Any:
+    return sub(full_like(x, 1), mul(x, x))
+
+
+arcsin_p = elementwise("arcsin", np.arcsin)
+
+
+def arcsin(x: Any) -> Any:
+    return arcsin_p.bind1(x)
+
+
+# d arcsin = 1 / sqrt(1 - x^2)
+defjvp(arcsin_p, lambda x_dot, ans, x: div(x_dot, sqrt(_one_minus_sq(x))))
+defvjp(arcsin_p, lambda ct, ans, x: div(ct, sqrt(_one_minus_sq(x))))
+
+arccos_p = elementwise("arccos", np.arccos)
+
+
+def arccos(x: Any) -> Any:
+    return arccos_p.bind1(x)
+
+
+# d arccos = -1 / sqrt(1 - x^2)
+defjvp(arccos_p, lambda x_dot, ans, x: neg(div(x_dot, sqrt(_one_minus_sq(x)))))
+defvjp(arccos_p, lambda ct, ans, x: neg(div(ct, sqrt(_one_minus_sq(x)))))
+
+arctan_p = elementwise("arctan", np.arctan)
+
+
+def arctan(x: Any) -> Any:
+    return arctan_p.bind1(x)
+
+
+# d arctan = 1 / (1 + x^2)
+defjvp(arctan_p, lambda x_dot, ans, x: div(x_dot, add(full_like(x, 1), mul(x, x))))
+defvjp(arctan_p, lambda ct, ans, x: div(ct, add(full_like(x, 1), mul(x, x))))
+
+arctan2_p = elementwise("arctan2", np.arctan2)
+
+
+def arctan2(y: Any, x: Any) -> Any:
+    return arctan2_p.bind1(y, x)
+
+
+def _sq_norm(y: Any, x: Any) -> Any:
+    return add(mul(x, x), mul(y, y))
+
+
+# d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
+defjvp(arctan2_p, lambda y_dot, ans, y, x: mul(y_dot, div(x, _sq_norm(y, x))),
+       lambda x_dot, ans, y, x: neg(mul(x_dot, div(y, _sq_norm(y, x)))))
+defvjp(arctan2_p, lambda ct, ans, y, x: mul(ct, div(x, _sq_norm(y, x))),
+       lambda ct, ans, y, x: neg(mul(ct, div(y, _sq_norm(y, x)))))
+
+sqrt_p = elementwise("sqrt", np.sqrt)
+
+
+def sqrt(x: Any) -> Any:
+    return sqrt_p.bind1(x)
+
+
+defjvp(sqrt_p, lambda x_dot, ans, x: div(x_dot, add(ans, ans)))
+defvjp(sqrt_p, lambda ct, ans, x: div(ct, add(ans, ans)))
+
+abs_p = elementwise("abs", np.abs)
+
+
+def abs(x: Any) -> Any:  # noqa: A001 - the primitive's name
+    return abs_p.bind1(x)
+
+
+sign_p = elementwise("sign", np.sign)
+
+
+def sign(x: Any) -> Any:
+    return sign_p.bind1(x)
+
+
+defjvp(abs_p, lambda x_dot, ans, x: mul(x_dot, sign(x)))
+defvjp(abs_p, lambda ct, ans, x: mul(ct, sign(x)))
+defzero(sign_p)
+
+# Rounding: piecewise constant, zero derivative.
+floor_p = elementwise("floor", np.floor)
+ceil_p = elementwise("ceil", np.ceil)
+round_p = elementwise("round", np.round)
+for _p in (floor_p, ceil_p, round_p):
+    defzero(_p)
+
+# -- comparisons and logic (boolean results, no derivative) -------------------------------------
+
+eq_p = elementwise("eq", np.equal, out_dtype=bool)
+ne_p = elementwise("ne", np.not_equal, out_dtype=bool)
+lt_p = elementwise("lt", np.less, out_dtype=bool)
+le_p = elementwise("le", np.less_equal, out_dtype=bool)
+gt_p = elementwise("gt", np.greater, out_dtype=bool)
+ge_p = elementwise("ge", np.greater_equal, out_dtype=bool)
+and_p = elementwise("and", np.bitwise_and)
+or_p = elementwise("or", np.bitwise_or)
+xor_p = elementwise("xor", np.bitwise_xor)
+not_p = elementwise("not", np.invert)
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p):
+    defzero(_p)
+
+
+def eq(x: Any, y: Any) -> Any:
+    return eq_p.bind1(x, y)
+
+
+# -- select_n: pick among cases by an integer or boolean predicate ------------------------------
+
+select_n_p = Primitive("select_n")
+
+
+def select_n(which: Any, *cases: Any) -> Any:
+    """``cases[which]`` elementwise (``which`` False/True picks case 0/1, as ``lax.select_n``)."""
+    return select_n_p.bind1(which, *cases)
+
+
+def _select_n_shape(which: ShapedArray, *cases: ShapedArray) -> list[ShapedArray]:
+    first = cases[0]
+    if any(c.shape != first.shape or c.dtype != first.dtype for c in cases) or (
+        which.shape != first.shape
+    ) or which.dtype.kind not in "biu":
+        raise ValueError(
+            "select_n: the predicate must be boolean or integer and every operand must have "
+            f"the same shape; got {which.str_short()} and "
+            f"{', '.join(c.str_short() for c in cases)}."
+        )
+    return [ShapedArray(first.shape, first.dtype, all(c.weak_type for c in cases))]
+
+
+def _select_n_impl(which: Any, *cases: Any) -> list[Any]:
+    if len(cases) == 2:
+        return [np.where(which, cases[1], cases[0])]
+    return [np.choose(np.asarray(which, dtype=np.intp), cases)]
+
+
+def _select_n_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]) -> list[Any]:
+    which, *cases = primals
+    dots = [instantiate(t, c) for t, c in zip(tangents[1:], cases)]
+    return [select_n(which, *dots)]
+
+
+def _select_n_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool]) -> list[Any]:
+    which, *cases = args
+    ct = cts[0]
+    zero = full_like(ct, 0)
+    return [None] + [
+        select_n(which, *[ct if j == i else zero for j in range(len(cases))]) if need else None
+        for i, need in enumerate(needed[1:])
+    ]
+
+
+select_n_p.impl = _select_n_impl
+select_n_p.shape_rule = _select_n_shape
+jvp_rules[select_n_p] = _select_n_jvp
+vjp_rules[select_n_p] = _select_n_vjp
+_elementwise_batch(select_n_p)
+
+# -- dtype conversion and stop_gradient ---------------------------------------------------------
+
+convert_element_type_p = Primitive("convert_element_type")
+
+
+def convert_element_type(x: Any, new_dtype: Any) -> Any:
+    new_dtype = np.dtype(new_dtype)
+    if get_aval(x).dtype == new_dtype and not isinstance(x, (int, float, complex)):
+        return x
+    return convert_element_type_p.bind1(x, new_dtype=new_dtype)
+
+
+def _is_float(dtype: np.dtype[Any]) -> bool:
+    return dtype.kind in "fc"
+
+
+def _convert_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+                 new_dtype: np.dtype[Any]) -> list[Any]:
+    if not (_is_float(new_dtype) and _is_float(get_aval(primals[0]).dtype)):
+        return [None]
+    return [convert_element_type_p.bind1(tangents[0], new_dtype=new_dtype)]
+
+
+def _convert_vjp(ct: Any, ans: Any, x: Any, *, new_dtype: np.dtype[Any]) -> Any:
+    old = get_aval(x).dtype
+    if not (_is_float(new_dtype) and _is_float(old)):
+        return None
+    return convert_element_type_p.bind1(ct, new_dtype=old)
+
+
+convert_element_type_p.impl = lambda x, *, new_dtype: [np.asarray(x, dtype=new_dtype)]
+convert_element_type_p.shape_rule = lambda x, *, new_dtype: [ShapedArray(x.shape, new_dtype)]
+jvp_rules[convert_element_type_p] = _convert_jvp
+defvjp(convert_element_type_p, _convert_vjp)
+_elementwise_batch(convert_element_type_p)
+
+# stop_gradient: the identity whose derivative is zero.
+stop_gradient_p = elementwise("stop_gradient", lambda x: x)
+
+
+def stop_gradient(x: Any) -> Any:
+    return stop_gradient_p.bind1(x)
+
+
+defzero(stop_gradient_p)

@@ -1,0 +1,125 @@
+"""Linear algebra: dot_general, the one contraction primitive (dot, matmul, tensordot and
+einsum all lower to it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from functrace.core import Primitive, ShapedArray
+from functrace.interpreters.jvp import defjvp
+from functrace.interpreters.vjp import defvjp
+from functrace.interpreters.vmap import batch_rules
+from functrace.primitives.shape import moveaxis, shape_of, transpose
+
+# ((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))
+DimensionNumbers = tuple[tuple[tuple[int, ...], tuple[int, ...]],
+                         tuple[tuple[int, ...], tuple[int, ...]]]
+
+dot_general_p = Primitive("dot_general")
+
+
+def dot_general(lhs: Any, rhs: Any, dimension_numbers: DimensionNumbers) -> Any:
+    """Contract ``lhs`` and ``rhs``; the result's axes are batch, lhs free, then rhs free."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    dims = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
+    return dot_general_p.bind1(lhs, rhs, dimension_numbers=dims)
+
+
+def _free(ndim: int, contract: tuple[int, ...], batch: tuple[int, ...]) -> list[int]:
+    return [i for i in range(ndim) if i not in contract and i not in batch]
+
+
+def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *,
+                       dimension_numbers: DimensionNumbers) -> list[ShapedArray]:
+    (lc, rc), (lb, rb) = dimension_numbers
+    ok = (len(lc) == len(rc) and len(lb) == len(rb)
+          and all(lhs.shape[a] == rhs.shape[b] for a, b in zip(lc + lb, rc + rb))
+          and all(0 <= a < lhs.ndim for a in lc + lb) and all(0 <= b < rhs.ndim for b in rc + rb))
+    if not ok or lhs.dtype != rhs.dtype:
+        raise ValueError(
+            f"dot_general: cannot contract {lhs.str_short()} with {rhs.str_short()} over "
+            f"dimension_numbers={dimension_numbers} (contracted and batch axes must have equal "
+            "lengths and the operands equal dtypes)."
+        )
+    shape = ([lhs.shape[i] for i in lb] + [lhs.shape[i] for i in _free(lhs.ndim, lc, lb)]
+             + [rhs.shape[i] for i in _free(rhs.ndim, rc, rb)])
+    return [ShapedArray(tuple(shape), lhs.dtype, lhs.weak_type and rhs.weak_type)]
+
+
+def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers) -> list[Any]:
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs, rhs = np.asarray(lhs), np.asarray(rhs)
+    if not lb:
+        if lc == (lhs.ndim - 1,) and rc == (0,) and rhs.ndim <= 2:
+            return [np.dot(lhs, rhs)]  # plain matrix product: straight to BLAS
+        return [np.tensordot(lhs, rhs, (lc, rc))]
+    # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
+    lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
+    batch_shape = [lhs.shape[i] for i in lb]
+    lf_shape, rf_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
+    k = int(np.prod([lhs.shape[i] for i in lc], dtype=np.int64))
+    a = np.transpose(lhs, (*lb, *lf, *lc)).reshape(
+        (*batch_shape, int(np.prod(lf_shape, dtype=np.int64)), k))
+    b = np.transpose(rhs, (*rb, *rc, *rf)).reshape(
+        (*batch_shape, k, int(np.prod(rf_shape, dtype=np.int64))))
+    return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
+
+
+def _dot_lhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
+                 dimension_numbers: DimensionNumbers) -> Any:
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
+    nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+    # Contract the cotangent's rhs-free axes with rhs's free axes, batching over batch axes.
+    ct_rf = tuple(range(nb + len(lf), nb + len(lf) + len(rf)))
+    out = dot_general(ct, rhs, ((ct_rf, tuple(rf)), (tuple(range(nb)), rb)))
+    # out's axes are: batch, lhs free, then rhs's leftover (= contracted) axes in rhs order.
+    src = [*lb, *lf, *[lc[rc.index(r)] for r in sorted(rc)]]
+    return transpose(out, tuple(np.argsort(src)))
+
+
+def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
+                 dimension_numbers: DimensionNumbers) -> Any:
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
+    nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+    ct_lf = tuple(range(nb, nb + len(lf)))
+    out = dot_general(ct, lhs, ((ct_lf, tuple(lf)), (tuple(range(nb)), lb)))
+    # out's axes are: batch, rhs free, then lhs's leftover (= contracted) axes in lhs order.
+    src = [*rb, *rf, *[rc[lc.index(a)] for a in sorted(lc)]]
+    return transpose(out, tuple(np.argsort(src)))
+
+
+def _dot_general_batch(size: int, args: list[Any], bdims: list[int | None], *,
+                       dimension_numbers: DimensionNumbers) -> Any:
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs, rhs = args
+    lbd, rbd = bdims
+
+    def shift(axes: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(a + 1 for a in axes)
+
+    if lbd is not None and rbd is not None:  # a new shared batch axis, first
+        lhs, rhs = moveaxis(lhs, lbd, 0), moveaxis(rhs, rbd, 0)
+        dims = ((shift(lc), shift(rc)), ((0, *shift(lb)), (0, *shift(rb))))
+        return [dot_general(lhs, rhs, dims)], [0]
+    if lbd is not None:  # an extra free axis of lhs, placed first among lhs's free axes
+        lhs = moveaxis(lhs, lbd, 0)
+        dims = ((shift(lc), rc), (shift(lb), rb))
+        return [dot_general(lhs, rhs, dims)], [len(lb)]
+    assert rbd is not None
+    rhs = moveaxis(rhs, rbd, 0)
+    dims = ((lc, shift(rc)), (lb, shift(rb)))
+    lf = _free(len(shape_of(lhs)), lc, lb)
+    return [dot_general(lhs, rhs, dims)], [len(lb) + len(lf)]
+
+
+dot_general_p.impl = _dot_general_impl
+dot_general_p.shape_rule = _dot_general_shape
+defjvp(dot_general_p,
+       lambda x_dot, ans, x, y, *, dimension_numbers: dot_general(x_dot, y, dimension_numbers),
+       lambda y_dot, ans, x, y, *, dimension_numbers: dot_general(x, y_dot, dimension_numbers))
+defvjp(dot_general_p, _dot_lhs_vjp, _dot_rhs_vjp)
+batch_rules[dot_general_p] = _dot_general_batch

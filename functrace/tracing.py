@@ -1,0 +1,180 @@
+"""Tracing a Python function into a jaxpr.
+
+A :class:`JaxprTrace` records every primitive applied to its tracers as an equation.  Each
+tracer may also know its *value one level up* (``Tracer.val``): a concrete array when the parent
+is the root, or a tracer of the parent trace.  Values are known when the traced function's
+inputs were known (``grad``, ``jvp``, ``vjp`` trace with known inputs) and for anything computed
+from constants only; they are unknown for the fresh abstract inputs that ``make_jaxpr``, ``jit``
+and ``vmap`` trace with.  A known value is computed as the equation is recorded, by binding
+the same primitive in the parent trace, so
+
+* Python control flow on traced values works under ``grad`` (``bool()`` asks the value), and
+* the recorded trace doubles as the tape of reverse mode: the values of every intermediate are
+  at hand for the backward pass, with no second forward sweep.
+
+Tracing nests: a function traced inside another transformation sees that transformation's
+tracers as constants, and whatever it binds one level up is recorded in the outer trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrace.core import (
+    Atom,
+    ClosedJaxpr,
+    Eqn,
+    Jaxpr,
+    Literal,
+    Primitive,
+    ShapedArray,
+    Trace,
+    Tracer,
+    Var,
+    _leak_message,
+    _state,
+    get_aval,
+)
+from functrace.errors import TracerLeakError
+
+_SCALAR_TYPES = (bool, int, float, complex, np.generic)
+
+
+class JaxprTrace(Trace):
+    """Records equations over its tracers; computes known values in the parent trace."""
+
+    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "values")
+
+    def __init__(self, parent: Trace):
+        super().__init__(parent)
+        self.eqns: list[Eqn] = []
+        self.constvars: list[Var] = []
+        self.consts: list[Any] = []
+        self.invars: list[Var] = []
+        self._lifted: dict[int, Tracer] = {}
+        # Known values one level up, by variable: the tape that reverse mode reads.
+        self.values: dict[Var, Any] = {}
+
+    def new_arg(self, aval: ShapedArray, val: Any = None) -> Tracer:
+        var = Var(aval)
+        self.invars.append(var)
+        if val is not None:
+            self.values[var] = val
+        return Tracer(self, aval, var, val)
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+        invars = [self.to_atom(x) for x in args]
+        avals_out = prim.shape_rule(*[v.aval for v in invars], **params)
+        vals_out: list[Any] = [None] * len(avals_out)
+        in_vals = [x.val if type(x) is Tracer and x.trace is self else x for x in args]
+        if all(v is not None for v in in_vals):
+            parent = self.parent
+            assert parent is not None
+            _state.trace = parent
+            try:
+                vals_out = parent.process(prim, [self._up(x, v) for x, v in zip(args, in_vals)],
+                                          params)
+            finally:
+                _state.trace = self
+        outvars = [Var(a) for a in avals_out]
+        self.eqns.append(Eqn(prim, invars, outvars, params))
+        values = self.values
+        tracers = []
+        for var, aval, val in zip(outvars, avals_out, vals_out):
+            if val is not None:
+                values[var] = val
+            tracers.append(Tracer(self, aval, var, val))
+        return tracers
+
+    def _up(self, x: Any, val: Any) -> Any:
+        """An argument's value as seen by the parent trace."""
+        if type(x) is Tracer and x.trace is not self:
+            return self.lift(x).val  # a tracer of an outer trace, as the parent sees it
+        return val
+
+    def to_atom(self, x: Any) -> Atom:
+        """The jaxpr atom for an argument: our own variable, a literal, or a constant."""
+        if type(x) is Tracer and x.trace is self:
+            return x.variable
+        if isinstance(x, _SCALAR_TYPES) or (isinstance(x, np.ndarray) and x.ndim == 0):
+            return Literal(x, get_aval(x))
+        return self.lift(x).variable
+
+    def lift(self, x: Any) -> Tracer:
+        """A tracer of this trace standing for ``x``: a constant array or an outer tracer."""
+        if isinstance(x, Tracer):
+            if x.trace is self:
+                return x
+            self._check_reachable(x)
+        tracer = self._lifted.get(id(x))
+        if tracer is None:
+            aval = get_aval(x)
+            if isinstance(x, Tracer) and x.trace is not self.parent:
+                parent = self.parent
+                assert isinstance(parent, JaxprTrace)
+                val: Any = parent.lift(x)
+            else:
+                val = x
+            var = Var(aval)
+            self.constvars.append(var)
+            self.consts.append(x)
+            self.values[var] = val
+            tracer = self._lifted[id(x)] = Tracer(self, aval, var, val)
+        return tracer
+
+    def _check_reachable(self, x: Tracer) -> None:
+        trace: Trace | None = self.parent
+        while trace is not None:
+            if trace is x.trace:
+                if trace.alive:
+                    return
+                break
+            trace = trace.parent
+        raise TracerLeakError(_leak_message(x, Primitive("lift")))
+
+    def to_jaxpr(self, outs: Sequence[Any]) -> tuple[ClosedJaxpr, list[Any]]:
+        """Finish tracing: the closed jaxpr and the known values of its outputs (or None)."""
+        outvars = [self.to_atom(x) for x in outs]
+        jaxpr = Jaxpr(self.constvars, self.invars, outvars, self.eqns)
+        out_vals = [v.val if isinstance(v, Literal) else self.values.get(v) for v in outvars]
+        self.alive = False
+        return ClosedJaxpr(jaxpr, self.consts), out_vals
+
+
+def trace_flat(
+    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray], in_vals: Sequence[Any]
+) -> tuple[ClosedJaxpr, list[Any], JaxprTrace]:
+    """Trace ``fun`` (flat lists in and out) into a closed jaxpr.
+
+    ``in_vals`` gives each input's known value one level up, or None for an abstract input.
+    Returns the jaxpr, the known values of its outputs, and the finished trace (whose
+    ``values`` maps every known variable to its value: the tape of reverse mode).
+    """
+    trace = JaxprTrace(_state.trace)
+    tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals)]
+    prev, _state.trace = _state.trace, trace
+    try:
+        closed, out_vals = trace.to_jaxpr(list(fun(*tracers)))
+    finally:
+        _state.trace = prev
+        trace.alive = False
+    return closed, out_vals, trace
+
+
+def trace_abstract(
+    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]
+) -> ClosedJaxpr:
+    """Trace ``fun`` on abstract inputs of the given types (for make_jaxpr, jit, vmap)."""
+    return trace_flat(fun, in_avals, [None] * len(in_avals))[0]
+
+
+def trace_known(
+    fun: Callable[..., Sequence[Any]], args: Sequence[Any]
+) -> tuple[ClosedJaxpr, list[Any], dict[Var, Any]]:
+    """Trace ``fun`` on known inputs (for grad, jvp, vjp): returns the jaxpr, the output values
+    and the values of all its variables, each as seen by the caller's trace."""
+    closed, out_vals, trace = trace_flat(fun, [get_aval(x) for x in args], args)
+    return closed, out_vals, trace.values
