@@ -7,7 +7,7 @@
 
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
-from functrace import errors, tree_util
+from functrace import errors, testing, tree_util
 from functrace.api import (
     grad,
     hessian,
@@ -44,6 +44,7 @@ __all__ = [
     "make_jaxpr",
     "numpy",
     "stop_gradient",
+    "testing",
     "tree_util",
     "value_and_grad",
     "vjp",
