@@ -73,8 +73,10 @@ _PY_SCALAR_DTYPES: dict[type, np.dtype[Any]] = {
 
 def get_aval(x: Any) -> ShapedArray:
     """The abstract value of a concrete value or tracer (Python scalars are weakly typed)."""
-    if isinstance(x, Tracer):
+    if type(x) is Tracer:
         return x.aval
+    if type(x) is np.ndarray:
+        return ShapedArray(x.shape, x.dtype)
     dtype = _PY_SCALAR_DTYPES.get(type(x))
     if dtype is not None:
         return ShapedArray((), dtype, weak_type=type(x) is not bool)

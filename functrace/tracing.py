@@ -18,6 +18,7 @@ tracers as constants, and whatever it binds one level up is recorded in the oute
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -66,19 +67,30 @@ class JaxprTrace(Trace):
         return Tracer(self, aval, var, val)
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-        invars = [self.to_atom(x) for x in args]
+        invars: list[Atom] = []
+        in_vals: list[Any] = []
+        known = True
+        for x in args:
+            if type(x) is Tracer and x.trace is self:
+                invars.append(x.variable)
+                in_vals.append(x.val)
+                known = known and x.val is not None
+            else:
+                atom = self.to_atom(x)
+                invars.append(atom)
+                # A constant's value as the parent sees it (an outer tracer may need lifting).
+                in_vals.append(x if type(atom) is Literal else self.lift(x).val)
         avals_out = prim.shape_rule(*[v.aval for v in invars], **params)
-        vals_out: list[Any] = [None] * len(avals_out)
-        in_vals = [x.val if type(x) is Tracer and x.trace is self else x for x in args]
-        if all(v is not None for v in in_vals):
+        if known:
             parent = self.parent
             assert parent is not None
             _state.trace = parent
             try:
-                vals_out = parent.process(prim, [self._up(x, v) for x, v in zip(args, in_vals)],
-                                          params)
+                vals_out = parent.process(prim, in_vals, params)
             finally:
                 _state.trace = self
+        else:
+            vals_out = [None] * len(avals_out)
         outvars = [Var(a) for a in avals_out]
         self.eqns.append(Eqn(prim, invars, outvars, params))
         values = self.values
@@ -88,12 +100,6 @@ class JaxprTrace(Trace):
                 values[var] = val
             tracers.append(Tracer(self, aval, var, val))
         return tracers
-
-    def _up(self, x: Any, val: Any) -> Any:
-        """An argument's value as seen by the parent trace."""
-        if type(x) is Tracer and x.trace is not self:
-            return self.lift(x).val  # a tracer of an outer trace, as the parent sees it
-        return val
 
     def to_atom(self, x: Any) -> Atom:
         """The jaxpr atom for an argument: our own variable, a literal, or a constant."""
@@ -156,11 +162,17 @@ def trace_flat(
     trace = JaxprTrace(_state.trace)
     tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals)]
     prev, _state.trace = _state.trace, trace
+    # Tracing allocates a few acyclic objects per equation; pausing the cyclic garbage collector
+    # keeps the cost per equation flat instead of growing with the number of live objects.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         closed, out_vals = trace.to_jaxpr(list(fun(*tracers)))
     finally:
         _state.trace = prev
         trace.alive = False
+        if gc_was_enabled:
+            gc.enable()
     return closed, out_vals, trace
 
 

@@ -83,6 +83,9 @@ def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
     """Operands converted to their common dtype (or ``dtype``) and broadcast to a common shape."""
     args = tuple(as_operand(x) for x in args)
     avals = [get_aval(x) for x in args]
+    first = avals[0]
+    if dtype is None and all(a.shape == first.shape and a.dtype == first.dtype for a in avals):
+        return list(args)  # the common case: nothing to promote or broadcast
     target = np.dtype(dtype) if dtype is not None else result_dtype(*avals)
     shape = broadcast_shapes(name, *[a.shape for a in avals])
     out = []
