@@ -289,7 +289,10 @@ class _Pullback:
         self.primals, self.in_tree, self.out_tree, self.outs = primals, in_tree, out_tree, outs
 
     def flat(self, *cts: Any) -> list[Any]:
-        cts_in = backward_pass(self.closed.jaxpr, self.values, list(cts), self.wrt)
+        # Outputs past ``self.outs`` are has_aux extras: they get no cotangent.
+        n_aux = len(self.closed.jaxpr.outvars) - len(self.outs)
+        cts_out = [*cts, *[None] * n_aux]
+        cts_in = backward_pass(self.closed.jaxpr, self.values, cts_out, self.wrt)
         return [zeros(get_aval(p).strong()) if ct is None else ct
                 for ct, p in zip(cts_in, self.primals)]
 
@@ -314,7 +317,6 @@ def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: s
         out_tree, aux_tree, n = store.tree  # type: ignore[misc]
         aux = tree_unflatten(aux_tree, [_to_output(a) for a in out_vals[n:]])
         out_vals = out_vals[:n]
-        closed.jaxpr.outvars = closed.jaxpr.outvars[:n]
     wrt = [get_aval(x).dtype.kind in "fc" for x in p_leaves]
     pullback = _Pullback(closed, values, wrt, p_leaves, in_tree, out_tree, out_vals)
     return out_vals, pullback, aux
