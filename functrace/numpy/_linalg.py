@@ -13,7 +13,6 @@ from functrace.numpy._base import (
     broadcast_shapes,
     broadcast_to_shape,
     convert,
-    promote,
     result_dtype,
 )
 from functrace.numpy._elementwise import multiply
@@ -30,10 +29,10 @@ def _contraction_error(name: str, a: Any, b: Any) -> ValueError:
 def dot(a: Any, b: Any) -> Any:
     """``numpy.dot``: products of scalars, inner product of vectors, otherwise a sum over the
     last axis of ``a`` and the second-to-last of ``b``."""
-    a, b = promote("dot", a, b) if aval(a).ndim == 0 or aval(b).ndim == 0 else _same_dtype(a, b)
-    na, nb = aval(a).ndim, aval(b).ndim
-    if na == 0 or nb == 0:
+    if aval(a).ndim == 0 or aval(b).ndim == 0:
         return multiply(a, b)
+    a, b = _same_dtype(a, b)
+    na, nb = aval(a).ndim, aval(b).ndim
     b_axis = 0 if nb == 1 else nb - 2
     if aval(a).shape[-1] != aval(b).shape[b_axis]:
         raise _contraction_error("dot", a, b)
