@@ -5,9 +5,9 @@
 0.0
 """
 
-from functrace import primitives as _primitives  # registers every primitive's rules
-from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import errors, testing, tree_util
+from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
+from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
     grad,
     hessian,
@@ -21,6 +21,7 @@ from functrace.api import (
     vmap,
 )
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
+from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.numpy import stop_gradient
 
@@ -34,6 +35,8 @@ __all__ = [
     "Jaxpr",
     "ShapedArray",
     "TracerLeakError",
+    "custom_jvp",
+    "custom_vjp",
     "errors",
     "grad",
     "hessian",

@@ -1,0 +1,560 @@
+"""User-defined derivative rules: ``custom_jvp`` and ``custom_vjp``, as in JAX.
+
+A decorated function is called through a higher-order primitive that carries the traced jaxpr
+of the function (``call_jaxpr``, printed nested) and the user's rule:
+
+* ``custom_jvp_call[call_jaxpr, jvp, num_consts]``: its jvp rule calls the user's jvp function
+  with the primals and (instantiated) tangents; its vjp rule transposes that function, which is
+  linear in the tangents; its batching rule batches both the jaxpr and the user's rule.
+* ``custom_vjp_call[call_jaxpr, fwd_bwd, num_consts]``: its vjp rule runs the user's ``fwd`` on
+  the primal values to get the residuals, then ``bwd(residuals, ct)``; forward mode is refused,
+  as in JAX.
+
+Everything the rules do goes through ``bind``, so rules are traced like any other code: a
+``custom_jvp`` rule is differentiated again by ``grad(grad(f))``.  With no transformation
+active the decorated function simply runs.
+
+The first ``num_consts`` operands of either primitive are traced values the function closes
+over (or receives through ``nondiff_argnums``); the user's rules do not see them as inputs, so
+differentiating with respect to them raises a ``TypeError`` instead of silently returning a
+derivative that ignores them.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from functrace.core import (
+    ClosedJaxpr,
+    EvalTrace,
+    Jaxpr,
+    Primitive,
+    ShapedArray,
+    Tracer,
+    current_trace,
+    get_aval,
+)
+from functrace.interpreters.eval import eval_jaxpr
+from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
+from functrace.interpreters.vjp import backward_pass, vjp_rules
+from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
+from functrace.primitives.elementwise import convert_element_type
+from functrace.primitives.shape import bdim_to_front
+from functrace.tracing import JaxprTrace, trace_abstract, trace_flat
+from functrace.tree_util import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# jvp_fn(*nondiff_args, primals, tangents) -> (primal_out, tangent_out)
+JvpFn = Callable[..., tuple[Any, Any]]
+# fwd(*args) -> (out, residuals);  bwd(*nondiff_args, residuals, ct) -> tuple of cotangents
+FwdFn = Callable[..., tuple[Any, Any]]
+BwdFn = Callable[..., Sequence[Any]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The decorators
+
+
+class custom_jvp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as JAX
+    """A function with a user-defined forward-mode (jvp) derivative rule.
+
+    The rule is defined with :meth:`defjvp`.  ``jvp``, ``grad`` / ``vjp`` (by transposing the
+    rule), ``vmap`` and ``jit`` use it instead of differentiating the function's own code;
+    higher derivatives differentiate the rule itself.
+
+    Args:
+      fun: the function.  Its arguments and outputs are pytrees of arrays.
+      nondiff_argnums: positions of arguments that are not differentiated (Python values,
+        functions, or arrays held constant).  They are passed to the rule first.
+
+    Example: ``log(1 + exp(x))`` whose naive derivative ``exp(x) / (1 + exp(x))`` is
+    ``inf / inf`` for large ``x``:
+
+    >>> import numpy as np, functrace as ft, functrace.numpy as fnp
+    >>> @ft.custom_jvp
+    ... def log1pexp(x):
+    ...     return fnp.log1p(fnp.exp(x))
+    >>> @log1pexp.defjvp
+    ... def log1pexp_jvp(primals, tangents):
+    ...     (x,), (x_dot,) = primals, tangents
+    ...     return log1pexp(x), x_dot * (1.0 - 1.0 / (1.0 + fnp.exp(x)))
+    >>> with np.errstate(over="ignore"):
+    ...     float(ft.grad(log1pexp)(1000.0))
+    1.0
+    """
+
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun: Callable[..., R] = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp: JvpFn | None = None
+
+    def defjvp(self, jvp: JvpFn) -> JvpFn:
+        """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (primal_out, tangent_out)``.
+
+        ``primals`` and ``tangents`` are tuples with one entry per differentiated argument;
+        ``tangent_out`` has the structure, shapes and dtypes of ``primal_out``.  The rule must
+        be linear in ``tangents`` (reverse mode transposes it) and written with functrace
+        operations.  Returns ``jvp``, so it can be used as a decorator.
+        """
+        self.jvp = jvp
+        return jvp
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.jvp is None:
+            raise AttributeError(
+                f"No JVP defined for custom_jvp function {_name(self.fun)} using defjvp.")
+        call = _Call(self.fun, _resolve_kwargs(self.fun, args, kwargs), self.nondiff_argnums,
+                     "custom_jvp")
+        if call.untraced:
+            return self.fun(*call.args)
+        rule = _JvpRule(self.jvp, call)
+        outs = custom_jvp_call_p.bind(*call.consts, *call.leaves, call_jaxpr=call.jaxpr,
+                                      jvp=rule, num_consts=len(call.consts))
+        return tree_unflatten(call.out_tree, outs)  # type: ignore[no-any-return]
+
+
+class custom_vjp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as JAX
+    """A function with a user-defined reverse-mode (vjp) derivative rule.
+
+    The rule is a pair set with :meth:`defvjp`: ``fwd`` computes the output and the residuals
+    the backward pass needs, ``bwd`` maps residuals and an output cotangent to input
+    cotangents.  ``grad`` / ``vjp``, ``vmap`` and ``jit`` honour it.  ``fwd`` runs on the
+    primal values when the backward pass needs it, so under a first-order ``grad`` it sees
+    concrete arrays and may use raw NumPy.  Forward mode (``jvp``, ``jacfwd``) raises
+    ``TypeError``, as in JAX.
+
+    Args:
+      fun: the function.  Its arguments and outputs are pytrees of arrays.
+      nondiff_argnums: positions of arguments that are not differentiated; ``bwd`` receives
+        them first and returns cotangents for the other arguments only.
+
+    Example: a gradient clipped to [-1, 1] on its way back:
+
+    >>> import numpy as np, functrace as ft
+    >>> @ft.custom_vjp
+    ... def clip_gradient(x):
+    ...     return x
+    >>> def clip_fwd(x):
+    ...     return x, None
+    >>> def clip_bwd(res, ct):
+    ...     return (ft.numpy.clip(ct, -1.0, 1.0),)
+    >>> clip_gradient.defvjp(clip_fwd, clip_bwd)
+    >>> float(ft.grad(lambda x: 3.0 * clip_gradient(x))(2.0))
+    1.0
+    """
+
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun: Callable[..., R] = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd: FwdFn | None = None
+        self.bwd: BwdFn | None = None
+
+    def defvjp(self, fwd: FwdFn, bwd: BwdFn) -> None:
+        """Set ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, ct)``.
+
+        ``residuals`` may be any pytree (or None).  ``bwd`` returns a tuple with one cotangent
+        per differentiated argument, each shaped like that argument (``None`` for zero).
+        """
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.fwd is None or self.bwd is None:
+            raise AttributeError(
+                f"No VJP defined for custom_vjp function {_name(self.fun)} using defvjp.")
+        call = _Call(self.fun, _resolve_kwargs(self.fun, args, kwargs), self.nondiff_argnums,
+                     "custom_vjp")
+        if call.untraced:
+            return self.fun(*call.args)
+        rule = _FwdBwd(self.fwd, self.bwd, call)
+        outs = custom_vjp_call_p.bind(*call.consts, *call.leaves, call_jaxpr=call.jaxpr,
+                                      fwd_bwd=rule, num_consts=len(call.consts))
+        return tree_unflatten(call.out_tree, outs)  # type: ignore[no-any-return]
+
+
+def _name(f: Any) -> str:
+    return str(getattr(f, "__name__", type(f).__name__))
+
+
+def _resolve_kwargs(fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+                    ) -> tuple[Any, ...]:
+    """Keyword arguments moved to their positions (rules take positional arguments only)."""
+    if not kwargs:
+        return args
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{_name(fun)}: {e}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"{_name(fun)}: keyword arguments {sorted(bound.kwargs)} of a custom_jvp "
+                        "/ custom_vjp function could not be resolved to positions.")
+    return tuple(bound.args)
+
+
+class _Call:
+    """One call of a decorated function: its arguments split and flattened, ``fun`` traced.
+
+    ``leaves`` are the differentiated arguments' leaves; ``consts`` the traced values the
+    function closes over (or receives through ``nondiff_argnums``), passed as leading operands.
+    """
+
+    def __init__(self, fun: Callable[..., Any], args: tuple[Any, ...],
+                 nondiff_argnums: tuple[int, ...], kind: str):
+        self.fun, self.args, self.kind = fun, args, kind
+        nums = {i % len(args) for i in nondiff_argnums} if args else set()
+        for i in nondiff_argnums:
+            if not -len(args) <= i < len(args):
+                raise ValueError(f"{kind} function {_name(fun)}: nondiff_argnums={i} is out of "
+                                 f"range for a call with {len(args)} positional arguments.")
+        self.nondiff = {i: args[i] for i in sorted(nums)}
+        self.diff_positions = [i for i in range(len(args)) if i not in nums]
+        diff_args = tuple(args[i] for i in self.diff_positions)
+        self.arg_trees = [tree_structure(a) for a in diff_args]
+        leaves, self.in_tree = tree_flatten(diff_args)
+        nondiff_leaves = tree_flatten(list(self.nondiff.values()))[0]
+        self.untraced = isinstance(current_trace(), EvalTrace) or not any(
+            isinstance(x, Tracer) for x in (*leaves, *nondiff_leaves))
+        if self.untraced:
+            return
+        self.leaves = leaves
+        self.in_avals = [get_aval(x) for x in leaves]
+        self.out_tree: PyTreeDef = tree_structure(None)
+        closed = trace_abstract(self._flat_fun(nondiff_leaves), self.in_avals)
+        self.jaxpr, self.consts = _convert_closure(closed)
+        # The traced constants as the caller passed them: rules substitute their current values.
+        self.const_ids = [id(c) for c in self.consts]
+
+    def full_args(self, diff_args: Sequence[Any], nondiff: dict[int, Any]) -> list[Any]:
+        full = [None] * len(self.args)
+        for i, a in nondiff.items():
+            full[i] = a
+        for i, a in zip(self.diff_positions, diff_args, strict=True):
+            full[i] = a
+        return full
+
+    def _flat_fun(self, nondiff_leaves: list[Any]) -> Callable[..., list[Any]]:
+        def flat(*leaves: Any) -> list[Any]:
+            # Traced nondiff arguments become constants of the jaxpr even when unused, so that
+            # the rules can be handed their current values (see _Rule.nondiff_args).
+            trace = current_trace()
+            assert isinstance(trace, JaxprTrace)
+            for x in nondiff_leaves:
+                if isinstance(x, Tracer):
+                    trace.lift(x)
+            diff_args = tree_unflatten(self.in_tree, leaves)
+            out_leaves, self.out_tree = tree_flatten(self.fun(*self.full_args(diff_args,
+                                                                              self.nondiff)))
+            return out_leaves
+
+        return flat
+
+
+def _convert_closure(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list[Any]]:
+    """Turn the traced values a jaxpr closes over into leading inputs (closure conversion).
+
+    Concrete constants stay in the closed jaxpr; traced ones must be operands of the equation,
+    so that the enclosing trace sees them and each interpreter passes their current values.
+    """
+    jaxpr = closed.jaxpr
+    keep = [not isinstance(c, Tracer) for c in closed.consts]
+    constvars = [v for v, k in zip(jaxpr.constvars, keep, strict=True) if k]
+    consts = [c for c, k in zip(closed.consts, keep, strict=True) if k]
+    moved_vars = [v for v, k in zip(jaxpr.constvars, keep, strict=True) if not k]
+    moved = [c for c, k in zip(closed.consts, keep, strict=True) if not k]
+    new = Jaxpr(constvars, [*moved_vars, *jaxpr.invars], jaxpr.outvars, jaxpr.eqns)
+    return ClosedJaxpr(new, consts), moved
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's rules on flat lists: rule(consts, primals, ...) -> list of leaves.
+
+
+class _Rule:
+    """Common part of the rule params: naming (for printing) and nondiff-argument values."""
+
+    __name__: str
+
+    def __init__(self, call: _Call):
+        self.call = call
+
+    def __repr__(self) -> str:
+        return self.__name__
+
+    def nondiff_args(self, consts: Sequence[Any]) -> dict[int, Any]:
+        """The nondiff arguments, with traced leaves replaced by their values ``consts`` (the
+        same values one level up, or batched slices, or the current tracers)."""
+        call = self.call
+        if not consts:
+            return call.nondiff
+        by_id = dict(zip(call.const_ids, consts, strict=True))
+        out = {}
+        for i, a in call.nondiff.items():
+            leaves, tree = tree_flatten(a)
+            out[i] = tree_unflatten(tree, [by_id.get(id(x), x) if isinstance(x, Tracer) else x
+                                           for x in leaves])
+        return out
+
+
+def _is_float(x: Any) -> bool:
+    return get_aval(x).dtype.kind in "fc"
+
+
+def _match(x: Any, like: ShapedArray, what: str) -> Any:
+    """``x`` converted to the dtype of ``like``, after checking that its shape matches."""
+    aval = get_aval(x)
+    if aval.shape != like.shape:
+        raise ValueError(f"{what} has shape {aval.shape}, but it must have the primal's shape "
+                         f"{like.shape} (dtype {like.dtype}).")
+    return x if aval.dtype == like.dtype else convert_element_type(x, like.dtype)
+
+
+class _JvpRule(_Rule):
+    """``jvp(consts, primals, tangents) -> tangent_out`` leaves, from the user's jvp function."""
+
+    def __init__(self, jvp: JvpFn, call: _Call):
+        super().__init__(call)
+        self.jvp = jvp
+        self.__name__ = _name(jvp)
+
+    def __call__(self, consts: Sequence[Any], primals: Sequence[Any], tangents: Sequence[Any]
+                 ) -> list[Any]:
+        call, name = self.call, self.__name__
+        nondiff = self.nondiff_args(consts)
+        out = self.jvp(*nondiff.values(), tree_unflatten(call.in_tree, primals),
+                       tree_unflatten(call.in_tree, tangents))
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"custom_jvp rule {name} must return a pair (primal_out, "
+                            f"tangent_out), but it returned {_describe(out)}.")
+        p_leaves, p_tree = tree_flatten(out[0])
+        t_leaves, t_tree = tree_flatten(out[1])
+        if p_tree != call.out_tree or t_tree != call.out_tree:
+            raise TypeError(
+                f"custom_jvp rule {name} must return primal and tangent outputs with the "
+                f"structure of {_name(call.fun)}'s output, {call.out_tree}; got {p_tree} and "
+                f"{t_tree}.")
+        return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}") if a.dtype.kind
+                in "fc" else zeros(a) for k, (t, a)
+                in enumerate(zip(t_leaves, call.jaxpr.out_avals, strict=True))]
+
+
+class _FwdBwd(_Rule):
+    """``fwd_bwd(consts, primals, cts) -> input cotangent`` leaves: ``fwd`` then ``bwd``."""
+
+    def __init__(self, fwd: FwdFn, bwd: BwdFn, call: _Call):
+        super().__init__(call)
+        self.fwd, self.bwd = fwd, bwd
+        self.__name__ = f"({_name(fwd)}, {_name(bwd)})"
+
+    def __call__(self, consts: Sequence[Any], primals: Sequence[Any], cts: Sequence[Any]
+                 ) -> list[Any]:
+        call = self.call
+        nondiff = self.nondiff_args(consts)
+        diff_args = tree_unflatten(call.in_tree, primals)
+        pair = self.fwd(*call.full_args(diff_args, nondiff))
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"custom_vjp fwd rule {_name(self.fwd)} must return a pair (out, "
+                            f"residuals), but it returned {_describe(pair)}.")
+        if tree_structure(pair[0]) != call.out_tree:
+            raise TypeError(
+                f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element the "
+                f"output of {_name(call.fun)}, with structure {call.out_tree}; got "
+                f"{tree_structure(pair[0])}.")
+        cts_in = self.bwd(*nondiff.values(), pair[1], tree_unflatten(call.out_tree, cts))
+        return self._flatten_cts(cts_in, primals)
+
+    def _flatten_cts(self, cts_in: Any, primals: Sequence[Any]) -> list[Any]:
+        call, name = self.call, _name(self.bwd)
+        n = len(call.arg_trees)
+        if not isinstance(cts_in, (tuple, list)) or len(cts_in) != n:
+            got = (f"a {type(cts_in).__name__} of length {len(cts_in)}"
+                   if isinstance(cts_in, (tuple, list)) else _describe(cts_in))
+            raise TypeError(
+                f"custom_vjp bwd rule {name} must return a tuple with one cotangent per "
+                f"differentiated argument of {_name(call.fun)} ({n}), but it returned {got}.")
+        flat: list[Any] = []
+        for k, (ct, tree) in enumerate(zip(cts_in, call.arg_trees, strict=True)):
+            if ct is None:
+                flat.extend([None] * tree.num_leaves)
+                continue
+            leaves, ct_tree = tree_flatten(ct)
+            if ct_tree != tree:
+                raise TypeError(f"custom_vjp bwd rule {name}: the cotangent for argument {k} "
+                                f"has structure {ct_tree}, but the argument has {tree}.")
+            flat.extend(leaves)
+        return [instantiate(None, p) if ct is None or not _is_float(p) else
+                _match(ct, get_aval(p).strong(), f"custom_vjp bwd rule {name}: cotangent {k}")
+                for k, (ct, p) in enumerate(zip(flat, primals, strict=True))]
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    return f"a value of type {type(x).__name__}"
+
+
+class _BatchedRule(_Rule):
+    """A rule applied to operands that all carry a batch axis 0 (``vmap`` of the rule)."""
+
+    def __init__(self, rule: _JvpRule | _FwdBwd | _BatchedRule, size: int):
+        super().__init__(rule.call)
+        self.rule: Callable[..., list[Any]] = rule
+        self.size = size
+        self.__name__ = rule.__name__
+
+    def __call__(self, *groups: Sequence[Any]) -> list[Any]:
+        sizes = [len(g) for g in groups]
+
+        def flat(*xs: Any) -> list[Any]:
+            split, start = [], 0
+            for n in sizes:
+                split.append(list(xs[start:start + n]))
+                start += n
+            return self.rule(*split)
+
+        return _vmap_flat(flat, self.size)(*[x for g in groups for x in g])
+
+
+def _vmap_flat(fun: Callable[..., list[Any]], size: int) -> Callable[..., list[Any]]:
+    """``fun`` mapped over axis 0 of every input, every output batched at axis 0."""
+
+    def batched(*xs: Any) -> list[Any]:
+        avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype) for x in xs]
+        closed, _, trace = trace_flat(fun, avals, [None] * len(xs))
+        outs, dims = vmap_jaxpr(closed.jaxpr, closed.consts, xs, [0] * len(xs), size,
+                                trace.values)
+        return [bdim_to_front(o, d, size) for o, d in zip(outs, dims, strict=True)]
+
+    return batched
+
+
+def _batch_call(prim: Primitive, rule_name: str) -> None:
+    """Batch a custom call by batching its jaxpr and its rule, every operand at axis 0 (as JAX
+    batches a custom_jvp function together with its rule)."""
+
+    def rule(size: int, args: list[Any], bdims: list[int | None], *, call_jaxpr: ClosedJaxpr,
+             num_consts: int, **params: Any) -> tuple[list[Any], list[int | None]]:
+        xs = [bdim_to_front(x, d, size) for x, d in zip(args, bdims, strict=True)]
+        fun = functools.partial(eval_jaxpr, call_jaxpr.jaxpr, call_jaxpr.consts)
+        avals = [ShapedArray((size, *a.shape), a.dtype) for a in call_jaxpr.in_avals]
+        batched, moved = _convert_closure(trace_abstract(_vmap_flat(fun, size), avals))
+        assert not moved, "batching a jaxpr cannot capture traced values"
+        new_rule = _BatchedRule(params[rule_name], size)
+        outs = prim.bind(*xs, call_jaxpr=batched, num_consts=num_consts,
+                         **{rule_name: new_rule})
+        return outs, [0] * len(outs)
+
+    batch_rules[prim] = rule
+
+
+def _refuse_closure(differentiated: Sequence[bool], kind: str, rule: _Rule) -> None:
+    if any(differentiated):
+        raise TypeError(
+            f"{kind} function {_name(rule.call.fun)} closes over a value that is being "
+            "differentiated (or receives one through nondiff_argnums), but its custom rule "
+            f"{rule.__name__} cannot account for it. Pass that value as a regular argument of "
+            f"{_name(rule.call.fun)} instead.")
+
+
+# ---------------------------------------------------------------------------------------------
+# custom_jvp_call: the function's jaxpr and the user's jvp rule.
+
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+
+def _custom_call_impl(*args: Any, call_jaxpr: ClosedJaxpr, **params: Any) -> list[Any]:
+    return eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)
+
+
+def _custom_call_shape(*avals: ShapedArray, call_jaxpr: ClosedJaxpr, **params: Any
+                       ) -> list[ShapedArray]:
+    return call_jaxpr.out_avals
+
+
+def _custom_jvp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+                         call_jaxpr: ClosedJaxpr, jvp: _JvpRule, num_consts: int) -> list[Any]:
+    _refuse_closure([t is not None for t in tangents[:num_consts]], "custom_jvp", jvp)
+    consts, xs = primals[:num_consts], primals[num_consts:]
+    x_dots = [instantiate(t, x) for t, x in zip(tangents[num_consts:], xs, strict=True)]
+    out_dots = jvp(consts, xs, x_dots)
+    return [t if _is_float(a) else None for t, a in zip(out_dots, ans, strict=True)]
+
+
+class _LinearValues(dict):  # type: ignore[type-arg]
+    """The tape of a function linear in its (unknown) inputs: the variables that depend on them
+    are zero at the point of linearisation, which is all a linear function's vjp reads."""
+
+    def __missing__(self, var: Any) -> Any:
+        return zeros(var.aval.strong())
+
+
+def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
+                         *, call_jaxpr: ClosedJaxpr, jvp: _JvpRule, num_consts: int
+                         ) -> list[Any]:
+    # Reverse mode by transposition: the rule is linear in the tangents, so trace
+    # t -> jvp(primals, t)[1] with abstract t and pull the cotangents back through it.
+    _refuse_closure(needed[:num_consts], "custom_jvp", jvp)
+    consts, xs = args[:num_consts], args[num_consts:]
+    wanted = [i for i, need in enumerate(needed[num_consts:]) if need]
+    x_dots = [zeros(get_aval(x).strong()) for x in xs]
+
+    def linear(*wanted_dots: Any) -> list[Any]:
+        dots = list(x_dots)
+        for i, t in zip(wanted, wanted_dots, strict=True):
+            dots[i] = t
+        return jvp(consts, xs, dots)
+
+    avals = [get_aval(xs[i]).strong() for i in wanted]
+    closed, _, trace = trace_flat(linear, avals, [None] * len(avals))
+    cts_in = backward_pass(closed.jaxpr, _LinearValues(trace.values), cts, [True] * len(avals))
+    out: list[Any] = [None] * len(args)
+    for i, ct in zip(wanted, cts_in, strict=True):
+        out[num_consts + i] = ct
+    return out
+
+
+custom_jvp_call_p.impl = _custom_call_impl
+custom_jvp_call_p.shape_rule = _custom_call_shape
+jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
+vjp_rules[custom_jvp_call_p] = _custom_jvp_call_vjp
+_batch_call(custom_jvp_call_p, "jvp")
+
+# ---------------------------------------------------------------------------------------------
+# custom_vjp_call: the function's jaxpr and the user's fwd / bwd pair.
+
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+
+
+def _custom_vjp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+                         call_jaxpr: ClosedJaxpr, fwd_bwd: _FwdBwd, num_consts: int
+                         ) -> list[Any]:
+    raise TypeError(
+        f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
+        f"({_name(fwd_bwd.call.fun)}). It defines only a reverse-mode rule: use grad / vjp / "
+        "jacrev, or define it with custom_jvp instead.")
+
+
+def _custom_vjp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
+                         *, call_jaxpr: ClosedJaxpr, fwd_bwd: _FwdBwd, num_consts: int
+                         ) -> list[Any]:
+    # fwd runs here, on the values the forward sweep recorded: the residuals are recomputed
+    # rather than kept, since the forward sweep cannot know a backward pass will follow.
+    _refuse_closure(needed[:num_consts], "custom_vjp", fwd_bwd)
+    consts, xs = args[:num_consts], args[num_consts:]
+    cts = [instantiate(ct, a) for ct, a in zip(cts, ans, strict=True)]
+    cts_in = fwd_bwd(consts, xs, cts)
+    return [None] * num_consts + [ct if need else None
+                                  for ct, need in zip(cts_in, needed[num_consts:], strict=True)]
+
+
+custom_vjp_call_p.impl = _custom_call_impl
+custom_vjp_call_p.shape_rule = _custom_call_shape
+jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
+vjp_rules[custom_vjp_call_p] = _custom_vjp_call_vjp
+_batch_call(custom_vjp_call_p, "fwd_bwd")
