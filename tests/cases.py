@@ -306,7 +306,10 @@ def broadcast_in_dim_ref(x: np.ndarray, shape: tuple[int, ...],
 
 def broadcast_to_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     out = shape(rng, max_rank=4)
-    return Sample((uniform(rng, broadcastable(rng, out), dtype),), {"shape": out})
+    x_shape = broadcastable(rng, out)
+    if x_shape == out:  # something to broadcast (else there is no equation)
+        out = (int(rng.integers(1, 4)), *out)
+    return Sample((uniform(rng, x_shape, dtype),), {"shape": out})
 
 
 def reshape_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
@@ -333,6 +336,8 @@ def _factors(n: int) -> list[int]:
 def fnp_reshape_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     sample = reshape_sample(rng, dtype)
     new = list(sample.params["new_sizes"])
+    if tuple(new) == sample.args[0].shape:  # something to reshape (else there is no equation)
+        new.append(1)
     if new and rng.random() < 0.5:
         new[int(rng.integers(0, len(new)))] = -1
     return Sample(sample.args, {"newshape": tuple(new)})
