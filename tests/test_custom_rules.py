@@ -1,0 +1,527 @@
+"""custom_jvp and custom_vjp: the classic examples, every transformation honouring the rule,
+pytrees, nondiff_argnums, and the errors for rules that break their contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace.testing import check_grads
+
+
+jit = getattr(ft, "jit", None)  # functrace.jit, once it lands
+
+
+def sigmoid(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# -- the classic custom_jvp: a numerically stable log(1 + exp(x)) ------------------------------
+
+
+@ft.custom_jvp
+def log1pexp(x: Any) -> Any:
+    return fnp.log1p(fnp.exp(x))
+
+
+@log1pexp.defjvp
+def log1pexp_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+    (x,), (x_dot,) = primals, tangents
+    return log1pexp(x), x_dot / (1.0 + fnp.exp(-x))  # x_dot * sigmoid(x)
+
+
+def naive_log1pexp(x: Any) -> Any:
+    return fnp.log1p(fnp.exp(x))
+
+
+@pytest.fixture(autouse=True)
+def _quiet_overflow() -> Any:
+    with np.errstate(over="ignore", invalid="ignore"):
+        yield
+
+
+def test_log1pexp_gradient_is_stable_where_the_naive_one_is_nan() -> None:
+    assert np.isnan(ft.grad(naive_log1pexp)(1000.0))  # the problem the rule solves
+    assert ft.grad(log1pexp)(1000.0) == 1.0
+    assert ft.grad(log1pexp)(-1000.0) == 0.0
+    out, out_dot = ft.jvp(log1pexp, (1000.0,), (2.0,))
+    assert out_dot == 2.0
+
+
+@given(st.floats(-30.0, 30.0))
+def test_log1pexp_values_and_derivatives(x: float) -> None:
+    assert np.isclose(log1pexp(x), np.log1p(np.exp(x)), rtol=1e-12)
+    assert np.isclose(ft.grad(log1pexp)(x), sigmoid(x), rtol=1e-12, atol=1e-300)
+    s = sigmoid(x)
+    assert np.isclose(ft.grad(ft.grad(log1pexp))(x), s * (1 - s), rtol=1e-9, atol=1e-15)
+
+
+def test_untransformed_call_runs_the_function() -> None:
+    calls = []
+
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        calls.append(type(x))
+        return x * 2.0
+
+    f.defjvp(lambda p, t: (f(*p), t[0] * 2.0))
+    assert f(np.float64(3.0)) == 6.0
+    assert calls == [np.float64]  # a plain call: no tracing at all
+
+
+def test_make_jaxpr_prints_the_nested_jaxpr_and_the_rule() -> None:
+    text = str(ft.make_jaxpr(log1pexp)(1.0))
+    assert text == """\
+{ lambda ; a:f64[]. let
+    b:f64[] = custom_jvp_call[
+      call_jaxpr={ lambda ; c:f64[]. let
+          d:f64[] = exp c
+          e:f64[] = log1p d
+        in (e,) }
+      jvp=log1pexp_jvp
+      num_consts=0
+    ] a
+  in (b,) }"""
+
+
+def test_grad_of_grad_differentiates_the_rule() -> None:
+    # The rule says d sin = 2 cos (deliberately not the truth): higher derivatives must come
+    # from differentiating the rule, not the function's own code.
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return fnp.sin(x)
+
+    f.defjvp(lambda p, t: (f(p[0]), 2.0 * fnp.cos(p[0]) * t[0]))
+    x = 0.7
+    assert np.isclose(ft.grad(f)(x), 2 * np.cos(x))
+    assert np.isclose(ft.grad(ft.grad(f))(x), -2 * np.sin(x))
+    assert np.isclose(ft.grad(ft.grad(ft.grad(f)))(x), -2 * np.cos(x))
+    assert np.isclose(ft.jvp(ft.grad(f), (x,), (1.0,))[1], -2 * np.sin(x))
+    assert np.isclose(ft.grad(lambda x: ft.jvp(f, (x,), (1.0,))[1])(x), -2 * np.sin(x))
+
+
+# -- every transformation honours the rule -------------------------------------------------------
+# f = sin with a rule claiming f' = 2 cos: each transformation must report 2 cos(x).
+
+
+@ft.custom_jvp
+def sin_jvp2(x: Any) -> Any:
+    return fnp.sin(x)
+
+
+@sin_jvp2.defjvp
+def _sin_jvp2_rule(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+    return sin_jvp2(primals[0]), 2.0 * fnp.cos(primals[0]) * tangents[0]
+
+
+@ft.custom_vjp
+def sin_vjp2(x: Any) -> Any:
+    return fnp.sin(x)
+
+
+def _sin_vjp2_fwd(x: Any) -> tuple[Any, Any]:
+    return sin_vjp2(x), fnp.cos(x)
+
+
+def _sin_vjp2_bwd(cos_x: Any, ct: Any) -> tuple[Any]:
+    return (2.0 * cos_x * ct,)
+
+
+sin_vjp2.defvjp(_sin_vjp2_fwd, _sin_vjp2_bwd)
+
+
+def _diag(jac: Any) -> Any:
+    return np.diagonal(np.asarray(jac))
+
+
+# name -> (derivative of f at a vector x, elementwise; whether forward mode is used)
+DERIVATIVES: dict[str, tuple[Callable[[Callable[..., Any], Any], Any], bool]] = {
+    "grad_of_sum": (lambda f, x: ft.grad(lambda x: fnp.sum(f(x)))(x), False),
+    "vjp": (lambda f, x: ft.vjp(f, x)[1](np.ones_like(x))[0], False),
+    "jacrev": (lambda f, x: _diag(ft.jacrev(f)(x)), False),
+    "vmap_grad": (lambda f, x: ft.vmap(ft.grad(f))(x), False),
+    "grad_vmap": (lambda f, x: ft.grad(lambda x: fnp.sum(ft.vmap(f)(x)))(x), False),
+    "vmap_vmap_grad": (lambda f, x: ft.vmap(ft.vmap(ft.grad(f)))(x.reshape(1, -1))[0], False),
+    "jvp": (lambda f, x: ft.jvp(f, (x,), (np.ones_like(x),))[1], True),
+    "linearize": (lambda f, x: ft.linearize(f, x)[1](np.ones_like(x)), True),
+    "jacfwd": (lambda f, x: _diag(ft.jacfwd(f)(x)), True),
+    "vmap_jvp": (lambda f, x: ft.vmap(lambda x: ft.jvp(f, (x,), (1.0,))[1])(x), True),
+}
+if jit is not None:
+    DERIVATIVES["grad_jit"] = (lambda f, x: ft.grad(lambda x: fnp.sum(jit(f)(x)))(x), False)
+    DERIVATIVES["jit_grad"] = (lambda f, x: jit(ft.vmap(ft.grad(f)))(x), False)
+    DERIVATIVES["jit_jvp"] = (lambda f, x: jit(lambda x: ft.jvp(f, (x,), (x * 0 + 1,))[1])(x),
+                              True)
+
+
+@pytest.mark.parametrize("name", sorted(DERIVATIVES))
+@pytest.mark.parametrize("kind", ["custom_jvp", "custom_vjp"])
+def test_every_transformation_uses_the_rule(name: str, kind: str) -> None:
+    derivative, forward = DERIVATIVES[name]
+    f = sin_jvp2 if kind == "custom_jvp" else sin_vjp2
+    x = np.linspace(-1.0, 2.0, 4)
+    if kind == "custom_vjp" and forward:
+        with pytest.raises(TypeError, match="forward-mode autodiff"):
+            derivative(f, x)
+        return
+    np.testing.assert_allclose(derivative(f, x), 2 * np.cos(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("f", [sin_jvp2, sin_vjp2], ids=["custom_jvp", "custom_vjp"])
+def test_values_are_the_functions_under_every_transformation(f: Any) -> None:
+    x = np.linspace(-1.0, 2.0, 4)
+    np.testing.assert_allclose(f(x), np.sin(x))
+    np.testing.assert_allclose(ft.vmap(f)(x), np.sin(x))
+    np.testing.assert_allclose(ft.vjp(f, x)[0], np.sin(x))
+    np.testing.assert_allclose(ft.value_and_grad(lambda x: fnp.sum(f(x)))(x)[0],
+                               np.sin(x).sum())
+    if jit is not None:
+        np.testing.assert_allclose(jit(f)(x), np.sin(x))
+
+
+def test_log1pexp_under_jit() -> None:
+    if jit is None:
+        pytest.skip("functrace.jit is not available yet")
+    assert jit(ft.grad(log1pexp))(1000.0) == 1.0
+    assert ft.grad(jit(log1pexp))(1000.0) == 1.0
+    assert "custom_jvp_call" in str(ft.make_jaxpr(jit(log1pexp))(1.0))
+
+
+def test_custom_jvp_hessian_and_jacobians_of_vectors() -> None:
+    x = np.array([-2.0, 0.0, 3.0])
+    s = sigmoid(x)
+    total = lambda x: fnp.sum(ft.vmap(log1pexp)(x))  # noqa: E731
+    np.testing.assert_allclose(ft.hessian(total)(x), np.diag(s * (1 - s)), rtol=1e-12)
+    np.testing.assert_allclose(ft.jacfwd(log1pexp)(x), np.diag(s), rtol=1e-12)
+    np.testing.assert_allclose(ft.jacrev(log1pexp)(x), np.diag(s), rtol=1e-12)
+
+
+def test_check_grads_passes_on_correct_rules() -> None:
+    check_grads(log1pexp, (np.array([-1.0, 0.5, 2.0]),), order=2)
+    check_grads(sin_times_two, (0.5,), order=2, modes=("rev",))
+
+
+# -- the classic custom_vjp examples -------------------------------------------------------------
+
+
+@ft.custom_vjp
+def clip_gradient(lo: float, hi: float, x: Any) -> Any:
+    return x  # the identity on the way forward ...
+
+
+def clip_gradient_fwd(lo: float, hi: float, x: Any) -> tuple[Any, Any]:
+    return x, (lo, hi)
+
+
+def clip_gradient_bwd(res: Any, ct: Any) -> tuple[Any, Any, Any]:
+    lo, hi = res
+    return None, None, fnp.clip(ct, lo, hi)  # ... the cotangent clipped on the way back
+
+
+clip_gradient.defvjp(clip_gradient_fwd, clip_gradient_bwd)
+
+
+def test_clipped_gradient() -> None:
+    f = lambda x: fnp.sum(np.array([3.0, 0.5, -2.0]) * clip_gradient(-1.0, 1.0, x))  # noqa: E731
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ft.grad(f)(x), [1.0, 0.5, -1.0])
+    np.testing.assert_array_equal(clip_gradient(-1.0, 1.0, x), x)
+    assert ft.grad(lambda x: 3.0 * clip_gradient(-1.0, 1.0, x))(2.0) == 1.0
+    # no clipping without the rule
+    assert ft.grad(lambda x: 3.0 * x)(2.0) == 3.0
+
+
+@ft.custom_vjp
+def cube_root(x: Any) -> Any:
+    return fnp.sign(x) * fnp.abs(x) ** (1.0 / 3.0)
+
+
+def cube_root_fwd(x: Any) -> tuple[Any, Any]:
+    # Non-differentiable forward code: raw NumPy on the concrete value (np.asarray of a
+    # tracer is refused) and a Python Newton loop on floats.
+    a = np.asarray(x, dtype=np.float64)
+    y = np.where(a == 0, 0.0, np.sign(a))
+    for _ in range(60):
+        y = np.where(a == 0, 0.0, y - (y ** 3 - a) / (3 * y ** 2 + (a == 0)))
+    return y, {"y": y}
+
+
+def cube_root_bwd(res: dict[str, Any], ct: Any) -> tuple[Any]:
+    return (ct / (3.0 * res["y"] ** 2),)
+
+
+cube_root.defvjp(cube_root_fwd, cube_root_bwd)
+
+
+def test_custom_vjp_of_non_differentiable_forward_code() -> None:
+    x = np.array([8.0, 27.0, -0.125])
+    expected = 1.0 / (3.0 * np.cbrt(x) ** 2)
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(cube_root(x)))(x), expected)
+    np.testing.assert_allclose(ft.vjp(cube_root, x)[1](np.ones(3))[0], expected)
+    np.testing.assert_allclose(ft.jacrev(cube_root)(x), np.diag(expected))
+    assert np.isclose(ft.grad(cube_root)(8.0), 1.0 / 12.0)
+
+
+@ft.custom_vjp
+def round_ste(x: Any) -> Any:
+    return fnp.round(x)  # zero derivative almost everywhere
+
+
+round_ste.defvjp(lambda x: (fnp.round(x), None), lambda res, ct: (ct,))  # straight through
+
+
+def test_straight_through_estimator() -> None:
+    x = np.array([0.2, 1.7, -2.4])
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(fnp.round(x) * x))(x), fnp.round(x))
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(round_ste(x) * x))(x),
+                                  np.round(x) + x)
+
+
+@ft.custom_vjp
+def sin_times(x: Any, y: Any) -> Any:
+    return fnp.sin(x) * y
+
+
+def _sin_times_fwd(x: Any, y: Any) -> tuple[Any, Any]:
+    return sin_times(x, y), (fnp.cos(x), fnp.sin(x), y)
+
+
+def _sin_times_bwd(res: Any, ct: Any) -> tuple[Any, Any]:
+    cos_x, sin_x, y = res
+    return cos_x * ct * y, sin_x * ct
+
+
+sin_times.defvjp(_sin_times_fwd, _sin_times_bwd)
+
+
+def sin_times_two(x: Any) -> Any:
+    return sin_times(x, 2.0)
+
+
+def test_custom_vjp_higher_order_through_fwd_and_bwd() -> None:
+    x, y = 0.7, 2.0
+    gx, gy = ft.grad(sin_times, argnums=(0, 1))(x, y)
+    assert np.isclose(gx, np.cos(x) * y) and np.isclose(gy, np.sin(x))
+    assert np.isclose(ft.grad(ft.grad(sin_times))(x, y), -np.sin(x) * y)
+    assert np.isclose(ft.grad(ft.grad(sin_times), argnums=1)(x, y), np.cos(x))
+
+
+# -- pytrees and nondiff_argnums -------------------------------------------------------------------
+
+
+@ft.custom_jvp
+def tree_fn(d: dict[str, Any], pair: tuple[Any, Any]) -> dict[str, Any]:
+    return {"s": d["a"] * pair[0], "t": (fnp.sin(d["a"]), pair[1] * 2.0)}
+
+
+@tree_fn.defjvp
+def _tree_fn_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
+    (d, (p0, p1)), (dt, (p0_dot, p1_dot)) = primals, tangents
+    out_dot = {"s": dt["a"] * p0 + d["a"] * p0_dot,
+               "t": (fnp.cos(d["a"]) * dt["a"], p1_dot * 2.0)}
+    return tree_fn(d, (p0, p1)), out_dot
+
+
+@ft.custom_vjp
+def tree_vjp_fn(d: dict[str, Any], pair: tuple[Any, Any]) -> dict[str, Any]:
+    return {"s": d["a"] * pair[0], "t": (fnp.sin(d["a"]), pair[1] * 2.0)}
+
+
+def _tree_vjp_fwd(d: Any, pair: Any) -> tuple[Any, Any]:
+    return tree_vjp_fn(d, pair), {"cos": fnp.cos(d["a"]), "saved": [d["a"], (pair[0],)]}
+
+
+def _tree_vjp_bwd(res: Any, ct: Any) -> tuple[Any, Any]:
+    a, (p0,) = res["saved"]
+    return ({"a": ct["s"] * p0 + ct["t"][0] * res["cos"]},
+            (fnp.sum(ct["s"] * a), ct["t"][1] * 2.0))
+
+
+tree_vjp_fn.defvjp(_tree_vjp_fwd, _tree_vjp_bwd)
+
+
+def _tree_loss(f: Any) -> Callable[..., Any]:
+    def loss(d: Any, pair: Any) -> Any:
+        out = f(d, pair)
+        return fnp.sum(out["s"] ** 2) + fnp.sum(out["t"][0]) + out["t"][1] * 3.0
+
+    return loss
+
+
+@pytest.mark.parametrize("f", [tree_fn, tree_vjp_fn], ids=["custom_jvp", "custom_vjp"])
+def test_pytree_arguments_outputs_and_residuals(f: Any) -> None:
+    d = {"a": np.array([0.5, -1.0])}
+    pair = (np.array(1.5), np.array(0.25))
+    reference = _tree_loss(lambda d, p: tree_fn.fun(d, p))  # plain autodiff of the same code
+    got = ft.grad(_tree_loss(f), argnums=(0, 1))(d, pair)
+    want = ft.grad(reference, argnums=(0, 1))(d, pair)
+    np.testing.assert_allclose(got[0]["a"], want[0]["a"])
+    np.testing.assert_allclose(got[1][0], want[1][0])
+    np.testing.assert_allclose(got[1][1], want[1][1])
+    assert set(got[0]) == {"a"} and isinstance(got[1], tuple)
+
+
+def test_pytree_jvp_of_custom_jvp() -> None:
+    d = {"a": np.array([0.5, -1.0])}
+    pair = (np.array(1.5), np.array(0.25))
+    tangents = ({"a": np.array([1.0, 2.0])}, (np.array(-1.0), np.array(3.0)))
+    out, out_dot = ft.jvp(tree_fn, (d, pair), tangents)
+    ref_out, ref_dot = ft.jvp(tree_fn.fun, (d, pair), tangents)
+    for k in ("s",):
+        np.testing.assert_allclose(out[k], ref_out[k])
+        np.testing.assert_allclose(out_dot[k], ref_dot[k])
+    np.testing.assert_allclose(out_dot["t"][0], ref_dot["t"][0])
+    np.testing.assert_allclose(out_dot["t"][1], ref_dot["t"][1])
+
+
+@partial(ft.custom_jvp, nondiff_argnums=(0,))
+def apply_jvp(fn: Callable[[Any], Any], x: Any) -> Any:
+    return fn(x)
+
+
+@apply_jvp.defjvp
+def _apply_jvp_rule(fn: Callable[[Any], Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
+    return apply_jvp(fn, primals[0]), 10.0 * tangents[0]
+
+
+@partial(ft.custom_vjp, nondiff_argnums=(0,))
+def apply_vjp(fn: Callable[[Any], Any], x: Any) -> Any:
+    return fn(x)
+
+
+apply_vjp.defvjp(lambda fn, x: (fn(x), None), lambda fn, res, ct: (10.0 * ct,))
+
+
+@pytest.mark.parametrize("f", [apply_jvp, apply_vjp], ids=["custom_jvp", "custom_vjp"])
+def test_nondiff_argnums_with_a_function_argument(f: Any) -> None:
+    assert f(fnp.sin, 0.5) == np.sin(0.5)
+    assert ft.grad(lambda x: f(fnp.sin, x))(0.5) == 10.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(lambda x: f(fnp.sin, x)))(np.ones(3)),
+                                  [10.0] * 3)
+
+
+@partial(ft.custom_jvp, nondiff_argnums=(1,))
+def scale(x: Any, s: Any) -> Any:
+    return x * s
+
+
+@scale.defjvp
+def _scale_jvp(s: Any, primals: Any, tangents: Any) -> tuple[Any, Any]:
+    return scale(primals[0], s), tangents[0] * s
+
+
+def test_nondiff_array_argument_batched_by_vmap() -> None:
+    x, s = np.arange(3.0), np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ft.vmap(scale)(x, s), x * s)
+    np.testing.assert_array_equal(ft.vmap(ft.grad(scale))(x, s), s)
+    np.testing.assert_array_equal(ft.jacfwd(lambda x: scale(x, s))(x), np.diag(s))
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(scale(x, s)))(x), s)
+
+
+def test_keyword_arguments_are_resolved_to_positions() -> None:
+    assert scale(2.0, s=3.0) == 6.0
+    assert ft.grad(lambda x: scale(x=x, s=3.0))(2.0) == 3.0
+    assert ft.grad(lambda x: sin_times(x, y=2.0))(0.0) == 2.0
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def test_custom_vjp_under_forward_mode_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"can't apply forward-mode autodiff \(jvp\) to a "
+                                        r"custom_vjp function"):
+        ft.jvp(sin_times_two, (0.5,), (1.0,))
+    with pytest.raises(TypeError, match="forward-mode"):
+        ft.jacfwd(sin_times_two)(0.5)
+
+
+def _bwd_returning(cts: Any) -> Any:
+    @ft.custom_vjp
+    def f(x: Any, y: Any) -> Any:
+        return x * y
+
+    f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, ct: cts(res, ct))
+    return f
+
+
+@pytest.mark.parametrize("cts, error, match", [
+    (lambda res, ct: (ct * res[1],), TypeError, r"one cotangent per differentiated argument"
+                                                r".*\(2\).*tuple of length 1"),
+    (lambda res, ct: (ct, ct, ct), TypeError, "tuple of length 3"),
+    (lambda res, ct: ct, TypeError, "a value of type"),
+    (lambda res, ct: (np.ones(3), ct), ValueError, r"cotangent 0 has shape \(3,\)"),
+    (lambda res, ct: ((ct,), ct), TypeError, "cotangent for argument 0 has structure"),
+])
+def test_bad_bwd_outputs_are_clear_errors(cts: Any, error: type, match: str) -> None:
+    f = _bwd_returning(cts)
+    with pytest.raises(error, match=match):
+        ft.grad(f)(2.0, 3.0)
+
+
+def test_bwd_may_return_none_for_a_zero_cotangent() -> None:
+    f = _bwd_returning(lambda res, ct: (None, ct * res[0]))
+    assert ft.grad(f, argnums=(0, 1))(2.0, 3.0) == (0.0, 2.0)
+
+
+def _jvp_returning(rule: Any) -> Any:
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return fnp.sin(x) * np.ones(2)
+
+    f.defjvp(rule)
+    return f
+
+
+@pytest.mark.parametrize("rule, error, match", [
+    (lambda p, t: fnp.sin(p[0]), TypeError, "must return a pair"),
+    (lambda p, t: (fnp.sin(p[0]) * np.ones(2), (t[0], t[0])), TypeError, "structure"),
+    (lambda p, t: (fnp.sin(p[0]) * np.ones(2), t[0] * np.ones(3)), ValueError,
+     r"tangent output 0 has shape \(3,\)"),
+])
+def test_bad_jvp_rule_outputs_are_clear_errors(rule: Any, error: type, match: str) -> None:
+    f = _jvp_returning(rule)
+    with pytest.raises(error, match=match):
+        ft.jvp(f, (1.0,), (1.0,))
+
+
+def test_closing_over_a_differentiated_value_is_refused() -> None:
+    def g(w: Any) -> Any:
+        @ft.custom_jvp
+        def inner(x: Any) -> Any:
+            return x * w
+
+        inner.defjvp(lambda p, t: (inner(*p), t[0] * w))
+        return inner(w)
+
+    with pytest.raises(TypeError, match="closes over a value that is being differentiated"):
+        ft.grad(g)(3.0)
+    with pytest.raises(TypeError, match="closes over a value that is being differentiated"):
+        ft.jvp(g, (3.0,), (1.0,))
+
+
+def test_closing_over_constants_is_fine() -> None:
+    w = np.array([1.0, 2.0])
+
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return x * w
+
+    f.defjvp(lambda p, t: (f(*p), 3.0 * t[0] * w))
+    np.testing.assert_array_equal(ft.jacrev(f)(np.ones(2)), np.diag(3.0 * w))
+
+
+def test_calling_without_a_rule_is_an_error() -> None:
+    f = ft.custom_jvp(lambda x: x)
+    with pytest.raises(AttributeError, match="No JVP defined"):
+        f(1.0)
+    g = ft.custom_vjp(lambda x: x)
+    with pytest.raises(AttributeError, match="No VJP defined"):
+        g(1.0)
