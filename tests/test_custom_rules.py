@@ -16,8 +16,7 @@ import functrace as ft
 import functrace.numpy as fnp
 from functrace.testing import check_grads
 
-
-jit = getattr(ft, "jit", None)  # functrace.jit, once it lands
+jit: Any = getattr(ft, "jit", None)  # functrace.jit, once it lands
 
 
 def sigmoid(x: Any) -> Any:
