@@ -104,7 +104,7 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> t
 
 
 def _check_differentiable(leaves: Sequence[Any], argnum_of: Sequence[int], name: str) -> None:
-    for x, i in zip(leaves, argnum_of):
+    for x, i in zip(leaves, argnum_of, strict=True):
         dtype = get_aval(x).dtype
         if dtype.kind not in "fc":
             raise TypeError(
@@ -120,7 +120,7 @@ def _diff_partial(f: Callable[..., Any], args: tuple[Any, ...], argnums: tuple[i
 
     def partial(*diff_args: Any) -> Any:
         full = list(args)
-        for i, a in zip(argnums, diff_args):
+        for i, a in zip(argnums, diff_args, strict=True):
             full[i] = a
         return f(*full, **kwargs)
 
@@ -131,7 +131,7 @@ def _diff_leaves(args: tuple[Any, ...], argnums: tuple[int, ...], name: str
                  ) -> tuple[list[Any], PyTreeDef]:
     diff = tuple(args[i] for i in argnums)
     leaves, tree = _flatten_args(diff)
-    argnum_of = [i for i, a in zip(argnums, diff) for _ in tree_flatten(a)[0]]
+    argnum_of = [i for i, a in zip(argnums, diff, strict=True) for _ in tree_flatten(a)[0]]
     _check_differentiable(leaves, argnum_of, name)
     return leaves, tree
 
@@ -186,12 +186,13 @@ def _jvp_flat(flat_f: Callable[..., list[Any]], primals: list[Any], tangents: li
               ) -> tuple[list[Any], list[Any]]:
     closed, _, values = trace_known(flat_f, primals)
     outs, dots = jvp_jaxpr(closed.jaxpr, closed.consts, primals, tangents, values)
-    return outs, [zeros(get_aval(o).strong()) if t is None else t for t, o in zip(dots, outs)]
+    return outs, [zeros(get_aval(o).strong()) if t is None else t
+                  for t, o in zip(dots, outs, strict=True)]
 
 
 def _check_tangents(primals: list[Any], tangents: list[Any], name: str) -> list[Any]:
     out = []
-    for p, t in zip(primals, tangents):
+    for p, t in zip(primals, tangents, strict=True):
         t = _leaf_value(t)
         pa, ta = get_aval(p), get_aval(t)
         if pa.shape != ta.shape:
@@ -255,7 +256,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
 
     def tangent_fn(*t_leaves: Any) -> list[Any]:
         _, dots = jvp_jaxpr(closed.jaxpr, closed.consts, p_leaves, list(t_leaves), values)
-        return [zeros(get_aval(o).strong()) if t is None else t for t, o in zip(dots, out_vals)]
+        return [zeros(get_aval(o).strong()) if t is None else t
+                for t, o in zip(dots, out_vals, strict=True)]
 
     # Trace the tangent computation once; primal-only work folds into constants.
     t_avals = [get_aval(x).strong() for x in p_leaves]
@@ -268,7 +270,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
                              f"{in_tree}, got {t_tree}.")
         t_leaves = _check_tangents(p_leaves, t_leaves, "linearize")
         t_leaves = [zeros(get_aval(p).strong()) if t is None else t
-                    for t, p in zip(t_leaves, p_leaves)]
+                    for t, p in zip(t_leaves, p_leaves, strict=True)]
         outs = eval_jaxpr(linear.jaxpr, linear.consts, *t_leaves, known=lin_trace.values)
         return tree_unflatten(out_tree, [_to_output(o) for o in outs])
 
@@ -294,7 +296,7 @@ class _Pullback:
         cts_out = [*cts, *[None] * n_aux]
         cts_in = backward_pass(self.closed.jaxpr, self.values, cts_out, self.wrt)
         return [zeros(get_aval(p).strong()) if ct is None else ct
-                for ct, p in zip(cts_in, self.primals)]
+                for ct, p in zip(cts_in, self.primals, strict=True)]
 
     def __call__(self, ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
@@ -471,7 +473,7 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
                              f"structure: {e}") from None
         size, bdims = _batch_size(leaves, axes, axis_size)
         store = _OutStore()
-        avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims)]
+        avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims, strict=True)]
         closed, _, trace = trace_flat(_flat_fun(f, in_tree, store), avals, [None] * len(avals))
         outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
                                      trace.values)
@@ -484,7 +486,8 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         except ValueError as e:
             raise ValueError(f"vmap out_axes={out_axes!r} does not match the outputs' "
                              f"structure: {e}") from None
-        results = [_place_batch_axis(o, b, a, size) for o, b, a in zip(outs, out_bdims, o_axes)]
+        results = [_place_batch_axis(o, b, a, size)
+                   for o, b, a in zip(outs, out_bdims, o_axes, strict=True)]
         return tree_unflatten(out_tree, [_to_output(r) for r in results])
 
     return vmapped
@@ -494,7 +497,7 @@ def _batch_size(leaves: list[Any], axes: list[Any], axis_size: int | None
                 ) -> tuple[int, list[int | None]]:
     bdims: list[int | None] = []
     sizes: dict[int, list[tuple[int, ...]]] = {}
-    for x, a in zip(leaves, axes):
+    for x, a in zip(leaves, axes, strict=True):
         if a is None:
             bdims.append(None)
             continue
@@ -565,7 +568,7 @@ def _split_rows(x: Any, sizes: list[int], shapes: list[tuple[int, ...]]) -> list
     shape placed *after* x's other axes (Jacobian layout ``out.shape + in.shape``)."""
     out, start = [], 0
     rest = get_aval(x).shape[1:]
-    for n, shape in zip(sizes, shapes):
+    for n, shape in zip(sizes, shapes, strict=True):
         block = x if n == get_aval(x).shape[0] else x[start:start + n]
         block = moveaxis(block, 0, len(rest))
         out.append(reshape(block, (*rest, *shape)))
@@ -663,7 +666,7 @@ def _split_rows_front(x: Any, sizes: list[int], shapes: list[tuple[int, ...]]) -
     other axes."""
     out, start = [], 0
     rest = get_aval(x).shape[1:]
-    for n, shape in zip(sizes, shapes):
+    for n, shape in zip(sizes, shapes, strict=True):
         block = x if n == get_aval(x).shape[0] else x[start:start + n]
         out.append(reshape(block, (*shape, *rest)))
         start += n

@@ -109,13 +109,13 @@ def _vdot(x: Any, y: Any) -> float:
     xs, _ = tree_flatten(x)
     ys, _ = tree_flatten(y)
     return float(sum(np.vdot(np.asarray(a, np.float64), np.asarray(b, np.float64)).real
-                     for a, b in zip(xs, ys) if np.asarray(b).dtype.kind in "fc"))
+                     for a, b in zip(xs, ys, strict=True) if np.asarray(b).dtype.kind in "fc"))
 
 
 def _assert_close(expected: Any, got: Any, atol: float, rtol: float, what: str) -> None:
     e_leaves, _ = tree_flatten(expected)
     g_leaves, _ = tree_flatten(got)
-    for k, (e, g) in enumerate(zip(e_leaves, g_leaves)):
+    for k, (e, g) in enumerate(zip(e_leaves, g_leaves, strict=True)):
         e, g = np.asarray(e, np.float64), np.asarray(g, np.float64)
         if e.shape != g.shape:
             raise AssertionError(f"{what}: output {k} has shape {g.shape}, expected {e.shape}")

@@ -95,7 +95,7 @@ class JaxprTrace(Trace):
         self.eqns.append(Eqn(prim, invars, outvars, params))
         values = self.values
         tracers = []
-        for var, aval, val in zip(outvars, avals_out, vals_out):
+        for var, aval, val in zip(outvars, avals_out, vals_out, strict=True):
             if val is not None:
                 values[var] = val
             tracers.append(Tracer(self, aval, var, val))
@@ -160,7 +160,7 @@ def trace_flat(
     ``values`` maps every known variable to its value: the tape of reverse mode).
     """
     trace = JaxprTrace(_state.trace)
-    tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals)]
+    tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals, strict=True)]
     prev, _state.trace = _state.trace, trace
     # Tracing allocates a few acyclic objects per equation; pausing the cyclic garbage collector
     # keeps the cost per equation flat instead of growing with the number of live objects.

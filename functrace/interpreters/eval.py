@@ -21,12 +21,12 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any,
     """
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))
-    for eqn, dead in zip(jaxpr.eqns, last_uses(jaxpr)):
+    for eqn, dead in zip(jaxpr.eqns, last_uses(jaxpr), strict=True):
         if known and eqn.outvars[0] in known:
             outs = [known[v] for v in eqn.outvars]
         else:
             outs = eqn.primitive.bind(*[read(env, v) for v in eqn.invars], **eqn.params)
-        env.update(zip(eqn.outvars, outs))
+        env.update(zip(eqn.outvars, outs, strict=True))
         for v in dead:
             del env[v]
     return [read(env, v) for v in jaxpr.outvars]
@@ -42,5 +42,5 @@ def eval_jaxpr_values(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> dict[V
     env.update(zip(jaxpr.invars, args, strict=True))
     for eqn in jaxpr.eqns:
         outs = eqn.primitive.bind(*[read(env, v) for v in eqn.invars], **eqn.params)
-        env.update(zip(eqn.outvars, outs))
+        env.update(zip(eqn.outvars, outs, strict=True))
     return env

@@ -42,7 +42,8 @@ def jvp_jaxpr(
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, primals, strict=True))
     known = values or {}
-    dot: dict[Var, Any] = {v: t for v, t in zip(jaxpr.invars, tangents) if t is not None}
+    dot: dict[Var, Any] = {
+        v: t for v, t in zip(jaxpr.invars, tangents, strict=True) if t is not None}
     for eqn in jaxpr.eqns:
         xs = [read(env, v) for v in eqn.invars]
         first = eqn.outvars[0]
@@ -50,13 +51,13 @@ def jvp_jaxpr(
             ans = [known[v] for v in eqn.outvars]
         else:
             ans = eqn.primitive.bind(*xs, **eqn.params)
-        env.update(zip(eqn.outvars, ans))
+        env.update(zip(eqn.outvars, ans, strict=True))
         ts = [dot.get(v) if type(v) is Var else None for v in eqn.invars]
         if any(t is not None for t in ts):
             rule = jvp_rules.get(eqn.primitive)
             if rule is None:
                 raise NotImplementedError(f"no jvp rule for primitive '{eqn.primitive.name}'")
-            for v, t in zip(eqn.outvars, rule(xs, ts, ans, **eqn.params)):
+            for v, t in zip(eqn.outvars, rule(xs, ts, ans, **eqn.params), strict=True):
                 if t is not None:
                     dot[v] = t
     outs = [read(env, v) for v in jaxpr.outvars]
@@ -72,7 +73,7 @@ def defjvp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
 
     def rule(primals: list[Any], tangents: list[Any], ans: list[Any], **params: Any) -> list[Any]:
         out = None
-        for arg_rule, t in zip(arg_rules, tangents):
+        for arg_rule, t in zip(arg_rules, tangents, strict=True):
             if t is not None and arg_rule is not None:
                 c = arg_rule(t, ans[0], *primals, **params)
                 out = c if out is None else out + c
@@ -85,7 +86,7 @@ def deflinear_jvp(prim: Primitive) -> None:
     """The jvp of a primitive linear in all its arguments is the primitive applied to tangents."""
 
     def rule(primals: list[Any], tangents: list[Any], ans: list[Any], **params: Any) -> list[Any]:
-        ts = [instantiate(t, x) for t, x in zip(tangents, primals)]
+        ts = [instantiate(t, x) for t, x in zip(tangents, primals, strict=True)]
         return prim.bind(*ts, **params)
 
     jvp_rules[prim] = rule

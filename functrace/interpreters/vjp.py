@@ -59,9 +59,9 @@ def backward_pass(
         rule = vjp_rules.get(eqn.primitive)
         if rule is None:
             raise NotImplementedError(f"no vjp rule for primitive '{eqn.primitive.name}'")
-        for v, ct in zip(eqn.invars, rule(cts, ans, args, needed, **eqn.params)):
+        for v, ct in zip(eqn.invars, rule(cts, ans, args, needed, **eqn.params), strict=True):
             accumulate(v, ct)
-    return [ct_env.get(v) if w else None for v, w in zip(jaxpr.invars, wrt)]
+    return [ct_env.get(v) if w else None for v, w in zip(jaxpr.invars, wrt, strict=True)]
 
 
 def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
@@ -77,7 +77,7 @@ def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
         ct = cts[0]
         return [
             arg_rule(ct, ans[0], *args, **params) if need and arg_rule is not None else None
-            for arg_rule, need in zip(arg_rules, needed)
+            for arg_rule, need in zip(arg_rules, needed, strict=True)
         ]
 
     vjp_rules[prim] = rule

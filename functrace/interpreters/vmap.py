@@ -43,7 +43,7 @@ def vmap_jaxpr(
             if rule is None:
                 raise NotImplementedError(f"no batching rule for primitive '{eqn.primitive.name}'")
             outs, out_dims = rule(axis_size, xs, ds, **eqn.params)
-        env.update(zip(eqn.outvars, outs))
-        dims.update(zip(eqn.outvars, out_dims))
+        env.update(zip(eqn.outvars, outs, strict=True))
+        dims.update(zip(eqn.outvars, out_dims, strict=True))
     outs = [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
     return outs, [None if type(v) is Literal else dims.get(v) for v in jaxpr.outvars]

@@ -27,7 +27,7 @@ def _elementwise_batch(prim: Primitive) -> None:
         d = next(b for b in bdims if b is not None)
         aligned = [
             x if b == d else broadcast_batch(x, size, d) if b is None else moveaxis(x, b, d)
-            for x, b in zip(args, bdims)
+            for x, b in zip(args, bdims, strict=True)
         ]
         return prim.bind(*aligned, **params), [d]
 
@@ -454,7 +454,7 @@ def _select_n_impl(which: Any, *cases: Any) -> list[Any]:
 
 def _select_n_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]) -> list[Any]:
     which, *cases = primals
-    dots = [instantiate(t, c) for t, c in zip(tangents[1:], cases)]
+    dots = [instantiate(t, c) for t, c in zip(tangents[1:], cases, strict=True)]
     return [select_n(which, *dots)]
 
 

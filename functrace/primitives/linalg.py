@@ -35,7 +35,7 @@ def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *,
                        dimension_numbers: DimensionNumbers) -> list[ShapedArray]:
     (lc, rc), (lb, rb) = dimension_numbers
     ok = (len(lc) == len(rc) and len(lb) == len(rb)
-          and all(lhs.shape[a] == rhs.shape[b] for a, b in zip(lc + lb, rc + rb))
+          and all(lhs.shape[a] == rhs.shape[b] for a, b in zip(lc + lb, rc + rb, strict=True))
           and all(0 <= a < lhs.ndim for a in lc + lb) and all(0 <= b < rhs.ndim for b in rc + rb))
     if not ok or lhs.dtype != rhs.dtype:
         raise ValueError(
