@@ -397,7 +397,7 @@ class Tracer:
     __slots__ = ("trace", "aval", "variable", "val", "__weakref__")
     __array_priority__ = 1000
 
-    def __init__(self, trace: Trace, aval: ShapedArray, var: Var | None, val: Any):
+    def __init__(self, trace: Trace, aval: ShapedArray, var: Var, val: Any):
         self.trace = trace
         self.aval = aval
         self.variable = var

@@ -143,10 +143,14 @@ def _transpose_shape(x: ShapedArray, *, permutation: tuple[int, ...]) -> list[Sh
     return [ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)]
 
 
+def _inverse(permutation: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(permutation))
+
+
 transpose_p.impl = lambda x, *, permutation: [np.transpose(x, permutation)]
 transpose_p.shape_rule = _transpose_shape
 deflinear_jvp(transpose_p)
-defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct, np.argsort(permutation)))
+defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct, _inverse(permutation)))
 _front_batch(transpose_p, lambda size, permutation: dict(
     permutation=(0, *(p + 1 for p in permutation))))
 
