@@ -8,8 +8,9 @@ from typing import Any
 from functrace.core import Atom, ClosedJaxpr, Jaxpr, Literal, Var, last_uses
 
 
-def read(env: dict[Var, Any], v: Atom) -> Any:
-    return v.val if type(v) is Literal else env[v]  # type: ignore[index]
+def read(env: Mapping[Var, Any], v: Atom) -> Any:
+    """The value of an atom: a literal's own value, or the variable's value in ``env``."""
+    return v.val if isinstance(v, Literal) else env[v]
 
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any,

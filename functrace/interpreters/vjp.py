@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from functrace.core import Jaxpr, Literal, Primitive, Var
+from functrace.core import Jaxpr, Primitive, Var
+from functrace.interpreters.eval import read
 
 # rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
 VjpRule = Callable[..., list[Any]]
@@ -54,7 +55,7 @@ def backward_pass(
         if all(ct is None for ct in cts):
             continue
         needed = [type(v) is Var and v in active for v in eqn.invars]
-        args = [v.val if type(v) is Literal else values[v] for v in eqn.invars]
+        args = [read(values, v) for v in eqn.invars]
         ans = [values[v] for v in eqn.outvars]
         rule = vjp_rules.get(eqn.primitive)
         if rule is None:

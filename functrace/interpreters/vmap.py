@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from functrace.core import Jaxpr, Literal, Primitive, Var
+from functrace.interpreters.eval import read
 
 # rule(axis_size, args, bdims, **params) -> (outputs, output bdims)
 BatchRule = Callable[..., tuple[list[Any], list[int | None]]]
@@ -31,8 +32,8 @@ def vmap_jaxpr(
     dims: dict[Var, int | None] = dict(zip(jaxpr.invars, bdims, strict=True))
     known = values or {}
     for eqn in jaxpr.eqns:
-        xs = [v.val if type(v) is Literal else env[v] for v in eqn.invars]
-        ds = [None if type(v) is Literal else dims.get(v) for v in eqn.invars]  # type: ignore
+        xs = [read(env, v) for v in eqn.invars]
+        ds = [None if isinstance(v, Literal) else dims.get(v) for v in eqn.invars]
         if all(d is None for d in ds):
             first = eqn.outvars[0]
             outs = ([known[v] for v in eqn.outvars] if first in known
@@ -45,5 +46,5 @@ def vmap_jaxpr(
             outs, out_dims = rule(axis_size, xs, ds, **eqn.params)
         env.update(zip(eqn.outvars, outs, strict=True))
         dims.update(zip(eqn.outvars, out_dims, strict=True))
-    outs = [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
-    return outs, [None if type(v) is Literal else dims.get(v) for v in jaxpr.outvars]
+    outs = [read(env, v) for v in jaxpr.outvars]
+    return outs, [None if isinstance(v, Literal) else dims.get(v) for v in jaxpr.outvars]
