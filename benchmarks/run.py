@@ -5,8 +5,10 @@
     python -m benchmarks --only chain,mlp     # workloads whose name contains "chain" or "mlp"
     python -m benchmarks --list               # the workloads and what they measure
     python -m benchmarks --markdown           # tables as Markdown, for docs/performance.md
+    python -m benchmarks --single-thread      # every library on one thread: less noise
 
-Progress goes to stderr, the tables to stdout.
+Progress goes to stderr, the tables to stdout. NumPy and the peers are imported only after the
+command line is read, so that ``--single-thread`` can set the thread-count variables first.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import core, peers, report, workloads  # noqa: E402
-from benchmarks.timing import TimerConfig  # noqa: E402
+if TYPE_CHECKING:
+    from benchmarks import core
+
+# One thread for BLAS (OpenBLAS, MKL), OpenMP (PyTorch) and XLA's CPU backend.
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -43,6 +54,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "that --quick would leave out)",
     )
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument(
+        "--single-thread",
+        action="store_true",
+        help="run every library on one thread (BLAS, OpenMP, XLA): fairer to pure-Python "
+        "libraries and far less noisy on a busy machine",
+    )
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     p.add_argument("--json", metavar="PATH", help="also write the raw results as JSON to PATH")
     p.add_argument(
@@ -59,6 +76,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def select(only: str | None, quick: bool) -> list[core.Workload]:
     """The workloads to run, in registry order."""
+    from benchmarks import core
+
     all_workloads = list(core.REGISTRY.values())
     if not only:
         return [w for w in all_workloads if w.in_quick or not quick]
@@ -73,6 +92,8 @@ def select(only: str | None, quick: bool) -> list[core.Workload]:
 
 
 def environment() -> dict[str, str]:
+    from benchmarks import peers
+
     env = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "python": platform.python_version(),
@@ -82,10 +103,14 @@ def environment() -> dict[str, str]:
     if hasattr(os, "getloadavg"):  # a busy machine makes every number noisier
         env["load"] = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     env.update(peers.versions())
+    threads = [f"{k}={os.environ[k]}" for k in SINGLE_THREAD_ENV if k in os.environ]
+    env["threads"] = " ".join(threads) if threads else "library defaults"
     return env
 
 
 def _list() -> str:
+    from benchmarks import core
+
     width = max(len(n) for n in core.REGISTRY)
     lines = []
     for w in core.REGISTRY.values():
@@ -130,8 +155,23 @@ def _to_json(results: Sequence[core.WorkloadResult], env: dict[str, str]) -> dic
     return {"environment": env, "results": out}
 
 
+def _single_thread() -> None:
+    if "numpy" in sys.modules:
+        print(
+            "warning: NumPy was imported before --single-thread could take effect; "
+            f"set {', '.join(SINGLE_THREAD_ENV)} yourself",
+            file=sys.stderr,
+        )
+    os.environ.update(SINGLE_THREAD_ENV)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    if args.single_thread:
+        _single_thread()
+    from benchmarks import core, report, workloads
+    from benchmarks.timing import TimerConfig
+
     workloads.load()
     if args.list:
         print(_list())
