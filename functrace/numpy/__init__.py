@@ -27,7 +27,7 @@ from numpy import (
 
 from functrace.numpy import _protocols
 from functrace.numpy._elementwise import (
-    abs,
+    abs,  # noqa: A004 - NumPy's name
     absolute,
     add,
     arccos,
@@ -78,7 +78,7 @@ from functrace.numpy._elementwise import (
     power,
     reciprocal,
     remainder,
-    round,
+    round,  # noqa: A004 - NumPy's name
     sign,
     sin,
     sinh,
@@ -91,21 +91,54 @@ from functrace.numpy._elementwise import (
     true_divide,
     where,
 )
-from functrace.numpy._indexing import getitem
-from functrace.numpy._linalg import dot, inner, matmul, outer, tensordot, vdot
-from functrace.numpy._reductions import amax, amin, logsumexp, max, mean, min, std, sum, var
+from functrace.numpy._indexing import argsort, sort, take, take_along_axis
+from functrace.numpy._indexing import getitem as getitem  # x[i] on tracers, not NumPy API
+from functrace.numpy._linalg import (
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    matmul,
+    outer,
+    tensordot,
+    trace,
+    vdot,
+)
+from functrace.numpy._reductions import (
+    all,  # noqa: A004 - NumPy's name
+    amax,
+    amin,
+    any,  # noqa: A004 - NumPy's name
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,  # noqa: A004 - NumPy's name
+    mean,
+    min,  # noqa: A004 - NumPy's name
+    prod,
+    std,
+    sum,  # noqa: A004 - NumPy's name
+    var,
+)
 from functrace.numpy._shapes import (
     arange,
     array,
+    array_split,
     asarray,
     atleast_1d,
     atleast_2d,
     broadcast_to,
+    concatenate,
     empty,
     expand_dims,
     eye,
+    flip,
     full,
     full_like,
+    hstack,
     identity,
     linspace,
     moveaxis,
@@ -113,29 +146,38 @@ from functrace.numpy._shapes import (
     ones,
     ones_like,
     ravel,
+    repeat,
     reshape,
+    roll,
     shape,
     size,
+    split,
     squeeze,
+    stack,
     swapaxes,
+    tile,
     transpose,
+    vstack,
     zeros,
     zeros_like,
 )
 
 __all__ = [
-    "abs", "absolute", "add", "amax", "amin", "arange", "arccos", "arcsin", "arctan", "arctan2",
-    "around", "array", "asarray", "atleast_1d", "atleast_2d", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "broadcast_to", "cbrt", "ceil", "clip", "cos", "cosh", "divide", "dot",
-    "empty", "equal", "exp", "exp2", "expand_dims", "expm1", "eye", "floor", "floor_divide",
-    "full", "full_like", "greater", "greater_equal", "identity", "inner", "invert", "isfinite",
-    "isinf", "isnan", "less", "less_equal", "linspace", "log", "log1p", "log2", "log10",
-    "logaddexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply",
-    "nan_to_num", "ndim", "negative", "not_equal", "ones", "ones_like", "outer", "positive",
-    "power", "ravel", "reciprocal", "remainder", "reshape", "round", "shape", "sign", "sin",
-    "sinh", "size", "sqrt", "square", "squeeze", "std", "stop_gradient", "subtract", "sum",
-    "swapaxes", "tan", "tanh", "tensordot", "transpose", "true_divide", "var", "vdot", "where",
+    "abs", "absolute", "add", "all", "amax", "amin", "any", "arange", "arccos", "arcsin",
+    "arctan", "arctan2", "argmax", "argmin", "argsort", "around", "array", "array_split",
+    "asarray", "atleast_1d", "atleast_2d", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "cumprod", "cumsum",
+    "diag", "diagonal", "divide", "dot", "einsum", "empty", "equal", "exp", "exp2",
+    "expand_dims", "expm1", "eye", "flip", "floor", "floor_divide", "full", "full_like",
+    "greater", "greater_equal", "hstack", "identity", "inner", "invert", "isfinite", "isinf",
+    "isnan", "less", "less_equal", "linspace", "log", "log1p", "log2", "log10", "logaddexp",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "ndim",
+    "negative", "not_equal", "ones", "ones_like", "outer", "positive", "power", "prod",
+    "ravel", "reciprocal", "remainder", "repeat", "reshape", "roll", "round", "shape", "sign",
+    "sin", "sinh", "size", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
+    "stop_gradient", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh",
+    "tensordot", "tile", "trace", "transpose", "true_divide", "var", "vdot", "vstack", "where",
     "zeros", "zeros_like",
     # dtypes and constants, re-exported from NumPy
     "bool_", "complex64", "complex128", "dtype", "e", "float16", "float32", "float64", "inf",

@@ -1,10 +1,448 @@
-"""Indexing of traced arrays (``x[1:, None, ::2]``, integer arrays, boolean masks)."""
+"""Indexing: ``x[index]`` with NumPy's rules, ``x.at[index]`` updates, take, sort.
+
+``getitem`` lowers an index expression to at most one equation of each kind, in this order:
+``rev`` (for negative steps), ``slice`` (static ints and slices), ``dynamic_slice`` (traced
+integer scalars), ``squeeze`` (the axes that ints remove), ``gather`` (integer and boolean
+arrays: NumPy's advanced indexing), ``transpose`` (where NumPy puts the advanced axes) and
+``expand_dims`` (``None``).  Out-of-range indices that are known while tracing raise
+``IndexError`` as in NumPy; traced indices cannot be checked, so, as in JAX, a traced scalar
+start is clamped into range and traced index arrays are clipped (after negative indices wrap).
+A boolean mask must be a concrete NumPy array: a traced mask would make the result's shape
+depend on traced values.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+from functrace.core import Tracer
+from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
+from functrace.numpy._elementwise import add, less, where
+from functrace.numpy._reductions import normalize_axis
+from functrace.numpy._shapes import asarray, ravel, reshape
+from functrace.primitives import indexing as ix
+from functrace.primitives import reductions as red
+from functrace.primitives import shape as sh
+
+_BAD_INDEX = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
+              "integer or boolean arrays are valid indices")
+
+
+@dataclass
+class _Plan:
+    """What an index expression does, axis by axis of the operand (see ``getitem``)."""
+
+    shape: tuple[int, ...]  # the operand's shape (with axes for boolean scalars inserted)
+    starts: list[int] = field(init=False)  # the static window, for ``slice``
+    limits: list[int] = field(init=False)
+    strides: list[int] = field(init=False)
+    reversed_axes: list[int] = field(default_factory=list)
+    dynamic: dict[int, Any] = field(default_factory=dict)  # axis -> traced start
+    dropped: list[int] = field(default_factory=list)  # axes removed by integer indices
+    advanced: list[tuple[int, Any]] = field(default_factory=list)  # (axis, index array)
+    # The result's layout, item by item: ("axis", operand axis), ("new",), ("advanced",), and
+    # ("ellipsis",) marking where ``...`` was.
+    layout: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.shape)
+        self.starts, self.limits, self.strides = [0] * n, list(self.shape), [1] * n
+
+    def windowed(self) -> bool:
+        """Whether the static window is not the whole operand."""
+        return self.starts != [0] * len(self.shape) or self.limits != list(self.shape) or (
+            self.strides != [1] * len(self.shape))
 
 
 def getitem(a: Any, index: Any) -> Any:
-    """``a[index]`` with NumPy's basic and advanced indexing."""
-    raise NotImplementedError("indexing traced arrays is not implemented yet")
+    """``a[index]`` with NumPy's basic and advanced indexing rules.
+
+    Supports integers, slices (any step), ``None``, ``...``, integer arrays and lists
+    (advanced indexing: the indexed axes are replaced by the broadcast shape of the index
+    arrays, placed where the first of them was if they are adjacent, else first), concrete
+    boolean masks, and traced integers (scalars become a ``dynamic_slice``, arrays a
+    ``gather``).
+
+    Raises:
+      IndexError: an index out of range (when known), too many indices, a traced boolean
+        mask, or an index of an unsupported type.
+
+    >>> import numpy as np
+    >>> x = np.arange(12.0).reshape(3, 4)
+    >>> getitem(x, (slice(None, None, -2), [0, 3]))
+    array([ 8., 3.])
+    """
+    a = as_operand(a)
+    items = _index_items(index)
+    a, plan = _plan(a, items)
+    return _apply(a, plan)
+
+
+def _index_items(index: Any) -> list[Any]:
+    """The index as a list of items; lists become arrays, as in NumPy."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    out = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            item = asarray(item)  # stacks traced entries
+            if aval(item).size == 0:
+                item = np.zeros(aval(item).shape, np.intp)
+        if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind == "b":
+            item = bool(item)
+        out.append(item)
+    if sum(item is Ellipsis for item in out) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    return out
+
+
+def _is_bool_scalar(item: Any) -> bool:
+    return isinstance(item, (bool, np.bool_))
+
+
+def _is_advanced(item: Any) -> bool:
+    if isinstance(item, np.ndarray):
+        return item.ndim > 0 or item.dtype.kind == "b"
+    return isinstance(item, Tracer) and item.ndim > 0 or _is_bool_scalar(item)
+
+
+def _consumed(item: Any) -> int:
+    """How many operand axes ``item`` indexes."""
+    if item is None or item is Ellipsis or _is_bool_scalar(item):
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype.kind == "b":
+        return item.ndim
+    return 1
+
+
+def _plan(a: Any, items: list[Any]) -> tuple[Any, _Plan]:
+    shape = aval(a).shape
+    used = sum(_consumed(item) for item in items)
+    if used > len(shape):
+        raise IndexError(f"too many indices for array: array is {len(shape)}-dimensional, "
+                         f"but {used} were indexed")
+    if not any(item is Ellipsis for item in items):
+        items = [*items, Ellipsis]
+    # A boolean scalar indexes a new length-1 axis (NumPy: a 0-d mask); insert those axes.
+    bool_axes, d = [], 0
+    for item in items:
+        if _is_bool_scalar(item):
+            bool_axes.append(d)
+        d += len(shape) - used if item is Ellipsis else _consumed(item) + _is_bool_scalar(item)
+    if bool_axes:
+        a = sh.expand_dims(a, tuple(bool_axes))
+    plan = _Plan(aval(a).shape)
+    has_advanced = any(_is_advanced(item) for item in items)
+    d, src_axis = 0, 0  # operand axis here, and in the array as the user passed it
+    for item in items:
+        if item is None:
+            plan.layout.append(("new",))
+        elif item is Ellipsis:
+            plan.layout.append(("ellipsis",))  # separates advanced indices, even if empty
+            for _ in range(len(shape) - used):
+                plan.layout.append(("axis", d))
+                d, src_axis = d + 1, src_axis + 1
+        elif isinstance(item, slice):
+            _plan_slice(plan, d, item)
+            plan.layout.append(("axis", d))
+            d, src_axis = d + 1, src_axis + 1
+        elif _is_bool_scalar(item):
+            plan.advanced.append((d, np.zeros(int(item), np.intp)))
+            plan.layout.append(("advanced",))
+            d += 1
+        elif has_advanced:
+            k = _consumed(item)
+            for axis, idx in zip(range(d, d + k), _index_arrays(item, plan.shape[d:d + k],
+                                                                 src_axis), strict=True):
+                plan.advanced.append((axis, idx))
+            plan.layout.append(("advanced",))
+            d, src_axis = d + k, src_axis + k
+        else:
+            _plan_scalar(plan, d, item, src_axis)
+            d, src_axis = d + 1, src_axis + 1
+    return a, plan
+
+
+def _plan_slice(plan: _Plan, d: int, item: slice) -> None:
+    n = plan.shape[d]
+    start, stop, step = item.indices(n)
+    m = len(range(start, stop, step))
+    if m == 0:
+        start, step = 0, 1
+    elif step < 0 and m > 1:
+        # Read the reversed axis forwards: x[start - k|s|] == rev(x)[n - 1 - start + k|s|].
+        plan.reversed_axes.append(d)
+        start, step = n - 1 - start, -step
+    elif m == 1:
+        step = 1
+    plan.starts[d], plan.strides[d] = start, step
+    plan.limits[d] = start + (m - 1) * step + 1 if m else 0
+
+
+def _plan_scalar(plan: _Plan, d: int, item: Any, src_axis: int) -> None:
+    n = plan.shape[d]
+    if isinstance(item, Tracer):
+        if item.dtype.kind not in "iu":
+            raise IndexError(_traced_index_message(item))
+        plan.dynamic[d] = _wrap_negative(item, n)
+    else:
+        i = _static_int(item)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of bounds for axis {src_axis} with size {n}")
+        i %= n
+        plan.starts[d], plan.limits[d] = i, i + 1
+    plan.dropped.append(d)
+
+
+def _static_int(item: Any) -> int:
+    if isinstance(item, (int, np.integer)) or (
+            isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu"):
+        return int(item)
+    raise IndexError(_BAD_INDEX)
+
+
+def _traced_index_message(item: Tracer) -> str:
+    if item.dtype.kind == "b":
+        return (f"a traced boolean mask ({item.aval.str_short()}) cannot be used as an index: "
+                "the result's shape would depend on its values, which are not known while "
+                "tracing. Use functrace.numpy.where(mask, x, 0) (and sum) instead, or pass "
+                "the mask as a concrete NumPy array.")
+    return f"{_BAD_INDEX}; got a traced array of type {item.aval.str_short()}"
+
+
+def _wrap_negative(i: Any, n: int) -> Any:
+    """A traced index with negative values counted from the end (as NumPy)."""
+    return where(less(i, 0), add(i, n), i)
+
+
+def _index_arrays(item: Any, dims: tuple[int, ...], src_axis: int) -> list[Any]:
+    """The integer index arrays an advanced item stands for (a mask: one per axis)."""
+    if isinstance(item, Tracer):
+        if item.dtype.kind not in "iu":
+            raise IndexError(_traced_index_message(item))
+        return [_wrap_negative(item, dims[0])]
+    item = np.asarray(item) if isinstance(item, (int, np.integer)) else item
+    if not isinstance(item, np.ndarray):
+        raise IndexError(_BAD_INDEX)
+    if item.dtype.kind == "b":
+        for k, (n, m) in enumerate(zip(dims, item.shape, strict=True)):
+            if n != m:
+                raise IndexError(
+                    f"boolean index did not match indexed array along axis {src_axis + k}; "
+                    f"size of axis is {n} but size of corresponding boolean axis is {m}")
+        return list(np.nonzero(item))
+    if item.dtype.kind not in "iu":
+        raise IndexError(_BAD_INDEX)
+    n = dims[0]
+    bad = (item < -n) | (item >= n)
+    if np.any(bad):
+        raise IndexError(f"index {int(item[bad].flat[0])} is out of bounds for axis "
+                         f"{src_axis} with size {n}")
+    return [np.where(item < 0, item + n, item)]
+
+
+def _apply(a: Any, plan: _Plan) -> Any:
+    if plan.reversed_axes:
+        a = ix.rev(a, plan.reversed_axes)
+    if plan.windowed():
+        a = ix.static_slice(a, plan.starts, plan.limits, plan.strides)
+    if plan.dynamic:
+        sizes = tuple(1 if d in plan.dynamic else n for d, n in enumerate(aval(a).shape))
+        a = ix.dynamic_slice(a, [plan.dynamic.get(d, 0) for d in range(len(sizes))], sizes)
+    if plan.dropped:
+        a = sh.squeeze(a, tuple(plan.dropped))
+    n_index = 0
+    if plan.advanced:
+        axes = tuple(d for d, _ in plan.advanced)
+        b_shape = broadcast_shapes("indexing", *[aval(i).shape for _, i in plan.advanced])
+        indices = [broadcast_to_shape(i, b_shape) for _, i in plan.advanced]
+        a = ix.gather(a, indices, axes)
+        n_index = len(b_shape)
+    return _arrange(a, plan, n_index)
+
+
+def _arrange(a: Any, plan: _Plan, n_index: int) -> Any:
+    """Move the axes of the gather's layout (index axes, then the remaining axes in order) to
+    where NumPy puts them, and add the new axes of ``None``."""
+    advanced = [k for k, item in enumerate(plan.layout) if item[0] == "advanced"]
+    adjacent = advanced == list(range(advanced[0], advanced[0] + len(advanced))) \
+        if advanced else True
+    index_axes = list(range(n_index))
+    rest = iter(range(n_index, len(aval(a).shape)))
+    target: list[int | None] = [] if adjacent else list(index_axes)  # None: a new axis
+    for k, item in enumerate(plan.layout):
+        if item[0] == "axis":
+            target.append(next(rest))
+        elif item[0] == "new":
+            target.append(None)
+        elif item[0] == "advanced" and adjacent and k == advanced[0]:
+            target.extend(index_axes)
+    perm = [t for t in target if t is not None]
+    if perm != list(range(len(perm))):
+        a = sh.transpose(a, perm)
+    new_axes = tuple(k for k, t in enumerate(target) if t is None)
+    return sh.expand_dims(a, new_axes) if new_axes else a
+
+
+# -- take, take_along_axis, sort ----------------------------------------------------------------
+
+
+def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None) -> Any:
+    """``numpy.take``: entries of ``a`` at ``indices`` along ``axis`` (of the flattened array
+    if None).  ``mode`` is NumPy's: ``"raise"`` (the default), ``"wrap"`` or ``"clip"``; traced
+    indices are clipped whatever the mode."""
+    a = as_operand(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    ax = normalize_axis(axis, aval(a).ndim, "take")
+    if not isinstance(indices, Tracer):
+        indices = np.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise IndexError(f"take: indices must be integers, got dtype {indices.dtype}")
+        n = aval(a).shape[ax]
+        if mode == "wrap" and n:
+            indices = np.mod(indices, n)
+        elif mode == "clip":
+            indices = np.clip(indices, 0, max(n - 1, 0))
+        elif mode not in (None, "raise", "wrap"):
+            raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    return getitem(a, (slice(None),) * ax + (indices,))
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
+    """``numpy.take_along_axis``: ``arr`` indexed along ``axis`` by an array of indices of the
+    same rank (its other axes broadcast against ``arr``'s), as ``argsort``'s result."""
+    arr = as_operand(arr)
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    nd = aval(arr).ndim
+    ax = normalize_axis(axis, nd, "take_along_axis")
+    if aval(indices).ndim != nd:
+        raise ValueError(f"take_along_axis: `indices` and `arr` must have the same number of "
+                         f"dimensions, got {aval(indices).ndim} and {nd}")
+    # An open mesh: arange along every other axis, the indices along ``axis``.
+    index = tuple(indices if d == ax else np.arange(n).reshape([-1 if k == d else 1
+                                                                 for k in range(nd)])
+                  for d, n in enumerate(aval(arr).shape))
+    return getitem(arr, index)
+
+
+def argsort(a: Any, axis: int | None = -1, kind: str | None = None) -> Any:
+    """``numpy.argsort``: the indices that sort ``a`` along ``axis`` (flattened if None).
+    Always stable (ties keep their order); NaNs sort last."""
+    a = as_operand(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    return red.argsort(a, normalize_axis(axis, aval(a).ndim, "argsort"), np.intp)
+
+
+def sort(a: Any, axis: int | None = -1, kind: str | None = None) -> Any:
+    """``numpy.sort``: ``a`` sorted along ``axis`` (flattened if None).  The derivative follows
+    the sorting permutation (a gather by ``argsort``; its vjp scatters back)."""
+    a = as_operand(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    return take_along_axis(a, argsort(a, axis), axis)
+
+
+# -- x.at[index]: functional updates -------------------------------------------------------------
+
+
+class _IndexUpdateHelper:
+    """``x.at``: indexing it gives an :class:`_IndexUpdateRef` (as ``jax.numpy``'s)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: Any):
+        self.array = array
+
+    def __getitem__(self, index: Any) -> _IndexUpdateRef:
+        return _IndexUpdateRef(self.array, index)
+
+    def __repr__(self) -> str:
+        return f"_IndexUpdateHelper({self.array!r})"
+
+
+class _IndexUpdateRef:
+    """``x.at[index]``: ``.get()``, ``.set(values)``, ``.add(values)``, each returning a new
+    array (traced values are immutable).
+
+    ``values`` broadcast to the shape of ``x[index]`` and are cast to ``x``'s dtype.  When an
+    index repeats, ``set`` keeps the last value and ``add`` accumulates every one (as
+    ``np.add.at``).  A static index out of range raises ``IndexError``; traced indices are
+    clamped into range (JAX drops such updates instead).
+    """
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array: Any, index: Any):
+        self.array, self.index = array, index
+
+    def get(self) -> Any:
+        """``x[index]``."""
+        return getitem(self.array, self.index)
+
+    def set(self, values: Any) -> Any:  # noqa: A003 - JAX's name
+        """``x`` with ``x[index]`` replaced by ``values``."""
+        return _update(self.array, self.index, values, add_to=False)
+
+    def add(self, values: Any) -> Any:
+        """``x`` with ``values`` added at ``x[index]`` (repeated indices accumulate)."""
+        return _update(self.array, self.index, values, add_to=True)
+
+
+def _update(x: Any, index: Any, values: Any, add_to: bool) -> Any:
+    x = as_operand(x)
+    x_aval = aval(x)
+    values = convert(as_operand(values), x_aval.dtype)
+    window = _scalar_window(x_aval.shape, index)
+    if window is not None:  # x[i, j], x[i, :], ...: one dynamic_update_slice
+        starts, sizes, region = window
+        update = reshape(broadcast_to_shape(values, region), sizes)
+        if add_to:
+            update = add(ix.dynamic_slice(x, starts, sizes), update)
+        return ix.dynamic_update_slice(x, update, starts)
+    # In general: scatter into the flat positions that x[index] reads (an iota, indexed).
+    iota = np.arange(x_aval.size).reshape(x_aval.shape)
+    positions = getitem(iota, index)
+    count = aval(positions).size
+    updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
+    scatter = ix.scatter_add if add_to else ix.scatter
+    out = scatter(reshape(x, (x_aval.size,)), updates, [reshape(positions, (count,))], (0,))
+    return reshape(out, x_aval.shape)
+
+
+def _scalar_window(shape: tuple[int, ...], index: Any
+                   ) -> tuple[list[Any], tuple[int, ...], tuple[int, ...]] | None:
+    """For an index of integer scalars (static or traced), full slices and ``...``: the
+    window it selects, as (starts, window sizes, shape of x[index]); None for other indices."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    ellipsis = [k for k, item in enumerate(items) if item is Ellipsis]
+    if len(ellipsis) > 1:
+        return None
+    if ellipsis:
+        k = ellipsis[0]
+        items[k:k + 1] = [slice(None)] * (len(shape) - len(items) + 1)
+    if len(items) > len(shape):
+        return None
+    items += [slice(None)] * (len(shape) - len(items))
+    starts: list[Any] = []
+    sizes, region = [], []
+    for d, (item, n) in enumerate(zip(items, shape, strict=True)):
+        if isinstance(item, slice) and item == slice(None):
+            starts.append(0)
+            sizes.append(n)
+            region.append(n)
+        elif isinstance(item, Tracer) and item.ndim == 0 and item.dtype.kind in "iu":
+            starts.append(_wrap_negative(item, n))
+            sizes.append(1)
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            if not -n <= item < n:
+                raise IndexError(f"index {item} is out of bounds for axis {d} with size {n}")
+            starts.append(int(item) % n)
+            sizes.append(1)
+        else:
+            return None
+    return starts, tuple(sizes), tuple(region)

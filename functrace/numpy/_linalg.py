@@ -1,12 +1,16 @@
-"""Linear algebra of ``functrace.numpy``: dot, matmul, tensordot, outer, inner, vdot.
+"""Linear algebra of ``functrace.numpy``: dot, matmul, tensordot, outer, inner, vdot, einsum,
+and the diagonal functions (diagonal, trace, diag).
 
-All lower to the one ``dot_general`` primitive."""
+Every contraction lowers to the one ``dot_general`` primitive."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from functrace.numpy import _reductions
 from functrace.numpy._base import (
     as_operand,
     aval,
@@ -18,6 +22,8 @@ from functrace.numpy._base import (
 from functrace.numpy._elementwise import multiply
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import ravel, reshape
+from functrace.primitives import indexing as ix
+from functrace.primitives import shape as sh
 from functrace.primitives.linalg import dot_general
 
 
@@ -88,7 +94,7 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Any:
     a_axes = [normalize_axis(i, na, "tensordot") for i in a_axes]
     b_axes = [normalize_axis(i, nb, "tensordot") for i in b_axes]
     if len(a_axes) != len(b_axes) or any(
-            aval(a).shape[i] != aval(b).shape[j] for i, j in zip(a_axes, b_axes)):
+            aval(a).shape[i] != aval(b).shape[j] for i, j in zip(a_axes, b_axes, strict=True)):
         raise _contraction_error("tensordot", a, b)
     return dot_general(a, b, ((tuple(a_axes), tuple(b_axes)), ((), ())))
 
@@ -110,3 +116,170 @@ def inner(a: Any, b: Any) -> Any:
 
 def vdot(a: Any, b: Any) -> Any:
     return dot(ravel(a), ravel(b))
+
+
+# -- diagonals ----------------------------------------------------------------------------------
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """``numpy.diagonal``: the entries ``a[..., i, i + offset, ...]`` of the two axes, which
+    are removed; the diagonal becomes the last axis (one gather)."""
+    a = as_operand(a)
+    shape = aval(a).shape
+    if len(shape) < 2:
+        raise ValueError("diagonal: the array must have at least two dimensions")
+    ax1, ax2 = normalize_axis(axis1, len(shape), "diagonal"), normalize_axis(
+        axis2, len(shape), "diagonal")
+    if ax1 == ax2:
+        raise ValueError("diagonal: axis1 and axis2 cannot be the same")
+    rows, cols = max(-offset, 0), max(offset, 0)
+    k = max(0, min(shape[ax1] - rows, shape[ax2] - cols))
+    out = ix.gather(a, [np.arange(rows, rows + k), np.arange(cols, cols + k)], (ax1, ax2))
+    return sh.moveaxis(out, 0, len(shape) - 2)
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
+    """``numpy.trace``: the sum of the diagonal."""
+    return _reductions.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def diag(v: Any, k: int = 0) -> Any:
+    """``numpy.diag``: the ``k``-th diagonal of a 2-d array, or a square 2-d array with the
+    1-d ``v`` on its ``k``-th diagonal and zeros elsewhere."""
+    v = as_operand(v)
+    v_aval = aval(v)
+    if v_aval.ndim == 2:
+        return diagonal(v, k)
+    if v_aval.ndim != 1:
+        raise ValueError("diag: input must be 1- or 2-d.")
+    n = v_aval.shape[0]
+    size = n + abs(k)
+    # Flattened, the diagonal is every (size + 1)-th entry from `first`: an interior pad.
+    first = k if k >= 0 else -k * size
+    used = n + max(n - 1, 0) * size
+    flat = ix.pad(v, np.zeros((), v_aval.dtype), [(first, size * size - first - used, size)])
+    return reshape(flat, (size, size))
+
+
+# -- einsum -------------------------------------------------------------------------------------
+
+
+def einsum(subscripts: str, *operands: Any, optimize: Any = None, dtype: Any = None) -> Any:
+    """``numpy.einsum`` with string subscripts, ``...`` and the implicit output.
+
+    Repeated labels of one operand take a diagonal (a gather); labels used by one operand only
+    and not in the output are summed first; then operands are contracted pairwise, left to
+    right, each pair one ``dot_general`` (shared labels still needed later are batch axes);
+    a final ``transpose`` orders the output.  ``optimize`` is accepted and ignored.
+
+    >>> import numpy as np
+    >>> einsum("ij,jk->ik", np.eye(2), np.arange(4.0).reshape(2, 2))
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: only the string form of subscripts ('ij,jk->ik') is supported")
+    if not operands:
+        raise ValueError("einsum: at least one operand is required")
+    arrays = [as_operand(o) for o in operands]
+    target = np.dtype(dtype) if dtype is not None else result_dtype(*[aval(x) for x in arrays])
+    arrays = [convert(x, target) for x in arrays]
+    inputs, output = _parse_einsum(subscripts, [aval(x).shape for x in arrays])
+    sizes = _label_sizes(subscripts, inputs, [aval(x).shape for x in arrays])
+    terms = [_prepare_operand(x, labels, sizes, inputs[:k] + inputs[k + 1:], output)
+             for k, (x, labels) in enumerate(zip(arrays, inputs, strict=True))]
+    result, labels = terms[0]
+    for k, (x, x_labels) in enumerate(terms[1:], start=1):
+        later = set(output).union(*[inputs[j] for j in range(k + 1, len(inputs))])
+        shared = [c for c in labels if c in x_labels]
+        batch = [c for c in shared if c in later]
+        contract = [c for c in shared if c not in later]
+        dims = ((tuple(labels.index(c) for c in contract),
+                 tuple(x_labels.index(c) for c in contract)),
+                (tuple(labels.index(c) for c in batch), tuple(x_labels.index(c) for c in batch)))
+        result = dot_general(result, x, dims)
+        labels = (batch + [c for c in labels if c not in shared]
+                  + [c for c in x_labels if c not in shared])
+    result, labels = _sum_labels(result, labels, set(output))
+    perm = tuple(labels.index(c) for c in output)
+    return result if perm == tuple(range(len(perm))) else sh.transpose(result, perm)
+
+
+def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
+                  ) -> tuple[list[list[str]], list[str]]:
+    """Each operand's labels and the output's; ``...`` becomes labels of its own (characters
+    that cannot be letters), right-aligned across operands as NumPy broadcasts them."""
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, rhs = spec.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: subscripts '{subscripts}' name {len(terms)} operands, but "
+                         f"{len(shapes)} were given")
+    n_ellipsis = 0
+    for term, shp in zip(terms, shapes, strict=True):
+        if "..." in term:
+            n_ellipsis = max(n_ellipsis, len(shp) - len(term.replace("...", "")))
+    ellipsis = [chr(0x2460 + i) for i in range(n_ellipsis)]  # circled digits: never letters
+    inputs = []
+    for k, (term, shp) in enumerate(zip(terms, shapes, strict=True)):
+        named = term.replace("...", "")
+        if not named.isalpha() and named or term.count("...") > 1 or "." in named:
+            raise ValueError(f"einsum: invalid subscripts '{term}' (letters and one '...')")
+        extra = len(shp) - len(named)
+        if ("..." in term and extra < 0) or ("..." not in term and extra != 0):
+            raise ValueError(f"einsum: operand {k} has {len(shp)} dimensions, but its "
+                             f"subscripts '{term}' name {len(named)}")
+        head, _, tail = term.partition("...")
+        inputs.append([*head, *(ellipsis[n_ellipsis - extra:] if "..." in term else []),
+                       *tail])
+    if arrow:
+        if not rhs.replace("...", "").isalpha() and rhs.replace("...", ""):
+            raise ValueError(f"einsum: invalid output subscripts '{rhs}'")
+        head, _, tail = rhs.partition("...")
+        output = [*head, *(ellipsis if "..." in rhs else []), *tail]
+        used = set().union(*inputs)
+        for c in output:
+            if c not in used or output.count(c) > 1:
+                raise ValueError(f"einsum: output label '{c}' must appear exactly once in the "
+                                 "output and in some input")
+    else:
+        letters = [c for labels in inputs for c in labels if c not in ellipsis]
+        output = ellipsis + sorted(c for c in set(letters) if letters.count(c) == 1)
+    return inputs, output
+
+
+def _label_sizes(subscripts: str, inputs: list[list[str]], shapes: list[tuple[int, ...]]
+                 ) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for labels, shp in zip(inputs, shapes, strict=True):
+        for c, n in zip(labels, shp, strict=True):
+            if sizes.get(c, 1) != 1 and n not in (1, sizes[c]):
+                raise ValueError(f"einsum: size of label '{c}' in '{subscripts}' is {n} in one "
+                                 f"operand and {sizes[c]} in another")
+            sizes[c] = max(sizes.get(c, 1), n)
+    return sizes
+
+
+def _prepare_operand(x: Any, labels: list[str], sizes: dict[str, int],
+                     others: list[list[str]], output: list[str]) -> tuple[Any, list[str]]:
+    """One operand with its repeated labels reduced to diagonals, its length-1 axes broadcast
+    to the labels' sizes, and the labels no one else uses summed out."""
+    labels = list(labels)
+    for c in dict.fromkeys(labels):
+        while labels.count(c) > 1:
+            i = labels.index(c)
+            j = labels.index(c, i + 1)
+            n = aval(x).shape[i]
+            x = ix.gather(x, [np.arange(n), np.arange(n)], (i, j))
+            labels = [c] + [d for k, d in enumerate(labels) if k not in (i, j)]
+    full = tuple(sizes[c] for c in labels)
+    if aval(x).shape != full:
+        x = broadcast_to_shape(x, full)
+    return _sum_labels(x, labels, set(output).union(*others))
+
+
+def _sum_labels(x: Any, labels: list[str], keep: set[str]) -> tuple[Any, list[str]]:
+    axes = tuple(k for k, c in enumerate(labels) if c not in keep)
+    if not axes:
+        return x, labels
+    return sh.reduce_sum(x, axes), [c for c in labels if c in keep]

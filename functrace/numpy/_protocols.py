@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import tracer_methods
+from functrace.numpy._indexing import _IndexUpdateHelper
 
 
 def _unsupported(what: str) -> TypeError:
@@ -105,6 +106,7 @@ def install(fnp: ModuleType) -> None:
         "__abs__": fnp.abs,
         "__invert__": fnp.invert,
         "__getitem__": fnp.getitem,
+        "at": _IndexUpdateHelper,
         "T": fnp.transpose,
         "mT": lambda x: fnp.swapaxes(x, -1, -2),
         "reshape": shaped(fnp.reshape),

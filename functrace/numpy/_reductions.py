@@ -1,7 +1,9 @@
-"""Reductions of ``functrace.numpy``: sum, mean, max, min, var, std, logsumexp."""
+"""Reductions of ``functrace.numpy``: sum, mean, prod, max, min, var, std, logsumexp, argmax,
+argmin, all, any, and the cumulative sums and products."""
 
 from __future__ import annotations
 
+import builtins  # this module defines sum, max, min, all and any, NumPy's names
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,10 +13,10 @@ from functrace.numpy._base import aval, convert, promote
 from functrace.numpy._elementwise import (
     absolute,
     add,
+    exp,
     isfinite,
     log,
     multiply,
-    exp,
     sqrt,
     stop_gradient,
     subtract,
@@ -22,7 +24,7 @@ from functrace.numpy._elementwise import (
     where,
 )
 from functrace.primitives import reductions as red
-from functrace.primitives.shape import expand_dims, reduce_sum, squeeze
+from functrace.primitives.shape import expand_dims, reduce_sum, reshape, squeeze
 
 Axis = int | Sequence[int] | None
 
@@ -79,7 +81,7 @@ def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, keepdims: bool) -> An
     (a,) = promote(name, a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, name)
-    if any(a_aval.shape[i] == 0 for i in axes):
+    if builtins.any(a_aval.shape[i] == 0 for i in axes):
         raise ValueError(f"{name}: zero-size array to reduction operation, which has no identity")
     return _keepdims(prim_fn(a, axes) if axes else a, axes, keepdims)
 
@@ -128,3 +130,96 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     out = log(sum(exp(subtract(a, shift)), axes, keepdims=True))
     out = add(out, shift)
     return squeeze(out, axes) if (axes and not keepdims) else out
+
+
+def _accumulator_dtype(np_fn: Any, dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype NumPy accumulates ``dtype`` in (booleans and small integers widen to the
+    default integer, as in ``numpy.sum``)."""
+    return np.dtype(np_fn(np.zeros(1, dtype)).dtype)
+
+
+def prod(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """``numpy.prod``.  Its derivative is exact where entries are zero: the derivative by one
+    entry is the product of the others, computed without division."""
+    (a,) = promote("prod", a)
+    axes = normalize_axes(axis, aval(a).ndim, "prod")
+    a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np.prod,
+                                                                               aval(a).dtype))
+    return _keepdims(red.reduce_prod(a, axes) if axes else a, axes, keepdims)
+
+
+def _flat_or_axis(name: str, a: Any, axis: int | None) -> tuple[Any, int]:
+    """``a`` and a normalized ``axis``; ``axis=None`` means the flattened array."""
+    if axis is None:
+        a_aval = aval(a)
+        return (reshape(a, (a_aval.size,)) if a_aval.ndim != 1 else a), 0
+    return a, normalize_axis(axis, aval(a).ndim, name)
+
+
+def _cumulative(name: str, np_fn: Any, prim_fn: Any, a: Any, axis: int | None,
+                dtype: Any) -> Any:
+    (a,) = promote(name, a)
+    a, ax = _flat_or_axis(name, a, axis)
+    a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np_fn,
+                                                                               aval(a).dtype))
+    return prim_fn(a, ax)
+
+
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+    """``numpy.cumsum``: running sums along ``axis`` (of the flattened array if None)."""
+    return _cumulative("cumsum", np.cumsum, red.cumsum, a, axis, dtype)
+
+
+def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+    """``numpy.cumprod``: running products along ``axis`` (of the flattened array if None);
+    the derivative is exact where entries are zero."""
+    return _cumulative("cumprod", np.cumprod, red.cumprod, a, axis, dtype)
+
+
+def _arg_extremum(name: str, prim_fn: Any, a: Any, axis: int | None, keepdims: bool) -> Any:
+    (a,) = promote(name, a)
+    nd = aval(a).ndim
+    flat, ax = _flat_or_axis(name, a, axis)
+    if aval(flat).shape[ax] == 0:
+        raise ValueError(f"attempt to get {name} of an empty sequence")
+    out = prim_fn(flat, ax, np.dtype(np.intp))
+    if keepdims:
+        return reshape(out, (1,) * nd) if axis is None else expand_dims(out, (ax,))
+    return out
+
+
+def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """``numpy.argmax``: the index of the first largest entry (of the flattened array if
+    ``axis`` is None).  An integer result: no derivative."""
+    return _arg_extremum("argmax", red.argmax, a, axis, keepdims)
+
+
+def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """``numpy.argmin``: the index of the first smallest entry (of the flattened array if
+    ``axis`` is None).  An integer result: no derivative."""
+    return _arg_extremum("argmin", red.argmin, a, axis, keepdims)
+
+
+def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis,
+                       keepdims: bool) -> Any:
+    (a,) = promote(name, a)
+    a = convert(a, np.dtype(bool))
+    a_aval = aval(a)
+    axes = normalize_axes(axis, a_aval.ndim, name)
+    if builtins.any(a_aval.shape[i] == 0 for i in axes):
+        # An empty reduction: the identity (True for all, False for any), as NumPy.
+        kept = tuple(1 if i in axes else n for i, n in enumerate(a_aval.shape))
+        shape = kept if keepdims else tuple(n for i, n in enumerate(a_aval.shape)
+                                            if i not in axes)
+        return np.full(shape, empty)
+    return _keepdims(prim_fn(a, axes) if axes else a, axes, keepdims)
+
+
+def all(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """``numpy.all``: whether every entry is true (nonzero) along ``axis``."""
+    return _logical_reduction("all", red.reduce_min, True, a, axis, keepdims)
+
+
+def any(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """``numpy.any``: whether some entry is true (nonzero) along ``axis``."""
+    return _logical_reduction("any", red.reduce_max, False, a, axis, keepdims)

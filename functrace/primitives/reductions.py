@@ -1,6 +1,13 @@
-"""Reductions: reduce_max, reduce_min.
+"""Reductions and scans: reduce_max, reduce_min, reduce_prod, argmax, argmin, cumsum,
+cumprod, argsort.
 
 (``reduce_sum`` lives in ``shape.py`` beside ``broadcast_in_dim``, its transpose.)
+
+Products are differentiated without dividing by the operand, so zeros are handled exactly:
+the derivative of ``x_0 * ... * x_{n-1}`` by ``x_j`` is the product of the entries left of
+``j`` times the product of those right of it (two exclusive cumulative products), and the
+derivatives of ``cumprod`` are first-order linear recurrences, run as log-depth scans built
+from ``pad``, ``mul`` and ``add`` (so they can be differentiated again).
 """
 
 from __future__ import annotations
@@ -10,15 +17,20 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
-from functrace.interpreters.jvp import defjvp
+from functrace.interpreters.jvp import defjvp, deflinear_jvp
 from functrace.interpreters.vjp import defvjp
-from functrace.primitives.elementwise import convert_element_type, div, eq, mul
+from functrace.interpreters.vmap import batch_rules
+from functrace.primitives.elementwise import add, convert_element_type, defzero, div, eq, mul
+from functrace.primitives.indexing import INDEX_DTYPE, pad
 from functrace.primitives.shape import (
     broadcast_in_dim,
+    moveaxis,
     reduce_batch,
     reduce_sum,
     reduced_shape,
+    reshape,
     shape_of,
+    transpose,
 )
 
 
@@ -59,3 +71,202 @@ def reduce_max(x: Any, axes: tuple[int, ...]) -> Any:
 
 def reduce_min(x: Any, axes: tuple[int, ...]) -> Any:
     return reduce_min_p.bind1(x, axes=tuple(axes))
+
+
+# -- reduce_prod --------------------------------------------------------------------------------
+
+reduce_prod_p = Primitive("reduce_prod")
+
+
+def reduce_prod(x: Any, axes: tuple[int, ...]) -> Any:
+    return reduce_prod_p.bind1(x, axes=tuple(axes))
+
+
+def _others_product(x: Any, axes: tuple[int, ...]) -> Any:
+    """For each entry, the product of the other entries of its reduced group (no division)."""
+    shape = shape_of(x)
+    kept = [i for i in range(len(shape)) if i not in axes]
+    perm = (*kept, *axes)
+    group = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    grouped = reshape(_permute(x, perm), (*[shape[i] for i in kept], group))
+    last = len(kept)
+    left = _shift(cumprod(grouped, last), 1, last, 1)  # product of the entries before
+    right = _shift(cumprod(grouped, last, reverse=True), -1, last, 1)  # ... and after
+    others = reshape(mul(left, right), tuple(shape[i] for i in perm))
+    return _permute(others, tuple(np.argsort(perm)))
+
+
+def _permute(x: Any, perm: tuple[int, ...]) -> Any:
+    return x if perm == tuple(range(len(perm))) else transpose(x, perm)
+
+
+reduce_prod_p.impl = lambda x, *, axes: [np.prod(x, axis=axes, dtype=x.dtype)]
+reduce_prod_p.shape_rule = lambda x, *, axes: [
+    ShapedArray(reduced_shape(x, axes, "reduce_prod"), x.dtype, x.weak_type)]
+defjvp(reduce_prod_p, lambda x_dot, ans, x, *, axes:
+       reduce_sum(mul(x_dot, _others_product(x, axes)), axes))
+defvjp(reduce_prod_p, lambda ct, ans, x, *, axes:
+       mul(_keep_axes(x, ct, axes), _others_product(x, axes)))
+reduce_batch(reduce_prod_p)
+
+
+# -- primitives over one axis (argmax, cumsum, ...): batched with the batch axis first ----------
+
+
+def _axis_shape(name: str, x: ShapedArray, axis: int) -> None:
+    if not 0 <= axis < x.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for an operand of type "
+                         f"{x.str_short()}.")
+
+
+def _axis_batch(prim: Primitive) -> None:
+    """Batch a primitive with an ``axis`` param by moving the batch axis first."""
+
+    def rule(size: int, args: list[Any], bdims: list[int | None], **params: Any) -> Any:
+        x = moveaxis(args[0], bdims[0], 0)  # type: ignore[arg-type]
+        return prim.bind(x, **dict(params, axis=params["axis"] + 1)), [0]
+
+    batch_rules[prim] = rule
+
+
+# -- argmax / argmin: integer results, zero derivative -------------------------------------------
+
+
+def _arg_extremum(name: str, np_fn: Any) -> Primitive:
+    prim = Primitive(name)
+
+    def shape_rule(x: ShapedArray, *, axis: int, index_dtype: np.dtype[Any]
+                   ) -> list[ShapedArray]:
+        _axis_shape(name, x, axis)
+        if x.shape[axis] == 0:
+            raise ValueError(f"{name}: the axis {axis} of an operand of type {x.str_short()} "
+                             "is empty, so it has no extremum.")
+        return [ShapedArray(reduced_shape(x, (axis,), name), index_dtype)]
+
+    prim.impl = lambda x, *, axis, index_dtype: [np_fn(x, axis=axis).astype(index_dtype)]
+    prim.shape_rule = shape_rule
+    defzero(prim)
+    _axis_batch(prim)
+    return prim
+
+
+argmax_p = _arg_extremum("argmax", np.argmax)
+argmin_p = _arg_extremum("argmin", np.argmin)
+
+
+def argmax(x: Any, axis: int, index_dtype: Any = INDEX_DTYPE) -> Any:
+    """The index of the first largest entry along ``axis`` (NaN counts as largest)."""
+    return argmax_p.bind1(x, axis=axis, index_dtype=np.dtype(index_dtype))
+
+
+def argmin(x: Any, axis: int, index_dtype: Any = INDEX_DTYPE) -> Any:
+    """The index of the first smallest entry along ``axis`` (NaN counts as smallest)."""
+    return argmin_p.bind1(x, axis=axis, index_dtype=np.dtype(index_dtype))
+
+
+# -- cumsum: linear; its transpose is the cumulative sum in the other direction -----------------
+
+
+def _scan_impl(np_fn: Any) -> Any:
+    def impl(x: Any, *, axis: int, reverse: bool) -> list[Any]:
+        x = np.asarray(x)
+        if not reverse:
+            return [np_fn(x, axis=axis, dtype=x.dtype)]
+        return [np.flip(np_fn(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)]
+
+    return impl
+
+
+def _scan_shape(name: str) -> Any:
+    def rule(x: ShapedArray, *, axis: int, reverse: bool) -> list[ShapedArray]:
+        _axis_shape(name, x, axis)
+        return [x]
+
+    return rule
+
+
+cumsum_p = Primitive("cumsum")
+
+
+def cumsum(x: Any, axis: int, reverse: bool = False) -> Any:
+    """Running sums along ``axis`` (from the end when ``reverse``)."""
+    return cumsum_p.bind1(x, axis=axis, reverse=reverse)
+
+
+cumsum_p.impl = _scan_impl(np.cumsum)
+cumsum_p.shape_rule = _scan_shape("cumsum")
+deflinear_jvp(cumsum_p)
+defvjp(cumsum_p, lambda ct, ans, x, *, axis, reverse: cumsum(ct, axis, not reverse))
+_axis_batch(cumsum_p)
+
+# -- cumprod -------------------------------------------------------------------------------------
+
+cumprod_p = Primitive("cumprod")
+
+
+def cumprod(x: Any, axis: int, reverse: bool = False) -> Any:
+    """Running products along ``axis`` (from the end when ``reverse``)."""
+    return cumprod_p.bind1(x, axis=axis, reverse=reverse)
+
+
+def _shift(x: Any, k: int, axis: int, fill: Any) -> Any:
+    """``x`` moved ``k`` places along ``axis`` (towards the end if k > 0), filled with
+    ``fill``: one pad whose negative edge drops what moves out."""
+    config = [(0, 0, 0)] * len(shape_of(x))
+    config[axis] = (k, -k, 0)
+    return pad(x, np.array(fill, get_aval(x).dtype), config)
+
+
+def _linear_recurrence(a: Any, b: Any, axis: int, reverse: bool) -> Any:
+    """``s`` with ``s[i] = a[i] * s[i-1] + b[i]`` along ``axis`` (``s[i+1]`` if ``reverse``),
+    starting from 0, by recursive doubling: after the step of offset ``k``, ``(a[i], b[i])``
+    is the composition of the affine maps ``i-2k+1 .. i``."""
+    n, step, k = shape_of(a)[axis], -1 if reverse else 1, 1
+    while k < n:
+        b = add(mul(a, _shift(b, step * k, axis, 0)), b)
+        if 2 * k < n:
+            a = mul(a, _shift(a, step * k, axis, 1))
+        k *= 2
+    return b
+
+
+def _cumprod_jvp(x_dot: Any, ans: Any, x: Any, *, axis: int, reverse: bool) -> Any:
+    # y[i] = x[i] y[i-1], so y_dot[i] = x[i] y_dot[i-1] + x_dot[i] y[i-1].
+    before = _shift(ans, -1 if reverse else 1, axis, 1)
+    return _linear_recurrence(x, mul(x_dot, before), axis, reverse)
+
+
+def _cumprod_vjp(ct: Any, ans: Any, x: Any, *, axis: int, reverse: bool) -> Any:
+    # x_bar[j] = y[j-1] * s[j] with s[j] = ct[j] + x[j+1] s[j+1]: the transposed recurrence.
+    step = -1 if reverse else 1
+    s = _linear_recurrence(_shift(x, -step, axis, 0), ct, axis, not reverse)
+    return mul(_shift(ans, step, axis, 1), s)
+
+
+cumprod_p.impl = _scan_impl(np.cumprod)
+cumprod_p.shape_rule = _scan_shape("cumprod")
+defjvp(cumprod_p, _cumprod_jvp)
+defvjp(cumprod_p, _cumprod_vjp)
+_axis_batch(cumprod_p)
+
+# -- argsort: the sorting permutation (sort = gather by it, so its vjp scatters back) ------------
+
+argsort_p = Primitive("argsort")
+
+
+def argsort(x: Any, axis: int, index_dtype: Any = INDEX_DTYPE) -> Any:
+    """The indices that sort ``x`` along ``axis`` (stable: ties keep their order; NaN last)."""
+    return argsort_p.bind1(x, axis=axis, index_dtype=np.dtype(index_dtype))
+
+
+def _argsort_shape(x: ShapedArray, *, axis: int, index_dtype: np.dtype[Any]
+                   ) -> list[ShapedArray]:
+    _axis_shape("argsort", x, axis)
+    return [ShapedArray(x.shape, index_dtype)]
+
+
+argsort_p.impl = lambda x, *, axis, index_dtype: [
+    np.argsort(x, axis=axis, kind="stable").astype(index_dtype)]
+argsort_p.shape_rule = _argsort_shape
+defzero(argsort_p)
+_axis_batch(argsort_p)
