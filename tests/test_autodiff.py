@@ -1,0 +1,396 @@
+"""Forward and reverse mode end to end (issue 3's acceptance tests, benchmarks aside).
+
+Higher-order derivatives against closed forms, Hessian-vector products four ways, Python
+control flow under differentiation, symbolic zeros (exact zeros, and no work done for them),
+stop_gradient, float32, the jvp/vjp transposition identity on random programs, and
+check_grads' own behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace.interpreters.jvp import jvp_rules
+from functrace.interpreters.vjp import vjp_rules
+from functrace.primitives import elementwise as ew
+from functrace.testing import check_grads, numerical_jacobian
+
+# -- third-order derivatives against closed forms ------------------------------------------------
+
+Scalar = Callable[[Any], Any]
+
+# name -> (f, [f', f'', f'''] as NumPy functions, domain)
+CLOSED_FORMS: dict[str, tuple[Scalar, list[Scalar], tuple[float, float]]] = {
+    "sin": (fnp.sin, [np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)], (-3, 3)),
+    "exp": (fnp.exp, [np.exp, np.exp, np.exp], (-3, 3)),
+    "log": (fnp.log, [lambda x: 1 / x, lambda x: -1 / x**2, lambda x: 2 / x**3], (0.2, 5)),
+    "x**4": (lambda x: x**4, [lambda x: 4 * x**3, lambda x: 12 * x**2, lambda x: 24 * x],
+             (-2, 2)),
+    "sqrt": (fnp.sqrt, [lambda x: 0.5 * x**-0.5, lambda x: -0.25 * x**-1.5,
+                        lambda x: 0.375 * x**-2.5], (0.2, 5)),
+    "1/x": (lambda x: 1.0 / x, [lambda x: -1 / x**2, lambda x: 2 / x**3, lambda x: -6 / x**4],
+            (0.3, 4)),
+    "tanh": (fnp.tanh, [lambda x: 1 - np.tanh(x)**2,
+                        lambda x: -2 * np.tanh(x) * (1 - np.tanh(x)**2),
+                        lambda x: (6 * np.tanh(x)**2 - 2) * (1 - np.tanh(x)**2)], (-2, 2)),
+    "x*sin(x)": (lambda x: x * fnp.sin(x),
+                 [lambda x: np.sin(x) + x * np.cos(x), lambda x: 2 * np.cos(x) - x * np.sin(x),
+                  lambda x: -3 * np.sin(x) - x * np.cos(x)], (-3, 3)),
+    "exp(sin(x))": (lambda x: fnp.exp(fnp.sin(x)),
+                    [lambda x: np.cos(x) * np.exp(np.sin(x)),
+                     lambda x: (np.cos(x)**2 - np.sin(x)) * np.exp(np.sin(x)),
+                     lambda x: np.cos(x) * (np.cos(x)**2 - 3 * np.sin(x) - 1)
+                     * np.exp(np.sin(x))], (-3, 3)),
+    "arctan": (fnp.arctan, [lambda x: 1 / (1 + x**2), lambda x: -2 * x / (1 + x**2)**2,
+                            lambda x: (6 * x**2 - 2) / (1 + x**2)**3], (-3, 3)),
+    "plain numpy sin(x)*x": (lambda x: np.sin(x) * x,
+                             [lambda x: np.sin(x) + x * np.cos(x),
+                              lambda x: 2 * np.cos(x) - x * np.sin(x),
+                              lambda x: -3 * np.sin(x) - x * np.cos(x)], (-3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
+@settings(max_examples=15)
+@given(u=st.floats(0.0, 1.0))
+def test_grad_to_third_order_matches_closed_forms(name: str, u: float) -> None:
+    f, derivatives, (lo, hi) = CLOSED_FORMS[name]
+    x = lo + u * (hi - lo)
+    g = f
+    for order, closed_form in enumerate(derivatives, start=1):
+        g = ft.grad(g)
+        np.testing.assert_allclose(g(x), closed_form(x), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"order {order} of {name} at x={x}")
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
+def test_mixed_modes_to_third_order(name: str) -> None:
+    """jvp(grad(grad)), grad(jvp(grad)) and jvp(jvp(jvp)) all give f'''."""
+    f, derivatives, (lo, hi) = CLOSED_FORMS[name]
+    x = lo + 0.37 * (hi - lo)
+    d3 = derivatives[2](x)
+
+    def fwd(h: Scalar) -> Scalar:
+        return lambda x: ft.jvp(h, (x,), (1.0,))[1]
+
+    for label, third in [("fwd-rev-rev", fwd(ft.grad(ft.grad(f)))),
+                         ("rev-fwd-rev", ft.grad(fwd(ft.grad(f)))),
+                         ("fwd-fwd-fwd", fwd(fwd(fwd(f))))]:
+        np.testing.assert_allclose(third(x), d3, rtol=1e-10, atol=1e-12, err_msg=label)
+
+
+# -- Hessian-vector products --------------------------------------------------------------------
+
+A = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, -0.3], [0.0, -0.3, 3.0]])
+
+
+def energy(x: Any) -> Any:
+    return fnp.sum(fnp.sin(x) * x**2) + x @ A @ x + fnp.logsumexp(x * 1.5) + fnp.prod(
+        fnp.cos(x))
+
+
+@settings(max_examples=20)
+@given(st.lists(st.floats(-2, 2), min_size=6, max_size=6))
+def test_hessian_vector_products_four_ways(values: list[float]) -> None:
+    x, v = np.array(values[:3]), np.array(values[3:])
+    expected = numerical_jacobian(ft.grad(energy), x) @ v
+    fwd_over_rev = ft.jvp(ft.grad(energy), (x,), (v,))[1]
+    rev_over_fwd = ft.grad(lambda x: ft.jvp(energy, (x,), (v,))[1])(x)
+    rev_over_rev = ft.grad(lambda x: fnp.vdot(ft.grad(energy)(x), v))(x)
+    linearized = ft.linearize(ft.grad(energy), x)[1](v)
+    for label, got in [("fwd-over-rev", fwd_over_rev), ("rev-over-fwd", rev_over_fwd),
+                       ("rev-over-rev", rev_over_rev), ("linearize(grad)", linearized)]:
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6, err_msg=label)
+    np.testing.assert_allclose(ft.hessian(energy)(x) @ v, fwd_over_rev, rtol=1e-12, atol=1e-12)
+
+
+def test_grad_of_a_jvp() -> None:
+    f = lambda x: fnp.exp(fnp.sin(x)) * x  # noqa: E731
+    x = 0.4
+    derivative = lambda x: ft.jvp(f, (x,), (1.0,))[1]  # noqa: E731
+    second = np.exp(np.sin(x)) * ((np.cos(x) ** 2 - np.sin(x)) * x + 2 * np.cos(x))
+    np.testing.assert_allclose(ft.grad(derivative)(x), second, rtol=1e-12)
+    # and of a jvp along a direction, with respect to the tangent (it is linear in it)
+    g = lambda t: ft.jvp(f, (x,), (t,))[1]  # noqa: E731
+    np.testing.assert_allclose(ft.grad(g)(3.0), ft.grad(f)(x), rtol=1e-12)
+
+
+# -- Python control flow under grad / jvp / vjp -------------------------------------------------
+
+
+def piecewise(x: Any) -> Any:
+    if x > 0:  # bool() of a tracer: its value is known under grad, jvp, vjp
+        return x**2
+    return fnp.sin(x)
+
+
+def newton_sqrt(a: Any, tol: float = 1e-13) -> Any:
+    """sqrt(a) by Newton's method: a data-dependent Python `while` loop."""
+    y = a
+    err = 1.0
+    while err > tol:
+        y_next = 0.5 * (y + a / y)
+        err = fnp.abs(y_next - y) / y_next
+        y = y_next
+    return y
+
+
+DERIVATIVE_OF: dict[str, Callable[[Scalar, float], Any]] = {
+    "grad": lambda f, x: ft.grad(f)(x),
+    "jvp": lambda f, x: ft.jvp(f, (x,), (1.0,))[1],
+    "vjp": lambda f, x: ft.vjp(f, x)[1](1.0)[0],
+    "jacfwd": lambda f, x: ft.jacfwd(f)(x),
+    "jacrev": lambda f, x: ft.jacrev(f)(x),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(DERIVATIVE_OF))
+def test_python_if_on_traced_values(mode: str) -> None:
+    d = DERIVATIVE_OF[mode]
+    np.testing.assert_allclose(d(piecewise, 1.5), 3.0)
+    np.testing.assert_allclose(d(piecewise, -0.5), np.cos(-0.5))
+
+
+@pytest.mark.parametrize("mode", sorted(DERIVATIVE_OF))
+def test_python_while_loop_newton_iteration(mode: str) -> None:
+    a = 2.0
+    assert np.isclose(newton_sqrt(a), np.sqrt(a))
+    np.testing.assert_allclose(DERIVATIVE_OF[mode](newton_sqrt, a), 0.5 / np.sqrt(a),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", sorted(DERIVATIVE_OF))
+def test_float_of_a_tracer_for_logging(mode: str) -> None:
+    log: list[float] = []
+
+    def f(x: Any) -> Any:
+        y = fnp.sin(x) * x
+        log.append(float(y))  # e.g. print(f"loss {float(y):.3f}")
+        log.append(int(x > 0))
+        return y
+
+    np.testing.assert_allclose(DERIVATIVE_OF[mode](f, 0.5), np.sin(0.5) + 0.5 * np.cos(0.5))
+    assert log[0] == np.sin(0.5) * 0.5 and log[1] == 1
+
+
+def test_grad_of_grad_through_a_python_loop() -> None:
+    np.testing.assert_allclose(ft.grad(ft.grad(newton_sqrt))(2.0), -0.25 * 2.0**-1.5,
+                               rtol=1e-8)
+    np.testing.assert_allclose(ft.grad(ft.grad(piecewise))(-0.5), -np.sin(-0.5))
+
+
+def test_control_flow_on_unknown_values_is_refused_where_values_are_unknown() -> None:
+    with pytest.raises(ft.ConcretizationError, match="bool"):
+        ft.make_jaxpr(piecewise)(1.0)
+    with pytest.raises(ft.ConcretizationError):
+        ft.vmap(piecewise)(np.ones(3))
+
+
+# -- symbolic zeros -------------------------------------------------------------------------------
+
+
+def test_unused_input_gets_an_exact_zero_gradient() -> None:
+    def f(x: Any, y: Any, z: Any) -> Any:
+        return fnp.sum(fnp.sin(x) * 2.0) + 0.0 * fnp.sum(z)
+
+    x, y, z = np.ones(3), np.full((2, 2), 5.0, np.float32), np.ones(2)
+    gx, gy, gz = ft.grad(f, argnums=(0, 1, 2))(x, y, z)
+    assert gy.shape == (2, 2) and gy.dtype == np.float32
+    np.testing.assert_array_equal(gy, 0.0)
+    np.testing.assert_array_equal(gz, 0.0)
+    np.testing.assert_allclose(gx, 2 * np.cos(x))
+    out, out_dot = ft.jvp(lambda x, y: (x * 2.0, fnp.exp(y)), (1.0, 2.0), (1.0, 0.0))
+    assert out_dot[1] == 0.0
+    _, vjp_fn = ft.vjp(lambda x, y: x * 3.0, 1.0, 2.0)
+    assert vjp_fn(1.0) == (3.0, 0.0)
+
+
+@contextmanager
+def counting(table: dict[Any, Any], prim: Any) -> Iterator[list[int]]:
+    """Count the calls of ``table[prim]`` (a jvp or vjp rule) inside the block."""
+    calls = [0]
+    rule = table[prim]
+
+    def counted(*args: Any, **params: Any) -> Any:
+        calls[0] += 1
+        return rule(*args, **params)
+
+    table[prim] = counted
+    try:
+        yield calls
+    finally:
+        table[prim] = rule
+
+
+def chain(y: Any, n: int = 20) -> Any:
+    for _ in range(n):
+        y = fnp.sin(y) * 0.9 + 0.1
+    return y
+
+
+def test_backward_pass_skips_equations_that_do_not_reach_differentiated_inputs() -> None:
+    f = lambda x, y: x * chain(y)  # noqa: E731
+    with counting(vjp_rules, ew.sin_p) as calls:
+        ft.grad(f, argnums=0)(1.0, 2.0)
+    assert calls[0] == 0  # the chain on y is never visited
+    with counting(vjp_rules, ew.sin_p) as calls:
+        ft.grad(f, argnums=1)(1.0, 2.0)
+    assert calls[0] == 20
+    # The recorded program: the forward pass plus one equation for the backward pass.
+    n_forward = len(ft.make_jaxpr(f)(1.0, 2.0).eqns)
+    assert len(ft.make_jaxpr(ft.grad(f, argnums=0))(1.0, 2.0).eqns) <= n_forward + 1
+    assert len(ft.make_jaxpr(ft.grad(f, argnums=1))(1.0, 2.0).eqns) > n_forward + 40
+
+
+def test_forward_pass_skips_equations_without_tangents() -> None:
+    f = lambda x, y: x * chain(y)  # noqa: E731
+    with counting(jvp_rules, ew.sin_p) as calls:
+        ft.jvp(lambda x: f(x, 2.0), (1.0,), (1.0,))
+    assert calls[0] == 0  # a constant's tangent is a symbolic zero: its chain costs nothing
+    with counting(jvp_rules, ew.sin_p) as calls:
+        ft.jvp(lambda y: f(2.0, y), (1.0,), (1.0,))
+    assert calls[0] == 20
+    with counting(jvp_rules, ew.sin_p) as calls:
+        ft.grad(ft.grad(lambda x: f(x, 2.0)))(1.0)
+    assert calls[0] == 0
+
+
+# -- stop_gradient ---------------------------------------------------------------------------------
+
+
+def test_stop_gradient() -> None:
+    f = lambda x: x * ft.stop_gradient(x)  # noqa: E731
+    assert f(3.0) == 9.0
+    assert ft.grad(f)(3.0) == 3.0
+    assert ft.jvp(f, (3.0,), (1.0,)) == (9.0, 3.0)
+    assert ft.grad(ft.grad(f))(3.0) == 0.0
+    g = lambda x: fnp.sum(ft.stop_gradient(fnp.exp(x)) * x)  # noqa: E731
+    np.testing.assert_allclose(ft.grad(g)(np.arange(3.0)), np.exp(np.arange(3.0)))
+    np.testing.assert_allclose(ft.vmap(ft.grad(f))(np.arange(3.0)), np.arange(3.0))
+    assert ft.grad(lambda x: ft.stop_gradient(x) ** 2)(3.0) == 0.0
+
+
+# -- float32 ---------------------------------------------------------------------------------------
+
+
+def test_float32_stays_float32_with_looser_tolerances() -> None:
+    x32 = np.linspace(-1.0, 1.0, 5, dtype=np.float32)
+    g32 = ft.grad(energy_like)(x32)
+    assert g32.dtype == np.float32
+    g64 = ft.grad(energy_like)(x32.astype(np.float64))
+    np.testing.assert_allclose(g32, g64, rtol=1e-5, atol=1e-6)
+    h32 = ft.hessian(energy_like)(x32)
+    assert h32.dtype == np.float32
+    np.testing.assert_allclose(h32, ft.hessian(energy_like)(x32.astype(np.float64)),
+                               rtol=1e-4, atol=1e-5)
+    hvp = ft.jvp(ft.grad(energy_like), (x32,), (np.ones(5, np.float32),))[1]
+    assert hvp.dtype == np.float32
+    check_grads(energy_like, (x32,), order=2)  # float32 defaults: larger steps, looser tolerance
+
+
+def energy_like(x: Any) -> Any:
+    return fnp.sum(fnp.tanh(x) * x**2) + fnp.logsumexp(2.0 * x)
+
+
+# -- jvp / vjp transposition on random programs --------------------------------------------------
+
+UNARY: list[Callable[[Any], Any]] = [fnp.sin, fnp.tanh, lambda x: x * x, fnp.exp,
+                                     lambda x: fnp.log1p(x * x), lambda x: fnp.cumsum(x),
+                                     lambda x: x[::-1], lambda x: fnp.sum(x) * x]
+BINARY: list[Callable[[Any, Any], Any]] = [fnp.add, fnp.multiply, fnp.subtract,
+                                           lambda a, b: fnp.maximum(a, b) * 0.5 + a,
+                                           lambda a, b: a * fnp.sum(b)]
+
+
+def random_program(ops: list[tuple[int, int, int]]) -> Callable[[Any, Any], Any]:
+    """A straight-line program over a pool of vectors, built from a list of draws."""
+
+    def program(x: Any, y: Any) -> Any:
+        pool = [x, y]
+        for kind, i, j in ops:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            if kind < len(UNARY):
+                pool.append(UNARY[kind](a) * 0.5)
+            else:
+                pool.append(BINARY[kind - len(UNARY)](a, b) * 0.5)
+        return fnp.stack([pool[-1], pool[-2] + pool[0]])
+
+    return program
+
+
+@settings(max_examples=30)
+@given(st.lists(st.tuples(st.integers(0, len(UNARY) + len(BINARY) - 1), st.integers(0, 20),
+                          st.integers(0, 20)), min_size=1, max_size=12),
+       st.integers(0, 2**32 - 1))
+def test_jvp_and_vjp_are_transposes_on_random_programs(ops: list[tuple[int, int, int]],
+                                                       seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    f = random_program(ops)
+    x, y = rng.uniform(-1, 1, 4), rng.uniform(-1, 1, 4)
+    vx, vy, u = rng.normal(size=4), rng.normal(size=4), rng.normal(size=(2, 4))
+    _, jv = ft.jvp(f, (x, y), (vx, vy))
+    _, vjp_fn = ft.vjp(f, x, y)
+    ux, uy = vjp_fn(u)
+    lhs, rhs = np.vdot(u, jv), np.vdot(ux, vx) + np.vdot(uy, vy)
+    assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10), (lhs, rhs)
+
+
+# -- check_grads' own behaviour --------------------------------------------------------------------
+
+
+def _sin_with_rule(rule: Callable[[Any, Any], Any]) -> Any:
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return fnp.sin(x)
+
+    f.defjvp(lambda p, t: (f(p[0]), rule(p[0], t[0])))
+    return f
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev"])
+def test_check_grads_reports_the_worst_entry_of_a_wrong_rule(mode: str) -> None:
+    wrong = _sin_with_rule(lambda x, t: t * fnp.cos(x) * fnp.where(x > 1.0, 1.5, 1.0))
+    x = np.array([0.1, 0.5, 2.0, 0.3])
+    with pytest.raises(AssertionError) as info:
+        check_grads(wrong, (x,), order=1, modes=(mode,))
+    message = str(info.value)
+    assert "expected" in message and "got" in message
+    if mode == "fwd":
+        assert "worst entry at index (2,)" in message
+    right = _sin_with_rule(lambda x, t: t * fnp.cos(x))
+    check_grads(right, (x,), order=2, modes=(mode,))
+
+
+def test_check_grads_order_two_catches_a_wrong_second_derivative() -> None:
+    # The rule's value is right, but it is opaque to differentiation (stop_gradient): first
+    # order passes, second order must not.
+    opaque = _sin_with_rule(lambda x, t: t * ft.stop_gradient(fnp.cos(x)))
+    x = np.array([0.3, 1.1])
+    check_grads(opaque, (x,), order=1)
+    with pytest.raises(AssertionError):
+        check_grads(opaque, (x,), order=2, modes=("fwd",))
+    with pytest.raises(AssertionError):
+        check_grads(opaque, (x,), order=2, modes=("rev",))
+
+
+def test_check_grads_defaults_depend_on_the_dtype() -> None:
+    x32 = np.array([0.3, -1.2, 2.0], np.float32)
+    f = lambda x: fnp.exp(fnp.sin(x)) * 3.0  # noqa: E731
+    check_grads(f, (x32,), order=2)  # float32 defaults: a larger step and looser tolerances
+    with pytest.raises(AssertionError):  # float64's defaults are too strict for float32
+        check_grads(f, (x32,), order=1, modes=("fwd",), eps=1e-5, atol=1e-5, rtol=1e-5)
+    check_grads(f, (x32.astype(np.float64),), order=2)
+
+
+def test_check_grads_rejects_unknown_modes() -> None:
+    with pytest.raises(ValueError, match="modes"):
+        check_grads(fnp.sin, (0.5,), modes=("forward",))
