@@ -23,6 +23,7 @@ from functrace.api import (
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.errors import ConcretizationError, TracerLeakError
+from functrace.interpreters.jit import jit
 from functrace.numpy import stop_gradient
 
 del _primitives
@@ -42,6 +43,7 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jit",
     "jvp",
     "linearize",
     "make_jaxpr",

@@ -1,0 +1,434 @@
+"""Compile a jaxpr into one generated Python function that calls NumPy directly.
+
+Each equation becomes one line of Python, produced by the emitter registered for its primitive
+(by name) in :data:`emitters`: ``mul`` becomes ``c = np.multiply(a, b)``.  The source is built
+as text and ``exec``'d once, so a call runs no interpreter loop: no environment dict, no rule
+lookup, no ``bind``.  Primitives without an emitter (control flow, say) are called through
+their ``impl``, bound as a global of the generated module.
+
+Two refinements make the generated code fast:
+
+* **Buffer reuse.**  An elementwise ufunc whose result has the shape and dtype of an array
+  that is dead by then writes into it with ``out=``.  Only buffers that the generated code
+  itself allocated are reused, and only once nothing else can see them: never an input, a
+  constant or a literal, never a view (``reshape``, ``transpose`` and ``broadcast_in_dim``
+  results alias their operand, and a broadcast is read-only), never an array a live value
+  aliases, never a buffer an opaque ``impl`` call received (it might have kept it).
+* **Scalars.**  An equation whose operands are all ``f64[]`` is written with Python operators
+  and the ``math`` module (``c = a * b``, ``d = _exp(c)``): NumPy's per-call overhead on 0-d
+  values is about a microsecond, Python's float arithmetic tens of nanoseconds.  ``math``
+  raises where NumPy returns ``inf``/``nan`` (``math.log(0.0)``), so the function catches
+  ``ArithmeticError``/``ValueError`` and reruns the all-NumPy version, which gives NumPy's
+  answer (and warnings).
+
+``Compiled.source`` holds the generated text (``jit(f).lower(*args).as_text()`` shows it).
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from functrace.core import Atom, ClosedJaxpr, Eqn, Literal, ShapedArray, Var, last_uses
+
+
+class Compiled(NamedTuple):
+    """A compiled jaxpr: ``fn(*args)`` returns the tuple of outputs (0-d ones as arrays)."""
+
+    fn: Callable[..., tuple[Any, ...]]
+    source: str
+
+
+# emitter(eqn, operand expressions, context, out buffer name or None) -> an expression,
+# or None to fall back to calling the primitive's impl.
+Emitter = Callable[[Eqn, list[str], "_Module", "str | None"], "str | None"]
+
+# -- NumPy emitters ----------------------------------------------------------------------------
+
+# Elementwise primitives that are NumPy ufuncs: they accept ``out=``.
+UFUNCS: dict[str, str] = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "neg": "negative", "max": "maximum",
+    "min": "minimum", "pow": "power", "exp": "exp", "log": "log", "log1p": "log1p",
+    "expm1": "expm1", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
+    "cosh": "cosh", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan",
+    "arctan2": "arctan2", "sqrt": "sqrt", "abs": "absolute", "sign": "sign", "floor": "floor",
+    "ceil": "ceil", "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+    "gt": "greater", "ge": "greater_equal", "and": "bitwise_and", "or": "bitwise_or",
+    "xor": "bitwise_xor", "not": "invert",
+}
+# Ufuncs that keep an integer dtype (others, like floor, turn integers into floats).
+_INT_PRESERVING = frozenset({"add", "sub", "mul", "neg", "max", "min", "abs", "sign", "and", "or",
+                             "xor", "not", "div", "integer_pow"})
+
+
+def _call(fn: str, args: list[str], out: str | None) -> str:
+    return f"{fn}({', '.join(args)}{f', out={out}' if out else ''})"
+
+
+def _ufunc(name: str) -> Emitter:
+    return lambda eqn, ins, mod, out: _call(f"np.{name}", ins, out)
+
+
+def _div(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    # As the impl: division of integers is floor division.
+    kind = eqn.invars[0].aval.dtype.kind
+    return _call("np.floor_divide" if kind in "iub" else "np.divide", ins, out)
+
+
+def _integer_pow(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    y = eqn.params["y"]
+    if y == 2:
+        return _call("np.multiply", [ins[0], ins[0]], out)
+    dtype = eqn.invars[0].aval.dtype
+    return _call("np.power", [ins[0], mod.glob(np.asarray(y, dtype)[()], f"_{y}")], out)
+
+
+def _round(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | None:
+    # np.round on floats is the ufunc rint (half to even); other dtypes go through the impl.
+    return _call("np.rint", ins, out) if eqn.invars[0].aval.dtype.kind == "f" else None
+
+
+def _broadcast_in_dim(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    in_shape = eqn.invars[0].aval.shape
+    shape, dims = eqn.params["shape"], eqn.params["broadcast_dimensions"]
+    expanded = [1] * len(shape)
+    for src, dst in enumerate(dims):
+        expanded[dst] = in_shape[src]
+    x = ins[0]
+    if len(in_shape) and tuple(expanded) != in_shape:
+        x = f"np.reshape({x}, {tuple(expanded)})"
+    return f"np.broadcast_to({x}, {tuple(shape)})"
+
+
+def _reshape_to_out(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    return f"np.reshape({ins[0]}, {eqn.outvars[0].aval.shape})"
+
+
+def _reduce(ufunc: str) -> Emitter:
+    def emit(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+        dtype = eqn.invars[0].aval.dtype
+        # np.add.reduce would promote small integers to the platform integer; the IR keeps dtype.
+        keep = f", dtype={mod.dtype(dtype)}" if dtype.kind in "iub" and ufunc == "add" else ""
+        return f"np.{ufunc}.reduce({ins[0]}, axis={eqn.params['axes']}{keep})"
+
+    return emit
+
+
+def _select_n(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | None:
+    return f"np.where({ins[0]}, {ins[2]}, {ins[1]})" if len(ins) == 3 else None
+
+
+def _dot_general(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | None:
+    # Matrix and vector products go straight to np.dot (BLAS), transposes as free views.
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    lhs, rhs = eqn.invars[0].aval, eqn.invars[1].aval
+    if lb or rb or len(lc) != 1 or not (1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2):
+        return None
+    a = ins[0] if lhs.ndim == 1 or lc == (1,) else f"{ins[0]}.T"
+    b = ins[1] if rhs.ndim == 1 or rc == (0,) else f"{ins[1]}.T"
+    return f"np.dot({a}, {b})"
+
+
+emitters: dict[str, Emitter] = {name: _ufunc(uf) for name, uf in UFUNCS.items()}
+emitters.update({
+    "div": _div,
+    "integer_pow": _integer_pow,
+    "round": _round,
+    "select_n": _select_n,
+    "convert_element_type": lambda eqn, ins, mod, out:
+        f"np.asarray({ins[0]}, dtype={mod.dtype(eqn.params['new_dtype'])})",
+    "stop_gradient": lambda eqn, ins, mod, out: ins[0],
+    "broadcast_in_dim": _broadcast_in_dim,
+    "reshape": _reshape_to_out,
+    "squeeze": _reshape_to_out,
+    "expand_dims": _reshape_to_out,
+    "transpose": lambda eqn, ins, mod, out:
+        f"np.transpose({ins[0]}, {tuple(eqn.params['permutation'])})",
+    "reduce_sum": _reduce("add"),
+    "reduce_max": _reduce("maximum"),
+    "reduce_min": _reduce("minimum"),
+    "dot_general": _dot_general,
+})
+# Emitters whose result is a view of (or is) their first operand.
+VIEWS = frozenset({"broadcast_in_dim", "reshape", "squeeze", "expand_dims", "transpose",
+                   "stop_gradient"})
+
+# -- scalar emitters: operands and result all f64[] --------------------------------------------
+
+
+def _infix(op: str) -> Emitter:
+    return lambda eqn, ins, mod, out: f"{ins[0]} {op} {ins[1]}"
+
+
+def _math(fn: str) -> Emitter:
+    return lambda eqn, ins, mod, out: f"{mod.glob(getattr(math, fn), '_' + fn)}({', '.join(ins)})"
+
+
+def _scalar_integer_pow(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    y = eqn.params["y"]
+    return f"{ins[0]} * {ins[0]}" if y == 2 else f"{ins[0]} ** {int(y)}"
+
+
+scalar_emitters: dict[str, Emitter] = {
+    "add": _infix("+"), "sub": _infix("-"), "mul": _infix("*"), "div": _infix("/"),
+    "neg": lambda eqn, ins, mod, out: f"-{ins[0]}",
+    "integer_pow": _scalar_integer_pow,
+    "pow": _math("pow"), "exp": _math("exp"), "log": _math("log"), "log1p": _math("log1p"),
+    "expm1": _math("expm1"), "sin": _math("sin"), "cos": _math("cos"), "tan": _math("tan"),
+    "tanh": _math("tanh"), "sinh": _math("sinh"), "cosh": _math("cosh"),
+    "arcsin": _math("asin"), "arccos": _math("acos"), "arctan": _math("atan"),
+    "arctan2": _math("atan2"), "sqrt": _math("sqrt"), "abs": _math("fabs"),
+    "stop_gradient": lambda eqn, ins, mod, out: ins[0],
+}
+_F64_SCALAR = ShapedArray((), np.dtype(np.float64))
+
+
+# ---------------------------------------------------------------------------------------------
+# Generating the module
+
+
+class _Buffer:
+    """Memory the generated code holds: who names it, how many live variables see it."""
+
+    __slots__ = ("name", "aval", "refs", "holds", "owned", "pending_del")
+
+    def __init__(self, name: str, aval: ShapedArray, owned: bool, holds: list[_Buffer]):
+        self.name = name  # the variable holding the base array (the one to write into)
+        self.aval = aval
+        self.refs = 0
+        self.holds = holds  # buffers kept alive while this one lives (opaque impl results)
+        self.owned = owned  # allocated here, writable, nobody else sees it
+        self.pending_del: list[str] | None = None
+
+
+class _Module:
+    """The generated source's globals and variable names."""
+
+    def __init__(self) -> None:
+        self.globals: dict[str, Any] = {"np": np}
+        self._by_id: dict[int, str] = {}
+        self.names: dict[Var, str] = {}
+        self._count = 0
+
+    def glob(self, value: Any, hint: str) -> str:
+        """The name of a global holding ``value`` (one per distinct object)."""
+        name = self._by_id.get(id(value))
+        if name is None:
+            name, i = hint, 0
+            while name in self.globals:
+                i += 1
+                name = f"{hint}_{i}"
+            self.globals[name] = value
+            self._by_id[id(value)] = name
+        return name
+
+    def dtype(self, dtype: Any) -> str:
+        dtype = np.dtype(dtype)
+        return self.glob(getattr(np, dtype.name, dtype), f"_{dtype.name}")
+
+    def name(self, v: Var) -> str:
+        """Variables are named a, b, ..., z, ba, ... as the jaxpr printer names them."""
+        name = self.names.get(v)
+        if name is None:
+            while True:
+                i, name = self._count, ""
+                self._count += 1
+                while True:
+                    name = chr(ord("a") + i % 26) + name
+                    i //= 26
+                    if i == 0:
+                        break
+                if not keyword.iskeyword(name) and name != "np":
+                    break
+            self.names[v] = name
+        return name
+
+    def atom(self, v: Atom) -> str:
+        return self.name(v) if type(v) is Var else self.literal(v)  # type: ignore[arg-type]
+
+    def literal(self, lit: Literal) -> str:
+        dtype, val = lit.aval.dtype, np.asarray(lit.val)
+        if dtype == np.float64 and np.isfinite(val):
+            return repr(float(val))
+        if dtype == np.int64:
+            return repr(int(val))
+        if dtype == np.bool_:
+            return repr(bool(val))
+        return self.glob(np.asarray(val, dtype)[()], "_literal")
+
+
+def _out_ok(eqn: Eqn) -> bool:
+    """Can this equation write its result into an existing buffer with ``out=``?"""
+    if eqn.primitive.name not in UFUNCS and eqn.primitive.name not in ("div", "integer_pow"):
+        return False
+    (out,) = eqn.outvars
+    if out.aval.ndim == 0 or any(v.aval.dtype != out.aval.dtype for v in eqn.invars):
+        return False
+    return out.aval.dtype.kind in "fc" or eqn.primitive.name in _INT_PRESERVING
+
+
+def _is_view(eqn: Eqn, expr: str, ins: list[str]) -> bool:
+    """Is the emitted result a view of (or the same object as) the first operand?"""
+    if eqn.primitive.name in VIEWS or expr in ins:
+        return True
+    return (eqn.primitive.name == "convert_element_type"
+            and eqn.invars[0].aval.dtype == eqn.outvars[0].aval.dtype)
+
+
+def _is_f64_scalar(eqn: Eqn) -> bool:
+    return all(v.aval.strong() == _F64_SCALAR for v in (*eqn.invars, *eqn.outvars))
+
+
+def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any], bool]:
+    """The statements of the generated function (strings, or pending ``del`` lists filled in
+    once buffer reuse is known), and whether any statement used the ``math`` fast path."""
+    jaxpr = closed.jaxpr
+    buffers: dict[Var, _Buffer] = {}
+    pool: dict[tuple[Any, ...], list[_Buffer]] = {}
+    lines: list[Any] = []
+    used_math = False
+    for v in (*jaxpr.constvars, *jaxpr.invars):  # never written: not owned
+        buffers[v] = b = _Buffer(mod.name(v), v.aval, owned=False, holds=[])
+        b.refs = 1
+    pinned = {v for v in jaxpr.outvars if type(v) is Var}
+    inputs = set(buffers)
+
+    def release(b: _Buffer) -> None:
+        b.refs -= 1
+        if b.refs == 0:
+            for h in b.holds:
+                release(h)
+            if b.owned:
+                pool.setdefault((b.aval.shape, b.aval.dtype), []).append(b)
+                b.pending_del = [b.name]
+                lines.append(b.pending_del)
+
+    for eqn, dead in zip(jaxpr.eqns, last_uses(jaxpr), strict=True):
+        name = eqn.primitive.name
+        ins = [mod.atom(v) for v in eqn.invars]
+        scalar = use_math and name in scalar_emitters and _is_f64_scalar(eqn)
+        emitter = scalar_emitters[name] if scalar else emitters.get(name)
+        target = None
+        if emitter is not None and not scalar and _out_ok(eqn):
+            target = _take_buffer(eqn, dead, buffers, pool, mod)
+        expr = emitter(eqn, ins, mod, target.name if target else None) if emitter else None
+        outs = [mod.name(v) for v in eqn.outvars]
+        if target is not None and target.pending_del is not None:
+            target.pending_del.clear()  # the buffer is reused, so it must not be deleted
+            target.pending_del = None
+        if expr is not None:
+            used_math |= scalar
+            lines.append(f"{outs[0]} = {expr}")
+        else:
+            impl = functools.partial(eqn.primitive.impl, **eqn.params)
+            fn = mod.glob(impl, f"_{name}")
+            targets = f"{', '.join(outs)}{',' if len(outs) == 1 else ''}"
+            lines.append(f"{targets} = {fn}({', '.join(ins)})")
+        # Record what each output's array is: the reused buffer, a view, fresh or opaque memory.
+        in_bufs = [buffers[v] for v in eqn.invars if type(v) is Var]  # type: ignore[index]
+        for v, out_name in zip(eqn.outvars, outs, strict=True):
+            if target is not None:
+                b, target.name = target, out_name
+            elif expr is None:  # an impl may return (views of) its inputs, or keep them
+                b = _Buffer(out_name, v.aval, owned=False, holds=in_bufs)
+                for h in in_bufs:
+                    h.refs += 1
+            elif _is_view(eqn, expr, ins):
+                src = eqn.invars[0]
+                b = (buffers[src] if type(src) is Var  # type: ignore[index]
+                     else _Buffer(out_name, v.aval, owned=False, holds=[]))
+            else:
+                b = _Buffer(out_name, v.aval, owned=v.aval.ndim > 0, holds=[])
+            b.refs += 1 + (v in pinned)
+            buffers[v] = b
+        for v in dead:
+            b = buffers[v]
+            if v not in inputs and v.aval.ndim and not (b.owned and b.name == mod.name(v)):
+                lines.append([mod.name(v)])  # drop a dead view's name as soon as possible
+            release(b)
+    return lines, used_math
+
+
+def _take_buffer(eqn: Eqn, dead: list[Var], buffers: dict[Var, _Buffer],
+                 pool: dict[tuple[Any, ...], list[_Buffer]], mod: _Module) -> _Buffer | None:
+    """A dead buffer of the output's shape and dtype to write into, if there is one."""
+    aval = eqn.outvars[0].aval
+    free = pool.get((aval.shape, aval.dtype))
+    if free:
+        return free.pop()
+    # An operand whose last use is this equation: elementwise ufuncs may write in place.
+    for v in dead:
+        b = buffers[v]
+        if (b.owned and b.refs == 1 and b.name == mod.name(v) and b.aval.shape == aval.shape
+                and b.aval.dtype == aval.dtype):
+            return b
+    return None
+
+
+def _render(name: str, args: list[str], lines: list[Any], outs: list[str],
+            fallback: str | None) -> str:
+    body = []
+    for line in lines:
+        if isinstance(line, list):
+            if line:
+                body.append(f"del {', '.join(line)}")
+        else:
+            body.append(line)
+    head = f"def {name}({', '.join(args)}):"
+    ret = f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})"
+    if fallback is None:
+        return "\n".join([head, *[f"    {s}" for s in body], f"    {ret}"])
+    return "\n".join([head, "    try:", *[f"        {s}" for s in body],
+                      "    except (ArithmeticError, ValueError):",
+                      "        # math raised where NumPy returns inf or nan: let NumPy decide",
+                      f"        return {fallback}({', '.join(args)})", f"    {ret}"])
+
+
+def _source(closed: ClosedJaxpr, name: str, mod: _Module, use_math: bool,
+            fallback: str | None) -> tuple[str, bool]:
+    jaxpr = closed.jaxpr
+    mod.names.clear()
+    mod._count = 0
+    for v, c in zip(jaxpr.constvars, closed.consts, strict=True):
+        mod.globals[mod.name(v)] = c
+    args = [mod.name(v) for v in jaxpr.invars]
+    lines, used_math = _body(closed, mod, use_math)
+    asarray = mod.glob(np.asarray, "_asarray")
+    outs = [f"{asarray}({mod.atom(v)})" if v.aval.ndim == 0 else mod.atom(v)
+            for v in jaxpr.outvars]
+    return _render(name, args, lines, outs, fallback if used_math else None), used_math
+
+
+def compile_jaxpr(closed: ClosedJaxpr, name: str = "jitted") -> Compiled:
+    """Generate, ``exec`` and return the Python function computing ``closed``.
+
+    ``closed`` should be optimised first (``optimize.optimize``): the generator emits one line
+    per equation as it is.  The function takes the jaxpr's inputs positionally and returns a
+    tuple of its outputs; constants are globals of the generated module.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> closed = ft.make_jaxpr(lambda x, y: fnp.sin(x) * y)(np.ones(3), np.ones(3))
+    >>> print(compile_jaxpr(closed, "f").source)
+    def f(a, b):
+        c = np.sin(a)
+        d = np.multiply(c, b, out=c)
+        return (d,)
+    >>> compile_jaxpr(closed).fn(np.zeros(3), np.ones(3))
+    (array([0., 0., 0.]),)
+    """
+    name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "jitted"
+    if not name.isidentifier() or keyword.iskeyword(name):
+        name = f"_{name}"
+    mod = _Module()
+    source, used_math = _source(closed, name, mod, True, f"{name}_numpy")
+    if used_math:
+        slow, _ = _source(closed, f"{name}_numpy", mod, False, None)
+        source = f"{source}\n\n\n{slow}"
+    code = compile(source, f"<functrace.jit {name}>", "exec")
+    exec(code, mod.globals)
+    return Compiled(mod.globals[name], source)

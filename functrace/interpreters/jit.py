@@ -1,0 +1,527 @@
+"""jit: trace a function once per input signature, optimise its jaxpr, compile it to NumPy.
+
+``jit(f)(*args)`` flattens the arguments, looks up the signature (pytree structure, each
+leaf's shape, dtype and weak type, the static arguments' values) in a cache and, on a miss,
+traces ``f`` on abstract inputs into a jaxpr.  At the root the jaxpr is optimised
+(``optimize.py``) and compiled into one generated Python function (``codegen.py``), which
+then runs on every call with the same signature.
+
+Under another transformation the call is recorded as one equation of the ``jit`` call
+primitive, whose ``jaxpr`` param is the traced function.  Its rules transform that jaxpr
+(``jvp_jaxpr``, ``backward_pass``, ``vmap_jaxpr``), trace the result into a new jaxpr and
+bind ``jit`` again, so ``grad(jit(f))`` and ``vmap(jit(f))`` run compiled code too; each
+transformed jaxpr is cached on the one it came from.
+
+Tracing for jit is *closed*: the trace's parent is the root, not the current trace, so work
+on constants is done concretely while tracing (and folded), and the jaxpr depends only on the
+signature.  A tracer of an enclosing transformation that ``f`` closes over becomes an
+explicit extra input of the call (closure conversion); such a jaxpr is not cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import inspect
+import operator
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrace.core import (
+    ClosedJaxpr,
+    EvalTrace,
+    Jaxpr,
+    Primitive,
+    ShapedArray,
+    Tracer,
+    Var,
+    get_aval,
+    new_current,
+)
+from functrace.errors import TracerLeakError
+from functrace.interpreters import optimize as opt
+from functrace.interpreters.codegen import Compiled, compile_jaxpr
+from functrace.interpreters.eval import eval_jaxpr_values
+from functrace.interpreters.jvp import jvp_jaxpr, jvp_rules
+from functrace.interpreters.vjp import backward_pass, vjp_rules
+from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
+from functrace.tracing import JaxprTrace
+from functrace.tree_util import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
+
+__all__ = ["Jitted", "Lowered", "jit", "jit_p", "trace_to_jaxpr"]
+
+# ---------------------------------------------------------------------------------------------
+# Closed tracing
+
+
+class _CallTrace(JaxprTrace):
+    """Records a function for a call primitive, independently of the current trace.
+
+    The parent is a root trace, so equations on constants only are computed concretely while
+    tracing; a tracer of an enclosing trace is lifted as a constant of *unknown* value, so
+    that what the function does with it is recorded here (and ``bool()`` on it raises, as
+    on any traced value under jit).
+    """
+
+    __slots__ = ()
+
+    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+        args = [self.lift(x) if type(x) is Tracer and x.trace is not self else x for x in args]
+        return super().process(prim, args, params)
+
+    def lift(self, x: Any) -> Tracer:
+        if type(x) is not Tracer or x.trace is self:
+            return super().lift(x)
+        if not x.trace.alive:
+            raise TracerLeakError(
+                f"A tracer of type {x.aval.str_short()} was used inside a jitted function "
+                "after the transformation that created it returned (it was probably stored "
+                "in a global or a closure). Pass it to the function as an argument instead."
+            )
+        tracer = self._lifted.get(id(x))
+        if tracer is None:
+            var = Var(x.aval)
+            self.constvars.append(var)
+            self.consts.append(x)
+            tracer = self._lifted[id(x)] = Tracer(self, x.aval, var, None)
+        return tracer
+
+
+def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]
+                   ) -> tuple[ClosedJaxpr, list[Tracer]]:
+    """Trace ``fun`` (flat lists in and out) on abstract inputs, closure-converted.
+
+    Returns the jaxpr, whose constants are all concrete, and the tracers of enclosing
+    transformations that ``fun`` closed over: they are the jaxpr's *first* inputs, before
+    ``in_avals``.
+    """
+    trace = _CallTrace(EvalTrace(None))
+    tracers = [trace.new_arg(a) for a in in_avals]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # as trace_flat: tracing allocates many small acyclic objects
+    try:
+        with new_current(trace):
+            closed, _ = trace.to_jaxpr(list(fun(*tracers)))
+    finally:
+        trace.alive = False
+        if gc_was_enabled:
+            gc.enable()
+    outer = [i for i, c in enumerate(closed.consts) if type(c) is Tracer]
+    if not outer:
+        return closed, []
+    jaxpr, consts = closed.jaxpr, closed.consts
+    inner = [i for i in range(len(consts)) if i not in set(outer)]
+    converted = Jaxpr([jaxpr.constvars[i] for i in inner],
+                      [*[jaxpr.constvars[i] for i in outer], *jaxpr.invars],
+                      jaxpr.outvars, jaxpr.eqns)
+    return ClosedJaxpr(converted, [consts[i] for i in inner]), [consts[i] for i in outer]
+
+
+# ---------------------------------------------------------------------------------------------
+# The call primitive
+
+jit_p = Primitive("jit", multiple_results=True)  # a call of a compiled jaxpr; prints nested
+
+
+class _CallInfo:
+    """What jit derives from one ``jaxpr`` param, computed once: the optimised jaxpr, the
+    compiled function, and the jaxprs of its transformations (keyed by which inputs carry
+    tangents, cotangents or batch dimensions)."""
+
+    __slots__ = ("closed", "name", "_optimized", "_compiled", "derived")
+
+    def __init__(self, closed: ClosedJaxpr, name: str):
+        self.closed, self.name = closed, name
+        self._optimized: ClosedJaxpr | None = None
+        self._compiled: Compiled | None = None
+        self.derived: dict[Hashable, tuple[ClosedJaxpr, tuple[Any, ...]]] = {}
+
+    def optimized(self) -> ClosedJaxpr:
+        if self._optimized is None:
+            self._optimized = opt.optimize(self.closed)
+        return self._optimized
+
+    def compiled(self) -> Compiled:
+        if self._compiled is None:
+            self._compiled = compile_jaxpr(self.optimized(), self.name)
+        return self._compiled
+
+
+def _info(closed: ClosedJaxpr, name: str) -> _CallInfo:
+    info = closed.jaxpr.cache.get("jit")
+    if info is None:
+        info = closed.jaxpr.cache["jit"] = _CallInfo(closed, name)
+    return info  # type: ignore[no-any-return]
+
+
+def _jit_impl(*args: Any, jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    return list(_info(jaxpr, name).compiled().fn(*args))
+
+
+def _jit_shape(*avals: ShapedArray, jaxpr: ClosedJaxpr, name: str) -> list[ShapedArray]:
+    expected = jaxpr.in_avals
+    if len(avals) != len(expected) or any(
+            a.shape != e.shape or a.dtype != e.dtype for a, e in zip(avals, expected, strict=True)):
+        raise ValueError(
+            f"jit({name}): called with arguments of types "
+            f"({', '.join(a.str_short() for a in avals)}) but was traced for "
+            f"({', '.join(e.str_short() for e in expected)})."
+        )
+    return jaxpr.out_avals
+
+
+def _derive(info: _CallInfo, key: Hashable, make: Callable[[], tuple[ClosedJaxpr, Any]]
+            ) -> tuple[ClosedJaxpr, Any]:
+    derived = info.derived.get(key)
+    if derived is None:
+        derived = info.derived[key] = make()
+    return derived
+
+
+def _trace_derived(fun: Callable[..., list[Any]], avals: Sequence[ShapedArray]) -> ClosedJaxpr:
+    closed, outer = trace_to_jaxpr(fun, avals)
+    assert not outer, "a transformed jit jaxpr closed over a tracer"
+    return closed
+
+
+def _fill(mask: Sequence[bool], present: Iterable[Any]) -> list[Any]:
+    """Put the present values at the True positions of ``mask`` and None elsewhere."""
+    it = iter(present)
+    return [next(it) if m else None for m in mask]
+
+
+def _pick(mask: Sequence[bool], xs: Sequence[Any]) -> list[Any]:
+    """The entries of ``xs`` at the True positions of ``mask`` (the inverse of ``_fill``)."""
+    return [x for x, m in zip(xs, mask, strict=True) if m]
+
+
+def _jvp_of(closed: ClosedJaxpr, mask: tuple[bool, ...]) -> tuple[ClosedJaxpr, tuple[bool, ...]]:
+    """A jaxpr from (primals, nonzero tangents) to the nonzero output tangents."""
+    n, out_mask = len(mask), list[bool]()
+    avals = [*closed.in_avals, *[a.strong() for a in _pick(mask, closed.in_avals)]]
+
+    def fun(*xs: Any) -> list[Any]:
+        _, dots = jvp_jaxpr(closed.jaxpr, closed.consts, xs[:n], _fill(mask, xs[n:]))
+        out_mask[:] = [d is not None for d in dots]
+        return [d for d in dots if d is not None]
+
+    return _trace_derived(fun, avals), tuple(out_mask)
+
+
+def _jit_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *, jaxpr: ClosedJaxpr,
+             name: str) -> list[Any]:
+    mask = tuple(t is not None for t in tangents)
+    derived, out_mask = _derive(_info(jaxpr, name), ("jvp", mask),
+                                lambda: _jvp_of(jaxpr, mask))
+    dots = jit_p.bind(*primals, *_pick(mask, tangents), jaxpr=derived,
+                      name=f"jvp_{name}")
+    return _fill(out_mask, dots)
+
+
+def _vjp_of(closed: ClosedJaxpr, ct_mask: tuple[bool, ...], needed: tuple[bool, ...]
+            ) -> tuple[ClosedJaxpr, tuple[bool, ...]]:
+    """A jaxpr from (inputs, nonzero output cotangents) to the nonzero input cotangents: the
+    forward pass (keeping every value) then the backward pass.  Compiled, dead-code
+    elimination keeps only the forward values the backward pass reads."""
+    n, out_mask = len(needed), list[bool]()
+    avals = [*closed.in_avals, *[a.strong() for a in _pick(ct_mask, closed.out_avals)]]
+
+    def fun(*xs: Any) -> list[Any]:
+        values = eval_jaxpr_values(closed.jaxpr, closed.consts, *xs[:n])
+        cts_in = backward_pass(closed.jaxpr, values, _fill(ct_mask, xs[n:]), needed)
+        out_mask[:] = [ct is not None for ct in cts_in]
+        return [ct for ct in cts_in if ct is not None]
+
+    return _trace_derived(fun, avals), tuple(out_mask)
+
+
+def _jit_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
+             jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    ct_mask, need = tuple(ct is not None for ct in cts), tuple(needed)
+    derived, out_mask = _derive(_info(jaxpr, name), ("vjp", ct_mask, need),
+                                lambda: _vjp_of(jaxpr, ct_mask, need))
+    cts_in = jit_p.bind(*args, *_pick(ct_mask, cts), jaxpr=derived,
+                        name=f"vjp_{name}")
+    return _fill(out_mask, cts_in)
+
+
+def _vmap_of(closed: ClosedJaxpr, bdims: tuple[int | None, ...], size: int
+             ) -> tuple[ClosedJaxpr, tuple[int | None, ...]]:
+    """A jaxpr on inputs batched along ``bdims``; also returns the outputs' batch dims."""
+    out_bdims: list[int | None] = []
+    avals = [a if d is None else ShapedArray((*a.shape[:d], size, *a.shape[d:]), a.dtype,
+                                             a.weak_type)
+             for a, d in zip(closed.in_avals, bdims, strict=True)]
+
+    def fun(*xs: Any) -> list[Any]:
+        outs, out_bdims[:] = vmap_jaxpr(closed.jaxpr, closed.consts, xs, bdims, size)
+        return outs
+
+    return _trace_derived(fun, avals), tuple(out_bdims)
+
+
+def _jit_batch(size: int, args: list[Any], bdims: list[int | None], *, jaxpr: ClosedJaxpr,
+               name: str) -> tuple[list[Any], list[int | None]]:
+    key = tuple(bdims)
+    derived, out_bdims = _derive(_info(jaxpr, name), ("vmap", key, size),
+                                 lambda: _vmap_of(jaxpr, key, size))
+    return jit_p.bind(*args, jaxpr=derived, name=f"vmap_{name}"), list(out_bdims)
+
+
+jit_p.impl = _jit_impl
+jit_p.shape_rule = _jit_shape
+jvp_rules[jit_p] = _jit_jvp
+vjp_rules[jit_p] = _jit_vjp
+batch_rules[jit_p] = _jit_batch
+opt.inlinable.add(jit_p)
+
+# ---------------------------------------------------------------------------------------------
+# The user-facing wrapper
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _leaf(x: Any) -> Any:
+    if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
+        return x
+    try:
+        return np.asarray(x)
+    except Exception:
+        raise TypeError(
+            f"jit: argument {x!r} of type {type(x).__name__} is not a valid functrace value: "
+            "expected arrays, numbers, or pytrees (tuples, lists, dicts) of them. Mark "
+            "configuration arguments static with static_argnums / static_argnames."
+        ) from None
+
+
+def _scalar_type(t: type) -> bool:
+    return t in _PY_SCALARS or issubclass(t, np.generic)
+
+
+def _output_builder(out_tree: PyTreeDef) -> Callable[[tuple[Any, ...]], Any]:
+    """Rebuild the output pytree from the compiled function's flat tuple, cheaply for the
+    common shapes (one array; a flat tuple of arrays)."""
+    n = out_tree.num_leaves
+    if out_tree == tree_structure(0):
+        return operator.itemgetter(0)
+    if out_tree == tree_structure((0,) * n):
+        return lambda outs: outs
+    return functools.partial(tree_unflatten, out_tree)
+
+
+class _Entry:
+    """One cached trace: the jaxpr, the outer tracers it reads, the output structure."""
+
+    __slots__ = ("closed", "outer", "out_tree", "build", "fn")
+
+    def __init__(self, closed: ClosedJaxpr, outer: list[Tracer], out_tree: PyTreeDef):
+        self.closed, self.outer, self.out_tree = closed, outer, out_tree
+        self.build = _output_builder(out_tree)
+        self.fn: Callable[..., tuple[Any, ...]] | None = None
+
+
+class Lowered:
+    """What ``jit`` makes of a function for one signature (``jitted.lower(*args)``).
+
+    Attributes:
+      traced: the jaxpr as traced (the ``jaxpr`` param of the ``jit`` equation).
+      jaxpr: the optimised jaxpr that was compiled.
+    """
+
+    def __init__(self, traced: ClosedJaxpr, jaxpr: ClosedJaxpr, source: str):
+        self.traced, self.jaxpr, self._source = traced, jaxpr, source
+
+    def as_text(self) -> str:
+        """The generated Python source of the compiled function."""
+        return self._source
+
+    def __repr__(self) -> str:
+        return f"Lowered(\n{self.jaxpr}\n)"
+
+
+class Jitted:
+    """A function compiled by :func:`jit`; call it like the original.
+
+    Attributes:
+      trace_count: how many times the function has been traced (once per new signature).
+    """
+
+    def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
+                 static_argnames: tuple[str, ...]):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._name = getattr(fun, "__name__", type(fun).__name__)
+        self._static_nums, self._static_names = _static_args(fun, static_argnums,
+                                                             static_argnames)
+        self._cache: dict[Hashable, _Entry] = {}
+        self._by_type: dict[tuple[type, ...], _Entry] = {}  # all-scalar calls, no static args
+        self._traces = 0
+
+    @property
+    def trace_count(self) -> int:
+        return self._traces
+
+    def clear_cache(self) -> None:
+        """Forget every trace: the next call traces again."""
+        self._cache.clear()
+        self._by_type.clear()
+
+    def __repr__(self) -> str:
+        return f"<jitted function {self._name}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else functools.partial(self, obj)  # as a method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # fast path: Python or NumPy scalars seen before
+            entry = self._by_type.get(tuple(map(type, args)))
+            if entry is not None:
+                return entry.build(entry.fn(*args))  # type: ignore[misc]
+        entry, leaves = self._lookup(args, kwargs)
+        if entry.outer or any(type(x) is Tracer for x in leaves):
+            outs = jit_p.bind(*entry.outer, *leaves, jaxpr=entry.closed, name=self._name)
+            return tree_unflatten(entry.out_tree, outs)
+        fn = entry.fn
+        if fn is None:
+            fn = entry.fn = _info(entry.closed, self._name).compiled().fn
+            if (not kwargs and not self._static_nums and not self._static_names
+                    and all(_scalar_type(type(a)) for a in args)):
+                self._by_type[tuple(map(type, args))] = entry
+        return entry.build(fn(*leaves))
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Trace (if needed), optimise and compile for these arguments; return the result.
+
+        >>> import functrace as ft, functrace.numpy as fnp
+        >>> lowered = ft.jit(lambda x: fnp.sin(x) * 2.0).lower(1.0)
+        >>> print(lowered.as_text())
+        def _lambda_(a):
+            b = _sin(a)
+            c = b * 2.0
+            return (_asarray(c),)
+        ...
+        """
+        entry, _ = self._lookup(args, kwargs)
+        info = _info(entry.closed, self._name)
+        return Lowered(entry.closed, info.optimized(), info.compiled().source)
+
+    # -- signature and cache
+
+    def _lookup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Entry, list[Any]]:
+        static_pos, static_kw = self._split_static(args, kwargs)
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_kw}
+        leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        leaves = [_leaf(x) for x in leaves]
+        key = (in_tree, tuple(map(get_aval, leaves)),
+               tuple((i, type(v), v) for i, v in static_pos.items()),
+               tuple((k, type(v), v) for k, v in sorted(static_kw.items())))
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._trace(leaves, in_tree, static_pos, static_kw)
+            if not entry.outer:
+                self._cache[key] = entry
+        return entry, leaves
+
+    def _split_static(self, args: tuple[Any, ...], kwargs: dict[str, Any]
+                      ) -> tuple[dict[int, Any], dict[str, Any]]:
+        static_pos = {i % len(args): None for i in self._static_nums if -len(args) <= i < len(args)}
+        for i in static_pos:
+            static_pos[i] = self._check_hashable(args[i], f"argument {i}")
+        static_kw = {k: self._check_hashable(v, f"argument {k!r}")
+                     for k, v in kwargs.items() if k in self._static_names}
+        return static_pos, static_kw
+
+    def _check_hashable(self, value: Any, where: str) -> Any:
+        try:
+            hash(value)
+        except TypeError:
+            raise TypeError(
+                f"jit({self._name}): static {where} has the unhashable type "
+                f"{type(value).__name__}. Static arguments are part of the cache key, so they "
+                "must be hashable: pass a tuple instead of a list, or pass arrays as ordinary "
+                "(traced) arguments instead of static ones."
+            ) from None
+        return value
+
+    def _trace(self, leaves: list[Any], in_tree: PyTreeDef, static_pos: dict[int, Any],
+               static_kw: dict[str, Any]) -> _Entry:
+        out_trees: list[PyTreeDef] = []
+
+        def flat_fun(*tracers: Any) -> list[Any]:
+            dyn_args, dyn_kwargs = tree_unflatten(in_tree, tracers)
+            it = iter(dyn_args)
+            n = len(dyn_args) + len(static_pos)
+            args = [static_pos[i] if i in static_pos else next(it) for i in range(n)]
+            out_leaves, out_tree = tree_flatten(self._fun(*args, **dyn_kwargs, **static_kw))
+            out_trees.append(out_tree)
+            return out_leaves
+
+        self._traces += 1
+        closed, outer = trace_to_jaxpr(flat_fun, [get_aval(x) for x in leaves])
+        return _Entry(closed, outer, out_trees[0])
+
+
+def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
+                 static_argnames: str | Iterable[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Static positions and names, each completed from the other through ``fun``'s signature
+    (as JAX does: a parameter marked static by name is static when passed by position)."""
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if not all(isinstance(i, int) for i in nums) or not all(isinstance(k, str) for k in names):
+        raise TypeError(f"jit: static_argnums must be ints and static_argnames strings, got "
+                        f"{static_argnums!r} and {static_argnames!r}.")
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for i, p in enumerate(params):
+        if p.kind not in positional:
+            continue
+        if p.name in names and i not in nums:
+            nums += (i,)
+        if (i in nums or i - len(params) in nums) and p.name not in names and (
+                p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            names += (p.name,)
+    return nums, names
+
+
+def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Jitted:
+    """Compile ``fun``: trace it once per input signature, optimise, run generated NumPy code.
+
+    The cache key is the arguments' pytree structure, each leaf's shape and dtype (a Python
+    scalar is *weakly typed*, so ``f(1.0)`` and ``f(np.float64(1.0))`` trace separately, as in
+    JAX), and the values of the static arguments.  Python side effects in ``fun`` (printing,
+    appending to a list) happen while tracing only, not on cached calls.
+
+    Args:
+      fun: the function to compile. Arguments and results are pytrees of arrays and numbers.
+      static_argnums: positions of arguments passed to ``fun`` as Python values (part of the
+        cache key, so they must be hashable); ``fun`` may branch on them.
+      static_argnames: the same, by parameter name.
+
+    Returns:
+      A :class:`Jitted` function: call it like ``fun``; ``.lower(*args)`` shows the optimised
+      jaxpr and generated source; ``.trace_count`` counts traces.
+
+    Raises:
+      ConcretizationError: ``fun`` needs the value of a traced argument (``if x > 0:``);
+        mark it static or use ``functrace.lax.cond`` / ``functrace.numpy.where``.
+      TypeError: a static argument is not hashable.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> f = ft.jit(lambda x, y: x * y + fnp.exp(x * y))
+    >>> float(f(0.0, 2.0))
+    1.0
+    >>> power = ft.jit(lambda x, n: x ** n, static_argnums=1)
+    >>> float(power(2.0, 3)), power.trace_count
+    (8.0, 1)
+    """
+    return Jitted(fun, (static_argnums,) if isinstance(static_argnums, int)
+                  else tuple(static_argnums),
+                  (static_argnames,) if isinstance(static_argnames, str)
+                  else tuple(static_argnames))
