@@ -5,7 +5,7 @@
 0.0
 """
 
-from functrace import errors, testing, tree_util
+from functrace import errors, lax, testing, tree_util
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
@@ -45,6 +45,7 @@ __all__ = [
     "jacrev",
     "jit",
     "jvp",
+    "lax",
     "linearize",
     "make_jaxpr",
     "numpy",

@@ -256,18 +256,31 @@ def pp_eqn(eqn: Eqn, namer: _Namer, indent: str) -> str:
 def _pp_params(params: dict[str, Any], namer: _Namer, indent: str) -> str:
     if not params:
         return ""
-    nested = [isinstance(v, (Jaxpr, ClosedJaxpr)) for v in params.values()]
+    nested = [_is_jaxprs(v) for v in params.values()]
     if not any(nested):
         return "[" + " ".join(f"{k}={_pp_value(v)}" for k, v in params.items()) + "]"
     lines = []
     for k, v in params.items():
         if isinstance(v, (Jaxpr, ClosedJaxpr)):
-            inner = v.jaxpr if isinstance(v, ClosedJaxpr) else v
-            v = pp_jaxpr(inner, namer, indent + "  ")
+            v = pp_jaxpr(_open(v), namer, indent + "  ")
+        elif _is_jaxprs(v):  # a tuple of jaxprs (cond's branches), one per line
+            inner = [f"{indent}    {pp_jaxpr(_open(j), namer, indent + '    ')}" for j in v]
+            v = "(\n" + "\n".join(inner) + f"\n{indent}  )"
         else:
             v = _pp_value(v)
         lines.append(f"{indent}  {k}={v}")
     return "[\n" + "\n".join(lines) + f"\n{indent}]"
+
+
+def _is_jaxprs(v: Any) -> bool:
+    """A jaxpr param, or a non-empty tuple of them."""
+    if isinstance(v, tuple):
+        return bool(v) and all(isinstance(j, (Jaxpr, ClosedJaxpr)) for j in v)
+    return isinstance(v, (Jaxpr, ClosedJaxpr))
+
+
+def _open(v: Jaxpr | ClosedJaxpr) -> Jaxpr:
+    return v.jaxpr if isinstance(v, ClosedJaxpr) else v
 
 
 def _pp_value(v: Any) -> str:
