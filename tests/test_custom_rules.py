@@ -313,6 +313,17 @@ def test_custom_vjp_higher_order_through_fwd_and_bwd() -> None:
     assert np.isclose(ft.grad(ft.grad(sin_times), argnums=1)(x, y), np.cos(x))
 
 
+def test_custom_vjp_under_forward_over_reverse() -> None:
+    # jacfwd(jacrev(f)) differentiates fwd and bwd forward; the primal custom_vjp_call it also
+    # records feeds no output, so it is never asked for a tangent.
+    x = np.array([0.1, 0.5, -1.2])
+    np.testing.assert_allclose(ft.hessian(lambda x: fnp.sum(sin_vjp2(x)))(x),
+                               np.diag(-2 * np.sin(x)), rtol=1e-12)
+    assert np.isclose(ft.hessian(sin_times)(0.7, 2.0), -np.sin(0.7) * 2.0)
+    hvp = ft.jvp(ft.grad(sin_times_two), (0.7,), (1.0,))[1]
+    assert np.isclose(hvp, -2.0 * np.sin(0.7))
+
+
 # -- pytrees and nondiff_argnums -------------------------------------------------------------------
 
 

@@ -31,6 +31,22 @@ def instantiate(t: Any, primal: Any) -> Any:
     return zeros(get_aval(primal).strong()) if t is None else t
 
 
+def live_eqns(jaxpr: Jaxpr) -> list[bool]:
+    """For each equation, whether some output of ``jaxpr`` depends on it."""
+    cached = jaxpr.cache.get("live_eqns")
+    if cached is None:
+        live = {v for v in jaxpr.outvars if type(v) is Var}
+        cached = []
+        for eqn in reversed(jaxpr.eqns):
+            used = any(v in live for v in eqn.outvars)
+            if used:
+                live.update(v for v in eqn.invars if type(v) is Var)
+            cached.append(used)
+        cached.reverse()
+        jaxpr.cache["live_eqns"] = cached
+    return cached
+
+
 def jvp_jaxpr(
     jaxpr: Jaxpr,
     consts: Sequence[Any],
@@ -44,7 +60,9 @@ def jvp_jaxpr(
     known = values or {}
     dot: dict[Var, Any] = {
         v: t for v, t in zip(jaxpr.invars, tangents, strict=True) if t is not None}
-    for eqn in jaxpr.eqns:
+    for eqn, live in zip(jaxpr.eqns, live_eqns(jaxpr), strict=True):
+        if not live:  # no output depends on it (e.g. a primal value under jacfwd(jacrev(f)))
+            continue
         xs = [read(env, v) for v in eqn.invars]
         first = eqn.outvars[0]
         if first in known:
