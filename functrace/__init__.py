@@ -5,7 +5,7 @@
 0.0
 """
 
-from functrace import errors, lax, testing, tree_util
+from functrace import errors, lax, nn, optim, testing, tree_util
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
@@ -48,7 +48,9 @@ __all__ = [
     "lax",
     "linearize",
     "make_jaxpr",
+    "nn",
     "numpy",
+    "optim",
     "stop_gradient",
     "testing",
     "tree_util",

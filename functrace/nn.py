@@ -1,0 +1,420 @@
+"""A small functional neural-network kit in the style of ``jax.example_libraries.stax``.
+
+A multilayer perceptron is a pytree of parameters, a list with one ``{"w": (in, out),
+"b": (out,)}`` dict per layer, and pure functions over it: :func:`init_mlp` builds one from an
+explicit random generator, :func:`mlp` applies it, and the activations and losses below score
+it. There are no classes and no hidden state, so every function here passes through ``grad``,
+``vmap`` and ``jit``.
+
+Everything is written with ``functrace.numpy`` and Python operators only (NumPy is used only to
+draw the initial weights and to build constants). Each activation and loss is written so that
+neither its value nor any of its derivatives overflows, even for inputs of +-1e4: where a
+formula is split into two branches with ``where``, each branch is fed inputs on which it cannot
+overflow, because ``where`` computes both branches and a ``0 * inf`` in the branch it drops
+would still poison the gradient.
+
+Example:
+    >>> import numpy as np
+    >>> import functrace as ft
+    >>> from functrace import nn
+    >>> params = nn.init_mlp(np.random.default_rng(0), [3, 5, 2])
+    >>> [{k: v.shape for k, v in layer.items()} for layer in params]
+    [{'w': (3, 5), 'b': (5,)}, {'w': (5, 2), 'b': (2,)}]
+    >>> x, labels = np.ones((4, 3)), np.array([0, 1, 1, 0])
+    >>> loss = lambda p: nn.softmax_cross_entropy(nn.mlp(p, x), labels)
+    >>> grads = ft.grad(loss)(params)
+    >>> grads[0]["w"].shape
+    (3, 5)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+
+import functrace.numpy as fnp
+
+Array: TypeAlias = Any
+"""An array, a number, or a functrace tracer standing for one."""
+
+Layer: TypeAlias = Mapping[str, Array]
+"""One dense layer's parameters: ``"w"`` of shape ``(in, out)`` and ``"b"`` of shape ``(out,)``."""
+
+Params: TypeAlias = Sequence[Layer]
+"""An MLP's parameters, one :data:`Layer` per layer (a pytree)."""
+
+Activation: TypeAlias = Callable[[Array], Array]
+"""An elementwise function such as :func:`relu` or :func:`tanh`."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Initialisation and the network
+
+
+def init_mlp(
+    rng: np.random.Generator,
+    sizes: Sequence[int],
+    init: Literal["he", "glorot"] = "he",
+    dtype: Any = np.float64,
+) -> list[dict[str, np.ndarray]]:
+    """Random parameters for a multilayer perceptron with the given layer sizes.
+
+    Biases start at zero. The weights of a layer with ``fan_in`` inputs and ``fan_out`` outputs
+    are drawn so that activations keep their scale from layer to layer:
+
+    * ``"he"`` (He et al., 2015, for ReLU-like activations): normal with standard deviation
+      ``sqrt(2 / fan_in)``;
+    * ``"glorot"`` (Glorot & Bengio, 2010, for tanh and sigmoid): uniform on
+      ``[-limit, limit]`` with ``limit = sqrt(6 / (fan_in + fan_out))``, so of variance
+      ``2 / (fan_in + fan_out)``.
+
+    Args:
+      rng: the random generator to draw from, e.g. ``np.random.default_rng(0)``.
+      sizes: the width of every layer, input first: ``[64, 128, 10]`` is one hidden layer of
+        128 between 64 inputs and 10 outputs. At least two entries, all positive.
+      init: the weight distribution, ``"he"`` or ``"glorot"``.
+      dtype: the floating-point dtype of the parameters.
+
+    Returns:
+      A list with one ``{"w": (fan_in, fan_out), "b": (fan_out,)}`` dict per layer.
+
+    Raises:
+      ValueError: if ``sizes`` has fewer than two entries or a non-positive one, or ``init``
+        is unknown.
+
+    Example:
+      >>> params = init_mlp(np.random.default_rng(0), [784, 256, 10], init="glorot")
+      >>> [p["w"].shape for p in params], float(params[1]["b"].sum())
+      ([(784, 256), (256, 10)], 0.0)
+    """
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(
+            f"init_mlp: sizes must list at least two positive layer widths (inputs first, "
+            f"outputs last), got {sizes}; e.g. [64, 128, 10]."
+        )
+    if init not in ("he", "glorot"):
+        raise ValueError(f"init_mlp: init must be 'he' or 'glorot', got {init!r}.")
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        if init == "he":
+            w = rng.normal(0.0, math.sqrt(2.0 / fan_in), (fan_in, fan_out))
+        else:
+            limit = math.sqrt(6.0 / (fan_in + fan_out))
+            w = rng.uniform(-limit, limit, (fan_in, fan_out))
+        params.append({"w": w.astype(dtype), "b": np.zeros(fan_out, dtype)})
+    return params
+
+
+def mlp(params: Params, x: Array, activation: Activation = fnp.tanh) -> Array:
+    """Applies a multilayer perceptron: ``x @ w + b`` per layer, no activation after the last.
+
+    Args:
+      params: the layers, as :func:`init_mlp` returns them.
+      x: one input of shape ``(in,)`` or a batch of shape ``(batch, in)``.
+      activation: the elementwise function applied after every layer but the last.
+
+    Returns:
+      The last layer's outputs (e.g. logits), of shape ``(out,)`` or ``(batch, out)``.
+
+    Example:
+      >>> params = [{"w": np.array([[1.0, -1.0]]), "b": np.zeros(2)},
+      ...           {"w": np.array([[1.0], [1.0]]), "b": np.array([0.5])}]
+      >>> mlp(params, np.array([[2.0]]), activation=relu)  # relu([2, -2]) @ [1, 1] + 0.5
+      array([[2.5]])
+    """
+    *hidden, last = params
+    for layer in hidden:
+        x = activation(x @ layer["w"] + layer["b"])
+    return x @ last["w"] + last["b"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations
+
+
+def _abs(x: Array) -> Array:
+    # |x| with derivative +1 at 0, matching the x >= 0 branches below: at 0 the formulas of
+    # those branches are then differentiated as the smooth functions they are, to every order
+    # (fnp.abs has derivative sign(0) = 0 there, which would lose the second derivative).
+    return fnp.where(x >= 0, x, -x)
+
+
+def relu(x: Array) -> Array:
+    """The rectified linear unit, ``max(x, 0)``; its derivative at 0 is 0, as in JAX.
+
+    Args:
+      x: an array.
+
+    Returns:
+      ``x`` where positive, 0 elsewhere.
+
+    Example:
+      >>> relu(np.array([-2.0, 0.0, 3.0]))
+      array([0., 0., 3.])
+    """
+    return fnp.where(x > 0, x, 0)
+
+
+def tanh(x: Array) -> Array:
+    """The hyperbolic tangent (``functrace.numpy.tanh``), for a uniform set of activations.
+
+    Args:
+      x: an array.
+
+    Returns:
+      ``tanh(x)``, in (-1, 1).
+
+    Example:
+      >>> tanh(np.array([0.0]))
+      array([0.])
+    """
+    return fnp.tanh(x)
+
+
+def sigmoid(x: Array) -> Array:
+    """The logistic function ``1 / (1 + exp(-x))``, stable for any input.
+
+    It is ``1 / (1 + z)`` for ``x >= 0`` and ``z / (1 + z)`` for ``x < 0`` with
+    ``z = exp(-|x|) <= 1``, so nothing overflows, and small values keep full relative precision
+    (``sigmoid(-40)`` is about ``4.2e-18``, not 0).
+
+    Args:
+      x: an array.
+
+    Returns:
+      ``sigmoid(x)``, in [0, 1].
+
+    Example:
+      >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
+      array([0. , 0.5, 1. ])
+    """
+    z = fnp.exp(-_abs(x))
+    return fnp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def softplus(x: Array) -> Array:
+    """``log(1 + exp(x))``, a smooth ReLU, stable for any input.
+
+    It is ``max(x, 0) + log1p(exp(-|x|))``: equal to ``logaddexp(x, 0)``, but written with a
+    ``where`` so that its derivatives at 0 are right to every order (``softplus'' (0) = 1/4``).
+
+    Args:
+      x: an array.
+
+    Returns:
+      ``softplus(x)``, positive.
+
+    Example:
+      >>> softplus(np.array([-1e4, 0.0, 1e4]))
+      array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
+    """
+    return fnp.where(x >= 0, x, 0) + fnp.log1p(fnp.exp(-_abs(x)))
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x: Array) -> Array:
+    """The Gaussian error linear unit in its tanh approximation (Hendrycks & Gimpel, 2016).
+
+    ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``, as ``jax.nn.gelu`` computes
+    by default (``approximate=True``). The exact form ``x * Phi(x)`` needs ``erf``, which
+    ``functrace.numpy`` does not have; the two differ by less than ``1e-3``.
+
+    Args:
+      x: an array.
+
+    Returns:
+      ``gelu(x)``.
+
+    Example:
+      >>> np.round(gelu(np.array([-1e4, 0.0, 1.0, 1e4])), 4)
+      array([-0.000e+00,  0.000e+00,  8.412e-01,  1.000e+04])
+    """
+    return 0.5 * x * (1 + fnp.tanh(_GELU_C * (x + 0.044715 * x**3)))
+
+
+def log_softmax(x: Array, axis: int = -1) -> Array:
+    """The logarithm of :func:`softmax`, ``x - logsumexp(x)``, stable for any input.
+
+    Args:
+      x: an array of logits.
+      axis: the axis the probabilities are normalised over.
+
+    Returns:
+      Log-probabilities, the shape of ``x``; ``exp`` of them sums to 1 along ``axis``.
+
+    Example:
+      >>> log_softmax(np.array([0.0, 1e4]))
+      array([-10000.,      0.])
+    """
+    return x - fnp.logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x: Array, axis: int = -1) -> Array:
+    """Normalised exponentials, ``exp(x) / sum(exp(x))``, stable for any input.
+
+    Args:
+      x: an array of logits.
+      axis: the axis the probabilities are normalised over.
+
+    Returns:
+      Probabilities, the shape of ``x``, summing to 1 along ``axis``.
+
+    Example:
+      >>> softmax(np.array([[0.0, np.log(3.0)], [-1e4, 1e4]]))
+      array([[0.25, 0.75],
+             [0.  , 1.  ]])
+    """
+    return fnp.exp(log_softmax(x, axis))
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses and metrics
+
+
+def mse(pred: Array, target: Array) -> Array:
+    """The mean squared error, averaged over all elements.
+
+    Args:
+      pred: predictions.
+      target: targets, broadcastable to ``pred``.
+
+    Returns:
+      A scalar, ``mean((pred - target) ** 2)``.
+
+    Example:
+      >>> float(mse(np.array([[1.0, 2.0]]), np.array([[1.0, 4.0]])))
+      2.0
+    """
+    return fnp.mean((pred - target) ** 2)
+
+
+def _dtype(x: Array) -> np.dtype:
+    return fnp.asarray(x).dtype
+
+
+def _shape(x: Array) -> tuple[int, ...]:
+    return tuple(fnp.asarray(x).shape)
+
+
+def _class_targets(name: str, logits: Array, labels: Array) -> Array:
+    """Integer labels as one-hot rows of ``logits``' dtype; probability rows unchanged."""
+    labels = fnp.asarray(labels)
+    logits_shape, labels_shape = _shape(logits), _shape(labels)
+    if _dtype(labels).kind in "iub":
+        if labels_shape != logits_shape[:-1]:
+            raise ValueError(
+                f"{name}: integer labels must have shape logits.shape[:-1] = "
+                f"{logits_shape[:-1]}, one class index per row of logits {logits_shape}; "
+                f"got labels of shape {labels_shape}."
+            )
+        # Labels are data, never differentiated: a comparison against the class indices
+        # builds the one-hot rows with no indexing primitive.
+        classes = np.arange(logits_shape[-1])
+        one_hot = fnp.expand_dims(labels, -1) == classes
+        return fnp.asarray(one_hot, dtype=_dtype(logits))
+    if labels_shape != logits_shape:
+        raise ValueError(
+            f"{name}: one-hot or probability labels must have the shape of the logits, "
+            f"{logits_shape}; got {labels_shape}. Pass integer class indices of shape "
+            f"{logits_shape[:-1]} instead."
+        )
+    return labels
+
+
+def softmax_cross_entropy(logits: Array, labels: Array) -> Array:
+    """The cross-entropy between ``softmax(logits)`` and the labels, averaged over the batch.
+
+    Args:
+      logits: unnormalised log-probabilities, shape ``(batch, classes)`` (or ``(classes,)``
+        for one example).
+      labels: integer class indices of shape ``(batch,)``, or one-hot or probability rows of
+        the logits' shape.
+
+    Returns:
+      A scalar, the mean over the batch of ``-sum(labels * log_softmax(logits))``.
+
+    Raises:
+      ValueError: if the labels' shape does not fit the logits.
+
+    Example:
+      >>> logits = np.array([[0.0, 0.0], [0.0, 1e4]])
+      >>> round(float(softmax_cross_entropy(logits, np.array([0, 1]))), 6)  # (log 2 + 0) / 2
+      0.346574
+      >>> round(float(softmax_cross_entropy(logits, np.array([[1.0, 0.0], [0.0, 1.0]]))), 6)
+      0.346574
+    """
+    targets = _class_targets("softmax_cross_entropy", logits, labels)
+    return -fnp.mean(fnp.sum(targets * log_softmax(logits), axis=-1))
+
+
+def l2_penalty(params: Params) -> Array:
+    """The sum of squares of the weights ``"w"`` of every layer; biases are not penalised.
+
+    There is no factor 1/2: add ``0.5 * l2 * l2_penalty(params)`` to a loss for the usual
+    weight decay of ``l2 * w`` in the gradient.
+
+    Args:
+      params: the layers, as :func:`init_mlp` returns them.
+
+    Returns:
+      A scalar.
+
+    Example:
+      >>> float(l2_penalty([{"w": np.array([[1.0, 2.0]]), "b": np.array([5.0, 5.0])},
+      ...                   {"w": np.array([[3.0], [0.0]]), "b": np.array([5.0])}]))
+      14.0
+    """
+    return sum(fnp.sum(layer["w"] * layer["w"]) for layer in params)
+
+
+def accuracy(logits: Array, labels: Array) -> Array:
+    """The fraction of rows whose largest logit is at the label's class.
+
+    Args:
+      logits: scores, shape ``(batch, classes)``.
+      labels: integer class indices of shape ``(batch,)``, or one-hot (or probability) rows of
+        the logits' shape, whose largest entry is the class.
+
+    Returns:
+      A scalar in [0, 1] (not differentiable: its gradient is zero).
+
+    Example:
+      >>> logits = np.array([[2.0, 1.0], [0.0, 3.0], [5.0, 4.0]])
+      >>> float(accuracy(logits, np.array([0, 1, 1])))
+      0.6666666666666666
+    """
+    labels = fnp.asarray(labels)
+    if _dtype(labels).kind not in "iub":
+        labels = fnp.argmax(labels, axis=-1)
+    if _shape(labels) != _shape(logits)[:-1]:
+        raise ValueError(
+            f"accuracy: labels of shape {_shape(labels)} do not fit logits of shape "
+            f"{_shape(logits)}; pass class indices of shape {_shape(logits)[:-1]} or rows "
+            "of the logits' shape."
+        )
+    return fnp.mean(fnp.argmax(logits, axis=-1) == labels)
+
+
+__all__ = [
+    "Activation",
+    "Params",
+    "accuracy",
+    "gelu",
+    "init_mlp",
+    "l2_penalty",
+    "log_softmax",
+    "mlp",
+    "mse",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "softplus",
+    "tanh",
+]
