@@ -27,6 +27,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
 
+import numpy as np
+
 from functrace.core import (
     ClosedJaxpr,
     EvalTrace,
@@ -36,7 +38,9 @@ from functrace.core import (
     Tracer,
     current_trace,
     get_aval,
+    new_current,
 )
+from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
 from functrace.interpreters.vjp import backward_pass, vjp_rules
@@ -226,10 +230,24 @@ class _Call:
         self.leaves = leaves
         self.in_avals = [get_aval(x) for x in leaves]
         self.out_tree: PyTreeDef = tree_structure(None)
-        closed = trace_abstract(self._flat_fun(nondiff_leaves), self.in_avals)
-        self.jaxpr, self.consts = _convert_closure(closed)
+        self.jaxpr: ClosedJaxpr | _PythonCall
+        try:
+            closed = trace_abstract(self._flat_fun(nondiff_leaves), self.in_avals)
+        except ConcretizationError as error:
+            # Python control flow on values, np.asarray...: run it as Python if we can.
+            self.jaxpr = _PythonCall.when_concrete(self, nondiff_leaves, error)
+            self.consts: list[Any] = []
+        else:
+            self.jaxpr, self.consts = _convert_closure(closed)
         # The traced constants as the caller passed them: rules substitute their current values.
         self.const_ids = [id(c) for c in self.consts]
+
+    def run(self, leaves: Sequence[Any]) -> list[Any]:
+        """The function on the differentiated arguments' leaves, as flat outputs."""
+        diff_args = tree_unflatten(self.in_tree, leaves)
+        out_leaves, self.out_tree = tree_flatten(self.fun(*self.full_args(diff_args,
+                                                                          self.nondiff)))
+        return out_leaves
 
     def full_args(self, diff_args: Sequence[Any], nondiff: dict[int, Any]) -> list[Any]:
         full = [None] * len(self.args)
@@ -248,12 +266,69 @@ class _Call:
             for x in nondiff_leaves:
                 if isinstance(x, Tracer):
                     trace.lift(x)
-            diff_args = tree_unflatten(self.in_tree, leaves)
-            out_leaves, self.out_tree = tree_flatten(self.fun(*self.full_args(diff_args,
-                                                                              self.nondiff)))
-            return out_leaves
+            return self.run(leaves)
 
         return flat
+
+
+class _PythonCall:
+    """The decorated function run as Python on concrete values, in place of its jaxpr.
+
+    A function that cannot be traced with abstract values (Python control flow on its
+    arguments' values, ``np.asarray``, a raw-NumPy solver) still works where those values are
+    known: under ``grad``, ``jvp``, ``vjp``, ``jacfwd``, ``jacrev`` with concrete inputs, as
+    JAX runs such functions eagerly.  The equation's impl calls the function on the concrete
+    arguments; under ``jit``, ``vmap`` or ``make_jaxpr`` the ``ConcretizationError`` stands.
+    """
+
+    def __init__(self, call: _Call, values: list[Any], outs: list[Any]):
+        self.call = call
+        self.__name__ = f"{_name(call.fun)} (run as Python on concrete values)"
+        self.out_avals = [get_aval(o) for o in outs]
+        # The run made to learn the output types; the equation's impl, called right after on
+        # the same values, reuses it instead of running the function twice.
+        self._first: tuple[list[Any], list[Any]] | None = (values, outs)
+
+    @staticmethod
+    def when_concrete(call: _Call, nondiff_leaves: list[Any], error: Exception
+                      ) -> _PythonCall:
+        """Run ``call``'s function on the concrete values of its arguments, or re-raise."""
+        values = [_concrete(x) for x in call.leaves]
+        if any(isinstance(x, Tracer) for x in nondiff_leaves) or any(
+                v is _UNKNOWN for v in values):
+            raise error
+        root = current_trace()
+        while root.parent is not None:
+            root = root.parent
+        try:
+            with new_current(root):
+                outs = [np.asarray(o) for o in call.run(values)]
+        except TracerLeakError:  # it closes over traced values: it must be traceable
+            raise error from None
+        return _PythonCall(call, values, outs)
+
+    def __call__(self, *args: Any) -> list[Any]:
+        first, self._first = self._first, None
+        if first is not None and len(args) == len(first[0]) and all(
+                a is b for a, b in zip(args, first[0], strict=True)):
+            return first[1]
+        return [np.asarray(o) for o in self.call.run(args)]
+
+    def __repr__(self) -> str:
+        return self.__name__
+
+
+_UNKNOWN = object()
+
+
+def _concrete(x: Any) -> Any:
+    """The concrete value of ``x`` (a tracer whose value is known), or ``_UNKNOWN``."""
+    if not isinstance(x, Tracer):
+        return x
+    try:
+        return x.concrete("custom function")
+    except (ConcretizationError, TracerLeakError):
+        return _UNKNOWN
 
 
 def _convert_closure(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list[Any]]:
@@ -438,8 +513,11 @@ def _batch_call(prim: Primitive, rule_name: str) -> None:
     """Batch a custom call by batching its jaxpr and its rule, every operand at axis 0 (as JAX
     batches a custom_jvp function together with its rule)."""
 
-    def rule(size: int, args: list[Any], bdims: list[int | None], *, call_jaxpr: ClosedJaxpr,
-             num_consts: int, **params: Any) -> tuple[list[Any], list[int | None]]:
+    def rule(size: int, args: list[Any], bdims: list[int | None], *,
+             call_jaxpr: ClosedJaxpr | _PythonCall, num_consts: int, **params: Any
+             ) -> tuple[list[Any], list[int | None]]:
+        if isinstance(call_jaxpr, _PythonCall):  # only recorded where values are known
+            raise TypeError(f"vmap cannot batch {call_jaxpr}: it needs concrete values.")
         xs = [bdim_to_front(x, d, size) for x, d in zip(args, bdims, strict=True)]
         fun = functools.partial(eval_jaxpr, call_jaxpr.jaxpr, call_jaxpr.consts)
         avals = [ShapedArray((size, *a.shape), a.dtype) for a in call_jaxpr.in_avals]
@@ -468,17 +546,20 @@ def _refuse_closure(differentiated: Sequence[bool], kind: str, rule: _Rule) -> N
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 
 
-def _custom_call_impl(*args: Any, call_jaxpr: ClosedJaxpr, **params: Any) -> list[Any]:
+def _custom_call_impl(*args: Any, call_jaxpr: ClosedJaxpr | _PythonCall, **params: Any
+                      ) -> list[Any]:
+    if isinstance(call_jaxpr, _PythonCall):
+        return call_jaxpr(*args)
     return eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)
 
 
-def _custom_call_shape(*avals: ShapedArray, call_jaxpr: ClosedJaxpr, **params: Any
-                       ) -> list[ShapedArray]:
-    return call_jaxpr.out_avals
+def _custom_call_shape(*avals: ShapedArray, call_jaxpr: ClosedJaxpr | _PythonCall,
+                       **params: Any) -> list[ShapedArray]:
+    return list(call_jaxpr.out_avals)
 
 
 def _custom_jvp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
-                         call_jaxpr: ClosedJaxpr, jvp: _JvpRule, num_consts: int) -> list[Any]:
+                         call_jaxpr: Any, jvp: _JvpRule, num_consts: int) -> list[Any]:
     _refuse_closure([t is not None for t in tangents[:num_consts]], "custom_jvp", jvp)
     consts, xs = primals[:num_consts], primals[num_consts:]
     x_dots = [instantiate(t, x) for t, x in zip(tangents[num_consts:], xs, strict=True)]
@@ -495,7 +576,7 @@ class _LinearValues(dict):  # type: ignore[type-arg]
 
 
 def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
-                         *, call_jaxpr: ClosedJaxpr, jvp: _JvpRule, num_consts: int
+                         *, call_jaxpr: Any, jvp: _JvpRule, num_consts: int
                          ) -> list[Any]:
     # Reverse mode by transposition: the rule is linear in the tangents, so trace
     # t -> jvp(primals, t)[1] with abstract t and pull the cotangents back through it.
@@ -532,7 +613,7 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 
 
 def _custom_vjp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
-                         call_jaxpr: ClosedJaxpr, fwd_bwd: _FwdBwd, num_consts: int
+                         call_jaxpr: Any, fwd_bwd: _FwdBwd, num_consts: int
                          ) -> list[Any]:
     raise TypeError(
         f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
@@ -541,7 +622,7 @@ def _custom_vjp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]
 
 
 def _custom_vjp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
-                         *, call_jaxpr: ClosedJaxpr, fwd_bwd: _FwdBwd, num_consts: int
+                         *, call_jaxpr: Any, fwd_bwd: _FwdBwd, num_consts: int
                          ) -> list[Any]:
     # fwd runs here, on the values the forward sweep recorded: the residuals are recomputed
     # rather than kept, since the forward sweep cannot know a backward pass will follow.

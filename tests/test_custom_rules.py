@@ -269,6 +269,63 @@ def test_custom_vjp_of_non_differentiable_forward_code() -> None:
     assert np.isclose(ft.grad(cube_root)(8.0), 1.0 / 12.0)
 
 
+calls: list[str] = []
+
+
+@ft.custom_vjp
+def solver_cbrt(x: Any) -> Any:
+    """A raw-NumPy solver: np.asarray and a Python loop on values, in the function itself."""
+    calls.append("solver_cbrt")
+    a = np.asarray(x, dtype=np.float64)
+    y = np.sign(a)
+    while np.max(np.abs(y**3 - a)) > 1e-14 * np.max(np.abs(a)):
+        y = y - (y**3 - a) / (3 * y**2)
+    return y
+
+
+def _solver_cbrt_fwd(x: Any) -> tuple[Any, Any]:
+    y = solver_cbrt(x)  # x is concrete here: a plain call
+    return y, y
+
+
+solver_cbrt.defvjp(_solver_cbrt_fwd, lambda y, ct: (ct / (3 * y**2),))
+
+
+def test_custom_vjp_whose_function_is_raw_numpy_runs_on_concrete_values() -> None:
+    x = np.array([8.0, 27.0, -1.0])
+    expected = 1.0 / (3.0 * np.cbrt(x) ** 2)
+    calls.clear()
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(solver_cbrt(x) * 2.0))(x),
+                               2 * expected)
+    # one failed attempt to trace it, one run for the output (reused as the value), one in fwd
+    assert calls == ["solver_cbrt"] * 3
+    np.testing.assert_allclose(ft.jacrev(solver_cbrt)(x), np.diag(expected))
+    np.testing.assert_allclose(ft.value_and_grad(lambda x: solver_cbrt(x)[0])(x)[0], 2.0)
+    # where values are unknown, the function must be traceable: the error says why
+    with pytest.raises(ft.ConcretizationError, match="np.asarray"):
+        ft.vmap(solver_cbrt)(x)
+    with pytest.raises(ft.ConcretizationError):
+        ft.make_jaxpr(solver_cbrt)(x)
+
+
+@ft.custom_jvp
+def leaky(x: Any) -> Any:
+    if x > 0:  # Python control flow on the value, inside the decorated function
+        return x * 2.0
+    return x * 0.5
+
+
+leaky.defjvp(lambda p, t: (leaky(p[0]), t[0] * (2.0 if p[0] > 0 else 0.5) * 10.0))
+
+
+def test_custom_jvp_with_python_control_flow_on_values() -> None:
+    assert ft.grad(leaky)(1.0) == 20.0 and ft.grad(leaky)(-1.0) == 5.0
+    assert ft.jvp(leaky, (1.0,), (1.0,)) == (2.0, 20.0)
+    assert ft.jacfwd(leaky)(3.0) == 20.0
+    # f = leaky(x) x: f' = 20 x + leaky(x) and f'' = 20 + 20 by the rule
+    assert ft.grad(ft.grad(lambda x: leaky(x) * x))(1.0) == 40.0
+
+
 @ft.custom_vjp
 def round_ste(x: Any) -> Any:
     return fnp.round(x)  # zero derivative almost everywhere
