@@ -12,7 +12,10 @@ of the function (``call_jaxpr``, printed nested) and the user's rule:
 
 Everything the rules do goes through ``bind``, so rules are traced like any other code: a
 ``custom_jvp`` rule is differentiated again by ``grad(grad(f))``.  With no transformation
-active the decorated function simply runs.
+active the decorated function simply runs.  A function that cannot be traced with abstract
+values (Python control flow on values, ``np.asarray``) is run as Python instead wherever its
+arguments' values are known (``grad`` / ``jvp`` / ``vjp`` of concrete inputs), as JAX runs it
+eagerly; the equation then carries that function (:class:`_PythonCall`) in place of a jaxpr.
 
 The first ``num_consts`` operands of either primitive are traced values the function closes
 over (or receives through ``nondiff_argnums``); the user's rules do not see them as inputs, so
