@@ -193,12 +193,15 @@ _F64_SCALAR = ShapedArray((), np.dtype(np.float64))
 
 
 class _Buffer:
-    """Memory the generated code holds: who names it, how many live variables see it."""
+    """Memory the generated code holds: which variable names see it, how many live
+    variables do."""
 
-    __slots__ = ("name", "aval", "refs", "holds", "owned", "pending_del")
+    __slots__ = ("base", "names", "aval", "refs", "holds", "owned", "pending_del")
 
-    def __init__(self, name: str, aval: ShapedArray, owned: bool, holds: list[_Buffer]):
-        self.name = name  # the variable holding the base array (the one to write into)
+    def __init__(self, base: str, aval: ShapedArray, owned: bool, holds: list[_Buffer],
+                 deletable: bool = True):
+        self.base = base  # the variable holding the base array (the one to write into)
+        self.names = [base] if deletable and aval.ndim else []  # to ``del`` when it dies
         self.aval = aval
         self.refs = 0
         self.holds = holds  # buffers kept alive while this one lives (opaque impl results)
@@ -292,21 +295,21 @@ def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any],
     pool: dict[tuple[Any, ...], list[_Buffer]] = {}
     lines: list[Any] = []
     used_math = False
-    for v in (*jaxpr.constvars, *jaxpr.invars):  # never written: not owned
-        buffers[v] = b = _Buffer(mod.name(v), v.aval, owned=False, holds=[])
+    for v in (*jaxpr.constvars, *jaxpr.invars):  # never written, never deleted
+        buffers[v] = b = _Buffer(mod.name(v), v.aval, owned=False, holds=[], deletable=False)
         b.refs = 1
     pinned = {v for v in jaxpr.outvars if type(v) is Var}
-    inputs = set(buffers)
 
     def release(b: _Buffer) -> None:
         b.refs -= 1
         if b.refs == 0:
             for h in b.holds:
                 release(h)
+            # Drop every name of the dead memory (a pooled buffer's only if it is not reused).
+            b.pending_del = list(b.names)
+            lines.append(b.pending_del)
             if b.owned:
                 pool.setdefault((b.aval.shape, b.aval.dtype), []).append(b)
-                b.pending_del = [b.name]
-                lines.append(b.pending_del)
 
     for eqn, dead in zip(jaxpr.eqns, last_uses(jaxpr), strict=True):
         name = eqn.primitive.name
@@ -315,8 +318,8 @@ def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any],
         emitter = scalar_emitters[name] if scalar else emitters.get(name)
         target = None
         if emitter is not None and not scalar and _out_ok(eqn):
-            target = _take_buffer(eqn, dead, buffers, pool, mod)
-        expr = emitter(eqn, ins, mod, target.name if target else None) if emitter else None
+            target = _take_buffer(eqn, dead, buffers, pool)
+        expr = emitter(eqn, ins, mod, target.base if target else None) if emitter else None
         outs = [mod.name(v) for v in eqn.outvars]
         if target is not None and target.pending_del is not None:
             target.pending_del.clear()  # the buffer is reused, so it must not be deleted
@@ -333,29 +336,28 @@ def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any],
         in_bufs = [buffers[v] for v in eqn.invars if type(v) is Var]  # type: ignore[index]
         for v, out_name in zip(eqn.outvars, outs, strict=True):
             if target is not None:
-                b, target.name = target, out_name
+                b, target.base = target, out_name
             elif expr is None:  # an impl may return (views of) its inputs, or keep them
                 b = _Buffer(out_name, v.aval, owned=False, holds=in_bufs)
                 for h in in_bufs:
                     h.refs += 1
-            elif _is_view(eqn, expr, ins):
-                src = eqn.invars[0]
-                b = (buffers[src] if type(src) is Var  # type: ignore[index]
-                     else _Buffer(out_name, v.aval, owned=False, holds=[]))
-            else:
+            elif not _is_view(eqn, expr, ins):
                 b = _Buffer(out_name, v.aval, owned=v.aval.ndim > 0, holds=[])
+            elif type(eqn.invars[0]) is Var:
+                b = buffers[eqn.invars[0]]  # type: ignore[index]
+            else:  # a view of a literal: not writable
+                b = _Buffer(out_name, v.aval, owned=False, holds=[])
+            if out_name not in b.names and v.aval.ndim:
+                b.names.append(out_name)
             b.refs += 1 + (v in pinned)
             buffers[v] = b
         for v in dead:
-            b = buffers[v]
-            if v not in inputs and v.aval.ndim and not (b.owned and b.name == mod.name(v)):
-                lines.append([mod.name(v)])  # drop a dead view's name as soon as possible
-            release(b)
+            release(buffers[v])
     return lines, used_math
 
 
 def _take_buffer(eqn: Eqn, dead: list[Var], buffers: dict[Var, _Buffer],
-                 pool: dict[tuple[Any, ...], list[_Buffer]], mod: _Module) -> _Buffer | None:
+                 pool: dict[tuple[Any, ...], list[_Buffer]]) -> _Buffer | None:
     """A dead buffer of the output's shape and dtype to write into, if there is one."""
     aval = eqn.outvars[0].aval
     free = pool.get((aval.shape, aval.dtype))
@@ -364,7 +366,7 @@ def _take_buffer(eqn: Eqn, dead: list[Var], buffers: dict[Var, _Buffer],
     # An operand whose last use is this equation: elementwise ufuncs may write in place.
     for v in dead:
         b = buffers[v]
-        if (b.owned and b.refs == 1 and b.name == mod.name(v) and b.aval.shape == aval.shape
+        if (b.owned and b.refs == 1 and b.aval.shape == aval.shape
                 and b.aval.dtype == aval.dtype):
             return b
     return None

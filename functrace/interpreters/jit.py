@@ -394,14 +394,21 @@ class Jitted:
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace (if needed), optimise and compile for these arguments; return the result.
 
-        >>> import functrace as ft, functrace.numpy as fnp
-        >>> lowered = ft.jit(lambda x: fnp.sin(x) * 2.0).lower(1.0)
+        >>> import numpy as np, functrace as ft, functrace.numpy as fnp
+        >>> f = ft.jit(lambda x, y: fnp.sin(x) * y + 1.0)
+        >>> lowered = f.lower(np.ones(3), np.ones(3))
+        >>> print(lowered.jaxpr)
+        { lambda a:f64[3]; b:f64[3] c:f64[3]. let
+            d:f64[3] = sin b
+            e:f64[3] = mul d c
+            f:f64[3] = add e a
+          in (f,) }
         >>> print(lowered.as_text())
-        def _lambda_(a):
-            b = _sin(a)
-            c = b * 2.0
-            return (_asarray(c),)
-        ...
+        def _lambda_(b, c):
+            d = np.sin(b)
+            e = np.multiply(d, c, out=d)
+            f = np.add(e, a, out=e)
+            return (f,)
         """
         entry, _ = self._lookup(args, kwargs)
         info = _info(entry.closed, self._name)

@@ -11,6 +11,7 @@ passes are one linear sweep over the equations.
   a reshape to the same shape, ...).
 * :func:`cse`: common-subexpression elimination (same primitive, params and inputs).
 * :func:`dce`: dead-code elimination.
+* :func:`transpose_products`: compute ``(a @ b).T`` as ``b.T @ a.T``.
 
 Every pass preserves derivatives as well as values (``stop_gradient`` is never forwarded), so
 an optimised jaxpr may itself be differentiated.  :func:`optimize` runs them in order.
@@ -217,39 +218,37 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
 # Forwarding of trivial equations
 
 
-def _uniform_value(v: Atom, consts: dict[Var, Any]) -> Any:
-    """The single value of a literal or of a constant all of whose entries are equal (a
-    broadcast view), else None."""
-    if isinstance(v, Literal):
-        return np.asarray(v.val)
-    val = consts.get(v)
-    if isinstance(val, np.ndarray) and (val.size == 1 or not any(val.strides)):
-        return val.reshape(-1)[0] if val.size else None
+def _uniform(val: Any) -> Any:
+    """The single value of an array all of whose entries are equal (a scalar or a broadcast
+    view, recognised by its zero strides), else None."""
+    if isinstance(val, np.ndarray) and val.size and (val.size == 1 or not any(val.strides)):
+        return val.reshape(-1)[0]
     return None
 
 
-def _is(v: Atom, value: int, consts: dict[Var, Any]) -> bool:
-    u = _uniform_value(v, consts)
+def _is(v: Atom, value: int, uniform: dict[Var, Any]) -> bool:
+    u = np.asarray(v.val) if isinstance(v, Literal) else uniform.get(v)
     return u is not None and bool(u == value)
 
 
-# name -> rule(eqn, consts): the input atom the equation returns unchanged, or None.
+# name -> rule(eqn, uniform): the input atom the equation returns unchanged, or None;
+# ``uniform`` maps variables known to hold one repeated value to that value.
 TrivialRule = Callable[[Eqn, dict[Var, Any]], Atom | None]
 
 
 def _identity_if(test: Callable[..., bool]) -> TrivialRule:
     """The first input, when ``test(**params, aval=<input aval>)`` holds."""
-    return lambda eqn, consts: eqn.invars[0] if test(eqn.invars[0].aval, **eqn.params) else None
+    return lambda eqn, uniform: eqn.invars[0] if test(eqn.invars[0].aval, **eqn.params) else None
 
 
 def _unit_rule(unit: int, commutative: bool) -> TrivialRule:
     """``x op unit -> x`` (and ``unit op x -> x`` when ``op`` commutes)."""
 
-    def rule(eqn: Eqn, consts: dict[Var, Any]) -> Atom | None:
+    def rule(eqn: Eqn, uniform: dict[Var, Any]) -> Atom | None:
         x, y = eqn.invars
-        if _is(y, unit, consts):
+        if _is(y, unit, uniform):
             return x
-        if commutative and _is(x, unit, consts):
+        if commutative and _is(x, unit, uniform):
             return y
         return None
 
@@ -285,26 +284,84 @@ def forward_trivial(closed: ClosedJaxpr) -> ClosedJaxpr:
     ``x*1``, ``1*x``, ``x+0``, ``x-0``, ``x/1``, ``x**1``, a reshape / transpose / broadcast /
     convert to what ``x`` already is, a reduction over no axes.
 
-    >>> import functrace as ft
-    >>> closed = ft.make_jaxpr(lambda x: (x * 1.0 + 0.0).reshape(()))(2.0)
-    >>> print(forward_trivial(closed))
-    { lambda ; a:f64[]. let
+    >>> import numpy as np, functrace as ft
+    >>> closed = ft.make_jaxpr(lambda x: (x * 1.0 + 0.0).reshape(3))(np.ones(3))
+    >>> print(dce(forward_trivial(closed)))
+    { lambda ; a:f64[3]. let
       in (a,) }
     """
     jaxpr = closed.jaxpr
-    consts = dict(zip(jaxpr.constvars, closed.consts, strict=True))
+    uniform = {v: u for v, c in zip(jaxpr.constvars, closed.consts, strict=True)
+               if (u := _uniform(c)) is not None}
     env: dict[Var, Atom] = {}
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _renamed(eqn, [_sub(env, v) for v in eqn.invars])
-        rule = trivial_rules.get(eqn.primitive.name)
-        same = rule(eqn, consts) if rule is not None and len(eqn.outvars) == 1 else None
+        name = eqn.primitive.name
+        rule = trivial_rules.get(name)
+        same = rule(eqn, uniform) if rule is not None and len(eqn.outvars) == 1 else None
         if same is not None and _same_type(same.aval, eqn.outvars[0].aval):
             env[eqn.outvars[0]] = same
-        else:
-            eqns.append(eqn)
+            continue
+        eqns.append(eqn)
+        if name in _VIEW_PRIMS:  # a broadcast of a scalar stays one value
+            x = eqn.invars[0]
+            u = np.asarray(x.val) if isinstance(x, Literal) else uniform.get(x)
+            if u is not None:
+                uniform[eqn.outvars[0]] = u
     outvars = [_sub(env, v) for v in jaxpr.outvars]
     return _closed(jaxpr.constvars, closed.consts, jaxpr.invars, outvars, eqns)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transposed products
+
+
+def transpose_products(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Rewrite ``transpose(dot_general(a, b))`` as ``dot_general(b, a)`` when the transpose
+    just swaps the two operands' free axes and nothing else reads the product.
+
+    Reverse mode produces this pattern for every weight gradient (``(x.T @ ct).T``); the
+    rewrite computes the product directly in the layout it is used in, so the elementwise
+    operations after it (an optimizer update, say) see contiguous arrays.
+
+    >>> import numpy as np, functrace as ft
+    >>> closed = ft.make_jaxpr(lambda a, b: (a @ b).T)(np.ones((2, 3)), np.ones((3, 4)))
+    >>> print(transpose_products(closed))
+    { lambda ; a:f64[2,3] b:f64[3,4]. let
+        c:f64[4,2] = dot_general[dimension_numbers=(((0,), (1,)), ((), ()))] b a
+      in (c,) }
+    """
+    jaxpr = closed.jaxpr
+    uses: dict[Var, int] = {v: 1 for v in jaxpr.outvars if type(v) is Var}
+    producer: dict[Var, Eqn] = {}
+    for eqn in jaxpr.eqns:
+        for v in eqn.invars:
+            if type(v) is Var:
+                uses[v] = uses.get(v, 0) + 1
+        if eqn.primitive.name == "dot_general" and len(eqn.outvars) == 1:
+            producer[eqn.outvars[0]] = eqn
+    swapped: dict[Eqn, Eqn] = {}  # the dot equation -> its replacement
+    dropped: set[Eqn] = set()
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name != "transpose" or type(eqn.invars[0]) is not Var:
+            continue
+        dot = producer.get(eqn.invars[0])  # type: ignore[arg-type]
+        if dot is None or uses.get(eqn.invars[0], 0) != 1:  # type: ignore[arg-type]
+            continue
+        (lc, rc), (lb, rb) = dot.params["dimension_numbers"]
+        n_lhs = dot.invars[0].aval.ndim - len(lc)
+        n_rhs = dot.invars[1].aval.ndim - len(rc)
+        swap = (*range(n_lhs, n_lhs + n_rhs), *range(n_lhs))
+        if lb or rb or tuple(eqn.params["permutation"]) != swap:
+            continue
+        params = dict(dot.params, dimension_numbers=((tuple(rc), tuple(lc)), ((), ())))
+        swapped[dot] = Eqn(dot.primitive, [dot.invars[1], dot.invars[0]], eqn.outvars, params)
+        dropped.add(eqn)
+    if not swapped:
+        return closed
+    eqns = [swapped.get(e, e) for e in jaxpr.eqns if e not in dropped]
+    return _closed(jaxpr.constvars, closed.consts, jaxpr.invars, jaxpr.outvars, eqns)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,11 +412,12 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
 # ---------------------------------------------------------------------------------------------
 
 PASSES: tuple[Pass, ...] = (inline_calls, fold_constants, forward_trivial, cse, forward_trivial,
-                            dce)
+                            dce, transpose_products)
 
 
 def optimize(closed: ClosedJaxpr, passes: Sequence[Pass] = PASSES) -> ClosedJaxpr:
-    """Run the passes in order (by default: inline, fold, forward, CSE, forward, DCE).
+    """Run the passes in order (by default: inline, fold, forward, CSE, forward, DCE, then
+    the transposed-product rewrite).
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> f = lambda x1, x2: x1 * x2 + fnp.exp(x1 * x2) - fnp.sin(x2)
