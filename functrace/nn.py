@@ -241,6 +241,11 @@ def gelu(x: Array) -> Array:
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """The logarithm of :func:`softmax`, ``x - logsumexp(x)``, stable for any input.
 
+    As in JAX, it is computed as ``shifted - log(sum(exp(shifted)))`` with ``shifted = x -
+    max(x)``: subtracting the maximum first is exact for the largest entries, so float32 keeps
+    ``log(1/3)`` to full precision even for logits near 1e4. The maximum is held constant for
+    differentiation (``stop_gradient``), which is exact since the result does not depend on it.
+
     Args:
       x: an array of logits.
       axis: the axis the probabilities are normalised over.
@@ -252,7 +257,8 @@ def log_softmax(x: Array, axis: int = -1) -> Array:
       >>> log_softmax(np.array([0.0, 1e4]))
       array([-10000.,      0.])
     """
-    return x - fnp.logsumexp(x, axis=axis, keepdims=True)
+    shifted = x - fnp.stop_gradient(fnp.max(x, axis=axis, keepdims=True))
+    return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(x: Array, axis: int = -1) -> Array:
