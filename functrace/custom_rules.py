@@ -116,10 +116,10 @@ class custom_jvp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
         if self.jvp is None:
             raise AttributeError(
                 f"No JVP defined for custom_jvp function {_name(self.fun)} using defjvp.")
-        call = _Call(self.fun, _resolve_kwargs(self.fun, args, kwargs), self.nondiff_argnums,
-                     "custom_jvp")
+        positional = _resolve_kwargs(self.fun, args, kwargs)
+        call = _Call(self.fun, positional, self.nondiff_argnums, "custom_jvp")
         if call.untraced:
-            return self.fun(*call.args)
+            return self.fun(*positional)
         rule = _JvpRule(self.jvp, call)
         outs = custom_jvp_call_p.bind(*call.consts, *call.leaves, call_jaxpr=call.jaxpr,
                                       jvp=rule, num_consts=len(call.consts))
@@ -175,10 +175,10 @@ class custom_vjp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
         if self.fwd is None or self.bwd is None:
             raise AttributeError(
                 f"No VJP defined for custom_vjp function {_name(self.fun)} using defvjp.")
-        call = _Call(self.fun, _resolve_kwargs(self.fun, args, kwargs), self.nondiff_argnums,
-                     "custom_vjp")
+        positional = _resolve_kwargs(self.fun, args, kwargs)
+        call = _Call(self.fun, positional, self.nondiff_argnums, "custom_vjp")
         if call.untraced:
-            return self.fun(*call.args)
+            return self.fun(*positional)
         rule = _FwdBwd(self.fwd, self.bwd, call)
         outs = custom_vjp_call_p.bind(*call.consts, *call.leaves, call_jaxpr=call.jaxpr,
                                       fwd_bwd=rule, num_consts=len(call.consts))
@@ -214,7 +214,7 @@ class _Call:
 
     def __init__(self, fun: Callable[..., Any], args: tuple[Any, ...],
                  nondiff_argnums: tuple[int, ...], kind: str):
-        self.fun, self.args, self.kind = fun, args, kind
+        self.fun, self.nargs = fun, len(args)
         nums = {i % len(args) for i in nondiff_argnums} if args else set()
         for i in nondiff_argnums:
             if not -len(args) <= i < len(args):
@@ -253,7 +253,7 @@ class _Call:
         return out_leaves
 
     def full_args(self, diff_args: Sequence[Any], nondiff: dict[int, Any]) -> list[Any]:
-        full = [None] * len(self.args)
+        full = [None] * self.nargs
         for i, a in nondiff.items():
             full[i] = a
         for i, a in zip(self.diff_positions, diff_args, strict=True):
