@@ -592,3 +592,24 @@ def test_calling_without_a_rule_is_an_error() -> None:
     g = ft.custom_vjp(lambda x: x)
     with pytest.raises(AttributeError, match="No VJP defined"):
         g(1.0)
+
+
+def test_rules_are_honoured_inside_lax_control_flow() -> None:
+    lax = pytest.importorskip("functrace.lax")
+    x = 0.5
+
+    def branchy(x: Any) -> Any:
+        return lax.cond(x > 0, lambda x: sin_vjp2(x), lambda x: sin_jvp2(x) * 3.0, x)
+
+    assert np.isclose(ft.grad(branchy)(x), 2 * np.cos(x))
+    assert np.isclose(ft.grad(branchy)(-x), 6 * np.cos(-x))
+    np.testing.assert_allclose(ft.vmap(ft.grad(branchy))(np.array([x, -x])),
+                               [2 * np.cos(x), 6 * np.cos(-x)])
+
+    def loop(x: Any) -> Any:
+        return lax.fori_loop(0, 3, lambda i, c: sin_jvp2(c), x)
+
+    # chain rule through three applications of the rule's 2 cos
+    c1 = np.sin(x)
+    c2 = np.sin(c1)
+    assert np.isclose(ft.grad(loop)(x), 8 * np.cos(x) * np.cos(c1) * np.cos(c2))
