@@ -222,6 +222,7 @@ class _Module:
         """The name of a global holding ``value`` (one per distinct object)."""
         name = self._by_id.get(id(value))
         if name is None:
+            hint = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in hint)
             name, i = hint, 0
             while name in self.globals:
                 i += 1
@@ -396,13 +397,22 @@ def _source(closed: ClosedJaxpr, name: str, mod: _Module, use_math: bool,
     jaxpr = closed.jaxpr
     mod.names.clear()
     mod._count = 0
-    for v, c in zip(jaxpr.constvars, closed.consts, strict=True):
+    consts = dict(zip(jaxpr.constvars, closed.consts, strict=True))
+    for v, c in consts.items():
         mod.globals[mod.name(v)] = c
     args = [mod.name(v) for v in jaxpr.invars]
     lines, used_math = _body(closed, mod, use_math)
     asarray = mod.glob(np.asarray, "_asarray")
-    outs = [f"{asarray}({mod.atom(v)})" if v.aval.ndim == 0 else mod.atom(v)
-            for v in jaxpr.outvars]
+    outs = []
+    for out in jaxpr.outvars:
+        if out.aval.ndim == 0:
+            outs.append(f"{asarray}({mod.atom(out)})")
+        elif isinstance(out, Var) and out in consts:  # returned by every call: protect it
+            view = np.asarray(consts[out]).view()
+            view.flags.writeable = False
+            outs.append(mod.glob(view, f"_{mod.name(out)}_read_only"))
+        else:
+            outs.append(mod.atom(out))
     return _render(name, args, lines, outs, fallback if used_math else None), used_math
 
 

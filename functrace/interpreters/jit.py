@@ -197,6 +197,14 @@ def _pick(mask: Sequence[bool], xs: Sequence[Any]) -> list[Any]:
     return [x for x, m in zip(xs, mask, strict=True) if m]
 
 
+def _bind(closed: ClosedJaxpr, args: Sequence[Any], name: str) -> list[Any]:
+    """Call ``closed`` through ``jit_p`` in the current trace (a call without outputs,
+    e.g. the vjp of a function of integers only, is no call at all)."""
+    if not closed.jaxpr.outvars:
+        return []
+    return jit_p.bind(*args, jaxpr=closed, name=name)
+
+
 def _jvp_of(closed: ClosedJaxpr, mask: tuple[bool, ...]) -> tuple[ClosedJaxpr, tuple[bool, ...]]:
     """A jaxpr from (primals, nonzero tangents) to the nonzero output tangents."""
     n, out_mask = len(mask), list[bool]()
@@ -215,9 +223,7 @@ def _jit_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *, jaxpr: 
     mask = tuple(t is not None for t in tangents)
     derived, out_mask = _derive(_info(jaxpr, name), ("jvp", mask),
                                 lambda: _jvp_of(jaxpr, mask))
-    dots = jit_p.bind(*primals, *_pick(mask, tangents), jaxpr=derived,
-                      name=f"jvp_{name}")
-    return _fill(out_mask, dots)
+    return _fill(out_mask, _bind(derived, [*primals, *_pick(mask, tangents)], f"jvp_{name}"))
 
 
 def _vjp_of(closed: ClosedJaxpr, ct_mask: tuple[bool, ...], needed: tuple[bool, ...]
@@ -242,9 +248,7 @@ def _jit_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool]
     ct_mask, need = tuple(ct is not None for ct in cts), tuple(needed)
     derived, out_mask = _derive(_info(jaxpr, name), ("vjp", ct_mask, need),
                                 lambda: _vjp_of(jaxpr, ct_mask, need))
-    cts_in = jit_p.bind(*args, *_pick(ct_mask, cts), jaxpr=derived,
-                        name=f"vjp_{name}")
-    return _fill(out_mask, cts_in)
+    return _fill(out_mask, _bind(derived, [*args, *_pick(ct_mask, cts)], f"vjp_{name}"))
 
 
 def _vmap_of(closed: ClosedJaxpr, bdims: tuple[int | None, ...], size: int
@@ -267,7 +271,7 @@ def _jit_batch(size: int, args: list[Any], bdims: list[int | None], *, jaxpr: Cl
     key = tuple(bdims)
     derived, out_bdims = _derive(_info(jaxpr, name), ("vmap", key, size),
                                  lambda: _vmap_of(jaxpr, key, size))
-    return jit_p.bind(*args, jaxpr=derived, name=f"vmap_{name}"), list(out_bdims)
+    return _bind(derived, args, f"vmap_{name}"), list(out_bdims)
 
 
 jit_p.impl = _jit_impl
@@ -381,7 +385,7 @@ class Jitted:
                 return entry.build(entry.fn(*args))  # type: ignore[misc]
         entry, leaves = self._lookup(args, kwargs)
         if entry.outer or any(type(x) is Tracer for x in leaves):
-            outs = jit_p.bind(*entry.outer, *leaves, jaxpr=entry.closed, name=self._name)
+            outs = _bind(entry.closed, [*entry.outer, *leaves], self._name)
             return tree_unflatten(entry.out_tree, outs)
         fn = entry.fn
         if fn is None:
@@ -490,7 +494,7 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
             continue
         if p.name in names and i not in nums:
             nums += (i,)
-        if (i in nums or i - len(params) in nums) and p.name not in names and (
+        if i in nums and p.name not in names and (
                 p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD):
             names += (p.name,)
     return nums, names
