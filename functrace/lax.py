@@ -348,7 +348,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     >>> from functrace import lax
     >>> def newton_sqrt(x):
     ...     return lax.while_loop(lambda y: abs(y * y - x) > 1e-12,
-    ...                           lambda y: 0.5 * (y + x / y), x)
+    ...                           lambda y: 0.5 * (y + x / y), x + 1.0)
     >>> float(newton_sqrt(4.0)), round(float(ft.grad(newton_sqrt)(4.0)), 9)
     (2.0, 0.25)
     """
