@@ -18,16 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, get_aval
+from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, current_trace, get_aval
 from functrace.numpy import clip, not_equal
 from functrace.primitives.control_flow import (
     cond_p,
     convert_outputs,
     scan_p,
+    scan_with_residuals,
     trace_body,
     while_p,
 )
 from functrace.primitives.elementwise import convert_element_type
+from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["cond", "fori_loop", "scan", "switch", "while_loop"]
@@ -482,9 +484,22 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
         length = next(iter(lengths))
     body, init_leaves = _trace_loop_body(f, init_leaves, init_tree, [xs_tree], x_avals,
                                          f"scan: f ({_name(f)})", pair=True)
-    outs = scan_p.bind(*body.consts, *init_leaves, *xs_leaves, jaxpr=body.jaxpr, length=length,
-                       reverse=bool(reverse), num_consts=len(body.consts),
-                       num_carry=len(init_leaves))
-    nh = len(init_leaves)
+    nc, nh = len(body.consts), len(init_leaves)
+    jaxpr = body.jaxpr
+    if _recording_tape([*body.consts, *init_leaves, *xs_leaves]):
+        jaxpr = scan_with_residuals(jaxpr, nc, nh)
+    outs = scan_p.bind(*body.consts, *init_leaves, *xs_leaves, jaxpr=jaxpr, length=length,
+                       reverse=bool(reverse), num_consts=nc, num_carry=nh)
+    outs = outs[:len(body.jaxpr.out_avals)]  # without the residuals kept for reverse mode
     carry = tree_unflatten(init_tree, [_to_output(o) for o in outs[:nh]])
     return carry, tree_unflatten(body.out_trees[1], [_to_output(o) for o in outs[nh:]])
+
+
+def _recording_tape(operands: Sequence[Any]) -> bool:
+    """Whether we are tracing with known values (``grad``, ``vjp``, ``jvp``): then the trace is
+    the forward pass of reverse mode, and a loop should keep its per-step residuals on it."""
+    trace = current_trace()
+    if not isinstance(trace, JaxprTrace):
+        return False
+    mine = [x for x in operands if isinstance(x, Tracer) and x.trace is trace]
+    return bool(mine) and all(x.val is not None for x in mine)

@@ -36,8 +36,10 @@ from functrace.core import (
     get_aval,
     new_current,
 )
+from functrace.interpreters.codegen import compile_jaxpr
 from functrace.interpreters.eval import eval_jaxpr, eval_jaxpr_values
 from functrace.interpreters.jvp import instantiate, jvp_jaxpr, jvp_rules, zeros
+from functrace.interpreters.optimize import optimize
 from functrace.interpreters.vjp import backward_pass, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type, select_n
@@ -114,6 +116,34 @@ def _cached(closed: ClosedJaxpr, key: tuple[Any, ...], build: Callable[[], Any])
 
 def _eval(closed: ClosedJaxpr, *args: Any) -> list[Any]:
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+# Compiling a body costs about a millisecond and makes each step several times cheaper than
+# interpreting it: loops switch to the compiled body after this many steps.
+COMPILE_AFTER = 16
+
+
+class _Stepper:
+    """Runs a loop body step after step in an impl (concrete values, at the root): by the
+    eval interpreter for the first ``COMPILE_AFTER`` steps, then as straight-line NumPy made
+    by jit's code generator (cached on the body, so a jitted loop compiles it once)."""
+
+    __slots__ = ("closed", "steps", "fn")
+
+    def __init__(self, closed: ClosedJaxpr):
+        self.closed = closed
+        self.steps = 0
+        cache = closed.jaxpr.cache.get("control_flow", {})
+        self.fn: Callable[..., Sequence[Any]] | None = cache.get(("compiled",))
+
+    def __call__(self, *args: Any) -> list[Any]:
+        if self.fn is None:
+            self.steps += 1
+            if self.steps <= COMPILE_AFTER:
+                return _eval(self.closed, *args)
+            self.fn = _cached(self.closed, ("compiled",),
+                              lambda: compile_jaxpr(optimize(self.closed), "body").fn)
+        return list(self.fn(*args))
 
 
 def convert_outputs(closed: ClosedJaxpr, dtypes: Sequence[Any]) -> ClosedJaxpr:
@@ -448,9 +478,10 @@ class _Loop(NamedTuple):
 def _while_impl(*args: Any, **params: Any) -> list[Any]:
     loop = _Loop(**params)
     cond_consts, body_consts, carry = loop.split(args)
+    cond, body = _Stepper(loop.cond_jaxpr), _Stepper(loop.body_jaxpr)
     with new_current(_ROOT):
-        while _eval(loop.cond_jaxpr, *cond_consts, *carry)[0]:
-            carry = _eval(loop.body_jaxpr, *body_consts, *carry)
+        while cond(*cond_consts, *carry)[0]:
+            carry = body(*body_consts, *carry)
     return [np.asarray(c) for c in carry]
 
 
@@ -608,19 +639,21 @@ def _while_vjp_impl(*args: Any, **params: Any) -> list[Any]:
     acc: list[Any] = [None] * sum(wrt[:nb])
     ct: list[Any] = _pick(ct_final, wrt[nb:])
 
-    def forward(c: list[Any]) -> tuple[list[Any], list[Any]]:
-        outs = _eval(fwd, *body_consts, *c)
+    cond, step, fwd_step, bwd_step = map(_Stepper, (loop.cond_jaxpr, body, fwd, split.bwd))
+
+    def forward(c: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        outs = fwd_step(*body_consts, *c)
         return outs[:nh], outs[nh:]
 
-    def backward(res: list[Any]) -> None:
+    def backward(res: Sequence[Any]) -> None:
         nonlocal ct
-        cts = _eval(split.bwd, *const_res, *res, *ct)
+        cts = bwd_step(*const_res, *res, *ct)
         for i, c in enumerate(cts[:len(acc)]):
             acc[i] = c if acc[i] is None else acc[i] + c
-        ct = cts[len(acc):]
+        ct = list(cts[len(acc):])
 
-    def more(c: list[Any]) -> bool:
-        return bool(_eval(loop.cond_jaxpr, *cond_consts, *c)[0])
+    def more(c: Sequence[Any]) -> bool:
+        return bool(cond(*cond_consts, *c)[0])
 
     k = loop.checkpoint_every
     with new_current(_ROOT):
@@ -636,7 +669,7 @@ def _while_vjp_impl(*args: Any, **params: Any) -> list[Any]:
             while more(carry):
                 if n % k == 0:
                     checkpoints.append(carry)
-                carry = _eval(body, *body_consts, *carry)
+                carry = step(*body_consts, *carry)
                 n += 1
             for s in reversed(range(len(checkpoints))):
                 carry, segment = checkpoints.pop(), []
@@ -782,9 +815,10 @@ def _scan_impl(*args: Any, **params: Any) -> list[Any]:
     consts, carry, xs = s.split(args)
     ys = [np.empty((s.length, *a.shape), a.dtype) for a in s.jaxpr.out_avals[s.num_carry:]]
     steps = range(s.length - 1, -1, -1) if s.reverse else range(s.length)
+    body = _Stepper(s.jaxpr)
     with new_current(_ROOT):
         for i in steps:
-            outs = _eval(s.jaxpr, *consts, *carry, *[x[i] for x in xs])
+            outs = body(*consts, *carry, *[x[i] for x in xs])
             carry = outs[:s.num_carry]
             for y, o in zip(ys, outs[s.num_carry:], strict=True):
                 y[i] = o
@@ -836,22 +870,42 @@ def _scan_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], **params:
 
 
 class _ScanVjp(NamedTuple):
-    """The two scans of a scan's vjp: ``fwd`` (the body, also returning its residuals) and
-    ``bwd`` (the body's backward pass, run in the opposite direction)."""
+    """The scans of a scan's vjp.  ``bwd`` is the body's backward pass, run in the opposite
+    direction over the stacked per-step residuals.  Each residual is found where it already is
+    -- a const (``const_res``: passed whole), a scanned-over input (``("xs", k)``), one of the
+    body's own ys (``("ys", k)``) -- or else computed by ``fwd``, the body also returning it
+    (``("fwd", k)``; ``fwd`` is None when nothing is missing)."""
 
-    fwd: ClosedJaxpr
+    fwd: ClosedJaxpr | None
     bwd: ClosedJaxpr
-    const_res: tuple[int, ...]  # the residuals that are consts (passed, not stacked)
+    const_res: tuple[int, ...]
+    sources: tuple[tuple[str, int], ...]
 
 
 def _scan_vjp_jaxprs(s: _Scan, wrt: Mask, ct_nz: Mask) -> _ScanVjp:
     def build() -> _ScanVjp:
         nc, nh = s.num_consts, s.num_carry
+        j = s.jaxpr.jaxpr
         split = _vjp_split(s.jaxpr, wrt, ct_nz)
+        ys_at: dict[Var, int] = {}
+        for k, v in enumerate(j.outvars[nh:]):
+            if isinstance(v, Var):
+                ys_at.setdefault(v, k)
         const_res = tuple(i for i in split.residuals if i < nc)
-        step_vars = [v for i, v in zip(split.residuals, split.res_vars, strict=True) if i >= nc]
+        sources: list[tuple[str, int]] = []
+        missing: list[Var] = []
+        for i, v in zip(split.residuals, split.res_vars, strict=True):
+            if i < nc:
+                continue
+            if nc + nh <= i < len(j.invars):
+                sources.append(("xs", i - nc - nh))
+            elif v in ys_at:
+                sources.append(("ys", ys_at[v]))
+            else:
+                sources.append(("fwd", len(missing)))
+                missing.append(v)
         n_cr, n_acc, n_cth = len(const_res), sum(wrt[:nc]), sum(wrt[nc:nc + nh])
-        n_sr = len(step_vars)
+        n_sr = len(sources)
 
         # bwd body: consts = const residuals; carry = (const-cotangent sums, carry cotangents);
         # xs = (stacked residuals, ys' cotangents); ys = the xs' cotangents.
@@ -864,12 +918,27 @@ def _scan_vjp_jaxprs(s: _Scan, wrt: Mask, ct_nz: Mask) -> _ScanVjp:
         in_avals = s.jaxpr.in_avals
         avals = [*[in_avals[i] for i in const_res],
                  *[a.strong() for a in _pick(in_avals[:nc + nh], wrt[:nc + nh])],
-                 *[v.aval for v in step_vars],
+                 *[v.aval for i, v in zip(split.residuals, split.res_vars, strict=True)
+                   if i >= nc],
                  *[a.strong() for a in _pick(s.jaxpr.out_avals[nh:], ct_nz[nh:])]]
-        return _ScanVjp(_with_outputs(s.jaxpr, step_vars), _transform(bwd_body, avals),
-                        const_res)
+        fwd = _with_outputs(s.jaxpr, missing) if missing else None
+        return _ScanVjp(fwd, _transform(bwd_body, avals), const_res, tuple(sources))
 
     return _cached(s.jaxpr, ("scan_vjp", wrt, ct_nz), build)  # type: ignore[no-any-return]
+
+
+def scan_with_residuals(closed: ClosedJaxpr, num_consts: int, num_carry: int) -> ClosedJaxpr:
+    """A scan body that also returns, as extra ys, the per-step residuals its backward pass
+    reads (for every floating-point input and output): a scan of it keeps its tape.
+
+    ``lax.scan`` uses it when traced with known values (under ``grad``, ``vjp``...): the
+    trace is then the forward pass of reverse mode, and the loop's residuals belong on its
+    tape; the vjp rule finds them among the ys instead of running the loop forward again.
+    """
+    floats_in = tuple(_is_float(a) for a in closed.in_avals)
+    floats_out = tuple(_is_float(a) for a in closed.out_avals)
+    s = _Scan(closed, 0, False, num_consts, num_carry)
+    return _scan_vjp_jaxprs(s, floats_in, floats_out).fwd or closed
 
 
 def _scan_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
@@ -885,8 +954,11 @@ def _scan_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool
     ct_ys_nz = tuple(ct is not None for ct in cts[nh:])
     v = _scan_vjp_jaxprs(s, wrt, (*carry_f, *ct_ys_nz))
     consts, init, xs = s.split(args)
-    fwd = scan_p.bind(*consts, *init, *xs, **s._replace(jaxpr=v.fwd).params())
-    stacked = fwd[len(ans):]
+    found = {"xs": xs, "ys": ans[nh:], "fwd": []}
+    if v.fwd is not None:
+        found["fwd"] = scan_p.bind(*consts, *init, *xs, **s._replace(jaxpr=v.fwd).params()
+                                   )[len(ans):]
+    stacked = [found[where][k] for where, k in v.sources]
     acc = [zeros(get_aval(c).strong()) for c in _pick(consts, need_c)]
     ct_h = _instantiated(cts[:nh], ans[:nh], carry_f)
     outs = scan_p.bind(*[consts[i] for i in v.const_res], *acc, *ct_h, *stacked,
