@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-FAMILIES = ("scalar", "chain", "mlp", "tracing", "jacobian", "numdiff", "per_example")
+FAMILIES = ("scalar", "chain", "mlp", "tracing", "jacobian", "numdiff", "per_example",
+            "control_flow")
 
 
 def load() -> None:
