@@ -555,6 +555,25 @@ def test_closures_over_traced_values_and_integer_carries() -> None:
     np.testing.assert_allclose(jit(grad(f, argnums=(0, 1)))(0.5, 2.0), [8.0, 7.0])
 
 
+@pytest.mark.parametrize("upper", [4, np.asarray(4)], ids=["scan", "while"])
+def test_traced_indexing_and_at_updates_inside_loops(upper: Any) -> None:
+    def horner(coeffs: Any, x: Any) -> Any:  # an element at a traced index
+        # (NumPy's own indexing of a NumPy array cannot take a traced index: fnp.take can.)
+        return lax.fori_loop(0, upper, lambda i, acc: acc * x + fnp.take(coeffs, 3 - i), 0.0)
+
+    def fill(x: Any) -> Any:  # functional updates of a carried array
+        return lax.fori_loop(0, upper, lambda i, o: o.at[i].set(fnp.sin(x * i)), fnp.zeros(4))
+
+    c = np.array([1.0, -2.0, 0.5, 3.0])
+    np.testing.assert_allclose(horner(c, 0.7), np.polyval(c[::-1], 0.7))
+    np.testing.assert_allclose(fill(0.3), np.sin(0.3 * np.arange(4)))
+    check_grads(horner, (c, 0.7), order=2)
+    check_grads(fill, (0.3,), order=2)
+    np.testing.assert_allclose(jit(ft.jacrev(fill))(0.3), np.arange(4) * np.cos(0.3 * np.arange(4)))
+    np.testing.assert_allclose(vmap(horner, in_axes=(None, 0))(c, np.array([0.1, 0.7])),
+                               [np.polyval(c[::-1], 0.1), np.polyval(c[::-1], 0.7)])
+
+
 def test_make_jaxpr_prints_nested_bodies() -> None:
     def f(x: Any) -> Any:
         y = lax.cond(x > 0, fnp.sin, fnp.cos, x)
