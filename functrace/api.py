@@ -365,7 +365,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     >>> float(value), float(g)
     (8.0, 12.0)
     """
-    name = "grad" if not has_aux else "grad(..., has_aux=True)"
+    name = "grad"
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "grad")

@@ -54,7 +54,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+import functrace as ft
 import functrace.numpy as fnp
+from functrace import lax
 from functrace.primitives import elementwise as ew
 from functrace.primitives import linalg as la
 from functrace.primitives import reductions as red
@@ -662,6 +664,87 @@ CASES += [
          label="fnp.tensordot"),
     Case("dot_general", fnp.inner, np.inner, inner_sample, label="fnp.inner"),
     Case("dot_general", fnp.outer, np.outer, outer_sample, label="fnp.outer"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Control flow (higher-order primitives): each row's body is elementwise, so the references are
+# short NumPy loops.
+
+
+def _cond_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    return Sample((away_from_zero(rng, (), dtype), uniform(rng, shape(rng), dtype)))
+
+
+def _switch_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    return Sample((np.asarray(rng.integers(0, 3), np.int32), uniform(rng, shape(rng), dtype)))
+
+
+def _switch_ref(i: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return [np.sin(x), np.cos(x), x * x][int(i)]
+
+
+def _grow(x: Any) -> Any:
+    return x * 1.5 + 0.1 * fnp.sin(x)
+
+
+def _small(x: Any) -> Any:
+    return fnp.max(fnp.abs(x)) < 2.0 if np.ndim(x) else fnp.abs(x) < 2.0
+
+
+def _while_fn(x: Any) -> Any:
+    """Grow x until max |x| >= 2: a trip count that depends on the data."""
+    return lax.while_loop(_small, _grow, x)
+
+
+def _while_ref(x: np.ndarray) -> np.ndarray:
+    while np.max(np.abs(x)) < 2.0:
+        x = (x * 1.5 + 0.1 * np.sin(x)).astype(x.dtype)
+    return x
+
+
+def _while_grad_fn(x: Any) -> Any:
+    """The gradient of a while loop: reverse mode through ``while`` binds ``while_vjp``."""
+    return ft.grad(lambda x: fnp.sum(fnp.sin(_while_fn(x))))(x)
+
+
+def _while_grad_ref(x: np.ndarray) -> np.ndarray:
+    dx = np.ones_like(x)  # the body is elementwise: d x_K / d x_0 is a product of slopes
+    while np.max(np.abs(x)) < 2.0:
+        dx = dx * (1.5 + 0.1 * np.cos(x))
+        x = (x * 1.5 + 0.1 * np.sin(x)).astype(x.dtype)
+    return (np.cos(x) * dx).astype(x.dtype)
+
+
+def _while_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    return Sample((away_from_zero(rng, shape(rng), dtype, 0.3, 1.5),))
+
+
+def _scan_fn(c: Any, xs: Any) -> Any:
+    return lax.scan(lambda c, x: (0.5 * c + fnp.sin(x), c * x), c, xs)
+
+
+def _scan_ref(c: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ys = []
+    for x in xs:
+        c, y = (0.5 * c + np.sin(x)).astype(c.dtype), c * x
+        ys.append(y)
+    return c, np.stack(ys)
+
+
+def _scan_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    s = shape(rng, max_rank=2)
+    return Sample((uniform(rng, s, dtype), uniform(rng, (int(rng.integers(1, 4)), *s), dtype)))
+
+
+CASES += [
+    Case("cond", lambda p, x: lax.cond(p > 0, lambda x: fnp.sin(x) * x, fnp.cos, x),
+         lambda p, x: np.where(p > 0, np.sin(x) * x, np.cos(x)), _cond_sample),
+    Case("cond", lambda i, x: lax.switch(i, [fnp.sin, fnp.cos, lambda x: x * x], x),
+         _switch_ref, _switch_sample, label="switch"),
+    Case("while", _while_fn, _while_ref, _while_sample),
+    Case("while_vjp", _while_grad_fn, _while_grad_ref, _while_sample, label="grad of while"),
+    Case("scan", _scan_fn, _scan_ref, _scan_sample),
 ]
 
 
