@@ -534,7 +534,7 @@ def _while_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], **params
     return _place(outs[len(init):], carry_nz)
 
 
-def _while_vjp_rule(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
+def _while_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
                     **params: Any) -> list[Any]:
     loop = _Loop(**params)
     cond_consts, body_consts, init = loop.split(args)
@@ -612,7 +612,7 @@ def _while_batch(size: int, args: list[Any], bdims: list[int | None], **params: 
 while_p.impl = _while_impl
 while_p.shape_rule = _while_shape
 jvp_rules[while_p] = _while_jvp
-vjp_rules[while_p] = _while_vjp_rule
+vjp_rules[while_p] = _while_vjp
 batch_rules[while_p] = _while_batch
 
 
