@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
-from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
+from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert
 from functrace.numpy._elementwise import add, less, where
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import asarray, ravel, reshape
@@ -256,7 +256,12 @@ def _apply(a: Any, plan: _Plan) -> Any:
     n_index = 0
     if plan.advanced:
         axes = tuple(d for d, _ in plan.advanced)
-        b_shape = broadcast_shapes("indexing", *[aval(i).shape for _, i in plan.advanced])
+        shapes = [aval(i).shape for _, i in plan.advanced]
+        try:
+            b_shape = np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise IndexError("shape mismatch: indexing arrays could not be broadcast together "
+                             f"with shapes {' '.join(map(str, shapes))}") from None
         indices = [broadcast_to_shape(i, b_shape) for _, i in plan.advanced]
         a = ix.gather(a, indices, axes)
         n_index = len(b_shape)

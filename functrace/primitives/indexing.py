@@ -602,7 +602,7 @@ def _scatter_batch(prim: Primitive) -> None:
 
 def _scatter_add_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
                      axes: tuple[int, ...]) -> list[Any]:
-    ct, (x, updates, *indices) = cts[0], args
+    ct, indices = cts[0], args[2:]
     updates_bar = gather(ct, indices, axes) if needed[1] else None
     return [ct if needed[0] else None, updates_bar] + [None] * len(indices)
 

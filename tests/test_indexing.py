@@ -1,0 +1,315 @@
+"""NumPy indexing on traced arrays: ``x[index]``, ``x.at[index]``, and NumPy's joining,
+splitting and contraction functions called on tracers.
+
+Index expressions are drawn by hypothesis (ints, slices with any step, ``None``, ``...``,
+integer arrays and lists, boolean masks) and every one is checked against NumPy eagerly, as a
+traced jaxpr, under ``grad`` (against a scatter of the output weights by ``np.bincount``),
+and under ``vmap``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace.errors import ConcretizationError
+from functrace.interpreters.eval import eval_jaxpr
+from functrace.testing import check_grads
+
+# ---------------------------------------------------------------------------------------------
+# Index expressions
+
+
+def random_index(rng: np.random.Generator) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+    """A shape and a NumPy index for it: ints, slices (any step, bounds beyond the ends), None,
+    ``...``, integer arrays and lists (of one broadcastable family) and boolean masks."""
+    low = 0 if rng.random() < 0.15 else 1  # sometimes empty axes
+    shape = tuple(int(n) for n in rng.integers(low, 5, size=int(rng.integers(0, 5))))
+    b_shape = tuple(int(n) for n in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+    items: list[Any] = []
+    d, ellipsis_at = 0, int(rng.integers(0, len(shape) + 1)) if rng.random() < 0.3 else -1
+    while d < len(shape) and rng.random() > 0.1:
+        if d == ellipsis_at:
+            items.append(Ellipsis)
+            d += int(rng.integers(0, len(shape) - d + 1))
+            ellipsis_at = -1
+            continue
+        n = shape[d]
+        kind = rng.choice(["int", "slice", "array", "list", "mask", "new"],
+                          p=[0.2, 0.3, 0.2, 0.1, 0.1, 0.1])
+        if kind in ("int", "array", "list") and n == 0:
+            kind = "slice"
+        if kind == "new":
+            items.append(None)
+            continue
+        if kind == "int":
+            items.append(int(rng.integers(-n, n)))
+        elif kind == "slice":
+            lo, hi = (None if rng.random() < 0.3 else int(rng.integers(-n - 2, n + 3))
+                      for _ in range(2))
+            items.append(slice(lo, hi, None if rng.random() < 0.3 else int(
+                rng.choice([-3, -2, -1, 1, 2, 3]))))
+        elif kind == "mask":
+            k = int(rng.integers(1, len(shape) - d + 1))
+            items.append(rng.random(shape[d:d + k]) < 0.5)
+            d += k
+            continue
+        else:
+            idx = rng.integers(-n, n, size=b_shape[int(rng.integers(0, len(b_shape) + 1)):])
+            items.append(idx.tolist() if kind == "list" and idx.ndim == 1 else idx)
+        d += 1
+    if rng.random() < 0.3:
+        items.insert(int(rng.integers(0, len(items) + 1)), None)
+    index = tuple(items)
+    try:
+        np.empty(shape)[index]
+    except IndexError:  # the arrays and masks do not broadcast together: slices instead
+        index = tuple(sub for item in index for sub in _as_slices(item))
+    return shape, index
+
+
+def _as_slices(item: Any) -> list[Any]:
+    """An array or mask item replaced by full slices over the axes it indexes."""
+    if isinstance(item, (np.ndarray, list)):
+        a = np.asarray(item)
+        return [slice(None)] * (a.ndim if a.dtype == bool else 1)
+    return [item]
+
+
+index_expressions = st.integers(0, 2**32 - 1).map(lambda seed: random_index(
+    np.random.default_rng(seed)))
+
+
+def _values(shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+    return (np.arange(int(np.prod(shape))) * 0.5 - 3.0).astype(dtype).reshape(shape)
+
+
+def _grad_reference(shape: tuple[int, ...], index: tuple[Any, ...], w: np.ndarray
+                    ) -> np.ndarray:
+    """d/dx sum(x[index] * w): each output weight added to the entry it was read from."""
+    size = int(np.prod(shape))
+    positions = np.arange(size).reshape(shape)[index]
+    return np.bincount(np.ravel(positions), weights=np.ravel(w), minlength=size).reshape(shape)
+
+
+@settings(max_examples=40)
+@given(index_expressions)
+def test_getitem_matches_numpy(case: tuple[tuple[int, ...], tuple[Any, ...]]) -> None:
+    shape, index = case
+    x = _values(shape)
+    expected = x[index]
+    got = fnp.getitem(x, index)
+    assert isinstance(got, np.ndarray) and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    # Traced: make_jaxpr then eval, and the plain operator on a tracer.
+    closed = ft.make_jaxpr(lambda a: a[index])(x)
+    (traced,) = eval_jaxpr(closed.jaxpr, closed.consts, x)
+    np.testing.assert_array_equal(traced, expected)
+    assert closed.out_avals[0].shape == expected.shape
+    # Integer arrays keep their dtype.
+    xi = x.astype(np.int32)
+    np.testing.assert_array_equal(ft.jit(lambda a: a[index])(xi), xi[index])
+
+
+@settings(max_examples=30)
+@given(index_expressions)
+def test_getitem_gradient(case: tuple[tuple[int, ...], tuple[Any, ...]]) -> None:
+    shape, index = case
+    x = _values(shape)
+    w = np.random.default_rng(0).standard_normal(np.shape(x[index]))
+    g = ft.grad(lambda a: fnp.sum(a[index] * w))(x)
+    np.testing.assert_allclose(g, _grad_reference(shape, index, w), atol=1e-12)
+
+
+@settings(max_examples=25)
+@given(index_expressions, st.integers(1, 3), st.sampled_from([0, 1, -1]))
+def test_getitem_vmap(case: tuple[tuple[int, ...], tuple[Any, ...]], size: int,
+                      in_axis: int) -> None:
+    shape, index = case
+    xs = np.stack([_values(shape) * (k + 1) for k in range(size)], axis=0)
+    axis = in_axis % xs.ndim
+    xs = np.moveaxis(xs, 0, axis)
+    got = ft.vmap(lambda a: a[index], in_axes=axis - xs.ndim if in_axis < 0 else axis)(xs)
+    expected = np.stack([np.take(xs, k, axis=axis)[index] for k in range(size)])
+    np.testing.assert_array_equal(got, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Traced indices
+
+
+X = np.arange(24.0).reshape(4, 3, 2)
+
+# (description, f(x, i), i): i is traced wherever f is transformed.
+TRACED_INDEX_CASES: list[tuple[str, Callable[[Any, Any], Any], Any]] = [
+    ("scalar", lambda x, i: x[i], np.int64(2)),
+    ("negative scalar", lambda x, i: x[i], np.int64(-1)),
+    ("scalar, later axis", lambda x, i: x[:, i], np.int32(1)),
+    ("two scalars", lambda x, i: x[i, i - 1, 1], np.int64(1)),
+    ("scalar with slice and None", lambda x, i: x[1:, None, i], np.int64(0)),
+    ("scalar with an array", lambda x, i: x[i, :, [1, 0, 1]], np.int64(3)),
+    ("array", lambda x, i: x[i], np.array([[0, 3], [-1, 1]])),
+    ("array, later axis", lambda x, i: x[..., i], np.array([1, 0, 1])),
+    ("array and slice between", lambda x, i: x[i, :, i % 2], np.array([0, 2])),
+    ("list of traced scalars", lambda x, i: x[[i, i + 1]], np.int64(1)),
+]
+
+
+@pytest.mark.parametrize("f,i", [pytest.param(f, i, id=d) for d, f, i in TRACED_INDEX_CASES])
+def test_traced_index(f: Callable[[Any, Any], Any], i: Any) -> None:
+    expected = f(X, i)
+    np.testing.assert_array_equal(ft.jit(f)(X, i), expected)
+    closed = ft.make_jaxpr(f)(X, i)
+    np.testing.assert_array_equal(eval_jaxpr(closed.jaxpr, closed.consts, X, i)[0], expected)
+    # Gradient with respect to x, the index traced alongside.
+    w = np.random.default_rng(1).standard_normal(np.shape(expected))
+    g = ft.grad(lambda x: fnp.sum(f(x, i) * w))(X)
+    assert g.shape == X.shape and np.isclose(g.sum(), w.sum())
+    check_grads(lambda x: f(x, i), (X,), order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("f,i", [pytest.param(f, i, id=d) for d, f, i in TRACED_INDEX_CASES])
+@pytest.mark.parametrize("in_axes", [(None, 0), (0, 0), (2, 0)])
+def test_vmap_batched_index(f: Callable[[Any, Any], Any], i: Any, in_axes: tuple[Any, ...]
+                            ) -> None:
+    """vmap of x[i] with i batched (a dynamic_slice or gather with batched indices)."""
+    batch = np.stack([np.asarray(i) - k % 2 for k in range(3)])  # different indices per member
+    xs = X if in_axes[0] is None else np.moveaxis(np.stack([X, -X, 2 * X]), 0, in_axes[0])
+    got = ft.vmap(f, in_axes=in_axes)(xs, batch)
+    members = [X if in_axes[0] is None else np.take(xs, k, axis=in_axes[0]) for k in range(3)]
+    expected = np.stack([f(m, b) for m, b in zip(members, batch, strict=True)])
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_traced_scalar_index_is_clamped() -> None:
+    """Out-of-range traced starts are clamped into range, as in JAX (NumPy would raise)."""
+    f = ft.jit(lambda x, i: x[i])
+    np.testing.assert_array_equal(f(X, np.int64(7)), X[3])
+    np.testing.assert_array_equal(f(X, np.int64(-9)), X[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+ERROR_CASES: list[tuple[str, Callable[[Any], Any], type[Exception], str]] = [
+    ("int out of range", lambda x: x[4], IndexError, "index 4 is out of bounds for axis 0"),
+    ("negative out of range", lambda x: x[:, -4], IndexError, "out of bounds for axis 1"),
+    ("array out of range", lambda x: x[:, :, [0, 2]], IndexError, "index 2 is out of bounds"),
+    ("too many indices", lambda x: x[0, 0, 0, 0], IndexError, "too many indices"),
+    ("two ellipses", lambda x: x[..., 0, ...], IndexError, "single ellipsis"),
+    ("float index", lambda x: x[1.0], IndexError, "only integers"),
+    ("mask shape", lambda x: x[np.ones(3, bool)], IndexError, "boolean index did not match"),
+    ("traced mask", lambda x: x[x > 3.0], IndexError, "traced boolean mask"),
+    ("traced float index", lambda x: x[fnp.sum(x)], IndexError, "only integers"),
+    ("arrays that do not broadcast", lambda x: x[[0, 1], [0, 1, 2]], IndexError,
+     "could not be broadcast together"),
+]
+
+
+@pytest.mark.parametrize("f,error,match",
+                         [pytest.param(f, e, m, id=d) for d, f, e, m in ERROR_CASES])
+def test_index_errors(f: Callable[[Any], Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        ft.make_jaxpr(f)(X)
+
+
+def test_traced_slice_bound_needs_a_concrete_value() -> None:
+    with pytest.raises(ConcretizationError):
+        ft.make_jaxpr(lambda x, i: x[i:])(X, 1)
+    # Under grad the bound is known, so it works.
+    g = ft.grad(lambda x: fnp.sum(x[fnp.argmax(x[:, 0, 0]) - 1:]))(X)
+    np.testing.assert_array_equal(g, np.where(np.arange(4)[:, None, None] >= 2, 1.0, 0.0)
+                                  * np.ones_like(X))
+
+
+# ---------------------------------------------------------------------------------------------
+# x.at[index]
+
+
+def _np_set(x: np.ndarray, index: Any, v: Any) -> np.ndarray:
+    out = x.copy()
+    out[index] = v
+    return out
+
+
+def _np_add(x: np.ndarray, index: Any, v: Any) -> np.ndarray:
+    out = x.copy()
+    np.add.at(out, index, v)
+    return out
+
+
+# (description, index, values): the index may be a function of a traced scalar i (= 1).
+AT_CASES: list[tuple[str, Any, Any]] = [
+    ("int", 2, 7.0),
+    ("traced int", lambda i: i, np.arange(6.0).reshape(3, 2)),
+    ("traced int and slice", lambda i: (slice(None), i), -1.0),
+    ("int pair with ellipsis", (1, Ellipsis, 0), np.array([5.0, 6.0, 7.0])),
+    ("slice with step", np.s_[::-2, 1:], 3.0),
+    ("repeated array", ([0, 2, 0], 1), np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])),
+    ("mask", X[:, :, 0] > 7, 0.5),
+    ("list of traced ints", lambda i: ([i, i, 0],), 1.0),
+]
+
+
+@pytest.mark.parametrize("index,values", [pytest.param(i, v, id=d) for d, i, v in AT_CASES])
+@pytest.mark.parametrize("mode", ["set", "add", "get"])
+def test_at(index: Any, values: Any, mode: str) -> None:
+    def resolve(i: Any) -> Any:
+        return index(i) if callable(index) else index
+
+    def f(x: Any, i: Any, v: Any) -> Any:
+        ref = x.at[resolve(i)]
+        return ref.get() if mode == "get" else getattr(ref, mode)(v)
+
+    concrete = resolve(np.int64(1))
+    concrete = tuple(np.asarray(c) if isinstance(c, np.ndarray) else c for c in concrete) \
+        if isinstance(concrete, tuple) else concrete
+    expected = {"set": _np_set, "add": _np_add,
+                "get": lambda x, i, v: x[i]}[mode](X, concrete, values)
+    got = ft.jit(f)(X, np.int64(1), values)
+    np.testing.assert_array_equal(got, expected)
+    if mode != "get":  # (jit: check_grads also calls f on NumPy arrays, which have no .at)
+        check_grads(ft.jit(lambda x, v: f(x, np.int64(1), v)), (X, np.asarray(values, float)),
+                    order=2)
+
+
+def test_at_set_last_repeat_wins_and_add_accumulates() -> None:
+    x, v = np.zeros(4), np.array([1.0, 2.0, 3.0])
+    idx = np.array([1, 1, 3])
+    set_, add_ = ft.jit(lambda x, v: (x.at[idx].set(v), x.at[idx].add(v)))(x, v)
+    np.testing.assert_array_equal(set_, [0.0, 2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(add_, [0.0, 3.0, 0.0, 3.0])
+    # Only the landing update of a repeated position has a derivative; overwritten entries of
+    # x have none.
+    g_x, g_v = ft.grad(lambda x, v: fnp.sum(x.at[idx].set(v)), argnums=(0, 1))(x, v)
+    np.testing.assert_array_equal(g_x, [1.0, 0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(g_v, [0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("in_axes", [(0, 0, 0), (None, 0, 0), (0, 0, None), (1, 0, None)])
+def test_at_vmap(in_axes: tuple[Any, ...]) -> None:
+    """vmap of x.at[i].set(v) / .add(v) with batched i: dynamic_update_slice and scatter with
+    batched indices."""
+    x = X[:, :, 0]
+    xs = np.stack([x, x + 100.0]) if in_axes[0] == 0 else (
+        np.stack([x, x + 100.0], axis=1) if in_axes[0] == 1 else x)
+    i = np.array([1, -1])
+    v = np.array([[5.0, 6.0, 7.0], [8.0, 9.0, 10.0]]) if in_axes[2] == 0 else np.ones(3)
+
+    def f(x: Any, i: Any, v: Any) -> Any:
+        return x.at[i].set(v), x.at[[i, 0]].add(1.0)
+
+    got_set, got_add = ft.vmap(f, in_axes=in_axes)(xs, i, v)
+    for k in range(2):
+        xk = x if in_axes[0] is None else np.take(xs, k, axis=in_axes[0])
+        vk = v[k] if in_axes[2] == 0 else v
+        np.testing.assert_array_equal(got_set[k], _np_set(xk, i[k], vk))
+        np.testing.assert_array_equal(got_add[k], _np_add(xk, np.array([i[k], 0]), 1.0))
