@@ -42,12 +42,12 @@ def random_index(rng: np.random.Generator) -> tuple[tuple[int, ...], tuple[Any, 
             ellipsis_at = -1
             continue
         n = shape[d]
-        kind = rng.choice(["int", "slice", "array", "list", "mask", "new"],
-                          p=[0.2, 0.3, 0.2, 0.1, 0.1, 0.1])
+        kind = rng.choice(["int", "slice", "array", "list", "mask", "new", "bool"],
+                          p=[0.2, 0.3, 0.2, 0.1, 0.1, 0.06, 0.04])
         if kind in ("int", "array", "list") and n == 0:
             kind = "slice"
-        if kind == "new":
-            items.append(None)
+        if kind in ("new", "bool"):  # no axis used (a bool scalar is a 0-d mask: a new axis)
+            items.append(None if kind == "new" else bool(rng.random() < 0.5))
             continue
         if kind == "int":
             items.append(int(rng.integers(-n, n)))
@@ -313,3 +313,61 @@ def test_at_vmap(in_axes: tuple[Any, ...]) -> None:
         vk = v[k] if in_axes[2] == 0 else v
         np.testing.assert_array_equal(got_set[k], _np_set(xk, i[k], vk))
         np.testing.assert_array_equal(got_add[k], _np_add(xk, np.array([i[k], 0]), 1.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain NumPy functions on tracers (through __array_function__), against NumPy
+
+A = np.arange(12.0).reshape(3, 4) / 4 - 1
+B = np.arange(8.0).reshape(4, 2) / 3
+
+NUMPY_ON_TRACERS: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+    ("concatenate", lambda a, b: np.concatenate([a, b.T, a[:1]], axis=0), (A, B)),
+    ("stack", lambda a, b: np.stack([a, 2 * a], axis=-1), (A, B)),
+    ("hstack", lambda a, b: np.hstack([a, b.T[:, :3].T]), (A, B)),
+    ("vstack", lambda a, b: np.vstack([a[0], a]), (A, B)),
+    ("split", lambda a, b: np.split(a, [1, 3], axis=1)[1], (A, B)),
+    ("array_split", lambda a, b: np.array_split(b, 3)[0], (A, B)),
+    ("einsum", lambda a, b: np.einsum("ij,jk->ik", a, b), (A, B)),
+    ("einsum trace", lambda a, b: np.einsum("ii", a[:, :3]), (A, B)),
+    ("take", lambda a, b: np.take(a, [2, 0, 2], axis=1), (A, B)),
+    ("take_along_axis", lambda a, b: np.take_along_axis(a, np.argsort(A, axis=1), axis=1),
+     (A, B)),
+    ("prod", lambda a, b: np.prod(a, axis=0), (A, B)),
+    ("cumsum", lambda a, b: np.cumsum(a, axis=1), (A, B)),
+    ("cumprod", lambda a, b: np.cumprod(b), (A, B)),
+    ("argmax", lambda a, b: np.argmax(a, axis=1), (A, B)),
+    ("argmin", lambda a, b: np.argmin(b), (A, B)),
+    ("sort", lambda a, b: np.sort(-a, axis=0), (A, B)),
+    ("argsort", lambda a, b: np.argsort(-b, axis=0), (A, B)),
+    ("all/any", lambda a, b: (np.all(a > -1, axis=0), np.any(b > 2)), (A, B)),
+    ("flip", lambda a, b: np.flip(a, 1), (A, B)),
+    ("roll", lambda a, b: np.roll(a, -1, axis=0), (A, B)),
+    ("tile", lambda a, b: np.tile(b, (2, 1)), (A, B)),
+    ("repeat", lambda a, b: np.repeat(b, 2, axis=0), (A, B)),
+    ("diagonal", lambda a, b: np.diagonal(a, 1), (A, B)),
+    ("trace", lambda a, b: np.trace(a), (A, B)),
+    ("diag", lambda a, b: np.diag(b[:, 0], -1), (A, B)),
+    ("method .prod/.cumsum/.argmax", lambda a, b: (a.prod(1), a.cumsum(0), a.argmax(0)), (A, B)),
+]
+
+
+@pytest.mark.parametrize("f,args", [pytest.param(f, a, id=d) for d, f, a in NUMPY_ON_TRACERS])
+def test_numpy_functions_on_tracers(f: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    expected = f(*args)
+    closed = ft.make_jaxpr(f)(*args)
+    got = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    expected_l = list(expected) if isinstance(expected, tuple) else [expected]
+    for g, e in zip(got, expected_l, strict=True):
+        assert np.shape(g) == np.shape(e) and np.asarray(g).dtype == np.asarray(e).dtype
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def test_asarray_stacks_traced_entries() -> None:
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.asarray([[x[0], 2.0], [x[1] * x[0], x[2]]]) ** 2)
+
+    x = np.array([1.0, 2.0, 3.0])
+    closed = ft.make_jaxpr(f)(x)
+    assert "concatenate" in {e.primitive.name for e in closed.eqns}
+    np.testing.assert_allclose(ft.grad(f)(x), [2.0 + 2 * 2 * 2, 2 * 2 * 1, 6.0])

@@ -72,8 +72,9 @@ def getitem(a: Any, index: Any) -> Any:
 
     >>> import numpy as np
     >>> x = np.arange(12.0).reshape(3, 4)
-    >>> getitem(x, (slice(None, None, -2), [0, 3]))
-    array([ 8., 3.])
+    >>> getitem(x, (slice(None, None, -2), [0, 3]))  # x[::-2, [0, 3]]
+    array([[ 8., 11.],
+           [ 0.,  3.]])
     """
     a = as_operand(a)
     items = _index_items(index)
