@@ -1,4 +1,4 @@
-"""Indexing primitives: concatenate, static_slice, rev, pad, dynamic_slice,
+"""Indexing primitives: concatenate, slice (binder ``static_slice``), rev, pad, dynamic_slice,
 dynamic_update_slice, gather, scatter_add and scatter.
 
 The static ones (``slice``, ``pad``, ``rev``, ``concatenate``) are linear maps with static
@@ -73,6 +73,7 @@ def zeros_like(x: Any) -> Any:
 
 # -- concatenate --------------------------------------------------------------------------------
 
+# Joining arrays (concatenate, stack, roll...): JAX's primitive; its vjp slices.
 concatenate_p = Primitive("concatenate")
 
 
@@ -123,6 +124,7 @@ batch_rules[concatenate_p] = _concatenate_batch
 
 # -- slice: a static strided window (the IR name is JAX's ``slice``) ---------------------------
 
+# x[a:b:c] with static bounds: JAX's primitive; its vjp pads.
 slice_p = Primitive("slice")
 
 
@@ -188,6 +190,7 @@ _front_batch(slice_p, lambda size, start_indices, limit_indices, strides: dict(
 
 # -- rev: reverse the order along some axes (negative-step slices) ------------------------------
 
+# Negative-step slices and flip: a reversal is not a strided slice.
 rev_p = Primitive("rev")
 
 
@@ -211,6 +214,7 @@ _front_batch(rev_p, lambda size, dimensions: dict(dimensions=tuple(d + 1 for d i
 
 # -- pad: low / high edges (negative ones crop) and interior padding, as lax.pad ---------------
 
+# The transpose of slice (and a shift, with negative edges): JAX's primitive.
 pad_p = Primitive("pad")
 
 
@@ -293,6 +297,7 @@ batch_rules[pad_p] = _pad_batch
 
 # -- dynamic_slice: a window at traced start indices, clamped into range ------------------------
 
+# x[i] with a traced i: the window's position is data, its shape static.
 dynamic_slice_p = Primitive("dynamic_slice")
 
 
@@ -379,6 +384,7 @@ batch_rules[dynamic_slice_p] = _dynamic_slice_batch
 
 # -- dynamic_update_slice: overwrite a window at traced start indices ---------------------------
 
+# The transpose of dynamic_slice, and x.at[i].set(v) with a traced i.
 dynamic_update_slice_p = Primitive("dynamic_update_slice")
 
 
@@ -443,6 +449,7 @@ batch_rules[dynamic_update_slice_p] = _dynamic_update_slice_batch
 
 # -- gather: integer-array indexing along some axes (see the module docstring) ------------------
 
+# Integer-array (advanced) indexing, take, diagonals.
 gather_p = Primitive("gather")
 
 
@@ -534,6 +541,7 @@ batch_rules[gather_p] = _gather_batch
 
 # -- scatter_add: gather's transpose (np.add.at: repeated indices accumulate) -------------------
 
+# The transpose of gather, and x.at[index].add(v).
 scatter_add_p = Primitive("scatter_add")
 
 

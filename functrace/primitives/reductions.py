@@ -75,6 +75,7 @@ def reduce_min(x: Any, axes: tuple[int, ...]) -> Any:
 
 # -- reduce_prod --------------------------------------------------------------------------------
 
+# prod: a primitive so its derivative can avoid dividing by the operand (zeros).
 reduce_prod_p = Primitive("reduce_prod")
 
 
@@ -133,6 +134,7 @@ def _axis_batch(prim: Primitive) -> None:
 
 
 def _arg_extremum(name: str, np_fn: Any) -> Primitive:
+    """argmax / argmin: integer results, so primitives of their own (JAX's)."""
     prim = Primitive(name)
 
     def shape_rule(x: ShapedArray, *, axis: int, index_dtype: np.dtype[Any]
@@ -185,6 +187,7 @@ def _scan_shape(name: str) -> Any:
     return rule
 
 
+# Running sums: linear, one equation (and one for its transpose).
 cumsum_p = Primitive("cumsum")
 
 
@@ -201,6 +204,7 @@ _axis_batch(cumsum_p)
 
 # -- cumprod -------------------------------------------------------------------------------------
 
+# Running products: as reduce_prod, a derivative without division.
 cumprod_p = Primitive("cumprod")
 
 
@@ -251,6 +255,7 @@ _axis_batch(cumprod_p)
 
 # -- argsort: the sorting permutation (sort = gather by it, so its vjp scatters back) ------------
 
+# The sorting permutation: an integer result (sort is a gather by it).
 argsort_p = Primitive("argsort")
 
 
