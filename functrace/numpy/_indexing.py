@@ -379,6 +379,10 @@ class _IndexUpdateRef:
     index repeats, ``set`` keeps the last value and ``add`` accumulates every one (as
     ``np.add.at``).  A static index out of range raises ``IndexError``; traced indices are
     clamped into range (JAX drops such updates instead).
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.jit(lambda x: x.at[1:].set(2.0).at[[0, 0]].add(1.0))(np.zeros(3))
+    array([2., 2., 2.])
     """
 
     __slots__ = ("array", "index")
