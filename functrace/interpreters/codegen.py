@@ -426,7 +426,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jitted") -> Compiled:
     >>> import functrace as ft, functrace.numpy as fnp
     >>> closed = ft.make_jaxpr(lambda x, y: fnp.sin(x) * y)(np.ones(3), np.ones(3))
     >>> print(compile_jaxpr(closed, "f").source)
-    def f(a, b):
+    def f_(a, b):
         c = np.sin(a)
         d = np.multiply(c, b, out=c)
         return (d,)
@@ -434,8 +434,10 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jitted") -> Compiled:
     (array([0., 0., 0.]),)
     """
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "jitted"
-    if not name.isidentifier() or keyword.iskeyword(name):
+    if not name.isidentifier():
         name = f"_{name}"
+    if name.isalpha() and name.islower():  # could be a variable's name (a, b, ..., if)
+        name = f"{name}_"
     mod = _Module()
     source, used_math = _source(closed, name, mod, True, f"{name}_numpy")
     if used_math:
