@@ -303,6 +303,8 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None)
     if axis is None:
         a, axis = ravel(a), 0
     ax = normalize_axis(axis, aval(a).ndim, "take")
+    if isinstance(indices, (list, tuple)):
+        indices = asarray(indices)  # stacks traced entries
     if not isinstance(indices, Tracer):
         indices = np.asarray(indices)
         if indices.dtype.kind not in "iu":
