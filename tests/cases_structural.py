@@ -5,6 +5,9 @@ scatter_add, scatter), products and scans (reduce_prod, cumsum, cumprod), and th
 valued argmax, argmin, argsort; each at the binder level and through the ``functrace.numpy``
 functions that lower to it.  References are NumPy, written independently of the impls
 (``pad`` by stacking and ``np.pad``, ``scatter`` by a Python loop).
+
+Use the rows through ``cases.ALL_CASES``: ``cases`` imports this module at its end (importing
+this one first would be a circular import).
 """
 
 from __future__ import annotations
