@@ -30,18 +30,47 @@ import functools
 import keyword
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from functrace.core import Atom, ClosedJaxpr, Eqn, Literal, ShapedArray, Var, last_uses
 
 
-class Compiled(NamedTuple):
-    """A compiled jaxpr: ``fn(*args)`` returns the tuple of outputs (0-d ones as arrays)."""
+class Compiled:
+    """A compiled jaxpr: ``fn(*args)`` returns the tuple of outputs (0-d ones as arrays).
 
-    fn: Callable[..., tuple[Any, ...]]
-    source: str
+    ``source`` is the generated text; when the scalar fast path is used, it includes the
+    all-NumPy fallback, which is otherwise generated only the first time it is needed.
+    """
+
+    def __init__(self, fn: Callable[..., tuple[Any, ...]], main_source: str,
+                 fallback: _Fallback | None):
+        self.fn, self.main_source, self.fallback = fn, main_source, fallback
+
+    @property
+    def source(self) -> str:
+        if self.fallback is None:
+            return self.main_source
+        return f"{self.main_source}\n\n\n{self.fallback.compiled().main_source}"
+
+
+class _Fallback:
+    """The all-NumPy version of a function, compiled on its first call (``math`` raised)."""
+
+    def __init__(self, closed: ClosedJaxpr, name: str, globals_: dict[str, Any]):
+        self.closed, self.name, self.globals = closed, name, globals_
+        self._compiled: Compiled | None = None
+
+    def compiled(self) -> Compiled:
+        if self._compiled is None:
+            self._compiled = _exec(self.closed, self.name, use_math=False)
+        return self._compiled
+
+    def __call__(self, *args: Any) -> tuple[Any, ...]:
+        fn = self.compiled().fn
+        self.globals[self.name] = fn  # later calls go straight to it
+        return fn(*args)
 
 
 # emitter(eqn, operand expressions, context, out buffer name or None) -> an expression,
@@ -185,7 +214,7 @@ scalar_emitters: dict[str, Emitter] = {
     "arctan2": _math("atan2"), "sqrt": _math("sqrt"), "abs": _math("fabs"),
     "stop_gradient": lambda eqn, ins, mod, out: ins[0],
 }
-_F64_SCALAR = ShapedArray((), np.dtype(np.float64))
+_F64 = np.dtype(np.float64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +314,7 @@ def _is_view(eqn: Eqn, expr: str, ins: list[str]) -> bool:
 
 
 def _is_f64_scalar(eqn: Eqn) -> bool:
-    return all(v.aval.strong() == _F64_SCALAR for v in (*eqn.invars, *eqn.outvars))
+    return all(v.aval.shape == () and v.aval.dtype == _F64 for v in (*eqn.invars, *eqn.outvars))
 
 
 def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any], bool]:
@@ -438,11 +467,15 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jitted") -> Compiled:
         name = f"_{name}"
     if name.isalpha() and name.islower():  # could be a variable's name (a, b, ..., if)
         name = f"{name}_"
+    return _exec(closed, name, use_math=True)
+
+
+def _exec(closed: ClosedJaxpr, name: str, use_math: bool) -> Compiled:
     mod = _Module()
-    source, used_math = _source(closed, name, mod, True, f"{name}_numpy")
+    fallback_name = f"{name}_numpy"
+    source, used_math = _source(closed, name, mod, use_math, fallback_name)
+    fallback = None
     if used_math:
-        slow, _ = _source(closed, f"{name}_numpy", mod, False, None)
-        source = f"{source}\n\n\n{slow}"
-    code = compile(source, f"<functrace.jit {name}>", "exec")
-    exec(code, mod.globals)
-    return Compiled(mod.globals[name], source)
+        fallback = mod.globals[fallback_name] = _Fallback(closed, fallback_name, mod.globals)
+    exec(compile(source, f"<functrace.jit {name}>", "exec"), mod.globals)
+    return Compiled(mod.globals[name], source, fallback)

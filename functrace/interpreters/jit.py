@@ -24,7 +24,8 @@ import functools
 import gc
 import inspect
 import operator
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,19 @@ class _CallTrace(JaxprTrace):
         return tracer
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Tracing, optimising and compiling allocate many small acyclic objects; as in
+    ``trace_flat``, pausing the cyclic collector keeps their cost linear in the size."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]
                    ) -> tuple[ClosedJaxpr, list[Tracer]]:
     """Trace ``fun`` (flat lists in and out) on abstract inputs, closure-converted.
@@ -99,15 +113,11 @@ def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedA
     """
     trace = _CallTrace(EvalTrace(None))
     tracers = [trace.new_arg(a) for a in in_avals]
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # as trace_flat: tracing allocates many small acyclic objects
     try:
-        with new_current(trace):
+        with _gc_paused(), new_current(trace):
             closed, _ = trace.to_jaxpr(list(fun(*tracers)))
     finally:
         trace.alive = False
-        if gc_was_enabled:
-            gc.enable()
     outer = [i for i, c in enumerate(closed.consts) if type(c) is Tracer]
     if not outer:
         return closed, []
@@ -140,12 +150,15 @@ class _CallInfo:
 
     def optimized(self) -> ClosedJaxpr:
         if self._optimized is None:
-            self._optimized = opt.optimize(self.closed)
+            with _gc_paused():
+                self._optimized = opt.optimize(self.closed)
         return self._optimized
 
     def compiled(self) -> Compiled:
         if self._compiled is None:
-            self._compiled = compile_jaxpr(self.optimized(), self.name)
+            optimized = self.optimized()
+            with _gc_paused():
+                self._compiled = compile_jaxpr(optimized, self.name)
         return self._compiled
 
 
