@@ -9,6 +9,7 @@ walk jaxprs and apply primitives through the same ``bind``, which is how transfo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def strong(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype) if self.weak_type else self

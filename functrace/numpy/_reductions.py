@@ -4,6 +4,7 @@ argmin, all, any, and the cumulative sums and products."""
 from __future__ import annotations
 
 import builtins  # this module defines sum, max, min, all and any, NumPy's names
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,7 +73,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -
     axes = normalize_axes(axis, a_aval.ndim, "mean")
     if dtype is None:
         dtype = a_aval.dtype if a_aval.dtype.kind in "fc" else np.dtype(np.float64)
-    count = int(np.prod([a_aval.shape[i] for i in axes], dtype=np.int64))
+    count = math.prod([a_aval.shape[i] for i in axes])
     total = sum(convert(a, np.dtype(dtype)), axes, keepdims=keepdims)
     return true_divide(total, np.asarray(count, dtype=dtype))
 
@@ -108,7 +109,7 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
     centered = subtract(a, mean(a, axes, dtype=dtype, keepdims=True))
     sq = multiply(centered, centered) if aval(centered).dtype.kind != "c" else \
         multiply(absolute(centered), absolute(centered))
-    count = int(np.prod([a_aval.shape[i] for i in axes], dtype=np.int64))
+    count = math.prod([a_aval.shape[i] for i in axes])
     total = sum(sq, axes, keepdims=keepdims)
     return true_divide(total, np.asarray(count - ddof, dtype=aval(total).dtype))
 

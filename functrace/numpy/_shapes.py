@@ -3,6 +3,7 @@ array creation."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ def reshape(a: Any, newshape: int | Sequence[int], order: str = "C") -> Any:
     if dims.count(-1) > 1:
         raise ValueError("reshape: can only specify one unknown dimension (-1)")
     if -1 in dims:
-        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        known = math.prod([d for d in dims if d != -1])
         if known == 0 or a_aval.size % known:
             raise ValueError(f"reshape: cannot reshape an array of shape {a_aval.shape} "
                              f"into {tuple(dims)}")

@@ -22,6 +22,7 @@ one too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -650,7 +651,7 @@ def _scatter_winners(updates: Any, indices: Sequence[Any], x: Any,
                      axes: tuple[int, ...]) -> Any:
     """1 where an update is the one that lands (not overwritten by a later repeat), else 0."""
     index_shape = shape_of(indices[0])
-    size = int(np.prod(index_shape, dtype=np.int64))
+    size = math.prod(index_shape)
     ids = np.arange(size, dtype=INDEX_DTYPE).reshape(index_shape)
     marks = np.full(tuple(shape_of(x)[a] for a in axes), -1, INDEX_DTYPE)
     positions = tuple(range(len(axes)))

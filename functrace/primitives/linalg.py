@@ -3,6 +3,7 @@ einsum all lower to it)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -59,11 +60,11 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
     batch_shape = [lhs.shape[i] for i in lb]
     lf_shape, rf_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
-    k = int(np.prod([lhs.shape[i] for i in lc], dtype=np.int64))
+    k = math.prod([lhs.shape[i] for i in lc])
     a = np.transpose(lhs, (*lb, *lf, *lc)).reshape(
-        (*batch_shape, int(np.prod(lf_shape, dtype=np.int64)), k))
+        (*batch_shape, math.prod(lf_shape), k))
     b = np.transpose(rhs, (*rb, *rc, *rf)).reshape(
-        (*batch_shape, k, int(np.prod(rf_shape, dtype=np.int64))))
+        (*batch_shape, k, math.prod(rf_shape)))
     return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
 
 

@@ -12,6 +12,7 @@ from ``pad``, ``mul`` and ``add`` (so they can be differentiated again).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,7 @@ def _others_product(x: Any, axes: tuple[int, ...]) -> Any:
     shape = shape_of(x)
     kept = [i for i in range(len(shape)) if i not in axes]
     perm = (*kept, *axes)
-    group = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    group = math.prod([shape[i] for i in axes])
     grouped = reshape(_permute(x, perm), (*[shape[i] for i in kept], group))
     last = len(kept)
     left = _shift(cumprod(grouped, last), 1, last, 1)  # product of the entries before

@@ -7,6 +7,7 @@ broadcasting shows up in the IR, and so its vjp is the one place that sums.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,7 +118,7 @@ def reshape(x: Any, new_sizes: tuple[int, ...]) -> Any:
 
 
 def _reshape_shape(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> list[ShapedArray]:
-    if int(np.prod(new_sizes, dtype=np.int64)) != x.size or any(d < 0 for d in new_sizes):
+    if math.prod(new_sizes) != x.size or any(d < 0 for d in new_sizes):
         raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} into {new_sizes}.")
     return [ShapedArray(new_sizes, x.dtype, x.weak_type)]
 
