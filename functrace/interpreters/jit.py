@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
-import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -317,26 +316,25 @@ def _scalar_type(t: type) -> bool:
     return t in _PY_SCALARS or issubclass(t, np.generic)
 
 
-def _output_builder(out_tree: PyTreeDef) -> Callable[[tuple[Any, ...]], Any]:
-    """Rebuild the output pytree from the compiled function's flat tuple, cheaply for the
-    common shapes (one array; a flat tuple of arrays)."""
-    n = out_tree.num_leaves
+def _runner(fn: Callable[..., tuple[Any, ...]], out_tree: PyTreeDef) -> Callable[..., Any]:
+    """``fn`` (flat outputs) returning the output pytree; ``fn`` itself when the output is a
+    flat tuple, so the commonest calls cost nothing extra."""
+    if out_tree == tree_structure((0,) * out_tree.num_leaves):
+        return fn
     if out_tree == tree_structure(0):
-        return operator.itemgetter(0)
-    if out_tree == tree_structure((0,) * n):
-        return lambda outs: outs
-    return functools.partial(tree_unflatten, out_tree)
+        return lambda *args: fn(*args)[0]
+    return lambda *args: tree_unflatten(out_tree, fn(*args))
 
 
 class _Entry:
-    """One cached trace: the jaxpr, the outer tracers it reads, the output structure."""
+    """One cached trace: the jaxpr, the outer tracers it reads, the output structure, and
+    (once compiled) the function running it."""
 
-    __slots__ = ("closed", "outer", "out_tree", "build", "fn")
+    __slots__ = ("closed", "outer", "out_tree", "run")
 
     def __init__(self, closed: ClosedJaxpr, outer: list[Tracer], out_tree: PyTreeDef):
         self.closed, self.outer, self.out_tree = closed, outer, out_tree
-        self.build = _output_builder(out_tree)
-        self.fn: Callable[..., tuple[Any, ...]] | None = None
+        self.run: Callable[..., Any] | None = None
 
 
 class Lowered:
@@ -373,7 +371,8 @@ class Jitted:
         self._static_nums, self._static_names = _static_args(fun, static_argnums,
                                                              static_argnames)
         self._cache: dict[Hashable, _Entry] = {}
-        self._by_type: dict[tuple[type, ...], _Entry] = {}  # all-scalar calls, no static args
+        # Calls with Python or NumPy scalars only (and no static args), by argument types.
+        self._by_type: dict[tuple[type, ...], Callable[..., Any]] = {}
         self._traces = 0
 
     @property
@@ -393,20 +392,21 @@ class Jitted:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs:  # fast path: Python or NumPy scalars seen before
-            entry = self._by_type.get(tuple(map(type, args)))
-            if entry is not None:
-                return entry.build(entry.fn(*args))  # type: ignore[misc]
+            run = self._by_type.get(tuple(map(type, args)))
+            if run is not None:
+                return run(*args)
         entry, leaves = self._lookup(args, kwargs)
         if entry.outer or any(type(x) is Tracer for x in leaves):
             outs = _bind(entry.closed, [*entry.outer, *leaves], self._name)
             return tree_unflatten(entry.out_tree, outs)
-        fn = entry.fn
-        if fn is None:
-            fn = entry.fn = _info(entry.closed, self._name).compiled().fn
+        run = entry.run
+        if run is None:
+            fn = _info(entry.closed, self._name).compiled().fn
+            run = entry.run = _runner(fn, entry.out_tree)
             if (not kwargs and not self._static_nums and not self._static_names
                     and all(_scalar_type(type(a)) for a in args)):
-                self._by_type[tuple(map(type, args))] = entry
-        return entry.build(fn(*leaves))
+                self._by_type[tuple(map(type, args))] = run
+        return run(*leaves)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """Trace (if needed), optimise and compile for these arguments; return the result.
