@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import test_programs as program_properties
 from cases import ALL_CASES, Case, ids
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -78,7 +79,7 @@ TRANSFORMS: dict[str, Callable[[Program], tuple[Transform, Callable[..., Any]]]]
 @pytest.mark.parametrize("name", list(TRANSFORMS))
 @settings(max_examples=12)
 @given(prog=programs(max_ops=5), seed=seeds)
-def test_programs(name: str, placement: str, prog: Program, seed: int) -> None:
+def test_transformed_programs(name: str, placement: str, prog: Program, seed: int) -> None:
     rng = np.random.default_rng(seed)
     transform, f = TRANSFORMS[name](prog)
     xs = prog.inputs(rng, batch=(2,) if name == "vmap" else ())
@@ -98,6 +99,55 @@ def test_inputs_are_never_written(prog: Program, seed: int) -> None:
     ft.grad(ft.jit(prog.scalar), argnums=_argnums(prog))(*xs)
     for x, c in zip(xs, copies, strict=True):
         np.testing.assert_array_equal(x, c)
+
+
+# The AD and vmap properties of tests/test_programs.py, reused (not copied) with jit placed
+# inside every transformation (the program itself is jitted) or outside (each transformation
+# the property calls is wrapped in jit).  name -> (property, its strategies).
+PROGRAM_PROPERTIES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "jacfwd = jacrev = numerical": (program_properties.test_jacfwd_equals_jacrev_equals_numerical,
+                                    dict(prog=programs(), seed=seeds)),
+    "hessian": (program_properties.test_hessian_is_symmetric_and_matches_numerical,
+                dict(prog=programs(), seed=seeds)),
+    "vmap = loop": (program_properties.test_vmap_equals_loop,
+                    dict(prog=programs(), seed=seeds,
+                         variant=st.sampled_from(["leading", "other axes", "unbatched"]))),
+    "jvp/vjp adjoint": (program_properties.test_jvp_and_vjp_are_adjoint,
+                        dict(prog=programs(), seed=seeds)),
+    "third order": (program_properties.test_scalar_derivatives_to_third_order,
+                    dict(prog=programs(in_shapes=((),), max_ops=4), seed=seeds)),
+    "make_jaxpr + eval": (program_properties.test_make_jaxpr_then_eval_equals_direct,
+                          dict(prog=programs(), seed=seeds)),
+}
+_WRAPPED = ("grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "vmap")
+
+
+def _jit_placed(mp: pytest.MonkeyPatch, placement: str) -> None:
+    if placement == "jit inside":
+        call, scalar = Program.__call__, Program.scalar
+        mp.setattr(Program, "__call__", lambda self, *xs: ft.jit(
+            lambda *a: call(self, *a))(*xs))
+        mp.setattr(Program, "scalar", lambda self, *xs: ft.jit(
+            lambda *a: scalar(self, *a))(*xs))
+        return
+    for name in _WRAPPED:
+        transform = getattr(ft, name)
+        mp.setattr(ft, name, lambda f, *a, _t=transform, **k: ft.jit(_t(f, *a, **k)))
+    jvp = ft.jvp
+    mp.setattr(ft, "jvp", lambda f, primals, tangents: ft.jit(
+        lambda p, t: jvp(f, p, t))(tuple(primals), tuple(tangents)))
+
+
+@pytest.mark.parametrize("placement", PLACEMENTS[1:])
+@pytest.mark.parametrize("name", list(PROGRAM_PROPERTIES))
+@settings(max_examples=15)
+@given(data=st.data())
+def test_program_properties_with_jit(name: str, placement: str, data: st.DataObject) -> None:
+    prop, strategies = PROGRAM_PROPERTIES[name]
+    kwargs = {k: data.draw(s, label=k) for k, s in strategies.items()}
+    with pytest.MonkeyPatch.context() as mp:
+        _jit_placed(mp, placement)
+        prop.hypothesis.inner_test(**kwargs)
 
 
 def test_fixture_places_jit(jit_placement: str) -> None:  # noqa: F811 (the fixture)
