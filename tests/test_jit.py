@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jit_variants import PLACEMENTS, jit_placement, place_jit  # noqa: F401 (fixture)
 from programs import Program, programs
+from test_autodiff import CLOSED_FORMS
 
 import functrace as ft
 import functrace.numpy as fnp
@@ -148,6 +149,20 @@ def test_program_properties_with_jit(name: str, placement: str, data: st.DataObj
     with pytest.MonkeyPatch.context() as mp:
         _jit_placed(mp, placement)
         prop.hypothesis.inner_test(**kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
+def test_third_order_with_jit_at_every_level(name: str) -> None:
+    """jit(grad(jit(grad(jit(grad(jit(f))))))) and its forward-mode twin: closed forms."""
+    f, derivatives, (lo, hi) = CLOSED_FORMS[name]
+    x = lo + 0.37 * (hi - lo)
+    rev, fwd = ft.jit(f), ft.jit(f)
+    for order, closed_form in enumerate(derivatives, start=1):
+        rev = ft.jit(ft.grad(rev))
+        fwd = ft.jit(lambda x, h=fwd: ft.jvp(h, (x,), (1.0,))[1])
+        for label, g in [("rev", rev), ("fwd", fwd)]:
+            np.testing.assert_allclose(g(x), closed_form(x), rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{label} order {order} of {name} at {x}")
 
 
 def test_fixture_places_jit(jit_placement: str) -> None:  # noqa: F811 (the fixture)
@@ -340,6 +355,13 @@ def test_unhashable_static_argument_is_a_clear_error() -> None:
         jf(np.ones(6), [2, 3])
     with pytest.raises(TypeError, match="unhashable type ndarray"):
         ft.jit(lambda x, y: x, static_argnames="y")(1.0, y=np.ones(2))
+
+
+def test_non_array_arguments_must_be_static() -> None:
+    f = lambda x, mode: x * 2.0 if mode == "double" else x  # noqa: E731
+    with pytest.raises(TypeError, match="'double' of type str is not a valid.*static_argnums"):
+        ft.jit(f)(1.0, "double")
+    assert float(ft.jit(f, static_argnums=1)(1.0, "double")) == 2.0
 
 
 def test_static_args_must_be_ints_and_strings() -> None:

@@ -303,13 +303,16 @@ def _leaf(x: Any) -> Any:
     if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
         return x
     try:
-        return np.asarray(x)
+        array = np.asarray(x)
     except Exception:
+        array = None
+    if array is None or array.dtype.kind not in "biufc":
         raise TypeError(
             f"jit: argument {x!r} of type {type(x).__name__} is not a valid functrace value: "
             "expected arrays, numbers, or pytrees (tuples, lists, dicts) of them. Mark "
             "configuration arguments static with static_argnums / static_argnames."
-        ) from None
+        )
+    return array
 
 
 def _scalar_type(t: type) -> bool:
