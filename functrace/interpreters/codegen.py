@@ -95,6 +95,11 @@ _INT_PRESERVING = frozenset({"add", "sub", "mul", "neg", "max", "min", "abs", "s
                              "xor", "not", "div", "integer_pow"})
 
 
+def _ints(xs: Any) -> tuple[int, ...]:
+    """A shape or axes as a tuple of Python ints (which print as plain numbers)."""
+    return tuple(int(x) for x in xs)
+
+
 def _call(fn: str, args: list[str], out: str | None) -> str:
     return f"{fn}({', '.join(args)}{f', out={out}' if out else ''})"
 
@@ -130,12 +135,12 @@ def _broadcast_in_dim(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -
         expanded[dst] = in_shape[src]
     x = ins[0]
     if len(in_shape) and tuple(expanded) != in_shape:
-        x = f"np.reshape({x}, {tuple(expanded)})"
-    return f"np.broadcast_to({x}, {tuple(shape)})"
+        x = f"np.reshape({x}, {_ints(expanded)})"
+    return f"np.broadcast_to({x}, {_ints(shape)})"
 
 
 def _reshape_to_out(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
-    return f"np.reshape({ins[0]}, {eqn.outvars[0].aval.shape})"
+    return f"np.reshape({ins[0]}, {_ints(eqn.outvars[0].aval.shape)})"
 
 
 def _reduce(ufunc: str) -> Emitter:
@@ -143,7 +148,7 @@ def _reduce(ufunc: str) -> Emitter:
         dtype = eqn.invars[0].aval.dtype
         # np.add.reduce would promote small integers to the platform integer; the IR keeps dtype.
         keep = f", dtype={mod.dtype(dtype)}" if dtype.kind in "iub" and ufunc == "add" else ""
-        return f"np.{ufunc}.reduce({ins[0]}, axis={eqn.params['axes']}{keep})"
+        return f"np.{ufunc}.reduce({ins[0]}, axis={_ints(eqn.params['axes'])}{keep})"
 
     return emit
 
@@ -177,7 +182,7 @@ emitters.update({
     "squeeze": _reshape_to_out,
     "expand_dims": _reshape_to_out,
     "transpose": lambda eqn, ins, mod, out:
-        f"np.transpose({ins[0]}, {tuple(eqn.params['permutation'])})",
+        f"np.transpose({ins[0]}, {_ints(eqn.params['permutation'])})",
     "reduce_sum": _reduce("add"),
     "reduce_max": _reduce("maximum"),
     "reduce_min": _reduce("minimum"),
