@@ -219,6 +219,27 @@ def test_stop_gradient_has_zero_derivative() -> None:
     np.testing.assert_array_equal(x_dot, np.zeros(3))
 
 
+# Ties: the derivative is split equally among tied extrema (functrace.numpy.max's docstring),
+# which makes the derivative right wherever the tie is structural (the same value twice).
+TIES: list[tuple[str, Callable[[Any], Any], Any, Any]] = [
+    ("max over a broadcast axis", lambda x: fnp.max(fnp.broadcast_to(x, (3,))), 0.7, 1.0),
+    ("maximum(x, x)", lambda x: fnp.maximum(x, x), 0.7, 1.0),
+    ("minimum(x, x)", lambda x: fnp.minimum(x, x), -0.7, 1.0),
+    ("two tied maxima", lambda x: fnp.max(x * np.array([1.0, 1.0, 0.5])), 2.0, 1.0),
+    ("max of a vector with a tie", fnp.max, np.array([1.0, 1.0, 0.0]), [0.5, 0.5, 0.0]),
+    ("min of a matrix along an axis", lambda x: fnp.sum(fnp.min(x, axis=0)),
+     np.array([[0.0, 1.0], [0.0, 2.0]]), [[0.5, 1.0], [0.5, 0.0]]),
+    ("clip at the bound", lambda x: fnp.clip(x, 0.0, 1.0), 1.0, 0.5),
+]
+
+
+@pytest.mark.parametrize("f,x,expected", [pytest.param(f, x, e, id=i) for i, f, x, e in TIES])
+def test_ties_split_the_derivative(f: Callable[[Any], Any], x: Any, expected: Any) -> None:
+    np.testing.assert_allclose(ft.grad(f)(x), expected, rtol=1e-12)
+    x_dot = np.ones(np.shape(x))
+    np.testing.assert_allclose(ft.jvp(f, (x,), (x_dot,))[1], np.sum(expected), rtol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # Batching
 
