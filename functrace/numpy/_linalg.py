@@ -58,8 +58,8 @@ def matmul(a: Any, b: Any) -> Any:
     if na == 0 or nb == 0:
         raise ValueError("matmul: input operand does not have enough dimensions (use * for "
                          "scalars)")
-    if na == 1 and nb == 1:
-        return dot(a, b)
+    if na <= 2 and nb <= 2:
+        return dot(a, b)  # without batch axes matmul is dot: one dot_general equation
     a2 = reshape(a, (1, -1)) if na == 1 else a
     b2 = reshape(b, (-1, 1)) if nb == 1 else b
     sa, sb = aval(a2).shape, aval(b2).shape
