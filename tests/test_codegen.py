@@ -231,10 +231,19 @@ def test_dot_general_emitter(dims: Any) -> None:
     check(lambda v, a: la.dot_general(v, a, (((0,), (1,)), ((), ()))), v, a)
 
 
-def test_batched_dot_falls_back_to_the_impl() -> None:
-    a, b = np.ones((2, 3, 4)), np.ones((2, 4, 5))
-    source = check(lambda a, b: fnp.matmul(a, b), a, b)
-    assert "_dot_general(" in source
+@pytest.mark.parametrize("lhs,rhs,dims,call", [
+    ((2, 3, 4), (2, 4, 5), (((2,), (1,)), ((0,), (0,))), "np.matmul("),  # batched
+    ((4, 2, 3), (3, 4, 5), (((0, 2), (1, 0)), ((), ())), "np.dot("),  # N-d, two axes
+    ((3, 1, 4), (4, 5), (((2,), (0,)), ((), ())), "np.dot("),  # N-d lhs (vmap makes these)
+    ((6, 1, 3), (6, 1, 4), (((1,), (1,)), ((0,), (0,))), "np.multiply("),  # batched outer
+    ((3,), (4,), (((), ()), ((), ())), "np.multiply("),  # outer product
+])
+def test_contractions_become_one_blas_call(lhs: tuple[int, ...], rhs: tuple[int, ...],
+                                           dims: Any, call: str) -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(lhs), rng.standard_normal(rhs)
+    source = check(lambda a, b: la.dot_general(a, b, dims), a, b)
+    assert call in source and "_dot_general" not in source
 
 
 def test_constant_outputs_are_read_only_views() -> None:

@@ -157,15 +157,37 @@ def _select_n(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | 
     return f"np.where({ins[0]}, {ins[2]}, {ins[1]})" if len(ins) == 3 else None
 
 
-def _dot_general(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | None:
-    # Matrix and vector products go straight to np.dot (BLAS), transposes as free views.
+def _dot_general(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    """Every contraction as one BLAS call on 2-D (or batched 3-D) operands: NumPy's own
+    ``dot`` on N-d arrays and batched ``matmul`` of thin matrices are far slower."""
     (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
     lhs, rhs = eqn.invars[0].aval, eqn.invars[1].aval
-    if lb or rb or len(lc) != 1 or not (1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2):
-        return None
-    a = ins[0] if lhs.ndim == 1 or lc == (1,) else f"{ins[0]}.T"
-    b = ins[1] if rhs.ndim == 1 or rc == (0,) else f"{ins[1]}.T"
-    return f"np.dot({a}, {b})"
+    if not lb and len(lc) == 1 and 1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2:
+        # Matrix and vector products: transposes are free views for BLAS.
+        a = ins[0] if lhs.ndim == 1 or tuple(lc) == (1,) else f"{ins[0]}.T"
+        b = ins[1] if rhs.ndim == 1 or tuple(rc) == (0,) else f"{ins[1]}.T"
+        return f"np.dot({a}, {b})"
+    lf = [i for i in range(lhs.ndim) if i not in lc and i not in lb]
+    rf = [i for i in range(rhs.ndim) if i not in rc and i not in rb]
+    batch = [lhs.shape[i] for i in lb]
+    m_shape, n_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
+    k = math.prod(lhs.shape[i] for i in lc)
+    a = _transposed(ins[0], (*lb, *lf, *lc))
+    b = _transposed(ins[1], (*rb, *rc, *rf))
+    out_shape = _ints(eqn.outvars[0].aval.shape)
+    if k == 1:  # an outer product (per batch entry): a broadcasting multiply
+        a = f"np.reshape({a}, {_ints([*batch, *m_shape, *[1] * len(n_shape)])})"
+        b = f"np.reshape({b}, {_ints([*batch, *[1] * len(m_shape), *n_shape])})"
+        return f"np.multiply({a}, {b})"
+    m, n = math.prod(m_shape), math.prod(n_shape)
+    a = f"np.reshape({a}, {_ints([*batch, m, k])})"
+    b = f"np.reshape({b}, {_ints([*batch, k, n])})"
+    product = f"np.matmul({a}, {b})" if batch else f"np.dot({a}, {b})"
+    return f"np.reshape({product}, {out_shape})"
+
+
+def _transposed(x: str, perm: tuple[int, ...]) -> str:
+    return x if perm == tuple(range(len(perm))) else f"np.transpose({x}, {_ints(perm)})"
 
 
 emitters: dict[str, Emitter] = {name: _ufunc(uf) for name, uf in UFUNCS.items()}
