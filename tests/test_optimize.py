@@ -143,14 +143,16 @@ TRIVIAL: dict[str, Callable[[Any], Any]] = {
     "0+x": lambda x: 0.0 + x,
     "x-0": lambda x: x - 0.0,
     "x/1": lambda x: x / 1.0,
-    "x**1": lambda x: ew.integer_pow(x, 1),
-    "reshape": lambda x: sh.reshape(x, (2, 3)),
-    "transpose": lambda x: sh.transpose(x, (0, 1)),
-    "broadcast": lambda x: sh.broadcast_in_dim(x, (2, 3), (0, 1)),
+    "x**1": lambda x: ew.integer_pow_p.bind1(x, y=1),
+    # Bound directly: the binders themselves may already skip these.
+    "reshape": lambda x: sh.reshape_p.bind1(x, new_sizes=(2, 3)),
+    "transpose": lambda x: sh.transpose_p.bind1(x, permutation=(0, 1)),
+    "broadcast": lambda x: sh.broadcast_in_dim_p.bind1(x, shape=(2, 3),
+                                                       broadcast_dimensions=(0, 1)),
     "convert": lambda x: ew.convert_element_type_p.bind1(x, new_dtype=F64),
-    "squeeze": lambda x: sh.squeeze(x, ()),
-    "expand_dims": lambda x: sh.expand_dims(x, ()),
-    "reduce_sum": lambda x: sh.reduce_sum(x, ()),
+    "squeeze": lambda x: sh.squeeze_p.bind1(x, dimensions=()),
+    "expand_dims": lambda x: sh.expand_dims_p.bind1(x, dimensions=()),
+    "reduce_sum": lambda x: sh.reduce_sum_p.bind1(x, axes=()),
 }
 
 
