@@ -58,6 +58,8 @@ def matmul(a: Any, b: Any) -> Any:
     if na == 0 or nb == 0:
         raise ValueError("matmul: input operand does not have enough dimensions (use * for "
                          "scalars)")
+    if aval(a).shape[-1] != aval(b).shape[0 if nb == 1 else -2]:
+        raise _contraction_error("matmul", a, b)
     if na <= 2 and nb <= 2:
         return dot(a, b)  # without batch axes matmul is dot: one dot_general equation
     a2 = reshape(a, (1, -1)) if na == 1 else a

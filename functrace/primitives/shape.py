@@ -114,7 +114,10 @@ reshape_p = Primitive("reshape")
 
 
 def reshape(x: Any, new_sizes: tuple[int, ...]) -> Any:
-    return reshape_p.bind1(x, new_sizes=tuple(new_sizes))
+    new_sizes = tuple(int(n) for n in new_sizes)
+    if new_sizes == shape_of(x):
+        return x  # already that shape: no equation
+    return reshape_p.bind1(x, new_sizes=new_sizes)
 
 
 def _reshape_shape(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> list[ShapedArray]:
@@ -135,7 +138,10 @@ transpose_p = Primitive("transpose")
 
 
 def transpose(x: Any, permutation: Sequence[int]) -> Any:
-    return transpose_p.bind1(x, permutation=tuple(permutation))
+    permutation = tuple(int(p) for p in permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x  # the identity permutation: no equation
+    return transpose_p.bind1(x, permutation=permutation)
 
 
 def _transpose_shape(x: ShapedArray, *, permutation: tuple[int, ...]) -> list[ShapedArray]:
