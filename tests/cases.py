@@ -322,6 +322,8 @@ def reshape_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     cuts = sorted(int(c) for c in rng.integers(0, len(factors) + 1, size=int(rng.integers(0, 3))))
     groups = [factors[i:j] for i, j in zip([0, *cuts], [*cuts, len(factors)], strict=True)]
     new = [int(np.prod(g, dtype=np.int64)) for g in groups]
+    if tuple(new) == x_shape:  # something to reshape (a same-shape reshape binds nothing)
+        new.append(1)
     return Sample((uniform(rng, x_shape, dtype),), {"new_sizes": tuple(new)})
 
 
@@ -347,7 +349,11 @@ def fnp_reshape_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample
 
 def transpose_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     x_shape = shape(rng, max_rank=4)
+    while len(x_shape) < 2:  # something to permute (an identity transpose binds nothing)
+        x_shape = (*x_shape, int(rng.integers(1, 4)))
     perm = tuple(int(p) for p in rng.permutation(len(x_shape)))
+    if perm == tuple(range(len(x_shape))):
+        perm = perm[::-1]
     return Sample((uniform(rng, x_shape, dtype),), {"permutation": perm})
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import functrace as ft
@@ -340,6 +340,7 @@ CLOSED_FORMS: list[tuple[str, Callable[[Any], Any], list[Callable[[Any], Any]], 
                          [pytest.param(f, d, lo, hi, id=i) for i, f, d, lo, hi in CLOSED_FORMS])
 @settings(max_examples=10)
 @given(u=st.floats(0.0, 1.0))
+@example(u=0.5)  # the middle of the range: 0 for most rows, a tie in logaddexp(x, 0)
 def test_third_order_closed_forms(f: Callable[[Any], Any], derivatives: list[Any], lo: float,
                                   hi: float, u: float) -> None:
     x = lo + (hi - lo) * u

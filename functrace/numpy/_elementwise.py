@@ -184,8 +184,12 @@ def cbrt(x: Any, /) -> Any:
 def logaddexp(x: Any, y: Any, /) -> Any:
     """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``."""
     x, y = promote("logaddexp", x, y)
-    hi = maximum(x, y)
-    return add(hi, log1p(exp(negative(absolute(subtract(x, y))))))
+    # Pick one side at ties (x == y) rather than splitting maximum's and abs's derivatives:
+    # the function is smooth there, and one side's formula has the right derivatives to every
+    # order (a split gives d2/dx2 = 0 at x == y instead of 1/4).
+    d = subtract(x, y)
+    x_wins = greater_equal(d, 0)
+    return add(where(x_wins, x, y), log1p(exp(negative(where(x_wins, d, negative(d))))))
 
 
 def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
