@@ -79,9 +79,11 @@ def install(fnp: ModuleType) -> None:
         """``x.reshape(2, 3)`` as well as ``x.reshape((2, 3))``."""
 
         def method(self: Any, *shape: Any, **kwargs: Any) -> Any:
+            if not shape:
+                return fn(self, **kwargs)
             if len(shape) == 1 and not isinstance(shape[0], int):
-                shape = shape[0]
-            return fn(self, shape, **kwargs) if shape else fn(self, **kwargs)
+                shape = shape[0]  # x.reshape((2, 3)), x.reshape(()) ...
+            return fn(self, shape, **kwargs)
 
         return method
 
