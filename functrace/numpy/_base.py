@@ -89,7 +89,7 @@ def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
     target = np.dtype(dtype) if dtype is not None else result_dtype(*avals)
     shape = broadcast_shapes(name, *[a.shape for a in avals])
     out = []
-    for x, a in zip(args, avals):
+    for x, a in zip(args, avals, strict=True):
         if a.dtype != target:
             x = convert(x, target)
         if a.shape != shape:
@@ -98,7 +98,7 @@ def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ufunc_dtype(ufunc: np.ufunc, *dtypes: np.dtype[Any]) -> np.dtype[Any]:
     """The output dtype NumPy's ``ufunc`` gives for inputs of ``dtypes`` (e.g. sin(int8) is
     float16, sin(int64) is float64, true_divide of ints is float64)."""
