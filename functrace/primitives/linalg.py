@@ -56,8 +56,16 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
         if lc == (lhs.ndim - 1,) and rc == (0,) and rhs.ndim <= 2:
             return [np.dot(lhs, rhs)]  # plain matrix product: straight to BLAS
         return [np.tensordot(lhs, rhs, (lc, rc))]
-    # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
+    if not lc:
+        # Batched outer products (per-example gradients): a broadcasting multiply, not a
+        # matmul with a contraction of length 1.
+        a = np.transpose(lhs, (*lb, *lf))
+        b = np.transpose(rhs, (*rb, *rf))
+        a = a.reshape(a.shape + (1,) * len(rf))
+        b = b.reshape(b.shape[:len(rb)] + (1,) * len(lf) + b.shape[len(rb):])
+        return [np.multiply(a, b)]
+    # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
     batch_shape = [lhs.shape[i] for i in lb]
     lf_shape, rf_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
     k = math.prod([lhs.shape[i] for i in lc])
