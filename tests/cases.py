@@ -725,7 +725,15 @@ def _while_grad_ref(x: np.ndarray) -> np.ndarray:
 
 
 def _while_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
-    return Sample((away_from_zero(rng, shape(rng), dtype, 0.3, 1.5),))
+    """Inputs whose trip count does not change under small perturbations: the loop's last two
+    iterates keep a margin from the threshold |x| = 2 (the derivative is discontinuous there)."""
+    while True:
+        x = away_from_zero(rng, shape(rng), dtype, 0.3, 1.5)
+        prev, y = np.max(np.abs(x)), x.astype(np.float64)
+        while np.max(np.abs(y)) < 2.0:
+            prev, y = np.max(np.abs(y)), y * 1.5 + 0.1 * np.sin(y)
+        if prev < 1.95 and np.max(np.abs(y)) > 2.05:
+            return Sample((x,))
 
 
 def _scan_fn(c: Any, xs: Any) -> Any:
