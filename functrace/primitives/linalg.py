@@ -76,35 +76,17 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
 
 
-def _transposed_product(ct: Any, other: Any, ct_axes: tuple[int, ...],
-                        other_axes: tuple[int, ...], ct_batch: tuple[int, ...],
-                        other_batch: tuple[int, ...], ct_side: list[int],
-                        other_side: list[int], batch_side: list[int]) -> Any:
-    """Contract ``ct`` with ``other`` and lay the result out as the differentiated operand.
-
-    The product's axes are batch, then the first operand's free axes, then the second's, and
-    ``*_side`` name the operand axis each stands for.  Of the two operand orders, take the one
-    whose layout needs no transpose when there is one (``x.T @ ct`` for a weight gradient,
-    rather than ``(ct.T @ x).T``), so the cotangent comes out contiguous.
-    """
-    src = [*batch_side, *other_side, *ct_side]
-    if src == sorted(src):
-        dims = ((other_axes, ct_axes), (other_batch, ct_batch))
-        return dot_general(other, ct, dims)
-    out = dot_general(ct, other, ((ct_axes, other_axes), (ct_batch, other_batch)))
-    return transpose(out, tuple(np.argsort([*batch_side, *ct_side, *other_side])))
-
-
 def _dot_lhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
                  dimension_numbers: DimensionNumbers) -> Any:
     (lc, rc), (lb, rb) = dimension_numbers
     lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
     nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
-    # Contract the cotangent's rhs-free axes with rhs's free axes, batching over batch axes;
-    # rhs's leftover (contracted) axes, in rhs order, stand for lhs's contracted axes.
+    # Contract the cotangent's rhs-free axes with rhs's free axes, batching over batch axes.
     ct_rf = tuple(range(nb + len(lf), nb + len(lf) + len(rf)))
-    return _transposed_product(ct, rhs, ct_rf, tuple(rf), tuple(range(nb)), rb, list(lf),
-                               [lc[rc.index(r)] for r in sorted(rc)], list(lb))
+    out = dot_general(ct, rhs, ((ct_rf, tuple(rf)), (tuple(range(nb)), rb)))
+    # out's axes are: batch, lhs free, then rhs's leftover (= contracted) axes in rhs order.
+    src = [*lb, *lf, *[lc[rc.index(r)] for r in sorted(rc)]]
+    return transpose(out, tuple(np.argsort(src)))
 
 
 def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
@@ -113,8 +95,10 @@ def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
     lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
     nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
     ct_lf = tuple(range(nb, nb + len(lf)))
-    return _transposed_product(ct, lhs, ct_lf, tuple(lf), tuple(range(nb)), lb, list(rf),
-                               [rc[lc.index(a)] for a in sorted(lc)], list(rb))
+    out = dot_general(ct, lhs, ((ct_lf, tuple(lf)), (tuple(range(nb)), lb)))
+    # out's axes are: batch, rhs free, then lhs's leftover (= contracted) axes in lhs order.
+    src = [*rb, *rf, *[rc[lc.index(a)] for a in sorted(lc)]]
+    return transpose(out, tuple(np.argsort(src)))
 
 
 def _dot_general_batch(size: int, args: list[Any], bdims: list[int | None], *,
