@@ -24,8 +24,10 @@ def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:
     """The variables that depend on the inputs marked in ``wrt``."""
     active = {v for v, w in zip(jaxpr.invars, wrt, strict=True) if w}
     for eqn in jaxpr.eqns:
-        if any(v in active for v in eqn.invars if type(v) is Var):
-            active.update(eqn.outvars)
+        for v in eqn.invars:
+            if v in active:  # literals are never in the set
+                active.update(eqn.outvars)
+                break
     return active
 
 
@@ -41,27 +43,27 @@ def backward_pass(
     marks the inputs whose cotangents are wanted.
     """
     active = active_vars(jaxpr, wrt)
-    ct_env: dict[Var, Any] = {}
-
-    def accumulate(v: Any, ct: Any) -> None:
-        if ct is not None and type(v) is Var and v in active:
+    ct_env: dict[Any, Any] = {}  # Var -> accumulated cotangent
+    for v, ct in zip(jaxpr.outvars, cts_out, strict=True):
+        if ct is not None and v in active:
             prev = ct_env.get(v)
             ct_env[v] = ct if prev is None else prev + ct
-
-    for v, ct in zip(jaxpr.outvars, cts_out, strict=True):
-        accumulate(v, ct)
     for eqn in reversed(jaxpr.eqns):
         cts = [ct_env.pop(v, None) for v in eqn.outvars]
         if all(ct is None for ct in cts):
             continue
-        needed = [type(v) is Var and v in active for v in eqn.invars]
-        args = [read(values, v) for v in eqn.invars]
+        invars = eqn.invars
+        needed = [v in active for v in invars]
+        args = [read(values, v) for v in invars]
         ans = [values[v] for v in eqn.outvars]
         rule = vjp_rules.get(eqn.primitive)
         if rule is None:
             raise NotImplementedError(f"no vjp rule for primitive '{eqn.primitive.name}'")
-        for v, ct in zip(eqn.invars, rule(cts, ans, args, needed, **eqn.params), strict=True):
-            accumulate(v, ct)
+        for v, ct, need in zip(invars, rule(cts, ans, args, needed, **eqn.params), needed,
+                               strict=True):
+            if need and ct is not None:  # fan-out: a variable's cotangents are summed
+                prev = ct_env.get(v)
+                ct_env[v] = ct if prev is None else prev + ct
     return [ct_env.get(v) if w else None for v, w in zip(jaxpr.invars, wrt, strict=True)]
 
 
