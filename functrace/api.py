@@ -28,6 +28,8 @@ from functrace.tree_util import (
 
 AxisSpec = Any  # an int, None, or a pytree prefix of them
 
+_LEAF = tree_structure(0)  # the structure of a single array: grad's output
+
 
 # ---------------------------------------------------------------------------------------------
 # Flattening helpers
@@ -103,14 +105,17 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> t
     return tuple(out)
 
 
-def _check_differentiable(leaves: Sequence[Any], argnum_of: Sequence[int], name: str) -> None:
-    for x, i in zip(leaves, argnum_of, strict=True):
-        dtype = get_aval(x).dtype
-        if dtype.kind not in "fc":
+def _check_differentiable(avals: Sequence[ShapedArray], args: tuple[Any, ...],
+                          argnums: tuple[int, ...], name: str) -> None:
+    """Refuse non-floating differentiated leaves (``avals``, of ``args[i] for i in argnums``)."""
+    for k, aval in enumerate(avals):
+        if aval.dtype.kind not in "fc":
+            # The argument each leaf came from, worked out only for the message.
+            argnum_of = [i for i in argnums for _ in tree_flatten(args[i])[0]]
             raise TypeError(
                 f"{name} requires real- or complex-valued (floating point) inputs, but argument "
-                f"{i} has dtype {dtype}. Convert it with .astype(float) or pass it as a "
-                "non-differentiated argument (leave it out of argnums)."
+                f"{argnum_of[k]} has dtype {aval.dtype}. Convert it with .astype(float) or pass "
+                "it as a non-differentiated argument (leave it out of argnums)."
             )
 
 
@@ -128,12 +133,12 @@ def _diff_partial(f: Callable[..., Any], args: tuple[Any, ...], argnums: tuple[i
 
 
 def _diff_leaves(args: tuple[Any, ...], argnums: tuple[int, ...], name: str
-                 ) -> tuple[list[Any], PyTreeDef]:
-    diff = tuple(args[i] for i in argnums)
-    leaves, tree = _flatten_args(diff)
-    argnum_of = [i for i, a in zip(argnums, diff, strict=True) for _ in tree_flatten(a)[0]]
-    _check_differentiable(leaves, argnum_of, name)
-    return leaves, tree
+                 ) -> tuple[list[Any], PyTreeDef, list[ShapedArray]]:
+    """The leaves of the differentiated arguments, their tree and their avals (all floating)."""
+    leaves, tree = _flatten_args(tuple(args[i] for i in argnums))
+    avals = [get_aval(x) for x in leaves]
+    _check_differentiable(avals, args, argnums, name)
+    return leaves, tree, avals
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,18 +290,18 @@ class _Pullback:
     """The ``vjp_fn`` of a traced function: a backward pass over its recorded trace."""
 
     def __init__(self, closed: ClosedJaxpr, values: dict[Any, Any], wrt: list[bool],
-                 primals: list[Any], in_tree: PyTreeDef, out_tree: PyTreeDef,
+                 in_avals: list[ShapedArray], in_tree: PyTreeDef, out_tree: PyTreeDef,
                  outs: list[Any]):
         self.closed, self.values, self.wrt = closed, values, wrt
-        self.primals, self.in_tree, self.out_tree, self.outs = primals, in_tree, out_tree, outs
+        self.in_avals, self.in_tree, self.out_tree, self.outs = in_avals, in_tree, out_tree, outs
 
     def flat(self, *cts: Any) -> list[Any]:
         # Outputs past ``self.outs`` are has_aux extras: they get no cotangent.
         n_aux = len(self.closed.jaxpr.outvars) - len(self.outs)
         cts_out = [*cts, *[None] * n_aux]
         cts_in = backward_pass(self.closed.jaxpr, self.values, cts_out, self.wrt)
-        return [zeros(get_aval(p).strong()) if ct is None else ct
-                for ct, p in zip(cts_in, self.primals, strict=True)]
+        return [zeros(a.strong()) if ct is None else ct
+                for ct, a in zip(cts_in, self.in_avals, strict=True)]
 
     def __call__(self, ct: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(ct)
@@ -308,19 +313,20 @@ class _Pullback:
         return tuple(tree_unflatten(self.in_tree, [_to_output(c) for c in cts_in]))
 
 
-def _vjp(f: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, name: str
-         ) -> tuple[list[Any], _Pullback, Any]:
-    p_leaves, in_tree = _flatten_args(primals)
+def _vjp(f: Callable[..., Any], p_leaves: list[Any], in_tree: PyTreeDef,
+         avals: list[ShapedArray], has_aux: bool, name: str) -> tuple[list[Any], _Pullback, Any]:
+    """Trace ``f`` on the flattened primals (leaves ``p_leaves`` of avals ``avals``)."""
     store = _OutStore()
-    closed, out_vals, values = trace_known(_flat_fun(f, in_tree, store, has_aux, name), p_leaves)
+    closed, out_vals, trace = trace_flat(_flat_fun(f, in_tree, store, has_aux, name), avals,
+                                         p_leaves)
     aux = None
     out_tree: Any = store.tree
     if has_aux:
         out_tree, aux_tree, n = store.tree  # type: ignore[misc]
         aux = tree_unflatten(aux_tree, [_to_output(a) for a in out_vals[n:]])
         out_vals = out_vals[:n]
-    wrt = [get_aval(x).dtype.kind in "fc" for x in p_leaves]
-    pullback = _Pullback(closed, values, wrt, p_leaves, in_tree, out_tree, out_vals)
+    wrt = [a.dtype.kind in "fc" for a in avals]
+    pullback = _Pullback(closed, trace.values, wrt, avals, in_tree, out_tree, out_vals)
     return out_vals, pullback, aux
 
 
@@ -341,7 +347,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     >>> [float(g) for g in vjp_fn(1.0)]
     [3.0, 2.0]
     """
-    outs, pullback, aux = _vjp(f, primals, has_aux, "vjp")
+    p_leaves, in_tree = _flatten_args(primals)
+    outs, pullback, aux = _vjp(f, p_leaves, in_tree, [get_aval(x) for x in p_leaves], has_aux,
+                               "vjp")
     out = tree_unflatten(pullback.out_tree, [_to_output(o) for o in outs])
     return (out, pullback, aux) if has_aux else (out, pullback)
 
@@ -368,14 +376,12 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     name = "grad"
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), "grad")
-        diff_leaves, diff_tree = _diff_leaves(args, nums, "grad")
-        del diff_leaves
-        outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs),
-                                   tuple(args[i] for i in nums), has_aux, name)
+        nums = _normalize_argnums(argnums, len(args), name)
+        leaves, diff_tree, avals = _diff_leaves(args, nums, name)
+        outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, diff_tree,
+                                   avals, has_aux, name)
         out_tree = pullback.out_tree
-        if out_tree.num_leaves != 1 or tree_structure(0) != out_tree or (
-                get_aval(outs[0]).shape != ()):
+        if out_tree != _LEAF or get_aval(outs[0]).shape != ():
             shape = get_aval(outs[0]).shape if out_tree.num_leaves == 1 else None
             raise TypeError(
                 "grad requires a function with a scalar output (a 0-d array), but the output "
@@ -600,7 +606,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacfwd")
-        leaves, in_tree = _diff_leaves(args, nums, "jacfwd")
+        leaves, in_tree, _ = _diff_leaves(args, nums, "jacfwd")
         store = _OutStore()
         flat_f = _flat_fun(_diff_partial(f, args, nums, kwargs), in_tree, store, has_aux,
                            "jacfwd")
@@ -644,9 +650,9 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacrev")
-        leaves, in_tree = _diff_leaves(args, nums, "jacrev")
-        outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs),
-                                   tuple(args[i] for i in nums), has_aux, "jacrev")
+        leaves, in_tree, avals = _diff_leaves(args, nums, "jacrev")
+        outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, in_tree, avals,
+                                   has_aux, "jacrev")
         basis = _basis([o if get_aval(o).dtype.kind in "fc" else np.asarray(o, float)
                         for o in outs])
         cts = vmap(pullback.flat)(*basis)

@@ -391,18 +391,6 @@ def new_current(trace: Trace) -> Iterator[Trace]:
 # Tracers
 
 
-# Filled in by ``functrace.numpy``: operator name -> implementation on tracers.
-tracer_methods: dict[str, Callable[..., Any]] = {}
-
-
-def _method(name: str) -> Callable[..., Any]:
-    def method(self: Tracer, *args: Any, **kwargs: Any) -> Any:
-        return tracer_methods[name](self, *args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
 class Tracer:
     """A value being traced: an abstract value, the variable that names it in its trace and,
     when known, its value one level up (a concrete array, or a tracer of the parent trace).
@@ -490,67 +478,11 @@ class Tracer:
             "`float(x)` to log a scalar, or `functrace.stop_gradient(x)` for a constant."
         )
 
-    # -- operators, NumPy protocols and array methods, all provided by functrace.numpy
-    __array_ufunc__ = _method("__array_ufunc__")
-    __array_function__ = _method("__array_function__")
-    __getitem__ = _method("__getitem__")
-    __neg__ = _method("__neg__")
-    __pos__ = _method("__pos__")
-    __abs__ = _method("__abs__")
-    __invert__ = _method("__invert__")
-    __add__ = _method("__add__")
-    __radd__ = _method("__radd__")
-    __sub__ = _method("__sub__")
-    __rsub__ = _method("__rsub__")
-    __mul__ = _method("__mul__")
-    __rmul__ = _method("__rmul__")
-    __truediv__ = _method("__truediv__")
-    __rtruediv__ = _method("__rtruediv__")
-    __floordiv__ = _method("__floordiv__")
-    __rfloordiv__ = _method("__rfloordiv__")
-    __mod__ = _method("__mod__")
-    __rmod__ = _method("__rmod__")
-    __pow__ = _method("__pow__")
-    __rpow__ = _method("__rpow__")
-    __matmul__ = _method("__matmul__")
-    __rmatmul__ = _method("__rmatmul__")
-    __and__ = _method("__and__")
-    __rand__ = _method("__rand__")
-    __or__ = _method("__or__")
-    __ror__ = _method("__ror__")
-    __xor__ = _method("__xor__")
-    __rxor__ = _method("__rxor__")
-    __lt__ = _method("__lt__")
-    __le__ = _method("__le__")
-    __gt__ = _method("__gt__")
-    __ge__ = _method("__ge__")
-    __eq__ = _method("__eq__")  # type: ignore[assignment]
-    __ne__ = _method("__ne__")  # type: ignore[assignment]
-    T = property(_method("T"))
-    mT = property(_method("mT"))
-    at = property(_method("at"))
-    reshape = _method("reshape")
-    transpose = _method("transpose")
-    astype = _method("astype")
-    sum = _method("sum")
-    mean = _method("mean")
-    prod = _method("prod")
-    max = _method("max")
-    min = _method("min")
-    var = _method("var")
-    std = _method("std")
-    argmax = _method("argmax")
-    argmin = _method("argmin")
-    dot = _method("dot")
-    ravel = _method("ravel")
-    flatten = _method("flatten")
-    squeeze = _method("squeeze")
-    clip = _method("clip")
-    cumsum = _method("cumsum")
-    swapaxes = _method("swapaxes")
-    conj = _method("conj")
-    round = _method("round")
-    all = _method("all")
-    any = _method("any")
-    real = property(_method("real"))
-    imag = property(_method("imag"))
+    # The operators (``+``, ``@``, ``<``...), NumPy's protocols (``__array_ufunc__``,
+    # ``__array_function__``) and the array methods (``.sum()``, ``.T``, ``.at``...) are set on
+    # this class by ``functrace.numpy._protocols.install``: they are NumPy semantics, written
+    # with functrace.numpy, which core must not import.  Setting them on the class (rather than
+    # forwarding through a table) keeps ``x * y`` one Python call away from functrace.numpy.
+    # The two used inside functrace are declared here for the type checker.
+    __getitem__: Callable[..., Any]
+    astype: Callable[..., Any]

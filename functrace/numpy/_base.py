@@ -58,7 +58,7 @@ def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
 def convert(x: Any, dtype: np.dtype[Any]) -> Any:
     """``x`` as ``dtype``: an equation for traced values, an eager cast for constants."""
     if isinstance(x, Tracer):
-        return convert_element_type(x, dtype)
+        return x if x.aval.dtype == dtype else convert_element_type(x, dtype)
     if type(x) in _PY_SCALARS and get_aval(x).dtype == dtype:
         return x  # keep Python scalars weakly typed
     return np.asarray(x, dtype=dtype)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from functrace.core import Tracer, get_aval
 from functrace.numpy._base import (
     as_operand,
     aval,
@@ -27,12 +28,15 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
     (e.g. true division of integers is float64)."""
 
     def fn(x: Any, y: Any, /) -> Any:
-        if ufunc is not None:
+        # Two tracers of one shape and dtype, the common case in a traced function, need no
+        # promotion: skip promote's general path (this runs once per traced operation).
+        if not (type(x) is Tracer and type(y) is Tracer and x.aval.shape == y.aval.shape
+                and x.aval.dtype == y.aval.dtype):
             x, y = promote(name, x, y)
-            dtype = ufunc_dtype(ufunc, aval(x).dtype, aval(y).dtype)
+        if ufunc is not None:
+            dtype = ufunc_dtype(ufunc, get_aval(x).dtype, get_aval(y).dtype)
             x, y = convert(x, dtype), convert(y, dtype)
-            return prim_fn(x, y)
-        return prim_fn(*promote(name, x, y))
+        return prim_fn(x, y)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` on traced or concrete arrays (NumPy broadcasting and dtypes)."
@@ -44,9 +48,10 @@ def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = No
     """A NumPy-style unary function; with ``ufunc``, integer inputs become NumPy's float."""
 
     def fn(x: Any, /) -> Any:
-        (x,) = promote(name, x)
+        if type(x) is not Tracer:  # a tracer is already an operand: nothing to promote
+            (x,) = promote(name, x)
         if ufunc is not None:
-            x = convert(x, ufunc_dtype(ufunc, aval(x).dtype))
+            x = convert(x, ufunc_dtype(ufunc, get_aval(x).dtype))
         return prim_fn(x)
 
     fn.__name__ = fn.__qualname__ = name

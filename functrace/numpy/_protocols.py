@@ -13,8 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from functrace.core import tracer_methods
+from functrace.core import Tracer
 from functrace.numpy._indexing import _IndexUpdateHelper
+
+# What a Tracer's binary operators accept; for anything else they return NotImplemented, so
+# Python gives the other operand's reflected operator a chance.
+_OPERAND_TYPES = (Tracer, np.ndarray, np.generic, int, float, complex)
 
 
 def _unsupported(what: str) -> TypeError:
@@ -68,8 +72,7 @@ def install(fnp: ModuleType) -> None:
 
     def binary(fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
         def op(self: Any, other: Any) -> Any:
-            if not isinstance(other, (int, float, complex, np.ndarray, np.generic,
-                                      type(self))):
+            if not isinstance(other, _OPERAND_TYPES):
                 return NotImplemented
             return fn(other, self) if reflected else fn(self, other)
 
@@ -87,6 +90,7 @@ def install(fnp: ModuleType) -> None:
 
         return method
 
+    methods: dict[str, Any] = {}
     operators = {
         "add": fnp.add, "sub": fnp.subtract, "mul": fnp.multiply, "truediv": fnp.true_divide,
         "floordiv": fnp.floor_divide, "mod": fnp.remainder, "pow": fnp.power,
@@ -94,13 +98,13 @@ def install(fnp: ModuleType) -> None:
         "xor": fnp.bitwise_xor,
     }
     for name, fn in operators.items():
-        tracer_methods[f"__{name}__"] = binary(fn)
-        tracer_methods[f"__r{name}__"] = binary(fn, reflected=True)
+        methods[f"__{name}__"] = binary(fn)
+        methods[f"__r{name}__"] = binary(fn, reflected=True)
     comparisons = {"lt": fnp.less, "le": fnp.less_equal, "gt": fnp.greater,
                    "ge": fnp.greater_equal, "eq": fnp.equal, "ne": fnp.not_equal}
     for name, fn in comparisons.items():
-        tracer_methods[f"__{name}__"] = binary(fn)
-    tracer_methods.update({
+        methods[f"__{name}__"] = binary(fn)
+    methods.update({
         "__array_ufunc__": array_ufunc,
         "__array_function__": array_function,
         "__neg__": fnp.negative,
@@ -108,9 +112,9 @@ def install(fnp: ModuleType) -> None:
         "__abs__": fnp.abs,
         "__invert__": fnp.invert,
         "__getitem__": fnp.getitem,
-        "at": _IndexUpdateHelper,
-        "T": fnp.transpose,
-        "mT": lambda x: fnp.swapaxes(x, -1, -2),
+        "at": property(_IndexUpdateHelper),
+        "T": property(fnp.transpose),
+        "mT": property(lambda x: fnp.swapaxes(x, -1, -2)),
         "reshape": shaped(fnp.reshape),
         "transpose": lambda self, *axes: fnp.transpose(
             self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None),
@@ -123,10 +127,13 @@ def install(fnp: ModuleType) -> None:
         "clip": fnp.clip,
         "round": fnp.round,
         "conj": lambda self: self,
-        "real": lambda self: self,
-        "imag": lambda self: fnp.zeros_like(self),
+        "real": property(lambda self: self),
+        "imag": property(lambda self: fnp.zeros_like(self)),
     })
     for name in ("sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin",
                  "cumsum", "all", "any"):
         if hasattr(fnp, name):
-            tracer_methods[name] = getattr(fnp, name)
+            methods[name] = getattr(fnp, name)
+    # Set on the class itself, so that ``x * y`` calls ``op`` directly (no forwarding table).
+    for name, method in methods.items():
+        setattr(Tracer, name, method)

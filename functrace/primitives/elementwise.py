@@ -45,15 +45,19 @@ def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> P
 
     def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
         first = avals[0]
+        weak = first.weak_type
         for a in avals[1:]:
             if a.shape != first.shape or a.dtype != first.dtype:
                 raise ValueError(
                     f"{name}: operands must have equal shapes and dtypes, got "
                     f"{', '.join(a.str_short() for a in avals)}."
                 )
+            weak = weak and a.weak_type
         if fixed is not None:
             return [ShapedArray(first.shape, fixed)]
-        return [ShapedArray(first.shape, first.dtype, all(a.weak_type for a in avals))]
+        # Avals are immutable, so the first operand's can be the result's when it matches
+        # (this runs once per traced operation; building a frozen dataclass is not free).
+        return [first if weak == first.weak_type else ShapedArray(first.shape, first.dtype)]
 
     prim.impl = lambda *args, **params: [impl(*args, **params)]
     prim.shape_rule = shape_rule
