@@ -155,13 +155,10 @@ def minimum(x: Any, y: Any) -> Any:
 
 
 def _balanced_eq(x: Any, ans: Any, other: Any) -> Any:
-    """1 where ``x`` is the selected operand, 0.5 where both tie (gradients split), else 0.
-
-    Two selects rather than JAX's ``x_wins / (1 + tie)``: the same weights (1/2 is exact) with
-    three fewer full-size operations, and relu (``maximum(x, 0)``) runs this on every layer.
-    """
-    one_or_half = select_n(eq(other, ans), full_like(ans, 1), full_like(ans, 0.5))
-    return select_n(eq(x, ans), full_like(ans, 0), one_or_half)
+    """1 where ``x`` is the selected operand, 0.5 where both tie (gradients split), else 0."""
+    x_wins = convert_element_type(eq(x, ans), get_aval(ans).dtype)
+    tie = convert_element_type(eq(other, ans), get_aval(ans).dtype)
+    return div(x_wins, add(full_like(ans, 1), tie))
 
 
 for _p in (max_p, min_p):
