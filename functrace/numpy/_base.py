@@ -81,15 +81,19 @@ def broadcast_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
 
 def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
     """Operands converted to their common dtype (or ``dtype``) and broadcast to a common shape."""
-    args = tuple(as_operand(x) for x in args)
-    avals = [get_aval(x) for x in args]
+    operands = [as_operand(x) for x in args]
+    avals = [get_aval(x) for x in operands]
     first = avals[0]
-    if dtype is None and all(a.shape == first.shape and a.dtype == first.dtype for a in avals):
-        return list(args)  # the common case: nothing to promote or broadcast
+    if dtype is None:
+        for a in avals:
+            if a.shape != first.shape or a.dtype != first.dtype:
+                break
+        else:
+            return operands  # the common case: nothing to promote or broadcast
     target = np.dtype(dtype) if dtype is not None else result_dtype(*avals)
     shape = broadcast_shapes(name, *[a.shape for a in avals])
     out = []
-    for x, a in zip(args, avals, strict=True):
+    for x, a in zip(operands, avals, strict=True):
         if a.dtype != target:
             x = convert(x, target)
         if a.shape != shape:
