@@ -53,8 +53,12 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = np.asarray(lhs), np.asarray(rhs)
     if not lb:
-        if lc == (lhs.ndim - 1,) and rc == (0,) and rhs.ndim <= 2:
-            return [np.dot(lhs, rhs)]  # plain matrix product: straight to BLAS
+        if len(lc) == 1 and lhs.ndim <= 2 and rhs.ndim <= 2:
+            # A matrix product, maybe of transposes: BLAS reads transposed views without the
+            # copy that tensordot would make (the backward pass's ct @ w.T and x.T @ ct).
+            a = lhs if lc[0] == lhs.ndim - 1 else lhs.T
+            b = rhs if rc[0] == 0 else rhs.T
+            return [np.dot(a, b)]
         return [np.tensordot(lhs, rhs, (lc, rc))]
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
     if not lc:
