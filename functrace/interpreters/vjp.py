@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from functrace.core import Jaxpr, Primitive, Var
-from functrace.interpreters.eval import read
 
 # rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
 VjpRule = Callable[..., list[Any]]
@@ -49,13 +48,20 @@ def backward_pass(
             prev = ct_env.get(v)
             ct_env[v] = ct if prev is None else prev + ct
     for eqn in reversed(jaxpr.eqns):
-        cts = [ct_env.pop(v, None) for v in eqn.outvars]
-        if all(ct is None for ct in cts):
-            continue
+        outvars = eqn.outvars
+        if len(outvars) == 1:  # the common case, without the generic list building
+            ct = ct_env.pop(outvars[0], None)
+            if ct is None:
+                continue
+            cts = [ct]
+        else:
+            cts = [ct_env.pop(v, None) for v in outvars]
+            if all(ct is None for ct in cts):
+                continue
         invars = eqn.invars
         needed = [v in active for v in invars]
-        args = [read(values, v) for v in invars]
-        ans = [values[v] for v in eqn.outvars]
+        args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
+        ans = [values[v] for v in outvars]
         rule = vjp_rules.get(eqn.primitive)
         if rule is None:
             raise NotImplementedError(f"no vjp rule for primitive '{eqn.primitive.name}'")
