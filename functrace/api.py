@@ -569,15 +569,19 @@ def _basis(leaves: list[Any]) -> list[np.ndarray]:
     return out
 
 
-def _split_rows(x: Any, sizes: list[int], shapes: list[tuple[int, ...]]) -> list[Any]:
+def _split_rows(x: Any, sizes: list[int], shapes: list[tuple[int, ...]], front: bool
+                ) -> list[Any]:
     """Split the leading axis of ``x`` into blocks of ``sizes`` rows, each reshaped to its
-    shape placed *after* x's other axes (Jacobian layout ``out.shape + in.shape``)."""
+    shape and placed after x's other axes (jacfwd: columns, layout ``out.shape + in.shape``)
+    or, with ``front``, before them (jacrev: rows)."""
     out, start = [], 0
     rest = get_aval(x).shape[1:]
     for n, shape in zip(sizes, shapes, strict=True):
         block = x if n == get_aval(x).shape[0] else x[start:start + n]
-        block = moveaxis(block, 0, len(rest))
-        out.append(reshape(block, (*rest, *shape)))
+        if front:
+            out.append(reshape(block, (*shape, *rest)))
+        else:
+            out.append(reshape(moveaxis(block, 0, len(rest)), (*rest, *shape)))
         start += n
     return out
 
@@ -620,7 +624,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         dots = dots[:out_tree.num_leaves]
         sizes = [get_aval(x).size for x in leaves]
         shapes = [get_aval(x).shape for x in leaves]
-        blocks = [_split_rows(d, sizes, shapes) for d in dots]
+        blocks = [_split_rows(d, sizes, shapes, front=False) for d in dots]
         result = _jacobian_tree(out_tree, in_tree, blocks, isinstance(argnums, int))
         return (result, aux) if has_aux else result
 
@@ -659,24 +663,12 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         sizes = [get_aval(o).size for o in outs]
         shapes = [get_aval(o).shape for o in outs]
         # cts[i] has shape (M, *in_i.shape): rows grouped by output; regroup per output.
-        per_in = [_split_rows_front(c, sizes, shapes) for c in cts]
+        per_in = [_split_rows(c, sizes, shapes, front=True) for c in cts]
         blocks = [[per_in[i][o] for i in range(len(leaves))] for o in range(len(outs))]
         result = _jacobian_tree(pullback.out_tree, in_tree, blocks, isinstance(argnums, int))
         return (result, aux) if has_aux else result
 
     return jac
-
-
-def _split_rows_front(x: Any, sizes: list[int], shapes: list[tuple[int, ...]]) -> list[Any]:
-    """Split the leading axis of ``x`` into blocks reshaped to ``shape`` in front of x's
-    other axes."""
-    out, start = [], 0
-    rest = get_aval(x).shape[1:]
-    for n, shape in zip(sizes, shapes, strict=True):
-        block = x if n == get_aval(x).shape[0] else x[start:start + n]
-        out.append(reshape(block, (*shape, *rest)))
-        start += n
-    return out
 
 
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:

@@ -5,6 +5,8 @@ transformation; NumPy's broadcasting and type promotion rules apply and show up 
 explicit ``broadcast_in_dim`` and ``convert_element_type`` equations.
 """
 
+import sys
+
 from numpy import (
     bool_,
     complex64,
@@ -184,4 +186,4 @@ __all__ = [
     "int8", "int16", "int32", "int64", "nan", "newaxis", "pi", "uint8",
 ]
 
-_protocols.install(__import__(__name__, fromlist=["*"]))
+_protocols.install(sys.modules[__name__])
