@@ -235,10 +235,11 @@ def test_dot_general_emitter(dims: Any) -> None:
     ((2, 3, 4), (2, 4, 5), (((2,), (1,)), ((0,), (0,))), "np.matmul("),  # batched
     ((4, 2, 3), (3, 4, 5), (((0, 2), (1, 0)), ((), ())), "np.dot("),  # N-d, two axes
     ((3, 1, 4), (4, 5), (((2,), (0,)), ((), ())), "np.dot("),  # N-d lhs (vmap makes these)
-    ((6, 1, 3), (6, 1, 4), (((1,), (1,)), ((0,), (0,))), "np.multiply("),  # batched outer
-    ((3,), (4,), (((), ()), ((), ())), "np.multiply("),  # outer product
+    ((6, 1, 3), (6, 1, 4), (((1,), (1,)), ((0,), (0,))), "np.einsum("),  # batched outer
+    ((6, 3), (4, 6), (((), ()), ((0,), (1,))), "np.einsum("),  # per-example gradients
+    ((3,), (4,), (((), ()), ((), ())), "np.einsum("),  # outer product
 ])
-def test_contractions_become_one_blas_call(lhs: tuple[int, ...], rhs: tuple[int, ...],
+def test_contractions_become_one_numpy_call(lhs: tuple[int, ...], rhs: tuple[int, ...],
                                            dims: Any, call: str) -> None:
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(lhs), rng.standard_normal(rhs)

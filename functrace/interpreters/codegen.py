@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Atom, ClosedJaxpr, Eqn, Literal, ShapedArray, Var, last_uses
+from functrace.primitives.linalg import outer_product_sublists
 
 
 class Compiled:
@@ -175,10 +176,10 @@ def _dot_general(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str
     a = _transposed(ins[0], (*lb, *lf, *lc))
     b = _transposed(ins[1], (*rb, *rc, *rf))
     out_shape = _ints(eqn.outvars[0].aval.shape)
-    if k == 1:  # an outer product (per batch entry): a broadcasting multiply
-        a = f"np.reshape({a}, {_ints([*batch, *m_shape, *[1] * len(n_shape)])})"
-        b = f"np.reshape({b}, {_ints([*batch, *[1] * len(m_shape), *n_shape])})"
-        return f"np.multiply({a}, {b})"
+    if k == 1:  # (batched) outer products: einsum, see outer_product_sublists
+        lhs_axes, rhs_axes, out_axes = outer_product_sublists(lhs.ndim, rhs.ndim,
+                                                              eqn.params["dimension_numbers"])
+        return f"np.einsum({ins[0]}, {lhs_axes}, {ins[1]}, {rhs_axes}, {out_axes})"
     m, n = math.prod(m_shape), math.prod(n_shape)
     a = f"np.reshape({a}, {_ints([*batch, m, k])})"
     b = f"np.reshape({b}, {_ints([*batch, k, n])})"

@@ -52,32 +52,46 @@ def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *,
 def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers) -> list[Any]:
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = np.asarray(lhs), np.asarray(rhs)
-    if not lb:
-        if len(lc) == 1 and lhs.ndim <= 2 and rhs.ndim <= 2:
-            # A matrix product, maybe of transposes: BLAS reads transposed views without the
-            # copy that tensordot would make (the backward pass's ct @ w.T and x.T @ ct).
-            a = lhs if lc[0] == lhs.ndim - 1 else lhs.T
-            b = rhs if rc[0] == 0 else rhs.T
-            return [np.dot(a, b)]
-        return [np.tensordot(lhs, rhs, (lc, rc))]
+    if not lb and len(lc) == 1 and lhs.ndim <= 2 and rhs.ndim <= 2:
+        # A matrix product, maybe of transposes: BLAS reads transposed views without the
+        # copy that tensordot would make (the backward pass's ct @ w.T and x.T @ ct).
+        a = lhs if lc[0] == lhs.ndim - 1 else lhs.T
+        b = rhs if rc[0] == 0 else rhs.T
+        return [np.dot(a, b)]
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
-    if not lc:
-        # Batched outer products (per-example gradients): a broadcasting multiply, not a
-        # matmul with a contraction of length 1.
-        a = np.transpose(lhs, (*lb, *lf))
-        b = np.transpose(rhs, (*rb, *rf))
-        a = a.reshape(a.shape + (1,) * len(rf))
-        b = b.reshape(b.shape[:len(rb)] + (1,) * len(lf) + b.shape[len(rb):])
-        return [np.multiply(a, b)]
+    k = math.prod([lhs.shape[i] for i in lc])
+    if k == 1:
+        lhs_axes, rhs_axes, out_axes = outer_product_sublists(lhs.ndim, rhs.ndim,
+                                                              dimension_numbers)
+        return [np.einsum(lhs, lhs_axes, rhs, rhs_axes, out_axes)]
+    if not lb:
+        return [np.tensordot(lhs, rhs, (lc, rc))]
     # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
     batch_shape = [lhs.shape[i] for i in lb]
     lf_shape, rf_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
-    k = math.prod([lhs.shape[i] for i in lc])
     a = np.transpose(lhs, (*lb, *lf, *lc)).reshape(
         (*batch_shape, math.prod(lf_shape), k))
     b = np.transpose(rhs, (*rb, *rc, *rf)).reshape(
         (*batch_shape, k, math.prod(rf_shape)))
     return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
+
+
+def outer_product_sublists(lhs_ndim: int, rhs_ndim: int, dimension_numbers: DimensionNumbers
+                           ) -> tuple[list[int], list[int], list[int]]:
+    """Axis labels for ``np.einsum``'s sublist form of a contraction whose contracted axes all
+    have length 1: (batched) outer products, such as per-example weight gradients.
+
+    einsum's sum-of-products loop writes these about 1.5x faster than a broadcasting multiply
+    (whose stride-0 inner loop NumPy does not vectorize) and far faster than a matmul with an
+    inner length of 1.
+    """
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs_axes = list(range(lhs_ndim))
+    rhs_axes = list(range(lhs_ndim, lhs_ndim + rhs_ndim))
+    for a, b in zip((*lb, *lc), (*rb, *rc), strict=True):
+        rhs_axes[b] = lhs_axes[a]
+    out_axes = [*lb, *_free(lhs_ndim, lc, lb), *[rhs_axes[i] for i in _free(rhs_ndim, rc, rb)]]
+    return lhs_axes, rhs_axes, out_axes
 
 
 def _dot_lhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
