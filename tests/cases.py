@@ -224,6 +224,21 @@ def separated(broadcast: bool = False) -> Callable[[np.random.Generator, np.dtyp
     return make
 
 
+def balanced_mul_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """(ct, x, ans, other) with ans = max or min of x and other, tying often."""
+    shp = shape(rng)
+    x, other = ties(rng, shp, dtype), ties(rng, shp, dtype)
+    ans = np.maximum(x, other) if rng.random() < 0.5 else np.minimum(x, other)
+    return Sample((uniform(rng, shp, dtype), x, ans, other))
+
+
+def balanced_mul_ref(ct: np.ndarray, x: np.ndarray, ans: np.ndarray,
+                     other: np.ndarray) -> np.ndarray:
+    """ct times 1 where x was selected, 1/2 where x and other tie, else 0."""
+    weight = (x == ans) / (1.0 + (other == ans))
+    return ct * weight.astype(ct.dtype)
+
+
 def not_integer(rng: np.random.Generator, shp: tuple[int, ...], dtype: np.dtype[Any],
                 lo: float = 0.15, hi: float = 0.85) -> np.ndarray:
     """n + f with f in [lo, hi]: away from the jumps of floor (lo=0.15) or round (lo=-0.35)."""
@@ -570,6 +585,10 @@ CASES += [
     Case("min", ew.minimum, np.minimum, separated(), dtypes=NUMERIC),
     Case("min", fnp.minimum, np.minimum, separated(broadcast=True), dtypes=NUMERIC,
          label="fnp broadcast"),
+    # The max/min cotangent share (relu's backward pass): linear in ct, piecewise constant in the
+    # others, so only ct is differentiated.
+    Case("balanced_mul", ew.balanced_mul, balanced_mul_ref, balanced_mul_sample,
+         nondiff_argnums=(1, 2, 3)),
     Case("pow", ew.pow, np.power, pow_sample, dtypes=NUMERIC),
     Case("pow", fnp.power, np.power,
          binary(uniform, uniform, broadcast=True, x_bounds={"lo": 0.3, "hi": 2.0}),

@@ -161,11 +161,53 @@ def _balanced_eq(x: Any, ans: Any, other: Any) -> Any:
     return div(x_wins, add(full_like(ans, 1), tie))
 
 
+# ``ct * _balanced_eq(x, ans, other)`` as one primitive, for real floating dtypes: relu
+# (``maximum(x, 0)``) pulls back through it on every layer, and the formula above makes four
+# full-size float temporaries where this makes one.  It is linear in ``ct`` and constant in the
+# others (the weight is piecewise constant), so it has its own jvp, vjp and batching rules.
+balanced_mul_p = Primitive("balanced_mul")
+
+
+def _balanced_mul_impl(ct: Any, x: Any, ans: Any, other: Any) -> list[Any]:
+    x_wins = np.equal(x, ans)
+    # ct * 1 is ct and ct * 0 is what multiplying by the float weight 0 gives (NaN for inf/NaN).
+    out = np.asarray(np.multiply(ct, x_wins, dtype=np.result_type(ct)))
+    tie = np.logical_and(x_wins, np.equal(other, ans))
+    if tie.any():  # a tie is exactly where the weight is 1/2: ct * 1/2, in place
+        np.multiply(out, out.dtype.type(0.5), out=out, where=tie)
+    return [out]
+
+
+def _balanced_mul_shape(ct: ShapedArray, x: ShapedArray, ans: ShapedArray,
+                        other: ShapedArray) -> list[ShapedArray]:
+    if any(a.shape != ct.shape or a.dtype != ct.dtype for a in (x, ans, other)):
+        raise ValueError(
+            "balanced_mul: operands must have equal shapes and dtypes, got "
+            f"{', '.join(a.str_short() for a in (ct, x, ans, other))}."
+        )
+    return [ShapedArray(ct.shape, ct.dtype)]  # as mul(ct, weight): the weight is not weak
+
+
+def balanced_mul(ct: Any, x: Any, ans: Any, other: Any) -> Any:
+    """``ct * _balanced_eq(x, ans, other)``, exactly: the cotangent share of ``x``."""
+    if get_aval(ans).dtype.kind != "f":
+        return mul(ct, _balanced_eq(x, ans, other))
+    return balanced_mul_p.bind1(ct, x, ans, other)
+
+
+balanced_mul_p.impl = _balanced_mul_impl
+balanced_mul_p.shape_rule = _balanced_mul_shape
+_elementwise_batch(balanced_mul_p)
+defjvp(balanced_mul_p, lambda ct_dot, out, ct, x, ans, other: balanced_mul(ct_dot, x, ans, other),
+       None, None, None)
+defvjp(balanced_mul_p, lambda c, out, ct, x, ans, other: balanced_mul(c, x, ans, other),
+       None, None, None)
+
 for _p in (max_p, min_p):
-    defjvp(_p, lambda x_dot, ans, x, y: mul(x_dot, _balanced_eq(x, ans, y)),
-           lambda y_dot, ans, x, y: mul(y_dot, _balanced_eq(y, ans, x)))
-    defvjp(_p, lambda ct, ans, x, y: mul(ct, _balanced_eq(x, ans, y)),
-           lambda ct, ans, x, y: mul(ct, _balanced_eq(y, ans, x)))
+    defjvp(_p, lambda x_dot, ans, x, y: balanced_mul(x_dot, x, ans, y),
+           lambda y_dot, ans, x, y: balanced_mul(y_dot, y, ans, x))
+    defvjp(_p, lambda ct, ans, x, y: balanced_mul(ct, x, ans, y),
+           lambda ct, ans, x, y: balanced_mul(ct, y, ans, x))
 
 
 pow_p = elementwise("pow", np.power)

@@ -112,10 +112,13 @@ def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
     (lc, rc), (lb, rb) = dimension_numbers
     lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
     nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+    # Contract lhs's free axes with the cotangent's lhs-free axes, batching over batch axes.
+    # lhs goes first so that the common layout (x @ w: w's contracted axes before its free ones)
+    # needs no transpose: the weight gradient x.T @ ct comes out C-contiguous, as w is.
     ct_lf = tuple(range(nb, nb + len(lf)))
-    out = dot_general(ct, lhs, ((ct_lf, tuple(lf)), (tuple(range(nb)), lb)))
-    # out's axes are: batch, rhs free, then lhs's leftover (= contracted) axes in lhs order.
-    src = [*rb, *rf, *[rc[lc.index(a)] for a in sorted(lc)]]
+    out = dot_general(lhs, ct, ((tuple(lf), ct_lf), (lb, tuple(range(nb)))))
+    # out's axes are: batch, lhs's leftover (= contracted) axes in lhs order, then rhs free.
+    src = [*rb, *[rc[lc.index(a)] for a in _free(lhs_ndim, lf, lb)], *rf]
     return transpose(out, tuple(np.argsort(src)))
 
 
