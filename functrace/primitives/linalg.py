@@ -118,7 +118,7 @@ def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
     ct_lf = tuple(range(nb, nb + len(lf)))
     out = dot_general(lhs, ct, ((tuple(lf), ct_lf), (lb, tuple(range(nb)))))
     # out's axes are: batch, lhs's leftover (= contracted) axes in lhs order, then rhs free.
-    src = [*rb, *[rc[lc.index(a)] for a in _free(lhs_ndim, tuple(lf), lb)], *rf]
+    src = [*rb, *[rc[lc.index(a)] for a in sorted(lc)], *rf]
     return transpose(out, tuple(np.argsort(src)))
 
 
