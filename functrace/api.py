@@ -318,7 +318,7 @@ def _vjp(f: Callable[..., Any], p_leaves: list[Any], in_tree: PyTreeDef,
     """Trace ``f`` on the flattened primals (leaves ``p_leaves`` of avals ``avals``)."""
     store = _OutStore()
     closed, out_vals, trace = trace_flat(_flat_fun(f, in_tree, store, has_aux, name), avals,
-                                         p_leaves)
+                                         p_leaves, fold_constants=True)
     aux = None
     out_tree: Any = store.tree
     if has_aux:

@@ -43,14 +43,22 @@ from functrace.errors import TracerLeakError
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 
+# Primitives whose derivative is zero (comparisons, sign, floor, stop_gradient...), registered
+# by ``defzero``: a trace that folds constants also computes them one level up.
+zero_derivative: set[Primitive] = set()
+
 
 class JaxprTrace(Trace):
     """Records equations over its tracers; computes known values in the parent trace."""
 
-    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "values")
+    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "values", "fold_constants")
 
-    def __init__(self, parent: Trace):
+    def __init__(self, parent: Trace, fold_constants: bool = False):
         super().__init__(parent)
+        # Whether operations on constants alone (and zero-derivative operations on known values)
+        # run one level up instead of being recorded: set when tracing known values for grad,
+        # vjp and jvp (as in JAX, work that carries no derivative is not part of their trace).
+        self.fold_constants = fold_constants
         self.eqns: list[Eqn] = []
         self.constvars: list[Var] = []
         self.consts: list[Any] = []
@@ -67,6 +75,16 @@ class JaxprTrace(Trace):
         return Tracer(self, aval, var, val)
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
+        parent = self.parent
+        assert parent is not None
+        if self.fold_constants and self._foldable(prim, args):
+            _state.trace = parent
+            try:
+                return parent.process(
+                    prim, [x.val if type(x) is Tracer and x.trace is self else x for x in args],
+                    params)
+            finally:
+                _state.trace = self
         invars: list[Atom] = []
         in_vals: list[Any] = []
         known = True
@@ -82,8 +100,6 @@ class JaxprTrace(Trace):
                 in_vals.append(x if type(atom) is Literal else self.lift(x).val)
         avals_out = prim.shape_rule(*[v.aval for v in invars], **params)
         if known:
-            parent = self.parent
-            assert parent is not None
             _state.trace = parent
             try:
                 vals_out = parent.process(prim, in_vals, params)
@@ -100,6 +116,16 @@ class JaxprTrace(Trace):
                 values[var] = val
             tracers.append(Tracer(self, aval, var, val))
         return tracers
+
+    def _foldable(self, prim: Primitive, args: Sequence[Any]) -> bool:
+        """Whether ``prim`` on ``args`` can run one level up without being recorded: its
+        operands are all constants, or it has a zero derivative and its operands' values are
+        known (the parent still records it, so higher derivatives see it)."""
+        zero = prim in zero_derivative
+        for x in args:
+            if type(x) is Tracer and x.trace is self and (not zero or x.val is None):
+                return False
+        return True
 
     def to_atom(self, x: Any) -> Atom:
         """The jaxpr atom for an argument: our own variable, a literal, or a constant."""
@@ -151,15 +177,18 @@ class JaxprTrace(Trace):
 
 
 def trace_flat(
-    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray], in_vals: Sequence[Any]
+    fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray], in_vals: Sequence[Any],
+    fold_constants: bool = False,
 ) -> tuple[ClosedJaxpr, list[Any], JaxprTrace]:
     """Trace ``fun`` (flat lists in and out) into a closed jaxpr.
 
     ``in_vals`` gives each input's known value one level up, or None for an abstract input.
+    ``fold_constants``: compute operations whose operands are all constants one level up
+    instead of recording them (for the traces of grad, vjp and jvp, whose inputs are known).
     Returns the jaxpr, the known values of its outputs, and the finished trace (whose
     ``values`` maps every known variable to its value: the tape of reverse mode).
     """
-    trace = JaxprTrace(_state.trace)
+    trace = JaxprTrace(_state.trace, fold_constants)
     tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals, strict=True)]
     prev, _state.trace = _state.trace, trace
     # Tracing allocates a few acyclic objects per equation; pausing the cyclic garbage collector
@@ -188,5 +217,6 @@ def trace_known(
 ) -> tuple[ClosedJaxpr, list[Any], dict[Var, Any]]:
     """Trace ``fun`` on known inputs (for grad, jvp, vjp): returns the jaxpr, the output values
     and the values of all its variables, each as seen by the caller's trace."""
-    closed, out_vals, trace = trace_flat(fun, [get_aval(x) for x in args], args)
+    closed, out_vals, trace = trace_flat(fun, [get_aval(x) for x in args], args,
+                                         fold_constants=True)
     return closed, out_vals, trace.values

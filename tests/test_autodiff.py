@@ -264,6 +264,45 @@ def test_forward_pass_skips_equations_without_tangents() -> None:
     assert calls[0] == 0
 
 
+def _recorded_forward(f: Callable[..., Any], *args: Any) -> list[str]:
+    """The primitives recorded by ``vjp``'s trace of ``f`` (the tape of its backward pass)."""
+    _, pullback = ft.vjp(f, *args)
+    return [eqn.primitive.name for eqn in pullback.closed.jaxpr.eqns]  # type: ignore[attr-defined]
+
+
+def test_grad_does_not_record_work_on_constants() -> None:
+    # As in JAX, what does not involve the differentiated inputs runs as plain NumPy: the
+    # chain on a constant, the index arithmetic on integer labels, the stop_gradient-ed shift
+    # of a logsumexp and what is computed from it are not on the tape.
+    labels = np.array([1, -1, 0])
+    f = lambda x: (x * chain(np.float64(2.0))).sum()  # noqa: E731
+    assert _recorded_forward(f, np.ones(3)) == ["mul", "reduce_sum"]
+    g = lambda z: z[np.arange(3), labels].sum()  # noqa: E731
+    assert _recorded_forward(g, np.ones((3, 2))) == ["gather", "reduce_sum"]
+    names = _recorded_forward(lambda z: fnp.logsumexp(z, axis=1), np.ones((3, 2)))
+    assert "stop_gradient" not in names and "select_n" not in names and "lt" not in names
+    # Comparisons of traced values are computed, not recorded: their derivative is zero.
+    assert _recorded_forward(lambda x: fnp.where(x > 0, x, 0.0 * x), np.ones(2)).count("gt") == 0
+    # ... and the values and derivatives are unchanged, to higher order and under jit.
+    z = np.array([[0.5, -1.0], [2.0, 3.0], [-np.inf, 1.0]])
+    h = lambda z: (fnp.logsumexp(z, axis=1) ** 2).sum()  # noqa: E731
+    np.testing.assert_allclose(ft.grad(h)(z), ft.jit(ft.grad(h))(z))
+    np.testing.assert_allclose(ft.hessian(h)(z[:2]), numerical_jacobian(ft.grad(h), z[:2]),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_folded_zero_derivative_work_is_still_seen_by_outer_transformations() -> None:
+    # stop_gradient folded by the inner grad is still applied one level up.
+    f = lambda x: x * ft.stop_gradient(x)  # noqa: E731
+    assert ft.grad(ft.grad(f))(3.0) == 0.0
+    assert ft.jvp(ft.grad(f), (3.0,), (1.0,)) == (3.0, 0.0)
+    jaxpr = ft.make_jaxpr(ft.grad(f))(3.0)
+    assert "stop_gradient" in str(jaxpr)
+    # A comparison folded by the inner grad: Python control flow on it still works.
+    g = lambda x: x ** 3 if x > 0 else -x  # noqa: E731
+    assert ft.grad(ft.grad(g))(2.0) == 12.0 and ft.grad(ft.grad(g))(-2.0) == 0.0
+
+
 # -- stop_gradient ---------------------------------------------------------------------------------
 
 

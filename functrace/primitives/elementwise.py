@@ -18,6 +18,7 @@ from functrace.interpreters.jvp import defjvp, deflinear_jvp, instantiate, jvp_r
 from functrace.interpreters.vjp import defvjp, vjp_rules
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.shape import broadcast_batch, broadcast_in_dim, moveaxis
+from functrace.tracing import zero_derivative
 
 
 def _elementwise_batch(prim: Primitive) -> None:
@@ -76,6 +77,7 @@ def defzero(prim: Primitive) -> None:
     """A primitive whose derivative is zero everywhere it exists (comparisons, sign, floor...)."""
     jvp_rules[prim] = lambda primals, tangents, ans, **params: [None] * len(ans)
     vjp_rules[prim] = lambda cts, ans, args, needed, **params: [None] * len(args)
+    zero_derivative.add(prim)
 
 
 # -- arithmetic ---------------------------------------------------------------------------------

@@ -462,13 +462,19 @@ def gather(x: Any, indices: Sequence[Any], axes: Sequence[int]) -> Any:
 
 def _clipped(x_shape: tuple[int, ...], indices: Sequence[Any],
              axes: tuple[int, ...]) -> tuple[Any, ...]:
-    return tuple(np.clip(i, 0, x_shape[a] - 1) for i, a in zip(indices, axes, strict=True))
+    # Two ufunc calls: np.clip's Python wrapper costs more than the clipping of a small index.
+    return tuple(np.minimum(np.maximum(i, 0), x_shape[a] - 1)
+                 for i, a in zip(indices, axes, strict=True))
+
+
+def _indexed_axes_first(x: Any, axes: tuple[int, ...]) -> Any:
+    """``x`` with the indexed axes moved to the front, in order (a view)."""
+    return x if axes == tuple(range(len(axes))) else np.moveaxis(x, axes, range(len(axes)))
 
 
 def _gather_impl(x: Any, *indices: Any, axes: tuple[int, ...]) -> list[Any]:
     x = np.asarray(x)
-    moved = np.moveaxis(x, axes, range(len(axes)))
-    return [np.asarray(moved[_clipped(x.shape, indices, axes)])]
+    return [np.asarray(_indexed_axes_first(x, axes)[_clipped(x.shape, indices, axes)])]
 
 
 def _index_shape(name: str, x: ShapedArray, indices: Sequence[ShapedArray],
@@ -554,8 +560,7 @@ def scatter_add(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int
 
 def _scatter_add_impl(x: Any, updates: Any, *indices: Any, axes: tuple[int, ...]) -> list[Any]:
     out = np.array(x, copy=True)
-    np.add.at(np.moveaxis(out, axes, range(len(axes))), _clipped(out.shape, indices, axes),
-              updates)
+    np.add.at(_indexed_axes_first(out, axes), _clipped(out.shape, indices, axes), updates)
     return [out]
 
 
@@ -643,7 +648,7 @@ def _scatter_impl(x: Any, updates: Any, *indices: Any, axes: tuple[int, ...]) ->
         # Write each position once, from its last occurrence, so the winner is well defined.
         flat = np.ravel_multi_index(index, dims)[::-1]
         last = flat.size - 1 - np.unique(flat, return_index=True)[1]
-        np.moveaxis(out, axes, range(len(axes)))[tuple(i[last] for i in index)] = updates[last]
+        _indexed_axes_first(out, axes)[tuple(i[last] for i in index)] = updates[last]
     return [out]
 
 
