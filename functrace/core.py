@@ -72,17 +72,33 @@ _PY_SCALAR_DTYPES: dict[type, np.dtype[Any]] = {
 }
 
 
+# Avals are immutable: those of Python scalars, and of the arrays seen recently, are shared
+# (building a frozen dataclass costs more than a dict lookup, and get_aval runs per operation).
+_PY_SCALAR_AVALS: dict[type, ShapedArray] = {
+    t: ShapedArray((), d, weak_type=t is not bool) for t, d in _PY_SCALAR_DTYPES.items()}
+_ARRAY_AVALS: dict[tuple[tuple[int, ...], np.dtype[Any]], ShapedArray] = {}
+
+
+def _array_aval(shape: tuple[int, ...], dtype: np.dtype[Any]) -> ShapedArray:
+    aval = _ARRAY_AVALS.get((shape, dtype))
+    if aval is None:
+        if len(_ARRAY_AVALS) >= 4096:
+            _ARRAY_AVALS.clear()
+        aval = _ARRAY_AVALS[(shape, dtype)] = ShapedArray(shape, dtype)
+    return aval
+
+
 def get_aval(x: Any) -> ShapedArray:
     """The abstract value of a concrete value or tracer (Python scalars are weakly typed)."""
     if type(x) is Tracer:
         return x.aval
     if type(x) is np.ndarray:
-        return ShapedArray(x.shape, x.dtype)
-    dtype = _PY_SCALAR_DTYPES.get(type(x))
-    if dtype is not None:
-        return ShapedArray((), dtype, weak_type=type(x) is not bool)
+        return _array_aval(x.shape, x.dtype)
+    aval = _PY_SCALAR_AVALS.get(type(x))
+    if aval is not None:
+        return aval
     if isinstance(x, (np.ndarray, np.generic)):
-        return ShapedArray(x.shape, x.dtype)
+        return _array_aval(x.shape, x.dtype)
     if isinstance(x, (bool, int, float, complex)):  # subclasses such as np.float64 are np.generic
         return get_aval(type(x).__mro__[1](x))
     raise TypeError(
@@ -303,12 +319,15 @@ class Primitive:
     (``functrace/primitives/``); its jvp, vjp and batching rules live in the interpreters' tables.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "shape_rule")
+    __slots__ = ("name", "multiple_results", "impl", "impl1", "shape_rule")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
         self.impl: Callable[..., list[Any]] = _no_rule(name, "impl")
+        # The same implementation returning its single output, where the primitive has one
+        # (set by ``elementwise``): ``bind1`` at the root calls it without building a list.
+        self.impl1: Callable[..., Any] | None = None
         self.shape_rule: Callable[..., list[ShapedArray]] = _no_rule(name, "shape rule")
 
     def __repr__(self) -> str:
@@ -319,7 +338,14 @@ class Primitive:
         return _state.trace.process(self, args, params)
 
     def bind1(self, *args: Any, **params: Any) -> Any:
-        return _state.trace.process(self, args, params)[0]
+        """Apply a single-output primitive in the current trace; returns its output."""
+        trace = _state.trace
+        if trace is _root and self.impl1 is not None:  # eager NumPy, the backward pass's case
+            for x in args:
+                if isinstance(x, Tracer):
+                    raise TracerLeakError(_leak_message(x, self))
+            return self.impl1(*args, **params)
+        return trace.process(self, args, params)[0]
 
 
 def _no_rule(name: str, what: str) -> Callable[..., Any]:
@@ -367,9 +393,10 @@ class _TraceState:
     __slots__ = ("trace",)
 
     def __init__(self) -> None:
-        self.trace: Trace = EvalTrace(None)
+        self.trace: Trace = _root
 
 
+_root = EvalTrace(None)
 _state = _TraceState()
 
 

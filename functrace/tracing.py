@@ -36,6 +36,7 @@ from functrace.core import (
     Tracer,
     Var,
     _leak_message,
+    _root,
     _state,
     get_aval,
 )
@@ -77,55 +78,66 @@ class JaxprTrace(Trace):
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
         parent = self.parent
         assert parent is not None
-        if self.fold_constants and self._foldable(prim, args):
-            _state.trace = parent
-            try:
-                return parent.process(
-                    prim, [x.val if type(x) is Tracer and x.trace is self else x for x in args],
-                    params)
-            finally:
-                _state.trace = self
+        if self.fold_constants:
+            # Fold what carries no derivative: operations on constants alone, and
+            # zero-derivative operations on known values. They run one level up, where the
+            # parent still records them if it is a trace, so higher derivatives see them.
+            zero = prim in zero_derivative
+            for x in args:
+                if type(x) is Tracer and x.trace is self and (not zero or x.val is None):
+                    break
+            else:
+                _state.trace = parent
+                try:
+                    return parent.process(
+                        prim, [x.val if type(x) is Tracer and x.trace is self else x
+                               for x in args], params)
+                finally:
+                    _state.trace = self
         invars: list[Atom] = []
+        in_avals: list[ShapedArray] = []
         in_vals: list[Any] = []
         known = True
         for x in args:
             if type(x) is Tracer and x.trace is self:
                 invars.append(x.variable)
+                in_avals.append(x.aval)
                 in_vals.append(x.val)
                 known = known and x.val is not None
             else:
                 atom = self.to_atom(x)
                 invars.append(atom)
+                in_avals.append(atom.aval)
                 # A constant's value as the parent sees it (an outer tracer may need lifting).
                 in_vals.append(x if type(atom) is Literal else self.lift(x).val)
-        avals_out = prim.shape_rule(*[v.aval for v in invars], **params)
+        avals_out = prim.shape_rule(*in_avals, **params)
         if known:
             _state.trace = parent
             try:
-                vals_out = parent.process(prim, in_vals, params)
+                # At the root, the values are concrete (lifted constants were checked): skip
+                # the root's check for leaked tracers.
+                vals_out = (prim.impl(*in_vals, **params) if parent is _root
+                            else parent.process(prim, in_vals, params))
             finally:
                 _state.trace = self
         else:
             vals_out = [None] * len(avals_out)
+        values = self.values
+        if len(avals_out) == 1:  # the common case, without the generic list building
+            aval, val = avals_out[0], vals_out[0]
+            var = Var(aval)
+            self.eqns.append(Eqn(prim, invars, [var], params))
+            if val is not None:
+                values[var] = val
+            return [Tracer(self, aval, var, val)]
         outvars = [Var(a) for a in avals_out]
         self.eqns.append(Eqn(prim, invars, outvars, params))
-        values = self.values
         tracers = []
         for var, aval, val in zip(outvars, avals_out, vals_out, strict=True):
             if val is not None:
                 values[var] = val
             tracers.append(Tracer(self, aval, var, val))
         return tracers
-
-    def _foldable(self, prim: Primitive, args: Sequence[Any]) -> bool:
-        """Whether ``prim`` on ``args`` can run one level up without being recorded: its
-        operands are all constants, or it has a zero derivative and its operands' values are
-        known (the parent still records it, so higher derivatives see it)."""
-        zero = prim in zero_derivative
-        for x in args:
-            if type(x) is Tracer and x.trace is self and (not zero or x.val is None):
-                return False
-        return True
 
     def to_atom(self, x: Any) -> Atom:
         """The jaxpr atom for an argument: our own variable, a literal, or a constant."""

@@ -17,6 +17,10 @@ from functrace.core import Jaxpr, Primitive, Var
 # rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
 VjpRule = Callable[..., list[Any]]
 vjp_rules: dict[Primitive, VjpRule] = {}
+# The per-argument rules of primitives declared with ``defvjp``, beside the rule built from them
+# for ``vjp_rules``: while that rule is still the one in ``vjp_rules``, the backward pass calls
+# the per-argument rules directly.
+vjp_arg_rules: dict[Primitive, tuple[VjpRule, tuple[Callable[..., Any] | None, ...]]] = {}
 
 
 def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:
@@ -47,29 +51,39 @@ def backward_pass(
         if ct is not None and v in active:
             prev = ct_env.get(v)
             ct_env[v] = ct if prev is None else prev + ct
+    get_arg_rules, get_rule = vjp_arg_rules.get, vjp_rules.get
     for eqn in reversed(jaxpr.eqns):
-        outvars = eqn.outvars
-        if len(outvars) == 1:  # the common case, without the generic list building
+        outvars, invars, prim = eqn.outvars, eqn.invars, eqn.primitive
+        declared = get_arg_rules(prim)
+        if declared is not None and get_rule(prim) is declared[0]:
+            arg_rules = declared[1]
+            # A single-output primitive with per-argument rules (``defvjp``): the common case,
+            # without the generic list building.
             ct = ct_env.pop(outvars[0], None)
             if ct is None:
                 continue
-            cts = [ct]
-        else:
-            cts = [ct_env.pop(v, None) for v in outvars]
-            if all(ct is None for ct in cts):
-                continue
-        invars = eqn.invars
+            ans = values[outvars[0]]
+            args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
+            for v, arg_rule in zip(invars, arg_rules, strict=True):
+                if arg_rule is not None and v in active:
+                    c = arg_rule(ct, ans, *args, **eqn.params)
+                    if c is not None:  # fan-out: a variable's cotangents are summed
+                        prev = ct_env.get(v)
+                        ct_env[v] = c if prev is None else prev + c
+            continue
+        cts = [ct_env.pop(v, None) for v in outvars]
+        if all(ct is None for ct in cts):
+            continue
         needed = [v in active for v in invars]
         args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
-        ans = [values[v] for v in outvars]
-        rule = vjp_rules.get(eqn.primitive)
+        rule = get_rule(prim)
         if rule is None:
-            raise NotImplementedError(f"no vjp rule for primitive '{eqn.primitive.name}'")
-        for v, ct, need in zip(invars, rule(cts, ans, args, needed, **eqn.params), needed,
-                               strict=True):
-            if need and ct is not None:  # fan-out: a variable's cotangents are summed
+            raise NotImplementedError(f"no vjp rule for primitive '{prim.name}'")
+        for v, c, need in zip(invars, rule(cts, [values[v] for v in outvars], args, needed,
+                                           **eqn.params), needed, strict=True):
+            if need and c is not None:  # fan-out: a variable's cotangents are summed
                 prev = ct_env.get(v)
-                ct_env[v] = ct if prev is None else prev + ct
+                ct_env[v] = c if prev is None else prev + c
     return [ct_env.get(v) if w else None for v, w in zip(jaxpr.invars, wrt, strict=True)]
 
 
@@ -90,3 +104,4 @@ def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
         ]
 
     vjp_rules[prim] = rule
+    vjp_arg_rules[prim] = (rule, arg_rules)

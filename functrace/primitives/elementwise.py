@@ -61,6 +61,7 @@ def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> P
         return [first if weak == first.weak_type else ShapedArray(first.shape, first.dtype)]
 
     prim.impl = lambda *args, **params: [impl(*args, **params)]
+    prim.impl1 = impl
     prim.shape_rule = shape_rule
     _elementwise_batch(prim)
     return prim
