@@ -47,12 +47,18 @@ def result_dtype(*avals: ShapedArray) -> np.dtype[Any]:
 
 def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     try:
-        return tuple(np.broadcast_shapes(*shapes))
+        return _broadcast_shapes(shapes)
     except ValueError:
         raise ValueError(
             f"{name}: operands of shapes {', '.join(map(str, shapes))} do not broadcast "
             "together (NumPy broadcasting: trailing axes must be equal or 1)."
         ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _broadcast_shapes(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+    # Cached: NumPy's broadcast_shapes costs more than a traced operation's other bookkeeping.
+    return tuple(np.broadcast_shapes(*shapes))
 
 
 def convert(x: Any, dtype: np.dtype[Any]) -> Any:

