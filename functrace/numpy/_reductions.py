@@ -126,7 +126,9 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     if aval(a).dtype.kind not in "fc":
         a = convert(a, np.dtype(np.float64))
     axes = normalize_axes(axis, aval(a).ndim, "logsumexp")
-    shift = stop_gradient(max(a, axes, keepdims=True))
+    # The shift carries no derivative; taking it of stop_gradient(a) rather than the other way
+    # round lets grad compute it as plain NumPy, off the tape (see tracing.JaxprTrace).
+    shift = max(stop_gradient(a), axes, keepdims=True)
     shift = where(isfinite(shift), shift, np.zeros((), aval(a).dtype))
     out = log(sum(exp(subtract(a, shift)), axes, keepdims=True))
     out = add(out, shift)
