@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from functrace.core import Tracer, get_aval
 from functrace.numpy import _reductions
 from functrace.numpy._base import (
     as_operand,
@@ -53,6 +54,12 @@ def _same_dtype(a: Any, b: Any) -> list[Any]:
 
 def matmul(a: Any, b: Any) -> Any:
     """``numpy.matmul`` (``@``): matrix products broadcast over leading batch axes."""
+    if isinstance(a, (Tracer, np.ndarray)) and isinstance(b, (Tracer, np.ndarray)):
+        aa, ab = get_aval(a), get_aval(b)
+        if (aa.dtype == ab.dtype and len(aa.shape) == 2 and len(ab.shape) == 2
+                and aa.shape[1] == ab.shape[0]):
+            # The commonest case (x @ w in a layer), without the general path's bookkeeping.
+            return dot_general(a, b, (((1,), (0,)), ((), ())))
     a, b = _same_dtype(a, b)
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
