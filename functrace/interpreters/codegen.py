@@ -177,9 +177,10 @@ def _dot_general(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str
     b = _transposed(ins[1], (*rb, *rc, *rf))
     out_shape = _ints(eqn.outvars[0].aval.shape)
     if k == 1:  # (batched) outer products: einsum, see outer_product_sublists
-        lhs_axes, rhs_axes, out_axes = outer_product_sublists(lhs.ndim, rhs.ndim,
-                                                              eqn.params["dimension_numbers"])
-        return f"np.einsum({ins[0]}, {lhs_axes}, {ins[1]}, {rhs_axes}, {out_axes})"
+        lhs_axes, rhs_axes, out_axes, perm = outer_product_sublists(
+            lhs.shape, rhs.shape, eqn.params["dimension_numbers"])
+        product = f"np.einsum({ins[0]}, {lhs_axes}, {ins[1]}, {rhs_axes}, {out_axes})"
+        return product if perm is None else f"np.transpose({product}, {_ints(perm)})"
     m, n = math.prod(m_shape), math.prod(n_shape)
     a = f"np.reshape({a}, {_ints([*batch, m, k])})"
     b = f"np.reshape({b}, {_ints([*batch, k, n])})"

@@ -61,9 +61,10 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
     k = math.prod([lhs.shape[i] for i in lc])
     if k == 1:
-        lhs_axes, rhs_axes, out_axes = outer_product_sublists(lhs.ndim, rhs.ndim,
-                                                              dimension_numbers)
-        return [np.einsum(lhs, lhs_axes, rhs, rhs_axes, out_axes)]
+        lhs_axes, rhs_axes, out_axes, perm = outer_product_sublists(lhs.shape, rhs.shape,
+                                                                    dimension_numbers)
+        out = np.einsum(lhs, lhs_axes, rhs, rhs_axes, out_axes)
+        return [out if perm is None else out.transpose(perm)]
     if not lb:
         return [np.tensordot(lhs, rhs, (lc, rc))]
     # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
@@ -76,22 +77,35 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
 
 
-def outer_product_sublists(lhs_ndim: int, rhs_ndim: int, dimension_numbers: DimensionNumbers
-                           ) -> tuple[list[int], list[int], list[int]]:
-    """Axis labels for ``np.einsum``'s sublist form of a contraction whose contracted axes all
-    have length 1: (batched) outer products, such as per-example weight gradients.
+def outer_product_sublists(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...],
+                           dimension_numbers: DimensionNumbers
+                           ) -> tuple[list[int], list[int], list[int], tuple[int, ...] | None]:
+    """How to compute, with ``np.einsum``'s sublist form, a contraction whose contracted axes
+    all have length 1: (batched) outer products, such as per-example weight gradients.
 
-    einsum's sum-of-products loop writes these about 1.5x faster than a broadcasting multiply
-    (whose stride-0 inner loop NumPy does not vectorize) and far faster than a matmul with an
-    inner length of 1.
+    Returns the axis labels of lhs, rhs and the einsum output, and the permutation that takes
+    the einsum output to dot_general's axis order (None if it is already in that order).
+    einsum's sum-of-products loop writes outer products about 1.5x faster than a broadcasting
+    multiply (whose stride-0 inner loop NumPy does not vectorize) and far faster than a matmul
+    with an inner length of 1; its inner loop runs along the output's last axis, so the longest
+    free axis is put last and the result comes back as a transposed view.
     """
     (lc, rc), (lb, rb) = dimension_numbers
+    lhs_ndim, rhs_ndim = len(lhs_shape), len(rhs_shape)
     lhs_axes = list(range(lhs_ndim))
     rhs_axes = list(range(lhs_ndim, lhs_ndim + rhs_ndim))
     for a, b in zip((*lb, *lc), (*rb, *rc), strict=True):
         rhs_axes[b] = lhs_axes[a]
-    out_axes = [*lb, *_free(lhs_ndim, lc, lb), *[rhs_axes[i] for i in _free(rhs_ndim, rc, rb)]]
-    return lhs_axes, rhs_axes, out_axes
+    lf, rf = _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+    out_axes = [*lb, *lf, *[rhs_axes[i] for i in rf]]
+    sizes = [*[lhs_shape[i] for i in lb], *[lhs_shape[i] for i in lf],
+             *[rhs_shape[i] for i in rf]]
+    longest = max(range(len(lb), len(sizes)), key=lambda i: sizes[i], default=None)
+    if longest is None or sizes[longest] <= 2 * sizes[-1]:
+        return lhs_axes, rhs_axes, out_axes, None
+    order = [i for i in range(len(sizes)) if i != longest] + [longest]
+    return (lhs_axes, rhs_axes, [out_axes[i] for i in order],
+            tuple(int(i) for i in np.argsort(order)))
 
 
 def _dot_lhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
