@@ -677,3 +677,12 @@ def test_control_flow_in_jaxprs() -> None:
     """lax.cond traces into one equation with nested branches (SPEC §4, higher-order)."""
     text = str(ft.make_jaxpr(lambda p, x: lax.cond(p > 0, fnp.sin, fnp.cos, x))(1.0, 2.0))
     assert "cond[" in text and "sin" in text and "cos" in text
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_logaddexp_at_infinities_and_nan_matches_numpy() -> None:
+    a = np.array([-np.inf, np.inf, np.nan, -np.inf, np.inf, 1.0])
+    b = np.array([-np.inf, np.inf, 1.0, 2.0, -np.inf, 1.0])
+    np.testing.assert_array_equal(fnp.logaddexp(a, b), np.logaddexp(a, b))
+    np.testing.assert_array_equal(ft.jit(fnp.logaddexp)(a, b), np.logaddexp(a, b))
+    assert ft.grad(lambda x: fnp.logaddexp(x, 1.0))(1.0) == 0.5

@@ -194,7 +194,10 @@ def logaddexp(x: Any, y: Any, /) -> Any:
     # order (a split gives d2/dx2 = 0 at x == y instead of 1/4).
     d = subtract(x, y)
     x_wins = greater_equal(d, 0)
-    return add(where(x_wins, x, y), log1p(exp(negative(where(x_wins, d, negative(d))))))
+    out = add(where(x_wins, x, y), log1p(exp(negative(where(x_wins, d, negative(d))))))
+    # x - y is NaN where both are the same infinity (or either is NaN): there the answer is
+    # x + y (-inf, inf or NaN), as NumPy and JAX give.
+    return where(isnan(d), add(x, y), out)
 
 
 def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
