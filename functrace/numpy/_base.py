@@ -91,12 +91,16 @@ def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
     avals = [get_aval(x) for x in operands]
     first = avals[0]
     if dtype is None:
+        same_dtype = same_shape = True
         for a in avals:
-            if a.shape != first.shape or a.dtype != first.dtype:
-                break
-        else:
+            same_dtype = same_dtype and a.dtype == first.dtype
+            same_shape = same_shape and a.shape == first.shape
+        if same_dtype and same_shape:
             return operands  # the common case: nothing to promote or broadcast
-    target = np.dtype(dtype) if dtype is not None else result_dtype(*avals)
+        # Operands of one dtype keep it, weakly typed or not (NEP 50).
+        target = first.dtype if same_dtype else result_dtype(*avals)
+    else:
+        target = np.dtype(dtype)
     shape = broadcast_shapes(name, *[a.shape for a in avals])
     out = []
     for x, a in zip(operands, avals, strict=True):
