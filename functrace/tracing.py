@@ -212,6 +212,10 @@ def trace_flat(
     finally:
         _state.trace = prev
         trace.alive = False
+        # The lifted-constant tracers point back at the trace: drop them, so that the trace
+        # (and the tape of values it holds) is freed as soon as it is unused, by reference
+        # counting, instead of waiting for the cyclic collector.
+        trace._lifted.clear()
         if gc_was_enabled:
             gc.enable()
     return closed, out_vals, trace
