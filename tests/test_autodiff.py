@@ -303,6 +303,27 @@ def test_folded_zero_derivative_work_is_still_seen_by_outer_transformations() ->
     assert ft.grad(ft.grad(g))(2.0) == 12.0 and ft.grad(ft.grad(g))(-2.0) == 0.0
 
 
+def test_a_finished_trace_and_its_tape_are_freed_by_reference_counting() -> None:
+    # The tape holds every intermediate array: it must go when grad returns, not whenever the
+    # cyclic garbage collector next runs.
+    import gc
+
+    from functrace.tracing import JaxprTrace
+
+    w = np.ones((4, 2))
+    f = lambda x: fnp.sum(fnp.tanh(x @ w) + w.sum())  # noqa: E731 - w is a lifted constant
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for transform in (ft.grad(f), ft.jacrev(f), lambda x: ft.jvp(f, (x,), (x,))):
+            transform(np.ones((3, 4)))
+            assert not [o for o in gc.get_objects() if isinstance(o, JaxprTrace)]
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 # -- stop_gradient ---------------------------------------------------------------------------------
 
 
