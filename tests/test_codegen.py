@@ -237,6 +237,7 @@ def test_dot_general_emitter(dims: Any) -> None:
     ((3, 1, 4), (4, 5), (((2,), (0,)), ((), ())), "np.dot("),  # N-d lhs (vmap makes these)
     ((6, 1, 3), (6, 1, 4), (((1,), (1,)), ((0,), (0,))), "np.einsum("),  # batched outer
     ((6, 3), (4, 6), (((), ()), ((0,), (1,))), "np.einsum("),  # per-example gradients
+    ((6, 8), (6, 2), (((), ()), ((0,), (0,))), "np.transpose(np.einsum("),  # long axis last
     ((3,), (4,), (((), ()), ((), ())), "np.einsum("),  # outer product
 ])
 def test_contractions_become_one_numpy_call(lhs: tuple[int, ...], rhs: tuple[int, ...],
@@ -263,3 +264,15 @@ def test_unoptimised_jaxprs_compile_too() -> None:
     closed = ft.make_jaxpr(f)(x)
     np.testing.assert_allclose(compile_jaxpr(closed).fn(x)[0],
                                eval_jaxpr(closed.jaxpr, closed.consts, x)[0])
+
+
+def test_outer_products_with_a_short_last_axis_compute_along_the_long_one() -> None:
+    # (B, 8, 2): einsum runs along the axis of length 8 and returns a transposed view; the
+    # values, eager and compiled, are the broadcasting product's, and later in-place work on
+    # the view (the compiled code's buffer reuse) is still correct.
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((5, 8)), rng.standard_normal((5, 2))
+    dims = (((), ()), ((0,), (0,)))
+    expected = a[:, :, None] * b[:, None, :]
+    np.testing.assert_array_equal(la.dot_general(a, b, dims), expected)
+    check(lambda a, b: fnp.tanh(la.dot_general(a, b, dims)) * 2.0 + 1.0, a, b)
