@@ -548,13 +548,17 @@ UNARY_MATH: list[tuple[str, Callable[..., Any], Callable[..., Any], Any]] = [
     ("arcsin", ew.arcsin, np.arcsin, unary(uniform, lo=-0.9, hi=0.9)),
     ("arccos", ew.arccos, np.arccos, unary(uniform, lo=-0.9, hi=0.9)),
     ("arctan", ew.arctan, np.arctan, unary(uniform, lo=-3, hi=3)),
+    ("arcsinh", ew.arcsinh, np.arcsinh, unary(uniform, lo=-3, hi=3)),
+    ("arccosh", ew.arccosh, np.arccosh, unary(uniform, lo=1.2, hi=4)),
+    ("arctanh", ew.arctanh, np.arctanh, unary(uniform, lo=-0.8, hi=0.8)),
     ("sqrt", ew.sqrt, np.sqrt, unary(uniform, lo=0.2, hi=3)),
 ]
 
 _FNP_UNARY = {"exp": fnp.exp, "log": fnp.log, "log1p": fnp.log1p, "expm1": fnp.expm1,
               "sin": fnp.sin, "cos": fnp.cos, "tan": fnp.tan, "tanh": fnp.tanh,
               "sinh": fnp.sinh, "cosh": fnp.cosh, "arcsin": fnp.arcsin, "arccos": fnp.arccos,
-              "arctan": fnp.arctan, "sqrt": fnp.sqrt}
+              "arctan": fnp.arctan, "arcsinh": fnp.arcsinh, "arccosh": fnp.arccosh,
+              "arctanh": fnp.arctanh, "sqrt": fnp.sqrt}
 
 CASES: list[Case] = []
 
@@ -785,6 +789,58 @@ CASES += [
 
 # ---------------------------------------------------------------------------------------------
 # The structural primitives' rows, when that table exists (same format).
+
+
+# -- NumPy functions composed of the primitives above ---------------------------------------------
+
+
+def diff_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    x_shape = shape(rng, min_rank=1, max_rank=3, min_dim=2)
+    return Sample((uniform(rng, x_shape, dtype),),
+                  {"n": int(rng.integers(1, 3)), "axis": int(rng.integers(-len(x_shape),
+                                                                          len(x_shape)))})
+
+
+def triangle_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    return Sample((uniform(rng, shape(rng, min_rank=2, max_rank=3), dtype),),
+                  {"k": int(rng.integers(-2, 3))})
+
+
+def ptp_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    x_shape = shape(rng, min_rank=1, max_rank=3)
+    axis = None if rng.random() < 0.3 else int(rng.integers(-len(x_shape), len(x_shape)))
+    return Sample((distinct(rng, x_shape, dtype),), {"axis": axis})
+
+
+def average_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    x_shape = shape(rng, min_rank=1, max_rank=3)
+    axis = int(rng.integers(0, len(x_shape)))
+    w_shape = x_shape if rng.random() < 0.5 else (x_shape[axis],)
+    return Sample((uniform(rng, x_shape, dtype), uniform(rng, w_shape, dtype, lo=0.5, hi=2.0)),
+                  {"axis": axis})
+
+
+CASES += [
+    Case("sqrt", fnp.hypot, np.hypot, binary(away_from_zero, away_from_zero, broadcast=True),
+         label="fnp.hypot"),
+    Case("log", fnp.log2, np.log2, unary(uniform, lo=0.2, hi=3), label="fnp.log2"),
+    Case("log", fnp.log10, np.log10, unary(uniform, lo=0.2, hi=3), label="fnp.log10"),
+    Case("pow", fnp.exp2, np.exp2, unary(uniform, lo=-3, hi=3), label="fnp.exp2"),
+    Case("pow", fnp.cbrt, np.cbrt, unary(away_from_zero), label="fnp.cbrt"),
+    Case("mul", fnp.deg2rad, np.deg2rad, unary(), label="fnp.deg2rad"),
+    Case("mul", fnp.rad2deg, np.rad2deg, unary(), label="fnp.rad2deg"),
+    Case("select_n", fnp.trunc, np.trunc, unary(not_integer), label="fnp.trunc"),
+    Case("max", fnp.fmax, np.fmax, separated(broadcast=True), label="fnp.fmax"),
+    Case("min", fnp.fmin, np.fmin, separated(broadcast=True), label="fnp.fmin"),
+    Case("log1p", fnp.logaddexp2, np.logaddexp2, binary(broadcast=True), label="fnp.logaddexp2"),
+    Case("sub", fnp.diff, np.diff, diff_sample, dtypes=NUMERIC, label="fnp.diff"),
+    Case("select_n", fnp.tril, np.tril, triangle_sample, dtypes=NUMERIC, label="fnp.tril"),
+    Case("select_n", fnp.triu, np.triu, triangle_sample, dtypes=NUMERIC, label="fnp.triu"),
+    Case("reduce_max", fnp.ptp, np.ptp, ptp_sample, label="fnp.ptp"),
+    Case("reduce_sum", lambda a, w, axis: fnp.average(a, axis=axis, weights=w),
+         lambda a, w, axis: np.average(a, axis=axis, weights=w), average_sample,
+         label="fnp.average weights"),
+]
 
 
 try:  # the structural primitives' rows, same format, kept in their own file

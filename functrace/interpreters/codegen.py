@@ -86,7 +86,8 @@ UFUNCS: dict[str, str] = {
     "min": "minimum", "pow": "power", "exp": "exp", "log": "log", "log1p": "log1p",
     "expm1": "expm1", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
     "cosh": "cosh", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan",
-    "arctan2": "arctan2", "sqrt": "sqrt", "abs": "absolute", "sign": "sign", "floor": "floor",
+    "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh", "arctan2": "arctan2",
+    "sqrt": "sqrt", "abs": "absolute", "sign": "sign", "floor": "floor",
     "ceil": "ceil", "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
     "gt": "greater", "ge": "greater_equal", "and": "bitwise_and", "or": "bitwise_or",
     "xor": "bitwise_xor", "not": "invert",
@@ -240,6 +241,7 @@ scalar_emitters: dict[str, Emitter] = {
     "expm1": _math("expm1"), "sin": _math("sin"), "cos": _math("cos"), "tan": _math("tan"),
     "tanh": _math("tanh"), "sinh": _math("sinh"), "cosh": _math("cosh"),
     "arcsin": _math("asin"), "arccos": _math("acos"), "arctan": _math("atan"),
+    "arcsinh": _math("asinh"), "arccosh": _math("acosh"), "arctanh": _math("atanh"),
     "arctan2": _math("atan2"), "sqrt": _math("sqrt"), "abs": _math("fabs"),
     "stop_gradient": lambda eqn, ins, mod, out: ins[0],
 }

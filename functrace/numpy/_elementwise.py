@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -138,6 +139,9 @@ cosh = _unary("cosh", ew.cosh, np.cosh)
 arcsin = _unary("arcsin", ew.arcsin, np.arcsin)
 arccos = _unary("arccos", ew.arccos, np.arccos)
 arctan = _unary("arctan", ew.arctan, np.arctan)
+arcsinh = _unary("arcsinh", ew.arcsinh, np.arcsinh)
+arccosh = _unary("arccosh", ew.arccosh, np.arccosh)
+arctanh = _unary("arctanh", ew.arctanh, np.arctanh)
 sqrt = _unary("sqrt", ew.sqrt, np.sqrt)
 absolute = abs = _unary("absolute", ew.abs)  # noqa: A001 - NumPy's name
 sign = _unary("sign", ew.sign)
@@ -175,15 +179,74 @@ def exp2(x: Any, /) -> Any:
 
 
 def log2(x: Any, /) -> Any:
-    return true_divide(log(x), np.log(2.0))
+    # A Python float divisor: weakly typed, so float32 stays float32 (a NumPy float64 would not).
+    return true_divide(log(x), math.log(2.0))
 
 
 def log10(x: Any, /) -> Any:
-    return true_divide(log(x), np.log(10.0))
+    return true_divide(log(x), math.log(10.0))
 
 
 def cbrt(x: Any, /) -> Any:
     return multiply(sign(x), power(absolute(x), 1.0 / 3.0))
+
+
+def hypot(x: Any, y: Any, /) -> Any:
+    """``sqrt(x**2 + y**2)``, scaled by ``max(|x|, |y|)`` so that squaring cannot overflow."""
+    x, y = promote("hypot", x, y)
+    if aval(x).dtype.kind not in "fc":
+        x, y = convert(x, np.dtype(np.float64)), convert(y, np.dtype(np.float64))
+    ax, ay = absolute(x), absolute(y)
+    big, small = maximum(ax, ay), minimum(ax, ay)
+    # big == 0 only where both are 0: divide by 1 there (the answer is 0 either way).
+    safe = where(equal(big, 0), 1.0, big)
+    ratio = true_divide(small, safe)
+    return multiply(big, sqrt(add(1.0, multiply(ratio, ratio))))
+
+
+def deg2rad(x: Any, /) -> Any:
+    return multiply(_as_float(x), np.pi / 180.0)
+
+
+def rad2deg(x: Any, /) -> Any:
+    return multiply(_as_float(x), 180.0 / np.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def _as_float(x: Any) -> Any:
+    (x,) = promote("float", x)
+    return x if aval(x).dtype.kind in "fc" else convert(x, np.dtype(np.float64))
+
+
+def trunc(x: Any, /) -> Any:
+    """Round towards zero (``numpy.trunc``; ``fix`` is the same)."""
+    (x,) = promote("trunc", x)
+    if aval(x).dtype.kind not in "fc":
+        return x
+    return where(less(x, 0), ew.ceil_p.bind1(x), ew.floor_p.bind1(x))
+
+
+fix = trunc
+
+
+def fmax(x: Any, y: Any, /) -> Any:
+    """``numpy.fmax``: the maximum, ignoring a NaN operand (NaN only if both are)."""
+    x, y = promote("fmax", x, y)
+    return where(isnan(y), x, where(isnan(x), y, maximum(x, y)))
+
+
+def fmin(x: Any, y: Any, /) -> Any:
+    """``numpy.fmin``: the minimum, ignoring a NaN operand (NaN only if both are)."""
+    x, y = promote("fmin", x, y)
+    return where(isnan(y), x, where(isnan(x), y, minimum(x, y)))
+
+
+def logaddexp2(x: Any, y: Any, /) -> Any:
+    """``log2(2**x + 2**y)``, through :func:`logaddexp` in natural units."""
+    ln2 = math.log(2.0)
+    return true_divide(logaddexp(multiply(_as_float(x), ln2), multiply(_as_float(y), ln2)), ln2)
 
 
 def logaddexp(x: Any, y: Any, /) -> Any:

@@ -20,7 +20,7 @@ from functrace.numpy._base import (
     convert,
     result_dtype,
 )
-from functrace.numpy._elementwise import multiply
+from functrace.numpy._elementwise import multiply, where
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import ravel, reshape
 from functrace.primitives import indexing as ix
@@ -168,6 +168,28 @@ def diag(v: Any, k: int = 0) -> Any:
     used = n + max(n - 1, 0) * size
     flat = ix.pad(v, np.zeros((), v_aval.dtype), [(first, size * size - first - used, size)])
     return reshape(flat, (size, size))
+
+
+def _triangle(name: str, m: Any, k: int, lower: bool) -> Any:
+    m = as_operand(m)
+    shape = aval(m).shape
+    if len(shape) < 2:
+        raise ValueError(f"{name}: input must be at least 2-d, got shape {shape}.")
+    rows, cols = shape[-2:]
+    # Which entries to keep is known from the shape alone: a constant mask.
+    offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
+    keep = offset <= k if lower else offset >= k
+    return where(keep, m, np.zeros((), aval(m).dtype))
+
+
+def tril(m: Any, k: int = 0) -> Any:
+    """``numpy.tril``: zeros above the ``k``-th diagonal of the last two axes."""
+    return _triangle("tril", m, k, lower=True)
+
+
+def triu(m: Any, k: int = 0) -> Any:
+    """``numpy.triu``: zeros below the ``k``-th diagonal of the last two axes."""
+    return _triangle("triu", m, k, lower=False)
 
 
 # -- einsum -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from functrace.numpy._base import aval, convert, promote
+from functrace.numpy._base import aval, broadcast_to_shape, convert, promote
 from functrace.numpy._elementwise import (
     absolute,
     add,
@@ -133,6 +133,43 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     out = log(sum(exp(subtract(a, shift)), axes, keepdims=True))
     out = add(out, shift)
     return squeeze(out, axes) if (axes and not keepdims) else out
+
+
+def ptp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """``numpy.ptp``: the range, ``max - min``, along ``axis``."""
+    return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
+
+
+def average(a: Any, axis: Axis = None, weights: Any = None, returned: bool = False,
+            keepdims: bool = False) -> Any:
+    """``numpy.average``: the mean, or the ``weights``-weighted mean, along ``axis``.
+
+    ``weights`` has ``a``'s shape, or (with a single int ``axis``) is 1-d along that axis.
+    With ``returned=True`` the sum of the weights comes back too.
+    """
+    if weights is None:
+        out = mean(a, axis, keepdims=keepdims)
+        if not returned:
+            return out
+        (a,) = promote("average", a)
+        count = math.prod(aval(a).shape) // builtins.max(math.prod(aval(out).shape), 1)
+        return out, np.full(aval(out).shape, count, dtype=aval(out).dtype)
+    (a,) = promote("average", a)
+    (w,) = promote("average", weights)
+    a_shape, w_shape = aval(a).shape, aval(w).shape
+    if w_shape != a_shape:
+        if not isinstance(axis, int) or len(w_shape) != 1:
+            raise TypeError("average: weights must have the shape of a, or be 1-d along a single "
+                            f"axis; got weights of shape {w_shape} for a of shape {a_shape} and "
+                            f"axis={axis!r}.")
+        ax = normalize_axis(axis, len(a_shape), "average")
+        if w_shape[0] != a_shape[ax]:
+            raise ValueError("average: the length of weights differs from that of the axis.")
+        w = reshape(w, tuple(n if i == ax else 1 for i, n in enumerate(a_shape)))
+    total = sum(multiply(a, w), axis, keepdims=keepdims)
+    w_sum = sum(broadcast_to_shape(w, a_shape), axis, keepdims=keepdims)
+    out = true_divide(total, w_sum)
+    return (out, w_sum) if returned else out
 
 
 def _accumulator_dtype(np_fn: Any, dtype: np.dtype[Any]) -> np.dtype[Any]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, result_dtype
+from functrace.numpy._elementwise import subtract
 from functrace.numpy._reductions import normalize_axes, normalize_axis
 from functrace.primitives import indexing as ix
 from functrace.primitives import shape as sh
@@ -294,6 +295,23 @@ def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
         if k:
             a = ix.concatenate([ix.slice_in_dim(a, n - k, n, ax),
                                 ix.slice_in_dim(a, 0, n - k, ax)], ax)
+    return a
+
+
+def diff(a: Any, n: int = 1, axis: int = -1) -> Any:
+    """``numpy.diff``: the ``n``-th forward difference along ``axis``."""
+    a = as_operand(a)
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    nd = aval(a).ndim
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    ax = normalize_axis(axis, nd, "diff")
+    for _ in range(n):
+        length = aval(a).shape[ax]
+        if length == 0:
+            break
+        a = subtract(ix.slice_in_dim(a, 1, length, ax), ix.slice_in_dim(a, 0, length - 1, ax))
     return a
 
 

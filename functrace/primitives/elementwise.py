@@ -400,6 +400,39 @@ def arctan(x: Any) -> Any:
 defjvp(arctan_p, lambda x_dot, ans, x: div(x_dot, add(full_like(x, 1), mul(x, x))))
 defvjp(arctan_p, lambda ct, ans, x: div(ct, add(full_like(x, 1), mul(x, x))))
 
+arcsinh_p = elementwise("arcsinh", np.arcsinh)
+
+
+def arcsinh(x: Any) -> Any:
+    return arcsinh_p.bind1(x)
+
+
+# d arcsinh = 1 / sqrt(x^2 + 1)
+defjvp(arcsinh_p, lambda x_dot, ans, x: div(x_dot, sqrt(add(mul(x, x), full_like(x, 1)))))
+defvjp(arcsinh_p, lambda ct, ans, x: div(ct, sqrt(add(mul(x, x), full_like(x, 1)))))
+
+arccosh_p = elementwise("arccosh", np.arccosh)
+
+
+def arccosh(x: Any) -> Any:
+    return arccosh_p.bind1(x)
+
+
+# d arccosh = 1 / sqrt(x^2 - 1), for x > 1
+defjvp(arccosh_p, lambda x_dot, ans, x: div(x_dot, sqrt(sub(mul(x, x), full_like(x, 1)))))
+defvjp(arccosh_p, lambda ct, ans, x: div(ct, sqrt(sub(mul(x, x), full_like(x, 1)))))
+
+arctanh_p = elementwise("arctanh", np.arctanh)
+
+
+def arctanh(x: Any) -> Any:
+    return arctanh_p.bind1(x)
+
+
+# d arctanh = 1 / (1 - x^2), for |x| < 1
+defjvp(arctanh_p, lambda x_dot, ans, x: div(x_dot, _one_minus_sq(x)))
+defvjp(arctanh_p, lambda ct, ans, x: div(ct, _one_minus_sq(x)))
+
 arctan2_p = elementwise("arctan2", np.arctan2)
 
 
