@@ -820,7 +820,67 @@ def average_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
                   {"axis": axis})
 
 
+def norm_sample(ords: list[Any], matrix: bool = False
+                ) -> Callable[[np.random.Generator, np.dtype[Any]], Sample]:
+    """An array away from the kinks of |x| and without ties, an ``ord`` and an ``axis``."""
+
+    def make(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+        x_shape = shape(rng, min_rank=2 if matrix else 1, max_rank=3)
+        x = distinct(rng, x_shape, dtype, gap=0.3)
+        x = np.where(np.abs(x) < 0.15, x + 0.3, x).astype(dtype)  # |x| >= 0.15: abs is smooth
+        ndim = len(x_shape)
+        if matrix:
+            axis: Any = tuple(int(a) for a in rng.permutation(ndim)[:2])
+        else:
+            axis = int(rng.integers(-ndim, ndim)) if ndim > 1 or rng.random() < 0.5 else None
+        return Sample((x,), {"ord": ords[int(rng.integers(len(ords)))], "axis": axis,
+                             "keepdims": bool(rng.random() < 0.5)})
+
+    return make
+
+
+def kron_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    return Sample((uniform(rng, shape(rng, max_rank=2), dtype),
+                   uniform(rng, shape(rng, max_rank=2), dtype)))
+
+
+def cross_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """Two arrays of 3-vectors along ``axis`` (a's batch axes broadcasting against b's)."""
+    batch = shape(rng, max_rank=2)
+    axis = int(rng.integers(-len(batch) - 1, len(batch) + 1))
+    a = np.moveaxis(uniform(rng, (*batch, 3), dtype), -1, axis)
+    b = np.moveaxis(uniform(rng, (*batch, 3), dtype), -1, axis)
+    return Sample((a, b), {"axis": axis})
+
+
+def matrix_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    return Sample((uniform(rng, shape(rng, min_rank=2, max_rank=3), dtype),))
+
+
+def nan_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    x_shape = shape(rng, min_rank=1, max_rank=3)
+    x = uniform(rng, x_shape, dtype)
+    axis = None if rng.random() < 0.3 else int(rng.integers(-len(x_shape), len(x_shape)))
+    return Sample((x,), {"axis": axis})
+
+
 CASES += [
+    Case("mul", fnp.kron, np.kron, kron_sample, dtypes=NUMERIC, label="fnp.kron"),
+    Case("sub", fnp.cross, np.cross, cross_sample, dtypes=NUMERIC, label="fnp.cross"),
+    Case("reduce_sum", fnp.nansum, np.nansum, nan_sample, label="fnp.nansum"),
+    Case("div", fnp.nanmean, np.nanmean, nan_sample, label="fnp.nanmean"),
+    Case("rev", fnp.fliplr, np.fliplr, matrix_sample, dtypes=NUMERIC, label="fnp.fliplr"),
+    Case("rev", fnp.flipud, np.flipud, matrix_sample, dtypes=NUMERIC, label="fnp.flipud"),
+    Case("sqrt", fnp.linalg.norm, np.linalg.norm, norm_sample([None, 2]),
+         label="fnp.linalg.norm 2"),
+    Case("reduce_sum", fnp.linalg.norm, np.linalg.norm, norm_sample([1, 3, 0.5]),
+         label="fnp.linalg.norm p"),
+    Case("reduce_max", fnp.linalg.norm, np.linalg.norm, norm_sample([np.inf]),
+         label="fnp.linalg.norm inf"),
+    Case("sqrt", fnp.linalg.norm, np.linalg.norm, norm_sample([None, "fro"], matrix=True),
+         label="fnp.linalg.norm fro"),
+    Case("reduce_max", fnp.linalg.norm, np.linalg.norm, norm_sample([1, np.inf], matrix=True),
+         label="fnp.linalg.norm matrix 1/inf"),
     Case("sqrt", fnp.hypot, np.hypot, binary(away_from_zero, away_from_zero, broadcast=True),
          label="fnp.hypot"),
     Case("log", fnp.log2, np.log2, unary(uniform, lo=0.2, hi=3), label="fnp.log2"),

@@ -686,3 +686,21 @@ def test_logaddexp_at_infinities_and_nan_matches_numpy() -> None:
     np.testing.assert_array_equal(fnp.logaddexp(a, b), np.logaddexp(a, b))
     np.testing.assert_array_equal(ft.jit(fnp.logaddexp)(a, b), np.logaddexp(a, b))
     assert ft.grad(lambda x: fnp.logaddexp(x, 1.0))(1.0) == 0.5
+
+
+def test_nan_reductions_skip_nans_in_value_and_gradient() -> None:
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 2.0]])
+    np.testing.assert_array_equal(fnp.nansum(x, axis=1), np.nansum(x, axis=1))
+    np.testing.assert_array_equal(fnp.nanmean(x, axis=1), np.nanmean(x, axis=1))
+    g = ft.grad(lambda x: fnp.nansum(x) + fnp.nanmean(x))(x)
+    np.testing.assert_allclose(g, np.where(np.isnan(x), 0.0, 1.0 + 1.0 / 3.0))
+
+
+def test_linalg_norm_through_numpy_matches_numpy() -> None:
+    x = np.array([[3.0, -4.0], [1.0, 2.0]])
+    for ord_ in (None, "fro", 1, -1, np.inf, -np.inf):
+        assert float(ft.jit(lambda x, o=ord_: np.linalg.norm(x, o))(x)) == np.linalg.norm(x, ord_)
+    v = np.array([3.0, -4.0, 1.0])
+    np.testing.assert_allclose(ft.grad(np.linalg.norm)(v), v / np.linalg.norm(v))
+    with pytest.raises(ValueError, match="SVD"):
+        fnp.linalg.norm(x, 2)

@@ -27,7 +27,7 @@ from numpy import (
     uint8,
 )
 
-from functrace.numpy import _protocols
+from functrace.numpy import _protocols, linalg
 from functrace.numpy._elementwise import (
     abs,  # noqa: A004 - NumPy's name
     absolute,
@@ -109,11 +109,13 @@ from functrace.numpy._elementwise import (
 from functrace.numpy._indexing import argsort, sort, take, take_along_axis
 from functrace.numpy._indexing import getitem as getitem  # x[i] on tracers, not NumPy API
 from functrace.numpy._linalg import (
+    cross,
     diag,
     diagonal,
     dot,
     einsum,
     inner,
+    kron,
     matmul,
     outer,
     tensordot,
@@ -136,6 +138,8 @@ from functrace.numpy._reductions import (
     max,  # noqa: A004 - NumPy's name
     mean,
     min,  # noqa: A004 - NumPy's name
+    nanmean,
+    nansum,
     prod,
     ptp,
     std,
@@ -156,6 +160,8 @@ from functrace.numpy._shapes import (
     expand_dims,
     eye,
     flip,
+    fliplr,
+    flipud,
     full,
     full_like,
     hstack,
@@ -191,20 +197,21 @@ __all__ = [
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
     "argsort", "around", "array", "array_split", "asarray", "asin", "asinh", "atan", "atan2",
     "atanh", "atleast_1d", "atleast_2d", "average", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "cumprod", "cumsum",
-    "deg2rad", "degrees", "diag", "diagonal", "diff", "divide", "dot", "einsum", "empty",
-    "equal", "exp", "exp2", "expand_dims", "expm1", "eye", "fix", "flip", "floor",
-    "floor_divide", "fmax", "fmin", "full", "full_like", "greater", "greater_equal", "hstack",
-    "hypot", "identity", "inner", "invert", "isfinite", "isinf", "isnan", "less", "less_equal",
-    "linspace", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "mod", "moveaxis", "multiply", "nan_to_num", "ndim", "negative",
-    "not_equal", "ones", "ones_like", "outer", "positive", "pow", "power", "prod", "ptp",
-    "rad2deg", "radians", "ravel", "reciprocal", "remainder", "repeat", "reshape", "roll",
-    "round", "shape", "sign", "sin", "sinh", "size", "sort", "split", "sqrt", "square",
-    "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "take",
-    "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose", "tril", "triu",
-    "true_divide", "trunc", "var", "vdot", "vstack", "where", "zeros", "zeros_like",
+    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "cross", "cumprod",
+    "cumsum", "deg2rad", "degrees", "diag", "diagonal", "diff", "divide", "dot", "einsum",
+    "empty", "equal", "exp", "exp2", "expand_dims", "expm1", "eye", "fix", "flip", "fliplr",
+    "flipud", "floor", "floor_divide", "fmax", "fmin", "full", "full_like", "greater",
+    "greater_equal", "hstack", "hypot", "identity", "inner", "invert", "isfinite", "isinf",
+    "isnan", "kron", "less", "less_equal", "linalg", "linspace", "log", "log10", "log1p",
+    "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mod",
+    "moveaxis", "multiply", "nan_to_num", "nanmean", "nansum", "ndim", "negative", "not_equal",
+    "ones", "ones_like", "outer", "positive", "pow", "power", "prod", "ptp", "rad2deg",
+    "radians", "ravel", "reciprocal", "remainder", "repeat", "reshape", "roll", "round",
+    "shape", "sign", "sin", "sinh", "size", "sort", "split", "sqrt", "square", "squeeze",
+    "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "take", "take_along_axis",
+    "tan", "tanh", "tensordot", "tile", "trace", "transpose", "tril", "triu", "true_divide",
+    "trunc", "var", "vdot", "vstack", "where", "zeros", "zeros_like",
     # dtypes and constants, re-exported from NumPy
     "bool_", "complex64", "complex128", "dtype", "e", "float16", "float32", "float64", "inf",
     "int8", "int16", "int32", "int64", "nan", "newaxis", "pi", "uint8",

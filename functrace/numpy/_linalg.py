@@ -20,7 +20,7 @@ from functrace.numpy._base import (
     convert,
     result_dtype,
 )
-from functrace.numpy._elementwise import multiply, where
+from functrace.numpy._elementwise import multiply, subtract, where
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import ravel, reshape
 from functrace.primitives import indexing as ix
@@ -168,6 +168,40 @@ def diag(v: Any, k: int = 0) -> Any:
     used = n + max(n - 1, 0) * size
     flat = ix.pad(v, np.zeros((), v_aval.dtype), [(first, size * size - first - used, size)])
     return reshape(flat, (size, size))
+
+
+def kron(a: Any, b: Any) -> Any:
+    """``numpy.kron``: the Kronecker product (blocks ``a[i, j] * b``)."""
+    a, b = _same_dtype(a, b)
+    nd = max(aval(a).ndim, aval(b).ndim)
+    a = reshape(a, (1,) * (nd - aval(a).ndim) + aval(a).shape)
+    b = reshape(b, (1,) * (nd - aval(b).ndim) + aval(b).shape)
+    sa, sb = aval(a).shape, aval(b).shape
+    # Interleave the axes: a's axis i becomes (i, 1) and b's becomes (1, i); one broadcast
+    # product, then merge each pair.
+    a_ex = reshape(a, tuple(d for n in sa for d in (n, 1)))
+    b_ex = reshape(b, tuple(d for n in sb for d in (1, n)))
+    return reshape(multiply(a_ex, b_ex), tuple(m * n for m, n in zip(sa, sb, strict=True)))
+
+
+def cross(a: Any, b: Any, axis: int = -1) -> Any:
+    """``numpy.cross`` of 3-vectors along ``axis`` (broadcasting the other axes)."""
+    a, b = _same_dtype(a, b)
+    a = sh.moveaxis(a, normalize_axis(axis, aval(a).ndim, "cross"), aval(a).ndim - 1)
+    b = sh.moveaxis(b, normalize_axis(axis, aval(b).ndim, "cross"), aval(b).ndim - 1)
+    if aval(a).shape[-1] != 3 or aval(b).shape[-1] != 3:
+        raise ValueError("cross: only 3-vectors are supported (the axis must have length 3).")
+    a0, a1, a2 = (ix.slice_in_dim(a, i, i + 1, aval(a).ndim - 1) for i in range(3))
+    b0, b1, b2 = (ix.slice_in_dim(b, i, i + 1, aval(b).ndim - 1) for i in range(3))
+    out = _concat_last([subtract(multiply(a1, b2), multiply(a2, b1)),
+                        subtract(multiply(a2, b0), multiply(a0, b2)),
+                        subtract(multiply(a0, b1), multiply(a1, b0))])
+    return sh.moveaxis(out, aval(out).ndim - 1, normalize_axis(axis, aval(out).ndim, "cross"))
+
+
+def _concat_last(parts: list[Any]) -> Any:
+    shape = broadcast_shapes("cross", *[aval(p).shape for p in parts])
+    return ix.concatenate([broadcast_to_shape(p, shape) for p in parts], len(shape) - 1)
 
 
 def _triangle(name: str, m: Any, k: int, lower: bool) -> Any:

@@ -44,6 +44,8 @@ def install(fnp: ModuleType) -> None:
         np_obj = getattr(np, name, None)
         if callable(np_obj) and not isinstance(np_obj, (np.ufunc, type)):
             functions[np_obj] = getattr(fnp, name)
+    for name in fnp.linalg.__all__:
+        functions[getattr(np.linalg, name)] = getattr(fnp.linalg, name)
 
     def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         fn = ufuncs.get(ufunc.__name__)

@@ -135,6 +135,25 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return squeeze(out, axes) if (axes and not keepdims) else out
 
 
+def nansum(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """``numpy.nansum``: the sum with NaNs counted as zero."""
+    (a,) = promote("nansum", a)
+    if aval(a).dtype.kind in "fc":
+        a = where(a != a, np.zeros((), aval(a).dtype), a)
+    return sum(a, axis, keepdims=keepdims)
+
+
+def nanmean(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """``numpy.nanmean``: the mean of the entries that are not NaN."""
+    (a,) = promote("nanmean", a)
+    if aval(a).dtype.kind not in "fc":
+        return mean(a, axis, keepdims=keepdims)
+    keep = a == a
+    total = sum(where(keep, a, np.zeros((), aval(a).dtype)), axis, keepdims=keepdims)
+    count = sum(convert(keep, aval(a).dtype), axis, keepdims=keepdims)
+    return true_divide(total, count)
+
+
 def ptp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """``numpy.ptp``: the range, ``max - min``, along ``axis``."""
     return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))

@@ -272,6 +272,18 @@ def flip(m: Any, axis: int | Sequence[int] | None = None) -> Any:
     return ix.rev(m, axes) if axes else m
 
 
+def flipud(m: Any) -> Any:
+    """``numpy.flipud``: reverse the first axis."""
+    return flip(m, 0)
+
+
+def fliplr(m: Any) -> Any:
+    """``numpy.fliplr``: reverse the second axis."""
+    if aval(as_operand(m)).ndim < 2:
+        raise ValueError("fliplr: input must be at least 2-d.")
+    return flip(m, 1)
+
+
 def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Any:
     """``numpy.roll``: entries shifted along ``axis``, those falling off one end coming back
     at the other (``axis=None``: over the flattened array)."""

@@ -1,0 +1,92 @@
+"""``functrace.numpy.linalg``: the parts of ``numpy.linalg`` that functrace supports.
+
+For now that is :func:`norm`, written on the elementwise and reduction functions, so it works
+inside every transformation (and ``np.linalg.norm`` on tracers lands here).  Its derivative at
+the zero vector is NaN for the 2-norm, as in JAX: the norm is not differentiable there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from functrace.numpy._base import as_operand, aval, convert
+from functrace.numpy._elementwise import absolute, multiply, power, sqrt
+from functrace.numpy._reductions import max, min, normalize_axis, sum  # noqa: A004
+
+__all__ = ["norm"]
+
+
+def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # noqa: A002
+         keepdims: bool = False) -> Any:
+    """``numpy.linalg.norm``: vector norms (``ord`` None/2, 1, inf, -inf, 0 or any p) over
+    one axis, or the Frobenius / nuclear-free matrix norms (``ord`` None/'fro', 1, -1, inf,
+    -inf) over two axes.  ``axis=None`` means all axes with ``ord=None`` (the 2-norm of the
+    flattened array), and otherwise the array's one or two axes, as NumPy.
+
+    >>> import numpy as np
+    >>> float(norm(np.array([3.0, 4.0])))
+    5.0
+    """
+    x = as_operand(x)
+    if aval(x).dtype.kind not in "fc":
+        x = convert(x, np.dtype(np.float64))
+    ndim = aval(x).ndim
+    if axis is None:
+        if ord is None:
+            return _two_norm(x, tuple(range(ndim)), keepdims)
+        if ndim not in (1, 2):
+            raise ValueError("norm: improper number of dimensions to norm (give axis).")
+        axes = tuple(range(ndim))
+    else:
+        # In the caller's order: for matrix norms, (rows, columns) and (columns, rows) differ.
+        axes = tuple(normalize_axis(a, ndim, "norm")
+                     for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis))
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError("norm: improper number of dimensions to norm.")
+
+
+def _two_norm(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    mag = absolute(x) if aval(x).dtype.kind == "c" else x
+    return sqrt(sum(multiply(mag, mag), axes, keepdims=keepdims))
+
+
+def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:  # noqa: A002
+    if ord is None or ord == 2:
+        return _two_norm(x, axes, keepdims)
+    if ord == np.inf:
+        return max(absolute(x), axes, keepdims=keepdims)
+    if ord == -np.inf:
+        return min(absolute(x), axes, keepdims=keepdims)
+    if ord == 0:
+        return sum(convert(absolute(x) != 0, aval(absolute(x)).dtype), axes, keepdims=keepdims)
+    if ord == 1:
+        return sum(absolute(x), axes, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors.")
+    p = float(ord)
+    return power(sum(power(absolute(x), p), axes, keepdims=keepdims), 1.0 / p)
+
+
+def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:  # noqa: A002
+    row, col = axes
+    if row == col:
+        raise ValueError("norm: duplicate axes given.")
+    if ord is None or ord == "fro":
+        return _two_norm(x, axes, keepdims)
+    if ord in (1, -1, np.inf, -np.inf):
+        # 1 / -1: the largest / smallest column sum; inf / -inf: the same for rows.
+        summed, other = (row, col) if ord in (1, -1) else (col, row)
+        sums = sum(absolute(x), summed, keepdims=True)
+        pick = max if ord in (1, np.inf) else min
+        out = pick(sums, other, keepdims=True)
+        if not keepdims:
+            out = sum(out, axes)  # drop both (now length-1) axes
+        return out
+    raise ValueError(f"norm: unsupported norm order {ord!r} for matrices (only None, 'fro', "
+                     "1, -1, inf and -inf; the spectral and nuclear norms need an SVD).")
