@@ -480,7 +480,11 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         size, bdims = _batch_size(leaves, axes, axis_size)
         store = _OutStore()
         avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims, strict=True)]
-        closed, _, trace = trace_flat(_flat_fun(f, in_tree, store), avals, [None] * len(avals))
+        # Unbatched inputs are traced with their values known, as in JAX (where they are not
+        # batch tracers): Python control flow on them works, and what depends on them alone
+        # is computed once, while tracing.
+        known = [x if d is None else None for x, d in zip(leaves, bdims, strict=True)]
+        closed, _, trace = trace_flat(_flat_fun(f, in_tree, store), avals, known)
         outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
                                      trace.values)
         out_tree = store.tree

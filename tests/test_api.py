@@ -704,3 +704,18 @@ def test_linalg_norm_through_numpy_matches_numpy() -> None:
     np.testing.assert_allclose(ft.grad(np.linalg.norm)(v), v / np.linalg.norm(v))
     with pytest.raises(ValueError, match="SVD"):
         fnp.linalg.norm(x, 2)
+
+
+def test_vmap_unbatched_inputs_keep_their_values_as_in_jax() -> None:
+    def f(n: Any, x: Any) -> Any:
+        return x * n if n > 0 else -x  # Python control flow on the unbatched input
+
+    xs = np.arange(3.0)
+    np.testing.assert_array_equal(ft.vmap(f, in_axes=(None, 0))(2.0, xs), 2.0 * xs)
+    np.testing.assert_array_equal(ft.vmap(f, in_axes=(None, 0))(-1.0, xs), -xs)
+    with pytest.raises(ft.ConcretizationError):  # on a batched value it cannot work
+        ft.vmap(f, in_axes=(0, None))(xs, 1.0)
+    with pytest.raises(ft.ConcretizationError):  # nor under jit, where n is abstract
+        ft.jit(ft.vmap(f, in_axes=(None, 0)))(2.0, xs)
+    np.testing.assert_array_equal(
+        ft.jit(ft.vmap(f, in_axes=(None, 0)), static_argnums=0)(2.0, xs), 2.0 * xs)
