@@ -864,7 +864,29 @@ def nan_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     return Sample((x,), {"axis": axis})
 
 
+def square_sample(with_b: str = "") -> Callable[[np.random.Generator, np.dtype[Any]], Sample]:
+    """Well-conditioned square matrices (a stack, maybe), and a right-hand side if asked:
+    ``"matrix"`` (..., n, k) or ``"vector"`` (n,)."""
+
+    def make(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+        n = int(rng.integers(1, 4))
+        batch = shape(rng, max_rank=1)
+        a = uniform(rng, (*batch, n, n), dtype, lo=-0.5, hi=0.5) + 2.0 * np.eye(n, dtype=dtype)
+        if not with_b:
+            return Sample((a.astype(dtype),))
+        b_shape = (n,) if with_b == "vector" else (*batch, n, int(rng.integers(1, 3)))
+        return Sample((a.astype(dtype), uniform(rng, b_shape, dtype)))
+
+    return make
+
+
 CASES += [
+    Case("solve", la.solve, np.linalg.solve, square_sample("matrix")),
+    Case("solve", fnp.linalg.solve, np.linalg.solve, square_sample("vector"),
+         label="fnp.linalg.solve vector"),
+    Case("solve", fnp.linalg.inv, np.linalg.inv, square_sample(), label="fnp.linalg.inv"),
+    Case("det", la.det, np.linalg.det, square_sample()),
+    Case("det", fnp.linalg.det, np.linalg.det, square_sample(), label="fnp.linalg.det"),
     Case("mul", fnp.kron, np.kron, kron_sample, dtypes=NUMERIC, label="fnp.kron"),
     Case("sub", fnp.cross, np.cross, cross_sample, dtypes=NUMERIC, label="fnp.cross"),
     Case("reduce_sum", fnp.nansum, np.nansum, nan_sample, label="fnp.nansum"),

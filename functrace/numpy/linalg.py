@@ -1,8 +1,13 @@
 """``functrace.numpy.linalg``: the parts of ``numpy.linalg`` that functrace supports.
 
-For now that is :func:`norm`, written on the elementwise and reduction functions, so it works
-inside every transformation (and ``np.linalg.norm`` on tracers lands here).  Its derivative at
-the zero vector is NaN for the 2-norm, as in JAX: the norm is not differentiable there.
+:func:`norm` is written on the elementwise and reduction functions; :func:`solve`, :func:`inv`
+and :func:`det` on the ``solve`` and ``det`` primitives (``functrace.primitives.linalg``),
+whose derivatives are the textbook ones: ``d(a^-1 b) = a^-1 (db - da a^-1 b)`` and
+``d det(a) = det(a) trace(a^-1 da)``.  All of them work inside every transformation, and
+``np.linalg.norm`` / ``solve`` / ``inv`` / ``det`` on tracers land here.  At an exactly
+singular matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does, and so does
+the derivative of ``det`` (JAX returns the adjugate there); the 2-norm's derivative at the zero
+vector is NaN.
 """
 
 from __future__ import annotations
@@ -12,11 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from functrace.numpy._base import as_operand, aval, convert
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_shapes,
+    broadcast_to_shape,
+    convert,
+    result_dtype,
+)
 from functrace.numpy._elementwise import absolute, multiply, power, sqrt
 from functrace.numpy._reductions import max, min, normalize_axis, sum  # noqa: A004
+from functrace.primitives import linalg as la
+from functrace.primitives import shape as sh
 
-__all__ = ["norm"]
+__all__ = ["det", "inv", "norm", "solve"]
 
 
 def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # noqa: A002
@@ -90,3 +104,56 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
         return out
     raise ValueError(f"norm: unsupported norm order {ord!r} for matrices (only None, 'fro', "
                      "1, -1, inf and -inf; the spectral and nuclear norms need an SVD).")
+
+
+def _float_operands(*args: Any) -> list[Any]:
+    ops = [as_operand(x) for x in args]
+    dtype = result_dtype(*[aval(x) for x in ops])
+    if dtype.kind not in "fc":
+        dtype = np.dtype(np.float64)
+    return [convert(x, dtype) for x in ops]
+
+
+def _square(name: str, a: Any) -> None:
+    shape = aval(a).shape
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {shape}.")
+
+
+def solve(a: Any, b: Any) -> Any:
+    """``numpy.linalg.solve``: ``x`` with ``a @ x == b``.  ``b`` is a vector ``(n,)`` or a
+    stack of matrices ``(..., n, k)`` whose leading axes broadcast against ``a``'s.
+
+    >>> import numpy as np
+    >>> solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([2.0, 2.0]))
+    array([1. , 0.5])
+    """
+    a, b = _float_operands(a, b)
+    _square("solve", a)
+    n = aval(a).shape[-1]
+    vector = aval(b).ndim == 1
+    if vector:
+        b = sh.reshape(b, (n, 1))
+    if aval(b).ndim < 2 or aval(b).shape[-2] != n:
+        raise ValueError(f"solve: b of shape {aval(b).shape} does not match a of shape "
+                         f"{aval(a).shape}.")
+    batch = broadcast_shapes("solve", aval(a).shape[:-2], aval(b).shape[:-2])
+    a = broadcast_to_shape(a, (*batch, n, n))
+    b = broadcast_to_shape(b, (*batch, *aval(b).shape[-2:]))
+    x = la.solve(a, b)
+    return sh.reshape(x, (*batch, n)) if vector else x
+
+
+def inv(a: Any) -> Any:
+    """``numpy.linalg.inv``: the inverse of each square matrix of a stack ``(..., n, n)``."""
+    (a,) = _float_operands(a)
+    _square("inv", a)
+    shape = aval(a).shape
+    return la.solve(a, np.broadcast_to(np.eye(shape[-1], dtype=aval(a).dtype), shape))
+
+
+def det(a: Any) -> Any:
+    """``numpy.linalg.det``: the determinant of each square matrix of a stack."""
+    (a,) = _float_operands(a)
+    _square("det", a)
+    return la.det(a)

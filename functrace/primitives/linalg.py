@@ -8,11 +8,20 @@ from typing import Any
 
 import numpy as np
 
-from functrace.core import Primitive, ShapedArray
+from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.shape import moveaxis, shape_of, transpose
+from functrace.primitives.elementwise import mul, neg
+from functrace.primitives.shape import (
+    _front_batch,
+    broadcast_batch,
+    broadcast_in_dim,
+    moveaxis,
+    reduce_sum,
+    shape_of,
+    transpose,
+)
 
 # ((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))
 DimensionNumbers = tuple[tuple[tuple[int, ...], tuple[int, ...]],
@@ -167,3 +176,93 @@ defjvp(dot_general_p,
        lambda y_dot, ans, x, y, *, dimension_numbers: dot_general(x, y_dot, dimension_numbers))
 defvjp(dot_general_p, _dot_lhs_vjp, _dot_rhs_vjp)
 batch_rules[dot_general_p] = _dot_general_batch
+
+
+# -- solve and det: the linear-system primitives of functrace.numpy.linalg ----------------------
+
+
+def _mT(x: Any) -> Any:
+    """``x`` with its last two axes swapped (the matrix transpose of a stack of matrices)."""
+    nd = len(shape_of(x))
+    return transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def batched_matmul(x: Any, y: Any) -> Any:
+    """Matrix products of stacks ``(..., m, k) @ (..., k, n)`` with equal leading axes."""
+    nd = len(shape_of(x))
+    batch = tuple(range(nd - 2))
+    return dot_general(x, y, (((nd - 1,), (nd - 2,)), (batch, batch)))
+
+
+solve_p = Primitive("solve")
+
+
+def solve(a: Any, b: Any) -> Any:
+    """``x`` with ``a @ x == b``, for stacks ``a: (..., n, n)`` and ``b: (..., n, k)``."""
+    return solve_p.bind1(a, b)
+
+
+def _solve_shape(a: ShapedArray, b: ShapedArray) -> list[ShapedArray]:
+    if (a.ndim < 2 or a.shape[-1] != a.shape[-2] or b.ndim != a.ndim
+            or b.shape[:-1] != a.shape[:-1] or a.dtype != b.dtype or a.dtype.kind not in "fc"):
+        raise ValueError(f"solve: expected a: (..., n, n) and b: (..., n, k) of one floating "
+                         f"dtype with the same leading axes, got {a.str_short()} and "
+                         f"{b.str_short()}.")
+    return [ShapedArray(b.shape, b.dtype, a.weak_type and b.weak_type)]
+
+
+def _solve_batch(size: int, args: list[Any], bdims: list[int | None]) -> Any:
+    a, b = (moveaxis(x, d, 0) if d is not None else broadcast_batch(x, size, 0)
+            for x, d in zip(args, bdims, strict=True))
+    return [solve(a, b)], [0]
+
+
+solve_p.impl = lambda a, b: [np.linalg.solve(a, b)]
+solve_p.shape_rule = _solve_shape
+batch_rules[solve_p] = _solve_batch
+# x = a^-1 b:  dx = a^-1 (db - da x);  the cotangent of b is a^-T ct, that of a is -(a^-T ct) x^T.
+defjvp(solve_p, lambda a_dot, ans, a, b: solve(a, neg(batched_matmul(a_dot, ans))),
+       lambda b_dot, ans, a, b: solve(a, b_dot))
+defvjp(solve_p, lambda ct, ans, a, b: neg(batched_matmul(solve(_mT(a), ct), _mT(ans))),
+       lambda ct, ans, a, b: solve(_mT(a), ct))
+
+det_p = Primitive("det")
+
+
+def det(a: Any) -> Any:
+    """The determinants of a stack of square matrices ``(..., n, n)``."""
+    return det_p.bind1(a)
+
+
+def _det_shape(a: ShapedArray) -> list[ShapedArray]:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.dtype.kind not in "fc":
+        raise ValueError(f"det: expected floating square matrices (..., n, n), got "
+                         f"{a.str_short()}.")
+    return [ShapedArray(a.shape[:-2], a.dtype, a.weak_type)]
+
+
+def _det_inverse_transpose(a: Any) -> Any:
+    """``a^-T`` for a stack of matrices, as a solve against the identity."""
+    shape = shape_of(a)
+    eye = np.broadcast_to(np.eye(shape[-1], dtype=get_aval(a).dtype), shape)
+    return solve(_mT(a), eye)
+
+
+def _trace_of_product(x: Any, y: Any) -> Any:
+    """``trace(x^T y)`` over the last two axes: the sum of the elementwise product."""
+    nd = len(shape_of(x))
+    return reduce_sum(mul(x, y), (nd - 2, nd - 1))
+
+
+det_p.impl = lambda a: [np.asarray(np.linalg.det(a))]
+det_p.shape_rule = _det_shape
+_front_batch(det_p, lambda size: {})
+# d det(a) = det(a) trace(a^-1 da) = det(a) <a^-T, da>;  the cotangent of a is ct det(a) a^-T.
+defjvp(det_p, lambda a_dot, ans, a: mul(ans, _trace_of_product(_det_inverse_transpose(a), a_dot)))
+defvjp(det_p, lambda ct, ans, a: mul(_expand_last_two(mul(ct, ans), shape_of(a)),
+                                     _det_inverse_transpose(a)))
+
+
+def _expand_last_two(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x`` of shape ``shape[:-2]`` broadcast to ``shape``."""
+    return broadcast_in_dim(x, shape, tuple(range(len(shape) - 2)))
