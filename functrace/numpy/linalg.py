@@ -35,9 +35,10 @@ __all__ = ["det", "inv", "norm", "solve"]
 
 def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # noqa: A002
          keepdims: bool = False) -> Any:
-    """``numpy.linalg.norm``: vector norms (``ord`` None/2, 1, inf, -inf, 0 or any p) over
-    one axis, or the Frobenius / nuclear-free matrix norms (``ord`` None/'fro', 1, -1, inf,
-    -inf) over two axes.  ``axis=None`` means all axes with ``ord=None`` (the 2-norm of the
+    """``numpy.linalg.norm``: vector norms over one axis (``ord`` None/2, 1, inf, -inf, 0 or
+    any p), matrix norms over two: Frobenius (None/'fro') and the largest or smallest absolute
+    column (1, -1) or row (inf, -inf) sum.  The spectral and nuclear norms (2, -2, 'nuc') need
+    an SVD and raise.  ``axis=None`` means all axes with ``ord=None`` (the 2-norm of the
     flattened array), and otherwise the array's one or two axes, as NumPy.
 
     >>> import numpy as np
@@ -77,8 +78,9 @@ def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
         return max(absolute(x), axes, keepdims=keepdims)
     if ord == -np.inf:
         return min(absolute(x), axes, keepdims=keepdims)
-    if ord == 0:
-        return sum(convert(absolute(x) != 0, aval(absolute(x)).dtype), axes, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero entries
+        mag = absolute(x)
+        return sum(convert(mag != 0, aval(mag).dtype), axes, keepdims=keepdims)
     if ord == 1:
         return sum(absolute(x), axes, keepdims=keepdims)
     if isinstance(ord, str):
