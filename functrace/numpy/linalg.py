@@ -3,7 +3,8 @@
 :func:`norm` is written on the elementwise and reduction functions; :func:`solve`, :func:`inv`
 and :func:`det` on the ``solve`` and ``det`` primitives (``functrace.primitives.linalg``),
 whose derivatives are the textbook ones: ``d(a^-1 b) = a^-1 (db - da a^-1 b)`` and
-``d det(a) = det(a) trace(a^-1 da)``.  All of them work inside every transformation, and
+``d det(a) = det(a) trace(a^-1 da)`` (and ``d log|det a| = trace(a^-1 da)`` for
+:func:`slogdet`).  All of them work inside every transformation, and
 ``np.linalg.norm`` / ``solve`` / ``inv`` / ``det`` on tracers land here.  At an exactly
 singular matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does, and so does
 the derivative of ``det`` (JAX returns the adjugate there); the 2-norm's derivative at the zero
@@ -30,7 +31,7 @@ from functrace.numpy._reductions import max, min, normalize_axis, sum  # noqa: A
 from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
 
-__all__ = ["det", "inv", "norm", "solve"]
+__all__ = ["det", "inv", "norm", "slogdet", "solve"]
 
 
 def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # noqa: A002
@@ -159,3 +160,12 @@ def det(a: Any) -> Any:
     (a,) = _float_operands(a)
     _square("det", a)
     return la.det(a)
+
+
+def slogdet(a: Any) -> tuple[Any, Any]:
+    """``numpy.linalg.slogdet``: ``(sign, log|det|)`` of each square matrix of a stack, the
+    second computed without forming the determinant (no overflow or underflow); the sign has a
+    zero derivative."""
+    (a,) = _float_operands(a)
+    _square("slogdet", a)
+    return la.det_sign(a), la.logabsdet(a)

@@ -12,7 +12,7 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import mul, neg
+from functrace.primitives.elementwise import defzero, mul, neg
 from functrace.primitives.shape import (
     _front_batch,
     broadcast_batch,
@@ -266,3 +266,29 @@ defvjp(det_p, lambda ct, ans, a: mul(_expand_last_two(mul(ct, ans), shape_of(a))
 def _expand_last_two(x: Any, shape: tuple[int, ...]) -> Any:
     """``x`` of shape ``shape[:-2]`` broadcast to ``shape``."""
     return broadcast_in_dim(x, shape, tuple(range(len(shape) - 2)))
+
+
+# slogdet as two single-output primitives: the sign (a zero derivative) and log |det|, whose
+# derivative is trace(a^-1 da) = <a^-T, da>, without det's overflow or underflow.
+det_sign_p = Primitive("det_sign")
+logabsdet_p = Primitive("logabsdet")
+
+
+def det_sign(a: Any) -> Any:
+    """The sign of the determinants of a stack of square matrices (0 where singular)."""
+    return det_sign_p.bind1(a)
+
+
+def logabsdet(a: Any) -> Any:
+    """``log |det a|`` for a stack of square matrices, computed without forming ``det a``."""
+    return logabsdet_p.bind1(a)
+
+
+for _p, _i in ((det_sign_p, 0), (logabsdet_p, 1)):
+    _p.impl = lambda a, _i=_i: [np.asarray(np.linalg.slogdet(a)[_i])]
+    _p.shape_rule = _det_shape
+    _front_batch(_p, lambda size: {})
+defzero(det_sign_p)
+defjvp(logabsdet_p, lambda a_dot, ans, a: _trace_of_product(_det_inverse_transpose(a), a_dot))
+defvjp(logabsdet_p, lambda ct, ans, a: mul(_expand_last_two(ct, shape_of(a)),
+                                           _det_inverse_transpose(a)))
