@@ -341,9 +341,7 @@ class Primitive:
         """Apply a single-output primitive in the current trace; returns its output."""
         trace = _state.trace
         if trace is _root and self.impl1 is not None:  # eager NumPy, the backward pass's case
-            for x in args:
-                if isinstance(x, Tracer):
-                    raise TracerLeakError(_leak_message(x, self))
+            _check_no_tracers(self, args)
             return self.impl1(*args, **params)
         return trace.process(self, args, params)[0]
 
@@ -374,10 +372,15 @@ class EvalTrace(Trace):
     __slots__ = ()
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-        for x in args:
-            if isinstance(x, Tracer):
-                raise TracerLeakError(_leak_message(x, prim))
+        _check_no_tracers(prim, args)
         return prim.impl(*args, **params)
+
+
+def _check_no_tracers(prim: Primitive, args: Sequence[Any]) -> None:
+    """The root computes on concrete values only: a tracer reaching it has leaked."""
+    for x in args:
+        if isinstance(x, Tracer):
+            raise TracerLeakError(_leak_message(x, prim))
 
 
 def _leak_message(x: Tracer, prim: Primitive) -> str:

@@ -178,9 +178,12 @@ def exp2(x: Any, /) -> Any:
     return power(2.0, x)
 
 
+_LN2 = math.log(2.0)
+
+
 def log2(x: Any, /) -> Any:
     # A Python float divisor: weakly typed, so float32 stays float32 (a NumPy float64 would not).
-    return true_divide(log(x), math.log(2.0))
+    return true_divide(log(x), _LN2)
 
 
 def log10(x: Any, /) -> Any:
@@ -191,33 +194,21 @@ def cbrt(x: Any, /) -> Any:
     return multiply(sign(x), power(absolute(x), 1.0 / 3.0))
 
 
-def hypot(x: Any, y: Any, /) -> Any:
+def _hypot(x: Any, y: Any) -> Any:
     """``sqrt(x**2 + y**2)``, scaled by ``max(|x|, |y|)`` so that squaring cannot overflow."""
-    x, y = promote("hypot", x, y)
-    if aval(x).dtype.kind not in "fc":
-        x, y = convert(x, np.dtype(np.float64)), convert(y, np.dtype(np.float64))
     ax, ay = absolute(x), absolute(y)
     big, small = maximum(ax, ay), minimum(ax, ay)
     # big == 0 only where both are 0: divide by 1 there (the answer is 0 either way).
-    safe = where(equal(big, 0), 1.0, big)
-    ratio = true_divide(small, safe)
+    ratio = true_divide(small, where(equal(big, 0), 1.0, big))
     return multiply(big, sqrt(add(1.0, multiply(ratio, ratio))))
 
 
-def deg2rad(x: Any, /) -> Any:
-    return multiply(_as_float(x), np.pi / 180.0)
-
-
-def rad2deg(x: Any, /) -> Any:
-    return multiply(_as_float(x), 180.0 / np.pi)
-
-
-radians, degrees = deg2rad, rad2deg
-
-
-def _as_float(x: Any) -> Any:
-    (x,) = promote("float", x)
-    return x if aval(x).dtype.kind in "fc" else convert(x, np.dtype(np.float64))
+hypot = _binary("hypot", _hypot, np.hypot)
+deg2rad = radians = _unary("deg2rad", lambda x: multiply(x, np.pi / 180.0), np.deg2rad)
+rad2deg = degrees = _unary("rad2deg", lambda x: multiply(x, 180.0 / np.pi), np.rad2deg)
+# log2(2**x + 2**y), through logaddexp in natural units.
+logaddexp2 = _binary("logaddexp2", lambda x, y: true_divide(
+    logaddexp(multiply(x, _LN2), multiply(y, _LN2)), _LN2), np.logaddexp2)
 
 
 def trunc(x: Any, /) -> Any:
@@ -241,12 +232,6 @@ def fmin(x: Any, y: Any, /) -> Any:
     """``numpy.fmin``: the minimum, ignoring a NaN operand (NaN only if both are)."""
     x, y = promote("fmin", x, y)
     return where(isnan(y), x, where(isnan(x), y, minimum(x, y)))
-
-
-def logaddexp2(x: Any, y: Any, /) -> Any:
-    """``log2(2**x + 2**y)``, through :func:`logaddexp` in natural units."""
-    ln2 = math.log(2.0)
-    return true_divide(logaddexp(multiply(_as_float(x), ln2), multiply(_as_float(y), ln2)), ln2)
 
 
 def logaddexp(x: Any, y: Any, /) -> Any:

@@ -46,9 +46,7 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
     >>> float(norm(np.array([3.0, 4.0])))
     5.0
     """
-    x = as_operand(x)
-    if aval(x).dtype.kind not in "fc":
-        x = convert(x, np.dtype(np.float64))
+    (x,) = _float_operands(x)
     ndim = aval(x).ndim
     if axis is None:
         if ord is None:

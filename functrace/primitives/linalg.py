@@ -241,7 +241,7 @@ def _det_shape(a: ShapedArray) -> list[ShapedArray]:
     return [ShapedArray(a.shape[:-2], a.dtype, a.weak_type)]
 
 
-def _det_inverse_transpose(a: Any) -> Any:
+def _inverse_transpose(a: Any) -> Any:
     """``a^-T`` for a stack of matrices, as a solve against the identity."""
     shape = shape_of(a)
     eye = np.broadcast_to(np.eye(shape[-1], dtype=get_aval(a).dtype), shape)
@@ -254,18 +254,18 @@ def _trace_of_product(x: Any, y: Any) -> Any:
     return reduce_sum(mul(x, y), (nd - 2, nd - 1))
 
 
+def _expand_last_two(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x`` of shape ``shape[:-2]`` broadcast to ``shape``."""
+    return broadcast_in_dim(x, shape, tuple(range(len(shape) - 2)))
+
+
 det_p.impl = lambda a: [np.asarray(np.linalg.det(a))]
 det_p.shape_rule = _det_shape
 _front_batch(det_p, lambda size: {})
 # d det(a) = det(a) trace(a^-1 da) = det(a) <a^-T, da>;  the cotangent of a is ct det(a) a^-T.
-defjvp(det_p, lambda a_dot, ans, a: mul(ans, _trace_of_product(_det_inverse_transpose(a), a_dot)))
+defjvp(det_p, lambda a_dot, ans, a: mul(ans, _trace_of_product(_inverse_transpose(a), a_dot)))
 defvjp(det_p, lambda ct, ans, a: mul(_expand_last_two(mul(ct, ans), shape_of(a)),
-                                     _det_inverse_transpose(a)))
-
-
-def _expand_last_two(x: Any, shape: tuple[int, ...]) -> Any:
-    """``x`` of shape ``shape[:-2]`` broadcast to ``shape``."""
-    return broadcast_in_dim(x, shape, tuple(range(len(shape) - 2)))
+                                     _inverse_transpose(a)))
 
 
 # slogdet as two single-output primitives: the sign (a zero derivative) and log |det|, whose
@@ -289,6 +289,6 @@ for _p, _i in ((det_sign_p, 0), (logabsdet_p, 1)):
     _p.shape_rule = _det_shape
     _front_batch(_p, lambda size: {})
 defzero(det_sign_p)
-defjvp(logabsdet_p, lambda a_dot, ans, a: _trace_of_product(_det_inverse_transpose(a), a_dot))
+defjvp(logabsdet_p, lambda a_dot, ans, a: _trace_of_product(_inverse_transpose(a), a_dot))
 defvjp(logabsdet_p, lambda ct, ans, a: mul(_expand_last_two(ct, shape_of(a)),
-                                           _det_inverse_transpose(a)))
+                                           _inverse_transpose(a)))
