@@ -929,14 +929,13 @@ CASES += [
 ]
 
 
-try:  # the structural primitives' rows, same format, kept in their own file
-    from cases_structural import STRUCTURAL_CASES
-except ModuleNotFoundError as e:
-    if e.name != "cases_structural":
-        raise
-    STRUCTURAL_CASES = []
+# More rows, same format, kept in their own files (each imports its helpers from this module,
+# so they are imported here, at the end, once everything above exists).
+from cases_decompositions import DECOMPOSITION_CASES  # noqa: E402
+from cases_numpy_extra import NUMPY_EXTRA_CASES  # noqa: E402
+from cases_structural import STRUCTURAL_CASES  # noqa: E402
 
-ALL_CASES: list[Case] = CASES + list(STRUCTURAL_CASES)
+ALL_CASES: list[Case] = CASES + STRUCTURAL_CASES + DECOMPOSITION_CASES + NUMPY_EXTRA_CASES
 
 
 def ids(cases: list[Case]) -> list[str]:
