@@ -295,11 +295,13 @@ class _Pullback:
         self.closed, self.values, self.wrt = closed, values, wrt
         self.in_avals, self.in_tree, self.out_tree, self.outs = in_avals, in_tree, out_tree, outs
 
-    def flat(self, *cts: Any) -> list[Any]:
+    def flat(self, *cts: Any, last: bool = False) -> list[Any]:
+        """The input cotangents, flat; ``last``: this is the pullback's last use (grad's), so
+        the backward pass may free the tape as it goes."""
         # Outputs past ``self.outs`` are has_aux extras: they get no cotangent.
         n_aux = len(self.closed.jaxpr.outvars) - len(self.outs)
         cts_out = [*cts, *[None] * n_aux]
-        cts_in = backward_pass(self.closed.jaxpr, self.values, cts_out, self.wrt)
+        cts_in = backward_pass(self.closed.jaxpr, self.values, cts_out, self.wrt, consume=last)
         return [zeros(a.strong()) if ct is None else ct
                 for ct, a in zip(cts_in, self.in_avals, strict=True)]
 
@@ -318,7 +320,7 @@ def _vjp(f: Callable[..., Any], p_leaves: list[Any], in_tree: PyTreeDef,
     """Trace ``f`` on the flattened primals (leaves ``p_leaves`` of avals ``avals``)."""
     store = _OutStore()
     closed, out_vals, trace = trace_flat(_flat_fun(f, in_tree, store, has_aux, name), avals,
-                                         p_leaves, fold_constants=True)
+                                         p_leaves, fold_constants=True, residuals_only=True)
     aux = None
     out_tree: Any = store.tree
     if has_aux:
@@ -392,7 +394,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         out_dtype = get_aval(outs[0]).dtype
         if out_dtype.kind not in "fc":
             raise TypeError(f"grad requires a floating point output, got dtype {out_dtype}.")
-        grads = pullback.flat(np.ones((), out_dtype))
+        grads = pullback.flat(np.ones((), out_dtype), last=True)
         grads_tree = tree_unflatten(diff_tree, [_to_output(g) for g in grads])
         grad_out = grads_tree[0] if isinstance(argnums, int) else grads_tree
         value = _to_output(outs[0])

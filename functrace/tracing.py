@@ -41,6 +41,7 @@ from functrace.core import (
     get_aval,
 )
 from functrace.errors import TracerLeakError
+from functrace.interpreters.vjp import residual_args, vjp_residuals
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 
@@ -52,14 +53,19 @@ zero_derivative: set[Primitive] = set()
 class JaxprTrace(Trace):
     """Records equations over its tracers; computes known values in the parent trace."""
 
-    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "values", "fold_constants")
+    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "values", "fold_constants",
+                 "residuals_only")
 
-    def __init__(self, parent: Trace, fold_constants: bool = False):
+    def __init__(self, parent: Trace, fold_constants: bool = False,
+                 residuals_only: bool = False):
         super().__init__(parent)
         # Whether operations on constants alone (and zero-derivative operations on known values)
         # run one level up instead of being recorded: set when tracing known values for grad,
         # vjp and jvp (as in JAX, work that carries no derivative is not part of their trace).
         self.fold_constants = fold_constants
+        # Whether ``values`` keeps only what the vjp rules read (``vjp_residuals``): the tape
+        # of grad and vjp, which only a backward pass reads.
+        self.residuals_only = residuals_only
         self.eqns: list[Eqn] = []
         self.constvars: list[Var] = []
         self.consts: list[Any] = []
@@ -123,18 +129,29 @@ class JaxprTrace(Trace):
         else:
             vals_out = [None] * len(avals_out)
         values = self.values
+        keep_out = True
+        if known and self.residuals_only:
+            # Keep what this equation's vjp rule will read: its inputs' values now (they were
+            # not kept when computed), its outputs' below.
+            uses = vjp_residuals.get(prim)
+            keep_out = uses is None or uses[0]
+            keep_in = (True,) * len(invars) if uses is None else residual_args(uses[1],
+                                                                                 len(invars))
+            for v, val, keep in zip(invars, in_vals, keep_in, strict=True):
+                if keep and type(v) is Var:
+                    values[v] = val
         if len(avals_out) == 1:  # the common case, without the generic list building
             aval, val = avals_out[0], vals_out[0]
             var = Var(aval)
             self.eqns.append(Eqn(prim, invars, [var], params))
-            if val is not None:
+            if val is not None and keep_out:
                 values[var] = val
             return [Tracer(self, aval, var, val)]
         outvars = [Var(a) for a in avals_out]
         self.eqns.append(Eqn(prim, invars, outvars, params))
         tracers = []
         for var, aval, val in zip(outvars, avals_out, vals_out, strict=True):
-            if val is not None:
+            if val is not None and keep_out:
                 values[var] = val
             tracers.append(Tracer(self, aval, var, val))
         return tracers
@@ -165,7 +182,8 @@ class JaxprTrace(Trace):
             var = Var(aval)
             self.constvars.append(var)
             self.consts.append(x)
-            self.values[var] = val
+            if not self.residuals_only:  # (otherwise kept when an equation's rule reads it)
+                self.values[var] = val
             tracer = self._lifted[id(x)] = Tracer(self, aval, var, val)
         return tracer
 
@@ -183,24 +201,29 @@ class JaxprTrace(Trace):
         """Finish tracing: the closed jaxpr and the known values of its outputs (or None)."""
         outvars = [self.to_atom(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, self.invars, outvars, self.eqns)
-        out_vals = [v.val if isinstance(v, Literal) else self.values.get(v) for v in outvars]
+        # (A lifted constant's tracer is found by to_atom above: lift returns it again.)
+        out_vals = [v.val if isinstance(v, Literal) else self.lift(x).val
+                    for v, x in zip(outvars, outs, strict=True)]
         self.alive = False
         return ClosedJaxpr(jaxpr, self.consts), out_vals
 
 
 def trace_flat(
     fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray], in_vals: Sequence[Any],
-    fold_constants: bool = False,
+    fold_constants: bool = False, residuals_only: bool = False,
 ) -> tuple[ClosedJaxpr, list[Any], JaxprTrace]:
     """Trace ``fun`` (flat lists in and out) into a closed jaxpr.
 
     ``in_vals`` gives each input's known value one level up, or None for an abstract input.
     ``fold_constants``: compute operations whose operands are all constants one level up
     instead of recording them (for the traces of grad, vjp and jvp, whose inputs are known).
+    ``residuals_only``: keep in the trace's ``values`` only what the vjp rules read (for the
+    traces of grad and vjp, which only a backward pass reads).
     Returns the jaxpr, the known values of its outputs, and the finished trace (whose
-    ``values`` maps every known variable to its value: the tape of reverse mode).
+    ``values`` maps every known variable, or every residual, to its value: the tape of reverse
+    mode).
     """
-    trace = JaxprTrace(_state.trace, fold_constants)
+    trace = JaxprTrace(_state.trace, fold_constants, residuals_only)
     tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals, strict=True)]
     prev, _state.trace = _state.trace, trace
     # Tracing allocates a few acyclic objects per equation; pausing the cyclic garbage collector

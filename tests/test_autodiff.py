@@ -328,6 +328,25 @@ def test_a_finished_trace_and_its_tape_are_freed_by_reference_counting() -> None
             gc.enable()
 
 
+def test_the_tape_of_vjp_keeps_only_what_the_vjp_rules_read() -> None:
+    # exp's and tanh's vjps read their outputs; add's reads nothing: exp(x) + 1 is not kept.
+    x = np.linspace(-1.0, 1.0, 5)
+    out, pullback = ft.vjp(lambda x: fnp.tanh(fnp.exp(x) + 1.0), x)
+    kept = list(pullback.values.values())
+    assert len(kept) == 3  # the input, exp(x) and the output
+    assert any(np.array_equal(v, np.exp(x)) for v in kept)
+    assert any(np.array_equal(v, out) for v in kept)
+    assert not any(np.array_equal(v, np.exp(x) + 1.0) for v in kept)
+    # A rule that needs an operand's shape only gets its aval, and that is enough.
+    g = lambda x: fnp.sum(fnp.reshape(x[1:], (2, 2)) * 3.0)  # noqa: E731
+    np.testing.assert_array_equal(ft.grad(g)(x), [0.0, 3.0, 3.0, 3.0, 3.0])
+    # The pullback can run again (its tape is intact); grad's backward pass frees it as it goes.
+    (g1,) = pullback(np.ones(5))
+    (g2,) = pullback(np.ones(5))
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_allclose(g1, np.exp(x) * (1.0 - np.tanh(np.exp(x) + 1.0) ** 2))
+
+
 # -- stop_gradient ---------------------------------------------------------------------------------
 
 

@@ -22,6 +22,19 @@ vjp_rules: dict[Primitive, VjpRule] = {}
 # the per-argument rules directly.
 vjp_arg_rules: dict[Primitive, tuple[VjpRule, tuple[Callable[..., Any] | None, ...]]] = {}
 
+# What a primitive's vjp rule reads as values: ``(ans, (arg_0, arg_1, ...))``, True where the
+# rule needs the value; an argument past the end of the tuple is read as its last entry says.
+# A primitive not listed here reads everything.  The tape of ``grad``/``vjp`` keeps only the
+# values that some rule reads (the residuals, as in JAX); a rule is handed the ``ShapedArray``
+# of an operand whose value was not kept, which is enough for rules that need only its shape.
+Residuals = tuple[bool, tuple[bool, ...]]
+vjp_residuals: dict[Primitive, Residuals] = {}
+
+
+def residual_args(uses: tuple[bool, ...], n: int) -> tuple[bool, ...]:
+    """``uses`` (the args part of a :data:`Residuals` entry) spelled out for ``n`` arguments."""
+    return uses[:n] + uses[-1:] * (n - len(uses)) if uses else (False,) * n
+
 
 def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:
     """The variables that depend on the inputs marked in ``wrt``."""
@@ -39,12 +52,19 @@ def backward_pass(
     values: Mapping[Var, Any],
     cts_out: Sequence[Any],
     wrt: Sequence[bool],
+    consume: bool = False,
 ) -> list[Any]:
     """Cotangents of ``jaxpr``'s inputs (None where zero), given its outputs' cotangents.
 
-    ``values`` holds the primal value of every variable (the forward sweep's tape); ``wrt``
-    marks the inputs whose cotangents are wanted.
+    ``values`` holds the primal values of the variables (the forward sweep's tape): of all of
+    them, or of those that the vjp rules read (see :data:`vjp_residuals`; the others are
+    stood for by their avals).  ``wrt`` marks the inputs whose cotangents are wanted.
+    ``consume``: ``values`` is a dict used only this once; each equation's outputs are dropped
+    from it once the equation is pulled back (nothing earlier reads them), so the tape is freed
+    as the sweep goes instead of at its end.
     """
+    get = values.get
+    pop = values.pop if consume and isinstance(values, dict) else None
     active = active_vars(jaxpr, wrt)
     ct_env: dict[Any, Any] = {}  # Var -> accumulated cotangent
     for v, ct in zip(jaxpr.outvars, cts_out, strict=True):
@@ -59,40 +79,51 @@ def backward_pass(
             arg_rules = declared[1]
             # A single-output primitive with per-argument rules (``defvjp``): the common case,
             # without the generic list building.
-            ct = ct_env.pop(outvars[0], None)
+            out = outvars[0]
+            ct = ct_env.pop(out, None)
             if ct is None:
                 continue
-            ans = values[outvars[0]]
-            args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
+            ans = get(out, out.aval)
+            args = [get(v, v.aval) if type(v) is Var else v.val for v in invars]  # type: ignore
             for v, arg_rule in zip(invars, arg_rules, strict=True):
                 if arg_rule is not None and v in active:
                     c = arg_rule(ct, ans, *args, **eqn.params)
                     if c is not None:  # fan-out: a variable's cotangents are summed
                         prev = ct_env.get(v)
                         ct_env[v] = c if prev is None else prev + c
+            if pop is not None:
+                pop(out, None)
             continue
         cts = [ct_env.pop(v, None) for v in outvars]
         if all(ct is None for ct in cts):
             continue
         needed = [v in active for v in invars]
-        args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
+        args = [get(v, v.aval) if type(v) is Var else v.val for v in invars]  # type: ignore
         rule = get_rule(prim)
         if rule is None:
             raise NotImplementedError(f"no vjp rule for primitive '{prim.name}'")
-        for v, c, need in zip(invars, rule(cts, [values[v] for v in outvars], args, needed,
+        for v, c, need in zip(invars, rule(cts, [get(v, v.aval) for v in outvars], args, needed,
                                            **eqn.params), needed, strict=True):
             if need and c is not None:  # fan-out: a variable's cotangents are summed
                 prev = ct_env.get(v)
                 ct_env[v] = c if prev is None else prev + c
+        if pop is not None:
+            for v in outvars:
+                pop(v, None)
     return [ct_env.get(v) if w else None for v, w in zip(jaxpr.invars, wrt, strict=True)]
 
 
-def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
+def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None,
+           residuals: Residuals | None = None) -> None:
     """Per-argument vjp rules for a single-output primitive.
 
     ``arg_rules[i](ct, ans, *args, **params)`` is the cotangent of argument ``i``; ``None``
     marks an argument that is not differentiable.  Only rules for needed arguments run.
+    ``residuals``: which of ``ans`` and the args the rules read as values (see
+    :data:`vjp_residuals`); by default, all of them.
     """
+    if residuals is not None:
+        vjp_residuals[prim] = residuals
 
     def rule(
         cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], **params: Any

@@ -15,7 +15,7 @@ import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, deflinear_jvp, instantiate, jvp_rules
-from functrace.interpreters.vjp import defvjp, vjp_rules
+from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.shape import broadcast_batch, broadcast_in_dim, moveaxis
 from functrace.tracing import zero_derivative
@@ -91,7 +91,7 @@ def add(x: Any, y: Any) -> Any:
 
 
 defjvp(add_p, lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot)
-defvjp(add_p, lambda ct, ans, x, y: ct, lambda ct, ans, x, y: ct)
+defvjp(add_p, lambda ct, ans, x, y: ct, lambda ct, ans, x, y: ct, residuals=(False, (False,)))
 
 sub_p = elementwise("sub", np.subtract)
 
@@ -101,7 +101,8 @@ def sub(x: Any, y: Any) -> Any:
 
 
 defjvp(sub_p, lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: neg(y_dot))
-defvjp(sub_p, lambda ct, ans, x, y: ct, lambda ct, ans, x, y: neg(ct))
+defvjp(sub_p, lambda ct, ans, x, y: ct, lambda ct, ans, x, y: neg(ct),
+       residuals=(False, (False,)))
 
 mul_p = elementwise("mul", np.multiply)
 
@@ -111,7 +112,8 @@ def mul(x: Any, y: Any) -> Any:
 
 
 defjvp(mul_p, lambda x_dot, ans, x, y: mul(x_dot, y), lambda y_dot, ans, x, y: mul(x, y_dot))
-defvjp(mul_p, lambda ct, ans, x, y: mul(ct, y), lambda ct, ans, x, y: mul(x, ct))
+defvjp(mul_p, lambda ct, ans, x, y: mul(ct, y), lambda ct, ans, x, y: mul(x, ct),
+       residuals=(False, (True,)))
 
 
 def _div_impl(x: Any, y: Any) -> Any:
@@ -131,7 +133,8 @@ def div(x: Any, y: Any) -> Any:
 
 defjvp(div_p, lambda x_dot, ans, x, y: div(x_dot, y),
        lambda y_dot, ans, x, y: neg(mul(y_dot, div(ans, y))))
-defvjp(div_p, lambda ct, ans, x, y: div(ct, y), lambda ct, ans, x, y: neg(mul(ct, div(ans, y))))
+defvjp(div_p, lambda ct, ans, x, y: div(ct, y), lambda ct, ans, x, y: neg(mul(ct, div(ans, y))),
+       residuals=(True, (False, True)))
 
 neg_p = elementwise("neg", np.negative)
 
@@ -141,7 +144,7 @@ def neg(x: Any) -> Any:
 
 
 deflinear_jvp(neg_p)
-defvjp(neg_p, lambda ct, ans, x: neg(ct))
+defvjp(neg_p, lambda ct, ans, x: neg(ct), residuals=(False, (False,)))
 
 max_p = elementwise("max", np.maximum)
 
@@ -204,7 +207,7 @@ _elementwise_batch(balanced_mul_p)
 defjvp(balanced_mul_p, lambda ct_dot, out, ct, x, ans, other: balanced_mul(ct_dot, x, ans, other),
        None, None, None)
 defvjp(balanced_mul_p, lambda c, out, ct, x, ans, other: balanced_mul(c, x, ans, other),
-       None, None, None)
+       None, None, None, residuals=(False, (False, True)))
 
 for _p in (max_p, min_p):
     defjvp(_p, lambda x_dot, ans, x, y: balanced_mul(x_dot, x, ans, y),
@@ -270,7 +273,7 @@ def exp(x: Any) -> Any:
 
 
 defjvp(exp_p, lambda x_dot, ans, x: mul(x_dot, ans))
-defvjp(exp_p, lambda ct, ans, x: mul(ct, ans))
+defvjp(exp_p, lambda ct, ans, x: mul(ct, ans), residuals=(True, (False,)))
 
 log_p = elementwise("log", np.log)
 
@@ -280,7 +283,7 @@ def log(x: Any) -> Any:
 
 
 defjvp(log_p, lambda x_dot, ans, x: div(x_dot, x))
-defvjp(log_p, lambda ct, ans, x: div(ct, x))
+defvjp(log_p, lambda ct, ans, x: div(ct, x), residuals=(False, (True,)))
 
 log1p_p = elementwise("log1p", np.log1p)
 
@@ -300,7 +303,8 @@ def expm1(x: Any) -> Any:
 
 
 defjvp(expm1_p, lambda x_dot, ans, x: mul(x_dot, add(ans, full_like(ans, 1))))
-defvjp(expm1_p, lambda ct, ans, x: mul(ct, add(ans, full_like(ans, 1))))
+defvjp(expm1_p, lambda ct, ans, x: mul(ct, add(ans, full_like(ans, 1))),
+       residuals=(True, (False,)))
 
 sin_p = elementwise("sin", np.sin)
 
@@ -330,7 +334,8 @@ def tan(x: Any) -> Any:
 
 # d tan = 1 + tan^2
 defjvp(tan_p, lambda x_dot, ans, x: mul(x_dot, add(full_like(ans, 1), mul(ans, ans))))
-defvjp(tan_p, lambda ct, ans, x: mul(ct, add(full_like(ans, 1), mul(ans, ans))))
+defvjp(tan_p, lambda ct, ans, x: mul(ct, add(full_like(ans, 1), mul(ans, ans))),
+       residuals=(True, (False,)))
 
 tanh_p = elementwise("tanh", np.tanh)
 
@@ -341,7 +346,8 @@ def tanh(x: Any) -> Any:
 
 # d tanh = 1 - tanh^2
 defjvp(tanh_p, lambda x_dot, ans, x: mul(x_dot, sub(full_like(ans, 1), mul(ans, ans))))
-defvjp(tanh_p, lambda ct, ans, x: mul(ct, sub(full_like(ans, 1), mul(ans, ans))))
+defvjp(tanh_p, lambda ct, ans, x: mul(ct, sub(full_like(ans, 1), mul(ans, ans))),
+       residuals=(True, (False,)))
 
 sinh_p = elementwise("sinh", np.sinh)
 
@@ -458,7 +464,7 @@ def sqrt(x: Any) -> Any:
 
 
 defjvp(sqrt_p, lambda x_dot, ans, x: div(x_dot, add(ans, ans)))
-defvjp(sqrt_p, lambda ct, ans, x: div(ct, add(ans, ans)))
+defvjp(sqrt_p, lambda ct, ans, x: div(ct, add(ans, ans)), residuals=(True, (False,)))
 
 abs_p = elementwise("abs", np.abs)
 
@@ -554,6 +560,7 @@ select_n_p.impl = _select_n_impl
 select_n_p.shape_rule = _select_n_shape
 jvp_rules[select_n_p] = _select_n_jvp
 vjp_rules[select_n_p] = _select_n_vjp
+vjp_residuals[select_n_p] = (False, (True, False))
 _elementwise_batch(select_n_p)
 
 # -- dtype conversion and stop_gradient ---------------------------------------------------------
@@ -589,7 +596,7 @@ def _convert_vjp(ct: Any, ans: Any, x: Any, *, new_dtype: np.dtype[Any]) -> Any:
 convert_element_type_p.impl = lambda x, *, new_dtype: [np.asarray(x, dtype=new_dtype)]
 convert_element_type_p.shape_rule = lambda x, *, new_dtype: [ShapedArray(x.shape, new_dtype)]
 jvp_rules[convert_element_type_p] = _convert_jvp
-defvjp(convert_element_type_p, _convert_vjp)
+defvjp(convert_element_type_p, _convert_vjp, residuals=(False, (False,)))
 _elementwise_batch(convert_element_type_p)
 
 # stop_gradient: the identity whose derivative is zero.

@@ -30,7 +30,7 @@ import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import deflinear_jvp, instantiate, jvp_rules
-from functrace.interpreters.vjp import defvjp, vjp_rules
+from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.elementwise import (
     add,
@@ -121,6 +121,7 @@ concatenate_p.impl = lambda *xs, dimension: [np.concatenate(xs, axis=dimension)]
 concatenate_p.shape_rule = _concatenate_shape
 deflinear_jvp(concatenate_p)
 vjp_rules[concatenate_p] = _concatenate_vjp
+vjp_residuals[concatenate_p] = (False, (False,))
 batch_rules[concatenate_p] = _concatenate_batch
 
 # -- slice: a static strided window (the IR name is JAX's ``slice``) ---------------------------
@@ -184,7 +185,7 @@ def _dilated(n: int, interior: int) -> int:
 slice_p.impl = _slice_impl
 slice_p.shape_rule = _slice_shape
 deflinear_jvp(slice_p)
-defvjp(slice_p, _slice_vjp)
+defvjp(slice_p, _slice_vjp, residuals=(False, (False,)))
 _front_batch(slice_p, lambda size, start_indices, limit_indices, strides: dict(
     start_indices=(0, *start_indices), limit_indices=(size, *limit_indices),
     strides=(1, *strides)))
@@ -293,7 +294,7 @@ def _pad_batch(size: int, args: list[Any], bdims: list[int | None], *,
 pad_p.impl = _pad_impl
 pad_p.shape_rule = _pad_shape
 deflinear_jvp(pad_p)
-defvjp(pad_p, _pad_operand_vjp, _pad_value_vjp)
+defvjp(pad_p, _pad_operand_vjp, _pad_value_vjp, residuals=(False, (False,)))
 batch_rules[pad_p] = _pad_batch
 
 # -- dynamic_slice: a window at traced start indices, clamped into range ------------------------
@@ -544,6 +545,7 @@ gather_p.impl = _gather_impl
 gather_p.shape_rule = _gather_shape
 jvp_rules[gather_p] = _gather_jvp
 vjp_rules[gather_p] = _gather_vjp
+vjp_residuals[gather_p] = (False, (False, True))  # x: its shape only
 batch_rules[gather_p] = _gather_batch
 
 # -- scatter_add: gather's transpose (np.add.at: repeated indices accumulate) -------------------

@@ -174,7 +174,7 @@ dot_general_p.shape_rule = _dot_general_shape
 defjvp(dot_general_p,
        lambda x_dot, ans, x, y, *, dimension_numbers: dot_general(x_dot, y, dimension_numbers),
        lambda y_dot, ans, x, y, *, dimension_numbers: dot_general(x, y_dot, dimension_numbers))
-defvjp(dot_general_p, _dot_lhs_vjp, _dot_rhs_vjp)
+defvjp(dot_general_p, _dot_lhs_vjp, _dot_rhs_vjp, residuals=(False, (True,)))
 batch_rules[dot_general_p] = _dot_general_batch
 
 

@@ -114,7 +114,7 @@ def _broadcast_in_dim_vjp(ct: Any, ans: Any, x: Any, *, shape: tuple[int, ...],
 broadcast_in_dim_p.impl = _broadcast_in_dim_impl
 broadcast_in_dim_p.shape_rule = _broadcast_in_dim_shape
 deflinear_jvp(broadcast_in_dim_p)
-defvjp(broadcast_in_dim_p, _broadcast_in_dim_vjp)
+defvjp(broadcast_in_dim_p, _broadcast_in_dim_vjp, residuals=(False, (False,)))
 _front_batch(broadcast_in_dim_p, lambda size, shape, broadcast_dimensions: dict(
     shape=(size, *shape), broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions))))
 
@@ -139,7 +139,8 @@ def _reshape_shape(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> list[Shaped
 reshape_p.impl = lambda x, *, new_sizes: [np.reshape(x, new_sizes)]
 reshape_p.shape_rule = _reshape_shape
 deflinear_jvp(reshape_p)
-defvjp(reshape_p, lambda ct, ans, x, *, new_sizes: reshape(ct, shape_of(x)))
+defvjp(reshape_p, lambda ct, ans, x, *, new_sizes: reshape(ct, shape_of(x)),
+       residuals=(False, (False,)))
 _front_batch(reshape_p, lambda size, new_sizes: dict(new_sizes=(size, *new_sizes)))
 
 # -- transpose ----------------------------------------------------------------------------------
@@ -167,7 +168,8 @@ def _inverse(permutation: tuple[int, ...]) -> tuple[int, ...]:
 transpose_p.impl = lambda x, *, permutation: [np.transpose(x, permutation)]
 transpose_p.shape_rule = _transpose_shape
 deflinear_jvp(transpose_p)
-defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct, _inverse(permutation)))
+defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct, _inverse(permutation)),
+       residuals=(False, (False,)))
 _front_batch(transpose_p, lambda size, permutation: dict(
     permutation=(0, *(p + 1 for p in permutation))))
 
@@ -191,7 +193,8 @@ def _squeeze_shape(x: ShapedArray, *, dimensions: tuple[int, ...]) -> list[Shape
 squeeze_p.impl = lambda x, *, dimensions: [np.squeeze(x, dimensions)]
 squeeze_p.shape_rule = _squeeze_shape
 deflinear_jvp(squeeze_p)
-defvjp(squeeze_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)))
+defvjp(squeeze_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)),
+       residuals=(False, (False,)))
 _front_batch(squeeze_p, lambda size, dimensions: dict(dimensions=tuple(d + 1 for d in dimensions)))
 
 expand_dims_p = Primitive("expand_dims")
@@ -213,7 +216,8 @@ def _expand_dims_shape(x: ShapedArray, *, dimensions: tuple[int, ...]) -> list[S
 expand_dims_p.impl = lambda x, *, dimensions: [np.expand_dims(x, dimensions)]
 expand_dims_p.shape_rule = _expand_dims_shape
 deflinear_jvp(expand_dims_p)
-defvjp(expand_dims_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)))
+defvjp(expand_dims_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)),
+       residuals=(False, (False,)))
 _front_batch(expand_dims_p, lambda size, dimensions: dict(
     dimensions=tuple(d + 1 for d in dimensions)))
 
@@ -256,5 +260,5 @@ reduce_sum_p.impl = lambda x, *, axes: [np.sum(x, axis=axes, dtype=x.dtype)]
 reduce_sum_p.shape_rule = lambda x, *, axes: [
     ShapedArray(reduced_shape(x, axes, "reduce_sum"), x.dtype, x.weak_type)]
 deflinear_jvp(reduce_sum_p)
-defvjp(reduce_sum_p, _reduce_sum_vjp)
+defvjp(reduce_sum_p, _reduce_sum_vjp, residuals=(False, (False,)))
 reduce_batch(reduce_sum_p)
