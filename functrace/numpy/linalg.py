@@ -13,11 +13,14 @@ vector is NaN.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from functrace.core import Tracer
+from functrace.errors import ConcretizationError
 from functrace.numpy._base import (
     as_operand,
     aval,
@@ -26,12 +29,30 @@ from functrace.numpy._base import (
     convert,
     result_dtype,
 )
-from functrace.numpy._elementwise import absolute, multiply, power, sqrt
-from functrace.numpy._reductions import max, min, normalize_axis, sum  # noqa: A004
+from functrace.numpy._elementwise import (
+    absolute,
+    divide,
+    greater,
+    multiply,
+    not_equal,
+    power,
+    sqrt,
+    stop_gradient,
+    subtract,
+)
+from functrace.numpy._linalg import dot, matmul
+from functrace.numpy._reductions import any, max, min, normalize_axis, sum  # noqa: A004
+from functrace.primitives import decompositions as dc
+from functrace.primitives import indexing as ix
 from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
 
-__all__ = ["det", "inv", "norm", "slogdet", "solve"]
+# NumPy's names only: functrace.numpy._protocols routes np.linalg.<name> on tracers here.
+__all__ = ["cholesky", "cond", "det", "eigh", "eigvalsh",
+           "inv", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
+           "lstsq", "solve", "svd"]
+if hasattr(np.linalg, "svdvals"):  # NumPy >= 2.0
+    __all__ += ["svdvals"]
 
 
 def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # noqa: A002
@@ -103,8 +124,17 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any
         if not keepdims:
             out = sum(out, axes)  # drop both (now length-1) axes
         return out
-    raise ValueError(f"norm: unsupported norm order {ord!r} for matrices (only None, 'fro', "
-                     "1, -1, inf and -inf; the spectral and nuclear norms need an SVD).")
+    if ord in (2, -2, "nuc"):
+        # The spectral norm, its reciprocal-like twin and the nuclear norm: the largest,
+        # smallest and sum of the singular values.
+        s = svdvals(sh.transpose(x, (*[i for i in range(aval(x).ndim) if i not in axes],
+                                     row, col)))
+        out = max(s, -1) if ord == 2 else min(s, -1) if ord == -2 else sum(s, -1)
+        if keepdims:
+            out = sh.expand_dims(out, tuple(sorted(axes)))
+        return out
+    raise ValueError(f"norm: invalid norm order {ord!r} for matrices (None, 'fro', 'nuc', "
+                     "1, -1, 2, -2, inf or -inf).")
 
 
 def _float_operands(*args: Any) -> list[Any]:
@@ -167,3 +197,367 @@ def slogdet(a: Any) -> tuple[Any, Any]:
     (a,) = _float_operands(a)
     _square("slogdet", a)
     return la.det_sign(a), la.logabsdet(a)
+
+
+# -- decompositions (functrace.primitives.decompositions) ---------------------------------------
+
+
+class EighResult(NamedTuple):
+    """``eigh``'s result, as NumPy's: ascending eigenvalues and the eigenvectors (columns)."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class SVDResult(NamedTuple):
+    """``svd``'s result, as NumPy's: ``a = U @ (S[..., None] * Vh)``."""
+
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class QRResult(NamedTuple):
+    """``qr``'s result, as NumPy's: ``a = Q @ R``."""
+
+    Q: Any
+    R: Any
+
+
+def _matrices(name: str, a: Any) -> None:
+    if aval(a).ndim < 2:
+        raise ValueError(f"{name}: expected matrices (..., m, n), got shape {aval(a).shape}.")
+
+
+def cholesky(a: Any, /, *, upper: bool = False) -> Any:
+    """``numpy.linalg.cholesky``: the lower triangular ``L`` with ``a = L @ L.T`` for each
+    symmetric positive definite matrix of a stack, read from its lower triangle (with
+    ``upper=True``: the upper triangular ``U = L.T``, read from the upper triangle).
+
+    The derivative is ``dL = L Phi(L^-1 dA L^-T)``, ``Phi`` taking the lower triangle with a
+    halved diagonal, where ``dA`` is the perturbation of the read triangle mirrored onto the
+    other (the symmetric matrix actually factored).
+
+    >>> import numpy as np
+    >>> cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
+    array([[2., 0.],
+           [1., 2.]])
+    """
+    (a,) = _float_operands(a)
+    _square("cholesky", a)
+    if upper:
+        return la._mT(dc.cholesky(la._mT(a)))
+    return dc.cholesky(a)
+
+
+def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
+    """``numpy.linalg.eigh``: ascending eigenvalues ``w`` and orthonormal eigenvectors ``v``
+    (``a @ v == v * w``) of each symmetric matrix of a stack, read from its lower triangle
+    (``UPLO="L"``) or upper one (``"U"``).
+
+    Derivatives: ``dw = diag(v^T dA v)`` and ``dv = v (F * (v^T dA v))`` with
+    ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, ``dA`` the perturbation of the read
+    triangle mirrored onto the other.  At repeated eigenvalues the eigenvectors' derivative is
+    infinite or NaN (the eigenvalues' is fine), as in JAX.  Each eigenvector's sign is
+    LAPACK's choice, as in NumPy.
+
+    >>> import numpy as np
+    >>> eigh(np.array([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+    array([1., 3.])
+    """
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}.")
+    (a,) = _float_operands(a)
+    _square("eigh", a)
+    return EighResult(*dc.eigh(a, lower=UPLO == "L"))
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
+    """``numpy.linalg.eigvalsh``: the ascending eigenvalues of each symmetric matrix of a
+    stack (see :func:`eigh`); their derivative is ``diag(v^T dA v)``."""
+    return eigh(a, UPLO).eigenvalues
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> Any:
+    """``numpy.linalg.svd``: ``U, S, Vh`` with ``a = U @ (S[..., None] * Vh)``, ``S``
+    descending, for each matrix of a stack; only ``S`` if ``compute_uv=False``.
+
+    Derivatives follow the reduced factors: with ``P = U^T dA V``, ``dS = diag(P)`` and the
+    singular vectors turn by ``F * (P S + S P^T)`` (``U``) and ``F * (S P + P^T S)`` (``V``),
+    ``F[i, j] = 1 / (S[j]^2 - S[i]^2)``, plus a turn out of their span for the longer side.
+    They are infinite or NaN at repeated singular values, and at zero ones for non-square
+    matrices (the singular values' own derivative ``U^T dA V`` is always fine).  With
+    ``full_matrices=True`` and ``a`` not square, the derivative of ``U`` and ``Vh`` raises
+    ``NotImplementedError`` (their extra columns are any basis of a complement), as in JAX;
+    ``compute_uv=False`` differentiates anywhere.  ``hermitian`` is accepted and ignored:
+    the general SVD is computed (for a symmetric ``a`` it equals NumPy's up to the signs of
+    singular vector pairs).  Signs of singular vector pairs are LAPACK's choice.
+
+    >>> import numpy as np
+    >>> svd(np.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
+    array([4., 3.])
+    """
+    (a,) = _float_operands(a)
+    _matrices("svd", a)
+    if not compute_uv:
+        return dc.svd(a)[1]
+    return SVDResult(*dc.svd(a, full_matrices=full_matrices))
+
+
+def svdvals(x: Any, /) -> Any:
+    """``numpy.linalg.svdvals``: the singular values of each matrix of a stack, descending
+    (``svd(x, compute_uv=False)``)."""
+    return svd(x, compute_uv=False)
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """``numpy.linalg.qr``: ``Q, R`` with ``a = Q @ R``, ``Q`` with orthonormal columns and
+    ``R`` upper triangular, for each matrix ``(m, n)`` of a stack.  ``mode``: ``"reduced"``
+    (``Q: (m, k), R: (k, n)``, ``k = min(m, n)``), ``"complete"`` (``Q: (m, m), R: (m, n)``) or
+    ``"r"`` (``R`` alone).  ``"raw"`` is not supported.
+
+    Derivatives (``m >= n``): with ``C = dA R^-1`` and ``X = Q^T C``, ``Q^T dQ`` is the
+    antisymmetric ``O`` made from the strict lower triangle of ``X``; ``dQ = Q (O - X) + C``
+    and ``dR = (X - O) R``.  A wide matrix ``[A1 A2]`` splits as ``A1 = Q R1`` (square) and
+    ``R2 = Q^T A2``.  ``"complete"`` for tall matrices has no derivative
+    (``NotImplementedError``, as in JAX).  The signs of ``R``'s diagonal are LAPACK's.
+
+    >>> import numpy as np
+    >>> q, r = qr(np.array([[3.0, 1.0], [4.0, 2.0]]))
+    >>> np.allclose(q @ r, [[3.0, 1.0], [4.0, 2.0]])
+    True
+    """
+    if mode not in ("reduced", "complete", "r"):
+        if mode == "raw":
+            raise NotImplementedError("qr: mode='raw' (LAPACK's Householder reflectors) is "
+                                      "not supported; use 'reduced', 'complete' or 'r'.")
+        raise ValueError(f"qr: unrecognized mode {mode!r} (use 'reduced', 'complete' or 'r').")
+    (a,) = _float_operands(a)
+    _matrices("qr", a)
+    q, r = dc.qr(a, full_matrices=mode == "complete")
+    return r if mode == "r" else QRResult(q, r)
+
+
+_NO_VALUE: Any = object()  # "not given", where None means something (pinv's rtol)
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NO_VALUE) -> Any:
+    """``numpy.linalg.pinv``: the Moore-Penrose pseudo-inverse of each matrix of a stack,
+    singular values at most ``rcond`` (default ``1e-15``; or ``rtol``, whose ``None`` means
+    ``max(m, n) * eps``) times the largest taken as zero.  ``rcond`` must be one number.
+    ``hermitian`` is accepted and ignored (the result is the same).
+
+    Its own primitive, so that the derivative is the pseudo-inverse's (Golub & Pereyra:
+    ``dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P``), exact wherever the rank
+    is locally constant, rank-deficient matrices included, unlike a derivative through the
+    SVD.
+
+    >>> import numpy as np
+    >>> pinv(np.array([[2.0, 0.0], [0.0, 0.0]]))
+    array([[0.5, 0. ],
+           [0. , 0. ]])
+    """
+    (a,) = _float_operands(a)
+    _matrices("pinv", a)
+    if rcond is None:
+        if rtol is _NO_VALUE:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = builtins.max(aval(a).shape[-2:]) * np.finfo(aval(a).dtype).eps
+        else:
+            rcond = rtol
+    elif rtol is not _NO_VALUE:
+        raise ValueError("pinv: rtol and rcond can't be both set.")
+    return dc.pinv(a, _static_float("pinv", "rcond", rcond))
+
+
+def _static_float(name: str, what: str, value: Any) -> float:
+    if isinstance(value, Tracer) or np.ndim(value) != 0:
+        raise NotImplementedError(f"{name}: {what} must be one concrete number, got {value!r} "
+                                  "(per-matrix or traced values are not supported).")
+    return float(value)
+
+
+def matrix_power(a: Any, n: int) -> Any:
+    """``numpy.linalg.matrix_power``: ``a`` multiplied by itself ``n`` times (an integer; 0
+    gives the identity, a negative ``n`` powers the inverse), by repeated squaring as NumPy.
+
+    >>> import numpy as np
+    >>> matrix_power(np.array([[1.0, 1.0], [0.0, 1.0]]), 3)
+    array([[1., 3.],
+           [0., 1.]])
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}.")
+    a = as_operand(a)
+    _square("matrix_power", a)
+    if n == 0:
+        shape = aval(a).shape
+        return np.broadcast_to(np.eye(shape[-1], dtype=aval(a).dtype), shape).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    if n <= 3:
+        out = a
+        for _ in range(n - 1):
+            out = matmul(out, a)
+        return out
+    square, out = a, None
+    while n > 0:
+        n, bit = divmod(n, 2)
+        if bit:
+            out = square if out is None else matmul(out, square)
+        if n:
+            square = matmul(square, square)
+    return out
+
+
+def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
+    """``numpy.linalg.multi_dot``: the product of two or more arrays, multiplied in the order
+    that costs fewest scalar multiplications.  The first may be a row vector and the last a
+    column vector (1-D); the others are matrices.
+
+    >>> import numpy as np
+    >>> multi_dot([np.ones(2), np.eye(2), np.ones(2)])
+    array(2.)
+    """
+    if out is not None:
+        raise TypeError("multi_dot: out= is not supported on traced arrays.")
+    ops = [as_operand(x) for x in arrays]
+    if len(ops) < 2:
+        raise ValueError("multi_dot: expected at least two arrays.")
+    if len(ops) == 2:
+        return dot(*ops)
+    first_vector, last_vector = aval(ops[0]).ndim == 1, aval(ops[-1]).ndim == 1
+    if first_vector:
+        ops[0] = sh.reshape(ops[0], (1, aval(ops[0]).shape[0]))
+    if last_vector:
+        ops[-1] = sh.reshape(ops[-1], (aval(ops[-1]).shape[0], 1))
+    for i, x in enumerate(ops):
+        if aval(x).ndim != 2:
+            raise ValueError(f"multi_dot: array {i} has {aval(x).ndim} dimensions; expected 2 "
+                             "(1 for the first and last).")
+    dims = [aval(ops[0]).shape[0], *(aval(x).shape[1] for x in ops)]
+    result = _chain(ops, _chain_order(dims), 0, len(ops) - 1)
+    shape = aval(result).shape
+    return sh.reshape(result, tuple(n for n, keep in zip(
+        shape, (not first_vector, not last_vector), strict=True) if keep))
+
+
+def _chain_order(dims: list[int]) -> list[list[int]]:
+    """``split[i][j]``: where the cheapest product of matrices ``i..j`` splits (the textbook
+    dynamic programme over the chain's ``dims``)."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j], split[i][j] = builtins.min(
+                (cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1], k)
+                for k in range(i, j))
+    return split
+
+
+def _chain(ops: list[Any], split: list[list[int]], i: int, j: int) -> Any:
+    if i == j:
+        return ops[i]
+    k = split[i][j]
+    return dot(_chain(ops, split, i, k), _chain(ops, split, k + 1, j))
+
+
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,  # noqa: N803
+                rtol: Any = None) -> Any:
+    """``numpy.linalg.matrix_rank``: the number of singular values above ``tol`` (default
+    ``max(m, n) * eps`` times the largest, or ``rtol`` times the largest), per matrix of a
+    stack; for fewer than two axes, 1 unless all entries are zero.  An integer: it has no
+    derivative (the input is held constant).  ``hermitian`` is accepted and ignored.
+
+    >>> import numpy as np
+    >>> int(matrix_rank(np.ones((3, 3))))
+    1
+    """
+    (A,) = _float_operands(A)
+    A = stop_gradient(A)
+    if aval(A).ndim < 2:
+        return convert(any(not_equal(A, 0)), np.dtype(np.int64))
+    s = svdvals(A)
+    if tol is None:
+        scale = (builtins.max(aval(A).shape[-2:]) * np.finfo(aval(A).dtype).eps if rtol is None
+                 else _static_float("matrix_rank", "rtol", rtol))
+        tol = multiply(max(s, -1, keepdims=True), scale)
+    else:
+        tol = _static_float("matrix_rank", "tol", tol)
+    return sum(convert(greater(s, tol), np.dtype(np.int64)), -1)
+
+
+def cond(x: Any, p: Any = None) -> Any:
+    """``numpy.linalg.cond``: the condition number of each matrix of a stack in the norm
+    ``p``: for None, 2 and -2 the ratio of the largest and smallest singular values (any
+    matrix; infinite for a singular one), otherwise ``norm(x, p) * norm(inv(x), p)``
+    (square matrices; a singular one raises ``LinAlgError``, where NumPy returns inf).
+
+    >>> import numpy as np
+    >>> float(cond(np.array([[2.0, 0.0], [0.0, 0.5]])))
+    4.0
+    """
+    (x,) = _float_operands(x)
+    _matrices("cond", x)
+    if p is None or p in (2, -2):
+        s = svdvals(x)
+        last = aval(s).ndim - 1
+        big = sh.squeeze(ix.slice_in_dim(s, 0, 1, last), (last,))
+        k = aval(s).shape[-1]
+        small = sh.squeeze(ix.slice_in_dim(s, k - 1, k, last), (last,))
+        return divide(small, big) if p == -2 else divide(big, small)
+    _square("cond", x)
+    axes = (-2, -1)
+    return multiply(norm(x, p, axes), norm(inv(x), p, axes))
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
+    """``numpy.linalg.lstsq``: the least-squares solution ``x`` of ``a @ x ~ b`` (minimum norm
+    where ``a: (m, n)`` is rank deficient), the sums of squared residuals, the rank of ``a``
+    and its singular values.  Singular values at most ``rcond`` (default ``max(m, n) * eps``)
+    times the largest count as zero.
+
+    ``x = pinv(a, rcond) @ b``, so its derivative is the pseudo-inverse's (exact where the
+    rank is locally constant).  As in NumPy the residuals are empty unless ``m > n`` and ``a``
+    has full rank: for a tall ``a`` that is a question about values, so under ``jit``,
+    ``vmap`` or ``make_jaxpr`` it raises ``ConcretizationError`` (compute
+    ``((b - a @ x) ** 2).sum(0)`` instead).  The rank is an ``int32`` without derivative.
+
+    >>> import numpy as np
+    >>> x, res, rank, s = lstsq(np.array([[1.0], [1.0]]), np.array([1.0, 3.0]))
+    >>> x, res, int(rank)
+    (array([2.]), array([2.]), 1)
+    """
+    a, b = _float_operands(a, b)
+    if aval(a).ndim != 2 or aval(b).ndim not in (1, 2):
+        raise np.linalg.LinAlgError(f"lstsq: expected a: (m, n) and b: (m,) or (m, k), got "
+                                    f"shapes {aval(a).shape} and {aval(b).shape}.")
+    (m, n), vector = aval(a).shape, aval(b).ndim == 1
+    if aval(b).shape[0] != m:
+        raise np.linalg.LinAlgError(f"lstsq: incompatible dimensions: a: {aval(a).shape}, "
+                                    f"b: {aval(b).shape}.")
+    # NumPy computes in float64 whatever the input, so its default cutoff is float64's.
+    cutoff = (np.finfo(np.float64).eps * builtins.max(m, n) if rcond is None
+              else _static_float("lstsq", "rcond", rcond))
+    b2 = sh.reshape(b, (m, 1)) if vector else b
+    x = matmul(dc.pinv(a, cutoff), b2)
+    s = svdvals(a)
+    s_held = stop_gradient(s)
+    rank = sum(greater(s_held, multiply(max(s_held), cutoff)), dtype=np.int32)
+    residuals: Any = np.zeros((0,), aval(a).dtype)
+    if m > n:
+        try:
+            full_rank = bool(rank == n)
+        except ConcretizationError:
+            raise ConcretizationError(
+                "lstsq: whether the residuals are empty (NumPy: unless a is tall with full "
+                "rank) depends on the rank's value, which is not known while tracing; compute "
+                "them as ((b - a @ x) ** 2).sum(0).") from None
+        if full_rank:
+            r = subtract(b2, matmul(a, x))
+            residuals = sum(multiply(r, r), 0)
+    return (sh.reshape(x, (n,)) if vector else x), residuals, rank, s

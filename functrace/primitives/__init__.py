@@ -1,5 +1,14 @@
 """The primitives, one module per family.  Importing this package registers every rule."""
 
-from functrace.primitives import control_flow, elementwise, indexing, linalg, reductions, shape
+from functrace.primitives import (
+    control_flow,
+    decompositions,
+    elementwise,
+    indexing,
+    linalg,
+    reductions,
+    shape,
+)
 
-__all__ = ["control_flow", "elementwise", "indexing", "linalg", "reductions", "shape"]
+__all__ = ["control_flow", "decompositions", "elementwise", "indexing", "linalg", "reductions",
+           "shape"]

@@ -1,0 +1,492 @@
+"""Matrix decompositions: cholesky, eigh, svd and qr, and pinv, for stacks of real matrices.
+
+Each one is a primitive because the IR names it and its derivative is not that of any program
+of other primitives (NumPy computes it by an iterative LAPACK routine).  ``pinv`` is one too,
+so that its derivative exists where the SVD's does not (repeated or zero singular values).
+The derivative rules are the standard ones (Murray 2016 for cholesky; Giles 2008 for eigh;
+Townsend 2016 for svd; Walter & Lehmann 2018 for qr; Golub & Pereyra 1973 for pinv), written
+with functrace primitives so that they can be differentiated again.  ``docs/linalg.md`` says
+them in words.
+
+Every rule works on stacks ``(..., m, n)``: batching moves the batch axis to the front and
+binds the primitive again, since NumPy's linalg functions take stacks.
+
+``cholesky`` and ``eigh`` read one triangle of their input, as NumPy does (the lower one, or
+the upper one for ``eigh(lower=False)``); they are functions of the symmetric matrix that
+triangle describes.  Their derivatives symmetrize the input perturbation the same way: the
+read triangle is mirrored onto the other, so that the jvp is the exact derivative of the
+function computed, for any perturbation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from functrace.core import Primitive, ShapedArray, get_aval
+from functrace.interpreters.jvp import defjvp, jvp_rules
+from functrace.interpreters.vjp import defvjp, vjp_rules
+from functrace.interpreters.vmap import batch_rules
+from functrace.primitives.elementwise import add, div, mul, neg, sub
+from functrace.primitives.indexing import concatenate, slice_in_dim
+from functrace.primitives.linalg import _mT, batched_matmul, solve
+from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, shape_of
+
+_mm = batched_matmul
+
+
+def _check_matrices(name: str, a: ShapedArray, square: bool) -> None:
+    """The shape rules' common check: a stack of (square) float32/float64 matrices."""
+    if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
+        what = "square matrices (..., n, n)" if square else "matrices (..., m, n)"
+        raise ValueError(f"{name}: expected a stack of {what}, got {a.str_short()}.")
+    if a.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{name}: expected a float32 or float64 array, got {a.str_short()}; "
+                         "convert it first (complex and float16 matrices are not supported).")
+
+
+def _front_batch_all(prim: Primitive) -> None:
+    """Batch a one-operand primitive on stacks: the batch axis becomes one more stack axis."""
+
+    def rule(size: int, args: list[Any], bdims: list[int | None], **params: Any) -> Any:
+        outs = prim.bind(moveaxis(args[0], bdims[0], 0), **params)  # type: ignore[arg-type]
+        return outs, [0] * len(outs)
+
+    batch_rules[prim] = rule
+
+
+# -- constants and small helpers on stacks of matrices ------------------------------------------
+
+
+def _stacked(matrix: np.ndarray, lead: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """``matrix`` in ``dtype``, broadcast over the stack axes ``lead`` (a constant)."""
+    return np.broadcast_to(matrix.astype(dtype), (*lead, *matrix.shape))
+
+
+def _const(x: Any, matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` stacked like the matrices ``x`` and in their dtype."""
+    return _stacked(matrix, shape_of(x)[:-2], get_aval(x).dtype)
+
+
+def _eye(x: Any, n: int) -> np.ndarray:
+    """The ``n x n`` identity, stacked like the matrices ``x``."""
+    return _const(x, np.eye(n))
+
+
+def _tril(x: Any, k: int = 0) -> Any:
+    """The lower triangle of each matrix (``np.tril``), as a product with a constant mask."""
+    n, m = shape_of(x)[-2:]
+    return mul(x, _const(x, np.tri(n, m, k)))
+
+
+def _diag_part(x: Any) -> Any:
+    """The diagonals ``(..., n)`` of square matrices ``(..., n, n)``."""
+    return reduce_sum(mul(x, _eye(x, shape_of(x)[-1])), (len(shape_of(x)) - 1,))
+
+
+def _along(v: Any, shape: tuple[int, ...], axis: int) -> Any:
+    """Vectors ``v: (..., k)`` laid along ``axis`` (-1: rows ``v[j]``, -2: columns ``v[i]``)
+    of matrices of ``shape``."""
+    nb = len(shape) - 2
+    return broadcast_in_dim(v, shape, (*range(nb), nb + 2 + axis))
+
+
+def _scale_cols(x: Any, v: Any) -> Any:
+    """``x @ diag(v)``: column ``j`` of each matrix times ``v[j]``."""
+    return mul(x, _along(v, shape_of(x), -1))
+
+
+def _scale_rows(x: Any, v: Any) -> Any:
+    """``diag(v) @ x``: row ``i`` of each matrix times ``v[i]``."""
+    return mul(x, _along(v, shape_of(x), -2))
+
+
+def _diag_embed(v: Any) -> Any:
+    """Diagonal matrices ``(..., k, k)`` with diagonals ``v: (..., k)``."""
+    *lead, k = shape_of(v)
+    eye = _stacked(np.eye(k), tuple(lead), get_aval(v).dtype)
+    return mul(_along(v, eye.shape, -2), eye)
+
+
+def _gap_reciprocals(v: Any) -> Any:
+    """``F[i, j] = 1 / (v[j] - v[i])`` off the diagonal and 0 on it: the divided differences
+    of eigenvector and singular vector derivatives (inf where two entries of ``v`` tie)."""
+    k = shape_of(v)[-1]
+    shape = (*shape_of(v), k)
+    gaps = sub(_along(v, shape, -1), _along(v, shape, -2))
+    eye = _eye(gaps, k)
+    # Adding the identity keeps 1/0 off the diagonal, which is then zeroed.
+    return sub(div(_const(gaps, np.ones((k, k))), add(gaps, eye)), eye)
+
+
+def _solve_right(x: Any, r: Any) -> Any:
+    """``x @ r^-1`` for square ``r``: ``(r^-T x^T)^T``."""
+    return _mT(solve(_mT(r), _mT(x)))
+
+
+def _mirror(x: Any, lower: bool) -> Any:
+    """The symmetric matrix whose lower (upper) triangle is that of ``x``: what cholesky and
+    eigh decompose.  Linear in ``x``, so it also maps input perturbations."""
+    if not lower:
+        x = _mT(x)
+    return add(_tril(x), _mT(_tril(x, -1)))
+
+
+def _mirror_transpose(g: Any, lower: bool) -> Any:
+    """The transpose of :func:`_mirror`: the cotangent of ``x`` given that of the symmetric
+    matrix.  An off-diagonal pair's cotangents both land on the read triangle."""
+    out = add(_tril(g), _tril(_mT(g), -1))
+    return out if lower else _mT(out)
+
+
+def _sum_terms(*terms: Any) -> Any:
+    """The sum of the terms that are not None (symbolic zeros)."""
+    present = [t for t in terms if t is not None]
+    out = present[0]
+    for t in present[1:]:
+        out = add(out, t)
+    return out
+
+
+# -- cholesky -----------------------------------------------------------------------------------
+
+cholesky_p = Primitive("cholesky")
+
+
+def cholesky(a: Any) -> Any:
+    """The lower Cholesky factors ``l`` (``a = l l^T``) of a stack of symmetric positive
+    definite matrices, read from their lower triangles (``np.linalg.cholesky``)."""
+    return cholesky_p.bind1(a)
+
+
+def _cholesky_shape(a: ShapedArray) -> list[ShapedArray]:
+    _check_matrices("cholesky", a, square=True)
+    return [ShapedArray(a.shape, a.dtype, a.weak_type)]
+
+
+def _phi(x: Any) -> Any:
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return sub(_tril(x), mul(x, _const(x, 0.5 * np.eye(shape_of(x)[-1]))))
+
+
+def _cholesky_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
+    # a = l l^T:  l^-1 da l^-T = phi^-1(l^-1 dl) with l^-1 dl lower triangular, so
+    # dl = l phi(l^-1 da l^-T), phi taking the lower triangle with the diagonal halved.
+    x = _solve_right(solve(ans, _mirror(a_dot, True)), _mT(ans))
+    return _mm(ans, _phi(x))
+
+
+def _cholesky_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    # The transpose of the jvp: phi is a mask (its own transpose), the solves transpose.
+    p = _phi(_mm(_mT(ans), ct))
+    g = _solve_right(solve(_mT(ans), p), ans)
+    return _mirror_transpose(g, True)
+
+
+cholesky_p.impl = lambda a: [np.linalg.cholesky(a)]
+cholesky_p.shape_rule = _cholesky_shape
+defjvp(cholesky_p, _cholesky_jvp)
+defvjp(cholesky_p, _cholesky_vjp)
+_front_batch_all(cholesky_p)
+
+
+# -- eigh ---------------------------------------------------------------------------------------
+
+eigh_p = Primitive("eigh", multiple_results=True)
+
+
+def eigh(a: Any, lower: bool = True) -> tuple[Any, Any]:
+    """Eigenvalues (ascending) and eigenvectors (columns) of a stack of symmetric matrices,
+    read from their lower (or upper) triangles: ``np.linalg.eigh(a, UPLO="L" or "U")``."""
+    w, v = eigh_p.bind(a, lower=bool(lower))
+    return w, v
+
+
+def _eigh_shape(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
+    _check_matrices("eigh", a, square=True)
+    return [ShapedArray(a.shape[:-1], a.dtype, a.weak_type),
+            ShapedArray(a.shape, a.dtype, a.weak_type)]
+
+
+def _eigh_impl(a: Any, *, lower: bool) -> list[Any]:
+    w, v = np.linalg.eigh(a, UPLO="L" if lower else "U")
+    return [w, v]
+
+
+def _eigh_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+              lower: bool) -> list[Any]:
+    # a v = v diag(w) with v orthogonal: in the eigenbasis the perturbation is p = v^T da v;
+    # dw = diag(p), and dv = v (F o p) with F[i, j] = 1 / (w[j] - w[i]) off the diagonal.
+    w, v = ans
+    p = _mm(_mT(v), _mm(_mirror(tangents[0], lower), v))
+    return [_diag_part(p), _mm(v, mul(_gap_reciprocals(w), p))]
+
+
+def _eigh_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
+              lower: bool) -> list[Any]:
+    # The transpose of the jvp: g = v (diag(w_bar) + F o (v^T v_bar)) v^T.
+    w_bar, v_bar = cts
+    w, v = ans
+    inner = _sum_terms(None if w_bar is None else _diag_embed(w_bar),
+                       None if v_bar is None else mul(_gap_reciprocals(w), _mm(_mT(v), v_bar)))
+    return [_mirror_transpose(_mm(v, _mm(inner, _mT(v))), lower)]
+
+
+eigh_p.impl = _eigh_impl
+eigh_p.shape_rule = _eigh_shape
+jvp_rules[eigh_p] = _eigh_jvp
+vjp_rules[eigh_p] = _eigh_vjp
+_front_batch_all(eigh_p)
+
+
+# -- svd ----------------------------------------------------------------------------------------
+
+svd_p = Primitive("svd", multiple_results=True)
+
+
+def svd(a: Any, full_matrices: bool = False) -> tuple[Any, Any, Any]:
+    """``u, s, vh`` with ``a = u diag(s) vh`` and ``s`` descending, for a stack of matrices
+    ``(..., m, n)`` (``np.linalg.svd``).  ``u``: ``(..., m, k)``, ``vh``: ``(..., k, n)`` with
+    ``k = min(m, n)``, or square with ``full_matrices`` (whose derivative, when ``m != n``,
+    exists only for ``s``: the extra columns are any basis of a complement)."""
+    u, s, vh = svd_p.bind(a, full_matrices=bool(full_matrices))
+    return u, s, vh
+
+
+def _svd_shape(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
+    _check_matrices("svd", a, square=False)
+    *lead, m, n = a.shape
+    k = min(m, n)
+    u_cols, vh_rows = (m, n) if full_matrices else (k, k)
+    return [ShapedArray((*lead, m, u_cols), a.dtype, a.weak_type),
+            ShapedArray((*lead, k), a.dtype, a.weak_type),
+            ShapedArray((*lead, vh_rows, n), a.dtype, a.weak_type)]
+
+
+def _svd_impl(a: Any, *, full_matrices: bool) -> list[Any]:
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return [u, s, vh]
+
+
+def _no_full_derivative(a: Any, what: str) -> NotImplementedError:
+    m, n = shape_of(a)[-2:]
+    return NotImplementedError(
+        f"svd: the {what} of u and vh with full_matrices=True is not defined for non-square "
+        f"matrices (got {m}x{n}: the extra singular vectors are any basis of a complement); "
+        "use full_matrices=False, or only the singular values.")
+
+
+def _svd_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+             full_matrices: bool) -> list[Any]:
+    (a,), (a_dot,) = primals, tangents
+    m, n = shape_of(a)[-2:]
+    if full_matrices and m != n:
+        raise _no_full_derivative(a, "derivative")
+    u, s, vh = ans  # the reduced factors: full_matrices changes nothing for square a
+    v = _mT(vh)
+    # In the singular bases the perturbation is p = u^T da v; ds = diag(p), and the rotations
+    # of the bases are u^T du = F o (p S + S p^T), v^T dv = F o (S p + p^T S) with
+    # F[i, j] = 1 / (s[j]^2 - s[i]^2).  A tall (wide) matrix's u (v) also turns out of its
+    # span: (I - u u^T) da v S^-1 (resp. (I - v v^T) da^T u S^-1).
+    p = _mm(_mT(u), _mm(a_dot, v))
+    f = _gap_reciprocals(mul(s, s))
+    u_dot = _mm(u, mul(f, add(_scale_cols(p, s), _scale_rows(_mT(p), s))))
+    v_dot = _mm(v, mul(f, add(_scale_rows(p, s), _scale_cols(_mT(p), s))))
+    if m > n:
+        a_dot_v = _mm(a_dot, v)
+        u_dot = add(u_dot, div(sub(a_dot_v, _mm(u, _mm(_mT(u), a_dot_v))),
+                               _along(s, shape_of(a_dot_v), -1)))
+    if n > m:
+        a_dot_u = _mm(_mT(a_dot), u)
+        v_dot = add(v_dot, div(sub(a_dot_u, _mm(v, _mm(_mT(v), a_dot_u))),
+                               _along(s, shape_of(a_dot_u), -1)))
+    return [u_dot, _diag_part(p), _mT(v_dot)]
+
+
+def _svd_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
+             full_matrices: bool) -> list[Any]:
+    u_bar, s_bar, vh_bar = cts
+    (a,) = args
+    m, n = shape_of(a)[-2:]
+    if full_matrices and m != n and (u_bar is not None or vh_bar is not None):
+        raise _no_full_derivative(a, "gradient")
+    u, s, vh = ans
+    if full_matrices and m != n:
+        # Only s has a cotangent: pull it back through the reduced factors, bound anew so
+        # that higher derivatives go through their rules.
+        u, s, vh = svd(a, full_matrices=False)
+    v = _mT(vh)
+    v_bar = None if vh_bar is None else _mT(vh_bar)
+    # The transpose of the jvp: a_bar = u (diag(s_bar) + (J + J^T) S + S (K + K^T)) v^T with
+    # J = F o (u^T u_bar), K = F o (v^T v_bar), plus the tall / wide terms.  F is formed only
+    # when u or v has a cotangent, so the gradient of s alone is finite at repeated values.
+    f = None if u_bar is None and v_bar is None else _gap_reciprocals(mul(s, s))
+    inner_terms = [None if s_bar is None else _diag_embed(s_bar)]
+    if u_bar is not None:
+        j = mul(f, _mm(_mT(u), u_bar))
+        inner_terms.append(_scale_cols(add(j, _mT(j)), s))
+    if v_bar is not None:
+        k = mul(f, _mm(_mT(v), v_bar))
+        inner_terms.append(_scale_rows(add(k, _mT(k)), s))
+    terms = [_mm(u, _mm(_sum_terms(*inner_terms), _mT(v)))]
+    if u_bar is not None and m > n:
+        out_of_span = sub(u_bar, _mm(u, _mm(_mT(u), u_bar)))
+        terms.append(_mm(div(out_of_span, _along(s, shape_of(u_bar), -1)), _mT(v)))
+    if v_bar is not None and n > m:
+        out_of_span = sub(v_bar, _mm(v, _mm(_mT(v), v_bar)))
+        terms.append(_mm(u, _mT(div(out_of_span, _along(s, shape_of(v_bar), -1)))))
+    return [_sum_terms(*terms)]
+
+
+svd_p.impl = _svd_impl
+svd_p.shape_rule = _svd_shape
+jvp_rules[svd_p] = _svd_jvp
+vjp_rules[svd_p] = _svd_vjp
+_front_batch_all(svd_p)
+
+
+# -- qr -----------------------------------------------------------------------------------------
+
+qr_p = Primitive("qr", multiple_results=True)
+
+
+def qr(a: Any, full_matrices: bool = False) -> tuple[Any, Any]:
+    """``q, r`` with ``a = q r``, ``q`` orthonormal columns and ``r`` upper triangular, for a
+    stack of matrices ``(..., m, n)``: ``np.linalg.qr(a, mode="reduced")``, or ``"complete"``
+    with ``full_matrices`` (whose derivative, when ``m > n``, is not defined)."""
+    q, r = qr_p.bind(a, full_matrices=bool(full_matrices))
+    return q, r
+
+
+def _qr_shape(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
+    _check_matrices("qr", a, square=False)
+    *lead, m, n = a.shape
+    k = m if full_matrices else min(m, n)
+    return [ShapedArray((*lead, m, k), a.dtype, a.weak_type),
+            ShapedArray((*lead, k, n), a.dtype, a.weak_type)]
+
+
+def _qr_impl(a: Any, *, full_matrices: bool) -> list[Any]:
+    q, r = np.linalg.qr(a, mode="complete" if full_matrices else "reduced")
+    return [q, r]
+
+
+def _check_qr_derivative(a: Any, full_matrices: bool) -> None:
+    m, n = shape_of(a)[-2:]
+    if full_matrices and m > n:
+        raise NotImplementedError(
+            f"qr: the derivative of mode='complete' is not defined for tall matrices (got "
+            f"{m}x{n}: the extra columns of q are any basis of a complement); use "
+            "mode='reduced'.")
+
+
+def _qr_tall_jvp(q: Any, r: Any, a_dot: Any) -> tuple[Any, Any]:
+    """``dq, dr`` for ``a = q r`` with ``r`` square (``m >= n``).  With c = da r^-1 and
+    x = q^T c, q^T dq is the skew matrix o built from x's strict lower triangle (dr r^-1 is
+    upper triangular), so dq = q (o - x) + c and dr = (x - o) r."""
+    c = _solve_right(a_dot, r)
+    x = _mm(_mT(q), c)
+    low = _tril(x, -1)
+    o = sub(low, _mT(low))
+    return add(_mm(q, sub(o, x)), c), _mm(sub(x, o), r)
+
+
+def _qr_tall_vjp(q: Any, r: Any, q_bar: Any, r_bar: Any) -> Any:
+    """The transpose of :func:`_qr_tall_jvp`: with m = q^T q_bar - r_bar r^T,
+    a_bar = (q_bar + q (tril(m - m^T, -1) - m)) r^-T."""
+    m = _sum_terms(None if q_bar is None else _mm(_mT(q), q_bar),
+                   None if r_bar is None else neg(_mm(r_bar, _mT(r))))
+    n = sub(_tril(sub(m, _mT(m)), -1), m)
+    b = _sum_terms(q_bar, _mm(q, n))
+    return _solve_right(b, _mT(r))
+
+
+def _qr_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+            full_matrices: bool) -> list[Any]:
+    (a,), (a_dot,) = primals, tangents
+    _check_qr_derivative(a, full_matrices)
+    q, r = ans
+    m, n = shape_of(a)[-2:]
+    if m >= n:
+        return list(_qr_tall_jvp(q, r, a_dot))
+    # Wide: a = [a1 a2] with a1 square, q r1 = a1 and r2 = q^T a2.
+    last = len(shape_of(a)) - 1
+    a2, a_dot1, a_dot2 = (slice_in_dim(a, m, n, last), slice_in_dim(a_dot, 0, m, last),
+                          slice_in_dim(a_dot, m, n, last))
+    q_dot, r1_dot = _qr_tall_jvp(q, slice_in_dim(r, 0, m, last), a_dot1)
+    r2_dot = add(_mm(_mT(q), a_dot2), _mm(_mT(q_dot), a2))
+    return [q_dot, concatenate([r1_dot, r2_dot], last)]
+
+
+def _qr_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
+            full_matrices: bool) -> list[Any]:
+    (a,), (q_bar, r_bar) = args, cts
+    _check_qr_derivative(a, full_matrices)
+    q, r = ans
+    m, n = shape_of(a)[-2:]
+    if m >= n:
+        return [_qr_tall_vjp(q, r, q_bar, r_bar)]
+    last = len(shape_of(a)) - 1
+    a2 = slice_in_dim(a, m, n, last)
+    r1_bar = r2_bar = None
+    if r_bar is not None:
+        r1_bar, r2_bar = slice_in_dim(r_bar, 0, m, last), slice_in_dim(r_bar, m, n, last)
+    # r2 = q^T a2 sends its cotangent to q (a2 r2_bar^T) and to a2 (q r2_bar).
+    q_bar = _sum_terms(q_bar, None if r2_bar is None else _mm(a2, _mT(r2_bar)))
+    a1_bar = _qr_tall_vjp(q, slice_in_dim(r, 0, m, last), q_bar, r1_bar)
+    a2_bar = (_mm(q, r2_bar) if r2_bar is not None
+              else _const(a2, np.zeros(shape_of(a2)[-2:])))
+    return [concatenate([a1_bar, a2_bar], last)]
+
+
+qr_p.impl = _qr_impl
+qr_p.shape_rule = _qr_shape
+jvp_rules[qr_p] = _qr_jvp
+vjp_rules[qr_p] = _qr_vjp
+_front_batch_all(qr_p)
+
+
+# -- pinv ---------------------------------------------------------------------------------------
+
+pinv_p = Primitive("pinv")
+
+
+def pinv(a: Any, rcond: float) -> Any:
+    """The Moore-Penrose pseudo-inverses ``(..., n, m)`` of a stack of matrices ``(..., m, n)``,
+    singular values up to ``rcond`` times the largest taken as zero (``np.linalg.pinv``)."""
+    return pinv_p.bind1(a, rcond=float(rcond))
+
+
+def _pinv_shape(a: ShapedArray, *, rcond: float) -> list[ShapedArray]:
+    _check_matrices("pinv", a, square=False)
+    return [ShapedArray((*a.shape[:-2], a.shape[-1], a.shape[-2]), a.dtype, a.weak_type)]
+
+
+def _pinv_jvp(a_dot: Any, ans: Any, a: Any, *, rcond: float) -> Any:
+    # Where the rank is locally constant (Golub & Pereyra):
+    # dp = -p da p + p p^T da^T (I - a p) + (I - p a) da^T p^T p.
+    p, a_dot_t = ans, _mT(a_dot)
+    m, n = shape_of(a)[-2:]
+    term1 = neg(_mm(p, _mm(a_dot, p)))
+    term2 = _mm(_mm(p, _mT(p)), _mm(a_dot_t, sub(_eye(a, m), _mm(a, p))))
+    term3 = _mm(sub(_eye(a, n), _mm(p, a)), _mm(a_dot_t, _mm(_mT(p), p)))
+    return add(add(term1, term2), term3)
+
+
+def _pinv_vjp(ct: Any, ans: Any, a: Any, *, rcond: float) -> Any:
+    # The transpose of the jvp:
+    # a_bar = -p^T ct p^T + (I - a p) ct^T p p^T + p^T p ct^T (I - p a).
+    p, ct_t = ans, _mT(ct)
+    m, n = shape_of(a)[-2:]
+    term1 = neg(_mm(_mT(p), _mm(ct, _mT(p))))
+    term2 = _mm(sub(_eye(a, m), _mm(a, p)), _mm(ct_t, _mm(p, _mT(p))))
+    term3 = _mm(_mm(_mT(p), p), _mm(ct_t, sub(_eye(a, n), _mm(p, a))))
+    return add(add(term1, term2), term3)
+
+
+pinv_p.impl = lambda a, *, rcond: [np.linalg.pinv(a, rcond)]
+pinv_p.shape_rule = _pinv_shape
+defjvp(pinv_p, _pinv_jvp)
+defvjp(pinv_p, _pinv_vjp)
+_front_batch_all(pinv_p)
