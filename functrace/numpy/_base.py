@@ -16,7 +16,7 @@ from functrace.primitives.elementwise import convert_element_type
 from functrace.primitives.shape import broadcast_in_dim, reshape
 
 # A Python scalar of each kind: NumPy's promotion treats these as "weak" (NEP 50).
-_WEAK_PROXY = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+WEAK_PROXY = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
 _PY_SCALARS = (bool, int, float, complex)
 
 
@@ -42,7 +42,7 @@ def as_operand(x: Any) -> Any:
 
 def result_dtype(*avals: ShapedArray) -> np.dtype[Any]:
     """NumPy's result dtype, with weakly typed (Python scalar) operands as weak."""
-    return np.result_type(*[_WEAK_PROXY[a.dtype.kind] if a.weak_type else a.dtype for a in avals])
+    return np.result_type(*[WEAK_PROXY[a.dtype.kind] if a.weak_type else a.dtype for a in avals])
 
 
 def broadcast_shapes(name: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:

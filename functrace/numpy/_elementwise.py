@@ -293,3 +293,213 @@ def stop_gradient(x: Any) -> Any:
     """``x`` with a zero derivative: the value passes, the gradient stops."""
     (x,) = promote("stop_gradient", x)
     return ew.stop_gradient(x)
+
+
+# -- more NumPy elementwise functions, composed of the ones above ------------------------------
+
+
+fabs = _unary("fabs", ew.abs, np.fabs)
+rint = _unary("rint", lambda x: ew.round_p.bind1(x), np.rint)
+
+
+def _float_dtype(ufunc: np.ufunc, *xs: Any) -> np.dtype[Any]:
+    """The dtype NumPy's float-valued ``ufunc`` computes in for these (promoted) operands."""
+    return ufunc_dtype(ufunc, *[aval(x).dtype for x in xs])
+
+
+def signbit(x: Any, /) -> Any:
+    """``numpy.signbit``: True where the sign bit is set (``x < 0``, and ``-0.0``).  Deviation:
+    a NaN's sign bit is not seen (False)."""
+    (x,) = promote("signbit", x)
+    if aval(x).dtype.kind not in "fc":
+        return less(x, 0)
+    # -0.0 is the one zero with arctan2(x, -1) = -pi (+0.0 gives +pi); no division by zero.
+    minus_zero = less(ew.arctan2(x, np.full(aval(x).shape, -1.0, aval(x).dtype)), 0)
+    return where(equal(x, 0), minus_zero, less(x, 0))
+
+
+def copysign(x1: Any, x2: Any, /) -> Any:
+    """``numpy.copysign``: ``|x1|`` with the sign of ``x2`` (derivative: zero in ``x2``)."""
+    x1, x2 = promote("copysign", x1, x2)
+    dtype = _float_dtype(np.copysign, x1, x2)
+    x1, x2 = convert(x1, dtype), convert(x2, dtype)
+    magnitude = absolute(x1)
+    return where(signbit(x2), negative(magnitude), magnitude)
+
+
+def heaviside(x1: Any, x2: Any, /) -> Any:
+    """``numpy.heaviside``: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
+    (NaN where ``x1`` is NaN)."""
+    x1, x2 = promote("heaviside", x1, x2)
+    dtype = _float_dtype(np.heaviside, x1, x2)
+    x1, x2 = convert(x1, dtype), convert(x2, dtype)
+    zero, one = np.zeros((), dtype), np.ones((), dtype)
+    step = where(less(x1, 0), zero, where(greater(x1, 0), one, x2))
+    return where(isnan(x1), x1, step)
+
+
+def fmod(x1: Any, x2: Any, /) -> Any:
+    """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2``, with the sign of ``x1``
+    (``remainder``'s has the sign of ``x2``)."""
+    x1, x2 = promote("fmod", x1, x2)
+    r = remainder(x1, x2)
+    # remainder and fmod differ by one x2 where the (nonzero) result's sign differs from x1's.
+    wrong_sign = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
+    return where(wrong_sign, subtract(r, x2), r)
+
+
+def float_power(x1: Any, x2: Any, /) -> Any:
+    """``numpy.float_power``: ``x1 ** x2`` computed in float64 (complex128 for complex)."""
+    x1, x2 = promote("float_power", x1, x2)
+    dtype = np.dtype(np.complex128 if aval(x1).dtype.kind == "c" else np.float64)
+    return power(convert(x1, dtype), convert(x2, dtype))
+
+
+def ldexp(x1: Any, x2: Any, /) -> Any:
+    """``numpy.ldexp``: ``x1 * 2**x2`` for integer ``x2`` (no derivative in ``x2``)."""
+    x1, x2 = as_operand(x1), as_operand(x2)
+    if aval(x2).dtype.kind not in "iub":
+        raise TypeError(f"ldexp: the exponent x2 must be an integer array, got dtype "
+                        f"{aval(x2).dtype}.")
+    dtype = _float_dtype(np.ldexp, x1, x2)
+    return multiply(convert(x1, dtype), power(np.asarray(2.0, dtype), convert(x2, dtype)))
+
+
+def isposinf(x: Any, /) -> Any:
+    """``numpy.isposinf``: True where ``x`` is +inf."""
+    return equal(x, np.inf)
+
+
+def isneginf(x: Any, /) -> Any:
+    """``numpy.isneginf``: True where ``x`` is -inf."""
+    return equal(x, -np.inf)
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Any:
+    """``numpy.isclose``: ``|a - b| <= atol + rtol * |b|``, infinities equal only to
+    themselves, NaN equal to NaN only with ``equal_nan``.  A boolean result."""
+    a, b = promote("isclose", a, b)
+    if aval(a).dtype.kind not in "fc":
+        a, b = convert(a, np.dtype(np.float64)), convert(b, np.dtype(np.float64))
+    finite = logical_and(isfinite(a), isfinite(b))
+    # Infinities and NaNs are compared by equality; keep them out of the arithmetic.
+    a_f, b_f = where(finite, a, 0.0), where(finite, b, 0.0)
+    close = less_equal(absolute(subtract(a_f, b_f)), add(atol, multiply(rtol, absolute(b_f))))
+    out = where(finite, close, equal(a, b))
+    if equal_nan:
+        out = logical_or(out, logical_and(isnan(a), isnan(b)))
+    return out
+
+
+def _real_only(name: str, x: Any) -> Any:
+    (x,) = promote(name, x)
+    if aval(x).dtype.kind == "c":
+        raise TypeError(f"{name}: complex traced arrays are not supported by functrace (got "
+                        f"{aval(x).str_short()}); functrace differentiates real arrays.")
+    return x
+
+
+def real(val: Any) -> Any:
+    """``numpy.real``: a real array is its own real part.  Complex arrays: NumPy's answer for
+    concrete ones; traced complex arrays are not supported."""
+    if not isinstance(val, Tracer) and aval(val).dtype.kind == "c":
+        return np.real(val)
+    return _real_only("real", val)
+
+
+def imag(val: Any) -> Any:
+    """``numpy.imag``: zeros for a real array (a constant).  Complex arrays: NumPy's answer for
+    concrete ones; traced complex arrays are not supported."""
+    if not isinstance(val, Tracer) and aval(val).dtype.kind == "c":
+        return np.imag(val)
+    x = _real_only("imag", val)
+    return np.zeros(aval(x).shape, aval(x).dtype)
+
+
+def conjugate(x: Any, /) -> Any:
+    """``numpy.conjugate`` (``conj``): a real array is its own conjugate.  Complex arrays:
+    NumPy's answer for concrete ones; traced complex arrays are not supported."""
+    if not isinstance(x, Tracer) and aval(x).dtype.kind == "c":
+        return np.conjugate(x)
+    return _real_only("conjugate", x)
+
+
+conj = conjugate
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """``numpy.angle`` of a real array: ``arctan2(0, z)``, 0 for ``z > 0`` and pi for
+    ``z < 0`` (and ``-0.0``); zero derivative away from 0.  Traced complex arrays are not
+    supported."""
+    if not isinstance(z, Tracer) and aval(z).dtype.kind == "c":
+        return np.angle(z, deg)
+    z = _real_only("angle", z)
+    dtype = _float_dtype(np.arctan2, z, z)
+    z = convert(z, dtype)
+    out = ew.arctan2(np.zeros(aval(z).shape, dtype), z)
+    return multiply(out, 180.0 / np.pi) if deg else out
+
+
+def isreal(x: Any) -> Any:
+    """``numpy.isreal``: True where the imaginary part is zero (everywhere, for real arrays)."""
+    if not isinstance(x, Tracer) and aval(x).dtype.kind == "c":
+        return np.isreal(x)
+    x = _real_only("isreal", x)
+    return np.ones(aval(x).shape, bool)
+
+
+def modf(x: Any, /) -> tuple[Any, Any]:
+    """``numpy.modf``: the fractional and integral parts, both with the sign of ``x``."""
+    (x,) = promote("modf", x)
+    x = convert(x, _float_dtype(np.trunc, x))
+    whole = trunc(x)
+    if aval(x).dtype.kind not in "fc":
+        return subtract(x, whole), whole
+    # modf(+-inf) is (+-0.0, +-inf): keep inf - inf (NaN, with a warning) out of the sums.
+    inf = isinf(x)
+    finite_x = where(inf, 0.0, x)
+    frac = subtract(finite_x, trunc(finite_x))
+    frac = where(equal(frac, 0), multiply(finite_x, 0.0), frac)  # -0.0 for -0.0, -2.0, ...
+    return where(inf, multiply(sign(x), 0.0), frac), whole
+
+
+def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
+    """``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
+    x1, x2 = promote("divmod", x1, x2)
+    quotient = floor_divide(x1, x2)
+    return quotient, subtract(x1, multiply(quotient, x2))
+
+
+def sinc(x: Any, /) -> Any:
+    """``numpy.sinc``: ``sin(pi x) / (pi x)``, 1 at 0.  Near 0 its Taylor polynomial is used,
+    so derivatives of every order tested (up to 4) are right there too, as JAX's."""
+    (x,) = promote("sinc", x)
+    x = convert(x, _float_dtype(np.sin, x))
+    y = multiply(x, np.pi)
+    small = less(absolute(y), 0.1)
+    # sin(y)/y = 1 - y^2/3! + y^4/5! - y^6/7! + y^8/9! - ...; the next term is < 1e-17 here.
+    safe = where(small, 1.0, y)
+    y2 = multiply(y, y)
+    taylor = 1.0
+    for k in (9, 7, 5, 3):
+        taylor = subtract(1.0, true_divide(multiply(y2, taylor), float(k * (k - 1))))
+    return where(small, taylor, true_divide(sin(safe), safe))
+
+
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    """``numpy.select``: from each position, the entry of the first choice whose condition is
+    true there, else ``default`` (a chain of ``where``: every choice is computed)."""
+    conds, choices = list(condlist), list(choicelist)
+    if len(conds) != len(choices):
+        raise ValueError("select: list of cases must be same length as list of conditions")
+    if not choices:
+        raise ValueError("select with an empty condition list is not possible")
+    for k, c in enumerate(conds):
+        if aval(c).dtype != np.dtype(bool):
+            raise TypeError(f"select: invalid entry {k} in condlist: should be boolean ndarray")
+    choices = promote("select", *choices, default)
+    out = choices[-1]
+    for cond, choice in zip(conds[::-1], choices[-2::-1], strict=True):
+        out = where(cond, choice, out)
+    return out

@@ -1,4 +1,5 @@
-"""Indexing: ``x[index]`` with NumPy's rules, ``x.at[index]`` updates, take, sort.
+"""Indexing: ``x[index]`` with NumPy's rules, ``x.at[index]`` updates, take, sort, and what
+is built on them: pad, searchsorted, interp.
 
 ``getitem`` lowers an index expression to at most one equation of each kind, in this order:
 ``rev`` (for negative steps), ``slice`` (static ints and slices), ``dynamic_slice`` (traced
@@ -19,10 +20,32 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
-from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert
-from functrace.numpy._elementwise import add, less, where
+from functrace.numpy import _reductions
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_to_shape,
+    convert,
+    result_dtype,
+)
+from functrace.numpy._elementwise import (
+    add,
+    equal,
+    greater,
+    isnan,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    multiply,
+    remainder,
+    subtract,
+    true_divide,
+    where,
+)
 from functrace.numpy._reductions import normalize_axis
-from functrace.numpy._shapes import asarray, ravel, reshape
+from functrace.numpy._shapes import asarray, concatenate, ravel, reshape
 from functrace.primitives import indexing as ix
 from functrace.primitives import reductions as red
 from functrace.primitives import shape as sh
@@ -458,3 +481,167 @@ def _scalar_window(shape: tuple[int, ...], index: Any
         else:
             return None
     return starts, tuple(sizes), tuple(region)
+
+
+# -- pad, searchsorted, interp -------------------------------------------------------------------
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "empty")
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
+    """``numpy.pad`` with modes ``constant`` (``constant_values``), ``edge``, ``reflect``,
+    ``symmetric``, ``wrap`` and ``empty`` (zeros).  Constant padding is one ``pad`` equation
+    per distinct fill value; the other modes read each axis through a constant index map (a
+    ``gather``, whose derivative adds the copies back).  Not supported: the statistic modes
+    (``maximum``, ``mean`` ...), ``linear_ramp``, a callable mode, ``reflect_type="odd"``.
+
+    >>> pad(np.array([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
+    array([3., 2., 1., 2., 3., 2.])
+    """
+    array = as_operand(array)
+    shape = aval(array).shape
+    nd = len(shape)
+    if not isinstance(mode, str) or mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported by functrace; the "
+                                  f"supported modes are {', '.join(_PAD_MODES)}.")
+    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
+               "symmetric": {"reflect_type"}}.get(mode, set())
+    if set(kwargs) - allowed:
+        raise ValueError(f"pad: unsupported keyword arguments for mode '{mode}': "
+                         f"{sorted(set(kwargs) - allowed)}")
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise TypeError("pad: `pad_width` must be of integral type.")
+    try:
+        widths = np.broadcast_to(widths, (nd, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not broadcast to ({nd}, 2) for "
+                         f"an array of shape {shape}") from None
+    if np.any(widths < 0):
+        raise ValueError("pad: index can't contain negative values")
+    if mode in ("constant", "empty"):
+        return _pad_constant(array, widths, kwargs.get("constant_values", 0))
+    if kwargs.get("reflect_type", "even") != "even":
+        raise NotImplementedError("pad: only reflect_type='even' is supported by functrace.")
+    for ax, (before, after) in enumerate(widths.tolist()):
+        if not before and not after:
+            continue
+        n = shape[ax]
+        if n == 0:
+            raise ValueError(f"pad: can't extend empty axis {ax} using modes other than "
+                             "'constant' or 'empty'")
+        i = np.arange(-before, n + after)
+        if mode == "edge":
+            j = np.clip(i, 0, n - 1)
+        elif mode == "wrap":
+            j = i % n
+        elif mode == "reflect":  # mirror about the end entries: period 2n - 2
+            j = i % (2 * n - 2) if n > 1 else np.zeros_like(i)
+            j = np.where(j >= n, 2 * n - 2 - j, j)
+        else:  # symmetric: mirror including the end entries, period 2n
+            j = i % (2 * n)
+            j = np.where(j >= n, 2 * n - 1 - j, j)
+        array = sh.moveaxis(ix.gather(array, [j], (ax,)), 0, ax)
+    return array
+
+
+def _pad_constant(array: Any, widths: np.ndarray, constant_values: Any) -> Any:
+    dtype = aval(array).dtype
+    nd = len(widths)
+    if isinstance(constant_values, Tracer):
+        if constant_values.ndim:
+            raise NotImplementedError("pad: a traced constant_values must be a scalar.")
+        config = [(int(lo), int(hi), 0) for lo, hi in widths.tolist()]
+        return ix.pad(array, convert(constant_values, dtype), config)
+    values = np.broadcast_to(np.asarray(constant_values), (nd, 2)).astype(dtype)
+    if np.all(values == values.flat[0]):  # one value: one pad equation
+        return ix.pad(array, values.flat[0], [(int(lo), int(hi), 0) for lo, hi in widths])
+    # Axis by axis, as NumPy: a later axis's values fill the corners.
+    for ax, ((lo, hi), (lo_value, hi_value)) in enumerate(zip(widths.tolist(),
+                                                             values, strict=True)):
+        for width, value, before in ((lo, lo_value, True), (hi, hi_value, False)):
+            if width:
+                config = [(0, 0, 0)] * nd
+                config[ax] = (width, 0, 0) if before else (0, width, 0)
+                array = ix.pad(array, value, config)
+    return array
+
+
+def _nan_last_less(x: Any, y: Any, or_equal: bool) -> Any:
+    """``x < y`` (or ``<=``) in NumPy's sort order, where NaN is larger than any number."""
+    out = less_equal(x, y) if or_equal else less(x, y)
+    if aval(x).dtype.kind not in "fc":
+        return out
+    return logical_or(out, logical_and(isnan(y), logical_not(isnan(x))))
+
+
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
+    """``numpy.searchsorted``: where to insert ``v`` into the sorted 1-d ``a`` to keep it
+    sorted (``side="left"``: before equal entries).  Computed by counting comparisons
+    (``len(a)`` per query; NaNs sort last), so ``a`` and ``v`` may be traced; an integer
+    result (``intp``), without derivative."""
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right' (got {side!r})")
+    a = as_operand(a)
+    if aval(a).ndim != 1:
+        raise ValueError(f"searchsorted: a must be 1-d, got shape {aval(a).shape}")
+    if sorter is not None:
+        a = take(a, sorter)
+    dtype = result_dtype(aval(a), aval(v))
+    a, v = convert(a, dtype), convert(as_operand(v), dtype)
+    n = aval(a).size
+    v_shape = aval(v).shape
+    table = broadcast_to_shape(a, (*v_shape, n))
+    queries = broadcast_to_shape(sh.expand_dims(v, (len(v_shape),)), (*v_shape, n))
+    before = _nan_last_less(table, queries, or_equal=side == "right")
+    return _reductions.sum(before, axis=-1, dtype=np.intp) if n else np.zeros(v_shape, np.intp)
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
+           period: Any = None) -> Any:
+    """``numpy.interp``: the piecewise-linear interpolant through ``(xp, fp)`` (``xp``
+    increasing) at ``x``; ``left`` / ``right`` (default ``fp[0]`` / ``fp[-1]``) outside.
+    Differentiable in ``x``, ``xp`` and ``fp`` (as JAX's); the result is float64, as
+    NumPy's.  Traced complex ``fp`` is not supported.
+
+    >>> interp(np.array([0.5, 2.0]), np.array([0.0, 1.0, 3.0]), np.array([0.0, 2.0, 6.0]))
+    array([1., 4.])
+    """
+    x, xp, fp = as_operand(x), as_operand(xp), as_operand(fp)
+    if aval(xp).ndim != 1 or aval(fp).ndim != 1:
+        raise ValueError("interp: data points must be 1-D sequences")
+    if aval(xp).shape != aval(fp).shape:
+        raise ValueError("interp: fp and xp are not of the same length.")
+    if aval(xp).size == 0:
+        raise ValueError("interp: array of sample points is empty")
+    f64 = np.dtype(np.float64)
+    x, xp, fp = convert(x, f64), convert(xp, f64), convert(fp, f64)
+    if period is not None:
+        if period == 0:
+            raise ValueError("interp: period must be a non-zero value")
+        period = abs(period)
+        left = right = None
+        x, xp = remainder(x, period), remainder(xp, period)
+        order = argsort(xp)
+        xp, fp = take(xp, order), take(fp, order)
+        xp = concatenate([subtract(xp[-1:], period), xp, add(xp[0:1], period)])
+        fp = concatenate([fp[-1:], fp, fp[0:1]])
+    n = aval(xp).size
+    if n == 1:
+        inside = broadcast_to_shape(fp, aval(x).shape) if aval(x).ndim else reshape(fp, ())
+    else:
+        # The interval [xp[j], xp[j + 1]] holding x, and NumPy's slope formula on it.
+        above_count = searchsorted(xp, x, side="right")
+        j = where(less(above_count, 1), 1, where(greater(above_count, n - 1), n - 1,
+                                                 above_count))
+        x0, x1 = take(xp, subtract(j, 1)), take(xp, j)
+        f0, f1 = take(fp, subtract(j, 1)), take(fp, j)
+        dx = subtract(x1, x0)
+        flat = equal(dx, 0)
+        slope = where(flat, 0.0, true_divide(subtract(f1, f0), where(flat, 1.0, dx)))
+        inside = add(multiply(slope, subtract(x, x0)), f0)
+        inside = where(equal(x, xp[-1]), fp[-1], inside)
+    below = fp[0] if left is None else convert(as_operand(left), f64)
+    above = fp[-1] if right is None else convert(as_operand(right), f64)
+    out = where(less(x, xp[0]), below, where(greater(x, xp[-1]), above, inside))
+    return where(isnan(x), x, out)

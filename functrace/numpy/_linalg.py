@@ -1,5 +1,6 @@
 """Linear algebra of ``functrace.numpy``: dot, matmul, tensordot, outer, inner, vdot, einsum,
-and the diagonal functions (diagonal, trace, diag).
+vecdot, matvec, vecmat, the diagonal functions (diagonal, trace, diag, diagflat), and the 1-d
+convolutions and polynomials (convolve, correlate, vander, polyval).
 
 Every contraction lowers to the one ``dot_general`` primitive."""
 
@@ -20,9 +21,9 @@ from functrace.numpy._base import (
     convert,
     result_dtype,
 )
-from functrace.numpy._elementwise import multiply, subtract, where
+from functrace.numpy._elementwise import add, multiply, power, subtract, where
 from functrace.numpy._reductions import normalize_axis
-from functrace.numpy._shapes import ravel, reshape
+from functrace.numpy._shapes import asarray, ravel, reshape, zeros_like
 from functrace.primitives import indexing as ix
 from functrace.primitives import shape as sh
 from functrace.primitives.linalg import dot_general
@@ -170,6 +171,11 @@ def diag(v: Any, k: int = 0) -> Any:
     return reshape(flat, (size, size))
 
 
+def diagflat(v: Any, k: int = 0) -> Any:
+    """``numpy.diagflat``: a 2-d array with the flattened ``v`` on its ``k``-th diagonal."""
+    return diag(ravel(v), k)
+
+
 def kron(a: Any, b: Any) -> Any:
     """``numpy.kron``: the Kronecker product (blocks ``a[i, j] * b``)."""
     a, b = _same_dtype(a, b)
@@ -224,6 +230,122 @@ def tril(m: Any, k: int = 0) -> Any:
 def triu(m: Any, k: int = 0) -> Any:
     """``numpy.triu``: zeros below the ``k``-th diagonal of the last two axes."""
     return _triangle("triu", m, k, lower=False)
+
+
+# -- the array-API products: vecdot, matvec, vecmat --------------------------------------------
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``numpy.vecdot``: the dot product of vectors along ``axis``, broadcast over the other
+    axes (real arrays: no conjugation needed)."""
+    x1, x2 = _same_dtype(x1, x2)
+    s1, s2 = aval(x1).shape, aval(x2).shape
+    if not s1 or not s2:
+        raise ValueError("vecdot: both inputs must be at least 1-d")
+    nd = max(len(s1), len(s2))
+    ax = normalize_axis(axis, nd, "vecdot")
+    # The core axis, counted from the end, must have one length in both (no broadcasting).
+    from_end = nd - ax
+    if from_end > min(len(s1), len(s2)) or s1[-from_end] != s2[-from_end]:
+        raise _contraction_error("vecdot", x1, x2)
+    prod_ = multiply(x1, x2)
+    return _reductions.sum(prod_, ax, dtype=aval(prod_).dtype)
+
+
+def matvec(x1: Any, x2: Any, /) -> Any:
+    """``numpy.matvec``: matrix-vector products ``x1 @ x2`` over broadcast batch axes
+    (``x1``: (..., m, n), ``x2``: (..., n); the result (..., m))."""
+    x1, x2 = as_operand(x1), as_operand(x2)
+    if aval(x1).ndim < 2 or aval(x2).ndim < 1:
+        raise ValueError(f"matvec: expected a matrix and a vector, got shapes "
+                         f"{aval(x1).shape} and {aval(x2).shape}")
+    out = matmul(x1, sh.expand_dims(x2, (aval(x2).ndim,)))
+    return sh.squeeze(out, (aval(out).ndim - 1,))
+
+
+def vecmat(x1: Any, x2: Any, /) -> Any:
+    """``numpy.vecmat``: vector-matrix products over broadcast batch axes (``x1``: (..., n),
+    ``x2``: (..., n, m); the result (..., m))."""
+    x1, x2 = as_operand(x1), as_operand(x2)
+    if aval(x1).ndim < 1 or aval(x2).ndim < 2:
+        raise ValueError(f"vecmat: expected a vector and a matrix, got shapes "
+                         f"{aval(x1).shape} and {aval(x2).shape}")
+    out = matmul(sh.expand_dims(x1, (aval(x1).ndim - 1,)), x2)
+    return sh.squeeze(out, (aval(out).ndim - 2,))
+
+
+# -- 1-d convolution and polynomials -----------------------------------------------------------
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    """``numpy.convolve`` of 1-d arrays, modes ``full``, ``same`` and ``valid``: the windows of
+    the zero-padded longer array (one ``gather``) times the reversed shorter one (one
+    ``dot_general``)."""
+    a, v = _same_dtype(a, v)
+    if aval(a).ndim != 1 or aval(v).ndim != 1:
+        raise ValueError(f"convolve: object too deep for desired array (expected 1-d inputs, "
+                         f"got shapes {aval(a).shape} and {aval(v).shape})")
+    n, m = aval(a).size, aval(v).size
+    if n == 0:
+        raise ValueError("convolve: a cannot be empty")
+    if m == 0:
+        raise ValueError("convolve: v cannot be empty")
+    if m > n:
+        a, v, n, m = v, a, m, n
+    if mode == "full":
+        lo, size = 0, n + m - 1
+    elif mode == "same":
+        lo, size = (m - 1) // 2, n
+    elif mode == "valid":
+        lo, size = m - 1, n - m + 1
+    else:
+        raise ValueError(f"convolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
+    padded = ix.pad(a, np.zeros((), aval(a).dtype), [(m - 1, m - 1, 0)])
+    windows = ix.gather(padded, [np.arange(lo, lo + size)[:, None] + np.arange(m)], (0,))
+    return dot_general(windows, ix.rev(v, (0,)), (((1,), (0,)), ((), ())))
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    """``numpy.correlate`` of real 1-d arrays: ``c[k] = sum_n a[n + k] * v[n]``, modes
+    ``valid`` (the default), ``same`` and ``full``."""
+    a, v = as_operand(a), as_operand(v)
+    if aval(v).ndim == 1 and aval(a).ndim == 1 and aval(v).size > aval(a).size:
+        # NumPy correlates the longer with the shorter, then reverses.
+        return ix.rev(correlate(v, a, mode), (0,))
+    if aval(v).ndim != 1:
+        raise ValueError(f"correlate: expected 1-d inputs, got shape {aval(v).shape}")
+    return convolve(a, ix.rev(v, (0,)), mode)
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
+    """``numpy.vander``: the columns are powers of the 1-d ``x`` (decreasing unless
+    ``increasing``), each an ``integer_pow``."""
+    x = as_operand(x)
+    if aval(x).ndim != 1:
+        raise ValueError("vander: x must be a one-dimensional array or sequence.")
+    n = aval(x).size if N is None else int(N)
+    if n < 0:
+        raise ValueError("vander: N must be non-negative")
+    dtype = np.promote_types(aval(x).dtype, np.int64)  # as NumPy: small integers widen
+    x = convert(x, dtype)
+    columns = [power(x, k) if k else np.ones(aval(x).shape, dtype) for k in range(n)]
+    if not increasing:
+        columns = columns[::-1]
+    if not columns:
+        return np.zeros((aval(x).size, 0), dtype)
+    return ix.concatenate([reshape(c, (-1, 1)) for c in columns], 1)
+
+
+def polyval(p: Any, x: Any) -> Any:
+    """``numpy.polyval``: ``p[0] * x**(n-1) + ... + p[n-1]`` by Horner's scheme (``p`` 1-d,
+    its length known while tracing)."""
+    p, x = asarray(p), as_operand(x)
+    if aval(p).ndim != 1:
+        raise ValueError(f"polyval: p must be 1-d, got shape {aval(p).shape}")
+    y: Any = zeros_like(x)
+    for k in range(aval(p).size):
+        y = add(multiply(y, x), sh.squeeze(ix.slice_in_dim(p, k, k + 1, 0), (0,)))
+    return y
 
 
 # -- einsum -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Reductions of ``functrace.numpy``: sum, mean, prod, max, min, var, std, logsumexp, argmax,
-argmin, all, any, and the cumulative sums and products."""
+argmin, all, any, the cumulative sums and products, their NaN-ignoring versions, and the
+whole-array comparisons (allclose, array_equal)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,28 @@ from typing import Any
 
 import numpy as np
 
-from functrace.numpy._base import aval, broadcast_to_shape, convert, promote
+from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, promote
 from functrace.numpy._elementwise import (
     absolute,
     add,
+    equal,
     exp,
+    isclose,
     isfinite,
+    isnan,
     log,
+    logical_and,
+    logical_not,
+    logical_or,
     multiply,
+    not_equal,
     sqrt,
     stop_gradient,
     subtract,
     true_divide,
     where,
 )
+from functrace.primitives import indexing as ix
 from functrace.primitives import reductions as red
 from functrace.primitives.shape import expand_dims, reduce_sum, reshape, squeeze
 
@@ -282,3 +291,179 @@ def all(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
 def any(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
     """``numpy.any``: whether some entry is true (nonzero) along ``axis``."""
     return _logical_reduction("any", red.reduce_max, False, a, axis, keepdims)
+
+
+# -- NaN-ignoring reductions: NaNs replaced by the reduction's identity ------------------------
+
+
+def _without_nans(name: str, a: Any, fill: float) -> tuple[Any, Any]:
+    """``a`` with its NaNs replaced by ``fill``, and the NaN mask (None for non-floats)."""
+    (a,) = promote(name, a)
+    if aval(a).dtype.kind not in "fc":
+        return a, None
+    nan = isnan(a)
+    return where(nan, np.asarray(fill, aval(a).dtype), a), nan
+
+
+def _nan_extremum(name: str, reduce: Any, fill: float, a: Any, axis: Axis,
+                  keepdims: bool) -> Any:
+    filled, nan = _without_nans(name, a, fill)
+    out = reduce(filled, axis, keepdims=keepdims)
+    if nan is None:
+        return out
+    # An all-NaN slice gives NaN, as NumPy (which also warns).
+    all_nan = all(nan, axis, keepdims=keepdims)
+    return where(all_nan, np.asarray(np.nan, aval(out).dtype), out)
+
+
+def nanmax(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """``numpy.nanmax``: the maximum ignoring NaNs (NaN for an all-NaN slice, without
+    NumPy's warning)."""
+    return _nan_extremum("nanmax", max, -np.inf, a, axis, keepdims)
+
+
+def nanmin(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """``numpy.nanmin``: the minimum ignoring NaNs (NaN for an all-NaN slice, without
+    NumPy's warning)."""
+    return _nan_extremum("nanmin", min, np.inf, a, axis, keepdims)
+
+
+def nanprod(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """``numpy.nanprod``: the product with NaNs counted as one."""
+    filled, _ = _without_nans("nanprod", a, 1.0)
+    return prod(filled, axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanvar(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
+           keepdims: bool = False) -> Any:
+    """``numpy.nanvar``: the variance of the entries that are not NaN (divided by
+    ``count - ddof``)."""
+    filled, nan = _without_nans("nanvar", a, 0.0)
+    if nan is None:
+        return var(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    if dtype is not None:
+        filled = convert(filled, np.dtype(dtype))
+    keep = logical_not(nan)
+    count = sum(convert(keep, aval(filled).dtype), axis, keepdims=True)
+    centered = where(keep, subtract(filled, true_divide(sum(filled, axis, keepdims=True),
+                                                        count)), 0.0)
+    total = sum(multiply(centered, centered), axis, keepdims=keepdims)
+    count = count if keepdims else squeeze(count, normalize_axes(axis, aval(filled).ndim,
+                                                                 "nanvar"))
+    return true_divide(total, subtract(count, ddof))
+
+
+def nanstd(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
+           keepdims: bool = False) -> Any:
+    """``numpy.nanstd``: the square root of :func:`nanvar`."""
+    return sqrt(nanvar(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+
+
+def nancumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+    """``numpy.nancumsum``: running sums with NaNs counted as zero."""
+    return cumsum(_without_nans("nancumsum", a, 0.0)[0], axis, dtype=dtype)
+
+
+def nancumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+    """``numpy.nancumprod``: running products with NaNs counted as one."""
+    return cumprod(_without_nans("nancumprod", a, 1.0)[0], axis, dtype=dtype)
+
+
+def _nan_arg_extremum(name: str, fn: Any, fill: float, a: Any, axis: int | None,
+                      keepdims: bool) -> Any:
+    filled, nan = _without_nans(name, a, fill)
+    out = fn(filled, axis, keepdims=keepdims)
+    if nan is None:
+        return out
+    all_nan = all(nan, axis, keepdims=keepdims)
+    return where(all_nan, np.asarray(-1, aval(out).dtype), out)
+
+
+def nanargmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """``numpy.nanargmax``: the index of the largest entry that is not NaN.  Deviation (as
+    JAX): an all-NaN slice gives -1 where NumPy raises ``ValueError``."""
+    return _nan_arg_extremum("nanargmax", argmax, -np.inf, a, axis, keepdims)
+
+
+def nanargmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """``numpy.nanargmin``: the index of the smallest entry that is not NaN.  Deviation (as
+    JAX): an all-NaN slice gives -1 where NumPy raises ``ValueError``."""
+    return _nan_arg_extremum("nanargmin", argmin, np.inf, a, axis, keepdims)
+
+
+# -- counting, the array-API cumulative functions, whole-array comparisons -----------------------
+
+
+def count_nonzero(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Any:
+    """``numpy.count_nonzero``: how many entries are nonzero (an ``intp`` array; NumPy gives
+    a Python int for ``axis=None``)."""
+    (a,) = promote("count_nonzero", a)
+    return sum(not_equal(a, 0), axis, dtype=np.intp, keepdims=keepdims)
+
+
+def _cumulative_api(name: str, fn: Any, initial: float, x: Any, axis: int | None,
+                    dtype: Any, include_initial: bool) -> Any:
+    (x,) = promote(name, x)
+    nd = aval(x).ndim
+    if axis is None:
+        if nd > 1:
+            raise ValueError(f"{name}: axis must be given for arrays of more than one "
+                             f"dimension, got shape {aval(x).shape}")
+        axis = 0
+    if nd == 0:
+        raise ValueError(f"{name}: the input must be at least one-dimensional")
+    ax = normalize_axis(axis, nd, name)
+    out = fn(x, ax, dtype=dtype)
+    if not include_initial:
+        return out
+    edge = tuple(1 if d == ax else n for d, n in enumerate(aval(out).shape))
+    first = np.full(edge, initial, aval(out).dtype)
+    return ix.concatenate([first, out], ax)
+
+
+def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None,
+                   include_initial: bool = False) -> Any:
+    """``numpy.cumulative_sum`` (the array-API cumsum): ``axis`` may be omitted only for 1-d
+    arrays; ``include_initial`` puts a leading 0."""
+    return _cumulative_api("cumulative_sum", cumsum, 0, x, axis, dtype, include_initial)
+
+
+def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None,
+                    include_initial: bool = False) -> Any:
+    """``numpy.cumulative_prod`` (the array-API cumprod): ``axis`` may be omitted only for
+    1-d arrays; ``include_initial`` puts a leading 1."""
+    return _cumulative_api("cumulative_prod", cumprod, 1, x, axis, dtype, include_initial)
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Any:
+    """``numpy.allclose``: whether :func:`isclose` holds everywhere (a 0-d boolean array;
+    ``bool()`` of it inside ``jit`` raises ``ConcretizationError``, as in JAX)."""
+    return all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
+    """``numpy.array_equal``: same shape and equal entries (a 0-d boolean array; False when
+    the shapes differ)."""
+    a1, a2 = as_operand(a1), as_operand(a2)
+    if aval(a1).shape != aval(a2).shape:
+        return np.asarray(False)
+    return _all_equal("array_equal", a1, a2, equal_nan)
+
+
+def array_equiv(a1: Any, a2: Any) -> Any:
+    """``numpy.array_equiv``: broadcastable and equal everywhere (a 0-d boolean array)."""
+    a1, a2 = as_operand(a1), as_operand(a2)
+    try:
+        np.broadcast_shapes(aval(a1).shape, aval(a2).shape)
+    except ValueError:
+        return np.asarray(False)
+    return _all_equal("array_equiv", a1, a2, False)
+
+
+def _all_equal(name: str, a1: Any, a2: Any, equal_nan: bool) -> Any:
+    a1, a2 = promote(name, a1, a2)
+    same = equal(a1, a2)
+    if equal_nan and aval(a1).dtype.kind in "fc":
+        same = logical_or(same, logical_and(isnan(a1), isnan(a2)))
+    return all(same)

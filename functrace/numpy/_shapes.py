@@ -10,8 +10,24 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
-from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, result_dtype
-from functrace.numpy._elementwise import subtract
+from functrace.numpy import _reductions
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_shapes,
+    broadcast_to_shape,
+    convert,
+    result_dtype,
+)
+from functrace.numpy._elementwise import (
+    add,
+    log10,
+    multiply,
+    power,
+    sign,
+    subtract,
+    true_divide,
+)
 from functrace.numpy._reductions import normalize_axes, normalize_axis
 from functrace.primitives import indexing as ix
 from functrace.primitives import shape as sh
@@ -133,13 +149,76 @@ def broadcast_to(a: Any, shape: int | Sequence[int]) -> Any:
     return broadcast_to_shape(as_operand(a), target)
 
 
-def atleast_1d(a: Any) -> Any:
-    return reshape(a, (1,)) if aval(a).ndim == 0 else as_operand(a)
+def _atleast(nd: int, a: Any) -> Any:
+    a = as_operand(a)
+    shape_ = aval(a).shape
+    if len(shape_) >= nd:
+        return a
+    # NumPy's placement of the new axes: (N,) -> (1, N) -> (1, N, 1); (M, N) -> (M, N, 1).
+    new = {0: (1,) * nd, 1: ((1,) + shape_ + (1,))[:nd] if nd == 3 else (1,) + shape_,
+           2: shape_ + (1,)}[len(shape_)]
+    return reshape(a, new)
 
 
-def atleast_2d(a: Any) -> Any:
-    a = atleast_1d(a)
-    return expand_dims(a, 0) if aval(a).ndim == 1 else a
+def atleast_1d(*arys: Any) -> Any:
+    """``numpy.atleast_1d``: 0-d arrays become shape (1,); a tuple for several arguments."""
+    out = tuple(_atleast(1, a) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """``numpy.atleast_2d``: (N,) becomes (1, N); a tuple for several arguments."""
+    out = tuple(_atleast(2, a) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys: Any) -> Any:
+    """``numpy.atleast_3d``: (N,) becomes (1, N, 1) and (M, N) becomes (M, N, 1); a tuple for
+    several arguments."""
+    out = tuple(_atleast(3, a) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def broadcast_arrays(*args: Any) -> tuple[Any, ...]:
+    """``numpy.broadcast_arrays``: the arguments broadcast to their common shape."""
+    operands = [as_operand(a) for a in args]
+    target = broadcast_shapes("broadcast_arrays", *[aval(a).shape for a in operands])
+    return tuple(broadcast_to_shape(a, target) for a in operands)
+
+
+def permute_dims(a: Any, /, axes: Sequence[int] | None = None) -> Any:
+    """``numpy.permute_dims``, the array-API name of :func:`transpose`."""
+    return transpose(a, axes)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """``numpy.matrix_transpose``: swap the last two axes."""
+    x = as_operand(x)
+    if aval(x).ndim < 2:
+        raise ValueError(f"matrix_transpose: input array must be at least 2-dimensional, got "
+                         f"shape {aval(x).shape}")
+    return swapaxes(x, -1, -2)
+
+
+def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Any:
+    """``numpy.rot90``: rotate by 90 degrees ``k`` times, from the first of ``axes`` towards
+    the second (a ``rev`` and a ``transpose``)."""
+    m = as_operand(m)
+    nd = aval(m).ndim
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("rot90: len(axes) must be 2.")
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == nd:
+        raise ValueError(f"rot90: axes must be different, got {axes}.")
+    ax0, ax1 = (normalize_axis(a, nd, "rot90") for a in axes)
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(m, (ax0, ax1))
+    perm = list(range(nd))
+    perm[ax0], perm[ax1] = perm[ax1], perm[ax0]
+    return transpose(flip(m, ax1), perm) if k == 1 else flip(transpose(m, perm), ax1)
 
 
 # -- creation: constants, independent of any traced value ---------------------------------------
@@ -170,8 +249,168 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
     return np.full(shape, fill_value, dtype)
 
 
-zeros, ones, empty, eye, identity, arange, linspace = (
-    np.zeros, np.ones, np.zeros, np.eye, np.identity, np.arange, np.linspace)
+def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    """``numpy.empty_like``: zeros of ``prototype``'s shape and dtype (functrace has no
+    uninitialised memory; a constant)."""
+    p_aval = aval(prototype)
+    return np.zeros(p_aval.shape if shape is None else shape, dtype or p_aval.dtype)
+
+
+def copy(a: Any) -> Any:
+    """``numpy.copy``: traced values are immutable, so a tracer is its own copy."""
+    return a if isinstance(a, Tracer) else np.array(as_operand(a), copy=True)
+
+
+def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
+    """``numpy.astype``: ``x`` converted to ``dtype`` (one ``convert_element_type``)."""
+    del copy  # traced values are immutable: a copy is never observable
+    return convert(as_operand(x), np.dtype(dtype))
+
+
+zeros, ones, empty, eye, identity, arange = (
+    np.zeros, np.ones, np.zeros, np.eye, np.identity, np.arange)
+tri, indices = np.tri, np.indices
+tril_indices, triu_indices, diag_indices = np.tril_indices, np.triu_indices, np.diag_indices
+
+
+def tril_indices_from(arr: Any, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.tril_indices_from``: the indices of the lower triangle of a 2-d array (only its
+    shape is used, so it may be traced)."""
+    rows, cols = _matrix_shape("tril_indices_from", arr)
+    return np.tril_indices(rows, k, cols)
+
+
+def triu_indices_from(arr: Any, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.triu_indices_from``: the indices of the upper triangle of a 2-d array (only its
+    shape is used, so it may be traced)."""
+    rows, cols = _matrix_shape("triu_indices_from", arr)
+    return np.triu_indices(rows, k, cols)
+
+
+def diag_indices_from(arr: Any) -> tuple[np.ndarray, ...]:
+    """``numpy.diag_indices_from``: the indices of the main diagonal of an array with equal
+    axes (only its shape is used)."""
+    shape_ = aval(arr).shape
+    if len(shape_) < 2 or len(set(shape_)) != 1:
+        raise ValueError(f"diag_indices_from: the array must be at least 2-d with all axes of "
+                         f"equal length, got shape {shape_}")
+    return np.diag_indices(shape_[0], len(shape_))
+
+
+def _matrix_shape(name: str, arr: Any) -> tuple[int, int]:
+    shape_ = aval(arr).shape
+    if len(shape_) != 2:
+        raise ValueError(f"{name}: input array must be 2-d, got shape {shape_}")
+    return shape_[0], shape_[1]
+
+
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
+             indexing: str = "xy") -> tuple[Any, ...]:
+    """``numpy.meshgrid``: coordinate arrays from 1-d coordinate vectors (``indexing`` "xy":
+    the first two axes swapped, as NumPy; ``sparse``: broadcastable, not broadcast)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("meshgrid: valid values for `indexing` are 'xy' and 'ij'.")
+    nd = len(xi)
+    out = [reshape(x, (1,) * i + (-1,) + (1,) * (nd - i - 1)) for i, x in enumerate(xi)]
+    if indexing == "xy" and nd > 1:
+        out[0] = reshape(out[0], (1, -1) + (1,) * (nd - 2))
+        out[1] = reshape(out[1], (-1, 1) + (1,) * (nd - 2))
+    return tuple(out) if sparse else broadcast_arrays(*out)
+
+
+def ix_(*args: Any) -> tuple[Any, ...]:
+    """``numpy.ix_``: 1-d index arrays reshaped to index an open mesh (``x[ix_(rows,
+    cols)]``); boolean arrays must be concrete (their ``nonzero`` sets the shape)."""
+    out = []
+    nd = len(args)
+    for k, a in enumerate(args):
+        a = as_operand(a)
+        if not isinstance(a, Tracer):
+            a = np.asarray(a)
+            if a.size == 0:
+                a = a.astype(np.intp)
+            elif a.dtype.kind == "b":
+                a = np.nonzero(a)[0]
+        if aval(a).ndim != 1:
+            raise ValueError("ix_: cross index must be 1 dimensional")
+        if aval(a).dtype.kind not in "iu":
+            raise TypeError(f"ix_: index arrays must be integers (or concrete booleans), got "
+                            f"{aval(a).str_short()}")
+        out.append(reshape(a, (1,) * k + (-1,) + (1,) * (nd - k - 1)))
+    return tuple(out)
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+    """``numpy.linspace``.  Concrete ``start`` / ``stop`` give NumPy's (constant) result;
+    traced ones give ``start + i * step`` (``stop`` exactly at the end), as NumPy computes
+    it, with derivatives in ``start`` and ``stop``."""
+    if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
+        return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)  # type: ignore
+    if num < 0:
+        raise ValueError(f"linspace: number of samples, {num}, must be non-negative.")
+    start, stop = as_operand(start), as_operand(stop)
+    dt = result_dtype(aval(start), aval(stop), aval(float(num)))
+    start, stop = convert(start, dt), convert(stop, dt)
+    bshape = broadcast_shapes("linspace", aval(start).shape, aval(stop).shape)
+    start, stop = broadcast_to_shape(start, bshape), broadcast_to_shape(stop, bshape)
+    div = num - 1 if endpoint else num
+    step = true_divide(subtract(stop, start), float(div if div > 0 else 1))
+    steps = np.arange(num, dtype=dt).reshape((num,) + (1,) * len(bshape))
+    y = add(multiply(steps, sh.expand_dims(step, (0,))), sh.expand_dims(start, (0,)))
+    if endpoint and num > 1:
+        y = ix.concatenate([ix.slice_in_dim(y, 0, num - 1, 0), sh.expand_dims(stop, (0,))], 0)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = convert(y, np.dtype(dtype))
+    return (y, step if div > 0 else np.nan) if retstep else y
+
+
+def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0,
+             dtype: Any = None, axis: int = 0) -> Any:
+    """``numpy.logspace``: ``base ** linspace(start, stop)`` (traceable in ``start``,
+    ``stop`` and ``base``)."""
+    if not any(isinstance(v, Tracer) for v in (start, stop, base)):
+        return np.logspace(start, stop, num, endpoint, base, dtype, axis)
+    y = linspace(start, stop, num, endpoint, axis=axis)
+    base = as_operand(base)
+    if aval(base).ndim:
+        base = expand_dims(base, normalize_axis(axis, aval(y).ndim, "logspace"))
+    out = power(base, y)
+    return convert(out, np.dtype(dtype)) if dtype is not None else out
+
+
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None,
+              axis: int = 0) -> Any:
+    """``numpy.geomspace``: a geometric progression from ``start`` to ``stop`` (traceable in
+    both; real values of one sign, as NumPy requires: zero endpoints raise when concrete).
+    Traced complex endpoints are not supported."""
+    if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
+        return np.geomspace(start, stop, num, endpoint, dtype, axis)
+    start, stop = as_operand(start), as_operand(stop)
+    # As NumPy: float64 at least, whatever the endpoints' dtype (without ``dtype``).
+    dt = result_dtype(aval(start), aval(stop), aval(float(num)), aval(np.zeros((), dtype)))
+    start, stop = convert(start, dt), convert(stop, dt)
+    bshape = broadcast_shapes("geomspace", aval(start).shape, aval(stop).shape)
+    start, stop = broadcast_to_shape(start, bshape), broadcast_to_shape(stop, bshape)
+    out_sign = sign(start)
+    log_start = log10(multiply(start, out_sign))
+    log_stop = log10(multiply(stop, out_sign))
+    y = power(10.0, linspace(log_start, log_stop, num, endpoint))
+    # The ends exactly, as NumPy sets them.
+    if num > 0:
+        parts = [sh.expand_dims(multiply(start, out_sign), (0,))]
+        middle = num - 2 if endpoint and num > 1 else num - 1
+        if middle > 0:
+            parts.append(ix.slice_in_dim(y, 1, 1 + middle, 0))
+        if endpoint and num > 1:
+            parts.append(sh.expand_dims(multiply(stop, out_sign), (0,)))
+        y = ix.concatenate(parts, 0) if len(parts) > 1 else parts[0]
+    y = multiply(y, sh.expand_dims(out_sign, (0,)))
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    return convert(y, np.dtype(dtype)) if dtype is not None else y
 
 
 # -- joining and splitting ----------------------------------------------------------------------
@@ -228,6 +467,110 @@ def hstack(tup: Sequence[Any], dtype: Any = None) -> Any:
 def vstack(tup: Sequence[Any], dtype: Any = None) -> Any:
     """``numpy.vstack``: along axis 0, 1-d arrays becoming rows."""
     return concatenate([atleast_2d(a) for a in tup], 0, dtype=dtype)
+
+
+row_stack = vstack  # NumPy's (deprecated) name for vstack
+
+
+def dstack(tup: Sequence[Any]) -> Any:
+    """``numpy.dstack``: along axis 2, after :func:`atleast_3d`."""
+    return concatenate([_atleast(3, a) for a in tup], 2)
+
+
+def column_stack(tup: Sequence[Any]) -> Any:
+    """``numpy.column_stack``: 1-d arrays become columns, then joined along axis 1."""
+    arrays = []
+    for a in tup:
+        a = as_operand(a)
+        if aval(a).ndim < 2:
+            a = reshape(a, (-1, 1))
+        arrays.append(a)
+    return concatenate(arrays, 1)
+
+
+def concat(arrays: Sequence[Any], /, *, axis: int | None = 0) -> Any:
+    """``numpy.concat``, the array-API name of :func:`concatenate`."""
+    return concatenate(arrays, axis)
+
+
+def append(arr: Any, values: Any, axis: int | None = None) -> Any:
+    """``numpy.append``: ``values`` after ``arr`` along ``axis`` (both flattened if None)."""
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], 0)
+    return concatenate([arr, values], axis)
+
+
+def block(arrays: Any) -> Any:
+    """``numpy.block``: assemble an array from nested lists of blocks; the innermost lists
+    join along the last axis, the next ones along the second-to-last, and so on."""
+    depth = _block_depth(arrays, ())
+    leaves: list[Any] = []
+    _block_leaves(arrays, leaves)
+    nd = max([depth, *[aval(a).ndim for a in leaves]])
+
+    def build(x: Any, level: int) -> Any:
+        if level == depth:
+            x = asarray(x)
+            return reshape(x, (1,) * (nd - aval(x).ndim) + aval(x).shape)
+        return concatenate([build(e, level + 1) for e in x], nd - (depth - level))
+
+    return build(arrays, 0)
+
+
+def _block_depth(x: Any, index: tuple[int, ...]) -> int:
+    if isinstance(x, tuple):
+        raise TypeError(f"block: arrays is a tuple (at index {list(index)}); only lists can "
+                        "be used to arrange blocks, and np.block does not allow implicit "
+                        "conversion from tuple to ndarray.")
+    if not isinstance(x, list):
+        return 0
+    if not x:
+        raise ValueError(f"block: list at index {list(index)} cannot be empty")
+    depths = {_block_depth(e, (*index, k)) for k, e in enumerate(x)}
+    if len(depths) != 1:
+        raise ValueError(f"block: list depths are mismatched under index {list(index)}")
+    return 1 + depths.pop()
+
+
+def _block_leaves(x: Any, out: list[Any]) -> None:
+    if isinstance(x, list):
+        for e in x:
+            _block_leaves(e, out)
+    else:
+        out.append(x)
+
+
+def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
+    """``numpy.unstack``: the slices along ``axis``, as a tuple (the inverse of ``stack``)."""
+    x = as_operand(x)
+    nd = aval(x).ndim
+    if nd == 0:
+        raise ValueError("unstack: input array must be at least 1-d.")
+    ax = normalize_axis(axis, nd, "unstack")
+    return tuple(sh.squeeze(ix.slice_in_dim(x, i, i + 1, ax), (ax,))
+                 for i in range(aval(x).shape[ax]))
+
+
+def hsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> list[Any]:
+    """``numpy.hsplit``: split along axis 1 (axis 0 for 1-d arrays)."""
+    nd = aval(ary).ndim
+    if nd == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(ary, indices_or_sections, 1 if nd > 1 else 0)
+
+
+def vsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> list[Any]:
+    """``numpy.vsplit``: split along axis 0 (the array must be at least 2-d)."""
+    if aval(ary).ndim < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, 0)
+
+
+def dsplit(ary: Any, indices_or_sections: int | Sequence[int]) -> list[Any]:
+    """``numpy.dsplit``: split along axis 2 (the array must be at least 3-d)."""
+    if aval(ary).ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, 2)
 
 
 def split(ary: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Any]:
@@ -325,6 +668,139 @@ def diff(a: Any, n: int = 1, axis: int = -1) -> Any:
             break
         a = subtract(ix.slice_in_dim(a, 1, length, ax), ix.slice_in_dim(a, 0, length - 1, ax))
     return a
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    """``numpy.ediff1d``: differences of the flattened array, with ``to_begin`` and
+    ``to_end`` (flattened, cast to its dtype) put before and after."""
+    ary = ravel(ary)
+    dtype = aval(ary).dtype
+    parts = [ravel(convert(as_operand(to_begin), dtype))] if to_begin is not None else []
+    parts.append(diff(ary))
+    if to_end is not None:
+        parts.append(ravel(convert(as_operand(to_end), dtype)))
+    return concatenate(parts, 0)
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    """``numpy.trapezoid``: the integral of ``y`` by the trapezoidal rule along ``axis``, at
+    sample points ``x`` (1-d, or ``y``'s shape) or spaced ``dx`` apart."""
+    y = as_operand(y)
+    nd = aval(y).ndim
+    ax = normalize_axis(axis, nd, "trapezoid")
+    if x is None:
+        d = dx
+    else:
+        x = as_operand(x)
+        if aval(x).ndim == 1:
+            d = reshape(diff(x), tuple(-1 if k == ax else 1 for k in range(nd)))
+        else:
+            d = diff(x, axis=ax)
+    n = aval(y).shape[ax]
+    ends = add(ix.slice_in_dim(y, 1, n, ax), ix.slice_in_dim(y, 0, max(n - 1, 0), ax))
+    return _reductions.sum(true_divide(multiply(d, ends), 2.0), ax)
+
+
+def gradient(f: Any, *varargs: Any, axis: int | Sequence[int] | None = None,
+             edge_order: int = 1) -> Any:
+    """``numpy.gradient``: central differences inside, one-sided (first or second order)
+    differences at the edges, along each axis; the spacings are scalars or 1-d coordinates.
+    One array for one axis, else a tuple."""
+    f = as_operand(f)
+    nd = aval(f).ndim
+    if axis is None:
+        axes: tuple[int, ...] = tuple(range(nd))
+    elif isinstance(axis, (int, np.integer)):
+        axes = (normalize_axis(int(axis), nd, "gradient"),)
+    else:
+        axes = tuple(normalize_axis(a, nd, "gradient") for a in axis)  # in the order given
+    if not varargs:
+        spacings: list[Any] = [1.0] * len(axes)
+    elif len(varargs) == 1 and aval(varargs[0]).ndim == 0:
+        spacings = [varargs[0]] * len(axes)
+    elif len(varargs) == len(axes):
+        spacings = list(varargs)
+    else:
+        raise TypeError(f"gradient: expected 0, 1 or {len(axes)} spacings, got {len(varargs)}")
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: 'edge_order' greater than 2 not supported")
+    if aval(f).dtype.kind not in "fc":
+        f = convert(f, np.dtype(np.float64))
+    # NumPy writes the result into an array of f's (float) dtype, whatever the spacings'.
+    out = tuple(convert(_gradient_1d(f, ax, h, edge_order), aval(f).dtype)
+                for ax, h in zip(axes, spacings, strict=True))
+    return out[0] if len(out) == 1 else out
+
+
+def _gradient_1d(f: Any, ax: int, h: Any, edge_order: int) -> Any:
+    n = aval(f).shape[ax]
+    if n < edge_order + 1:
+        raise ValueError("gradient: shape of the array too small to calculate a numerical "
+                         "gradient, at least (edge_order + 1) elements are required.")
+
+    def part(lo: int, hi: int) -> Any:
+        return ix.slice_in_dim(f, lo, hi, ax)
+
+    h = as_operand(h)
+    if not isinstance(h, Tracer) and aval(h).ndim == 1 and n > 1:
+        steps = np.diff(np.asarray(h, dtype=np.result_type(h, np.float64)
+                                   if aval(h).dtype.kind in "iub" else None))
+        if np.ptp(steps) == 0:
+            h = steps[0]  # evenly spaced coordinates: NumPy's uniform formulas
+    if aval(h).ndim == 0:
+        interior = true_divide(subtract(part(2, n), part(0, n - 2)), multiply(2.0, h))
+        if edge_order == 1:
+            first = true_divide(subtract(part(1, 2), part(0, 1)), h)
+            last = true_divide(subtract(part(n - 1, n), part(n - 2, n - 1)), h)
+        else:
+            first = true_divide(add(add(multiply(-1.5, part(0, 1)), multiply(2.0, part(1, 2))),
+                                    multiply(-0.5, part(2, 3))), h)
+            last = true_divide(add(add(multiply(0.5, part(n - 3, n - 2)),
+                                       multiply(-2.0, part(n - 2, n - 1))),
+                                   multiply(1.5, part(n - 1, n))), h)
+        return concatenate([first, interior, last], ax)
+    if aval(h).shape != (n,):
+        raise ValueError(f"gradient: when 1d, distances must match the length of the "
+                         f"corresponding dimension ({n}), got shape {aval(h).shape}")
+    dx = diff(h if aval(h).dtype.kind in "fc" else convert(h, np.dtype(np.float64)))
+    nd = aval(f).ndim
+
+    def along(v: Any) -> Any:  # a 1-d coefficient vector, broadcast along ``ax``
+        return reshape(v, tuple(-1 if k == ax else 1 for k in range(nd)))
+
+    def coef(lo: int, hi: int) -> Any:
+        return ix.slice_in_dim(dx, lo, hi, 0)
+
+    # Second-order accurate weights on a non-uniform grid (NumPy's formulas).
+    dx1, dx2 = coef(0, n - 2), coef(1, n - 1)
+    a = _negative_div(dx2, multiply(dx1, add(dx1, dx2)))
+    b = true_divide(subtract(dx2, dx1), multiply(dx1, dx2))
+    c = true_divide(dx1, multiply(dx2, add(dx1, dx2)))
+    interior = add(add(multiply(along(a), part(0, n - 2)), multiply(along(b), part(1, n - 1))),
+                   multiply(along(c), part(2, n)))
+    if edge_order == 1:
+        first = true_divide(subtract(part(1, 2), part(0, 1)), along(coef(0, 1)))
+        last = true_divide(subtract(part(n - 1, n), part(n - 2, n - 1)), along(coef(n - 2,
+                                                                                   n - 1)))
+    else:
+        d1, d2 = coef(0, 1), coef(1, 2)
+        a0 = _negative_div(add(multiply(2.0, d1), d2), multiply(d1, add(d1, d2)))
+        b0 = true_divide(add(d1, d2), multiply(d1, d2))
+        c0 = _negative_div(d1, multiply(d2, add(d1, d2)))
+        first = add(add(multiply(along(a0), part(0, 1)), multiply(along(b0), part(1, 2))),
+                    multiply(along(c0), part(2, 3)))
+        d1, d2 = coef(n - 3, n - 2), coef(n - 2, n - 1)
+        a1 = true_divide(d2, multiply(d1, add(d1, d2)))
+        b1 = _negative_div(add(d2, d1), multiply(d1, d2))
+        c1 = true_divide(add(multiply(2.0, d2), d1), multiply(d2, add(d1, d2)))
+        last = add(add(multiply(along(a1), part(n - 3, n - 2)),
+                       multiply(along(b1), part(n - 2, n - 1))), multiply(along(c1),
+                                                                          part(n - 1, n)))
+    return concatenate([first, interior, last], ax)
+
+
+def _negative_div(x: Any, y: Any) -> Any:  # -x / y
+    return true_divide(subtract(0.0, x), y)
 
 
 def tile(A: Any, reps: int | Sequence[int]) -> Any:
