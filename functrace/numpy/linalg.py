@@ -224,9 +224,11 @@ class QRResult(NamedTuple):
     R: Any
 
 
-def _matrices(name: str, a: Any) -> None:
-    if aval(a).ndim < 2:
-        raise ValueError(f"{name}: expected matrices (..., m, n), got shape {aval(a).shape}.")
+def _decomposable(name: str, a: Any, square: bool = False) -> Any:
+    """``a`` as a floating array, checked as the decomposition primitives' shape rules do."""
+    (a,) = _float_operands(a)
+    dc.check_matrices(name, aval(a), square)
+    return a
 
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
@@ -243,8 +245,7 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     array([[2., 0.],
            [1., 2.]])
     """
-    (a,) = _float_operands(a)
-    _square("cholesky", a)
+    a = _decomposable("cholesky", a, square=True)
     if upper:
         return la._mT(dc.cholesky(la._mT(a)))
     return dc.cholesky(a)
@@ -267,8 +268,7 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
     """
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}.")
-    (a,) = _float_operands(a)
-    _square("eigh", a)
+    a = _decomposable("eigh", a, square=True)
     return EighResult(*dc.eigh(a, lower=UPLO == "L"))
 
 
@@ -298,8 +298,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     >>> svd(np.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
     array([4., 3.])
     """
-    (a,) = _float_operands(a)
-    _matrices("svd", a)
+    a = _decomposable("svd", a)
     if not compute_uv:
         return dc.svd(a)[1]
     return SVDResult(*dc.svd(a, full_matrices=full_matrices))
@@ -333,8 +332,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
             raise NotImplementedError("qr: mode='raw' (LAPACK's Householder reflectors) is "
                                       "not supported; use 'reduced', 'complete' or 'r'.")
         raise ValueError(f"qr: unrecognized mode {mode!r} (use 'reduced', 'complete' or 'r').")
-    (a,) = _float_operands(a)
-    _matrices("qr", a)
+    a = _decomposable("qr", a)
     q, r = dc.qr(a, full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
 
@@ -358,8 +356,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NO_
     array([[0.5, 0. ],
            [0. , 0. ]])
     """
-    (a,) = _float_operands(a)
-    _matrices("pinv", a)
+    a = _decomposable("pinv", a)
     if rcond is None:
         if rtol is _NO_VALUE:
             rcond = 1e-15
@@ -501,8 +498,7 @@ def cond(x: Any, p: Any = None) -> Any:
     >>> float(cond(np.array([[2.0, 0.0], [0.0, 0.5]])))
     4.0
     """
-    (x,) = _float_operands(x)
-    _matrices("cond", x)
+    x = _decomposable("cond", x)
     if p is None or p in (2, -2):
         s = svdvals(x)
         last = aval(s).ndim - 1
@@ -533,6 +529,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     (array([2.]), array([2.]), 1)
     """
     a, b = _float_operands(a, b)
+    dc.check_matrices("lstsq", aval(a), square=False)
     if aval(a).ndim != 2 or aval(b).ndim not in (1, 2):
         raise np.linalg.LinAlgError(f"lstsq: expected a: (m, n) and b: (m,) or (m, k), got "
                                     f"shapes {aval(a).shape} and {aval(b).shape}.")

@@ -26,7 +26,7 @@ import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, jvp_rules
-from functrace.interpreters.vjp import defvjp, vjp_rules
+from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.elementwise import add, div, mul, neg, sub
 from functrace.primitives.indexing import concatenate, slice_in_dim
@@ -36,8 +36,10 @@ from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, s
 _mm = batched_matmul
 
 
-def _check_matrices(name: str, a: ShapedArray, square: bool) -> None:
-    """The shape rules' common check: a stack of (square) float32/float64 matrices."""
+def check_matrices(name: str, a: ShapedArray, square: bool) -> None:
+    """The shape rules' common check: a stack of (square) float32/float64 matrices (also
+    called by ``functrace.numpy.linalg`` before binding, so that eager calls, whose impls
+    run without the shape rule, fail the same way)."""
     if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
         what = "square matrices (..., n, n)" if square else "matrices (..., m, n)"
         raise ValueError(f"{name}: expected a stack of {what}, got {a.str_short()}.")
@@ -161,7 +163,7 @@ def cholesky(a: Any) -> Any:
 
 
 def _cholesky_shape(a: ShapedArray) -> list[ShapedArray]:
-    _check_matrices("cholesky", a, square=True)
+    check_matrices("cholesky", a, square=True)
     return [ShapedArray(a.shape, a.dtype, a.weak_type)]
 
 
@@ -187,7 +189,7 @@ def _cholesky_vjp(ct: Any, ans: Any, a: Any) -> Any:
 cholesky_p.impl = lambda a: [np.linalg.cholesky(a)]
 cholesky_p.shape_rule = _cholesky_shape
 defjvp(cholesky_p, _cholesky_jvp)
-defvjp(cholesky_p, _cholesky_vjp)
+defvjp(cholesky_p, _cholesky_vjp, residuals=(True, (False,)))  # reads l, not a
 _front_batch_all(cholesky_p)
 
 
@@ -204,7 +206,7 @@ def eigh(a: Any, lower: bool = True) -> tuple[Any, Any]:
 
 
 def _eigh_shape(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
-    _check_matrices("eigh", a, square=True)
+    check_matrices("eigh", a, square=True)
     return [ShapedArray(a.shape[:-1], a.dtype, a.weak_type),
             ShapedArray(a.shape, a.dtype, a.weak_type)]
 
@@ -237,6 +239,7 @@ eigh_p.impl = _eigh_impl
 eigh_p.shape_rule = _eigh_shape
 jvp_rules[eigh_p] = _eigh_jvp
 vjp_rules[eigh_p] = _eigh_vjp
+vjp_residuals[eigh_p] = (True, (False,))  # reads w and v, not a
 _front_batch_all(eigh_p)
 
 
@@ -255,7 +258,7 @@ def svd(a: Any, full_matrices: bool = False) -> tuple[Any, Any, Any]:
 
 
 def _svd_shape(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
-    _check_matrices("svd", a, square=False)
+    check_matrices("svd", a, square=False)
     *lead, m, n = a.shape
     k = min(m, n)
     u_cols, vh_rows = (m, n) if full_matrices else (k, k)
@@ -360,7 +363,7 @@ def qr(a: Any, full_matrices: bool = False) -> tuple[Any, Any]:
 
 
 def _qr_shape(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
-    _check_matrices("qr", a, square=False)
+    check_matrices("qr", a, square=False)
     *lead, m, n = a.shape
     k = m if full_matrices else min(m, n)
     return [ShapedArray((*lead, m, k), a.dtype, a.weak_type),
@@ -459,7 +462,7 @@ def pinv(a: Any, rcond: float) -> Any:
 
 
 def _pinv_shape(a: ShapedArray, *, rcond: float) -> list[ShapedArray]:
-    _check_matrices("pinv", a, square=False)
+    check_matrices("pinv", a, square=False)
     return [ShapedArray((*a.shape[:-2], a.shape[-1], a.shape[-2]), a.dtype, a.weak_type)]
 
 

@@ -1,0 +1,289 @@
+"""The matrix decompositions of ``functrace.numpy.linalg`` beyond the table's random checks.
+
+The rows of ``tests/cases_decompositions.py`` run through every check of
+``tests/test_primitives.py`` and ``tests/test_jit.py``; here: the identities the factors
+satisfy, closed-form derivatives (the trace, log det, the nuclear norm), ``jacfwd`` against
+``jacrev``, batched stacks against NumPy's, the semantics of the read triangle, the
+pseudo-inverse at rank-deficient matrices, and the errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cases  # noqa: F401 - first: it imports cases_decompositions once it is complete
+import numpy as np
+import pytest
+from cases_decompositions import eigh_fixed, ladder, qr_fixed, spd, svd_fixed
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace.errors import ConcretizationError
+from functrace.primitives import decompositions as dc
+from functrace.testing import check_grads
+
+seeds = st.integers(0, 2**32 - 1)
+la = fnp.linalg
+
+
+def _mT(x: Any) -> Any:
+    return np.swapaxes(x, -1, -2)
+
+
+def _stack(rng: np.random.Generator, m: int, n: int, batch: tuple[int, ...] = ()) -> np.ndarray:
+    return rng.uniform(-0.5, 0.5, (*batch, m, n))
+
+
+# ---------------------------------------------------------------------------------------------
+# The factors' identities, on stacks of every shape
+
+
+@settings(max_examples=20)
+@given(seed=seeds)
+def test_factors_reconstruct_their_matrix(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    batch = tuple(int(d) for d in rng.integers(1, 3, size=int(rng.integers(0, 3))))
+    m, n = (int(d) for d in rng.integers(1, 5, size=2))
+    a = ladder(_stack(rng, m, n, batch))
+    s_pd = spd(_stack(rng, n, n, batch))
+    close = dict(atol=1e-12, rtol=1e-12)
+
+    low = la.cholesky(s_pd)
+    np.testing.assert_allclose(low @ _mT(low), s_pd, **close)
+    np.testing.assert_array_equal(low, np.tril(low))
+
+    w, v = la.eigh(s_pd)
+    np.testing.assert_allclose((v * w[..., None, :]) @ _mT(v), s_pd, **close)
+    assert np.all(np.diff(w, axis=-1) >= 0)
+
+    for full in (False, True):
+        u, s, vh = la.svd(a, full_matrices=full)
+        k = min(m, n)
+        np.testing.assert_allclose((u[..., :k] * s[..., None, :]) @ vh[..., :k, :], a, **close)
+        np.testing.assert_allclose(_mT(u) @ u, np.broadcast_to(np.eye(u.shape[-1]), u.shape[:-2]
+                                                               + (u.shape[-1],) * 2), **close)
+
+    for mode in ("reduced", "complete"):
+        q, r = la.qr(a, mode=mode)
+        np.testing.assert_allclose(q @ r, a, **close)
+        np.testing.assert_array_equal(r, np.triu(r))
+
+    p = la.pinv(a)
+    np.testing.assert_allclose(a @ p @ a, a, **close)
+    np.testing.assert_allclose(p @ a @ p, p, **close)
+
+
+STACKED: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], Callable[..., Any]]] = [
+    ("cholesky", la.cholesky, np.linalg.cholesky, lambda a: spd(a)),
+    ("eigvalsh", la.eigvalsh, np.linalg.eigvalsh, lambda a: a),
+    ("eigh", eigh_fixed(la.eigh), eigh_fixed(np.linalg.eigh), lambda a: a),
+    ("svd", svd_fixed(la.svd), svd_fixed(np.linalg.svd), lambda a: a),
+    ("svdvals", la.svdvals, lambda a: np.linalg.svd(a, compute_uv=False), lambda a: a),
+    ("qr", qr_fixed(la.qr), qr_fixed(np.linalg.qr), lambda a: a),
+    ("pinv", la.pinv, np.linalg.pinv, ladder),
+    ("inv power", lambda a: la.matrix_power(a, -3), lambda a: np.linalg.matrix_power(a, -3),
+     ladder),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref,prepare", STACKED, ids=[s[0] for s in STACKED])
+def test_vmap_of_a_stack_equals_numpys_stack(name: str, fn: Callable[[Any], Any],
+                                             ref: Callable[[Any], Any],
+                                             prepare: Callable[[Any], Any]) -> None:
+    # Batched over two axes by nested vmaps (the outer one over axis 1), against NumPy's own
+    # stacked call.
+    a = prepare(_stack(np.random.default_rng(0), 3, 3, (2, 4)))
+    got = ft.vmap(ft.vmap(fn), in_axes=1)(np.swapaxes(a, 0, 1))
+    for g, e in zip(ft.tree_util.tree_leaves(got), ft.tree_util.tree_leaves(ref(a)),
+                    strict=True):
+        np.testing.assert_allclose(g, e, atol=1e-12, rtol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Derivatives in closed form
+
+
+def test_gradient_of_the_eigenvalues_sum_is_the_identity() -> None:
+    a = spd(_stack(np.random.default_rng(1), 4, 4))
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(la.eigvalsh(a)))(a), np.eye(4),
+                               atol=1e-12)
+    # d w_i = v_i^T dA v_i: the largest eigenvalue's gradient is v v^T (symmetrized).
+    w, v = np.linalg.eigh(a)
+    g = ft.grad(lambda a: la.eigvalsh(a)[-1])(a)
+    np.testing.assert_allclose((g + g.T) / 2, np.outer(v[:, -1], v[:, -1]), atol=1e-12)
+
+
+def test_log_det_through_cholesky_matches_slogdet() -> None:
+    x = _stack(np.random.default_rng(2), 3, 3)
+
+    def via_cholesky(x: Any) -> Any:
+        return 2 * fnp.sum(fnp.log(fnp.diagonal(la.cholesky(spd(x)))))
+
+    def via_slogdet(x: Any) -> Any:
+        return la.slogdet(spd(x))[1]
+
+    np.testing.assert_allclose(via_cholesky(x), via_slogdet(x), rtol=1e-13)
+    np.testing.assert_allclose(ft.grad(via_cholesky)(x), ft.grad(via_slogdet)(x), atol=1e-12)
+    np.testing.assert_allclose(ft.hessian(via_cholesky)(x), ft.hessian(via_slogdet)(x),
+                               atol=1e-11)
+    # At a symmetric matrix, the symmetrized gradient of log det is the inverse.
+    a = spd(x)
+    g = ft.grad(lambda a: 2 * fnp.sum(fnp.log(fnp.diagonal(la.cholesky(a)))))(a)
+    np.testing.assert_allclose((g + g.T) / 2, np.linalg.inv(a), atol=1e-12)
+
+
+def test_derivatives_read_the_triangle_that_is_read() -> None:
+    # cholesky and eigh read one triangle, so the gradient has no weight on the other; its
+    # symmetric part is JAX's gradient (of the symmetrized input).
+    a = spd(_stack(np.random.default_rng(3), 3, 3))
+    w = np.random.default_rng(4).standard_normal((3, 3))
+    for uplo, other in (("L", np.triu), ("U", np.tril)):
+        g = ft.grad(lambda a, uplo=uplo: fnp.sum(la.eigh(a, UPLO=uplo)[1] ** 2 * w))(a)
+        np.testing.assert_array_equal(other(g, 1 if uplo == "L" else -1), 0.0)
+    g = ft.grad(lambda a: fnp.sum(fnp.sin(la.cholesky(a))))(a)
+    np.testing.assert_array_equal(np.triu(g, 1), 0.0)
+    upset = a + np.triu(np.ones((3, 3)), 1)  # the upper triangle is ignored
+    np.testing.assert_array_equal(la.cholesky(upset), np.linalg.cholesky(a))
+
+
+def test_singular_values_differentiate_at_repeated_values() -> None:
+    # The singular values' gradient is u v^T, finite where the singular vectors' is not.
+    eye = np.eye(3)
+    np.testing.assert_allclose(ft.grad(lambda a: la.norm(a, "nuc"))(eye), eye)
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(la.svdvals(a)))(eye), eye)
+    # Repeated eigenvalues: the eigenvalues' gradient is fine, the eigenvectors' is not (JAX
+    # gives NaN as well).
+    np.testing.assert_allclose(ft.grad(lambda a: la.eigvalsh(a)[2])(eye), np.diag([0, 0, 1.0]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert np.isnan(ft.grad(lambda a: fnp.sum(la.eigh(a)[1]))(eye)).any()
+
+
+JACOBIANS: list[tuple[str, Callable[[Any], Any], tuple[int, int]]] = [
+    ("cholesky", lambda a: la.cholesky(spd(a)), (3, 3)),
+    ("eigh", eigh_fixed(la.eigh), (3, 3)),
+    ("svd tall", svd_fixed(la.svd, full_matrices=False), (4, 2)),
+    ("svd wide", svd_fixed(la.svd, full_matrices=False), (2, 3)),
+    ("qr tall", qr_fixed(la.qr), (3, 2)),
+    ("qr wide", qr_fixed(la.qr), (2, 4)),
+    ("pinv", lambda a: la.pinv(ladder(a)), (3, 2)),
+    ("cond", lambda a: la.cond(ladder(a)), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape", JACOBIANS, ids=[j[0] for j in JACOBIANS])
+def test_jacfwd_equals_jacrev(name: str, fn: Callable[[Any], Any], shape: tuple[int, int]
+                              ) -> None:
+    a = _stack(np.random.default_rng(5), *shape)
+    fwd, rev = ft.jacfwd(fn)(a), ft.jacrev(fn)(a)
+    for f, r in zip(ft.tree_util.tree_leaves(fwd), ft.tree_util.tree_leaves(rev), strict=True):
+        np.testing.assert_allclose(f, r, atol=1e-12, err_msg=name)
+
+
+def test_pinv_differentiates_at_rank_deficient_matrices() -> None:
+    # x @ y keeps rank 2 as x and y move: the derivative is the pseudo-inverse's along it.
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((4, 2)), rng.standard_normal((2, 3))
+    check_grads(lambda x, y: la.pinv(x @ y, rtol=1e-8), [x, y], order=2)
+
+
+def test_lstsq_matches_numpy() -> None:
+    rng = np.random.default_rng(7)
+    tall, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    deficient = tall[:, [0, 1, 1]]
+    for a in (tall, deficient, tall[:2]):
+        rhs = b[: a.shape[0]]
+        for got, expected in zip(la.lstsq(a, rhs), np.linalg.lstsq(a, rhs), strict=True):
+            assert np.shape(got) == np.shape(expected)
+            np.testing.assert_allclose(got, expected, atol=1e-12)
+    check_grads(lambda a, b: la.lstsq(a, b)[1], [tall, b], order=2)
+    with pytest.raises(ConcretizationError, match="residuals"):
+        ft.jit(la.lstsq)(tall, b)
+
+
+def test_matrix_power_zero_negative_and_integers() -> None:
+    a = ladder(_stack(np.random.default_rng(8), 3, 3, (2,)))
+    np.testing.assert_array_equal(la.matrix_power(a, 0), np.broadcast_to(np.eye(3), a.shape))
+    np.testing.assert_allclose(la.matrix_power(a, -2), np.linalg.matrix_power(a, -2))
+    ints = np.array([[1, 2], [3, 4]])
+    assert la.matrix_power(ints, 7).dtype == ints.dtype
+    np.testing.assert_array_equal(la.matrix_power(ints, 7), np.linalg.matrix_power(ints, 7))
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(la.matrix_power(a, 0) * a))(a[0]),
+                               np.eye(3))
+
+
+def test_matrix_rank_and_cond() -> None:
+    rng = np.random.default_rng(9)
+    low = rng.standard_normal((4, 2)) @ rng.standard_normal((2, 5))
+    assert int(la.matrix_rank(low)) == np.linalg.matrix_rank(low) == 2
+    np.testing.assert_array_equal(la.matrix_rank(np.stack([low, low * 0])), [2, 0])
+    assert int(la.matrix_rank(np.zeros(3))) == 0 and int(la.matrix_rank(np.ones(3))) == 1
+    # No derivative flows through the rank.
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(a) * la.matrix_rank(a))(low),
+                               np.full(low.shape, 2.0))
+    a = ladder(_stack(rng, 3, 3))
+    for p in (None, 1, -1, 2, -2, np.inf, -np.inf, "fro", "nuc"):
+        np.testing.assert_allclose(la.cond(a, p), np.linalg.cond(a, p), rtol=1e-12)
+
+
+def test_multi_dot_multiplies_in_the_cheapest_order() -> None:
+    a, b, c = np.ones((10, 1)), np.ones((1, 10)), np.ones((10, 1))
+    eqns = ft.make_jaxpr(lambda a, b, c: la.multi_dot([a, b, c]))(a, b, c).eqns
+    # (b @ c) first: 10 + 10 multiplications instead of 100 + 100.
+    assert [e.outvars[0].aval.shape for e in eqns] == [(1, 1), (10, 1)]
+
+
+def test_numpy_linalg_on_tracers_lands_here() -> None:
+    a = spd(_stack(np.random.default_rng(10), 3, 3))
+    g = ft.grad(lambda a: np.sum(np.linalg.eigvalsh(a)) + np.linalg.norm(a, 2))(a)
+    assert g.shape == (3, 3)
+    u, s, vh = ft.jit(np.linalg.svd)(a)
+    np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    with pytest.raises(TypeError, match="eig"):
+        ft.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(a)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("cholesky of a non-square matrix", lambda: la.cholesky(np.ones((2, 3))), ValueError,
+     "square"),
+    ("eigh of a vector", lambda: la.eigh(np.ones(3)), ValueError, "square"),
+    ("eigh's UPLO", lambda: la.eigh(np.eye(2), UPLO="X"), ValueError, "UPLO"),
+    ("svd of a vector", lambda: la.svd(np.ones(3)), ValueError, "matrices"),
+    ("integer matrices at the primitive",
+     lambda: ft.make_jaxpr(dc.cholesky)(np.eye(2, dtype=int)),
+     ValueError, "float32 or float64"),
+    ("float16", lambda: la.svd(np.eye(2, dtype=np.float16)), ValueError, "float16"),
+    ("qr's raw mode", lambda: la.qr(np.eye(2), mode="raw"), NotImplementedError, "raw"),
+    ("qr's unknown mode", lambda: la.qr(np.eye(2), mode="full"), ValueError, "mode"),
+    ("pinv's rcond and rtol", lambda: la.pinv(np.eye(2), 1e-3, rtol=1e-3), ValueError, "rtol"),
+    ("pinv's rcond per matrix", lambda: la.pinv(np.ones((2, 2, 2)), np.ones(2)),
+     NotImplementedError, "rcond"),
+    ("matrix_power's exponent", lambda: la.matrix_power(np.eye(2), 1.5), TypeError, "integer"),
+    ("multi_dot of one array", lambda: la.multi_dot([np.eye(2)]), ValueError, "two"),
+    ("multi_dot of a 3-d array", lambda: la.multi_dot([np.eye(2), np.ones((2, 2, 2)),
+                                                       np.eye(2)]), ValueError, "dimensions"),
+    ("svd full_matrices gradient of u, not square",
+     lambda: ft.grad(lambda a: fnp.sum(la.svd(a)[0]))(np.ones((3, 2))), NotImplementedError,
+     "full_matrices=False"),
+    ("qr complete derivative, tall",
+     lambda: ft.jacfwd(lambda a: la.qr(a, mode="complete")[0])(ladder(np.zeros((3, 2)))),
+     NotImplementedError, "reduced"),
+]
+
+
+@pytest.mark.parametrize("what,call,error,match", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors(what: str, call: Callable[[], Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_full_matrices_singular_values_still_differentiate() -> None:
+    # Only u and vh's derivatives are undefined with full_matrices=True (non-square).
+    a = ladder(np.zeros((3, 2)))
+    check_grads(lambda a: la.svd(a)[1], [a], order=2, modes=("rev",))
