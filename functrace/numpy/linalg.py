@@ -1,14 +1,25 @@
 """``functrace.numpy.linalg``: the parts of ``numpy.linalg`` that functrace supports.
 
-:func:`norm` is written on the elementwise and reduction functions; :func:`solve`, :func:`inv`
-and :func:`det` on the ``solve`` and ``det`` primitives (``functrace.primitives.linalg``),
-whose derivatives are the textbook ones: ``d(a^-1 b) = a^-1 (db - da a^-1 b)`` and
-``d det(a) = det(a) trace(a^-1 da)`` (and ``d log|det a| = trace(a^-1 da)`` for
-:func:`slogdet`).  All of them work inside every transformation, and
-``np.linalg.norm`` / ``solve`` / ``inv`` / ``det`` on tracers land here.  At an exactly
-singular matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does, and so does
-the derivative of ``det`` (JAX returns the adjugate there); the 2-norm's derivative at the zero
-vector is NaN.
+:func:`solve`, :func:`inv`, :func:`det` and :func:`slogdet` are written on the ``solve``,
+``det``, ``logabsdet`` and ``det_sign`` primitives (``functrace.primitives.linalg``), whose
+derivatives are the textbook ones: ``d(a^-1 b) = a^-1 (db - da a^-1 b)`` and
+``d det(a) = det(a) trace(a^-1 da)`` (``d log|det a| = trace(a^-1 da)``).  The decompositions
+:func:`cholesky`, :func:`eigh`, :func:`svd` and :func:`qr`, and :func:`pinv`, are primitives of
+``functrace.primitives.decompositions`` with exact derivatives (JAX's, see ``docs/linalg.md``);
+:func:`eigvalsh`, :func:`svdvals`, :func:`lstsq`, :func:`matrix_rank`, :func:`cond` and the
+spectral and nuclear norms are written on them, :func:`matrix_power` and :func:`multi_dot` on
+matrix products, :func:`norm`'s other orders on the elementwise and reduction functions.
+
+Everything works on stacks of matrices ``(..., m, n)`` (``lstsq`` and ``multi_dot``: single
+matrices, as NumPy), inside every transformation, and ``np.linalg.<name>`` on tracers lands
+here for every name in ``__all__``.  ``eig`` and ``eigvals`` (complex results), the tensor
+functions and complex matrices are not supported.  Where NumPy's result is not unique
+(eigenvector and singular vector signs, the signs of ``qr``'s ``R`` diagonal) it is LAPACK's
+choice, as in NumPy.  Derivatives are undefined, and come out infinite or NaN as in JAX, at
+repeated eigenvalues (eigenvectors) and repeated or, for non-square matrices, zero singular
+values (singular vectors).  At an exactly singular matrix ``solve`` and ``inv`` raise NumPy's
+``LinAlgError``, as NumPy does, and so does the derivative of ``det`` (JAX returns the
+adjugate there); the 2-norm's derivative at the zero vector is NaN.
 """
 
 from __future__ import annotations
@@ -48,9 +59,8 @@ from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
 
 # NumPy's names only: functrace.numpy._protocols routes np.linalg.<name> on tracers here.
-__all__ = ["cholesky", "cond", "det", "eigh", "eigvalsh",
-           "inv", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
-           "lstsq", "solve", "svd"]
+__all__ = ["cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd"]
 if hasattr(np.linalg, "svdvals"):  # NumPy >= 2.0
     __all__ += ["svdvals"]
 
@@ -58,10 +68,11 @@ if hasattr(np.linalg, "svdvals"):  # NumPy >= 2.0
 def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # noqa: A002
          keepdims: bool = False) -> Any:
     """``numpy.linalg.norm``: vector norms over one axis (``ord`` None/2, 1, inf, -inf, 0 or
-    any p), matrix norms over two: Frobenius (None/'fro') and the largest or smallest absolute
-    column (1, -1) or row (inf, -inf) sum.  The spectral and nuclear norms (2, -2, 'nuc') need
-    an SVD and raise.  ``axis=None`` means all axes with ``ord=None`` (the 2-norm of the
-    flattened array), and otherwise the array's one or two axes, as NumPy.
+    any p), matrix norms over two: Frobenius (None/'fro'), the largest or smallest absolute
+    column (1, -1) or row (inf, -inf) sum, and through the singular values the spectral norm
+    (2: the largest), the smallest singular value (-2) and the nuclear norm ('nuc': the sum).
+    ``axis=None`` means all axes with ``ord=None`` (the 2-norm of the flattened array), and
+    otherwise the array's one or two axes, as NumPy.
 
     >>> import numpy as np
     >>> float(norm(np.array([3.0, 4.0])))
