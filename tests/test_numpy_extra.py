@@ -1,0 +1,295 @@
+"""The ``functrace.numpy`` functions that are not table rows (``tests/cases_numpy_extra.py``
+holds those): utilities of integer, boolean or dtype output, constant index constructors,
+plain NumPy calls on tracers routed to ``functrace.numpy``, derivatives at special points,
+and error cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace.errors import ConcretizationError
+from functrace.testing import check_grads
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((3, 4))
+V = np.sort(rng.standard_normal(5))
+
+# ---------------------------------------------------------------------------------------------
+# Plain NumPy on tracers is traced as functrace.numpy (SPEC: "Plain NumPy works too").
+
+ROUTED: list[tuple[str, Callable[[Any], Any]]] = [
+    ("sinc", np.sinc),
+    ("fabs", np.fabs),
+    ("copysign", lambda x: np.copysign(x, -1.0)),
+    ("heaviside", lambda x: np.heaviside(x, 0.5)),
+    ("fmod", lambda x: np.fmod(x, 0.7)),
+    ("modf", np.modf),
+    ("divmod", lambda x: np.divmod(x, 0.7)),
+    ("float_power", lambda x: np.float_power(np.abs(x), 1.5)),
+    ("isclose", lambda x: np.isclose(x, x + 1e-9)),
+    ("signbit", np.signbit),
+    ("rint", np.rint),
+    ("angle", np.angle),
+    ("real", np.real),
+    ("median", lambda x: np.median(x, axis=0)),
+    ("quantile", lambda x: np.quantile(x, [0.25, 0.5], axis=1)),
+    ("percentile", lambda x: np.percentile(x, 30)),
+    ("nanmax", lambda x: np.nanmax(x, axis=1)),
+    ("nanvar", np.nanvar),
+    ("nancumsum", np.nancumsum),
+    ("count_nonzero", lambda x: np.count_nonzero(x > 0, axis=0)),
+    ("cov", np.cov),
+    ("corrcoef", np.corrcoef),
+    ("trapezoid", np.trapezoid),
+    ("gradient", np.gradient),
+    ("pad", lambda x: np.pad(x, 2, mode="reflect")),
+    ("rot90", np.rot90),
+    ("append", lambda x: np.append(x, 1.0)),
+    ("atleast_3d", np.atleast_3d),
+    ("column_stack", lambda x: np.column_stack([x[0], x[1]])),
+    ("broadcast_arrays", lambda x: np.broadcast_arrays(x, x[0])),
+    ("interp", lambda x: np.interp(x, [-1.0, 0.0, 1.0], [0.0, 2.0, 1.0])),
+    ("searchsorted", lambda x: np.searchsorted(V, x)),
+    ("convolve", lambda x: np.convolve(x[0], x[1])),
+    ("vander", lambda x: np.vander(x[0])),
+    ("polyval", lambda x: np.polyval(x[0], x[1])),
+    ("vecdot", lambda x: np.vecdot(x, x)),
+    ("matvec", lambda x: np.matvec(x, x[0])),
+    ("cumulative_sum", lambda x: np.cumulative_sum(x, axis=1)),
+    ("select", lambda x: np.select([x > 0.5, x < -0.5], [x, 2 * x], 0.0)),
+    ("ediff1d", np.ediff1d),
+]
+
+
+@pytest.mark.parametrize("name,f", ROUTED, ids=[n for n, _ in ROUTED])
+def test_numpy_calls_on_tracers_are_traced(name: str, f: Callable[[Any], Any]) -> None:
+    expected = f(X)
+    closed = ft.make_jaxpr(f)(X)  # abstract tracers: NumPy could not compute these itself
+    assert closed.jaxpr.eqns or name == "real", f"np.{name} on a tracer recorded nothing"
+    got = ft.jit(f)(X)
+    for g, e in zip(ft.tree_util.tree_leaves(got), ft.tree_util.tree_leaves(expected),
+                    strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+        assert np.asarray(g).dtype == np.asarray(e).dtype
+
+
+def test_numpy_dtype_queries_on_tracers() -> None:
+    def f(x: Any, n: Any) -> Any:
+        assert np.result_type(x, n) == np.float32
+        assert fnp.result_type(x, 1.0) == np.float32
+        assert np.can_cast(x, np.float64) and not np.can_cast(x, np.int32)
+        assert fnp.finfo(x).eps == np.finfo(np.float32).eps
+        assert fnp.iinfo(n).max == np.iinfo(np.int16).max
+        assert np.isrealobj(x) and not np.iscomplexobj(x)
+        assert fnp.isrealobj(x) and not fnp.iscomplexobj(x) and not fnp.isscalar(x)
+        return x
+
+    ft.jit(f)(np.float32(1.0), np.int16(2))
+
+
+def test_python_scalars_stay_weak_in_result_type() -> None:
+    # Under jit a Python float argument is a weakly typed float64 tracer, like the float.
+    assert ft.jit(lambda x, y: fnp.zeros((), fnp.result_type(x, y)))(2.0, np.float32(1)) \
+        .dtype == np.float32
+
+
+def test_reexported_dtype_functions() -> None:
+    assert fnp.issubdtype(np.float32, np.floating)
+    assert fnp.promote_types(np.int8, np.float32) == np.float32
+    assert fnp.isscalar(1.0) and not fnp.isscalar(np.ones(1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Utilities with boolean, integer or constant results
+
+
+def test_allclose_array_equal_array_equiv() -> None:
+    a = np.array([1.0, np.nan, np.inf])
+    assert bool(fnp.allclose(a, a + 1e-9, equal_nan=True))
+    assert not bool(fnp.allclose(a, a, equal_nan=False))
+    assert bool(fnp.array_equal(a, a, equal_nan=True)) and not bool(fnp.array_equal(a, a))
+    assert not bool(fnp.array_equal(a, a[:2]))
+    assert bool(fnp.array_equiv([1, 2], [[1, 2], [1, 2]]))
+    assert not bool(fnp.array_equiv([1, 2], [1, 2, 3]))
+    # Traced: a 0-d boolean; bool() of it needs its value.
+    assert ft.jit(lambda x: fnp.allclose(x, x))(X).dtype == np.bool_
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda x: 1.0 if fnp.allclose(x, 0.0) else 0.0)(X)
+
+
+def test_isclose_matches_numpy_on_special_values() -> None:
+    a = np.array([0.0, 1.0, np.inf, -np.inf, np.nan, 1e-9, np.inf])
+    b = np.array([1e-9, 1.0 + 1e-6, np.inf, np.inf, np.nan, 0.0, 1e300])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.0, "atol": 1e-12}):
+        np.testing.assert_array_equal(fnp.isclose(a, b, **kw), np.isclose(a, b, **kw))
+
+
+def test_constant_index_constructors_match_numpy() -> None:
+    for got, expected in [
+        (fnp.tri(3, 4, -1), np.tri(3, 4, -1)),
+        (fnp.indices((2, 3)), np.indices((2, 3))),
+        (fnp.tril_indices(4, 1), np.tril_indices(4, 1)),
+        (fnp.triu_indices(3, 0, 5), np.triu_indices(3, 0, 5)),
+        (fnp.diag_indices(3, 3), np.diag_indices(3, 3)),
+        (fnp.empty_like(X).shape, X.shape),
+    ]:
+        for g, e in zip(np.atleast_1d(*got) if isinstance(got, tuple) else [got],
+                        np.atleast_1d(*expected) if isinstance(expected, tuple)
+                        else [expected], strict=False):
+            np.testing.assert_array_equal(g, e)
+
+    def from_traced(x: Any) -> Any:  # only the shape is used: works on abstract tracers
+        rows, cols = fnp.triu_indices_from(x, 1)
+        r2, c2 = fnp.tril_indices_from(x)
+        d = fnp.diag_indices_from(x[:, :3])
+        return x[rows, cols], x[r2, c2], x[d]
+
+    got = ft.jit(from_traced)(X)
+    np.testing.assert_array_equal(got[0], X[np.triu_indices_from(X, 1)])
+    np.testing.assert_array_equal(got[1], X[np.tril_indices_from(X)])
+    np.testing.assert_array_equal(got[2], X[:, :3][np.diag_indices(3)])
+
+
+def test_ix_and_meshgrid() -> None:
+    rows, cols = np.array([2, 0]), np.array([True, False, True, True])
+    np.testing.assert_array_equal(ft.jit(lambda x, r: x[fnp.ix_(r, cols)])(X, rows),
+                                  X[np.ix_(rows, cols)])
+    with pytest.raises(TypeError, match="integers"):
+        ft.jit(lambda m: fnp.ix_(m))(cols)
+    for kw in ({"sparse": True}, {"indexing": "ij"}):
+        for g, e in zip(fnp.meshgrid(V, V[:3], **kw), np.meshgrid(V, V[:3], **kw), strict=True):
+            np.testing.assert_array_equal(g, e)
+
+
+def test_copy_astype_and_real_parts() -> None:
+    out = ft.jit(lambda x: (fnp.copy(x), fnp.astype(x, np.float32), fnp.real(x),
+                            fnp.imag(x), fnp.conj(x), fnp.conjugate(x), fnp.isreal(x)))(X)
+    np.testing.assert_array_equal(out[0], X)
+    assert out[1].dtype == np.float32
+    np.testing.assert_array_equal(out[2], X)
+    np.testing.assert_array_equal(out[3], np.zeros_like(X))
+    np.testing.assert_array_equal(out[4], X)
+    np.testing.assert_array_equal(out[5], X)
+    assert out[6].dtype == np.bool_ and out[6].all()
+    z = np.array([1 + 2j, -1j])  # concrete complex arrays: NumPy's answer
+    np.testing.assert_array_equal(fnp.real(z), np.real(z))
+    np.testing.assert_array_equal(fnp.imag(z), np.imag(z))
+    np.testing.assert_array_equal(fnp.conj(z), np.conj(z))
+    np.testing.assert_array_equal(fnp.angle(z), np.angle(z))
+
+
+def test_nanargmax_all_nan_is_minus_one() -> None:
+    x = np.array([[np.nan, np.nan], [1.0, np.nan]])
+    np.testing.assert_array_equal(fnp.nanargmax(x, axis=1), [-1, 0])
+    np.testing.assert_array_equal(fnp.nanargmin(x, axis=1), [-1, 0])
+
+
+def test_linspace_family_concrete_is_numpy() -> None:
+    assert isinstance(fnp.linspace(0.0, 1.0, 5), np.ndarray)
+    np.testing.assert_array_equal(fnp.logspace(0, 2, 3, base=2.0), np.logspace(0, 2, 3, base=2.0))
+    np.testing.assert_array_equal(fnp.geomspace(1, 8, 4), np.geomspace(1, 8, 4))
+    y, step = ft.jit(lambda a: fnp.linspace(a, 1.0, 5, retstep=True))(0.0)
+    np.testing.assert_allclose(y, np.linspace(0.0, 1.0, 5))
+    np.testing.assert_allclose(step, 0.25)
+
+
+# ---------------------------------------------------------------------------------------------
+# Derivatives the table does not reach
+
+
+def test_sinc_derivatives_at_zero() -> None:
+    d1 = ft.grad(fnp.sinc)(0.0)
+    d2 = ft.grad(ft.grad(fnp.sinc))(0.0)
+    d4 = ft.grad(ft.grad(ft.grad(ft.grad(fnp.sinc))))(0.0)
+    np.testing.assert_allclose([d1, d2, d4], [0.0, -np.pi**2 / 3, np.pi**4 / 5], rtol=1e-12)
+
+
+def test_median_derivative_goes_to_the_middle_entries() -> None:
+    x = np.array([3.0, 1.0, 4.0, 2.0])
+    np.testing.assert_allclose(ft.grad(fnp.median)(x), [0.5, 0.0, 0.0, 0.5])
+    np.testing.assert_allclose(ft.grad(fnp.median)(x[:3]), [1.0, 0.0, 0.0])
+    # quantile 0.25 of 4 values: position 0.75 between the two smallest.
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.quantile(v, 0.25))(x), [0, 0.25, 0, 0.75])
+
+
+def test_interp_is_differentiable_in_the_sample_points() -> None:
+    x, xp, fp = np.array([-0.4, 0.3, 1.6]), np.array([-1.0, 0.0, 1.0, 2.0]), V[:4]
+    check_grads(lambda xp: fnp.interp(x, xp, fp), (xp,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda x, fp: fnp.interp(x, xp, fp, period=2.5), (x, fp), order=2,
+                modes=("fwd", "rev"))
+
+
+def test_gradient_in_traced_coordinates() -> None:
+    f, xs = X[0], np.array([0.0, 0.7, 1.1, 2.0])
+    check_grads(lambda f, xs: fnp.gradient(f, xs, edge_order=2), (f, xs), order=2,
+                modes=("fwd", "rev"))
+
+
+def test_integer_outputs_have_zero_derivative_under_grad() -> None:
+    def f(x: Any) -> Any:
+        k = fnp.searchsorted(V, x) + fnp.count_nonzero(x > 0) + fnp.nanargmax(x)
+        return fnp.sum(x * k)
+
+    x = np.array([0.1, -0.2, 0.3])
+    k = np.searchsorted(V, x) + np.count_nonzero(x > 0) + np.nanargmax(x)
+    np.testing.assert_allclose(ft.grad(f)(x), k)
+
+
+def test_cov_weights_may_be_traced() -> None:
+    m = rng.standard_normal((2, 5))
+    w = rng.uniform(0.5, 2.0, size=5)
+    np.testing.assert_allclose(ft.jit(lambda m, w: fnp.cov(m, aweights=w))(m, w),
+                               np.cov(m, aweights=w), rtol=1e-12)
+    check_grads(lambda w: fnp.cov(m, aweights=w), (w,), order=2, modes=("fwd", "rev"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("pad mode", lambda: fnp.pad(X, 1, mode="maximum"), NotImplementedError, "maximum"),
+    ("pad odd", lambda: fnp.pad(X, 1, mode="reflect", reflect_type="odd"),
+     NotImplementedError, "even"),
+    ("pad kwargs", lambda: fnp.pad(X, 1, mode="edge", constant_values=1), ValueError,
+     "constant_values"),
+    ("pad negative", lambda: fnp.pad(X, -1), ValueError, "negative"),
+    ("quantile q", lambda: fnp.quantile(X, 1.5), ValueError, r"\[0, 1\]"),
+    ("percentile q", lambda: fnp.percentile(X, -1), ValueError, r"\[0, 100\]"),
+    ("quantile method", lambda: fnp.quantile(X, 0.5, method="hazen"), ValueError, "hazen"),
+    ("median out", lambda: fnp.median(X, out=np.zeros(())), TypeError, "immutable"),
+    ("convolve empty", lambda: fnp.convolve(np.zeros(0), V), ValueError, "empty"),
+    ("convolve mode", lambda: fnp.convolve(V, V, mode="circular"), ValueError, "mode"),
+    ("block tuple", lambda: fnp.block((X, X)), TypeError, "tuple"),
+    ("block depth", lambda: fnp.block([[X], X]), ValueError, "depths"),
+    ("matrix_transpose", lambda: fnp.matrix_transpose(V), ValueError, "2-dimensional"),
+    ("cumulative_sum axis", lambda: fnp.cumulative_sum(X), ValueError, "axis"),
+    ("ldexp exponent", lambda: fnp.ldexp(X, 2.0), TypeError, "integer"),
+    ("select lengths", lambda: fnp.select([X > 0], [X, X]), ValueError, "same length"),
+    ("select condition", lambda: fnp.select([X], [X]), TypeError, "boolean"),
+    ("rot90 axes", lambda: fnp.rot90(X, axes=(0, 0)), ValueError, "different"),
+    ("vsplit 1-d", lambda: fnp.vsplit(V, 5), ValueError, "2 or more"),
+    ("searchsorted side", lambda: fnp.searchsorted(V, 0.0, side="middle"), ValueError, "side"),
+    ("interp lengths", lambda: fnp.interp(0.0, V, V[:3]), ValueError, "same length"),
+    ("gradient short", lambda: fnp.gradient(V[:2], edge_order=2), ValueError, "edge_order"),
+    ("traced complex", lambda: ft.jit(fnp.real)(np.array([1j])), TypeError, "complex"),
+]
+
+
+@pytest.mark.parametrize("what,f,error,match", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors(what: str, f: Callable[[], Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        f()
+
+
+def test_docs_page_names_every_function() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "numpy.md").read_text()
+    missing = [name for name in fnp.__all__ if f"`{name}`" not in page]
+    assert not missing, f"docs/numpy.md does not list {missing}"
