@@ -394,6 +394,23 @@ def _build_and_check(
     return fn
 
 
+def settle_allocator() -> None:
+    """Put the C allocator in the state any long-running NumPy program reaches, before timing.
+
+    glibc's malloc returns the top of its heap to the system whenever more than a threshold is
+    free there, and raises that threshold (up to 64 MiB) the first time it frees a block it
+    had to map on its own (up to 32 MiB).  Until a program has freed such a block, a workload
+    whose temporaries span a few MiB gives its heap back at the end of every call and
+    page-faults it in again at the start of the next: on this kind of VM that is a few ms per
+    call, and whether a row pays it depended on what earlier rows happened to allocate (the MLP
+    step ran 2x slower alone than in the full suite).  Allocating and freeing one such block
+    (never touched, so it costs no page faults) settles the thresholds once for every row.
+    Other allocators ignore it.
+    """
+    block = np.empty(32 * 2**20 - 2**16, dtype=np.uint8)
+    del block
+
+
 def run_workload(
     workload: Workload,
     config: Config,

@@ -177,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_list())
         return 0
     chosen = select(args.only, args.quick)
+    core.settle_allocator()
     config = core.Config(quick=args.quick)
     timer = TimerConfig.quick() if args.quick else TimerConfig()
     env = environment()
