@@ -80,6 +80,18 @@ def test_numpy_calls_on_tracers_are_traced(name: str, f: Callable[[Any], Any]) -
         assert np.asarray(g).dtype == np.asarray(e).dtype
 
 
+def test_numpy_ufunc_keywords_reach_the_functrace_function() -> None:
+    # np.vecdot is a gufunc: its axis arrives through __array_ufunc__'s keywords.
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(ft.jit(lambda x: np.vecdot(x, x, axis=0))(x),
+                               np.vecdot(x, x, axis=0))
+    np.testing.assert_allclose(ft.grad(lambda x: np.vecdot(x, x, axis=0).sum())(x), 2 * x)
+    with pytest.raises(TypeError, match="where"):  # a keyword the functrace function lacks
+        ft.grad(lambda x: np.add(x, x, where=True).sum())(x)
+    with pytest.raises(TypeError, match="numpy.linalg.eigvals"):  # named with its module
+        ft.grad(lambda x: np.linalg.eigvals(x).sum())(np.eye(2))
+
+
 def test_numpy_dtype_queries_on_tracers() -> None:
     def f(x: Any, n: Any) -> Any:
         assert np.result_type(x, n) == np.float32

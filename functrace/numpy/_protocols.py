@@ -7,6 +7,8 @@ raises ``TypeError`` naming it, never a silently wrong (untraced) result.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -26,6 +28,14 @@ def _unsupported(what: str) -> TypeError:
         f"{what} is not supported on traced arrays by functrace. Use an equivalent from "
         "functrace.numpy, or compute it outside the transformed function."
     )
+
+
+@functools.cache
+def _keywords(fn: Callable[..., Any]) -> frozenset[str]:
+    """The keyword arguments ``fn`` accepts (by name)."""
+    params = inspect.signature(fn).parameters.values()
+    return frozenset(p.name for p in params
+                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
 
 def install(fnp: ModuleType) -> None:
@@ -61,15 +71,17 @@ def install(fnp: ModuleType) -> None:
             raise TypeError(f"numpy.{ufunc.__name__}(..., out=...) cannot write into a traced "
                             "array: functrace values are immutable; use the returned value.")
         kwargs.pop("out", None)
-        if kwargs:
-            raise TypeError(f"numpy.{ufunc.__name__}: keyword arguments {sorted(kwargs)} are "
+        unknown = set(kwargs) - _keywords(fn)
+        if unknown:
+            raise TypeError(f"numpy.{ufunc.__name__}: keyword arguments {sorted(unknown)} are "
                             "not supported on traced arrays.")
-        return fn(*inputs)
+        return fn(*inputs, **kwargs)  # e.g. the axis of a gufunc such as np.vecdot
 
     def array_function(self: Any, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         fn = functions.get(func)
         if fn is None:
-            raise _unsupported(f"numpy.{getattr(func, '__name__', func)}")
+            module = getattr(func, "__module__", None) or "numpy"
+            raise _unsupported(f"{module}.{getattr(func, '__name__', func)}")
         return fn(*args, **kwargs)
 
     def binary(fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
