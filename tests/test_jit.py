@@ -47,7 +47,8 @@ def assert_tree_close(got: Any, expected: Any, rtol: float = 1e-9, what: str = "
         e = np.asarray(e)
         assert g.shape == e.shape, f"{what}: shape {g.shape}, expected {e.shape}"
         assert g.dtype == e.dtype, f"{what}: dtype {g.dtype}, expected {e.dtype}"
-        scale = 1.0 + (float(np.max(np.abs(e))) if e.size and e.dtype.kind in "fc" else 0.0)
+        finite = np.abs(e[np.isfinite(e)]) if e.dtype.kind in "fc" else np.zeros(0)
+        scale = 1.0 + (float(np.max(finite)) if finite.size else 0.0)  # NaNs must match NaNs
         np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
