@@ -22,6 +22,7 @@ from functrace.tree_util import (
     PyTreeDef,
     broadcast_prefix,
     tree_flatten,
+    tree_leaves,
     tree_structure,
     tree_unflatten,
 )
@@ -44,16 +45,30 @@ class _OutStore:
         self.tree: PyTreeDef | None = None
 
 
+def _check_callable(f: Any, name: str) -> None:
+    if not callable(f):
+        raise TypeError(f"Expected a callable value, got {f!r}: {name} transforms a function.")
+
+
+def _is_value(x: Any) -> bool:
+    """Whether ``x`` is an array, a number, or converts to a numeric array."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex)):
+        return True
+    try:
+        return np.asarray(x).dtype.kind in "biufc"
+    except Exception:
+        return False
+
+
 def _leaf_value(x: Any) -> Any:
     if isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex)):
         return x
-    try:
-        return np.asarray(x)
-    except Exception:
+    if not _is_value(x):
         raise TypeError(
-            f"Argument {x!r} of type {type(x).__name__} is not a valid functrace value: "
-            "expected arrays, numbers, or pytrees (tuples, lists, dicts) of them."
-        ) from None
+            f"Argument {x!r} of type {type(x)} is not a valid functrace value: expected "
+            "arrays, numbers, or pytrees (tuples, lists, dicts) of them."
+        )
+    return np.asarray(x)
 
 
 def _flatten_args(args: Any) -> tuple[list[Any], PyTreeDef]:
@@ -61,11 +76,52 @@ def _flatten_args(args: Any) -> tuple[list[Any], PyTreeDef]:
     return [_leaf_value(x) for x in leaves], tree
 
 
+def _split_static(leaves: list[Any], may_be_static: Sequence[bool]
+                  ) -> tuple[list[Any], dict[int, Any]]:
+    """The leaves to trace, and (by position) the ones passed through untraced: those allowed
+    to be static that are not arrays or numbers (a function, a string, any Python object)."""
+    dyn, static = [], {}
+    for i, (x, ok) in enumerate(zip(leaves, may_be_static, strict=True)):
+        if ok and not _is_value(x):
+            static[i] = x
+        else:
+            dyn.append(_leaf_value(x))
+    return dyn, static
+
+
+class _Aux:
+    """The ``aux`` output of a ``has_aux`` function: its traced leaves go through the trace
+    as extra outputs; other leaves (constants, strings, any Python object) are kept here and
+    returned as they are, as in JAX."""
+
+    __slots__ = ("tree", "traced", "consts")
+
+    def __init__(self, aux: Any):
+        leaves, self.tree = tree_flatten(aux)
+        self.traced = [isinstance(x, Tracer) for x in leaves]
+        self.consts = [None if t else x for x, t in zip(leaves, self.traced, strict=True)]
+
+    def tracers(self, aux: Any) -> list[Any]:
+        return [x for x, t in zip(tree_leaves(aux), self.traced, strict=True) if t]
+
+    def rebuild(self, traced_vals: Sequence[Any]) -> Any:
+        it = iter(traced_vals)
+        leaves = [_to_output(next(it)) if t else (_to_output(c) if _is_value(c) else c)
+                  for t, c in zip(self.traced, self.consts, strict=True)]
+        return tree_unflatten(self.tree, leaves)
+
+
 def _flat_fun(f: Callable[..., Any], in_tree: PyTreeDef, store: _OutStore,
-              has_aux: bool = False, name: str = "f") -> Callable[..., list[Any]]:
-    """``f`` on flat leaves: unflatten the inputs, flatten the outputs (and aux, if any)."""
+              has_aux: bool = False, name: str = "f",
+              static: dict[int, Any] | None = None) -> Callable[..., list[Any]]:
+    """``f`` on flat leaves: unflatten the inputs, flatten the outputs (and aux, if any).
+    ``static``: leaves (by position) passed to ``f`` as they are, not traced."""
 
     def flat(*leaves: Any) -> list[Any]:
+        if static:
+            it = iter(leaves)
+            leaves = tuple(static[i] if i in static else next(it)
+                           for i in range(len(leaves) + len(static)))
         out = f(*tree_unflatten(in_tree, leaves))
         if has_aux:
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -75,9 +131,9 @@ def _flat_fun(f: Callable[..., Any], in_tree: PyTreeDef, store: _OutStore,
                     f"{'' if not isinstance(out, (tuple, list)) else f' of length {len(out)}'}."
                 )
             out_leaves, out_tree = tree_flatten(out[0])
-            aux_leaves, aux_tree = tree_flatten(out[1])
-            store.tree = (out_tree, aux_tree, len(out_leaves))  # type: ignore[assignment]
-            return [*out_leaves, *aux_leaves]
+            aux = _Aux(out[1])
+            store.tree = (out_tree, aux, len(out_leaves))  # type: ignore[assignment]
+            return [*out_leaves, *aux.tracers(out[1])]
         out_leaves, store.tree = tree_flatten(out)
         return out_leaves
 
@@ -163,20 +219,25 @@ def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
         c:f64[] = mul b 2.0:f64[]
       in (c,) }
     """
+    _check_callable(f, "make_jaxpr")
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
         nums = tuple(i % len(args) for i in static) if args else ()
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
 
-        def g(*dyn_args: Any) -> Any:
+        def g(dyn_args: tuple[Any, ...], dyn_kwargs: dict[str, Any]) -> Any:
             it = iter(dyn_args)
-            return f(*[args[i] if i in nums else next(it) for i in range(len(args))], **kwargs)
+            return f(*[args[i] if i in nums else next(it) for i in range(len(args))],
+                     **dyn_kwargs)
 
-        leaves, in_tree = _flatten_args(dyn)
+        # Keyword arguments are traced inputs too (after the positional ones), as in JAX;
+        # leaves that are not arrays or numbers are passed to ``f`` untraced.
+        raw, in_tree = tree_flatten((dyn, kwargs))
+        leaves, passed = _split_static(raw, [True] * len(raw))
         store = _OutStore()
-        closed, _, _ = trace_flat(_flat_fun(g, in_tree, store), [get_aval(x) for x in leaves],
-                                  [None] * len(leaves))
+        closed, _, _ = trace_flat(_flat_fun(g, in_tree, store, static=passed),
+                                  [get_aval(x) for x in leaves], [None] * len(leaves))
         closed.out_tree = store.tree
         return closed
 
@@ -195,17 +256,29 @@ def _jvp_flat(flat_f: Callable[..., list[Any]], primals: list[Any], tangents: li
                   for t, o in zip(dots, outs, strict=True)]
 
 
-def _check_tangents(primals: list[Any], tangents: list[Any], name: str) -> list[Any]:
-    out = []
+def _check_tangents(primals: list[Any], tangents: list[Any], name: str,
+                    dtype_error: type[Exception] = TypeError) -> list[Any]:
+    """Tangents (or cotangents) checked against their primals: same shape, and the same dtype
+    unless the tangent is a Python scalar (converted, as NumPy does with Python scalars).
+    Tangents of integer primals are dropped (None)."""
+    out: list[Any] = []
     for p, t in zip(primals, tangents, strict=True):
         t = _leaf_value(t)
         pa, ta = get_aval(p), get_aval(t)
         if pa.shape != ta.shape:
             raise ValueError(f"{name}: a tangent of shape {ta.shape} was given for a primal of "
                              f"shape {pa.shape}; they must match.")
-        if pa.dtype.kind in "fc" and ta.dtype != pa.dtype:
+        if pa.dtype.kind not in "fc":
+            out.append(None)
+            continue
+        if ta.dtype != pa.dtype:
+            if not ta.weak_type:
+                raise dtype_error(
+                    f"{name}: primal and tangent arguments do not match: dtypes must be equal, "
+                    f"but a tangent of dtype {ta.dtype} was given for a primal of dtype "
+                    f"{pa.dtype}. Convert it with .astype({pa.dtype}).")
             t = np.asarray(t, pa.dtype) if not isinstance(t, Tracer) else t.astype(pa.dtype)
-        out.append(None if pa.dtype.kind not in "fc" else t)
+        out.append(t)
     return out
 
 
@@ -226,14 +299,15 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     >>> float(out), float(out_dot)
     (0.0, 1.0)
     """
+    _check_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments, got "
                         f"{type(primals).__name__} and {type(tangents).__name__}.")
     p_leaves, in_tree = _flatten_args(tuple(primals))
     t_leaves, t_tree = tree_flatten(tuple(tangents))
     if t_tree != in_tree:
-        raise ValueError(f"jvp: primals and tangents must have the same tree structure, got "
-                         f"{in_tree} and {t_tree}.")
+        raise TypeError(f"jvp: primal and tangent arguments must have the same tree "
+                        f"structure, got {in_tree} and {t_tree}.")
     t_leaves = _check_tangents(p_leaves, t_leaves, "jvp")
     store = _OutStore()
     outs, dots = _jvp_flat(_flat_fun(lambda *a: f(*a), in_tree, store), p_leaves, t_leaves)
@@ -253,6 +327,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     >>> float(f_jvp(2.0))
     2.0
     """
+    _check_callable(f, "linearize")
     p_leaves, in_tree = _flatten_args(primals)
     store = _OutStore()
     closed, out_vals, values = trace_known(_flat_fun(f, in_tree, store), p_leaves)
@@ -273,7 +348,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
         if t_tree != in_tree:
             raise ValueError(f"linearize: tangents must have the structure of the primals, "
                              f"{in_tree}, got {t_tree}.")
-        t_leaves = _check_tangents(p_leaves, t_leaves, "linearize")
+        t_leaves = _check_tangents(p_leaves, t_leaves, "linearize", ValueError)
         t_leaves = [zeros(get_aval(p).strong()) if t is None else t
                     for t, p in zip(t_leaves, p_leaves, strict=True)]
         outs = eval_jaxpr(linear.jaxpr, linear.consts, *t_leaves, known=lin_trace.values)
@@ -310,7 +385,7 @@ class _Pullback:
         if ct_tree != self.out_tree:
             raise ValueError(f"vjp: the cotangent must have the structure of the output, "
                              f"{self.out_tree}, got {ct_tree}.")
-        ct_leaves = _check_tangents(self.outs, ct_leaves, "vjp")
+        ct_leaves = _check_tangents(self.outs, ct_leaves, "vjp", ValueError)
         cts_in = self.flat(*ct_leaves)
         return tuple(tree_unflatten(self.in_tree, [_to_output(c) for c in cts_in]))
 
@@ -324,8 +399,8 @@ def _vjp(f: Callable[..., Any], p_leaves: list[Any], in_tree: PyTreeDef,
     aux = None
     out_tree: Any = store.tree
     if has_aux:
-        out_tree, aux_tree, n = store.tree  # type: ignore[misc]
-        aux = tree_unflatten(aux_tree, [_to_output(a) for a in out_vals[n:]])
+        out_tree, aux_store, n = store.tree  # type: ignore[misc]
+        aux = aux_store.rebuild(out_vals[n:])
         out_vals = out_vals[:n]
     wrt = [a.dtype.kind in "fc" for a in avals]
     pullback = _Pullback(closed, trace.values, wrt, avals, in_tree, out_tree, out_vals)
@@ -349,6 +424,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     >>> [float(g) for g in vjp_fn(1.0)]
     [3.0, 2.0]
     """
+    _check_callable(f, "vjp")
     p_leaves, in_tree = _flatten_args(primals)
     outs, pullback, aux = _vjp(f, p_leaves, in_tree, [get_aval(x) for x in p_leaves], has_aux,
                                "vjp")
@@ -376,6 +452,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     (8.0, 12.0)
     """
     name = "grad"
+    _check_callable(f, "value_and_grad")
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), name)
@@ -392,8 +469,12 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
                 "(e.g. with .sum())."
             )
         out_dtype = get_aval(outs[0]).dtype
-        if out_dtype.kind not in "fc":
-            raise TypeError(f"grad requires a floating point output, got dtype {out_dtype}.")
+        if out_dtype.kind != "f":
+            raise TypeError(
+                f"grad requires real-valued outputs (a floating point dtype), but got "
+                f"{out_dtype}. " + ("Take the real part or the absolute value of a complex "
+                                    "output." if out_dtype.kind == "c" else
+                                    "Integer and boolean outputs have no gradient."))
         grads = pullback.flat(np.ones((), out_dtype), last=True)
         grads_tree = tree_unflatten(diff_tree, [_to_output(g) for g in grads])
         grad_out = grads_tree[0] if isinstance(argnums, int) else grads_tree
@@ -423,6 +504,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     >>> float(ft.grad(fnp.sin)(0.0))
     1.0
     """
+    _check_callable(f, "grad")
     vg = value_and_grad(f, argnums, has_aux)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -437,12 +519,19 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
 
 def _check_axis_spec(spec: Any, name: str) -> None:
-    if spec is None or isinstance(spec, int):
-        return
-    if isinstance(spec, (tuple, list, dict)):
-        return
-    raise TypeError(f"vmap {name} must be an int, None, or a tuple/pytree of them, got "
-                    f"{type(spec).__name__}: {spec!r}.")
+    # in_axes is matched against the tuple of positional arguments, so its top level is an
+    # int, None, or a tuple (list) with one entry per argument; out_axes is any prefix of the
+    # output tree.  Either way every leaf is an int or None.
+    top = (tuple, list) if name == "in_axes" else (tuple, list, dict)
+    if not (spec is None or isinstance(spec, (int, np.integer, *top))) or any(
+            not isinstance(a, (int, np.integer)) or isinstance(a, bool)
+            for a in tree_leaves(spec)):
+        raise TypeError(
+            f"vmap {name} must be an int, None, or a "
+            + ("tuple of entries corresponding to the positional arguments passed to the "
+               "function (each an int, None, or a pytree prefix of the argument)"
+               if name == "in_axes" else "pytree prefix of the output with int or None leaves")
+            + f", but got {spec!r}.")
 
 
 def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
@@ -453,6 +542,8 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
       f: the function to vectorize.
       in_axes: which axis of each input is the batch axis: an int for all, None for
         unbatched, or a tuple (one entry per positional argument) / pytree prefix of them.
+        Keyword arguments are always batched along axis 0, as in JAX.  Leaves with
+        ``in_axes`` None that are not arrays (a function, a string) are passed through.
       out_axes: where the batch axis goes in each output (same forms).
       axis_size: the batch size, needed only when no input is batched.
 
@@ -463,22 +554,25 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
     >>> ft.vmap(lambda x: x.sum())(np.ones((3, 4))).shape
     (3,)
     """
+    _check_callable(f, "vmap")
     _check_axis_spec(in_axes, "in_axes")
     _check_axis_spec(out_axes, "out_axes")
 
-    def vmapped(*args: Any) -> Any:
+    def vmapped(*args: Any, **kwargs: Any) -> Any:
         axes_spec = tuple(in_axes) if isinstance(in_axes, list) else in_axes
         if isinstance(axes_spec, tuple) and len(axes_spec) != len(args):
             raise ValueError(
                 f"vmap in_axes must have one entry per positional argument: got "
-                f"{len(axes_spec)} entries for {len(args)} arguments (in_axes={in_axes!r})."
+                f"len(in_axes)={len(axes_spec)}, len(args)={len(args)} (in_axes={in_axes!r})."
             )
-        leaves, in_tree = _flatten_args(args)
+        raw, in_tree = tree_flatten((args, kwargs))
         try:
-            axes = broadcast_prefix(axes_spec, args)
+            axes = broadcast_prefix(axes_spec, args) + broadcast_prefix(0, kwargs)
         except ValueError as e:
             raise ValueError(f"vmap in_axes={in_axes!r} does not match the arguments' "
                              f"structure: {e}") from None
+        leaves, static = _split_static(raw, [a is None for a in axes])
+        axes = [a for i, a in enumerate(axes) if i not in static]
         size, bdims = _batch_size(leaves, axes, axis_size)
         store = _OutStore()
         avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims, strict=True)]
@@ -486,7 +580,8 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         # batch tracers): Python control flow on them works, and what depends on them alone
         # is computed once, while tracing.
         known = [x if d is None else None for x, d in zip(leaves, bdims, strict=True)]
-        closed, _, trace = trace_flat(_flat_fun(f, in_tree, store), avals, known)
+        closed, _, trace = trace_flat(
+            _flat_fun(lambda a, kw: f(*a, **kw), in_tree, store, static=static), avals, known)
         outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
                                      trace.values)
         out_tree = store.tree
@@ -513,8 +608,7 @@ def _batch_size(leaves: list[Any], axes: list[Any], axis_size: int | None
         if a is None:
             bdims.append(None)
             continue
-        if not isinstance(a, int):
-            raise TypeError(f"vmap in_axes entries must be ints or None, got {a!r}.")
+        a = int(a)
         shape = get_aval(x).shape
         if not -len(shape) <= a < len(shape):
             raise ValueError(
@@ -613,6 +707,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     array([[2., 0.],
            [0., 4.]])
     """
+    _check_callable(f, "jacfwd")
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacfwd")
@@ -641,8 +736,8 @@ def _split_aux(store: _OutStore, outs: list[Any], has_aux: bool) -> tuple[PyTree
     if not has_aux:
         assert store.tree is not None
         return store.tree, None
-    out_tree, aux_tree, n = store.tree  # type: ignore[misc]
-    return out_tree, tree_unflatten(aux_tree, [_to_output(a) for a in outs[n:]])
+    out_tree, aux, n = store.tree  # type: ignore[misc]
+    return out_tree, aux.rebuild(outs[n:])
 
 
 def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
@@ -657,6 +752,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     array([[2., 0.],
            [0., 4.]])
     """
+    _check_callable(f, "jacrev")
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacrev")
@@ -677,12 +773,16 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     return jac
 
 
-def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+            ) -> Callable[..., Any]:
     """The Hessian of a scalar function: ``jacfwd(jacrev(f))`` (forward over reverse).
+
+    With ``has_aux``, ``f`` returns ``(output, aux)`` and the result is ``(hessian, aux)``.
 
     >>> import numpy as np, functrace as ft
     >>> ft.hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacfwd(jacrev(f, argnums), argnums)
+    _check_callable(f, "hessian")
+    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
