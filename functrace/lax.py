@@ -32,7 +32,7 @@ from functrace.primitives.elementwise import convert_element_type
 from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["cond", "fori_loop", "scan", "switch", "while_loop"]
+__all__ = ["cond", "fori_loop", "map", "scan", "switch", "while_loop"]
 
 _SCALARS = (bool, int, float, complex)
 
@@ -44,15 +44,16 @@ _SCALARS = (bool, int, float, complex)
 def _leaves(tree: Any, what: str) -> tuple[list[Any], PyTreeDef]:
     leaves, treedef = tree_flatten(tree)
     out = []
-    for x in leaves:
+    for leaf in leaves:
+        x = leaf
         if not isinstance(x, (Tracer, np.ndarray, np.generic, *_SCALARS)):
             try:
                 x = np.asarray(x)
             except Exception:
                 x = None
-            if x is None or x.dtype == object:
+            if x is None or x.dtype.kind not in "biufc":
                 raise TypeError(f"{what} must be arrays, numbers or pytrees of them; got a "
-                                f"value of type {type(x).__name__}.")
+                                f"value of type {type(leaf).__name__}.")
         out.append(x)
     return out, treedef
 
@@ -201,8 +202,20 @@ def _index_scalar(x: Any, what: str) -> ShapedArray:
     return aval
 
 
+_NO_OPERAND = object()
+
+
+def _operands(operands: tuple[Any, ...], operand: Any, what: str) -> tuple[Any, ...]:
+    if operand is _NO_OPERAND:
+        return operands
+    if operands:
+        raise TypeError(f"{what}: if the operand keyword is passed, no positional operands can "
+                        f"be passed; got operand={operand!r} and operands {operands!r}.")
+    return (operand,)
+
+
 def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
-         *operands: Any) -> Any:
+         *operands: Any, operand: Any = _NO_OPERAND) -> Any:
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, as one IR equation.
 
     Both branches are traced (on the operands' shapes and dtypes) and must return the same
@@ -210,16 +223,17 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     batched ``pred`` both run and a ``select_n`` picks each example's result.
 
     Args:
-      pred: a boolean (or integer: nonzero is true) scalar.
+      pred: a boolean (or number: nonzero is true) scalar.
       true_fun, false_fun: functions of ``*operands``.  They may close over other values.
       *operands: pytrees of arrays passed to the chosen branch.
+      operand: the single operand, by keyword (JAX's older signature).
 
     Returns:
       The chosen branch's output.
 
     Raises:
-      TypeError: ``pred`` is not a boolean or integer scalar, or the branches' outputs differ
-        in structure, shape or dtype.
+      TypeError: ``pred`` is not a boolean or numeric scalar, a branch is not callable, or the
+        branches' outputs differ in structure, shape or dtype.
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> from functrace import lax
@@ -229,9 +243,15 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     >>> round(float(ft.grad(f)(0.5)), 6), round(float(ft.jit(ft.grad(f))(-0.5)), 6)
     (0.877583, 0.479426)
     """
+    if not (callable(true_fun) and callable(false_fun)):
+        raise TypeError("cond: true_fun and false_fun arguments should be callable, got "
+                        f"{type(true_fun).__name__} and {type(false_fun).__name__}.")
+    operands = _operands(operands, operand, "cond")
+    if pred is None or isinstance(pred, (tuple, list)):
+        raise TypeError(f"cond: pred must be a boolean or numeric scalar, got {pred!r}.")
     aval = _index_scalar(pred, "cond: pred")
-    if aval.dtype.kind not in "biu":
-        raise TypeError(f"cond: pred must be a boolean or integer scalar, got dtype "
+    if aval.dtype.kind not in "biuf":
+        raise TypeError(f"cond: pred must be a boolean or numeric scalar, got dtype "
                         f"{aval.dtype}. Compare explicitly, e.g. `x > 0`.")
     if aval.dtype.kind != "b":
         pred = not_equal(pred, 0)
@@ -241,7 +261,8 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     return _switch(index, (false_fun, true_fun), operands, "cond", names)
 
 
-def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
+def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any,
+           operand: Any = _NO_OPERAND) -> Any:
     """``branches[index](*operands)``, with ``index`` clamped to ``[0, len(branches) - 1]``.
 
     Every branch is traced and must return the same structure, shapes and dtypes; only the
@@ -251,6 +272,7 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
       index: an integer scalar.  Out-of-range values are clamped, as in JAX.
       branches: a sequence of functions of ``*operands``.
       *operands: pytrees of arrays passed to the chosen branch.
+      operand: the single operand, by keyword (JAX's older signature).
 
     Raises:
       TypeError: ``index`` is not an integer scalar, or the branches' outputs differ.
@@ -261,6 +283,7 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     >>> [float(lax.switch(i, fs, 2.0)) for i in (-5, 0, 1, 2, 7)]
     [20.0, 20.0, 3.0, -2.0, -2.0]
     """
+    operands = _operands(operands, operand, "switch")
     branches = tuple(branches)
     if not branches:
         raise ValueError("switch: branches must be a non-empty sequence of functions.")
@@ -376,7 +399,7 @@ def _is_static_int(x: Any) -> bool:
 
 
 def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any,
-              *, checkpoint_every: int | None = None) -> Any:
+              *, unroll: int | bool | None = None, checkpoint_every: int | None = None) -> Any:
     """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``, starting from
     ``init_val``.
 
@@ -388,6 +411,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
       lower, upper: integer scalars.
       body_fun: ``(i, val) -> val`` of the same structure, shapes and dtypes.
       init_val: the initial value, a pytree of arrays.
+      unroll: accepted for JAX compatibility; the loop runs step by step either way.
       checkpoint_every: see :func:`while_loop`.
 
     Raises:
@@ -423,7 +447,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
 
 
 def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | None = None,
-         reverse: bool = False) -> tuple[Any, Any]:
+         reverse: bool = False, unroll: int | bool = 1) -> tuple[Any, Any]:
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``, stacking the ``y``.
 
     The semantics are those of::
@@ -444,6 +468,7 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
       xs: a pytree of arrays with equal leading axes, or None (then ``x`` is None).
       length: the number of steps; required when ``xs`` is None, checked otherwise.
       reverse: scan from the end of ``xs`` to its start.
+      unroll: accepted for JAX compatibility (a compiler hint there); no effect here.
 
     Returns:
       ``(final carry, stacked ys)``.
@@ -503,3 +528,22 @@ def _recording_tape(operands: Sequence[Any]) -> bool:
         return False
     mine = [x for x in operands if isinstance(x, Tracer) and x.trace is trace]
     return bool(mine) and all(x.val is not None for x in mine)
+
+
+def map(f: Callable[[Any], Any], xs: Any, *, batch_size: int | None = None  # noqa: A001 - JAX's name
+        ) -> Any:
+    """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked: a
+    ``scan`` with no carry, so ``f`` is traced once and the loop is one IR equation.
+
+    Args:
+      f: a function of one slice (a pytree, like ``xs`` without its leading axis).
+      xs: a pytree of arrays with equal leading axes.
+      batch_size: accepted for JAX compatibility; the result is the same.
+
+    >>> import numpy as np
+    >>> from functrace import lax
+    >>> lax.map(lambda x: x * 2.0, np.arange(3.0))
+    array([0., 2., 4.])
+    """
+    _, ys = scan(lambda _, x: (None, f(x)), None, xs)
+    return ys

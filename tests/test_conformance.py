@@ -139,3 +139,51 @@ def test_make_jaxpr_traces_keyword_arguments() -> None:
     closed = ft.make_jaxpr(lambda a, *, k: a * k)(1.0, k=2.0)
     assert len(closed.jaxpr.invars) == 2
     assert str(closed).startswith("{ lambda ; a:f64[] b:f64[]. let")
+
+
+# ---------------------------------------------------------------------------------------------
+# lax: JAX's signatures
+
+
+def test_cond_float_pred_is_compared_with_zero() -> None:
+    assert ft.lax.cond(0.5, lambda x: x, lambda x: -x, 2.0) == 2.0
+    assert ft.lax.cond(0.0, lambda x: x, lambda x: -x, 2.0) == -2.0
+    f = ft.jit(lambda p, x: ft.lax.cond(p, lambda x: x, lambda x: -x, x))
+    assert f(0.0, 2.0) == -2.0 and f(-1.5, 2.0) == 2.0
+
+
+def test_cond_and_switch_take_operand_by_keyword() -> None:
+    assert ft.lax.cond(True, lambda x: x * 2.0, lambda x: x, operand=3.0) == 6.0
+    assert ft.lax.switch(1, [lambda x: x, lambda x: -x], operand=3.0) == -3.0
+    with pytest.raises(TypeError, match="operand"):
+        ft.lax.cond(True, lambda x: x, lambda x: x, 1.0, operand=2.0)
+
+
+@pytest.mark.parametrize("pred", [None, (1.0, 1.0), "foo", lambda: True])
+def test_cond_bad_pred_is_a_type_error(pred: Any) -> None:
+    with pytest.raises(TypeError):
+        ft.lax.cond(pred, lambda x: x, lambda x: x, 1.0)
+
+
+def test_cond_branches_must_be_callable() -> None:
+    with pytest.raises(TypeError, match="callable"):
+        ft.lax.cond(True, 2.0, lambda x: x, 1.0)  # type: ignore[arg-type]
+
+
+def test_scan_and_fori_loop_accept_unroll() -> None:
+    carry, ys = ft.lax.scan(lambda c, x: (c + x, 2.0 * x), 0.0, x3, unroll=2)
+    assert carry == 6.0
+    np.testing.assert_array_equal(ys, 2.0 * x3)
+    assert ft.lax.fori_loop(0, 3, lambda i, c: c + 1.0, 0.0, unroll=True) == 3.0
+
+
+def test_lax_map() -> None:
+    out = ft.lax.map(lambda p: {"s": p["a"] * 2.0, "t": p["a"].sum()}, {"a": np.ones((3, 2))})
+    np.testing.assert_array_equal(out["s"], 2.0 * np.ones((3, 2)))
+    np.testing.assert_array_equal(out["t"], [2.0, 2.0, 2.0])
+    g = ft.grad(lambda w: ft.lax.map(lambda x: x * w, x3).sum())(2.0)
+    assert g == 6.0
+    out = ft.vmap(lambda w: ft.lax.map(lambda x: x * w, x3))(np.arange(2.0))
+    np.testing.assert_array_equal(out, np.outer(np.arange(2.0), x3))
+    out = ft.lax.map(lambda x: x + 1.0, x3, batch_size=2)
+    np.testing.assert_array_equal(out, x3 + 1.0)

@@ -596,8 +596,8 @@ def test_errors_name_the_mismatch() -> None:
         lax.cond(True, lambda x: (x, x), lambda x: x, 1.0)
     with pytest.raises(TypeError, match="f64\\[2\\] in false_fun.*f32\\[2\\] in true_fun"):
         lax.cond(True, lambda x: x.astype(np.float32), lambda x: x, np.ones(2))
-    with pytest.raises(TypeError, match="pred must be a boolean or integer"):
-        lax.cond(1.0, lambda: 1.0, lambda: 2.0)
+    with pytest.raises(TypeError, match="pred must be a boolean or numeric scalar"):
+        lax.cond(1.0j, lambda: 1.0, lambda: 2.0)  # a float pred is compared with 0, as in JAX
     with pytest.raises(TypeError, match="scalar"):
         lax.cond(np.array([True, False]), lambda: 1.0, lambda: 2.0)
     with pytest.raises(TypeError, match="carry leaf 0.*f64\\[\\] on input and f64\\[2\\]"):
