@@ -187,3 +187,27 @@ def test_lax_map() -> None:
     np.testing.assert_array_equal(out, np.outer(np.arange(2.0), x3))
     out = ft.lax.map(lambda x: x + 1.0, x3, batch_size=2)
     np.testing.assert_array_equal(out, x3 + 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# jit
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ft.jit(lambda x: x, static_argnums=3),
+    lambda: ft.jit(lambda x: x, static_argnums=-2),
+    lambda: ft.jit(lambda x: x, static_argnames="zz"),
+], ids=["argnums past the end", "negative argnums past the start", "unknown argname"])
+def test_jit_static_args_must_name_parameters(make: Callable[[], Any]) -> None:
+    with pytest.raises(ValueError, match="static_argn"):
+        make()
+
+
+def test_jit_static_args_unchecked_for_varargs() -> None:
+    assert ft.jit(lambda *a: a[0] * a[1], static_argnums=1)(2.0, 3) == 6.0
+    assert ft.jit(lambda x, **kw: x * kw["k"], static_argnames="k")(2.0, k=3) == 6.0
+
+
+def test_jit_of_a_non_callable() -> None:
+    with pytest.raises(TypeError, match="callable"):
+        ft.jit(3)  # type: ignore[arg-type]

@@ -503,8 +503,19 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
     try:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
-        params = []
+        return nums, names
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    kinds = {p.kind for p in params}
+    n_pos = sum(p.kind in positional for p in params)
+    if inspect.Parameter.VAR_POSITIONAL not in kinds and any(
+            not -n_pos <= i < n_pos for i in nums):
+        raise ValueError(f"jit: static_argnums={nums} is out of range for a function that "
+                         f"accepts {n_pos} positional argument{'s' if n_pos != 1 else ''}.")
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        unknown = set(names) - {p.name for p in params if p.kind != p.VAR_POSITIONAL}
+        if unknown:
+            raise ValueError(f"jit: static_argnames={names} names {sorted(unknown)}, which the "
+                             "function does not take.")
     for i, p in enumerate(params):
         if p.kind not in positional:
             continue
@@ -548,6 +559,8 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
     >>> float(power(2.0, 3)), power.trace_count
     (8.0, 1)
     """
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function.")
     return Jitted(fun, (static_argnums,) if isinstance(static_argnums, int)
                   else tuple(static_argnums),
                   (static_argnames,) if isinstance(static_argnames, str)
