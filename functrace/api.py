@@ -569,8 +569,9 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         try:
             axes = broadcast_prefix(axes_spec, args) + broadcast_prefix(0, kwargs)
         except ValueError as e:
-            raise ValueError(f"vmap in_axes={in_axes!r} does not match the arguments' "
-                             f"structure: {e}") from None
+            raise ValueError(f"vmap in_axes specification must be a tree prefix of the "
+                             f"corresponding value: in_axes={in_axes!r} does not match the "
+                             f"arguments' structure: {e}") from None
         leaves, static = _split_static(raw, [a is None for a in axes])
         axes = [a for i, a in enumerate(axes) if i not in static]
         size, bdims = _batch_size(leaves, axes, axis_size)
@@ -591,8 +592,9 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
             o_axes = broadcast_prefix(out_axes, out_spec if out_spec is not None else
                                       tree_unflatten(out_tree, outs))
         except ValueError as e:
-            raise ValueError(f"vmap out_axes={out_axes!r} does not match the outputs' "
-                             f"structure: {e}") from None
+            raise ValueError(f"vmap out_axes specification must be a tree prefix of the "
+                             f"corresponding value: out_axes={out_axes!r} does not match the "
+                             f"outputs' structure: {e}") from None
         results = [_place_batch_axis(o, b, a, size)
                    for o, b, a in zip(outs, out_bdims, o_axes, strict=True)]
         return tree_unflatten(out_tree, [_to_output(r) for r in results])
@@ -622,7 +624,7 @@ def _batch_size(leaves: list[Any], axes: list[Any], axis_size: int | None
         sizes.setdefault(axis_size, [])
     if len(sizes) > 1:
         detail = "; ".join(f"size {n}: shapes {shapes}" for n, shapes in sizes.items())
-        raise ValueError(f"vmap got inconsistent sizes for the mapped axis: {detail}.")
+        raise ValueError(f"vmap got inconsistent sizes for array axes to be mapped: {detail}.")
     if not sizes:
         raise ValueError("vmap needs at least one batched input (an in_axes entry that is not "
                          "None) or an explicit axis_size.")
