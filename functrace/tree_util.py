@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
@@ -22,9 +23,11 @@ __all__ = [
     "register_dataclass",
     "register_pytree_node",
     "register_pytree_node_class",
+    "tree_all",
     "tree_flatten",
     "tree_leaves",
     "tree_map",
+    "tree_reduce",
     "tree_structure",
     "tree_transpose",
     "tree_unflatten",
@@ -548,6 +551,36 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: IsLeaf | Non
             )
         )
     return _unflatten(treedef, map(f, *all_leaves))
+
+
+_NO_INITIAL = object()
+
+
+def tree_reduce(f: Callable[[Any, Any], Any], tree: Any, initializer: Any = _NO_INITIAL,
+                is_leaf: IsLeaf | None = None) -> Any:
+    """Fold ``f`` over the leaves of ``tree`` from the left (``functools.reduce``).
+
+    Raises:
+        TypeError: ``tree`` has no leaves and no ``initializer`` is given.
+
+    Example:
+        >>> tree_reduce(lambda a, b: a + b, {'a': 1, 'b': (2, 3)})
+        6
+    """
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _NO_INITIAL:
+        return functools.reduce(f, leaves)
+    return functools.reduce(f, leaves, initializer)
+
+
+def tree_all(tree: Any, is_leaf: IsLeaf | None = None) -> bool:
+    """Whether every leaf of ``tree`` is truthy (True for a tree with no leaves).
+
+    Example:
+        >>> tree_all({'a': True, 'b': [1, None]}), tree_all([True, 0])
+        (True, False)
+    """
+    return all(tree_leaves(tree, is_leaf))
 
 
 def _none_is_leaf(x: Any) -> bool:

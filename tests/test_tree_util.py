@@ -671,3 +671,15 @@ def test_public_functions_are_documented() -> None:
         obj = getattr(tree_util, name)
         assert obj.__doc__ and ">>>" in obj.__doc__, name
     assert isinstance(tree_structure(1), PyTreeDef)
+
+
+def test_tree_reduce_and_tree_all() -> None:
+    add = lambda a, b: a + b  # noqa: E731
+    assert tree_util.tree_reduce(add, {"a": 1, "b": (2, [3])}) == 6
+    assert tree_util.tree_reduce(add, [], 10) == 10
+    assert tree_util.tree_reduce(lambda a, b: a + len(b), [(1, 2), (3,)], 0,
+                                 is_leaf=lambda x: isinstance(x, tuple)) == 3
+    with pytest.raises(TypeError):
+        tree_util.tree_reduce(add, [])
+    assert tree_util.tree_all({"a": True, "b": [1, None]}) and tree_util.tree_all([])
+    assert not tree_util.tree_all([True, (0,)])
