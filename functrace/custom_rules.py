@@ -48,10 +48,16 @@ from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
 from functrace.interpreters.vjp import backward_pass, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
-from functrace.primitives.elementwise import convert_element_type
+from functrace.primitives.elementwise import add, convert_element_type
 from functrace.primitives.shape import bdim_to_front
 from functrace.tracing import JaxprTrace, trace_abstract, trace_flat
-from functrace.tree_util import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
+from functrace.tree_util import (
+    PyTreeDef,
+    tree_flatten,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,6 +117,37 @@ class custom_jvp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
         """
         self.jvp = jvp
         return jvp
+
+    def defjvps(self, *jvps: Callable[..., Any] | None) -> None:
+        """Set the rule from one function per argument, ``jvp_i(x_dot_i, ans, *primals)``,
+        returning that argument's contribution to the output tangent (``None``: the output
+        does not depend on argument ``i``); the contributions are summed.  As JAX's.
+
+        >>> import functrace as ft, functrace.numpy as fnp
+        >>> f = ft.custom_jvp(lambda x, y: fnp.sin(x) * y)
+        >>> f.defjvps(lambda x_dot, ans, x, y: fnp.cos(x) * x_dot * y,
+        ...           lambda y_dot, ans, x, y: fnp.sin(x) * y_dot)
+        >>> float(ft.grad(f, argnums=1)(0.0, 2.0))
+        0.0
+        """
+        if self.nondiff_argnums:
+            raise TypeError("custom_jvp: defjvps cannot be used with nondiff_argnums; use "
+                            "defjvp.")
+
+        def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+            if len(jvps) != len(primals):
+                raise TypeError(f"custom_jvp: defjvps got {len(jvps)} rules for a function "
+                                f"of {len(primals)} arguments; give one per argument "
+                                "(None for none).")
+            fun: Callable[..., Any] = self  # the custom function, so higher orders use it
+            ans = fun(*primals)
+            parts = [rule(t, ans, *primals) for rule, t in zip(jvps, tangents, strict=True)
+                     if rule is not None]
+            if not parts:
+                return ans, tree_map(lambda a: zeros(get_aval(a).strong()), ans)
+            return ans, functools.reduce(lambda a, b: tree_map(add, a, b), parts)
+
+        self.defjvp(jvp)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.jvp is None:

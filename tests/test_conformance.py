@@ -211,3 +211,37 @@ def test_jit_static_args_unchecked_for_varargs() -> None:
 def test_jit_of_a_non_callable() -> None:
     with pytest.raises(TypeError, match="callable"):
         ft.jit(3)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# custom_jvp.defjvps
+
+
+def _sin_times() -> Any:
+    f = ft.custom_jvp(lambda x, y: fnp.sin(x) * y)
+    # Deliberately scaled rules, so the test sees that they (not autodiff) are used.
+    f.defjvps(lambda x_dot, ans, x, y: fnp.cos(x) * x_dot * y * 2.0,
+              lambda y_dot, ans, x, y: fnp.sin(x) * y_dot * 3.0)
+    return f
+
+
+def test_defjvps_rules_are_used_by_every_transformation() -> None:
+    f = _sin_times()
+    gx, gy = ft.grad(lambda x, y: f(x, y).sum(), argnums=(0, 1))(x3, 2.0)
+    np.testing.assert_allclose(gx, 4.0 * np.cos(x3))
+    np.testing.assert_allclose(gy, 3.0 * np.sin(x3).sum())
+    _, out_dot = ft.jvp(f, (x3, 2.0), (np.ones(3), 0.0))
+    np.testing.assert_allclose(out_dot, 4.0 * np.cos(x3))
+    np.testing.assert_allclose(ft.vmap(ft.grad(f))(x3, np.full(3, 2.0)), 4.0 * np.cos(x3))
+    np.testing.assert_allclose(ft.jit(ft.grad(f, argnums=1))(1.0, 2.0), 3.0 * np.sin(1.0))
+
+
+def test_defjvps_none_and_pytree_outputs() -> None:
+    f = ft.custom_jvp(lambda x, y: fnp.sin(x) * y)
+    f.defjvps(None, lambda y_dot, ans, x, y: fnp.sin(x) * y_dot)
+    assert ft.grad(f)(1.0, 2.0) == 0.0
+    g = ft.custom_jvp(lambda x: (x * 2.0, x * 3.0))
+    g.defjvps(lambda x_dot, ans, x: (x_dot * 5.0, x_dot * 7.0))
+    jac = ft.jacrev(g)(x3)
+    np.testing.assert_allclose(jac[0], 5.0 * np.eye(3))
+    np.testing.assert_allclose(jac[1], 7.0 * np.eye(3))
