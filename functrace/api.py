@@ -282,17 +282,20 @@ def _check_tangents(primals: list[Any], tangents: list[Any], name: str,
     return out
 
 
-def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
-        ) -> tuple[Any, Any]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple[Any, ...]:
     """Forward mode: ``f(*primals)`` and its directional derivative along ``tangents``.
 
     Args:
       f: the function to differentiate.
       primals: a tuple (or list) of ``f``'s arguments, each a pytree of arrays.
       tangents: a tuple of the same structure, shapes and dtypes: the input direction.
+      has_aux: if True, ``f`` returns ``(output, aux)`` and ``aux`` is returned
+        undifferentiated.
 
     Returns:
-      ``(out, out_dot)``, where ``out_dot`` is the Jacobian of ``f`` applied to ``tangents``.
+      ``(out, out_dot)`` (``(out, out_dot, aux)`` with ``has_aux``), where ``out_dot`` is the
+      Jacobian of ``f`` applied to ``tangents``.
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> out, out_dot = ft.jvp(lambda x: fnp.sin(x), (0.0,), (1.0,))
@@ -310,17 +313,22 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
                         f"structure, got {in_tree} and {t_tree}.")
     t_leaves = _check_tangents(p_leaves, t_leaves, "jvp")
     store = _OutStore()
-    outs, dots = _jvp_flat(_flat_fun(lambda *a: f(*a), in_tree, store), p_leaves, t_leaves)
-    assert store.tree is not None
-    return (tree_unflatten(store.tree, [_to_output(o) for o in outs]),
-            tree_unflatten(store.tree, [_to_output(t) for t in dots]))
+    outs, dots = _jvp_flat(_flat_fun(lambda *a: f(*a), in_tree, store, has_aux, "jvp"),
+                           p_leaves, t_leaves)
+    out_tree, aux = _split_aux(store, outs, has_aux)
+    n = out_tree.num_leaves
+    out = tree_unflatten(out_tree, [_to_output(o) for o in outs[:n]])
+    out_dot = tree_unflatten(out_tree, [_to_output(t) for t in dots[:n]])
+    return (out, out_dot, aux) if has_aux else (out, out_dot)
 
 
-def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False
+              ) -> tuple[Any, ...]:
     """``f(*primals)`` and a function computing its jvp at ``primals``, reusing the forward pass.
 
     The returned ``f_jvp(*tangents)`` evaluates only the linear tangent computation: the primal
-    values are computed once, here, and kept.
+    values are computed once, here, and kept.  With ``has_aux``, ``f`` returns
+    ``(output, aux)`` and the result is ``(out, f_jvp, aux)``.
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> y, f_jvp = ft.linearize(fnp.sin, 0.0)
@@ -330,14 +338,15 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     _check_callable(f, "linearize")
     p_leaves, in_tree = _flatten_args(primals)
     store = _OutStore()
-    closed, out_vals, values = trace_known(_flat_fun(f, in_tree, store), p_leaves)
-    out_tree = store.tree
-    assert out_tree is not None
+    closed, out_vals, values = trace_known(_flat_fun(f, in_tree, store, has_aux, "linearize"),
+                                           p_leaves)
+    out_tree, aux = _split_aux(store, out_vals, has_aux)
+    out_vals = out_vals[:out_tree.num_leaves]
 
     def tangent_fn(*t_leaves: Any) -> list[Any]:
         _, dots = jvp_jaxpr(closed.jaxpr, closed.consts, p_leaves, list(t_leaves), values)
         return [zeros(get_aval(o).strong()) if t is None else t
-                for t, o in zip(dots, out_vals, strict=True)]
+                for t, o in zip(dots, out_vals, strict=False)]  # aux dots (past the end) unused
 
     # Trace the tangent computation once; primal-only work folds into constants.
     t_avals = [get_aval(x).strong() for x in p_leaves]
@@ -354,7 +363,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
         outs = eval_jaxpr(linear.jaxpr, linear.consts, *t_leaves, known=lin_trace.values)
         return tree_unflatten(out_tree, [_to_output(o) for o in outs])
 
-    return tree_unflatten(out_tree, [_to_output(o) for o in out_vals]), f_jvp
+    out = tree_unflatten(out_tree, [_to_output(o) for o in out_vals])
+    return (out, f_jvp, aux) if has_aux else (out, f_jvp)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -245,3 +245,25 @@ def test_defjvps_none_and_pytree_outputs() -> None:
     jac = ft.jacrev(g)(x3)
     np.testing.assert_allclose(jac[0], 5.0 * np.eye(3))
     np.testing.assert_allclose(jac[1], 7.0 * np.eye(3))
+
+
+# ---------------------------------------------------------------------------------------------
+# jvp and linearize with has_aux
+
+
+def test_jvp_has_aux() -> None:
+    out, out_dot, aux = ft.jvp(lambda x: (fnp.sin(x), {"x2": x * 2.0, "tag": "k"}), (x3,),
+                               (np.ones(3),), has_aux=True)
+    np.testing.assert_allclose(out, np.sin(x3))
+    np.testing.assert_allclose(out_dot, np.cos(x3))
+    np.testing.assert_array_equal(aux["x2"], 2.0 * x3)
+    assert aux["tag"] == "k"
+    with pytest.raises(TypeError, match="pair"):
+        ft.jvp(fnp.sin, (x3,), (x3,), has_aux=True)
+
+
+def test_linearize_has_aux() -> None:
+    out, f_jvp, aux = ft.linearize(lambda x: (fnp.sin(x), x * 2.0), x3, has_aux=True)
+    np.testing.assert_allclose(out, np.sin(x3))
+    np.testing.assert_allclose(f_jvp(np.ones(3)), np.cos(x3))
+    np.testing.assert_array_equal(aux, 2.0 * x3)
