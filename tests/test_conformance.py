@@ -126,6 +126,20 @@ def test_vmap_passes_unbatched_objects_through() -> None:
     np.testing.assert_array_equal(out, 2 * x3)
 
 
+def test_vmap_passes_unbatched_values_as_they_are() -> None:
+    def power(x: Any, n: int) -> Any:
+        for _ in range(n):  # Python control flow on an unbatched argument
+            x = x * 2.0
+        return x
+
+    jitted = ft.jit(power, static_argnums=1)  # a static argument of a jitted callee
+    np.testing.assert_array_equal(ft.vmap(jitted, in_axes=(0, None))(x3, 3), 8.0 * x3)
+    np.testing.assert_array_equal(ft.vmap(power, in_axes=(0, None))(x3, 2), 4.0 * x3)
+    g = ft.grad(lambda w: ft.vmap(lambda x, w: fnp.dot(x, w), in_axes=(0, None))(
+        np.ones((2, 3)), w).sum())(x3)
+    np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
+
+
 def test_vmap_accepts_numpy_integer_axes() -> None:
     out = ft.vmap(lambda x: x.sum(), in_axes=np.int64(1), out_axes=np.int64(0))(np.ones((2, 3)))
     np.testing.assert_array_equal(out, [2.0, 2.0, 2.0])
