@@ -619,10 +619,9 @@ GOLDEN: list[tuple[str, Callable[..., Any], tuple[Any, ...], str]] = [
     ("pytree inputs and outputs", lambda p: (p["a"] * p["b"], p["a"]),
      ({"a": 1.0, "b": np.ones(2, np.int32)},), """\
 { lambda ; a:f64[] b:i32[2]. let
-    c:f64[2] = broadcast_in_dim[shape=(2,) broadcast_dimensions=()] a
-    d:f64[2] = convert_element_type[new_dtype=f64] b
-    e:f64[2] = mul c d
-  in (e, a) }"""),
+    c:f64[2] = convert_element_type[new_dtype=f64] b
+    d:f64[2] = mul a c
+  in (d, a) }"""),
 ]
 
 

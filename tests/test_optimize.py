@@ -114,7 +114,8 @@ def test_fold_constants_evaluates_constant_work_once() -> None:
 def test_fold_constants_keeps_big_results_for_run_time() -> None:
     n = opt.FOLD_LIMIT * 4
     big = np.ones(n)
-    closed = ft.make_jaxpr(lambda x: x * fnp.sin(big) + fnp.sum(big) * 2.0)(np.ones(n))
+    closed = ft.make_jaxpr(lambda x: x * fnp.sin(big)
+                           + fnp.broadcast_to(fnp.sum(big) * 2.0, (n,)))(np.ones(n))
     out = opt.fold_constants(closed)
     assert "sin" in names(out)  # a big result: computed per call, never stored
     assert "broadcast_in_dim" not in names(out)  # a view: folded, and still a view
@@ -182,7 +183,7 @@ def test_inline_calls_gives_each_copy_fresh_variables() -> None:
     closed = ft.make_jaxpr(lambda x: inner(inner(x)) + 1.0)(np.ones(3))
     assert names(closed).count("jit") == 2
     out = opt.inline_calls(closed)
-    assert names(out) == ["sin", "mul", "sin", "mul", "broadcast_in_dim", "add"]
+    assert names(out) == ["sin", "mul", "sin", "mul", "add"]
     assert_valid(out)
     np.testing.assert_allclose(run(out, np.ones(3))[0], np.sin(np.sin(1.0) * w) * w + 1.0)
 
@@ -198,7 +199,7 @@ def test_transpose_products() -> None:
     a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
     closed = ft.make_jaxpr(lambda a, b: (a @ b).T * 2.0)(a, b)
     out = opt.transpose_products(closed)
-    assert names(out) == ["dot_general", "broadcast_in_dim", "mul"]
+    assert names(out) == ["dot_general", "mul"]
     np.testing.assert_allclose(run(out, a, b)[0], (a @ b).T * 2.0)
     # Kept when the product itself is used too.
     closed = ft.make_jaxpr(lambda a, b: ((a @ b).T, a @ b))(a, b)

@@ -415,7 +415,8 @@ class Jitted:
         """Trace (if needed), optimise and compile for these arguments; return the result.
 
         >>> import numpy as np, functrace as ft, functrace.numpy as fnp
-        >>> f = ft.jit(lambda x, y: fnp.sin(x) * y + 1.0)
+        >>> w = np.arange(3.0)
+        >>> f = ft.jit(lambda x, y: fnp.sin(x) * y + w)
         >>> lowered = f.lower(np.ones(3), np.ones(3))
         >>> print(lowered.jaxpr)
         { lambda a:f64[3]; b:f64[3] c:f64[3]. let

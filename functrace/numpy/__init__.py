@@ -2,7 +2,8 @@
 
 Every function here is written on functrace primitives, so it works inside every
 transformation; NumPy's broadcasting and type promotion rules apply and show up in the IR as
-explicit ``broadcast_in_dim`` and ``convert_element_type`` equations.
+explicit ``broadcast_in_dim`` and ``convert_element_type`` equations (scalars, as in JAX, are
+operands of elementwise primitives as they are).
 """
 
 import sys

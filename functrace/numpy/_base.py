@@ -85,8 +85,10 @@ def broadcast_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
     return broadcast_in_dim(x, shape, tuple(lead + i for i in keep))
 
 
-def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
-    """Operands converted to their common dtype (or ``dtype``) and broadcast to a common shape."""
+def promote(name: str, *args: Any, dtype: Any = None, scalars: bool = False) -> list[Any]:
+    """Operands converted to their common dtype (or ``dtype``) and broadcast to a common shape;
+    with ``scalars``, scalar operands stay scalars (for elementwise primitives, which take
+    them as JAX's ``lax`` operations do: ``mul a 2.0:f64[]``)."""
     operands = [as_operand(x) for x in args]
     avals = [get_aval(x) for x in operands]
     first = avals[0]
@@ -106,7 +108,7 @@ def promote(name: str, *args: Any, dtype: Any = None) -> list[Any]:
     for x, a in zip(operands, avals, strict=True):
         if a.dtype != target:
             x = convert(x, target)
-        if a.shape != shape:
+        if a.shape != shape and (a.shape or not scalars):
             x = broadcast_to_shape(x, shape)
         out.append(x)
     return out

@@ -33,7 +33,7 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
         # promotion: skip promote's general path (this runs once per traced operation).
         if not (type(x) is Tracer and type(y) is Tracer and x.aval.shape == y.aval.shape
                 and x.aval.dtype == y.aval.dtype):
-            x, y = promote(name, x, y)
+            x, y = promote(name, x, y, scalars=True)
         if ufunc is not None:
             dtype = ufunc_dtype(ufunc, get_aval(x).dtype, get_aval(y).dtype)
             x, y = convert(x, dtype), convert(y, dtype)

@@ -1,8 +1,10 @@
 """Elementwise primitives: arithmetic, math functions, comparisons, select, dtype conversion.
 
-Every operand of an elementwise primitive has the same shape and dtype: ``functrace.numpy``
-makes NumPy's broadcasting and type promotion explicit (``broadcast_in_dim`` and
-``convert_element_type`` equations) before binding.  So the rules below never broadcast.
+Every operand of an elementwise primitive has the same dtype, and the same shape or none (a
+scalar may meet an array, as with JAX's ``lax``): ``functrace.numpy`` makes the rest of NumPy's
+broadcasting and type promotion explicit (``broadcast_in_dim`` and ``convert_element_type``
+equations) before binding.  The rules below are written for equal shapes;
+:func:`_scalar_operands` extends them to scalar operands.
 Derivative rules are one line per argument and reuse the primal output ``ans`` where they can.
 """
 
@@ -15,29 +17,56 @@ import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, deflinear_jvp, instantiate, jvp_rules
-from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
+from functrace.interpreters.vjp import defvjp, vjp_arg_rules, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.shape import broadcast_batch, broadcast_in_dim, moveaxis
+from functrace.primitives.shape import (
+    broadcast_batch,
+    broadcast_in_dim,
+    moveaxis,
+    reduce_sum,
+    shape_of,
+)
 from functrace.tracing import zero_derivative
 
 
 def _elementwise_batch(prim: Primitive) -> None:
-    """Batch by aligning every operand's batch axis with the first batched operand's."""
+    """Batch by aligning every operand's batch axis with that of the first batched array.
+
+    Scalar operands (see :func:`elementwise`) keep broadcasting: an unbatched one stays a
+    scalar, a batched one (one scalar per member) is broadcast along the batch axis."""
 
     def rule(size: int, args: list[Any], bdims: list[int | None], **params: Any) -> Any:
-        d = next(b for b in bdims if b is not None)
-        aligned = [
-            x if b == d else broadcast_batch(x, size, d) if b is None else moveaxis(x, b, d)
-            for x, b in zip(args, bdims, strict=True)
-        ]
+        shapes = [shape_of(x) for x in args]
+        # Each operand's shape without its batch axis; the arrays among them share one shape.
+        inner = [s if b is None else s[:b] + s[b + 1:]
+                 for s, b in zip(shapes, bdims, strict=True)]
+        arrays = [i for i, s in enumerate(inner) if s]
+        d = next((bdims[i] for i in arrays if bdims[i] is not None), 0)
+        assert d is not None
+        if not arrays:  # scalars only: each member's is a scalar
+            return prim.bind(*[broadcast_batch(x, size, 0) if b is None else x
+                               for x, b in zip(args, bdims, strict=True)], **params), [0]
+        out_shape = inner[arrays[0]][:d] + (size,) + inner[arrays[0]][d:]
+        aligned = []
+        for x, b, s in zip(args, bdims, inner, strict=True):
+            if b is None:
+                x = broadcast_batch(x, size, d) if s else x  # an unbatched scalar stays one
+            elif not s:
+                x = broadcast_in_dim(x, out_shape, (d,))
+            elif b != d:
+                x = moveaxis(x, b, d)
+            aligned.append(x)
         return prim.bind(*aligned, **params), [d]
 
     batch_rules[prim] = rule
 
 
 def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> Primitive:
-    """Declare an elementwise primitive: its impl, its equal-shapes rule and its batching rule.
+    """Declare an elementwise primitive: its impl, its shape rule and its batching rule.
 
+    Operands have one dtype and one shape, except that scalars (rank 0) may be combined with
+    arrays of any shape, as with JAX's ``lax`` operations (``mul a 2.0:f32[]``); the rules of
+    the primitive are written for equal shapes and wrapped by :func:`_scalar_operands`.
     ``out_dtype`` fixes the output dtype (``bool`` for comparisons); by default it is the
     operands' common dtype.
     """
@@ -45,20 +74,22 @@ def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> P
     fixed = None if out_dtype is None else np.dtype(out_dtype)
 
     def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
-        first = avals[0]
-        weak = first.weak_type
-        for a in avals[1:]:
-            if a.shape != first.shape or a.dtype != first.dtype:
+        out = avals[0]  # the result's shape is that of the operands that are not scalars
+        weak = True
+        for a in avals:
+            if a.dtype != out.dtype or (a.shape != out.shape and a.shape and out.shape):
                 raise ValueError(
-                    f"{name}: operands must have equal shapes and dtypes, got "
-                    f"{', '.join(a.str_short() for a in avals)}."
+                    f"{name}: operands must have equal shapes (or be scalars) and equal "
+                    f"dtypes, got {', '.join(a.str_short() for a in avals)}."
                 )
+            if a.shape:
+                out = a
             weak = weak and a.weak_type
         if fixed is not None:
-            return [ShapedArray(first.shape, fixed)]
-        # Avals are immutable, so the first operand's can be the result's when it matches
+            return [ShapedArray(out.shape, fixed)]
+        # Avals are immutable, so an operand's can be the result's when it matches
         # (this runs once per traced operation; building a frozen dataclass is not free).
-        return [first if weak == first.weak_type else ShapedArray(first.shape, first.dtype)]
+        return [out if weak == out.weak_type else ShapedArray(out.shape, out.dtype, weak)]
 
     prim.impl = lambda *args, **params: [impl(*args, **params)]
     prim.impl1 = impl
@@ -490,6 +521,53 @@ ceil_p = elementwise("ceil", np.ceil)
 round_p = elementwise("round", np.round)
 for _p in (floor_p, ceil_p, round_p):
     defzero(_p)
+
+# -- scalar operands ----------------------------------------------------------------------------
+
+
+def _scalar_operands(*prims: Primitive) -> None:
+    """Let the rules above, written for operands of equal shapes, take scalar operands too.
+
+    When a scalar meets an array, the jvp rule sees the scalar (and its tangent) broadcast to
+    the array's shape, and the vjp rules see it broadcast and sum the scalar's cotangent back
+    to a scalar.  Operands of equal shapes, the common case, go straight to the rules.
+    """
+    for prim in prims:
+        jvp_rules[prim] = _broadcasting_jvp(jvp_rules[prim])
+        _, arg_rules = vjp_arg_rules[prim]
+        defvjp(prim, *[None if r is None else _broadcasting_vjp(r, i)
+                       for i, r in enumerate(arg_rules)])
+
+
+def _broadcasting_jvp(rule: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    def jvp(primals: list[Any], tangents: list[Any], ans: list[Any], **params: Any) -> list[Any]:
+        shape = shape_of(ans[0])
+        if shape and not all(shape_of(x) for x in primals):
+            primals = [x if shape_of(x) else broadcast_in_dim(x, shape, ()) for x in primals]
+            tangents = [t if t is None or shape_of(t) else broadcast_in_dim(t, shape, ())
+                        for t in tangents]
+        return rule(primals, tangents, ans, **params)
+
+    return jvp
+
+
+def _broadcasting_vjp(rule: Callable[..., Any], i: int) -> Callable[..., Any]:
+    def vjp(ct: Any, ans: Any, *args: Any, **params: Any) -> Any:
+        shape = shape_of(ans)
+        if not shape or all(shape_of(x) for x in args):
+            return rule(ct, ans, *args, **params)
+        full = [x if shape_of(x)
+                else ShapedArray(shape, x.dtype) if type(x) is ShapedArray  # (not on the tape)
+                else broadcast_in_dim(x, shape, ()) for x in args]
+        c = rule(ct, ans, *full, **params)
+        if c is None or shape_of(args[i]):
+            return c
+        return reduce_sum(c, tuple(range(len(shape))))
+
+    return vjp
+
+
+_scalar_operands(add_p, sub_p, mul_p, div_p, max_p, min_p, pow_p, arctan2_p)
 
 # -- comparisons and logic (boolean results, no derivative) -------------------------------------
 
