@@ -582,18 +582,21 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
             raise ValueError(f"vmap in_axes specification must be a tree prefix of the "
                              f"corresponding value: in_axes={in_axes!r} does not match the "
                              f"arguments' structure: {e}") from None
-        # Unbatched leaves (in_axes None) reach ``f`` as they are, as in JAX (where they are
-        # not batch tracers): Python control flow on them works, a jitted callee can take them
-        # as static arguments, and what depends on them alone is computed once, while tracing.
-        static = {i: x for i, (x, a) in enumerate(zip(raw, axes, strict=True)) if a is None}
+        # Unbatched leaves (in_axes None) are not batch tracers in JAX.  Here, scalars and
+        # non-array objects reach ``f`` as they are (a jitted callee can take them as static
+        # arguments); unbatched arrays are traced with their values known, so they keep the
+        # tracer methods (``x[traced_index]``, ``x.at``).  Either way Python control flow on
+        # them works, and what depends on them alone is computed once, while tracing.
+        static = {i: x for i, (x, a) in enumerate(zip(raw, axes, strict=True))
+                  if a is None and not isinstance(x, (np.ndarray, Tracer))}
         leaves = [_leaf_value(x) for i, x in enumerate(raw) if i not in static]
-        axes = [a for a in axes if a is not None]
+        axes = [a for i, a in enumerate(axes) if i not in static]
         size, bdims = _batch_size(leaves, axes, axis_size)
         store = _OutStore()
         avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims, strict=True)]
+        known = [x if d is None else None for x, d in zip(leaves, bdims, strict=True)]
         closed, _, trace = trace_flat(
-            _flat_fun(lambda a, kw: f(*a, **kw), in_tree, store, static=static), avals,
-            [None] * len(leaves))
+            _flat_fun(lambda a, kw: f(*a, **kw), in_tree, store, static=static), avals, known)
         outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
                                      trace.values)
         out_tree = store.tree
