@@ -350,6 +350,14 @@ def test_the_tape_of_vjp_keeps_only_what_the_vjp_rules_read() -> None:
 # -- stop_gradient ---------------------------------------------------------------------------------
 
 
+def test_stop_gradient_of_a_pytree_stops_every_leaf() -> None:
+    x = np.array([1.0, 2.0])
+    f = lambda p: fnp.sum(p["a"] * ft.stop_gradient(p)["a"] + ft.stop_gradient(p)["b"])  # noqa: E731
+    g = ft.grad(f)({"a": x, "b": x})
+    np.testing.assert_array_equal(g["a"], x)
+    np.testing.assert_array_equal(g["b"], np.zeros(2))
+
+
 def test_stop_gradient() -> None:
     f = lambda x: x * ft.stop_gradient(x)  # noqa: E731
     assert f(3.0) == 9.0

@@ -19,6 +19,7 @@ from functrace.numpy._base import (
     ufunc_dtype,
 )
 from functrace.primitives import elementwise as ew
+from functrace.tree_util import tree_map
 
 
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
@@ -290,9 +291,13 @@ def nan_to_num(x: Any, nan: float = 0.0) -> Any:
 
 
 def stop_gradient(x: Any) -> Any:
-    """``x`` with a zero derivative: the value passes, the gradient stops."""
-    (x,) = promote("stop_gradient", x)
-    return ew.stop_gradient(x)
+    """``x`` with a zero derivative: the value passes, the gradient stops.  ``x`` may be a
+    pytree of arrays (as in JAX): each leaf is stopped."""
+    def stop(leaf: Any) -> Any:
+        (leaf,) = promote("stop_gradient", leaf)
+        return ew.stop_gradient(leaf)
+
+    return tree_map(stop, x)
 
 
 # -- more NumPy elementwise functions, composed of the ones above ------------------------------
