@@ -41,7 +41,7 @@ from functrace.core import (
     get_aval,
 )
 from functrace.errors import TracerLeakError
-from functrace.interpreters.vjp import residual_args, vjp_residuals
+from functrace.interpreters.vjp import Tape, vjp_residuals
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 
@@ -72,7 +72,7 @@ class JaxprTrace(Trace):
         self.invars: list[Var] = []
         self._lifted: dict[int, Tracer] = {}
         # Known values one level up, by variable: the tape that reverse mode reads.
-        self.values: dict[Var, Any] = {}
+        self.values: dict[Var, Any] = Tape() if residuals_only else {}
 
     def new_arg(self, aval: ShapedArray, val: Any = None) -> Tracer:
         var = Var(aval)
@@ -134,12 +134,16 @@ class JaxprTrace(Trace):
             # Keep what this equation's vjp rule will read: its inputs' values now (they were
             # not kept when computed), its outputs' below.
             uses = vjp_residuals.get(prim)
-            keep_out = uses is None or uses[0]
-            keep_in = (True,) * len(invars) if uses is None else residual_args(uses[1],
-                                                                                 len(invars))
-            for v, val, keep in zip(invars, in_vals, keep_in, strict=True):
-                if keep and type(v) is Var:
-                    values[v] = val
+            if uses is None:
+                for v, val in zip(invars, in_vals, strict=True):
+                    if type(v) is Var:
+                        values[v] = val
+            else:
+                keep_out, keep_in = uses
+                last = len(keep_in) - 1  # arguments past the end are read as the last one
+                for i, v in enumerate(invars):
+                    if type(v) is Var and keep_in[i if i < last else last]:
+                        values[v] = in_vals[i]
         if len(avals_out) == 1:  # the common case, without the generic list building
             aval, val = avals_out[0], vals_out[0]
             var = Var(aval)

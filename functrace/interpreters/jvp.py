@@ -82,11 +82,22 @@ def jvp_jaxpr(
     return outs, [dot.get(v) if type(v) is Var else None for v in jaxpr.outvars]
 
 
+def _unset(*args: Any) -> Any:
+    raise NotImplementedError("functrace.primitives is not imported")
+
+
+# The tangent of an elementwise result that only scalar operands contributed to (``x + s``
+# with ``x`` constant) is broadcast to the result's shape, by the ``broadcast_in_dim``
+# primitive, which ``functrace.primitives.shape`` puts here.
+broadcast_scalar: Callable[[Any, tuple[int, ...]], Any] = _unset
+
+
 def defjvp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
     """Per-argument jvp rules for a single-output primitive.
 
     ``arg_rules[i](x_dot, ans, *primals, **params)`` is the tangent that argument ``i``
-    contributes; ``None`` marks an argument that is not differentiable.  Contributions are summed.
+    contributes; ``None`` marks an argument that is not differentiable.  Contributions are summed
+    (and broadcast to the result's shape if only scalar operands contributed).
     """
 
     def rule(primals: list[Any], tangents: list[Any], ans: list[Any], **params: Any) -> list[Any]:
@@ -95,6 +106,8 @@ def defjvp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:
             if t is not None and arg_rule is not None:
                 c = arg_rule(t, ans[0], *primals, **params)
                 out = c if out is None else out + c
+        if out is not None and ans[0].shape and not getattr(out, "shape", ()):
+            out = broadcast_scalar(out, ans[0].shape)
         return [out]
 
     jvp_rules[prim] = rule

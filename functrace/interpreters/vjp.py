@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from functrace.core import Jaxpr, Primitive, Var
 
 # rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
@@ -31,9 +33,22 @@ Residuals = tuple[bool, tuple[bool, ...]]
 vjp_residuals: dict[Primitive, Residuals] = {}
 
 
-def residual_args(uses: tuple[bool, ...], n: int) -> tuple[bool, ...]:
-    """``uses`` (the args part of a :data:`Residuals` entry) spelled out for ``n`` arguments."""
-    return uses[:n] + uses[-1:] * (n - len(uses)) if uses else (False,) * n
+def _unset(*args: Any) -> Any:
+    raise NotImplementedError("functrace.primitives is not imported")
+
+
+# A scalar operand of an elementwise primitive with an array result (``mul a 2.0:f32[]``) gets
+# the sum of its cotangent; the rules themselves return the cotangent at the result's shape.
+# The sum is the ``reduce_sum`` primitive, which ``functrace.primitives.shape`` puts here.
+sum_to_scalar: Callable[[Any], Any] = _unset
+
+
+class Tape(dict[Var, Any]):
+    """The values a reverse-mode trace keeps, by variable; a variable whose value was not
+    kept (no vjp rule reads it) reads as its aval."""
+
+    def __missing__(self, var: Var) -> Any:
+        return var.aval
 
 
 def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:
@@ -57,13 +72,13 @@ def backward_pass(
     """Cotangents of ``jaxpr``'s inputs (None where zero), given its outputs' cotangents.
 
     ``values`` holds the primal values of the variables (the forward sweep's tape): of all of
-    them, or of those that the vjp rules read (see :data:`vjp_residuals`; the others are
-    stood for by their avals).  ``wrt`` marks the inputs whose cotangents are wanted.
+    them, or of those that the vjp rules read (a :class:`Tape`, see :data:`vjp_residuals`,
+    where the others are stood for by their avals).  ``wrt`` marks the inputs whose
+    cotangents are wanted.
     ``consume``: ``values`` is a dict used only this once; each equation's outputs are dropped
     from it once the equation is pulled back (nothing earlier reads them), so the tape is freed
     as the sweep goes instead of at its end.
     """
-    get = values.get
     pop = values.pop if consume and isinstance(values, dict) else None
     active = active_vars(jaxpr, wrt)
     ct_env: dict[Any, Any] = {}  # Var -> accumulated cotangent
@@ -83,11 +98,13 @@ def backward_pass(
             ct = ct_env.pop(out, None)
             if ct is None:
                 continue
-            ans = get(out, out.aval)
-            args = [get(v, v.aval) if type(v) is Var else v.val for v in invars]  # type: ignore
+            ans = values[out]
+            args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
             for v, arg_rule in zip(invars, arg_rules, strict=True):
                 if arg_rule is not None and v in active:
                     c = arg_rule(ct, ans, *args, **eqn.params)
+                    if c is not None and not v.aval.shape and out.aval.shape and c.shape:
+                        c = sum_to_scalar(c)  # a scalar operand of an array result
                     if c is not None:  # fan-out: a variable's cotangents are summed
                         prev = ct_env.get(v)
                         ct_env[v] = c if prev is None else prev + c
@@ -98,13 +115,15 @@ def backward_pass(
         if all(ct is None for ct in cts):
             continue
         needed = [v in active for v in invars]
-        args = [get(v, v.aval) if type(v) is Var else v.val for v in invars]  # type: ignore
+        args = [values[v] if type(v) is Var else v.val for v in invars]  # type: ignore
         rule = get_rule(prim)
         if rule is None:
             raise NotImplementedError(f"no vjp rule for primitive '{prim.name}'")
-        for v, c, need in zip(invars, rule(cts, [get(v, v.aval) for v in outvars], args, needed,
+        for v, c, need in zip(invars, rule(cts, [values[v] for v in outvars], args, needed,
                                            **eqn.params), needed, strict=True):
             if need and c is not None:  # fan-out: a variable's cotangents are summed
+                if not v.aval.shape and np.ndim(c):
+                    c = sum_to_scalar(c)  # a scalar operand of an array result
                 prev = ct_env.get(v)
                 ct_env[v] = c if prev is None else prev + c
         if pop is not None:
@@ -123,6 +142,9 @@ def defvjp(prim: Primitive, *arg_rules: Callable[..., Any] | None,
     :data:`vjp_residuals`); by default, all of them.
     """
     if residuals is not None:
+        if not residuals[1]:
+            raise ValueError(f"defvjp({prim.name}): residuals=(ans, args) needs at least one "
+                             "entry in args.")
         vjp_residuals[prim] = residuals
 
     def rule(

@@ -3,8 +3,8 @@
 Every operand of an elementwise primitive has the same dtype, and the same shape or none (a
 scalar may meet an array, as with JAX's ``lax``): ``functrace.numpy`` makes the rest of NumPy's
 broadcasting and type promotion explicit (``broadcast_in_dim`` and ``convert_element_type``
-equations) before binding.  The rules below are written for equal shapes;
-:func:`_scalar_operands` extends them to scalar operands.
+equations) before binding.  The rules below take scalar operands as they come (the
+interpreters broadcast a scalar operand's tangent and sum its cotangent).
 Derivative rules are one line per argument and reuse the primal output ``ans`` where they can.
 """
 
@@ -17,13 +17,12 @@ import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, deflinear_jvp, instantiate, jvp_rules
-from functrace.interpreters.vjp import defvjp, vjp_arg_rules, vjp_residuals, vjp_rules
+from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.shape import (
     broadcast_batch,
     broadcast_in_dim,
     moveaxis,
-    reduce_sum,
     shape_of,
 )
 from functrace.tracing import zero_derivative
@@ -65,8 +64,7 @@ def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> P
     """Declare an elementwise primitive: its impl, its shape rule and its batching rule.
 
     Operands have one dtype and one shape, except that scalars (rank 0) may be combined with
-    arrays of any shape, as with JAX's ``lax`` operations (``mul a 2.0:f32[]``); the rules of
-    the primitive are written for equal shapes and wrapped by :func:`_scalar_operands`.
+    arrays of any shape, as with JAX's ``lax`` operations (``mul a 2.0:f32[]``).
     ``out_dtype`` fixes the output dtype (``bool`` for comparisons); by default it is the
     operands' common dtype.
     """
@@ -217,12 +215,14 @@ def _balanced_mul_impl(ct: Any, x: Any, ans: Any, other: Any) -> list[Any]:
 
 def _balanced_mul_shape(ct: ShapedArray, x: ShapedArray, ans: ShapedArray,
                         other: ShapedArray) -> list[ShapedArray]:
-    if any(a.shape != ct.shape or a.dtype != ct.dtype for a in (x, ans, other)):
+    shape = next((a.shape for a in (ans, ct, x, other) if a.shape), ())
+    if any(a.shape not in (shape, ()) or a.dtype != ct.dtype for a in (x, ans, other)) or (
+            ct.shape not in (shape, ())):
         raise ValueError(
-            "balanced_mul: operands must have equal shapes and dtypes, got "
+            "balanced_mul: operands must have equal shapes (or be scalars) and dtypes, got "
             f"{', '.join(a.str_short() for a in (ct, x, ans, other))}."
         )
-    return [ShapedArray(ct.shape, ct.dtype)]  # as mul(ct, weight): the weight is not weak
+    return [ShapedArray(shape, ct.dtype)]  # as mul(ct, weight): the weight is not weak
 
 
 def balanced_mul(ct: Any, x: Any, ans: Any, other: Any) -> Any:
@@ -254,8 +254,15 @@ def pow(x: Any, y: Any) -> Any:  # noqa: A001 - the primitive's name
     return pow_p.bind1(x, y)
 
 
+def _as_shape_of(x: Any, ans: Any) -> Any:
+    """A scalar operand ``x`` broadcast to the output's shape (select_n wants equal shapes)."""
+    shape = shape_of(ans)
+    return broadcast_in_dim(x, shape, ()) if shape and not shape_of(x) else x
+
+
 def _pow_jvp_rhs(y_dot: Any, ans: Any, x: Any, y: Any) -> Any:
     # d/dy x**y = log(x) x**y; at x == 0 take the limit 0 (as JAX) instead of 0 * -inf.
+    x = _as_shape_of(x, ans)
     zero = eq(x, full_like(x, 0))
     safe_log = log(select_n(zero, x, full_like(x, 1)))
     return mul(y_dot, mul(ans, safe_log))
@@ -267,8 +274,10 @@ def _pow_dx(x: Any, y: Any) -> Any:
     return select_n(eq(y, full_like(y, 0)), mul(y, pow(x, sub(y, one))), full_like(x, 0))
 
 
-defjvp(pow_p, lambda x_dot, ans, x, y: mul(x_dot, _pow_dx(x, y)), _pow_jvp_rhs)
-defvjp(pow_p, lambda ct, ans, x, y: mul(ct, _pow_dx(x, y)),
+defjvp(pow_p, lambda x_dot, ans, x, y: mul(x_dot, _pow_dx(_as_shape_of(x, ans),
+                                                         _as_shape_of(y, ans))),
+       _pow_jvp_rhs)
+defvjp(pow_p, lambda ct, ans, x, y: mul(ct, _pow_dx(_as_shape_of(x, ans), _as_shape_of(y, ans))),
        lambda ct, ans, x, y: _pow_jvp_rhs(ct, ans, x, y))
 
 integer_pow_p = elementwise("integer_pow", lambda x, *, y: _integer_pow_impl(x, y))
@@ -521,53 +530,6 @@ ceil_p = elementwise("ceil", np.ceil)
 round_p = elementwise("round", np.round)
 for _p in (floor_p, ceil_p, round_p):
     defzero(_p)
-
-# -- scalar operands ----------------------------------------------------------------------------
-
-
-def _scalar_operands(*prims: Primitive) -> None:
-    """Let the rules above, written for operands of equal shapes, take scalar operands too.
-
-    When a scalar meets an array, the jvp rule sees the scalar (and its tangent) broadcast to
-    the array's shape, and the vjp rules see it broadcast and sum the scalar's cotangent back
-    to a scalar.  Operands of equal shapes, the common case, go straight to the rules.
-    """
-    for prim in prims:
-        jvp_rules[prim] = _broadcasting_jvp(jvp_rules[prim])
-        _, arg_rules = vjp_arg_rules[prim]
-        defvjp(prim, *[None if r is None else _broadcasting_vjp(r, i)
-                       for i, r in enumerate(arg_rules)])
-
-
-def _broadcasting_jvp(rule: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
-    def jvp(primals: list[Any], tangents: list[Any], ans: list[Any], **params: Any) -> list[Any]:
-        shape = shape_of(ans[0])
-        if shape and not all(shape_of(x) for x in primals):
-            primals = [x if shape_of(x) else broadcast_in_dim(x, shape, ()) for x in primals]
-            tangents = [t if t is None or shape_of(t) else broadcast_in_dim(t, shape, ())
-                        for t in tangents]
-        return rule(primals, tangents, ans, **params)
-
-    return jvp
-
-
-def _broadcasting_vjp(rule: Callable[..., Any], i: int) -> Callable[..., Any]:
-    def vjp(ct: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        shape = shape_of(ans)
-        if not shape or all(shape_of(x) for x in args):
-            return rule(ct, ans, *args, **params)
-        full = [x if shape_of(x)
-                else ShapedArray(shape, x.dtype) if type(x) is ShapedArray  # (not on the tape)
-                else broadcast_in_dim(x, shape, ()) for x in args]
-        c = rule(ct, ans, *full, **params)
-        if c is None or shape_of(args[i]):
-            return c
-        return reduce_sum(c, tuple(range(len(shape))))
-
-    return vjp
-
-
-_scalar_operands(add_p, sub_p, mul_p, div_p, max_p, min_p, pow_p, arctan2_p)
 
 # -- comparisons and logic (boolean results, no derivative) -------------------------------------
 

@@ -1,8 +1,9 @@
 """Shape primitives: broadcast_in_dim, reshape, transpose, squeeze, expand_dims.
 
 All are linear, so their jvp applies the primitive to the tangent and their vjp is the
-"opposite" reshaping of the cotangent.  ``broadcast_in_dim`` is the one place where NumPy
-broadcasting shows up in the IR, and so its vjp is the one place that sums.
+"opposite" reshaping of the cotangent.  ``broadcast_in_dim`` is where NumPy broadcasting
+shows up in the IR, and so its vjp is where cotangents are summed (the one other place: a
+scalar operand of an elementwise primitive, summed by the backward pass with ``reduce_sum``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Primitive, ShapedArray, get_aval
+from functrace.interpreters import jvp as _jvp_interpreter
+from functrace.interpreters import vjp as _vjp_interpreter
 from functrace.interpreters.jvp import deflinear_jvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
@@ -261,4 +264,9 @@ reduce_sum_p.shape_rule = lambda x, *, axes: [
     ShapedArray(reduced_shape(x, axes, "reduce_sum"), x.dtype, x.weak_type)]
 deflinear_jvp(reduce_sum_p)
 defvjp(reduce_sum_p, _reduce_sum_vjp, residuals=(False, (False,)))
+
+# The interpreters' two uses of these primitives (see their comments there): summing the
+# cotangent of a scalar operand, broadcasting a tangent that only scalar operands contributed.
+_vjp_interpreter.sum_to_scalar = lambda c: reduce_sum(c, tuple(range(len(shape_of(c)))))
+_jvp_interpreter.broadcast_scalar = lambda t, shape: broadcast_in_dim(t, shape, ())
 reduce_batch(reduce_sum_p)
