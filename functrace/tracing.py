@@ -41,7 +41,7 @@ from functrace.core import (
     get_aval,
 )
 from functrace.errors import TracerLeakError
-from functrace.interpreters.vjp import Tape, vjp_residuals
+from functrace.interpreters.vjp import vjp_residuals
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 
@@ -72,7 +72,7 @@ class JaxprTrace(Trace):
         self.invars: list[Var] = []
         self._lifted: dict[int, Tracer] = {}
         # Known values one level up, by variable: the tape that reverse mode reads.
-        self.values: dict[Var, Any] = Tape() if residuals_only else {}
+        self.values: dict[Var, Any] = {}
 
     def new_arg(self, aval: ShapedArray, val: Any = None) -> Tracer:
         var = Var(aval)
@@ -140,23 +140,26 @@ class JaxprTrace(Trace):
                         values[v] = val
             else:
                 keep_out, keep_in = uses
-                last = len(keep_in) - 1  # arguments past the end are read as the last one
-                for i, v in enumerate(invars):
-                    if type(v) is Var and keep_in[i if i < last else last]:
-                        values[v] = in_vals[i]
+                if True in keep_in:
+                    last = len(keep_in) - 1  # arguments past the end are read as the last one
+                    for i, v in enumerate(invars):
+                        if type(v) is Var and keep_in[i if i < last else last]:
+                            values[v] = in_vals[i]
         if len(avals_out) == 1:  # the common case, without the generic list building
             aval, val = avals_out[0], vals_out[0]
             var = Var(aval)
             self.eqns.append(Eqn(prim, invars, [var], params))
-            if val is not None and keep_out:
-                values[var] = val
+            if val is not None:
+                # A value no vjp rule reads is stood for by its aval (a scalar is kept anyway:
+                # it costs no memory).
+                values[var] = val if keep_out or not aval.shape else aval
             return [Tracer(self, aval, var, val)]
         outvars = [Var(a) for a in avals_out]
         self.eqns.append(Eqn(prim, invars, outvars, params))
         tracers = []
         for var, aval, val in zip(outvars, avals_out, vals_out, strict=True):
-            if val is not None and keep_out:
-                values[var] = val
+            if val is not None:
+                values[var] = val if keep_out or not aval.shape else aval
             tracers.append(Tracer(self, aval, var, val))
         return tracers
 
@@ -186,8 +189,8 @@ class JaxprTrace(Trace):
             var = Var(aval)
             self.constvars.append(var)
             self.consts.append(x)
-            if not self.residuals_only:  # (otherwise kept when an equation's rule reads it)
-                self.values[var] = val
+            # With residuals only, the value is kept when an equation's rule reads it.
+            self.values[var] = aval if self.residuals_only else val
             tracer = self._lifted[id(x)] = Tracer(self, aval, var, val)
         return tracer
 

@@ -332,7 +332,8 @@ def test_the_tape_of_vjp_keeps_only_what_the_vjp_rules_read() -> None:
     # exp's and tanh's vjps read their outputs; add's reads nothing: exp(x) + 1 is not kept.
     x = np.linspace(-1.0, 1.0, 5)
     out, pullback = ft.vjp(lambda x: fnp.tanh(fnp.exp(x) + 1.0), x)
-    kept = list(pullback.values.values())
+    # The values the tape keeps; the others are stood for by their avals.
+    kept = [v for v in pullback.values.values() if not isinstance(v, ft.ShapedArray)]
     assert len(kept) == 3  # the input, exp(x) and the output
     assert any(np.array_equal(v, np.exp(x)) for v in kept)
     assert any(np.array_equal(v, out) for v in kept)

@@ -43,14 +43,6 @@ def _unset(*args: Any) -> Any:
 sum_to_scalar: Callable[[Any], Any] = _unset
 
 
-class Tape(dict[Var, Any]):
-    """The values a reverse-mode trace keeps, by variable; a variable whose value was not
-    kept (no vjp rule reads it) reads as its aval."""
-
-    def __missing__(self, var: Var) -> Any:
-        return var.aval
-
-
 def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:
     """The variables that depend on the inputs marked in ``wrt``."""
     active = {v for v, w in zip(jaxpr.invars, wrt, strict=True) if w}
@@ -72,8 +64,8 @@ def backward_pass(
     """Cotangents of ``jaxpr``'s inputs (None where zero), given its outputs' cotangents.
 
     ``values`` holds the primal values of the variables (the forward sweep's tape): of all of
-    them, or of those that the vjp rules read (a :class:`Tape`, see :data:`vjp_residuals`,
-    where the others are stood for by their avals).  ``wrt`` marks the inputs whose
+    them, or of those that the vjp rules read (see :data:`vjp_residuals`; the others are
+    stood for by their avals).  ``wrt`` marks the inputs whose
     cotangents are wanted.
     ``consume``: ``values`` is a dict used only this once; each equation's outputs are dropped
     from it once the equation is pulled back (nothing earlier reads them), so the tape is freed
