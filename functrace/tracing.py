@@ -209,7 +209,8 @@ class JaxprTrace(Trace):
         outvars = [self.to_atom(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, self.invars, outvars, self.eqns)
         # (A lifted constant's tracer is found by to_atom above: lift returns it again.)
-        out_vals = [v.val if isinstance(v, Literal) else self.lift(x).val
+        out_vals = [x.val if type(x) is Tracer and x.trace is self
+                    else v.val if isinstance(v, Literal) else self.lift(x).val
                     for v, x in zip(outvars, outs, strict=True)]
         self.alive = False
         return ClosedJaxpr(jaxpr, self.consts), out_vals
