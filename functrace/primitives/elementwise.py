@@ -103,6 +103,12 @@ def full_like(x: Any, value: Any) -> Any:
     return scalar if not aval.shape else broadcast_in_dim(scalar, aval.shape, ())
 
 
+def scalar_like(x: Any, value: Any) -> Any:
+    """``value`` as a scalar of ``x``'s dtype: an operand of an elementwise primitive with
+    ``x`` (a literal in the IR, as JAX's rules write ``1 - ans**2``)."""
+    return np.array(value, dtype=get_aval(x).dtype)
+
+
 def defzero(prim: Primitive) -> None:
     """A primitive whose derivative is zero everywhere it exists (comparisons, sign, floor...)."""
     jvp_rules[prim] = lambda primals, tangents, ans, **params: [None] * len(ans)
@@ -193,7 +199,7 @@ def _balanced_eq(x: Any, ans: Any, other: Any) -> Any:
     """1 where ``x`` is the selected operand, 0.5 where both tie (gradients split), else 0."""
     x_wins = convert_element_type(eq(x, ans), get_aval(ans).dtype)
     tie = convert_element_type(eq(other, ans), get_aval(ans).dtype)
-    return div(x_wins, add(full_like(ans, 1), tie))
+    return div(x_wins, add(scalar_like(ans, 1), tie))
 
 
 # ``ct * _balanced_eq(x, ans, other)`` as one primitive, for real floating dtypes: relu
@@ -296,7 +302,7 @@ def integer_pow(x: Any, y: int) -> Any:
 def _integer_pow_dx(x: Any, y: int) -> Any:
     if y == 0:
         return full_like(x, 0)
-    return mul(full_like(x, y), x if y == 2 else full_like(x, 1) if y == 1 else
+    return mul(scalar_like(x, y), x if y == 2 else scalar_like(x, 1) if y == 1 else
                integer_pow(x, y - 1))
 
 
@@ -332,8 +338,8 @@ def log1p(x: Any) -> Any:
     return log1p_p.bind1(x)
 
 
-defjvp(log1p_p, lambda x_dot, ans, x: div(x_dot, add(x, full_like(x, 1))))
-defvjp(log1p_p, lambda ct, ans, x: div(ct, add(x, full_like(x, 1))))
+defjvp(log1p_p, lambda x_dot, ans, x: div(x_dot, add(x, scalar_like(x, 1))))
+defvjp(log1p_p, lambda ct, ans, x: div(ct, add(x, scalar_like(x, 1))))
 
 expm1_p = elementwise("expm1", np.expm1)
 
@@ -342,8 +348,8 @@ def expm1(x: Any) -> Any:
     return expm1_p.bind1(x)
 
 
-defjvp(expm1_p, lambda x_dot, ans, x: mul(x_dot, add(ans, full_like(ans, 1))))
-defvjp(expm1_p, lambda ct, ans, x: mul(ct, add(ans, full_like(ans, 1))),
+defjvp(expm1_p, lambda x_dot, ans, x: mul(x_dot, add(ans, scalar_like(ans, 1))))
+defvjp(expm1_p, lambda ct, ans, x: mul(ct, add(ans, scalar_like(ans, 1))),
        residuals=(True, (False,)))
 
 sin_p = elementwise("sin", np.sin)
@@ -373,8 +379,8 @@ def tan(x: Any) -> Any:
 
 
 # d tan = 1 + tan^2
-defjvp(tan_p, lambda x_dot, ans, x: mul(x_dot, add(full_like(ans, 1), mul(ans, ans))))
-defvjp(tan_p, lambda ct, ans, x: mul(ct, add(full_like(ans, 1), mul(ans, ans))),
+defjvp(tan_p, lambda x_dot, ans, x: mul(x_dot, add(scalar_like(ans, 1), mul(ans, ans))))
+defvjp(tan_p, lambda ct, ans, x: mul(ct, add(scalar_like(ans, 1), mul(ans, ans))),
        residuals=(True, (False,)))
 
 tanh_p = elementwise("tanh", np.tanh)
@@ -385,8 +391,8 @@ def tanh(x: Any) -> Any:
 
 
 # d tanh = 1 - tanh^2
-defjvp(tanh_p, lambda x_dot, ans, x: mul(x_dot, sub(full_like(ans, 1), mul(ans, ans))))
-defvjp(tanh_p, lambda ct, ans, x: mul(ct, sub(full_like(ans, 1), mul(ans, ans))),
+defjvp(tanh_p, lambda x_dot, ans, x: mul(x_dot, sub(scalar_like(ans, 1), mul(ans, ans))))
+defvjp(tanh_p, lambda ct, ans, x: mul(ct, sub(scalar_like(ans, 1), mul(ans, ans))),
        residuals=(True, (False,)))
 
 sinh_p = elementwise("sinh", np.sinh)
@@ -410,7 +416,7 @@ defvjp(cosh_p, lambda ct, ans, x: mul(ct, sinh(x)))
 
 
 def _one_minus_sq(x: Any) -> Any:
-    return sub(full_like(x, 1), mul(x, x))
+    return sub(scalar_like(x, 1), mul(x, x))
 
 
 arcsin_p = elementwise("arcsin", np.arcsin)
@@ -443,8 +449,8 @@ def arctan(x: Any) -> Any:
 
 
 # d arctan = 1 / (1 + x^2)
-defjvp(arctan_p, lambda x_dot, ans, x: div(x_dot, add(full_like(x, 1), mul(x, x))))
-defvjp(arctan_p, lambda ct, ans, x: div(ct, add(full_like(x, 1), mul(x, x))))
+defjvp(arctan_p, lambda x_dot, ans, x: div(x_dot, add(scalar_like(x, 1), mul(x, x))))
+defvjp(arctan_p, lambda ct, ans, x: div(ct, add(scalar_like(x, 1), mul(x, x))))
 
 arcsinh_p = elementwise("arcsinh", np.arcsinh)
 
@@ -454,8 +460,8 @@ def arcsinh(x: Any) -> Any:
 
 
 # d arcsinh = 1 / sqrt(x^2 + 1)
-defjvp(arcsinh_p, lambda x_dot, ans, x: div(x_dot, sqrt(add(mul(x, x), full_like(x, 1)))))
-defvjp(arcsinh_p, lambda ct, ans, x: div(ct, sqrt(add(mul(x, x), full_like(x, 1)))))
+defjvp(arcsinh_p, lambda x_dot, ans, x: div(x_dot, sqrt(add(mul(x, x), scalar_like(x, 1)))))
+defvjp(arcsinh_p, lambda ct, ans, x: div(ct, sqrt(add(mul(x, x), scalar_like(x, 1)))))
 
 arccosh_p = elementwise("arccosh", np.arccosh)
 
@@ -465,8 +471,8 @@ def arccosh(x: Any) -> Any:
 
 
 # d arccosh = 1 / sqrt(x^2 - 1), for x > 1
-defjvp(arccosh_p, lambda x_dot, ans, x: div(x_dot, sqrt(sub(mul(x, x), full_like(x, 1)))))
-defvjp(arccosh_p, lambda ct, ans, x: div(ct, sqrt(sub(mul(x, x), full_like(x, 1)))))
+defjvp(arccosh_p, lambda x_dot, ans, x: div(x_dot, sqrt(sub(mul(x, x), scalar_like(x, 1)))))
+defvjp(arccosh_p, lambda ct, ans, x: div(ct, sqrt(sub(mul(x, x), scalar_like(x, 1)))))
 
 arctanh_p = elementwise("arctanh", np.arctanh)
 
