@@ -65,8 +65,7 @@ def backward_pass(
 
     ``values`` holds the primal values of the variables (the forward sweep's tape): of all of
     them, or of those that the vjp rules read (see :data:`vjp_residuals`; the others are
-    stood for by their avals).  ``wrt`` marks the inputs whose
-    cotangents are wanted.
+    stood for by their avals).  ``wrt`` marks the inputs whose cotangents are wanted.
     ``consume``: ``values`` is a dict used only this once; each equation's outputs are dropped
     from it once the equation is pulled back (nothing earlier reads them), so the tape is freed
     as the sweep goes instead of at its end.
@@ -95,7 +94,7 @@ def backward_pass(
             for v, arg_rule in zip(invars, arg_rules, strict=True):
                 if arg_rule is not None and v in active:
                     c = arg_rule(ct, ans, *args, **eqn.params)
-                    if c is not None and not v.aval.shape and out.aval.shape and c.shape:
+                    if c is not None and not v.aval.shape and out.aval.shape and np.ndim(c):
                         c = sum_to_scalar(c)  # a scalar operand of an array result
                     if c is not None:  # fan-out: a variable's cotangents are summed
                         prev = ct_env.get(v)
