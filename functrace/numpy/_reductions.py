@@ -306,14 +306,16 @@ def _without_nans(name: str, a: Any, fill: float) -> tuple[Any, Any]:
 
 
 def _nan_extremum(name: str, reduce: Any, fill: float, a: Any, axis: Axis,
-                  keepdims: bool) -> Any:
+                  keepdims: bool, all_nan_value: float = np.nan) -> Any:
+    """``reduce`` of ``a`` with its NaNs replaced by ``fill`` (which never wins), and
+    ``all_nan_value`` for an all-NaN slice: NaN as NumPy's nanmax (which also warns), or -1 as
+    JAX's nanargmax (where NumPy raises)."""
     filled, nan = _without_nans(name, a, fill)
     out = reduce(filled, axis, keepdims=keepdims)
     if nan is None:
         return out
-    # An all-NaN slice gives NaN, as NumPy (which also warns).
     all_nan = all(nan, axis, keepdims=keepdims)
-    return where(all_nan, np.asarray(np.nan, aval(out).dtype), out)
+    return where(all_nan, np.asarray(all_nan_value, aval(out).dtype), out)
 
 
 def nanmax(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
@@ -369,26 +371,16 @@ def nancumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
     return cumprod(_without_nans("nancumprod", a, 1.0)[0], axis, dtype=dtype)
 
 
-def _nan_arg_extremum(name: str, fn: Any, fill: float, a: Any, axis: int | None,
-                      keepdims: bool) -> Any:
-    filled, nan = _without_nans(name, a, fill)
-    out = fn(filled, axis, keepdims=keepdims)
-    if nan is None:
-        return out
-    all_nan = all(nan, axis, keepdims=keepdims)
-    return where(all_nan, np.asarray(-1, aval(out).dtype), out)
-
-
 def nanargmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """``numpy.nanargmax``: the index of the largest entry that is not NaN.  Deviation (as
     JAX): an all-NaN slice gives -1 where NumPy raises ``ValueError``."""
-    return _nan_arg_extremum("nanargmax", argmax, -np.inf, a, axis, keepdims)
+    return _nan_extremum("nanargmax", argmax, -np.inf, a, axis, keepdims, all_nan_value=-1)
 
 
 def nanargmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """``numpy.nanargmin``: the index of the smallest entry that is not NaN.  Deviation (as
     JAX): an all-NaN slice gives -1 where NumPy raises ``ValueError``."""
-    return _nan_arg_extremum("nanargmin", argmin, np.inf, a, axis, keepdims)
+    return _nan_extremum("nanargmin", argmin, np.inf, a, axis, keepdims, all_nan_value=-1)
 
 
 # -- counting, the array-API cumulative functions, whole-array comparisons -----------------------
