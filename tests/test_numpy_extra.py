@@ -92,6 +92,43 @@ def test_numpy_ufunc_keywords_reach_the_functrace_function() -> None:
         ft.grad(lambda x: np.linalg.eigvals(x).sum())(np.eye(2))
 
 
+def test_rollaxis_and_fortran_order_match_numpy() -> None:
+    a = np.arange(24.0).reshape(2, 3, 4)
+    for axis in range(-3, 3):
+        for start in range(-3, 4):
+            np.testing.assert_array_equal(fnp.rollaxis(a, axis, start),
+                                          np.rollaxis(a, axis, start))
+    for shape in [(4, 6), (4, -1), (24,), (3, 2, 4)]:
+        np.testing.assert_array_equal(fnp.reshape(a, shape, order="F"),
+                                      np.reshape(a, shape, order="F"))
+    np.testing.assert_array_equal(fnp.ravel(a, order="F"), np.ravel(a, order="F"))
+    w = np.arange(24.0).reshape(4, 6)
+    g = ft.grad(lambda x: fnp.sum(np.ravel(x, order="F") * np.ravel(w)))(a)
+    np.testing.assert_array_equal(g, np.reshape(np.ravel(w), a.shape, order="F"))
+    with pytest.raises(NotImplementedError, match="order"):
+        fnp.reshape(a, (4, 6), order="A")
+
+
+def test_array_methods_on_tracers_match_numpy() -> None:
+    x = np.array([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+    methods: dict[str, Callable[[Any], Any]] = {
+        "sort": lambda x: x.sort(axis=1) if isinstance(x, ft.core.Tracer) else np.sort(x, 1),
+        "argsort": lambda x: x.argsort(axis=0),
+        "repeat": lambda x: x.repeat(2, axis=1),
+        "take": lambda x: x.take([2, 0], axis=1),
+        "diagonal": lambda x: x.diagonal(1),
+        "cumprod": lambda x: x.cumprod(axis=1),
+        "ptp": lambda x: x.ptp(axis=0) if isinstance(x, ft.core.Tracer) else np.ptp(x, 0),
+        "copy": lambda x: x.copy(),
+        "conjugate": lambda x: x.conjugate(),
+        "searchsorted": lambda x: x[0].take([1, 2, 0]).searchsorted(np.array([1.5, 9.0])),
+    }
+    for name, f in methods.items():
+        np.testing.assert_array_equal(ft.jit(f)(x), f(x), err_msg=name)
+    g = ft.grad(lambda x: fnp.sum(x.sort(axis=1)[:, -1] + x.repeat(2).take([0, 5])))(x)
+    np.testing.assert_array_equal(g, [[2.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+
+
 def test_numpy_dtype_queries_on_tracers() -> None:
     def f(x: Any, n: Any) -> Any:
         assert np.result_type(x, n) == np.float32

@@ -141,11 +141,23 @@ def install(fnp: ModuleType) -> None:
         "clip": fnp.clip,
         "round": fnp.round,
         "conj": lambda self: self,
+        "conjugate": lambda self: self,
         "real": property(lambda self: self),
         "imag": property(lambda self: fnp.zeros_like(self)),
+        "copy": lambda self: self,  # traced values are immutable: a copy is the value itself
+        # A sorted copy, as JAX's arrays (NumPy's ndarray.sort sorts in place, which an
+        # immutable traced value cannot).
+        "sort": lambda self, axis=-1, kind=None: fnp.sort(self, axis),
+        "repeat": lambda self, repeats, axis=None: fnp.repeat(self, repeats, axis),
+        "take": lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis,
+                                                                    mode=mode),
+        "diagonal": lambda self, offset=0, axis1=0, axis2=1: fnp.diagonal(self, offset,
+                                                                           axis1, axis2),
+        "searchsorted": lambda self, v, side="left", sorter=None: fnp.searchsorted(
+            self, v, side, sorter),
     })
     for name in ("sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin",
-                 "cumsum", "all", "any"):
+                 "argsort", "cumsum", "cumprod", "all", "any", "ptp"):
         if hasattr(fnp, name):
             methods[name] = getattr(fnp, name)
     # Set on the class itself, so that ``x * y`` calls ``op`` directly (no forwarding table).

@@ -65,9 +65,15 @@ def size(a: Any) -> int:
 
 
 def reshape(a: Any, newshape: int | Sequence[int], order: str = "C") -> Any:
-    """``numpy.reshape`` (C order; one axis may be -1)."""
+    """``numpy.reshape``: one axis may be -1; ``order`` 'C' (rows first) or 'F' (columns
+    first: the C-order reshape of the reversed axes, reversed back)."""
+    if order == "F":
+        shape = ([int(newshape)] if isinstance(newshape, (int, np.integer))
+                 else [int(d) for d in newshape])
+        return transpose(reshape(transpose(a), shape[::-1]))
     if order != "C":
-        raise NotImplementedError("functrace.numpy.reshape supports only order='C'")
+        raise NotImplementedError(f"functrace.numpy.reshape: order={order!r} is not supported "
+                                  "(only 'C' and 'F').")
     a = as_operand(a)
     a_aval = aval(a)
     dims = ([int(newshape)] if isinstance(newshape, (int, np.integer))
@@ -84,8 +90,19 @@ def reshape(a: Any, newshape: int | Sequence[int], order: str = "C") -> Any:
     return a if new == a_aval.shape else sh.reshape(a, new)
 
 
-def ravel(a: Any) -> Any:
-    return reshape(a, -1)
+def ravel(a: Any, order: str = "C") -> Any:
+    """``numpy.ravel``: the entries as one axis, in C (rows first) or F (columns first) order."""
+    return reshape(a, -1, order=order)
+
+
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """``numpy.rollaxis``: ``axis`` moved to just before position ``start``."""
+    nd = aval(as_operand(a)).ndim
+    axis = normalize_axis(axis, nd, "rollaxis")
+    if not -nd <= start <= nd:
+        raise ValueError(f"rollaxis: start {start} is out of range for {nd} dimensions")
+    start = start + nd if start < 0 else start
+    return moveaxis(a, axis, start - 1 if axis < start else start)
 
 
 def transpose(a: Any, axes: Sequence[int] | None = None) -> Any:
