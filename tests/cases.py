@@ -135,7 +135,7 @@ def uniform(rng: np.random.Generator, shp: tuple[int, ...], dtype: np.dtype[Any]
     """Values in [lo, hi] (integers in [lo, hi] for integer dtypes, random bits for bool)."""
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
-        return rng.random(shp) < 0.5
+        return np.asarray(rng.random(shp) < 0.5)  # (a 0-d array, not a NumPy bool, for shape ())
     if dtype.kind in "iu":
         return rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1, size=shp).astype(dtype)
     return np.asarray(rng.uniform(lo, hi, size=shp)).astype(dtype)
