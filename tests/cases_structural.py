@@ -99,11 +99,12 @@ def basic_index_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample
                       for _ in range(2)]
             step = int(rng.choice([-3, -2, -1, 1, 2, 3])) if rng.random() < 0.7 else None
             items.append(slice(bounds[0], bounds[1], step))
-    for _ in range(int(rng.integers(0, 2))):
-        items.insert(int(rng.integers(0, len(items) + 1)), None)
     if len(items) > 1 and rng.random() < 0.4:  # a run of items (not the last) becomes ...
         k = int(rng.integers(0, len(items) - 1))
         items[k:min(k + int(rng.integers(0, 3)), len(items) - 1)] = [Ellipsis]
+    # New axes go in last, so that the int on the last axis (the slice) always stays.
+    for _ in range(int(rng.integers(0, 2))):
+        items.insert(int(rng.integers(0, len(items) + 1)), None)
     return Sample((uniform(rng, x_shape, dtype),), {"index": tuple(items)})
 
 
