@@ -826,15 +826,24 @@ def norm_sample(ords: list[Any], matrix: bool = False
 
     def make(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
         x_shape = shape(rng, min_rank=2 if matrix else 1, max_rank=3)
-        x = distinct(rng, x_shape, dtype, gap=0.3)
-        x = np.where(np.abs(x) < 0.15, x + 0.3, x).astype(dtype)  # |x| >= 0.15: abs is smooth
         ndim = len(x_shape)
+        ord_ = ords[int(rng.integers(len(ords)))]
         if matrix:
             axis: Any = tuple(int(a) for a in rng.permutation(ndim)[:2])
         else:
             axis = int(rng.integers(-ndim, ndim)) if ndim > 1 or rng.random() < 0.5 else None
-        return Sample((x,), {"ord": ords[int(rng.integers(len(ords)))], "axis": axis,
-                             "keepdims": bool(rng.random() < 0.5)})
+        x = distinct(rng, x_shape, dtype, gap=0.3)
+        x = np.where(np.abs(x) < 0.15, x + 0.3, x)  # |x| >= 0.15: abs is smooth
+        if matrix and ord_ in (1, -1, np.inf, -np.inf):
+            # The 1 and inf norms pick the largest (smallest) column / row sum of |x|: push the
+            # columns / rows apart by distinct multiples of 10 in |x|, so that no two sums tie
+            # within the difference step and the derivative is that of one smooth piece.
+            picked = axis[1] if ord_ in (1, -1) else axis[0]
+            steps = 10.0 * rng.permutation(x_shape[picked]).reshape(
+                [-1 if d == picked else 1 for d in range(ndim)])
+            x = np.sign(x) * (np.abs(x) + steps)
+        x = x.astype(dtype)
+        return Sample((x,), {"ord": ord_, "axis": axis, "keepdims": bool(rng.random() < 0.5)})
 
     return make
 
