@@ -1,8 +1,9 @@
 """Scalar operands of elementwise primitives: ``mul a 2.0:f64[]``, as JAX's ``lax`` takes them.
 
-A scalar (rank 0) operand may meet an array of any shape.  The rules of the primitives are
-written for equal shapes and wrapped (``elementwise._scalar_operands``); these tests check the
-wrapped rules against central differences, batching against a loop, and the IR against JAX's.
+A scalar (rank 0) operand may meet an array of any shape.  The rules take scalars as they come;
+the backward pass sums a scalar operand's cotangent and ``defjvp`` broadcasts a tangent that only
+scalars contributed to.  These tests check the rules against central differences, batching
+against a loop, and the IR against JAX's.
 """
 
 from __future__ import annotations
