@@ -82,14 +82,16 @@ def jvp_jaxpr(
     return outs, [dot.get(v) if type(v) is Var else None for v in jaxpr.outvars]
 
 
-def _unset(*args: Any) -> Any:
+def unset_hook(*args: Any) -> Any:
+    """What an interpreter's hook for a primitive (set by ``functrace.primitives``) is before
+    the primitives are imported."""
     raise NotImplementedError("functrace.primitives is not imported")
 
 
 # The tangent of an elementwise result that only scalar operands contributed to (``x + s``
 # with ``x`` constant) is broadcast to the result's shape, by the ``broadcast_in_dim``
 # primitive, which ``functrace.primitives.shape`` puts here.
-broadcast_scalar: Callable[[Any, tuple[int, ...]], Any] = _unset
+broadcast_scalar: Callable[[Any, tuple[int, ...]], Any] = unset_hook
 
 
 def defjvp(prim: Primitive, *arg_rules: Callable[..., Any] | None) -> None:

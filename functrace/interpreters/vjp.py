@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Jaxpr, Primitive, Var
+from functrace.interpreters.jvp import unset_hook
 
 # rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
 VjpRule = Callable[..., list[Any]]
@@ -33,14 +34,10 @@ Residuals = tuple[bool, tuple[bool, ...]]
 vjp_residuals: dict[Primitive, Residuals] = {}
 
 
-def _unset(*args: Any) -> Any:
-    raise NotImplementedError("functrace.primitives is not imported")
-
-
 # A scalar operand of an elementwise primitive with an array result (``mul a 2.0:f32[]``) gets
 # the sum of its cotangent; the rules themselves return the cotangent at the result's shape.
 # The sum is the ``reduce_sum`` primitive, which ``functrace.primitives.shape`` puts here.
-sum_to_scalar: Callable[[Any], Any] = _unset
+sum_to_scalar: Callable[[Any], Any] = unset_hook
 
 
 def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:

@@ -35,10 +35,9 @@ def _elementwise_batch(prim: Primitive) -> None:
     scalar, a batched one (one scalar per member) is broadcast along the batch axis."""
 
     def rule(size: int, args: list[Any], bdims: list[int | None], **params: Any) -> Any:
-        shapes = [shape_of(x) for x in args]
         # Each operand's shape without its batch axis; the arrays among them share one shape.
         inner = [s if b is None else s[:b] + s[b + 1:]
-                 for s, b in zip(shapes, bdims, strict=True)]
+                 for s, b in ((shape_of(x), b) for x, b in zip(args, bdims, strict=True))]
         arrays = [i for i, s in enumerate(inner) if s]
         d = next((bdims[i] for i in arrays if bdims[i] is not None), 0)
         assert d is not None
@@ -222,8 +221,7 @@ def _balanced_mul_impl(ct: Any, x: Any, ans: Any, other: Any) -> list[Any]:
 def _balanced_mul_shape(ct: ShapedArray, x: ShapedArray, ans: ShapedArray,
                         other: ShapedArray) -> list[ShapedArray]:
     shape = next((a.shape for a in (ans, ct, x, other) if a.shape), ())
-    if any(a.shape not in (shape, ()) or a.dtype != ct.dtype for a in (x, ans, other)) or (
-            ct.shape not in (shape, ())):
+    if any(a.shape not in (shape, ()) or a.dtype != ct.dtype for a in (ct, x, ans, other)):
         raise ValueError(
             "balanced_mul: operands must have equal shapes (or be scalars) and dtypes, got "
             f"{', '.join(a.str_short() for a in (ct, x, ans, other))}."

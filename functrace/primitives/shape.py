@@ -264,9 +264,9 @@ reduce_sum_p.shape_rule = lambda x, *, axes: [
     ShapedArray(reduced_shape(x, axes, "reduce_sum"), x.dtype, x.weak_type)]
 deflinear_jvp(reduce_sum_p)
 defvjp(reduce_sum_p, _reduce_sum_vjp, residuals=(False, (False,)))
+reduce_batch(reduce_sum_p)
 
 # The interpreters' two uses of these primitives (see their comments there): summing the
 # cotangent of a scalar operand, broadcasting a tangent that only scalar operands contributed.
 _vjp_interpreter.sum_to_scalar = lambda c: reduce_sum(c, tuple(range(len(shape_of(c)))))
 _jvp_interpreter.broadcast_scalar = lambda t, shape: broadcast_in_dim(t, shape, ())
-reduce_batch(reduce_sum_p)
