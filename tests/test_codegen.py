@@ -239,6 +239,7 @@ def test_dot_general_emitter(dims: Any) -> None:
     ((6, 3), (4, 6), (((), ()), ((0,), (1,))), "np.einsum("),  # per-example gradients
     ((6, 8), (6, 2), (((), ()), ((0,), (0,))), "np.transpose(np.einsum("),  # long axis last
     ((3,), (4,), (((), ()), ((), ())), "np.einsum("),  # outer product
+    ((32, 16), (32, 24), (((), ()), ((0,), (0,))), "_outer_product("),  # big: padded gemm
 ])
 def test_contractions_become_one_numpy_call(lhs: tuple[int, ...], rhs: tuple[int, ...],
                                            dims: Any, call: str) -> None:
@@ -276,3 +277,34 @@ def test_outer_products_with_a_short_last_axis_compute_along_the_long_one() -> N
     expected = a[:, :, None] * b[:, None, :]
     np.testing.assert_array_equal(la.dot_general(a, b, dims), expected)
     check(lambda a, b: fnp.tanh(la.dot_general(a, b, dims)) * 2.0 + 1.0, a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("lhs,rhs,dims", [
+    ((32, 16), (32, 24), (((), ()), ((0,), (0,)))),  # per-example weight gradients
+    ((16, 32), (24, 32), (((), ()), ((1,), (1,)))),  # batch axes last
+    ((16, 8, 1, 8), (1, 16, 10), (((2,), (0,)), ((0,), (1,)))),  # contracted length-1 axes
+    ((96, 9), (100,), (((), ()), ((), ()))),  # unbatched, a matrix and a vector
+    ((2, 3, 40), (3, 2, 40), (((), ()), ((0, 1), (1, 0)))),  # two batch axes, swapped
+])
+def test_big_float_outer_products_are_exact(lhs: tuple[int, ...], rhs: tuple[int, ...],
+                                            dims: Any, dtype: type) -> None:
+    # Float outer products of 8192 entries or more go through a gemm padded with zeros
+    # (outer_by_gemm); the result must equal the plain product exactly, eager and compiled.
+    rng = np.random.default_rng(2)
+    a = (rng.standard_normal(lhs) * 10).astype(dtype)
+    b = (rng.standard_normal(rhs) * 10).astype(dtype)
+    (lc, rc), (lb, rb) = dims
+    letters = "abcdefgh"
+    la_ = letters[:len(lhs)]
+    rb_ = list(letters[len(lhs):len(lhs) + len(rhs)])
+    for i, j in zip(lb + lc, rb + rc, strict=True):
+        rb_[j] = la_[i]
+    free_l = [la_[i] for i in range(len(lhs)) if i not in lb + lc]
+    free_r = [rb_[j] for j in range(len(rhs)) if j not in rb + rc]
+    spec = f"{la_},{''.join(rb_)}->{''.join([la_[i] for i in lb] + free_l + free_r)}"
+    expected = np.einsum(spec, a, b)
+    got = la.dot_general(a, b, dims)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    check(lambda a, b: la.dot_general(a, b, dims) * 2, a, b)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Atom, ClosedJaxpr, Eqn, Literal, ShapedArray, Var, last_uses
-from functrace.primitives.linalg import outer_product_sublists
+from functrace.primitives.linalg import outer_by_gemm, outer_product, outer_product_sublists
 
 
 class Compiled:
@@ -177,7 +177,11 @@ def _dot_general(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str
     a = _transposed(ins[0], (*lb, *lf, *lc))
     b = _transposed(ins[1], (*rb, *rc, *rf))
     out_shape = _ints(eqn.outvars[0].aval.shape)
-    if k == 1:  # (batched) outer products: einsum, see outer_product_sublists
+    if k == 1:  # (batched) outer products: see outer_product
+        if outer_by_gemm(lhs.dtype, rhs.dtype, math.prod(batch), math.prod(m_shape),
+                         math.prod(n_shape)):
+            fn = mod.glob(outer_product, "_outer_product")
+            return f"{fn}({ins[0]}, {ins[1]}, {eqn.params['dimension_numbers']!r})"
         lhs_axes, rhs_axes, out_axes, perm = outer_product_sublists(
             lhs.shape, rhs.shape, eqn.params["dimension_numbers"])
         product = f"np.einsum({ins[0]}, {lhs_axes}, {ins[1]}, {rhs_axes}, {out_axes})"

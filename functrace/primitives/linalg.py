@@ -70,10 +70,7 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
     k = math.prod([lhs.shape[i] for i in lc])
     if k == 1:
-        lhs_axes, rhs_axes, out_axes, perm = outer_product_sublists(lhs.shape, rhs.shape,
-                                                                    dimension_numbers)
-        out = np.einsum(lhs, lhs_axes, rhs, rhs_axes, out_axes)
-        return [out if perm is None else out.transpose(perm)]
+        return [outer_product(lhs, rhs, dimension_numbers)]
     if not lb:
         return [np.tensordot(lhs, rhs, (lc, rc))]
     # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
@@ -84,6 +81,55 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
     b = np.transpose(rhs, (*rb, *rc, *rf)).reshape(
         (*batch_shape, k, math.prod(rf_shape)))
     return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
+
+
+def outer_product(lhs: np.ndarray, rhs: np.ndarray, dimension_numbers: DimensionNumbers
+                  ) -> np.ndarray:
+    """A contraction whose contracted axes all have length 1: (batched) outer products, such
+    as the per-example weight gradients of ``vmap(grad(f))``.
+
+    NumPy has no fast kernel for these. ``matmul`` with an inner length of 1 takes its slow
+    non-BLAS loop, and a broadcasting multiply makes one inner-loop call per output row. For
+    float matrices that are not tiny, the contraction is padded to length 2 with zeros, so that
+    BLAS's gemm writes the products (each entry is ``a*b + 0*0``, which is exactly ``a*b``):
+    2-3x faster than ``np.einsum`` at per-example MLP sizes. Otherwise ``np.einsum``.
+    """
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
+    batch = [lhs.shape[i] for i in lb]
+    m_shape, n_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
+    if outer_by_gemm(lhs.dtype, rhs.dtype, math.prod(batch), math.prod(m_shape),
+                     math.prod(n_shape)):
+        return _padded_matmul(np.transpose(lhs, (*lb, *lf, *lc)),
+                              np.transpose(rhs, (*rb, *rf, *rc)), batch, m_shape, n_shape)
+    lhs_axes, rhs_axes, out_axes, perm = outer_product_sublists(lhs.shape, rhs.shape,
+                                                                dimension_numbers)
+    out = np.einsum(lhs, lhs_axes, rhs, rhs_axes, out_axes)
+    return out if perm is None else out.transpose(perm)
+
+
+def outer_by_gemm(lhs_dtype: np.dtype, rhs_dtype: np.dtype, batch: int, m: int, n: int
+                  ) -> bool:
+    """Whether :func:`outer_product` pads to a gemm: BLAS floats, and ``batch`` outer products
+    of an ``m``- and an ``n``-vector big enough for BLAS to beat einsum (measured: at least
+    8 by 8, and 8192 entries in all)."""
+    return (lhs_dtype == rhs_dtype and lhs_dtype in _BLAS_FLOATS and min(m, n) >= 8
+            and batch * m * n >= 8192)
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _padded_matmul(lhs: np.ndarray, rhs: np.ndarray, batch: list[int], m_shape: list[int],
+                   n_shape: list[int]) -> np.ndarray:
+    """Outer products of ``lhs``, whose elements are laid out as ``(*batch, *m_shape)``, and
+    ``rhs``, laid out as ``(*batch, *n_shape)``, through a matmul of inner length 2 whose
+    second slot holds zeros. Returns ``(*batch, *m_shape, *n_shape)``."""
+    a = np.zeros((*batch, math.prod(m_shape), 2), lhs.dtype)
+    b = np.zeros((*batch, 2, math.prod(n_shape)), rhs.dtype)
+    a[..., 0] = lhs.reshape((*batch, -1))
+    b[..., 0, :] = rhs.reshape((*batch, -1))
+    return np.matmul(a, b).reshape((*batch, *m_shape, *n_shape))
 
 
 def outer_product_sublists(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...],
