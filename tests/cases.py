@@ -604,6 +604,7 @@ CASES += [
     Case("arctan2", ew.arctan2, np.arctan2, arctan2_sample),
     Case("arctan2", fnp.arctan2, np.arctan2,
          lambda rng, dtype: arctan2_sample(rng, dtype, broadcast=True), label="fnp broadcast"),
+    Case("hypot", ew.hypot, np.hypot, binary(away_from_zero, away_from_zero)),
     # -- kinks: abs, sign, rounding (zero derivative away from the jumps) --
     Case("abs", ew.abs, np.abs, unary(away_from_zero, lo=0.1), dtypes=NUMERIC),
     Case("abs", fnp.abs, np.abs, unary(away_from_zero, lo=0.1), dtypes=NUMERIC, label="fnp"),
@@ -916,7 +917,7 @@ CASES += [
          label="fnp.linalg.norm fro"),
     Case("reduce_max", fnp.linalg.norm, np.linalg.norm, norm_sample([1, np.inf], matrix=True),
          label="fnp.linalg.norm matrix 1/inf"),
-    Case("sqrt", fnp.hypot, np.hypot, binary(away_from_zero, away_from_zero, broadcast=True),
+    Case("hypot", fnp.hypot, np.hypot, binary(away_from_zero, away_from_zero, broadcast=True),
          label="fnp.hypot"),
     Case("log", fnp.log2, np.log2, unary(uniform, lo=0.2, hi=3), label="fnp.log2"),
     Case("log", fnp.log10, np.log10, unary(uniform, lo=0.2, hi=3), label="fnp.log10"),

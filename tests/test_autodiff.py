@@ -371,6 +371,60 @@ def test_stop_gradient() -> None:
     assert ft.grad(lambda x: ft.stop_gradient(x) ** 2)(3.0) == 0.0
 
 
+# -- derivatives at special points ---------------------------------------------------------------
+
+
+def test_abs_has_derivative_one_at_zero_as_in_jax() -> None:
+    x = np.array([-2.0, 0.0, 3.0])
+    expected = np.array([-1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(ft.vmap(ft.grad(fnp.abs))(x), expected)
+    np.testing.assert_array_equal(ft.jvp(fnp.abs, (x,), (np.ones(3),))[1], expected)
+    np.testing.assert_array_equal(ft.jacrev(fnp.abs)(x), np.diag(expected))
+    np.testing.assert_array_equal(ft.hessian(lambda x: fnp.sum(fnp.abs(x)))(x), np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("y", [0.0, 1.0, 2.0])
+def test_power_at_zero_has_finite_higher_derivatives_in_both_modes(y: float) -> None:
+    # x**y at x == 0: d/dx is 0 for y == 0 (and y == 2), 1 for y == 1; d2/dx2 is 0, 0, 2.
+    f = lambda x: fnp.power(x, y)  # noqa: E731
+    d1, d2 = {0.0: (0.0, 0.0), 1.0: (1.0, 0.0), 2.0: (0.0, 2.0)}[y]
+    assert ft.grad(f)(0.0) == d1
+    for second in (ft.grad(ft.grad(f)), ft.jacfwd(ft.grad(f)), ft.jacrev(ft.jacfwd(f)),
+                   ft.jit(ft.hessian(f))):
+        assert second(0.0) == d2
+    assert ft.grad(ft.grad(ft.grad(f)))(0.0) == 0.0
+
+
+@pytest.mark.parametrize("x,y", [(1.5, 1.5), (-1.5, 1.5), (0.3, -2.0), (2.0, 0.0)])
+def test_hypot_hessian_is_exact_at_ties_too(x: float, y: float) -> None:
+    r = np.hypot(x, y)
+    expected = np.array([[y * y, -x * y], [-x * y, x * x]]) / r**3
+    h = ft.hessian(lambda v: fnp.hypot(v[0], v[1]))(np.array([x, y]))
+    np.testing.assert_allclose(h, expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(ft.grad(fnp.hypot, (0, 1))(x, y), (x / r, y / r), rtol=1e-15)
+
+
+def test_hypot_at_the_origin_and_near_overflow() -> None:
+    assert ft.grad(fnp.hypot, (0, 1))(0.0, 0.0) == (0.0, 0.0)
+    big = 1e300
+    assert np.isclose(fnp.hypot(big, big), np.sqrt(2) * big)
+    np.testing.assert_allclose(ft.grad(fnp.hypot, (0, 1))(big, big), (0.5**0.5, 0.5**0.5))
+
+
+def test_nan_to_num_replaces_infinities_and_stops_their_gradient() -> None:
+    x = np.array([np.inf, -np.inf, np.nan, 1.5])
+    for kwargs in ({}, {"nan": 2.0, "posinf": 5.0, "neginf": -3.0}):
+        np.testing.assert_array_equal(fnp.nan_to_num(x, **kwargs), np.nan_to_num(x, **kwargs))
+        np.testing.assert_array_equal(ft.jit(lambda x: fnp.nan_to_num(x, **kwargs))(x),
+                                      np.nan_to_num(x, **kwargs))
+    x32 = x.astype(np.float32)
+    np.testing.assert_array_equal(fnp.nan_to_num(x32), np.nan_to_num(x32))
+    assert fnp.nan_to_num(x32).dtype == np.float32
+    np.testing.assert_array_equal(fnp.nan_to_num(np.arange(3)), np.arange(3))
+    g = ft.grad(lambda x: fnp.sum(fnp.nan_to_num(x) * 0.5))(x)
+    np.testing.assert_array_equal(g, [0.0, 0.0, 0.0, 0.5])
+
+
 # -- float32 ---------------------------------------------------------------------------------------
 
 

@@ -87,6 +87,7 @@ UFUNCS: dict[str, str] = {
     "expm1": "expm1", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
     "cosh": "cosh", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan",
     "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh", "arctan2": "arctan2",
+    "hypot": "hypot",
     "sqrt": "sqrt", "abs": "absolute", "sign": "sign", "floor": "floor",
     "ceil": "ceil", "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
     "gt": "greater", "ge": "greater_equal", "and": "bitwise_and", "or": "bitwise_or",
@@ -246,7 +247,7 @@ scalar_emitters: dict[str, Emitter] = {
     "tanh": _math("tanh"), "sinh": _math("sinh"), "cosh": _math("cosh"),
     "arcsin": _math("asin"), "arccos": _math("acos"), "arctan": _math("atan"),
     "arcsinh": _math("asinh"), "arccosh": _math("acosh"), "arctanh": _math("atanh"),
-    "arctan2": _math("atan2"), "sqrt": _math("sqrt"), "abs": _math("fabs"),
+    "arctan2": _math("atan2"), "hypot": _math("hypot"), "sqrt": _math("sqrt"), "abs": _math("fabs"),
     "stop_gradient": lambda eqn, ins, mod, out: ins[0],
 }
 _F64 = np.dtype(np.float64)

@@ -195,16 +195,7 @@ def cbrt(x: Any, /) -> Any:
     return multiply(sign(x), power(absolute(x), 1.0 / 3.0))
 
 
-def _hypot(x: Any, y: Any) -> Any:
-    """``sqrt(x**2 + y**2)``, scaled by ``max(|x|, |y|)`` so that squaring cannot overflow."""
-    ax, ay = absolute(x), absolute(y)
-    big, small = maximum(ax, ay), minimum(ax, ay)
-    # big == 0 only where both are 0: divide by 1 there (the answer is 0 either way).
-    ratio = true_divide(small, where(equal(big, 0), 1.0, big))
-    return multiply(big, sqrt(add(1.0, multiply(ratio, ratio))))
-
-
-hypot = _binary("hypot", _hypot, np.hypot)
+hypot = _binary("hypot", ew.hypot, np.hypot)
 deg2rad = radians = _unary("deg2rad", lambda x: multiply(x, np.pi / 180.0), np.deg2rad)
 rad2deg = degrees = _unary("rad2deg", lambda x: multiply(x, 180.0 / np.pi), np.rad2deg)
 # log2(2**x + 2**y), through logaddexp in natural units.
@@ -286,8 +277,22 @@ def isinf(x: Any, /) -> Any:
     return equal(absolute(x), np.inf)
 
 
-def nan_to_num(x: Any, nan: float = 0.0) -> Any:
-    return where(isnan(x), nan, x)
+def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Any:
+    """``x`` with NaN replaced by ``nan`` and infinities by ``posinf`` / ``neginf`` (by
+    default the largest and most negative finite values of the dtype), as NumPy's.  Replaced
+    entries have a zero derivative; ``copy`` is accepted for NumPy's signature (arrays here are
+    never written in place).  Integer and boolean arrays come back unchanged."""
+    (x,) = promote("nan_to_num", x)
+    dtype = aval(x).dtype
+    if dtype.kind not in "fc":
+        return x
+    info = np.finfo(dtype)
+    big = info.max if posinf is None else posinf
+    small = info.min if neginf is None else neginf
+    out = where(isnan(x), nan, x)
+    out = where(equal(x, np.inf), big, out)
+    return where(equal(x, -np.inf), small, out)
 
 
 def stop_gradient(x: Any) -> Any:

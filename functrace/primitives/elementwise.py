@@ -273,9 +273,12 @@ def _pow_jvp_rhs(y_dot: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _pow_dx(x: Any, y: Any) -> Any:
-    # d/dx x**y = y x**(y-1), with y == 0 giving 0 even at x == 0.
-    one = full_like(y, 1)
-    return select_n(eq(y, full_like(y, 0)), mul(y, pow(x, sub(y, one))), full_like(x, 0))
+    # d/dx x**y = y x**(y-1), with y == 0 giving 0 even at x == 0.  Where y == 0 the power is
+    # taken of 1 rather than x, so that the branch not taken has no 0**-1 = inf, whose zero
+    # cotangent would make a reverse-mode second derivative 0 * inf = nan.
+    y_zero = eq(y, scalar_like(y, 0))
+    x_safe = select_n(y_zero, x, full_like(x, 1))
+    return select_n(y_zero, mul(y, pow(x_safe, sub(y, scalar_like(y, 1)))), full_like(x, 0))
 
 
 defjvp(pow_p, lambda x_dot, ans, x, y: mul(x_dot, _pow_dx(_as_shape_of(x, ans),
@@ -500,6 +503,27 @@ defjvp(arctan2_p, lambda y_dot, ans, y, x: mul(y_dot, div(x, _sq_norm(y, x))),
 defvjp(arctan2_p, lambda ct, ans, y, x: mul(ct, div(x, _sq_norm(y, x))),
        lambda ct, ans, y, x: neg(mul(ct, div(y, _sq_norm(y, x)))))
 
+hypot_p = elementwise("hypot", np.hypot)
+
+
+def hypot(x: Any, y: Any) -> Any:
+    """``sqrt(x**2 + y**2)`` without overflow in the squares (NumPy's ``hypot``)."""
+    return hypot_p.bind1(x, y)
+
+
+def _hypot_partial(x: Any, ans: Any) -> Any:
+    # d hypot(x, y) / dx = x / hypot(x, y); 0 at the origin, where both are 0.  Written with
+    # ``ans`` so that higher derivatives are exact everywhere, ties |x| == |y| included.
+    x = _as_shape_of(x, ans)
+    at_origin = eq(ans, scalar_like(ans, 0))
+    return div(x, select_n(at_origin, ans, full_like(ans, 1)))
+
+
+defjvp(hypot_p, lambda x_dot, ans, x, y: mul(x_dot, _hypot_partial(x, ans)),
+       lambda y_dot, ans, x, y: mul(y_dot, _hypot_partial(y, ans)))
+defvjp(hypot_p, lambda ct, ans, x, y: mul(ct, _hypot_partial(x, ans)),
+       lambda ct, ans, x, y: mul(ct, _hypot_partial(y, ans)), residuals=(True, (True, True)))
+
 sqrt_p = elementwise("sqrt", np.sqrt)
 
 
@@ -524,8 +548,15 @@ def sign(x: Any) -> Any:
     return sign_p.bind1(x)
 
 
-defjvp(abs_p, lambda x_dot, ans, x: mul(x_dot, sign(x)))
-defvjp(abs_p, lambda ct, ans, x: mul(ct, sign(x)))
+
+
+def _abs_dual(t: Any, x: Any) -> Any:
+    # t where x >= 0, else -t: at 0 the derivative is +1, as JAX's (sign(0) would give 0).
+    return select_n(ge_p.bind1(x, scalar_like(x, 0)), neg(t), t)
+
+
+defjvp(abs_p, lambda x_dot, ans, x: _abs_dual(x_dot, x))
+defvjp(abs_p, lambda ct, ans, x: _abs_dual(ct, x))
 defzero(sign_p)
 
 # Rounding: piecewise constant, zero derivative.
