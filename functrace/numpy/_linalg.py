@@ -351,8 +351,10 @@ def polyval(p: Any, x: Any) -> Any:
 # -- einsum -------------------------------------------------------------------------------------
 
 
-def einsum(subscripts: str, *operands: Any, optimize: Any = None, dtype: Any = None) -> Any:
-    """``numpy.einsum`` with string subscripts, ``...`` and the implicit output.
+def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = None) -> Any:
+    """``numpy.einsum`` with string subscripts, ``...`` and the implicit output, or in NumPy's
+    interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integer labels, ``...`` as
+    ``Ellipsis``).
 
     Repeated labels of one operand take a diagonal (a gather); labels used by one operand only
     and not in the output are summed first; then operands are contracted pairwise, left to
@@ -365,7 +367,7 @@ def einsum(subscripts: str, *operands: Any, optimize: Any = None, dtype: Any = N
            [2., 3.]])
     """
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: only the string form of subscripts ('ij,jk->ik') is supported")
+        subscripts, operands = _interleaved_einsum((subscripts, *operands))
     if not operands:
         raise ValueError("einsum: at least one operand is required")
     arrays = [as_operand(o) for o in operands]
@@ -390,6 +392,38 @@ def einsum(subscripts: str, *operands: Any, optimize: Any = None, dtype: Any = N
     result, labels = _sum_labels(result, labels, set(output))
     perm = tuple(labels.index(c) for c in output)
     return result if perm == tuple(range(len(perm))) else sh.transpose(result, perm)
+
+
+_EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _interleaved_einsum(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """NumPy's ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])`` as a subscripts
+    string and the operands."""
+
+    def letters(sublist: Any) -> str:
+        if isinstance(sublist, str) or not isinstance(sublist, (list, tuple)):
+            raise TypeError(f"einsum: a sublist must be a list of integer labels (or Ellipsis), "
+                            f"got {sublist!r}")
+        out = []
+        for label in sublist:
+            if label is Ellipsis:
+                out.append("...")
+            elif isinstance(label, (int, np.integer)) and 0 <= label < len(_EINSUM_LETTERS):
+                out.append(_EINSUM_LETTERS[label])
+            else:
+                raise TypeError(f"einsum: sublist labels must be integers in [0, 52) or "
+                                f"Ellipsis, got {label!r}")
+        return "".join(out)
+
+    operands, terms = args[0::2], args[1::2]
+    output = None
+    if len(operands) > len(terms):  # the last item is the output sublist
+        *operands, output = operands
+    spec = ",".join(letters(t) for t in terms)
+    if output is not None:
+        spec += "->" + letters(output)
+    return spec, tuple(operands)
 
 
 def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
@@ -440,10 +474,12 @@ def _label_sizes(subscripts: str, inputs: list[list[str]], shapes: list[tuple[in
     sizes: dict[str, int] = {}
     for labels, shp in zip(inputs, shapes, strict=True):
         for c, n in zip(labels, shp, strict=True):
-            if sizes.get(c, 1) != 1 and n not in (1, sizes[c]):
+            known = sizes.get(c, 1)
+            if known == 1:  # a length-1 axis broadcasts (a length-0 one does not)
+                sizes[c] = n
+            elif n not in (1, known):
                 raise ValueError(f"einsum: size of label '{c}' in '{subscripts}' is {n} in one "
-                                 f"operand and {sizes[c]} in another")
-            sizes[c] = max(sizes.get(c, 1), n)
+                                 f"operand and {known} in another")
     return sizes
 
 
