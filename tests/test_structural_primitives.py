@@ -134,6 +134,9 @@ EDGE_VALUES: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
     ("fnp.einsum broadcast ellipsis",
      lambda: fnp.einsum("...i,...i", np.ones((3, 1, 4)), np.ones((2, 4))),
      lambda: np.full((3, 2), 4.0)),
+    ("fnp.cross of 2-vectors", lambda: fnp.cross(arange(4, 2), arange(4, 2) ** 2),
+     lambda: arange(4, 2)[:, 0] * arange(4, 2)[:, 1] ** 2
+     - arange(4, 2)[:, 1] * arange(4, 2)[:, 0] ** 2),
     ("fnp.einsum length-0 axes",
      lambda: (fnp.einsum("ij,jk->ik", np.ones((0, 3)), np.ones((3, 4))),
               fnp.einsum("ij,jk->ik", np.ones((2, 0)), np.ones((0, 4))),

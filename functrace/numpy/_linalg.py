@@ -21,7 +21,7 @@ from functrace.numpy._base import (
     convert,
     result_dtype,
 )
-from functrace.numpy._elementwise import add, multiply, power, subtract, where
+from functrace.numpy._elementwise import add, multiply, negative, power, subtract, where
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import asarray, ravel, reshape, zeros_like
 from functrace.primitives import indexing as ix
@@ -190,19 +190,40 @@ def kron(a: Any, b: Any) -> Any:
     return reshape(multiply(a_ex, b_ex), tuple(m * n for m, n in zip(sa, sb, strict=True)))
 
 
-def cross(a: Any, b: Any, axis: int = -1) -> Any:
-    """``numpy.cross`` of 3-vectors along ``axis`` (broadcasting the other axes)."""
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Any:
+    """``numpy.cross``: cross products of 3-vectors (or 2-vectors, whose third component is 0)
+    along ``axisa`` of ``a`` and ``axisb`` of ``b``, broadcasting the other axes; the result's
+    vectors lie along ``axisc``.  ``axis``, if given, sets all three.  Two 2-vectors give the
+    scalar z component, as NumPy's."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
     a, b = _same_dtype(a, b)
-    a = sh.moveaxis(a, normalize_axis(axis, aval(a).ndim, "cross"), aval(a).ndim - 1)
-    b = sh.moveaxis(b, normalize_axis(axis, aval(b).ndim, "cross"), aval(b).ndim - 1)
-    if aval(a).shape[-1] != 3 or aval(b).shape[-1] != 3:
-        raise ValueError("cross: only 3-vectors are supported (the axis must have length 3).")
-    a0, a1, a2 = (ix.slice_in_dim(a, i, i + 1, aval(a).ndim - 1) for i in range(3))
-    b0, b1, b2 = (ix.slice_in_dim(b, i, i + 1, aval(b).ndim - 1) for i in range(3))
-    out = _concat_last([subtract(multiply(a1, b2), multiply(a2, b1)),
-                        subtract(multiply(a2, b0), multiply(a0, b2)),
-                        subtract(multiply(a0, b1), multiply(a1, b0))])
-    return sh.moveaxis(out, aval(out).ndim - 1, normalize_axis(axis, aval(out).ndim, "cross"))
+    a = sh.moveaxis(a, normalize_axis(axisa, aval(a).ndim, "cross"), aval(a).ndim - 1)
+    b = sh.moveaxis(b, normalize_axis(axisb, aval(b).ndim, "cross"), aval(b).ndim - 1)
+    na, nb = aval(a).shape[-1], aval(b).shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("cross: incompatible dimensions for cross product (dimension must be "
+                         f"2 or 3), got {na} and {nb}.")
+
+    def parts(x: Any, n: int) -> list[Any]:
+        ps = [ix.slice_in_dim(x, i, i + 1, aval(x).ndim - 1) for i in range(n)]
+        return ps + [None] * (3 - n)  # None: a zero third component
+
+    def mul(x: Any, y: Any) -> Any:
+        return None if x is None or y is None else multiply(x, y)
+
+    def sub(x: Any, y: Any) -> Any:
+        if y is None:
+            return x
+        return negative(y) if x is None else subtract(x, y)
+
+    (a0, a1, a2), (b0, b1, b2) = parts(a, na), parts(b, nb)
+    z = sub(mul(a0, b1), mul(a1, b0))
+    if na == nb == 2:
+        return sh.squeeze(z, (aval(z).ndim - 1,))
+    out = _concat_last([sub(mul(a1, b2), mul(a2, b1)), sub(mul(a2, b0), mul(a0, b2)), z])
+    return sh.moveaxis(out, aval(out).ndim - 1, normalize_axis(axisc, aval(out).ndim, "cross"))
 
 
 def _concat_last(parts: list[Any]) -> Any:
@@ -416,14 +437,12 @@ def _interleaved_einsum(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
                                 f"Ellipsis, got {label!r}")
         return "".join(out)
 
-    operands, terms = args[0::2], args[1::2]
-    output = None
-    if len(operands) > len(terms):  # the last item is the output sublist
-        *operands, output = operands
+    pairs = len(args) // 2
+    operands, terms = args[0:2 * pairs:2], args[1:2 * pairs:2]
     spec = ",".join(letters(t) for t in terms)
-    if output is not None:
-        spec += "->" + letters(output)
-    return spec, tuple(operands)
+    if len(args) % 2:  # the last item is the output sublist
+        spec += "->" + letters(args[-1])
+    return spec, operands
 
 
 def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
