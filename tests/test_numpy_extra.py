@@ -342,3 +342,21 @@ def test_docs_page_names_every_function() -> None:
     page = (Path(__file__).parent.parent / "docs" / "numpy.md").read_text()
     missing = [name for name in fnp.__all__ if f"`{name}`" not in page]
     assert not missing, f"docs/numpy.md does not list {missing}"
+
+
+@pytest.mark.parametrize("name,f", [
+    ("mean", lambda x: fnp.mean([x, x + 2.0])),
+    ("std", lambda x: fnp.std((x, 2.0 * x, 3.0))),
+    ("sum of sin", lambda x: fnp.sum(fnp.sin([x, 2.0 * x]))),
+    ("nested", lambda x: fnp.sum(fnp.dot([[x, 1.0], [2.0, x * x]], [x, 3.0]))),
+    ("max", lambda x: fnp.max([x, 0.5 * x, -1.0])),
+])
+def test_lists_of_traced_values_are_stacked_as_operands(name: str, f: Callable[[Any], Any]
+                                                       ) -> None:
+    # NumPy functions accept lists; a list holding traced values is a traced stack (autograd
+    # differentiates these), never an np.asarray that would drop the derivative.
+    x = 0.7
+    expected = f(x)
+    got = ft.jit(f)(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    check_grads(f, (x,), order=2, modes=("fwd", "rev"))

@@ -23,17 +23,21 @@ _PY_SCALARS = (bool, int, float, complex)
 def aval(x: Any) -> ShapedArray:
     """The abstract value of an array-like argument (lists and tuples become arrays)."""
     if isinstance(x, (list, tuple)):
-        x = np.asarray(x)
+        x = as_operand(x)
     return get_aval(x)
 
 
 def as_operand(x: Any) -> Any:
     """An argument ready to bind: tracers, NumPy values and Python scalars pass through; lists
-    and tuples become NumPy arrays (as NumPy functions accept them)."""
+    and tuples become arrays (as NumPy functions accept them): NumPy arrays, or, if they hold
+    traced values, a traced stack of them (``functrace.numpy.asarray``), so that
+    ``fnp.sum([x, 2 * x])`` is differentiable as autograd's is."""
     if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
         return x
     if isinstance(x, (list, tuple)):
-        return np.asarray(x)
+        from functrace.numpy._shapes import asarray  # noqa: PLC0415 - _shapes imports this module
+
+        return asarray(x)
     raise TypeError(
         f"functrace.numpy: expected an array, a number or a traced value, got "
         f"{type(x).__name__}: {x!r}"
