@@ -548,15 +548,10 @@ def sign(x: Any) -> Any:
     return sign_p.bind1(x)
 
 
-
-
-def _abs_dual(t: Any, x: Any) -> Any:
-    # t where x >= 0, else -t: at 0 the derivative is +1, as JAX's (sign(0) would give 0).
-    return select_n(ge_p.bind1(x, scalar_like(x, 0)), neg(t), t)
-
-
-defjvp(abs_p, lambda x_dot, ans, x: _abs_dual(x_dot, x))
-defvjp(abs_p, lambda ct, ans, x: _abs_dual(ct, x))
+# d|x| = sign(x) dx: 0 at x == 0, the symmetric (central-difference) value, as autograd's.  JAX
+# takes +1 there (x >= 0); see docs/design.md.
+defjvp(abs_p, lambda x_dot, ans, x: mul(x_dot, sign(x)))
+defvjp(abs_p, lambda ct, ans, x: mul(ct, sign(x)))
 defzero(sign_p)
 
 # Rounding: piecewise constant, zero derivative.
