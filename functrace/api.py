@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
+from functrace.errors import AxisSpecError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import jvp_jaxpr, zeros
 from functrace.interpreters.vjp import backward_pass
@@ -158,6 +159,10 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> t
                 f"{nargs} positional argument{'s' if nargs != 1 else ''} (valid: 0..{nargs - 1})."
             )
         out.append(i % nargs)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: argnums={argnums!r} names an argument more than once (after "
+                         f"negative indices are resolved): each argument can be differentiated "
+                         f"once.")
     return tuple(out)
 
 
@@ -536,7 +541,7 @@ def _check_axis_spec(spec: Any, name: str) -> None:
     if not (spec is None or isinstance(spec, (int, np.integer, *top))) or any(
             not isinstance(a, (int, np.integer)) or isinstance(a, bool)
             for a in tree_leaves(spec)):
-        raise TypeError(
+        raise AxisSpecError(
             f"vmap {name} must be an int, None, or a "
             + ("tuple of entries corresponding to the positional arguments passed to the "
                "function (each an int, None, or a pytree prefix of the argument)"

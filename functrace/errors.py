@@ -41,3 +41,20 @@ class TracerLeakError(RuntimeError):
     Fix: return every value you need from the transformed function (use ``has_aux=True`` to
     return extra values from ``grad``).
     """
+
+
+class AxisSpecError(ValueError, TypeError):
+    """``vmap``'s ``in_axes`` or ``out_axes`` is not of a form it accepts (a float, a string,
+    a dict at the top of ``in_axes``...).
+
+    SPEC §3 makes a bad ``in_axes`` a ``ValueError``; JAX raises ``TypeError`` for a spec of the
+    wrong type. This error is both, so either ``except`` clause catches it.
+
+    Example::
+
+        functrace.vmap(f, in_axes={"a": 0})(x)   # AxisSpecError: the top level of in_axes
+                                                 # matches the positional arguments
+
+    Fix: pass an int, None, or a tuple with one entry per positional argument (each an int,
+    None, or a pytree prefix of that argument).
+    """
