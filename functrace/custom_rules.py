@@ -454,6 +454,15 @@ class _JvpRule(_Rule):
                 f"custom_jvp rule {name} must return primal and tangent outputs with the "
                 f"structure of {_name(call.fun)}'s output, {call.out_tree}; got {p_tree} and "
                 f"{t_tree}.")
+        for k, (p, a) in enumerate(zip(p_leaves, call.jaxpr.out_avals, strict=True)):
+            p_aval = get_aval(p)
+            same_dtype = p_aval.dtype == a.dtype or (p_aval.weak_type
+                                                     and p_aval.dtype.kind == a.dtype.kind)
+            if p_aval.shape != a.shape or not same_dtype:
+                raise TypeError(
+                    f"custom_jvp rule {name} must return a primal output with the shape and "
+                    f"dtype of {_name(call.fun)}'s output: primal output {k} is "
+                    f"{p_aval.str_short()}, the function's is {a.str_short()}.")
         return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}") if a.dtype.kind
                 in "fc" else zeros(a) for k, (t, a)
                 in enumerate(zip(t_leaves, call.jaxpr.out_avals, strict=True))]

@@ -560,6 +560,9 @@ NUMPY_TWINS: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = [
     ("t.sum() method", lambda t: t.sum(), fnp.sum),
     ("t.T", lambda t: t.T, fnp.transpose),
     ("np.log1p(t*t)", lambda t: np.log1p(t * t), lambda t: fnp.log1p(fnp.multiply(t, t))),
+    ("divmod builtin", lambda t: divmod(t, 0.7)[1], lambda t: fnp.divmod(t, 0.7)[1]),
+    ("reversed divmod builtin", lambda t: divmod(5.0, t + 3.0)[1],
+     lambda t: fnp.divmod(5.0, fnp.add(t, 3.0))[1]),
     ("reversed operators", lambda t: 1.0 - 2.0 / (1.0 + t * t),
      lambda t: fnp.subtract(1.0, fnp.true_divide(2.0, fnp.add(1.0, fnp.multiply(t, t))))),
 ]

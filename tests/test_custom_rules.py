@@ -552,6 +552,10 @@ def _jvp_returning(rule: Any) -> Any:
     (lambda p, t: (fnp.sin(p[0]) * np.ones(2), (t[0], t[0])), TypeError, "structure"),
     (lambda p, t: (fnp.sin(p[0]) * np.ones(2), t[0] * np.ones(3)), ValueError,
      r"tangent output 0 has shape \(3,\)"),
+    (lambda p, t: (fnp.sin(p[0]) * np.ones(3), t[0] * np.ones(2)), TypeError,
+     r"primal output 0 is f64\[3\], the function's is f64\[2\]"),
+    (lambda p, t: ((fnp.sin(p[0]) * np.ones(2)).astype(np.float32), t[0] * np.ones(2)),
+     TypeError, r"primal output 0 is f32\[2\]"),
 ])
 def test_bad_jvp_rule_outputs_are_clear_errors(rule: Any, error: type, match: str) -> None:
     f = _jvp_returning(rule)
