@@ -360,3 +360,50 @@ def test_lists_of_traced_values_are_stacked_as_operands(name: str, f: Callable[[
     got = ft.jit(f)(x)
     np.testing.assert_allclose(got, expected, rtol=1e-14)
     check_grads(f, (x,), order=2, modes=("fwd", "rev"))
+
+
+_X = np.random.default_rng(3).standard_normal((3, 4))
+_MASK = np.array([[False, False, False, False], [True, False, True, True],
+                  [True, True, False, True]])
+_ROWS = _MASK[[1, 2, 2]]  # every row selects something (a mean of nothing is NaN)
+
+
+@pytest.mark.parametrize("name,f", [
+    ("sum where", lambda m, x: m.sum(x, axis=1, where=_MASK)),
+    ("sum initial", lambda m, x: m.sum(x, axis=0, initial=2.5)),
+    ("sum where broadcast keepdims", lambda m, x: m.sum(x, 0, where=_MASK[1], keepdims=True)),
+    ("prod where initial", lambda m, x: m.prod(x, axis=1, where=_MASK, initial=2.0)),
+    ("max where initial", lambda m, x: m.max(x, axis=1, where=_MASK, initial=-1.0)),
+    ("min initial", lambda m, x: m.min(x, axis=0, initial=0.0)),
+    ("max of an empty axis with initial", lambda m, x: m.max(x[:, :0], axis=1, initial=3.0)),
+    ("mean where", lambda m, x: m.mean(x, axis=1, where=_ROWS)),
+    ("mean where, all axes", lambda m, x: m.mean(x, where=_MASK)),
+    ("var where", lambda m, x: m.var(x, axis=1, where=_ROWS)),
+    ("std where ddof keepdims", lambda m, x: m.std(x, 1, ddof=1, where=_ROWS, keepdims=True)),
+    ("var correction", lambda m, x: m.var(x, axis=0, correction=1)),
+    ("var given mean", lambda m, x: m.var(x, axis=1, mean=m.mean(x, 1, keepdims=True))),
+    ("all where", lambda m, x: m.all(x > 0, axis=1, where=_MASK)),
+    ("any where", lambda m, x: m.any(x > 0, axis=1, where=_MASK)),
+    ("diff prepend scalar", lambda m, x: m.diff(x, prepend=0.0)),
+    ("diff append and prepend, n=2", lambda m, x: m.diff(x, n=2, prepend=1.0, append=x[:, :1])),
+    ("diff axis 0 prepend row", lambda m, x: m.diff(x, axis=0, prepend=np.ones((1, 4)))),
+])
+def test_reduction_where_initial_and_diff_edges_match_numpy(name: str, f: Callable[..., Any]
+                                                            ) -> None:
+    expected = f(np, _X)
+    for got in (f(fnp, _X), ft.jit(lambda x: f(fnp, x))(_X)):
+        assert np.shape(got) == np.shape(expected)
+        assert np.asarray(got).dtype == np.asarray(expected).dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+    if np.asarray(expected).dtype.kind == "f" and np.size(expected):
+        check_grads(lambda x: f(fnp, x), (_X,), order=2, modes=("fwd", "rev"))
+
+
+def test_reduction_where_selects_the_gradient_and_max_needs_initial() -> None:
+    np.testing.assert_array_equal(ft.grad(lambda x: np.sum(x, where=_MASK))(_X), _MASK)
+    with pytest.raises(ValueError, match="initial"):
+        fnp.max(_X, where=_MASK)
+    with pytest.raises(TypeError, match="out="):
+        fnp.sum(_X, out=np.empty(()))
+    with pytest.raises(TypeError, match="boolean"):
+        fnp.sum(_X, where=np.ones((3, 4)))

@@ -24,6 +24,8 @@ from functrace.numpy._elementwise import (
     logical_and,
     logical_not,
     logical_or,
+    maximum,
+    minimum,
     multiply,
     not_equal,
     sqrt,
@@ -65,68 +67,141 @@ def _keepdims(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return expand_dims(x, axes) if keepdims and axes else x
 
 
-def sum(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """``numpy.sum`` (booleans and small integers are summed as int64, as NumPy does)."""
+def _no_out(name: str, out: Any) -> None:
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
+                        "JAX's): use the returned value.")
+
+
+def _masked(name: str, a: Any, selected: Any, fill: Any) -> Any:
+    """``a`` with ``fill`` wherever the mask ``selected`` (broadcast to ``a``'s shape) is
+    False: NumPy's ``where=`` of a reduction, which leaves those entries out."""
+    selected = as_operand(selected)
+    if aval(selected).dtype != np.dtype(bool):
+        raise TypeError(f"{name}: where= must be a boolean array, got dtype "
+                        f"{aval(selected).dtype}")
+    mask = broadcast_to_shape(selected, aval(a).shape)
+    return where(mask, a, np.asarray(fill, dtype=aval(a).dtype))
+
+
+def _count(name: str, a_aval: Any, axes: tuple[int, ...], where: Any, dtype: Any,
+           keepdims: bool) -> Any:
+    """How many entries each reduction over ``axes`` takes: a number, or with a ``where=``
+    mask an array of counts (of ``dtype``)."""
+    if where is None:
+        return np.asarray(math.prod([a_aval.shape[i] for i in axes]), dtype=dtype)
+    mask = broadcast_to_shape(as_operand(where), a_aval.shape)
+    return sum(mask, axes, dtype=dtype, keepdims=keepdims)
+
+
+def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa: A001
+        keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
+    """``numpy.sum`` (booleans and small integers are summed as int64, as NumPy does), with
+    NumPy's ``initial`` (added to each sum) and ``where`` (a mask of the entries to sum)."""
+    _no_out("sum", out)
     (a,) = promote("sum", a)
     axes = normalize_axes(axis, aval(a).ndim, "sum")
     if dtype is None:
         dtype = np.add.reduce(np.zeros(1, aval(a).dtype)).dtype
     a = convert(a, np.dtype(dtype))
-    return _keepdims(reduce_sum(a, axes) if axes else a, axes, keepdims)
+    if where is not None:
+        a = _masked("sum", a, where, 0)
+    total = _keepdims(reduce_sum(a, axes) if axes else a, axes, keepdims)
+    return total if initial is None else add(total, np.asarray(initial, dtype=aval(a).dtype))
 
 
-def mean(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """``numpy.mean``: integers are averaged in float64."""
+def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
+         keepdims: bool = False, *, where: Any = None) -> Any:
+    """``numpy.mean``: integers are averaged in float64; ``where`` masks the entries to
+    average (a slice with none selected gives NaN, as NumPy's)."""
+    _no_out("mean", out)
     (a,) = promote("mean", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "mean")
     if dtype is None:
         dtype = a_aval.dtype if a_aval.dtype.kind in "fc" else np.dtype(np.float64)
-    count = math.prod([a_aval.shape[i] for i in axes])
-    total = sum(convert(a, np.dtype(dtype)), axes, keepdims=keepdims)
-    return true_divide(total, np.asarray(count, dtype=dtype))
+    total = sum(convert(a, np.dtype(dtype)), axes, keepdims=keepdims, where=where)
+    return true_divide(total, _count("mean", a_aval, axes, where, dtype, keepdims))
 
 
-def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
+def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: bool,
+              initial: Any, where: Any) -> Any:
+    _no_out(name, out)
     (a,) = promote(name, a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, name)
-    if builtins.any(a_aval.shape[i] == 0 for i in axes):
+    if where is not None:
+        if initial is None:
+            raise ValueError(f"{name}: the reduction has no identity, so to use a where mask "
+                             "one has to specify 'initial' (as NumPy requires).")
+        a = _masked(name, a, where, initial)
+    if initial is None and builtins.any(a_aval.shape[i] == 0 for i in axes):
         raise ValueError(f"{name}: zero-size array to reduction operation, which has no identity")
-    return _keepdims(prim_fn(a, axes) if axes else a, axes, keepdims)
+    if initial is not None and builtins.any(a_aval.shape[i] == 0 for i in axes):
+        a = _initial_only(a, axes, initial)
+    result = _keepdims(prim_fn(a, axes) if axes else a, axes, keepdims)
+    if initial is None:
+        return result
+    other = maximum if name == "max" else minimum
+    return other(result, np.asarray(initial, dtype=aval(a).dtype))
 
 
-def max(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """``numpy.max``; the gradient is split equally among tied maxima."""
-    return _extremum("max", red.reduce_max, a, axis, keepdims)
+def _initial_only(a: Any, axes: tuple[int, ...], initial: Any) -> Any:
+    """An empty reduction with ``initial``: the reduction of a single ``initial`` entry."""
+    shape = tuple(1 if i in axes else n for i, n in enumerate(aval(a).shape))
+    return np.full(shape, initial, dtype=aval(a).dtype)
 
 
-def min(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """``numpy.min``; the gradient is split equally among tied minima."""
-    return _extremum("min", red.reduce_min, a, axis, keepdims)
+def max(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,  # noqa: A001
+        initial: Any = None, where: Any = None) -> Any:
+    """``numpy.max``; the gradient is split equally among tied maxima.  ``initial`` takes
+    part in every maximum; ``where`` (which needs ``initial``) masks the entries."""
+    return _extremum("max", red.reduce_max, a, axis, out, keepdims, initial, where)
+
+
+def min(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,  # noqa: A001
+        initial: Any = None, where: Any = None) -> Any:
+    """``numpy.min``; the gradient is split equally among tied minima.  ``initial`` takes
+    part in every minimum; ``where`` (which needs ``initial``) masks the entries."""
+    return _extremum("min", red.reduce_min, a, axis, out, keepdims, initial, where)
 
 
 amax, amin = max, min
 
 
-def var(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
-        keepdims: bool = False) -> Any:
-    """``numpy.var``: the mean squared deviation from the mean (divided by ``n - ddof``)."""
+def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
+        keepdims: bool = False, *, where: Any = None, mean: Any = None,
+        correction: float | None = None) -> Any:
+    """``numpy.var``: the mean squared deviation from the mean, divided by ``n - ddof``
+    (``correction`` is NumPy 2's name for ``ddof``).  ``where`` masks the entries; ``mean``,
+    if given, is used as the mean (with ``keepdims=True``'s shape, as NumPy's)."""
+    _no_out("var", out)
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("var: ddof and correction can't be provided simultaneously.")
+        ddof = correction
     (a,) = promote("var", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "var")
-    centered = subtract(a, mean(a, axes, dtype=dtype, keepdims=True))
+    center = mean if mean is not None else _mean(a, axes, dtype=dtype, keepdims=True,
+                                                  where=where)
+    centered = subtract(a, center)
     sq = multiply(centered, centered) if aval(centered).dtype.kind != "c" else \
         multiply(absolute(centered), absolute(centered))
-    count = math.prod([a_aval.shape[i] for i in axes])
-    total = sum(sq, axes, keepdims=keepdims)
-    return true_divide(total, np.asarray(count - ddof, dtype=aval(total).dtype))
+    total = sum(sq, axes, keepdims=keepdims, where=where)
+    count = _count("var", a_aval, axes, where, aval(total).dtype, keepdims)
+    return true_divide(total, subtract(count, np.asarray(ddof, dtype=aval(total).dtype)))
 
 
-def std(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
-        keepdims: bool = False) -> Any:
-    """``numpy.std``: the square root of :func:`var`."""
-    return sqrt(var(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+_mean = mean  # var's keyword argument ``mean`` shadows the function there
+
+
+def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
+        keepdims: bool = False, *, where: Any = None, mean: Any = None,
+        correction: float | None = None) -> Any:
+    """``numpy.std``: the square root of :func:`var` (same arguments)."""
+    return sqrt(var(a, axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                    mean=mean, correction=correction))
 
 
 def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
@@ -206,14 +281,21 @@ def _accumulator_dtype(np_fn: Any, dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.dtype(np_fn(np.zeros(1, dtype)).dtype)
 
 
-def prod(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """``numpy.prod``.  Its derivative is exact where entries are zero: the derivative by one
-    entry is the product of the others, computed without division."""
+def prod(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
+         keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
+    """``numpy.prod``, with NumPy's ``initial`` (a factor of every product) and ``where`` (a
+    mask of the entries to multiply).  Its derivative is exact where entries are zero: the
+    derivative by one entry is the product of the others, computed without division."""
+    _no_out("prod", out)
     (a,) = promote("prod", a)
     axes = normalize_axes(axis, aval(a).ndim, "prod")
     a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np.prod,
                                                                                aval(a).dtype))
-    return _keepdims(red.reduce_prod(a, axes) if axes else a, axes, keepdims)
+    if where is not None:
+        a = _masked("prod", a, where, 1)
+    result = _keepdims(red.reduce_prod(a, axes) if axes else a, axes, keepdims)
+    return result if initial is None else multiply(result,
+                                                   np.asarray(initial, dtype=aval(a).dtype))
 
 
 def _flat_or_axis(name: str, a: Any, axis: int | None) -> tuple[Any, int]:
@@ -268,10 +350,13 @@ def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     return _arg_extremum("argmin", red.argmin, a, axis, keepdims)
 
 
-def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis,
-                       keepdims: bool) -> Any:
+def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis, out: Any,
+                       keepdims: bool, where: Any) -> Any:
+    _no_out(name, out)
     (a,) = promote(name, a)
     a = convert(a, np.dtype(bool))
+    if where is not None:
+        a = _masked(name, a, where, empty)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, name)
     if builtins.any(a_aval.shape[i] == 0 for i in axes):
@@ -283,14 +368,18 @@ def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis,
     return _keepdims(prim_fn(a, axes) if axes else a, axes, keepdims)
 
 
-def all(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """``numpy.all``: whether every entry is true (nonzero) along ``axis``."""
-    return _logical_reduction("all", red.reduce_min, True, a, axis, keepdims)
+def all(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,  # noqa: A001
+        *, where: Any = None) -> Any:
+    """``numpy.all``: whether every entry is true (nonzero) along ``axis`` (of those selected
+    by ``where``)."""
+    return _logical_reduction("all", red.reduce_min, True, a, axis, out, keepdims, where)
 
 
-def any(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """``numpy.any``: whether some entry is true (nonzero) along ``axis``."""
-    return _logical_reduction("any", red.reduce_max, False, a, axis, keepdims)
+def any(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,  # noqa: A001
+        *, where: Any = None) -> Any:
+    """``numpy.any``: whether some entry is true (nonzero) along ``axis`` (of those selected
+    by ``where``)."""
+    return _logical_reduction("any", red.reduce_max, False, a, axis, out, keepdims, where)
 
 
 # -- NaN-ignoring reductions: NaNs replaced by the reduction's identity ------------------------

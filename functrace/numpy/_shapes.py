@@ -670,8 +670,10 @@ def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
     return a
 
 
-def diff(a: Any, n: int = 1, axis: int = -1) -> Any:
-    """``numpy.diff``: the ``n``-th forward difference along ``axis``."""
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    """``numpy.diff``: the ``n``-th forward difference along ``axis``, after putting
+    ``prepend`` before and ``append`` after ``a`` along it (scalars are broadcast to one
+    slice, as NumPy's)."""
     a = as_operand(a)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
@@ -679,6 +681,20 @@ def diff(a: Any, n: int = 1, axis: int = -1) -> Any:
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
     ax = normalize_axis(axis, nd, "diff")
+    if prepend is not None or append is not None:
+        def edge(v: Any) -> Any:
+            v = as_operand(v)
+            if aval(v).ndim == 0:
+                shape = list(aval(a).shape)
+                shape[ax] = 1
+                v = broadcast_to(v, tuple(shape))
+            return v
+
+        parts = [edge(prepend)] if prepend is not None else []
+        parts.append(a)
+        if append is not None:
+            parts.append(edge(append))
+        a = concatenate(parts, ax)
     for _ in range(n):
         length = aval(a).shape[ax]
         if length == 0:
