@@ -49,6 +49,14 @@ _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 # by ``defzero``: a trace that folds constants also computes them one level up.
 zero_derivative: set[Primitive] = set()
 
+# How the tape of grad and vjp (a trace with ``residuals_only``) records some primitives
+# differently: ``rewrite(trace, args, params)`` records its own equations and returns the
+# tracers of the primitive's outputs, or returns None to let the trace record it as usual.
+# ``jit`` registers one: it records a compiled forward pass that also returns the backward
+# pass's residuals, so that the backward pass does not run the forward pass again.
+TapeRewrite = Callable[["JaxprTrace", Sequence[Any], dict[str, Any]], "list[Any] | None"]
+tape_rewrites: dict[Primitive, TapeRewrite] = {}
+
 
 class JaxprTrace(Trace):
     """Records equations over its tracers; computes known values in the parent trace."""
@@ -100,6 +108,10 @@ class JaxprTrace(Trace):
                                for x in args], params)
                 finally:
                     _state.trace = self
+        if self.residuals_only and prim in tape_rewrites:
+            outs = tape_rewrites[prim](self, args, params)
+            if outs is not None:
+                return outs
         invars: list[Atom] = []
         in_avals: list[ShapedArray] = []
         in_vals: list[Any] = []

@@ -517,3 +517,74 @@ def test_no_arguments_and_integer_arguments() -> None:
     assert float(ft.jit(lambda: fnp.sin(0.5) * 2.0)()) == pytest.approx(2 * np.sin(0.5))
     out = ft.jit(lambda n, x: x * n)(2, np.arange(3))
     np.testing.assert_array_equal(out, np.arange(3) * 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# grad(jit(f)): the tape records the forward pass with its residuals
+
+
+def test_grad_of_jit_runs_the_forward_pass_once() -> None:
+    # The recorded call computes f's output and the residuals; the backward pass is a second
+    # call that reads them, with no sin of its own (the forward pass is not run again).
+    jf = ft.jit(lambda x, y: fnp.sum(fnp.sin(x) * y + fnp.exp(x)))
+    x, y = np.linspace(0.0, 1.0, 5), np.linspace(1.0, 2.0, 5)
+    closed = ft.make_jaxpr(ft.grad(jf))(x, y)
+    calls = [e for e in closed.jaxpr.eqns if e.primitive.name == "jit"]
+    assert [c.params["name"] for c in calls] == ["<lambda>", "vjp_<lambda>"]
+    fwd, bwd = (c.params["jaxpr"].jaxpr for c in calls)
+    assert len(calls[0].outvars) > 1  # the output, then residuals
+    assert [e.primitive.name for e in fwd.eqns].count("sin") == 1
+    assert not any(e.primitive.name in ("sin", "exp") for e in bwd.eqns)
+    np.testing.assert_allclose(ft.grad(jf)(x, y), y * np.cos(x) + np.exp(x), rtol=1e-14)
+
+
+def _jitted_cases() -> list[tuple[str, Callable[..., Any], tuple[Any, ...]]]:
+    x, y = np.linspace(-1.0, 1.0, 4), np.linspace(0.5, 2.0, 4)
+
+    def two_outputs(x: Any, y: Any) -> Any:
+        return fnp.tanh(x) * y, fnp.sum(x * x)
+
+    def with_int(x: Any, n: Any) -> Any:
+        return fnp.sin(x) ** 2 * n, fnp.argmax(x)
+
+    return [
+        ("nonlinear", lambda x, y: fnp.sum(fnp.exp(fnp.sin(x) * y)), (x, y)),
+        ("linear: no residuals", lambda x, y: fnp.sum(2.0 * x - y), (x, y)),
+        ("an input passed through", lambda x, y: (x, fnp.sum(x * y)), (x, y)),
+        ("one of two outputs used", two_outputs, (x, y)),
+        ("an integer input and output", with_int, (x, np.arange(4))),
+    ]
+
+
+@pytest.mark.parametrize("name,f,args", [pytest.param(*c, id=c[0]) for c in _jitted_cases()])
+def test_reverse_mode_of_jit_agrees_with_reverse_mode(name: str, f: Callable[..., Any],
+                                                      args: tuple[Any, ...]) -> None:
+    jf = ft.jit(f)
+
+    def scalar(g: Callable[..., Any]) -> Callable[..., Any]:
+        def h(*a: Any) -> Any:
+            leaves = [v for v in ft.tree_util.tree_leaves(g(*a)) if v.dtype.kind == "f"]
+            return sum(fnp.sum(fnp.sin(v)) for v in leaves)
+        return h
+
+    x = args[0]
+    rest = args[1:]
+    for transform in (lambda g: ft.grad(scalar(g)),
+                      lambda g: ft.jit(ft.grad(scalar(g))),
+                      lambda g: ft.hessian(scalar(g)),
+                      lambda g: ft.jacfwd(ft.grad(scalar(g))),
+                      lambda g: ft.grad(lambda *a: fnp.sum(ft.grad(scalar(g))(*a) ** 2))):
+        np.testing.assert_allclose(transform(jf)(x, *rest), transform(f)(x, *rest),
+                                   rtol=1e-12, atol=1e-14)
+    xs = np.stack([x, x[::-1] * 0.5])
+    np.testing.assert_allclose(ft.vmap(ft.grad(scalar(jf)), in_axes=(0, None))(xs, *rest),
+                               ft.vmap(ft.grad(scalar(f)), in_axes=(0, None))(xs, *rest),
+                               rtol=1e-12, atol=1e-14)
+    out, pullback = ft.vjp(jf, *args)
+    expected_out, expected_pullback = ft.vjp(f, *args)
+    cts = ft.tree_util.tree_map(lambda o: np.ones_like(o) if o.dtype.kind == "f" else
+                                np.zeros_like(o), out)
+    for _ in range(2):  # a pullback may be called more than once
+        for g, e in zip(ft.tree_util.tree_leaves(pullback(cts)),
+                        ft.tree_util.tree_leaves(expected_pullback(cts)), strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)

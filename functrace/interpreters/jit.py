@@ -43,11 +43,11 @@ from functrace.core import (
 from functrace.errors import TracerLeakError
 from functrace.interpreters import optimize as opt
 from functrace.interpreters.codegen import Compiled, compile_jaxpr
-from functrace.interpreters.eval import eval_jaxpr_values
-from functrace.interpreters.jvp import jvp_jaxpr, jvp_rules
+from functrace.interpreters.eval import eval_jaxpr_values, read
+from functrace.interpreters.jvp import jvp_jaxpr, jvp_rules, zeros
 from functrace.interpreters.vjp import backward_pass, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
-from functrace.tracing import JaxprTrace
+from functrace.tracing import JaxprTrace, tape_rewrites
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
 
 __all__ = ["Jitted", "Lowered", "jit", "jit_p", "trace_to_jaxpr"]
@@ -255,8 +255,92 @@ def _vjp_of(closed: ClosedJaxpr, ct_mask: tuple[bool, ...], needed: tuple[bool, 
     return _trace_derived(fun, avals), tuple(out_mask)
 
 
+class _Split:
+    """A forward pass that also returns residuals, and the backward pass that reads them.
+
+    Derived from a call's jaxpr for the tape of ``grad`` / ``vjp``: the jaxpr of
+    (inputs, output cotangents) -> input cotangents is split by partial evaluation into the
+    equations that depend on the inputs only (the forward pass: the call's outputs, then the
+    residuals, the values the rest reads) and those that depend on the cotangents (the
+    backward pass: (residuals, cotangents) -> input cotangents).  Stored in the forward
+    jaxpr's cache under ``"split"``, so the ``jit`` vjp rule can recognise it.
+    """
+
+    __slots__ = ("fwd", "bwd", "n_out", "ct_mask", "wrt")
+
+    def __init__(self, fwd: ClosedJaxpr, bwd: ClosedJaxpr, n_out: int,
+                 ct_mask: tuple[bool, ...], wrt: tuple[bool, ...]):
+        self.fwd, self.bwd, self.n_out = fwd, bwd, n_out
+        self.ct_mask, self.wrt = ct_mask, wrt
+
+
+def _split_vjp(closed: ClosedJaxpr, wrt: tuple[bool, ...]) -> tuple[ClosedJaxpr, _Split]:
+    n, out_avals = len(wrt), closed.out_avals
+    ct_mask = tuple(a.dtype.kind in "fc" for a in out_avals)
+    in_avals = closed.in_avals
+    avals = [*in_avals, *[a.strong() for a in _pick(ct_mask, out_avals)]]
+
+    def fun(*xs: Any) -> list[Any]:
+        values = eval_jaxpr_values(closed.jaxpr, closed.consts, *xs[:n])
+        outs = [read(values, v) for v in closed.jaxpr.outvars]
+        cts_in = backward_pass(closed.jaxpr, values, _fill(ct_mask, xs[n:]), list(wrt))
+        # A zero cotangent is a value too: the backward pass has one output per input in wrt.
+        return [*outs, *[ct if ct is not None else zeros(a.strong())
+                         for ct, a in zip(_pick(wrt, cts_in), _pick(wrt, in_avals),
+                                          strict=True)]]
+
+    full = _trace_derived(fun, avals)
+    jaxpr, n_out = full.jaxpr, len(out_avals)
+    known: set[Var] = {*jaxpr.constvars, *jaxpr.invars[:n]}
+    fwd_eqns, bwd_eqns = [], []
+    for eqn in jaxpr.eqns:
+        if all(type(v) is not Var or v in known for v in eqn.invars):
+            fwd_eqns.append(eqn)
+            known.update(eqn.outvars)
+        else:
+            bwd_eqns.append(eqn)
+    consts = set(jaxpr.constvars)
+    residuals = list(dict.fromkeys(
+        v for v in [*[u for e in bwd_eqns for u in e.invars], *jaxpr.outvars[n_out:]]
+        if type(v) is Var and v in known and v not in consts))
+    fwd = ClosedJaxpr(Jaxpr(jaxpr.constvars, jaxpr.invars[:n],
+                            [*jaxpr.outvars[:n_out], *residuals], fwd_eqns), full.consts)
+    bwd = ClosedJaxpr(Jaxpr(jaxpr.constvars, [*residuals, *jaxpr.invars[n:]],
+                            jaxpr.outvars[n_out:], bwd_eqns), full.consts)
+    split = _Split(fwd, bwd, n_out, ct_mask, wrt)
+    fwd.jaxpr.cache["split"] = split
+    return fwd, split
+
+
+def _jit_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
+                 ) -> list[Any] | None:
+    """Record a call on the tape of grad / vjp as its forward pass with residuals (the
+    backward pass then reads them instead of running the forward pass again)."""
+    closed, name = params["jaxpr"], params["name"]
+    if "split" in closed.jaxpr.cache:  # already a forward pass with residuals
+        return None
+    wrt = tuple(type(x) is Tracer and x.trace is trace and x.aval.dtype.kind in "fc"
+                for x in args)
+    if not any(wrt) or any(type(x) is Tracer and x.trace is trace and x.val is None
+                           for x in args):
+        return None
+    fwd, split = _derive(_info(closed, name), ("tape", wrt), lambda: _split_vjp(closed, wrt))
+    return trace.process(jit_p, args, {"jaxpr": fwd, "name": name})[:split.n_out]
+
+
 def _jit_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
              jaxpr: ClosedJaxpr, name: str) -> list[Any]:
+    split = jaxpr.jaxpr.cache.get("split")
+    if (split is not None and all(ct is None for ct in cts[split.n_out:])
+            and all(w or not nd for w, nd in zip(split.wrt, needed, strict=True))):
+        # A forward pass recorded with its residuals: only the backward pass is left to run.
+        out_avals = jaxpr.out_avals[:split.n_out]
+        dense = [ct if ct is not None else zeros(a.strong())
+                 for ct, a in zip(_pick(split.ct_mask, cts[:split.n_out]),
+                                  _pick(split.ct_mask, out_avals), strict=True)]
+        in_cts = _fill(split.wrt, _bind(split.bwd, [*ans[split.n_out:], *dense],
+                                        f"vjp_{name}"))
+        return [ct if nd else None for ct, nd in zip(in_cts, needed, strict=True)]
     ct_mask, need = tuple(ct is not None for ct in cts), tuple(needed)
     derived, out_mask = _derive(_info(jaxpr, name), ("vjp", ct_mask, need),
                                 lambda: _vjp_of(jaxpr, ct_mask, need))
@@ -290,6 +374,7 @@ jit_p.impl = _jit_impl
 jit_p.shape_rule = _jit_shape
 jvp_rules[jit_p] = _jit_jvp
 vjp_rules[jit_p] = _jit_vjp
+tape_rewrites[jit_p] = _jit_on_tape
 batch_rules[jit_p] = _jit_batch
 opt.inlinable.add(jit_p)
 
