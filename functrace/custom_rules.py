@@ -50,7 +50,7 @@ from functrace.interpreters.vjp import backward_pass, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type
 from functrace.primitives.shape import bdim_to_front
-from functrace.tracing import JaxprTrace, trace_abstract, trace_flat
+from functrace.tracing import JaxprTrace, tape_rewrites, trace_abstract, trace_flat
 from functrace.tree_util import (
     PyTreeDef,
     tree_flatten,
@@ -168,10 +168,11 @@ class custom_vjp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
 
     The rule is a pair set with :meth:`defvjp`: ``fwd`` computes the output and the residuals
     the backward pass needs, ``bwd`` maps residuals and an output cotangent to input
-    cotangents.  ``grad`` / ``vjp``, ``vmap`` and ``jit`` honour it.  ``fwd`` runs on the
-    primal values when the backward pass needs it, so under a first-order ``grad`` it sees
-    concrete arrays and may use raw NumPy.  Forward mode (``jvp``, ``jacfwd``) raises
-    ``TypeError``, as in JAX.
+    cotangents.  ``grad`` / ``vjp``, ``vmap`` and ``jit`` honour it.  Under an eager ``grad``
+    or ``vjp``, ``fwd`` runs once in the forward pass and its residuals are kept for ``bwd``;
+    elsewhere it runs on the primal values when the backward pass needs them.  Under a
+    first-order ``grad`` it sees concrete arrays and may use raw NumPy.  Forward mode (``jvp``,
+    ``jacfwd``) raises ``TypeError``, as in JAX.
 
     Args:
       fun: the function.  Its arguments and outputs are pytrees of arrays.
@@ -478,19 +479,39 @@ class _FwdBwd(_Rule):
 
     def __call__(self, consts: Sequence[Any], primals: Sequence[Any], cts: Sequence[Any]
                  ) -> list[Any]:
+        _, residuals = self.run_fwd(consts, primals)
+        return self.run_bwd(consts, primals, residuals, cts)
+
+    def run_fwd(self, consts: Sequence[Any], primals: Sequence[Any]) -> tuple[list[Any], Any]:
+        """``fwd`` on the arguments: the output's leaves (checked against the function's
+        output) and the residuals."""
         call = self.call
-        nondiff = self.nondiff_args(consts)
         diff_args = tree_unflatten(call.in_tree, primals)
-        pair = self.fwd(*call.full_args(diff_args, nondiff))
+        pair = self.fwd(*call.full_args(diff_args, self.nondiff_args(consts)))
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise TypeError(f"custom_vjp fwd rule {_name(self.fwd)} must return a pair (out, "
                             f"residuals), but it returned {_describe(pair)}.")
-        if tree_structure(pair[0]) != call.out_tree:
+        leaves, tree = tree_flatten(pair[0])
+        if tree != call.out_tree:
             raise TypeError(
                 f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element the "
-                f"output of {_name(call.fun)}, with structure {call.out_tree}; got "
-                f"{tree_structure(pair[0])}.")
-        cts_in = self.bwd(*nondiff.values(), pair[1], tree_unflatten(call.out_tree, cts))
+                f"output of {_name(call.fun)}, with structure {call.out_tree}; got {tree}.")
+        for k, (leaf, a) in enumerate(zip(leaves, call.jaxpr.out_avals, strict=True)):
+            aval = get_aval(leaf)
+            if aval.shape != a.shape or not (aval.dtype == a.dtype or (
+                    aval.weak_type and aval.dtype.kind == a.dtype.kind)):
+                raise TypeError(
+                    f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element "
+                    f"an output with the shape and dtype of {_name(call.fun)}'s: output {k} is "
+                    f"{aval.str_short()}, the function's is {a.str_short()}.")
+        return leaves, pair[1]
+
+    def run_bwd(self, consts: Sequence[Any], primals: Sequence[Any], residuals: Any,
+                cts: Sequence[Any]) -> list[Any]:
+        """``bwd`` on the residuals and the output cotangents: input cotangent leaves."""
+        call = self.call
+        nondiff = self.nondiff_args(consts)
+        cts_in = self.bwd(*nondiff.values(), residuals, tree_unflatten(call.out_tree, cts))
         return self._flatten_cts(cts_in, primals)
 
     def _flatten_cts(self, cts_in: Any, primals: Sequence[Any]) -> list[Any]:
@@ -515,6 +536,51 @@ class _FwdBwd(_Rule):
         return [instantiate(None, p) if ct is None or not _is_float(p) else
                 _match(ct, get_aval(p).strong(), f"custom_vjp bwd rule {name}: cotangent {k}")
                 for k, (ct, p) in enumerate(zip(flat, primals, strict=True))]
+
+
+class _RecordedFwdBwd(_FwdBwd):
+    """The rule of one call recorded on the eager tape of ``grad`` / ``vjp``, where ``fwd``
+    already ran (as in JAX, the forward pass runs ``fwd``, not the function): its outputs are
+    the equation's value, and its residuals wait here for the backward pass."""
+
+    def __init__(self, rule: _FwdBwd, outs: list[Any], residuals: Any):
+        super().__init__(rule.fwd, rule.bwd, rule.call)
+        self.outs: list[Any] | None = [np.asarray(o, dtype=a.dtype) for o, a
+                                       in zip(outs, rule.call.jaxpr.out_avals, strict=True)]
+        self.residuals = residuals
+
+    def __call__(self, consts: Sequence[Any], primals: Sequence[Any], cts: Sequence[Any]
+                 ) -> list[Any]:
+        return self.run_bwd(consts, primals, self.residuals, cts)
+
+    def take_outs(self) -> list[Any] | None:
+        """The outputs of the forward run, once (the equation's value when it is recorded)."""
+        outs, self.outs = self.outs, None
+        return outs
+
+
+def _custom_vjp_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
+                        ) -> list[Any] | None:
+    """Record a call on the eager tape of grad / vjp by running ``fwd`` once, now."""
+    rule = params["fwd_bwd"]
+    if type(rule) is not _FwdBwd or not isinstance(trace.parent, EvalTrace):
+        return None
+    values, differentiated = [], False
+    for x in args:
+        if type(x) is Tracer:
+            if x.trace is not trace or x.val is None:
+                return None
+            values.append(x.val)
+            differentiated = True
+        else:
+            values.append(x)
+    if not differentiated:
+        return None
+    n = params["num_consts"]
+    with new_current(trace.parent):
+        outs, residuals = rule.run_fwd(values[:n], values[n:])
+    return trace.process(custom_vjp_call_p, args,
+                         {**params, "fwd_bwd": _RecordedFwdBwd(rule, outs, residuals)})
 
 
 def _describe(x: Any) -> str:
@@ -597,6 +663,11 @@ custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
 
 def _custom_call_impl(*args: Any, call_jaxpr: ClosedJaxpr | _PythonCall, **params: Any
                       ) -> list[Any]:
+    rule = params.get("fwd_bwd")
+    if isinstance(rule, _RecordedFwdBwd):
+        outs = rule.take_outs()
+        if outs is not None:
+            return outs
     if isinstance(call_jaxpr, _PythonCall):
         return call_jaxpr(*args)
     return eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)
@@ -673,8 +744,9 @@ def _custom_vjp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]
 def _custom_vjp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
                          *, call_jaxpr: Any, fwd_bwd: _FwdBwd, num_consts: int
                          ) -> list[Any]:
-    # fwd runs here, on the values the forward sweep recorded: the residuals are recomputed
-    # rather than kept, since the forward sweep cannot know a backward pass will follow.
+    # On the eager tape of grad / vjp, fwd ran in the forward pass and its residuals are kept
+    # (_RecordedFwdBwd); elsewhere (under jit, vmap, or a transformation of grad) fwd runs
+    # here, on the values the forward sweep recorded.
     _refuse_closure(needed[:num_consts], "custom_vjp", fwd_bwd)
     consts, xs = args[:num_consts], args[num_consts:]
     cts = [instantiate(ct, a) for ct, a in zip(cts, ans, strict=True)]
@@ -687,4 +759,5 @@ custom_vjp_call_p.impl = _custom_call_impl
 custom_vjp_call_p.shape_rule = _custom_call_shape
 jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
 vjp_rules[custom_vjp_call_p] = _custom_vjp_call_vjp
+tape_rewrites[custom_vjp_call_p] = _custom_vjp_on_tape
 _batch_call(custom_vjp_call_p, "fwd_bwd")

@@ -617,3 +617,58 @@ def test_rules_are_honoured_inside_lax_control_flow() -> None:
     c1 = np.sin(x)
     c2 = np.sin(c1)
     assert np.isclose(ft.grad(loop)(x), 8 * np.cos(x) * np.cos(c1) * np.cos(c2))
+
+
+def _counted_sin() -> tuple[Any, dict[str, int]]:
+    counts = {"fwd": 0, "bwd": 0}
+
+    @ft.custom_vjp
+    def f(x: Any) -> Any:
+        return fnp.sin(x)
+
+    def fwd(x: Any) -> Any:
+        counts["fwd"] += 1
+        return f(x), fnp.cos(x)
+
+    def bwd(cos_x: Any, g: Any) -> Any:
+        counts["bwd"] += 1
+        return (cos_x * g,)
+
+    f.defvjp(fwd, bwd)
+    return f, counts
+
+
+def test_eager_grad_runs_fwd_once_in_the_forward_pass() -> None:
+    # As in JAX: the forward pass runs fwd (keeping its residuals), the backward pass bwd only.
+    f, counts = _counted_sin()
+    x = np.linspace(0.1, 1.0, 3)
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(f(x) * 2.0))(x), 2.0 * np.cos(x))
+    assert counts == {"fwd": 1, "bwd": 1}
+    out, pullback = ft.vjp(f, x)
+    assert counts == {"fwd": 2, "bwd": 1}  # fwd ran in the forward pass
+    np.testing.assert_allclose(out, np.sin(x))
+    for scale in (1.0, 2.0):  # the kept residuals serve every call of the pullback
+        np.testing.assert_allclose(pullback(scale * np.ones(3))[0], scale * np.cos(x))
+    assert counts == {"fwd": 2, "bwd": 3}
+
+
+@pytest.mark.parametrize("transform", ["jit(grad)", "vmap(grad)", "grad(jit)", "grad(grad)"])
+def test_fwd_and_bwd_under_other_transformations(transform: str) -> None:
+    f, _ = _counted_sin()
+    g = {"jit(grad)": lambda h: ft.jit(ft.grad(h)), "vmap(grad)": lambda h: ft.vmap(ft.grad(h)),
+         "grad(jit)": lambda h: ft.grad(ft.jit(h)),
+         "grad(grad)": lambda h: ft.grad(lambda x: ft.grad(h)(x) * x)}[transform]
+    x = np.float64(0.7) if transform != "vmap(grad)" else np.linspace(0.1, 1.0, 3)
+    got = g(lambda x: f(x) * 2.0)(x)
+    expected = g(lambda x: fnp.sin(x) * 2.0)(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+def test_fwd_output_of_the_wrong_shape_is_a_clear_error() -> None:
+    @ft.custom_vjp
+    def f(x: Any) -> Any:
+        return fnp.sin(x)
+
+    f.defvjp(lambda x: (fnp.sin(x) * np.ones(2), None), lambda r, g: (g,))
+    with pytest.raises(TypeError, match=r"output 0 is f64\[2\], the function's is f64\[\]"):
+        ft.grad(f)(0.5)
