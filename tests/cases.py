@@ -606,6 +606,7 @@ CASES += [
     Case("arctan2", fnp.arctan2, np.arctan2,
          lambda rng, dtype: arctan2_sample(rng, dtype, broadcast=True), label="fnp broadcast"),
     Case("hypot", ew.hypot, np.hypot, binary(away_from_zero, away_from_zero)),
+    Case("cbrt", ew.cbrt, np.cbrt, unary(away_from_zero)),
     # -- kinks: abs, sign, rounding (zero derivative away from the jumps) --
     Case("abs", ew.abs, np.abs, unary(away_from_zero, lo=0.1), dtypes=NUMERIC),
     Case("abs", fnp.abs, np.abs, unary(away_from_zero, lo=0.1), dtypes=NUMERIC, label="fnp"),
@@ -942,7 +943,7 @@ CASES += [
     Case("log", fnp.log2, np.log2, unary(uniform, lo=0.2, hi=3), label="fnp.log2"),
     Case("log", fnp.log10, np.log10, unary(uniform, lo=0.2, hi=3), label="fnp.log10"),
     Case("pow", fnp.exp2, np.exp2, unary(uniform, lo=-3, hi=3), label="fnp.exp2"),
-    Case("pow", fnp.cbrt, np.cbrt, unary(away_from_zero), label="fnp.cbrt"),
+    Case("cbrt", fnp.cbrt, np.cbrt, unary(away_from_zero), label="fnp.cbrt"),
     Case("mul", fnp.deg2rad, np.deg2rad, unary(), label="fnp.deg2rad"),
     Case("mul", fnp.rad2deg, np.rad2deg, unary(), label="fnp.rad2deg"),
     Case("select_n", fnp.trunc, np.trunc, unary(not_integer), label="fnp.trunc"),

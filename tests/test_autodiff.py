@@ -413,6 +413,17 @@ def test_hypot_at_the_origin_and_near_overflow() -> None:
     np.testing.assert_allclose(ft.grad(fnp.hypot, (0, 1))(big, big), (0.5**0.5, 0.5**0.5))
 
 
+def test_cbrt_has_an_infinite_derivative_at_zero_and_exact_ones_elsewhere() -> None:
+    # The vertical tangent of x**(1/3) at 0 (JAX's value), not sign(x)*|x|**(1/3)'s 0 * inf.
+    x = np.array([0.0, 8.0, -27.0])
+    expected = np.array([np.inf, 1.0 / 12.0, 1.0 / 27.0])
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(ft.vmap(ft.grad(fnp.cbrt))(x), expected, rtol=1e-15)
+        np.testing.assert_allclose(ft.jvp(fnp.cbrt, (x,), (np.ones(3),))[1], expected,
+                                   rtol=1e-15)
+    check_grads(fnp.cbrt, (x[1:],), order=2, modes=("fwd", "rev"))
+
+
 def test_nan_to_num_replaces_infinities_and_stops_their_gradient() -> None:
     x = np.array([np.inf, -np.inf, np.nan, 1.5])
     for kwargs in ({}, {"nan": 2.0, "posinf": 5.0, "neginf": -3.0}):

@@ -87,7 +87,7 @@ UFUNCS: dict[str, str] = {
     "expm1": "expm1", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
     "cosh": "cosh", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan",
     "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh", "arctan2": "arctan2",
-    "hypot": "hypot",
+    "hypot": "hypot", "cbrt": "cbrt",
     "sqrt": "sqrt", "abs": "absolute", "sign": "sign", "floor": "floor",
     "ceil": "ceil", "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
     "gt": "greater", "ge": "greater_equal", "and": "bitwise_and", "or": "bitwise_or",

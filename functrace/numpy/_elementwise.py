@@ -191,11 +191,10 @@ def log10(x: Any, /) -> Any:
     return true_divide(log(x), math.log(10.0))
 
 
-def cbrt(x: Any, /) -> Any:
-    return multiply(sign(x), power(absolute(x), 1.0 / 3.0))
 
 
 hypot = _binary("hypot", ew.hypot, np.hypot)
+cbrt = _unary("cbrt", ew.cbrt, np.cbrt)
 deg2rad = radians = _unary("deg2rad", lambda x: multiply(x, np.pi / 180.0), np.deg2rad)
 rad2deg = degrees = _unary("rad2deg", lambda x: multiply(x, 180.0 / np.pi), np.rad2deg)
 # log2(2**x + 2**y), through logaddexp in natural units.

@@ -503,6 +503,22 @@ defjvp(arctan2_p, lambda y_dot, ans, y, x: mul(y_dot, div(x, _sq_norm(y, x))),
 defvjp(arctan2_p, lambda ct, ans, y, x: mul(ct, div(x, _sq_norm(y, x))),
        lambda ct, ans, y, x: neg(mul(ct, div(y, _sq_norm(y, x)))))
 
+cbrt_p = elementwise("cbrt", np.cbrt)
+
+
+def cbrt(x: Any) -> Any:
+    """The real cube root (NumPy's ``cbrt``), defined for negative ``x`` too."""
+    return cbrt_p.bind1(x)
+
+
+def _cbrt_dx(ans: Any) -> Any:
+    # d cbrt(x) = dx / (3 cbrt(x)**2): +inf at 0, as the function's vertical tangent (JAX's).
+    return div(scalar_like(ans, 1.0 / 3.0), mul(ans, ans))
+
+
+defjvp(cbrt_p, lambda x_dot, ans, x: mul(x_dot, _cbrt_dx(ans)))
+defvjp(cbrt_p, lambda ct, ans, x: mul(ct, _cbrt_dx(ans)), residuals=(True, (False,)))
+
 hypot_p = elementwise("hypot", np.hypot)
 
 
