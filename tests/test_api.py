@@ -747,5 +747,6 @@ def test_linalg_solve_inv_det_through_numpy() -> None:
     np.testing.assert_allclose(ft.jit(ft.grad(np.linalg.det))(a), expected)
     stack = np.stack([a, 2 * a])
     np.testing.assert_allclose(ft.vmap(np.linalg.inv)(stack), np.linalg.inv(stack))
-    with pytest.raises(np.linalg.LinAlgError):
-        ft.grad(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    # At a singular matrix the gradient is the transposed adjugate, which a^-1 cannot give.
+    np.testing.assert_allclose(ft.grad(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]])),
+                               [[4.0, -2.0], [-2.0, 1.0]])

@@ -424,6 +424,24 @@ def test_cbrt_has_an_infinite_derivative_at_zero_and_exact_ones_elsewhere() -> N
     check_grads(fnp.cbrt, (x[1:],), order=2, modes=("fwd", "rev"))
 
 
+@pytest.mark.parametrize("a,adjugate", [
+    (np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[4.0, -2.0], [-2.0, 1.0]])),  # rank 1 of 2
+    (np.arange(1.0, 10.0).reshape(3, 3),  # rank 2 of 3: a nonzero adjugate
+     np.array([[-3.0, 6.0, -3.0], [6.0, -12.0, 6.0], [-3.0, 6.0, -3.0]])),
+    (np.ones((3, 3)), np.zeros((3, 3))),  # rank 1 of 3: every cofactor is 0
+])
+def test_det_gradient_at_singular_matrices_is_the_adjugate_transposed(
+        a: np.ndarray, adjugate: np.ndarray) -> None:
+    for g in (ft.grad(fnp.linalg.det), ft.jit(ft.grad(fnp.linalg.det)), ft.jacrev(fnp.linalg.det)):
+        np.testing.assert_allclose(g(a), adjugate.T, atol=1e-12)
+    t = np.random.default_rng(0).standard_normal(a.shape)
+    np.testing.assert_allclose(ft.jvp(fnp.linalg.det, (a,), (t,))[1],
+                               np.sum(adjugate.T * t), atol=1e-12)
+    batch = np.stack([a, a + np.eye(len(a))])
+    np.testing.assert_allclose(ft.vmap(ft.grad(fnp.linalg.det))(batch)[0], adjugate.T,
+                               atol=1e-12)
+
+
 def test_nan_to_num_replaces_infinities_and_stops_their_gradient() -> None:
     x = np.array([np.inf, -np.inf, np.nan, 1.5])
     for kwargs in ({}, {"nan": 2.0, "posinf": 5.0, "neginf": -3.0}):

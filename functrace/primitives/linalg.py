@@ -12,7 +12,7 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import defzero, mul, neg
+from functrace.primitives.elementwise import defzero, mul, neg, sub
 from functrace.primitives.shape import (
     _front_batch,
     broadcast_batch,
@@ -308,10 +308,78 @@ def _expand_last_two(x: Any, shape: tuple[int, ...]) -> Any:
 det_p.impl = lambda a: [np.asarray(np.linalg.det(a))]
 det_p.shape_rule = _det_shape
 _front_batch(det_p, lambda size: {})
-# d det(a) = det(a) trace(a^-1 da) = det(a) <a^-T, da>;  the cotangent of a is ct det(a) a^-T.
-defjvp(det_p, lambda a_dot, ans, a: mul(ans, _trace_of_product(_inverse_transpose(a), a_dot)))
-defvjp(det_p, lambda ct, ans, a: mul(_expand_last_two(mul(ct, ans), shape_of(a)),
-                                     _inverse_transpose(a)))
+# d det(a) = trace(adj(a) da) = <adj(a)^T, da>, with the adjugate adj(a) = det(a) a^-1, which
+# exists for singular matrices too (the gradient of det at a rank n-1 matrix is not zero).
+defjvp(det_p, lambda a_dot, ans, a: _trace_of_product(_mT(adjugate(a)), a_dot))
+defvjp(det_p, lambda ct, ans, a: mul(_expand_last_two(ct, shape_of(a)), _mT(adjugate(a))),
+       residuals=(False, (True,)))
+
+adjugate_p = Primitive("adjugate")
+
+
+def adjugate(a: Any) -> Any:
+    """The adjugates (transposed cofactor matrices) of a stack of square matrices:
+    ``det(a) a^-1`` where ``a`` is invertible, and its continuous extension where not."""
+    return adjugate_p.bind1(a)
+
+
+def _adjugate_impl(a: Any) -> list[Any]:
+    a = np.asarray(a)
+    if a.shape[-1] == 0:
+        return [np.zeros(a.shape, a.dtype)]
+    with np.errstate(all="ignore"):
+        try:
+            adj = np.linalg.det(a)[..., None, None] * np.linalg.inv(a)
+            if np.all(np.isfinite(adj)):
+                return [adj]
+        except np.linalg.LinAlgError:
+            pass
+        # Singular (or nearly): from the SVD a = u diag(s) vh, adj(a) = det(u) det(vh)
+        # vh^T diag(prod of the other singular values) u^T, with no division by zero.
+        u, sv, vh = np.linalg.svd(a)
+        n = sv.shape[-1]
+        ones = np.ones(sv.shape[:-1] + (1,), sv.dtype)
+        before = np.cumprod(np.concatenate([ones, sv[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, sv[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = before * after
+        sign = np.linalg.det(u) * np.linalg.det(vh)
+        adj = sign[..., None, None] * np.matmul(_np_mT(vh) * others[..., None, :], _np_mT(u))
+        assert adj.shape[-1] == n
+        return [adj.astype(a.dtype, copy=False)]
+
+
+def _np_mT(x: np.ndarray) -> np.ndarray:
+    return np.swapaxes(x, -1, -2)
+
+
+def _adjugate_shape(a: ShapedArray) -> list[ShapedArray]:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.dtype.kind not in "fc":
+        raise ValueError(f"adjugate: expected floating square matrices (..., n, n), got "
+                         f"{a.str_short()}.")
+    return [a]
+
+
+def _adjugate_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
+    # adj = det a^-1:  d adj = <adj^T, da> a^-1 - adj da a^-1 (where a is invertible).
+    inv = _mT(_inverse_transpose(a))
+    d_det = _trace_of_product(_mT(ans), a_dot)
+    return sub(mul(_expand_last_two(d_det, shape_of(a)), inv),
+               batched_matmul(batched_matmul(ans, a_dot), inv))
+
+
+def _adjugate_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    # The transpose of the jvp:  <ct, a^-1> adj^T - adj^T ct a^-T.
+    inv_t = _inverse_transpose(a)
+    weight = _trace_of_product(ct, _mT(inv_t))
+    return sub(mul(_expand_last_two(weight, shape_of(a)), _mT(ans)),
+               batched_matmul(batched_matmul(_mT(ans), ct), inv_t))
+
+
+adjugate_p.impl = _adjugate_impl
+adjugate_p.shape_rule = _adjugate_shape
+_front_batch(adjugate_p, lambda size: {})
+defjvp(adjugate_p, _adjugate_jvp)
+defvjp(adjugate_p, _adjugate_vjp)
 
 
 # slogdet as two single-output primitives: the sign (a zero derivative) and log |det|, whose
