@@ -408,6 +408,8 @@ def test_hypot_hessian_is_exact_at_ties_too(x: float, y: float) -> None:
 
 def test_hypot_at_the_origin_and_near_overflow() -> None:
     assert ft.grad(fnp.hypot, (0, 1))(0.0, 0.0) == (0.0, 0.0)
+    along_x = lambda x: fnp.hypot(x, 0.0)  # noqa: E731 - |x|: abs's derivatives at 0
+    assert ft.grad(ft.grad(along_x))(0.0) == 0.0 == ft.jacfwd(ft.grad(along_x))(0.0)
     big = 1e300
     assert np.isclose(fnp.hypot(big, big), np.sqrt(2) * big)
     np.testing.assert_allclose(ft.grad(fnp.hypot, (0, 1))(big, big), (0.5**0.5, 0.5**0.5))

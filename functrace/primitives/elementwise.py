@@ -532,7 +532,10 @@ def _hypot_partial(x: Any, ans: Any) -> Any:
     # ``ans`` so that higher derivatives are exact everywhere, ties |x| == |y| included.
     x = _as_shape_of(x, ans)
     at_origin = eq(ans, scalar_like(ans, 0))
-    return div(x, select_n(at_origin, ans, full_like(ans, 1)))
+    # At the origin 0, by a select (not x / 1, whose own derivative 1 would be the second
+    # derivative there): hypot(x, 0) = |x| then has abs's derivatives, 0 and 0, at 0.
+    return select_n(at_origin, div(x, select_n(at_origin, ans, full_like(ans, 1))),
+                    full_like(ans, 0))
 
 
 defjvp(hypot_p, lambda x_dot, ans, x, y: mul(x_dot, _hypot_partial(x, ans)),
