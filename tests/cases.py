@@ -632,6 +632,13 @@ CASES += [
                           ("xor", ew.xor_p, np.bitwise_xor)]],
     Case("not", ew.not_p.bind1, np.invert, unary(), dtypes=(BOOL, I64, I32),
          differentiable=False),
+    *[Case(_n, _f, _np, binary(y_bounds={"lo": 0, "hi": 6}, broadcast=_label != "primitive"),
+           dtypes=INTS, differentiable=False, label=_label)
+      for _n, _f, _np, _label in [
+          ("shift_left", ew.shift_left_p.bind1, np.left_shift, "primitive"),
+          ("shift_right", ew.shift_right_p.bind1, np.right_shift, "primitive"),
+          ("shift_left", fnp.left_shift, np.left_shift, "fnp.left_shift"),
+          ("shift_right", lambda x, y: x >> y, np.right_shift, "operator >>")]],
     Case("and", fnp.logical_and, np.logical_and, binary(broadcast=True), dtypes=(BOOL, F64),
          differentiable=False, label="fnp.logical_and"),
     # -- select --

@@ -91,11 +91,12 @@ UFUNCS: dict[str, str] = {
     "sqrt": "sqrt", "abs": "absolute", "sign": "sign", "floor": "floor",
     "ceil": "ceil", "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
     "gt": "greater", "ge": "greater_equal", "and": "bitwise_and", "or": "bitwise_or",
-    "xor": "bitwise_xor", "not": "invert",
+    "xor": "bitwise_xor", "not": "invert", "shift_left": "left_shift",
+    "shift_right": "right_shift",
 }
 # Ufuncs that keep an integer dtype (others, like floor, turn integers into floats).
 _INT_PRESERVING = frozenset({"add", "sub", "mul", "neg", "max", "min", "abs", "sign", "and", "or",
-                             "xor", "not", "div", "integer_pow"})
+                             "xor", "not", "div", "integer_pow", "shift_left", "shift_right"})
 
 
 def _ints(xs: Any) -> tuple[int, ...]:

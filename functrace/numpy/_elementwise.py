@@ -79,6 +79,20 @@ bitwise_or = _binary("bitwise_or", lambda x, y: ew.or_p.bind1(x, y))
 bitwise_xor = _binary("bitwise_xor", lambda x, y: ew.xor_p.bind1(x, y))
 
 
+def _shift(name: str, prim: Any) -> Callable[[Any, Any], Any]:
+    def bind(x: Any, y: Any) -> Any:
+        if aval(x).dtype.kind not in "iub":
+            raise TypeError(f"{name}: integer operands are required (NumPy's ufunc is not "
+                            f"defined for {aval(x).dtype}).")
+        return prim.bind1(x, y)
+
+    return _binary(name, bind)
+
+
+left_shift = bitwise_left_shift = _shift("left_shift", ew.shift_left_p)
+right_shift = bitwise_right_shift = _shift("right_shift", ew.shift_right_p)
+
+
 def floor_divide(x: Any, y: Any, /) -> Any:
     """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers)."""
     x, y = promote("floor_divide", x, y)

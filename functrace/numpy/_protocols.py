@@ -109,7 +109,8 @@ def install(fnp: ModuleType) -> None:
         "add": fnp.add, "sub": fnp.subtract, "mul": fnp.multiply, "truediv": fnp.true_divide,
         "floordiv": fnp.floor_divide, "mod": fnp.remainder, "pow": fnp.power,
         "matmul": fnp.matmul, "and": fnp.bitwise_and, "or": fnp.bitwise_or,
-        "xor": fnp.bitwise_xor, "divmod": fnp.divmod,
+        "xor": fnp.bitwise_xor, "divmod": fnp.divmod, "lshift": fnp.left_shift,
+        "rshift": fnp.right_shift,
     }
     for name, fn in operators.items():
         methods[f"__{name}__"] = binary(fn)

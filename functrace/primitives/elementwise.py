@@ -592,7 +592,11 @@ and_p = elementwise("and", np.bitwise_and)
 or_p = elementwise("or", np.bitwise_or)
 xor_p = elementwise("xor", np.bitwise_xor)
 not_p = elementwise("not", np.invert)
-for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p):
+# Bit shifts of integers, as NumPy's ufuncs (an arithmetic right shift for signed integers).
+shift_left_p = elementwise("shift_left", np.left_shift)
+shift_right_p = elementwise("shift_right", np.right_shift)
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, shift_left_p,
+           shift_right_p):
     defzero(_p)
 
 
