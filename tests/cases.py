@@ -844,6 +844,11 @@ def norm_sample(ords: list[Any], matrix: bool = False
             axis = int(rng.integers(-ndim, ndim)) if ndim > 1 or rng.random() < 0.5 else None
         x = distinct(rng, x_shape, dtype, gap=0.3)
         x = np.where(np.abs(x) < 0.15, x + 0.3, x)  # |x| >= 0.15: abs is smooth
+        if not matrix and ord_ in (np.inf, -np.inf):
+            # The vector inf norms pick the largest (smallest) |x|: distinct values can still
+            # tie in |x| (0.5 and -0.5), so draw distinct magnitudes and random signs.
+            mags = 0.2 + 0.3 * rng.permutation(x.size).reshape(x_shape)
+            x = np.where(rng.random(x_shape) < 0.5, -mags, mags)
         if matrix and ord_ in (1, -1, np.inf, -np.inf):
             # The 1 and inf norms pick the largest (smallest) column / row sum of |x|: push the
             # columns / rows apart by distinct multiples of 10 in |x|, so that no two sums tie
