@@ -422,6 +422,13 @@ def _is_float(x: Any) -> bool:
     return get_aval(x).dtype.kind in "fc"
 
 
+def _same_type(aval: ShapedArray, like: ShapedArray) -> bool:
+    """Whether a rule's output of type ``aval`` can stand for a value of type ``like``: the
+    same shape, and the same dtype (or a Python scalar of the same kind)."""
+    return aval.shape == like.shape and (aval.dtype == like.dtype or (
+        aval.weak_type and aval.dtype.kind == like.dtype.kind))
+
+
 def _match(x: Any, like: ShapedArray, what: str) -> Any:
     """``x`` converted to the dtype of ``like``, after checking that its shape matches."""
     aval = get_aval(x)
@@ -456,14 +463,11 @@ class _JvpRule(_Rule):
                 f"structure of {_name(call.fun)}'s output, {call.out_tree}; got {p_tree} and "
                 f"{t_tree}.")
         for k, (p, a) in enumerate(zip(p_leaves, call.jaxpr.out_avals, strict=True)):
-            p_aval = get_aval(p)
-            same_dtype = p_aval.dtype == a.dtype or (p_aval.weak_type
-                                                     and p_aval.dtype.kind == a.dtype.kind)
-            if p_aval.shape != a.shape or not same_dtype:
+            if not _same_type(get_aval(p), a):
                 raise TypeError(
                     f"custom_jvp rule {name} must return a primal output with the shape and "
                     f"dtype of {_name(call.fun)}'s output: primal output {k} is "
-                    f"{p_aval.str_short()}, the function's is {a.str_short()}.")
+                    f"{get_aval(p).str_short()}, the function's is {a.str_short()}.")
         return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}") if a.dtype.kind
                 in "fc" else zeros(a) for k, (t, a)
                 in enumerate(zip(t_leaves, call.jaxpr.out_avals, strict=True))]
@@ -497,13 +501,11 @@ class _FwdBwd(_Rule):
                 f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element the "
                 f"output of {_name(call.fun)}, with structure {call.out_tree}; got {tree}.")
         for k, (leaf, a) in enumerate(zip(leaves, call.jaxpr.out_avals, strict=True)):
-            aval = get_aval(leaf)
-            if aval.shape != a.shape or not (aval.dtype == a.dtype or (
-                    aval.weak_type and aval.dtype.kind == a.dtype.kind)):
+            if not _same_type(get_aval(leaf), a):
                 raise TypeError(
                     f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element "
                     f"an output with the shape and dtype of {_name(call.fun)}'s: output {k} is "
-                    f"{aval.str_short()}, the function's is {a.str_short()}.")
+                    f"{get_aval(leaf).str_short()}, the function's is {a.str_short()}.")
         return leaves, pair[1]
 
     def run_bwd(self, consts: Sequence[Any], primals: Sequence[Any], residuals: Any,

@@ -256,7 +256,8 @@ def _vjp_of(closed: ClosedJaxpr, ct_mask: tuple[bool, ...], needed: tuple[bool, 
 
 
 class _Split:
-    """A forward pass that also returns residuals, and the backward pass that reads them.
+    """What the vjp rule needs of a forward pass that also returns residuals: the backward
+    pass that reads them.
 
     Derived from a call's jaxpr for the tape of ``grad`` / ``vjp``: the jaxpr of
     (inputs, output cotangents) -> input cotangents is split by partial evaluation into the
@@ -266,12 +267,11 @@ class _Split:
     jaxpr's cache under ``"split"``, so the ``jit`` vjp rule can recognise it.
     """
 
-    __slots__ = ("fwd", "bwd", "n_out", "ct_mask", "wrt")
+    __slots__ = ("bwd", "n_out", "ct_mask", "wrt")
 
-    def __init__(self, fwd: ClosedJaxpr, bwd: ClosedJaxpr, n_out: int,
-                 ct_mask: tuple[bool, ...], wrt: tuple[bool, ...]):
-        self.fwd, self.bwd, self.n_out = fwd, bwd, n_out
-        self.ct_mask, self.wrt = ct_mask, wrt
+    def __init__(self, bwd: ClosedJaxpr, n_out: int, ct_mask: tuple[bool, ...],
+                 wrt: tuple[bool, ...]):
+        self.bwd, self.n_out, self.ct_mask, self.wrt = bwd, n_out, ct_mask, wrt
 
 
 def _split_vjp(closed: ClosedJaxpr, wrt: tuple[bool, ...]) -> tuple[ClosedJaxpr, _Split]:
@@ -307,7 +307,7 @@ def _split_vjp(closed: ClosedJaxpr, wrt: tuple[bool, ...]) -> tuple[ClosedJaxpr,
                             [*jaxpr.outvars[:n_out], *residuals], fwd_eqns), full.consts)
     bwd = ClosedJaxpr(Jaxpr(jaxpr.constvars, [*residuals, *jaxpr.invars[n:]],
                             jaxpr.outvars[n_out:], bwd_eqns), full.consts)
-    split = _Split(fwd, bwd, n_out, ct_mask, wrt)
+    split = _Split(bwd, n_out, ct_mask, wrt)
     fwd.jaxpr.cache["split"] = split
     return fwd, split
 

@@ -205,8 +205,6 @@ def log10(x: Any, /) -> Any:
     return true_divide(log(x), math.log(10.0))
 
 
-
-
 hypot = _binary("hypot", ew.hypot, np.hypot)
 cbrt = _unary("cbrt", ew.cbrt, np.cbrt)
 deg2rad = radians = _unary("deg2rad", lambda x: multiply(x, np.pi / 180.0), np.deg2rad)

@@ -84,8 +84,7 @@ def _masked(name: str, a: Any, selected: Any, fill: Any) -> Any:
     return where(mask, a, np.asarray(fill, dtype=aval(a).dtype))
 
 
-def _count(name: str, a_aval: Any, axes: tuple[int, ...], where: Any, dtype: Any,
-           keepdims: bool) -> Any:
+def _count(a_aval: Any, axes: tuple[int, ...], where: Any, dtype: Any, keepdims: bool) -> Any:
     """How many entries each reduction over ``axes`` takes: a number, or with a ``where=``
     mask an array of counts (of ``dtype``)."""
     if where is None:
@@ -121,7 +120,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     if dtype is None:
         dtype = a_aval.dtype if a_aval.dtype.kind in "fc" else np.dtype(np.float64)
     total = sum(convert(a, np.dtype(dtype)), axes, keepdims=keepdims, where=where)
-    return true_divide(total, _count("mean", a_aval, axes, where, dtype, keepdims))
+    return true_divide(total, _count(a_aval, axes, where, dtype, keepdims))
 
 
 def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: bool,
@@ -135,9 +134,10 @@ def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: b
             raise ValueError(f"{name}: the reduction has no identity, so to use a where mask "
                              "one has to specify 'initial' (as NumPy requires).")
         a = _masked(name, a, where, initial)
-    if initial is None and builtins.any(a_aval.shape[i] == 0 for i in axes):
-        raise ValueError(f"{name}: zero-size array to reduction operation, which has no identity")
-    if initial is not None and builtins.any(a_aval.shape[i] == 0 for i in axes):
+    if builtins.any(a_aval.shape[i] == 0 for i in axes):
+        if initial is None:
+            raise ValueError(f"{name}: zero-size array to reduction operation, which has no "
+                             "identity")
         a = _initial_only(a, axes, initial)
     result = _keepdims(prim_fn(a, axes) if axes else a, axes, keepdims)
     if initial is None:
@@ -189,7 +189,7 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
     sq = multiply(centered, centered) if aval(centered).dtype.kind != "c" else \
         multiply(absolute(centered), absolute(centered))
     total = sum(sq, axes, keepdims=keepdims, where=where)
-    count = _count("var", a_aval, axes, where, aval(total).dtype, keepdims)
+    count = _count(a_aval, axes, where, aval(total).dtype, keepdims)
     return true_divide(total, subtract(count, np.asarray(ddof, dtype=aval(total).dtype)))
 
 

@@ -337,19 +337,14 @@ def _adjugate_impl(a: Any) -> list[Any]:
         # Singular (or nearly): from the SVD a = u diag(s) vh, adj(a) = det(u) det(vh)
         # vh^T diag(prod of the other singular values) u^T, with no division by zero.
         u, sv, vh = np.linalg.svd(a)
-        n = sv.shape[-1]
         ones = np.ones(sv.shape[:-1] + (1,), sv.dtype)
         before = np.cumprod(np.concatenate([ones, sv[..., :-1]], axis=-1), axis=-1)
         after = np.cumprod(np.concatenate([ones, sv[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-        others = before * after
+        others = before * after  # each singular value's product of the others
         sign = np.linalg.det(u) * np.linalg.det(vh)
-        adj = sign[..., None, None] * np.matmul(_np_mT(vh) * others[..., None, :], _np_mT(u))
-        assert adj.shape[-1] == n
+        adj = sign[..., None, None] * np.matmul(vh.swapaxes(-1, -2) * others[..., None, :],
+                                                u.swapaxes(-1, -2))
         return [adj.astype(a.dtype, copy=False)]
-
-
-def _np_mT(x: np.ndarray) -> np.ndarray:
-    return np.swapaxes(x, -1, -2)
 
 
 def _adjugate_shape(a: ShapedArray) -> list[ShapedArray]:
