@@ -429,6 +429,15 @@ def _same_type(aval: ShapedArray, like: ShapedArray) -> bool:
         aval.weak_type and aval.dtype.kind == like.dtype.kind))
 
 
+def _check_outputs(leaves: Sequence[Any], like: Sequence[ShapedArray], what: str) -> None:
+    """Raise ``TypeError`` unless each of a rule's outputs has :func:`_same_type` as the
+    function's; ``what`` starts the message, and the output's index follows it."""
+    for k, (leaf, a) in enumerate(zip(leaves, like, strict=True)):
+        if not _same_type(get_aval(leaf), a):
+            raise TypeError(f"{what} {k} is {get_aval(leaf).str_short()}, the function's is "
+                            f"{a.str_short()}.")
+
+
 def _match(x: Any, like: ShapedArray, what: str) -> Any:
     """``x`` converted to the dtype of ``like``, after checking that its shape matches."""
     aval = get_aval(x)
@@ -462,12 +471,9 @@ class _JvpRule(_Rule):
                 f"custom_jvp rule {name} must return primal and tangent outputs with the "
                 f"structure of {_name(call.fun)}'s output, {call.out_tree}; got {p_tree} and "
                 f"{t_tree}.")
-        for k, (p, a) in enumerate(zip(p_leaves, call.jaxpr.out_avals, strict=True)):
-            if not _same_type(get_aval(p), a):
-                raise TypeError(
-                    f"custom_jvp rule {name} must return a primal output with the shape and "
-                    f"dtype of {_name(call.fun)}'s output: primal output {k} is "
-                    f"{get_aval(p).str_short()}, the function's is {a.str_short()}.")
+        _check_outputs(p_leaves, call.jaxpr.out_avals,
+                       f"custom_jvp rule {name} must return a primal output with the shape and "
+                       f"dtype of {_name(call.fun)}'s output: primal output")
         return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}") if a.dtype.kind
                 in "fc" else zeros(a) for k, (t, a)
                 in enumerate(zip(t_leaves, call.jaxpr.out_avals, strict=True))]
@@ -500,12 +506,9 @@ class _FwdBwd(_Rule):
             raise TypeError(
                 f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element the "
                 f"output of {_name(call.fun)}, with structure {call.out_tree}; got {tree}.")
-        for k, (leaf, a) in enumerate(zip(leaves, call.jaxpr.out_avals, strict=True)):
-            if not _same_type(get_aval(leaf), a):
-                raise TypeError(
-                    f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element "
-                    f"an output with the shape and dtype of {_name(call.fun)}'s: output {k} is "
-                    f"{get_aval(leaf).str_short()}, the function's is {a.str_short()}.")
+        _check_outputs(leaves, call.jaxpr.out_avals,
+                       f"custom_vjp fwd rule {_name(self.fwd)} must return as its first element "
+                       f"an output with the shape and dtype of {_name(call.fun)}'s: output")
         return leaves, pair[1]
 
     def run_bwd(self, consts: Sequence[Any], primals: Sequence[Any], residuals: Any,
