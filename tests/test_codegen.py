@@ -257,6 +257,22 @@ def test_constant_outputs_are_read_only_views() -> None:
     np.testing.assert_array_equal(out, w)
 
 
+@pytest.mark.parametrize("f", [
+    lambda x: (fnp.sin(x) * 2, fnp.sin(x) * 2),  # merged by the optimiser
+    lambda x: (fnp.sin(x),) * 2,  # one value returned twice
+    lambda x: (x + 1.0, x + 1.0, fnp.sum(x), fnp.sum(x)),
+])
+def test_each_output_slot_is_its_own_array(f: Any) -> None:
+    # Writing into one output must not change another, as without jit.
+    x = np.linspace(0.0, 1.0, 3)
+    outs = ft.jit(f)(x)
+    assert len({id(o) for o in outs}) == len(outs)
+    expected = [np.array(o, copy=True) for o in outs]
+    outs[0][...] = 7.0
+    for o, e in zip(outs[1:], expected[1:], strict=True):
+        np.testing.assert_array_equal(o, e)
+
+
 def test_unoptimised_jaxprs_compile_too() -> None:
     x = np.linspace(0, 1, 3)
     f = lambda x: (x * 1.0 + fnp.sin(x) + fnp.sin(x)).reshape(3)  # noqa: E731

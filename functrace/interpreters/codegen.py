@@ -470,7 +470,16 @@ def _source(closed: ClosedJaxpr, name: str, mod: _Module, use_math: bool,
     lines, used_math = _body(closed, mod, use_math)
     asarray = mod.glob(np.asarray, "_asarray")
     outs = []
+    returned: set[Var] = set()
     for out in jaxpr.outvars:
+        if isinstance(out, Var) and out in returned and out not in consts:
+            # The same value in two output slots (the function returned it twice, or the
+            # optimiser merged two equal computations): each slot gets its own array, so that
+            # writing into one output does not change another, as without jit.
+            outs.append(f"{mod.glob(np.array, '_copy')}({mod.atom(out)})")
+            continue
+        if isinstance(out, Var):
+            returned.add(out)
         if out.aval.ndim == 0:
             outs.append(f"{asarray}({mod.atom(out)})")
         elif isinstance(out, Var) and out in consts:  # returned by every call: protect it
