@@ -146,6 +146,33 @@ def _to_output(x: Any) -> Any:
     return x if isinstance(x, Tracer) else np.asarray(x)
 
 
+def _owned_outputs(xs: Sequence[Any]) -> list[Any]:
+    """Derivatives (and batched results) as arrays the caller owns: writable, and sharing no
+    memory with one another.  A rule may hand one array to two inputs (``add`` passes its
+    cotangent to both operands) or return a read-only broadcast (``sum``'s cotangent): without
+    a copy, writing into the gradient of one parameter would change another's, or fail."""
+    out = []
+    seen: dict[int, list[np.ndarray]] = {}  # the arrays returned so far, by their memory's owner
+    for x in xs:
+        if not isinstance(x, Tracer):
+            x = np.asarray(x)
+            root = x
+            while isinstance(root.base, np.ndarray):
+                root = root.base
+            same_root = seen.get(id(root))
+            if same_root is None:
+                same_root = seen[id(root)] = []
+            elif any(np.may_share_memory(x, y) for y in same_root):
+                x = x.copy()
+                same_root = seen[id(x)] = []
+            if not x.flags.writeable:
+                x = x.copy()
+                same_root = seen[id(x)] = []
+            same_root.append(x)
+        out.append(x)
+    return out
+
+
 def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     if not nums or not all(isinstance(i, int) for i in nums):
@@ -323,7 +350,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     out_tree, aux = _split_aux(store, outs, has_aux)
     n = out_tree.num_leaves
     out = tree_unflatten(out_tree, [_to_output(o) for o in outs[:n]])
-    out_dot = tree_unflatten(out_tree, [_to_output(t) for t in dots[:n]])
+    out_dot = tree_unflatten(out_tree, _owned_outputs(dots[:n]))
     return (out, out_dot, aux) if has_aux else (out, out_dot)
 
 
@@ -366,7 +393,7 @@ def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False
         t_leaves = [zeros(get_aval(p).strong()) if t is None else t
                     for t, p in zip(t_leaves, p_leaves, strict=True)]
         outs = eval_jaxpr(linear.jaxpr, linear.consts, *t_leaves, known=lin_trace.values)
-        return tree_unflatten(out_tree, [_to_output(o) for o in outs])
+        return tree_unflatten(out_tree, _owned_outputs(outs))
 
     out = tree_unflatten(out_tree, [_to_output(o) for o in out_vals])
     return (out, f_jvp, aux) if has_aux else (out, f_jvp)
@@ -402,7 +429,7 @@ class _Pullback:
                              f"{self.out_tree}, got {ct_tree}.")
         ct_leaves = _check_tangents(self.outs, ct_leaves, "vjp", ValueError)
         cts_in = self.flat(*ct_leaves)
-        return tuple(tree_unflatten(self.in_tree, [_to_output(c) for c in cts_in]))
+        return tuple(tree_unflatten(self.in_tree, _owned_outputs(cts_in)))
 
 
 def _vjp(f: Callable[..., Any], p_leaves: list[Any], in_tree: PyTreeDef,
@@ -491,7 +518,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
                                     "output." if out_dtype.kind == "c" else
                                     "Integer and boolean outputs have no gradient."))
         grads = pullback.flat(np.ones((), out_dtype), last=True)
-        grads_tree = tree_unflatten(diff_tree, [_to_output(g) for g in grads])
+        grads_tree = tree_unflatten(diff_tree, _owned_outputs(grads))
         grad_out = grads_tree[0] if isinstance(argnums, int) else grads_tree
         value = _to_output(outs[0])
         return ((value, aux) if has_aux else value), grad_out
@@ -616,7 +643,7 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
                              f"outputs' structure: {e}") from None
         results = [_place_batch_axis(o, b, a, size)
                    for o, b, a in zip(outs, out_bdims, o_axes, strict=True)]
-        return tree_unflatten(out_tree, [_to_output(r) for r in results])
+        return tree_unflatten(out_tree, _owned_outputs(results))
 
     return vmapped
 
@@ -709,9 +736,10 @@ def _split_rows(x: Any, sizes: list[int], shapes: list[tuple[int, ...]], front: 
 
 def _jacobian_tree(out_tree: PyTreeDef, in_tree: PyTreeDef, blocks: list[list[Any]],
                    single_argnum: bool) -> Any:
+    owned = iter(_owned_outputs([b for row in blocks for b in row]))
     rows = []
     for row in blocks:
-        inner = tree_unflatten(in_tree, [_to_output(b) for b in row])
+        inner = tree_unflatten(in_tree, [next(owned) for _ in row])
         rows.append(inner[0] if single_argnum else inner)
     return tree_unflatten(out_tree, rows)
 

@@ -249,12 +249,36 @@ def test_contractions_become_one_numpy_call(lhs: tuple[int, ...], rhs: tuple[int
     assert call in source and "_dot_general" not in source
 
 
-def test_constant_outputs_are_read_only_views() -> None:
+def test_constant_outputs_are_copies() -> None:
     w = np.arange(3.0)
     closed = ClosedJaxpr(ft.make_jaxpr(lambda x: (x, w))(1.0).jaxpr, [w])
-    (_, out) = compile_jaxpr(closed).fn(1.0)
-    assert not out.flags.writeable and w.flags.writeable
-    np.testing.assert_array_equal(out, w)
+    fn = compile_jaxpr(closed).fn
+    (_, out) = fn(1.0)
+    assert out.flags.writeable and not np.shares_memory(out, w)
+    out[0] = 100.0
+    np.testing.assert_array_equal(fn(1.0)[1], w)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: (x + 1.0).reshape(3, 1),  # y's cotangent is a view of x's
+    lambda x: x[0] + x,  # the gradient of a broadcast ...
+    lambda x: fnp.broadcast_to(fnp.sin(x[0]), (3,)) * x,  # ... and a broadcast output
+])
+def test_outputs_are_writable_and_separate_under_jit_and_eagerly(f: Any) -> None:
+    # Gradients of two arguments (or two parameters of a pytree) never share memory: add's
+    # rule hands one cotangent to both operands, and sum's is a read-only broadcast.
+    x, y = np.linspace(0.5, 1.5, 3), np.linspace(-1.0, 1.0, 3).reshape(3, 1)
+    loss = lambda p: fnp.sum((f(p["x"]) + p["y"]) ** 2)  # noqa: E731
+    for g in (ft.grad(loss), ft.jit(ft.grad(loss))):
+        grads = g({"x": x, "y": y})
+        for a in grads.values():
+            assert a.flags.writeable
+        assert not np.shares_memory(grads["x"], grads["y"])
+    lin = lambda x: 2.0 * x  # noqa: E731
+    for out in (ft.jit(lambda x: fnp.broadcast_to(x[0], (3,)))(x), ft.grad(fnp.sum)(x),
+                ft.jit(ft.grad(lambda x: fnp.sum(lin(x))))(x), ft.jacrev(lin)(x),
+                ft.vmap(lambda _: fnp.ones(2))(x)):
+        assert out.flags.writeable
 
 
 @pytest.mark.parametrize("f", [

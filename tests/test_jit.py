@@ -508,8 +508,7 @@ def test_constant_outputs_cannot_corrupt_the_cache() -> None:
     w = np.arange(3.0)
     jf = ft.jit(lambda x: (x, w * 2.0))
     _, c = jf(1.0)
-    with pytest.raises(ValueError):
-        c[0] = 100.0  # a folded constant is read-only
+    c[0] = 100.0  # each call returns its own copy of a folded constant
     np.testing.assert_array_equal(jf(1.0)[1], w * 2.0)
 
 

@@ -262,7 +262,7 @@ class _Buffer:
     """Memory the generated code holds: which variable names see it, how many live
     variables do."""
 
-    __slots__ = ("base", "names", "aval", "refs", "holds", "owned", "pending_del")
+    __slots__ = ("base", "names", "aval", "refs", "holds", "owned", "external", "pending_del")
 
     def __init__(self, base: str, aval: ShapedArray, owned: bool, holds: list[_Buffer],
                  deletable: bool = True):
@@ -272,6 +272,7 @@ class _Buffer:
         self.refs = 0
         self.holds = holds  # buffers kept alive while this one lives (opaque impl results)
         self.owned = owned  # allocated here, writable, nobody else sees it
+        self.external = not deletable  # an input or a constant: the caller's memory
         self.pending_del: list[str] | None = None
 
 
@@ -354,14 +355,25 @@ def _is_f64_scalar(eqn: Eqn) -> bool:
     return all(v.aval.shape == () and v.aval.dtype == _F64 for v in (*eqn.invars, *eqn.outvars))
 
 
-def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any], bool]:
+class _Body:
     """The statements of the generated function (strings, or pending ``del`` lists filled in
-    once buffer reuse is known), and whether any statement used the ``math`` fast path."""
+    once buffer reuse is known), whether any of them used the ``math`` fast path, and what
+    each variable's array is: which buffer it lives in, and whether it is read-only (a
+    broadcast, or a view of one) or the result of an opaque ``impl`` call."""
+
+    def __init__(self) -> None:
+        self.lines: list[Any] = []
+        self.used_math = False
+        self.buffers: dict[Var, _Buffer] = {}
+        self.read_only: set[Var] = set()
+        self.opaque: set[Var] = set()
+
+
+def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> _Body:
     jaxpr = closed.jaxpr
-    buffers: dict[Var, _Buffer] = {}
+    body = _Body()
+    buffers, lines = body.buffers, body.lines
     pool: dict[tuple[Any, ...], list[_Buffer]] = {}
-    lines: list[Any] = []
-    used_math = False
     for v in (*jaxpr.constvars, *jaxpr.invars):  # never written, never deleted
         buffers[v] = b = _Buffer(mod.name(v), v.aval, owned=False, holds=[], deletable=False)
         b.refs = 1
@@ -392,7 +404,7 @@ def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any],
             target.pending_del.clear()  # the buffer is reused, so it must not be deleted
             target.pending_del = None
         if expr is not None:
-            used_math |= scalar
+            body.used_math |= scalar
             lines.append(f"{outs[0]} = {expr}")
         else:
             impl = functools.partial(eqn.primitive.impl, **eqn.params)
@@ -408,19 +420,23 @@ def _body(closed: ClosedJaxpr, mod: _Module, use_math: bool) -> tuple[list[Any],
                 b = _Buffer(out_name, v.aval, owned=False, holds=in_bufs)
                 for h in in_bufs:
                     h.refs += 1
+                body.opaque.add(v)
             elif not _is_view(eqn, expr, ins):
                 b = _Buffer(out_name, v.aval, owned=v.aval.ndim > 0, holds=[])
             elif type(eqn.invars[0]) is Var:
                 b = buffers[eqn.invars[0]]  # type: ignore[index]
+                if name == "broadcast_in_dim" or eqn.invars[0] in body.read_only:
+                    body.read_only.add(v)
             else:  # a view of a literal: not writable
                 b = _Buffer(out_name, v.aval, owned=False, holds=[])
+                body.read_only.add(v)
             if out_name not in b.names and v.aval.ndim:
                 b.names.append(out_name)
             b.refs += 1 + (v in pinned)
             buffers[v] = b
         for v in dead:
             release(buffers[v])
-    return lines, used_math
+    return body
 
 
 def _take_buffer(eqn: Eqn, dead: list[Var], buffers: dict[Var, _Buffer],
@@ -458,6 +474,48 @@ def _render(name: str, args: list[str], lines: list[Any], outs: list[str],
                       f"        return {fallback}({', '.join(args)})", f"    {ret}"])
 
 
+def _output(out: Atom, body: _Body, consts: dict[Var, Any], mod: _Module) -> str:
+    """The expression returning one output: an array the caller may write into, as without
+    jit.  An input (or a view of one) is returned as it is, as the function itself would;
+    a constant is copied, so that no caller can change what later calls return, and so is a
+    broadcast (a read-only view)."""
+    x = mod.atom(out)
+    if type(out) is Var and (out in consts or out in body.read_only):
+        return f"{mod.glob(np.array, '_copy')}({x})"
+    if type(out) is Var and out in body.opaque:  # an impl's result: copied if read-only
+        return f"{mod.glob(_writable, '_writable')}({x})"
+    return f"{mod.glob(np.asarray, '_asarray')}({x})" if out.aval.ndim == 0 else x
+
+
+def _writable(x: Any) -> Any:
+    x = np.asarray(x)
+    return x if x.flags.writeable else x.copy()
+
+
+def _separate_outputs(outvars: list[Atom], body: _Body, consts: dict[Var, Any], mod: _Module,
+                      outs: list[str]) -> None:
+    """Copy each output that may share memory made here with an earlier one (the function
+    returned a value twice, the optimiser merged two equal computations, or a vjp rule handed
+    one cotangent to two inputs), so that writing into one output never changes another."""
+    seen: set[int] = set()
+    for i, out in enumerate(outvars):
+        if type(out) is not Var or out in consts:
+            continue
+        held = _held(body.buffers[out])
+        if held & seen:
+            outs[i] = f"{mod.glob(np.array, '_copy')}({mod.atom(out)})"
+        else:
+            seen |= held
+
+
+def _held(b: _Buffer) -> set[int]:
+    """The buffers made by the generated code that an array in ``b`` may be (part of)."""
+    ids = set() if b.external else {id(b)}
+    for h in b.holds:
+        ids |= _held(h)
+    return ids
+
+
 def _source(closed: ClosedJaxpr, name: str, mod: _Module, use_math: bool,
             fallback: str | None) -> tuple[str, bool]:
     jaxpr = closed.jaxpr
@@ -467,28 +525,11 @@ def _source(closed: ClosedJaxpr, name: str, mod: _Module, use_math: bool,
     for v, c in consts.items():
         mod.globals[mod.name(v)] = c
     args = [mod.name(v) for v in jaxpr.invars]
-    lines, used_math = _body(closed, mod, use_math)
-    asarray = mod.glob(np.asarray, "_asarray")
-    outs = []
-    returned: set[Var] = set()
-    for out in jaxpr.outvars:
-        if isinstance(out, Var) and out in returned and out not in consts:
-            # The same value in two output slots (the function returned it twice, or the
-            # optimiser merged two equal computations): each slot gets its own array, so that
-            # writing into one output does not change another, as without jit.
-            outs.append(f"{mod.glob(np.array, '_copy')}({mod.atom(out)})")
-            continue
-        if isinstance(out, Var):
-            returned.add(out)
-        if out.aval.ndim == 0:
-            outs.append(f"{asarray}({mod.atom(out)})")
-        elif isinstance(out, Var) and out in consts:  # returned by every call: protect it
-            view = np.asarray(consts[out]).view()
-            view.flags.writeable = False
-            outs.append(mod.glob(view, f"_{mod.name(out)}_read_only"))
-        else:
-            outs.append(mod.atom(out))
-    return _render(name, args, lines, outs, fallback if used_math else None), used_math
+    body = _body(closed, mod, use_math)
+    outs = [_output(out, body, consts, mod) for out in jaxpr.outvars]
+    _separate_outputs(jaxpr.outvars, body, consts, mod, outs)
+    return (_render(name, args, body.lines, outs, fallback if body.used_math else None),
+            body.used_math)
 
 
 def compile_jaxpr(closed: ClosedJaxpr, name: str = "jitted") -> Compiled:
