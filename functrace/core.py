@@ -9,10 +9,15 @@ walk jaxprs and apply primitives through the same ``bind``, which is how transfo
 
 from __future__ import annotations
 
+import dis
+import linecache
 import math
+import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import CodeType, FrameType
 from typing import Any
 
 import numpy as np
@@ -387,6 +392,63 @@ def _check_no_tracers(prim: Primitive, args: Sequence[Any]) -> None:
             raise TracerLeakError(_leak_message(x, prim))
 
 
+# Calls that turn a traced value into a Python number on purpose: ``float(x)`` to log it or
+# to use it as a constant, and predicates whose results carry no derivative anyway.
+_EXPLICIT_CONVERSION = re.compile(
+    r"\s*((builtins\.)?(float|complex)|math\.(isnan|isinf|isfinite|isclose|floor|ceil|trunc))"
+    r"\s*\(")
+
+
+def _check_conversion_is_explicit(frame: FrameType, what: str) -> None:
+    """Refuse a conversion of a traced value to a Python number that its caller did not ask
+    for: C code that calls ``float()`` on its argument (``math.sin(x)``, or ``y[i] = x`` into
+    a NumPy array) would silently return a result without the derivative.
+
+    ``frame`` is the Python code that needs the number; the instruction it is running tells
+    how: a call (allowed if the called expression is ``float(...)`` or another of
+    ``_EXPLICIT_CONVERSION``), string formatting (``"%.3f" % x``, allowed), or a store into a
+    container (refused).  The call's text comes from its source (Python 3.11+: instruction
+    positions); where no source is available, and on Python 3.10, calls are allowed.
+    """
+    code, lasti = frame.f_code, frame.f_lasti
+    op = dis.opname[code.co_code[lasti]]
+    if op in ("BINARY_OP", "BINARY_MODULO"):  # "%f" % x
+        return
+    if op.startswith("CALL"):
+        text = _source_text(code, lasti)
+        if text is None or _EXPLICIT_CONVERSION.match(text):
+            return
+        text = text.strip()
+        math_fn = re.match(r"math\.(\w+)", text)
+        raise ConcretizationError(
+            f"{text} converts a traced value to a Python number (it calls {what} on it), "
+            "which would drop its derivative. Use functrace.numpy on traced values"
+            + (f" (fnp.{math_fn[1]} for math.{math_fn[1]})" if math_fn else "")
+            + "; write float(x) to use the value as a constant."
+        )
+    raise ConcretizationError(
+        f"Python asked for a traced value as a number ({what}, to store it in a NumPy array or "
+        "another container of numbers?), which would drop its derivative. Build arrays from "
+        "traced values with functrace.numpy (fnp.stack, fnp.where, x.at[i].set(v)); write "
+        "float(x) to use the value as a constant."
+    )
+
+
+def _source_text(code: CodeType, lasti: int) -> str | None:
+    """The source of the expression that instruction ``lasti`` of ``code`` evaluates."""
+    if not hasattr(code, "co_positions"):  # Python 3.10
+        return None
+    start, end, col, end_col = list(code.co_positions())[lasti // 2]
+    if start is None or end is None or col is None or end_col is None:
+        return None
+    lines = [line.encode() for line in linecache.getlines(code.co_filename)[start - 1:end]]
+    if len(lines) != end - start + 1:
+        return None
+    lines[-1] = lines[-1][:end_col]  # positions count bytes of the UTF-8 source
+    lines[0] = lines[0][col:]
+    return b"".join(lines).decode(errors="replace")
+
+
 def _leak_message(x: Tracer, prim: Primitive) -> str:
     return (
         f"A tracer of type {x.aval.str_short()} was used by '{prim.name}' outside the "
@@ -490,10 +552,14 @@ class Tracer:
         return int(self.concrete("int()"))
 
     def __float__(self) -> float:
-        return float(self.concrete("float()"))
+        value = self.concrete("float()")
+        _check_conversion_is_explicit(sys._getframe(1), "float()")
+        return float(value)
 
     def __complex__(self) -> complex:
-        return complex(self.concrete("complex()"))
+        value = self.concrete("complex()")
+        _check_conversion_is_explicit(sys._getframe(1), "complex()")
+        return complex(value)
 
     def __index__(self) -> int:
         return int(np.asarray(self.concrete("__index__ (using a traced value as an index)")))

@@ -6,6 +6,7 @@ Tables first, then the tests that cross them.
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,12 @@ def _branchy_vec(x: Any) -> Any:
 # (id, thunk, error type, fragments the message must contain)
 
 _leaked: list[Any] = []
+
+
+def _store_in_numpy(x: Any) -> Any:
+    y = np.zeros(3)
+    y[0] = x[0]  # NumPy calls float(x[0]): refused, rather than a gradient missing 2 * x[0]
+    return fnp.sum(y * x)
 
 
 def _leak_then(use: Callable[[Any], Any]) -> Callable[[], Any]:
@@ -86,6 +93,13 @@ ERRORS: list[tuple[str, Callable[[], Any], type[BaseException], list[str]]] = [
      ConcretizationError, ["int()"]),
     ("float() under vmap", lambda: ft.vmap(lambda x: x * float(x))(np.ones(2)),
      ConcretizationError, ["float()"]),
+    # C code that calls float() on its argument would return a number without the derivative
+    ("math.sin under grad", lambda: ft.grad(lambda x: math.sin(x) * x)(2.0),
+     ConcretizationError, ["math.sin(x)", "derivative", "fnp.sin"]),
+    ("math.exp under jvp", lambda: ft.jvp(lambda x: math.exp(2 * x), (1.0,), (1.0,)),
+     ConcretizationError, ["math.exp(2 * x)", "fnp.exp"]),
+    ("a traced value stored in a NumPy array", lambda: ft.grad(_store_in_numpy)(np.ones(3)),
+     ValueError, ["array element"]),
     ("np.asarray under make_jaxpr", lambda: ft.make_jaxpr(lambda x: np.asarray(x))(1.0),
      ConcretizationError, ["np.asarray"]),
     ("leaked tracer in arithmetic", _leak_then(lambda t: t + 1.0), TracerLeakError, []),
@@ -192,8 +206,15 @@ CONTROL_FLOW: list[tuple[str, Callable[[], Any], Any]] = [
      np.diag(-2.0 * np.sin([1.0, 2.0]))),
     ("grad(grad)", lambda: ft.grad(ft.grad(_branchy))(3.0), 2.0),
     ("float() for logging", lambda: ft.grad(lambda x: x * float(x))(3.0), 3.0),
+    ("float() and formatting for logging", lambda: ft.grad(_logged)(3.0), 6.0),
     ("a while loop to tolerance", lambda: ft.grad(_newton_sqrt)(2.0), 0.5 / np.sqrt(2.0)),
 ]
+
+
+def _logged(x: Any) -> Any:
+    text = f"{float(x):.3f} " + "%.3f" % x + str(math.isfinite(x))  # noqa: UP031
+    assert text == "3.000 3.000True"
+    return x * x
 
 
 def _newton_sqrt(a: Any) -> Any:
