@@ -48,7 +48,6 @@ Adding a primitive: add its row(s) to ``CASES`` (or to ``tests/cases_structural.
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -868,11 +867,20 @@ def kron_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
                    uniform(rng, shape(rng, max_rank=2), dtype)))
 
 
-def np_cross(a: np.ndarray, b: np.ndarray, **kwargs: Any) -> np.ndarray:
-    """``np.cross`` without its DeprecationWarning for 2-vectors (which it still computes)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return np.cross(a, b, **kwargs)
+def np_cross(a: np.ndarray, b: np.ndarray, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+             axis: int | None = None) -> np.ndarray:
+    """``np.cross``, with 2-vectors taken as 3-vectors whose third component is 0, as NumPy
+    did before 2.5 (which refuses them) and as JAX does."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+    planar = a.shape[-1] == b.shape[-1] == 2
+
+    def as_3d(v: np.ndarray) -> np.ndarray:
+        return v if v.shape[-1] == 3 else np.concatenate([v, np.zeros_like(v[..., :1])], -1)
+
+    out = np.cross(as_3d(a), as_3d(b))
+    return out[..., 2] if planar else np.moveaxis(out, -1, axisc)
 
 
 def cross_sample(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
