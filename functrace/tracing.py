@@ -61,8 +61,11 @@ tape_rewrites: dict[Primitive, TapeRewrite] = {}
 class JaxprTrace(Trace):
     """Records equations over its tracers; computes known values in the parent trace."""
 
-    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "values", "fold_constants",
-                 "residuals_only")
+    __slots__ = ("eqns", "constvars", "consts", "invars", "_lifted", "_originals", "values",
+                 "fold_constants", "residuals_only")
+
+    # Whether the recorded function runs again later, on later calls (jit's trace sets it).
+    stages_for_later = False
 
     def __init__(self, parent: Trace, fold_constants: bool = False,
                  residuals_only: bool = False):
@@ -79,6 +82,7 @@ class JaxprTrace(Trace):
         self.consts: list[Any] = []
         self.invars: list[Var] = []
         self._lifted: dict[int, Tracer] = {}
+        self._originals: list[Any] = []  # arrays whose copies are constants (see ``lift``)
         # Known values one level up, by variable: the tape that reverse mode reads.
         self.values: dict[Var, Any] = {}
 
@@ -179,8 +183,10 @@ class JaxprTrace(Trace):
         """The jaxpr atom for an argument: our own variable, a literal, or a constant."""
         if type(x) is Tracer and x.trace is self:
             return x.variable
-        if isinstance(x, _SCALAR_TYPES) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        if isinstance(x, _SCALAR_TYPES):
             return Literal(x, get_aval(x))
+        if isinstance(x, np.ndarray) and x.ndim == 0:
+            return Literal(x[()], get_aval(x))  # its value now, as a NumPy scalar
         return self.lift(x).variable
 
     def lift(self, x: Any) -> Tracer:
@@ -198,13 +204,31 @@ class JaxprTrace(Trace):
                 val: Any = parent.lift(x)
             else:
                 val = x
+            const = x
+            if type(x) is np.ndarray and (x.flags.writeable or x.base is not None) \
+                    and self._staged():
+                # A function recorded for later calls sees the array as it is now, as in JAX:
+                # writing into the array afterwards must not change some of the function's
+                # results (those computed anew) but not others (those folded at compile time).
+                const = val = x.copy()
+                const.flags.writeable = False
+                self._originals.append(x)  # keeps id(x), the key in _lifted, from reuse
             var = Var(aval)
             self.constvars.append(var)
-            self.consts.append(x)
+            self.consts.append(const)
             # With residuals only, the value is kept when an equation's rule reads it.
             self.values[var] = aval if self.residuals_only else val
             tracer = self._lifted[id(x)] = Tracer(self, aval, var, val)
         return tracer
+
+    def _staged(self) -> bool:
+        """Whether this trace records (part of) a function that will run again later."""
+        trace: Trace | None = self
+        while isinstance(trace, JaxprTrace):
+            if trace.stages_for_later:
+                return True
+            trace = trace.parent
+        return False
 
     def _check_reachable(self, x: Tracer) -> None:
         trace: Trace | None = self.parent

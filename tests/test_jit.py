@@ -23,6 +23,7 @@ from programs import Program, programs
 from test_autodiff import CLOSED_FORMS
 
 import functrace as ft
+import functrace.lax as lax
 import functrace.numpy as fnp
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters import jit as jit_module
@@ -502,6 +503,24 @@ def test_methods_and_attributes() -> None:
     jf = ft.jit(documented)
     assert jf.__name__ == "documented" and jf.__doc__ == "Doubles."
     assert "documented" in repr(jf)
+
+
+def test_arrays_closed_over_are_read_when_traced() -> None:
+    # As in JAX, a jitted function sees a global array as it was when traced: writing into the
+    # array afterwards changes none of its results (not only those folded at compile time).
+    w, s = np.ones(3), np.array(1.0)
+
+    def f(x: Any) -> Any:
+        branch = lax.cond(x > 0, lambda x: x * w, lambda x: x * (w * 2.0), x)
+        return x * (w * 2.0), x * w, x * s, branch
+
+    jf = ft.jit(f)
+    before = jf(1.0)
+    w[:], s[()] = 5.0, 5.0
+    for got, want in zip(jf(1.0), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(jf(-1.0)[3], -2.0 * np.ones(3))
+    assert w.flags.writeable  # the caller's array is left alone
 
 
 def test_constant_outputs_cannot_corrupt_the_cache() -> None:

@@ -66,6 +66,7 @@ class _CallTrace(JaxprTrace):
     """
 
     __slots__ = ()
+    stages_for_later = True
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
         args = [self.lift(x) if type(x) is Tracer and x.trace is not self else x for x in args]
