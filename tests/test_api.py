@@ -47,6 +47,13 @@ def _branchy_vec(x: Any) -> Any:
 _leaked: list[Any] = []
 
 
+class _ForeignUfunc:
+    """Stands for a ufunc of another library with a NumPy ufunc's name (scipy.special.log1p):
+    it must not be taken for NumPy's."""
+
+    __name__ = "log1p"
+
+
 def _store_in_numpy(x: Any) -> Any:
     y = np.zeros(3)
     y[0] = x[0]  # NumPy calls float(x[0]): refused, rather than a gradient missing 2 * x[0]
@@ -161,6 +168,9 @@ ERRORS: list[tuple[str, Callable[[], Any], type[BaseException], list[str]]] = [
      lambda: ft.grad(lambda x: np.linalg.eigvals(x).sum())(np.eye(2)), TypeError, ["eigvals"]),
     ("unsupported NumPy ufunc", lambda: ft.grad(lambda x: np.nextafter(x, x))(1.0),
      TypeError, ["nextafter"]),
+    ("another library's ufunc named as NumPy's",
+     lambda: ft.grad(lambda x: x.__array_ufunc__(_ForeignUfunc(), "__call__", x))(1.0),
+     TypeError, ["'log1p'", "not NumPy's"]),
     ("unsupported ufunc method",
      lambda: ft.make_jaxpr(lambda x: np.add.accumulate(x))(np.ones(3)),
      TypeError, ["accumulate"]),

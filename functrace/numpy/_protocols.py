@@ -58,6 +58,8 @@ def install(fnp: ModuleType) -> None:
         functions[getattr(np.linalg, name)] = getattr(fnp.linalg, name)
 
     def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if getattr(np, ufunc.__name__, None) is not ufunc:  # another library's (scipy.special)
+            raise _unsupported(f"The ufunc {ufunc.__name__!r}, which is not NumPy's,")
         fn = ufuncs.get(ufunc.__name__)
         if method == "reduce" and ufunc.__name__ in ("add", "maximum", "minimum", "multiply"):
             reducer = {"add": "sum", "maximum": "max", "minimum": "min", "multiply": "prod"}
