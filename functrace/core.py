@@ -414,7 +414,7 @@ def _check_conversion_is_explicit(frame: FrameType, what: str) -> None:
     op = dis.opname[code.co_code[lasti]]
     if op in ("BINARY_OP", "BINARY_MODULO"):  # "%f" % x
         return
-    if op.startswith("CALL"):
+    if op.startswith(("CALL", "PRECALL")):  # (3.11 runs some calls in PRECALL)
         text = _source_text(code, lasti)
         if text is None or _EXPLICIT_CONVERSION.match(text):
             return

@@ -229,6 +229,7 @@ CONTROL_FLOW: list[tuple[str, Callable[[], Any], Any]] = [
     ("grad(grad)", lambda: ft.grad(ft.grad(_branchy))(3.0), 2.0),
     ("float() for logging", lambda: ft.grad(lambda x: x * float(x))(3.0), 3.0),
     ("float() and formatting for logging", lambda: ft.grad(_logged)(3.0), 6.0),
+    ("float() in a hot loop", lambda: ft.grad(_float_in_a_loop)(3.0), 60.0),
     ("a while loop to tolerance", lambda: ft.grad(_newton_sqrt)(2.0), 0.5 / np.sqrt(2.0)),
 ]
 
@@ -237,6 +238,14 @@ def _logged(x: Any) -> Any:
     text = f"{float(x):.3f} " + "%.3f" % x + str(math.isfinite(x))  # noqa: UP031
     assert text == "3.000 3.000True"
     return x * x
+
+
+def _float_in_a_loop(x: Any) -> Any:
+    # Python 3.11 specialises a call run often enough and runs it in its PRECALL instruction.
+    total = 0.0
+    for _ in range(20):
+        total += float(x)
+    return x * total
 
 
 def _newton_sqrt(a: Any) -> Any:
