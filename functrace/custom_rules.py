@@ -53,7 +53,9 @@ from functrace.primitives.shape import bdim_to_front
 from functrace.tracing import JaxprTrace, tape_rewrites, trace_abstract, trace_flat
 from functrace.tree_util import (
     PyTreeDef,
+    broadcast_prefix,
     tree_flatten,
+    tree_leaves,
     tree_map,
     tree_structure,
     tree_unflatten,
@@ -530,17 +532,31 @@ class _FwdBwd(_Rule):
                 f"differentiated argument of {_name(call.fun)} ({n}), but it returned {got}.")
         flat: list[Any] = []
         for k, (ct, tree) in enumerate(zip(cts_in, call.arg_trees, strict=True)):
-            if ct is None:
-                flat.extend([None] * tree.num_leaves)
-                continue
-            leaves, ct_tree = tree_flatten(ct)
-            if ct_tree != tree:
-                raise TypeError(f"custom_vjp bwd rule {name}: the cotangent for argument {k} "
-                                f"has structure {ct_tree}, but the argument has {tree}.")
-            flat.extend(leaves)
+            arg = tree.unflatten(primals[len(flat):len(flat) + tree.num_leaves])
+            flat.extend(_cotangent_leaves(ct, arg, tree,
+                                          f"custom_vjp bwd rule {name}: the cotangent for "
+                                          f"argument {k}"))
         return [instantiate(None, p) if ct is None or not _is_float(p) else
                 _match(ct, get_aval(p).strong(), f"custom_vjp bwd rule {name}: cotangent {k}")
                 for k, (ct, p) in enumerate(zip(flat, primals, strict=True))]
+
+
+def _cotangent_leaves(ct: Any, arg: Any, tree: PyTreeDef, what: str) -> list[Any]:
+    """The leaves of a cotangent returned for ``arg`` (of structure ``tree``), one per leaf of
+    ``arg``; ``None`` stands for zeros, for the whole argument or any subtree of it (as JAX)."""
+    def is_none(x: Any) -> bool:
+        return x is None
+
+    own = [x for x in tree_leaves(ct, is_leaf=is_none) if x is not None]
+    try:
+        leaves = broadcast_prefix(ct, arg, is_leaf=is_none)
+    except ValueError:
+        leaves = None
+    # Each array must cover one leaf of the argument, not a subtree of several.
+    if leaves is None or sum(x is not None for x in leaves) != len(own):
+        raise TypeError(f"{what} has structure {tree_structure(ct, is_leaf=is_none)}, but the "
+                        f"argument has {tree} (None may stand for zeros at any subtree).")
+    return leaves
 
 
 class _RecordedFwdBwd(_FwdBwd):

@@ -538,6 +538,39 @@ def test_bwd_may_return_none_for_a_zero_cotangent() -> None:
     assert ft.grad(f, argnums=(0, 1))(2.0, 3.0) == (0.0, 2.0)
 
 
+def _dict_rule(bwd_b: Any) -> Any:
+    @ft.custom_vjp
+    def f(x: Any, p: Any) -> Any:
+        return x * p["a"] + fnp.sum(p["b"]["c"]) + fnp.sum(p["b"]["d"])
+
+    f.defvjp(lambda x, p: (f(x, p), (x, p)),
+             lambda res, g: (g * res[1]["a"], {"a": g * res[0], "b": bwd_b(g)}))
+    return f
+
+
+@pytest.mark.parametrize("bwd_b", [
+    lambda g: None,  # zeros for a whole subtree
+    lambda g: {"c": None, "d": None},  # or for each leaf
+])
+def test_bwd_may_return_none_for_any_subtree(bwd_b: Any) -> None:
+    # As in JAX: None in a cotangent stands for zeros, for an argument or any part of it.
+    x = np.array([0.5, -1.0])
+    p = {"a": np.array([1.0, 2.0]), "b": {"c": np.array([0.3, 0.1]), "d": np.ones(3)}}
+    f = _dict_rule(bwd_b)
+    gx, gp = ft.grad(lambda x, p: fnp.sum(f(x, p)), argnums=(0, 1))(x, p)
+    np.testing.assert_array_equal(gx, p["a"])
+    np.testing.assert_array_equal(gp["a"], x)
+    np.testing.assert_array_equal(gp["b"]["c"], np.zeros(2))
+    np.testing.assert_array_equal(gp["b"]["d"], np.zeros(3))
+
+
+def test_bwd_cannot_cover_a_subtree_with_one_array() -> None:
+    f = _dict_rule(lambda g: np.zeros(2))
+    with pytest.raises(TypeError, match="cotangent for argument 1 has structure"):
+        ft.grad(lambda x, p: fnp.sum(f(x, p)), argnums=(0, 1))(
+            np.ones(2), {"a": np.ones(2), "b": {"c": np.ones(2), "d": np.ones(2)}})
+
+
 def _jvp_returning(rule: Any) -> Any:
     @ft.custom_jvp
     def f(x: Any) -> Any:
