@@ -808,9 +808,13 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         leaves, in_tree, avals = _diff_leaves(args, nums, "jacrev")
         outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, in_tree, avals,
                                    has_aux, "jacrev")
-        basis = _basis([o if get_aval(o).dtype.kind in "fc" else np.asarray(o, float)
-                        for o in outs])
-        cts = vmap(pullback.flat)(*basis)
+        for o in outs:
+            if get_aval(o).dtype.kind != "f":
+                raise TypeError(
+                    f"jacrev requires real-valued outputs (a floating point dtype), but got "
+                    f"{get_aval(o).dtype}: integer and boolean outputs have no derivative "
+                    "(jacfwd gives their zero Jacobian).")
+        cts = vmap(pullback.flat)(*_basis(outs))
         sizes = [get_aval(o).size for o in outs]
         shapes = [get_aval(o).shape for o in outs]
         # cts[i] has shape (M, *in_i.shape): rows grouped by output; regroup per output.

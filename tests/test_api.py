@@ -164,6 +164,8 @@ ERRORS: list[tuple[str, Callable[[], Any], type[BaseException], list[str]]] = [
      TypeError, ["pair"]),
     ("jacfwd has_aux not a pair", lambda: ft.jacfwd(lambda x: x, has_aux=True)(np.ones(2)),
      TypeError, ["pair"]),
+    ("jacrev of an integer output", lambda: ft.jacrev(lambda x: fnp.argmax(x))(np.ones(3)),
+     TypeError, ["jacrev", "real-valued", "int64"]),
     ("unsupported NumPy function",
      lambda: ft.grad(lambda x: np.linalg.eigvals(x).sum())(np.eye(2)), TypeError, ["eigvals"]),
     ("unsupported NumPy ufunc", lambda: ft.grad(lambda x: np.nextafter(x, x))(1.0),
