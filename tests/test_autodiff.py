@@ -397,6 +397,18 @@ def test_power_at_zero_has_finite_higher_derivatives_in_both_modes(y: float) -> 
     assert ft.grad(ft.grad(ft.grad(f)))(0.0) == 0.0
 
 
+@pytest.mark.parametrize("x", [1.5, 0.3, 4.0])
+def test_power_mixed_second_derivative_at_exponent_zero(x: float) -> None:
+    # d/dx x**y = y x**(y-1) is 0 at y == 0, but its derivative in y there is 1/x.
+    f = lambda x, y: fnp.power(x, y)  # noqa: E731
+    y, exact = 0.0, 1.0 / x
+    for h in (ft.hessian(f, (0, 1)), ft.jit(ft.hessian(f, (0, 1))),
+              ft.jacrev(ft.jacfwd(f, (0, 1)), (0, 1))):
+        (_, dxdy), (dydx, _) = h(x, y)
+        np.testing.assert_allclose([dxdy, dydx], [exact, exact], rtol=1e-14)
+    np.testing.assert_allclose(ft.grad(ft.grad(f, 0), 1)(x, y), exact, rtol=1e-14)
+
+
 @pytest.mark.parametrize("x,y", [(1.5, 1.5), (-1.5, 1.5), (0.3, -2.0), (2.0, 0.0)])
 def test_hypot_hessian_is_exact_at_ties_too(x: float, y: float) -> None:
     r = np.hypot(x, y)

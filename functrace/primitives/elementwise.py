@@ -273,12 +273,14 @@ def _pow_jvp_rhs(y_dot: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _pow_dx(x: Any, y: Any) -> Any:
-    # d/dx x**y = y x**(y-1), with y == 0 giving 0 even at x == 0.  Where y == 0 the power is
-    # taken of 1 rather than x, so that the branch not taken has no 0**-1 = inf, whose zero
-    # cotangent would make a reverse-mode second derivative 0 * inf = nan.
-    y_zero = eq(y, scalar_like(y, 0))
-    x_safe = select_n(y_zero, x, full_like(x, 1))
-    return select_n(y_zero, mul(y, pow(x_safe, sub(y, scalar_like(y, 1)))), full_like(x, 0))
+    # d/dx x**y = y x**(y-1), with x == y == 0 giving 0.  Only there is the formula replaced
+    # (elsewhere it stays, so that its derivative in y, x**(y-1) (1 + y log x), is exact: at
+    # y == 0 it is 1/x), and the power is taken of 1 rather than x, so that the branch not
+    # taken has no 0**-1 = inf, whose zero cotangent would make a reverse-mode second
+    # derivative 0 * inf = nan.
+    both_zero = and_p.bind1(eq(y, scalar_like(y, 0)), eq(x, scalar_like(x, 0)))
+    x_safe = select_n(both_zero, x, full_like(x, 1))
+    return select_n(both_zero, mul(y, pow(x_safe, sub(y, scalar_like(y, 1)))), full_like(x, 0))
 
 
 defjvp(pow_p, lambda x_dot, ans, x, y: mul(x_dot, _pow_dx(_as_shape_of(x, ans),
