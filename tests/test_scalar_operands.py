@@ -123,3 +123,12 @@ def test_shape_rule_still_rejects_other_mismatches() -> None:
         trace(np.ones((2, 3)), np.ones(3))  # broadcasting beyond scalars is explicit
     with pytest.raises(ValueError, match="dtypes"):
         trace(np.float32(1.0), np.ones(3))
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "max", "min", "mean", "var", "ptp", "nansum"])
+def test_reductions_of_python_numbers_are_strongly_typed(name: str) -> None:
+    # As NumPy's: np.sum(2.0) is a float64, which a float32 array promotes to.
+    x = np.ones(3, np.float32)
+    fn, ref = getattr(fnp, name), getattr(np, name)
+    assert (x + fn(2.0)).dtype == (x + ref(2.0)).dtype == np.float64
+    assert ft.jit(lambda x: x + fn(2.0))(x).dtype == np.float64

@@ -93,12 +93,20 @@ def _count(a_aval: Any, axes: tuple[int, ...], where: Any, dtype: Any, keepdims:
     return sum(mask, axes, dtype=dtype, keepdims=keepdims)
 
 
+
+def _operand(name: str, a: Any) -> Any:
+    """The array a reduction reads; a Python number becomes a NumPy one, so that the result is
+    strongly typed, as NumPy's reductions' results are (``fnp.sum(2.0)`` is a float64)."""
+    (a,) = promote(name, a)
+    return np.asarray(a) if type(a) in (bool, int, float, complex) else a
+
+
 def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa: A001
         keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """``numpy.sum`` (booleans and small integers are summed as int64, as NumPy does), with
     NumPy's ``initial`` (added to each sum) and ``where`` (a mask of the entries to sum)."""
     _no_out("sum", out)
-    (a,) = promote("sum", a)
+    a = _operand("sum", a)
     axes = normalize_axes(axis, aval(a).ndim, "sum")
     if dtype is None:
         dtype = np.add.reduce(np.zeros(1, aval(a).dtype)).dtype
@@ -114,7 +122,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     """``numpy.mean``: integers are averaged in float64; ``where`` masks the entries to
     average (a slice with none selected gives NaN, as NumPy's)."""
     _no_out("mean", out)
-    (a,) = promote("mean", a)
+    a = _operand("mean", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "mean")
     if dtype is None:
@@ -126,7 +134,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
 def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: bool,
               initial: Any, where: Any) -> Any:
     _no_out(name, out)
-    (a,) = promote(name, a)
+    a = _operand(name, a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, name)
     if where is not None:
@@ -180,7 +188,7 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
         if ddof != 0:
             raise ValueError("var: ddof and correction can't be provided simultaneously.")
         ddof = correction
-    (a,) = promote("var", a)
+    a = _operand("var", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "var")
     center = mean if mean is not None else _mean(a, axes, dtype=dtype, keepdims=True,
@@ -206,7 +214,7 @@ def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
 
 def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """``log(sum(exp(a)))`` computed stably by shifting by the (gradient-free) maximum."""
-    (a,) = promote("logsumexp", a)
+    a = _operand("logsumexp", a)
     if aval(a).dtype.kind not in "fc":
         a = convert(a, np.dtype(np.float64))
     axes = normalize_axes(axis, aval(a).ndim, "logsumexp")
@@ -221,7 +229,7 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 
 def nansum(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """``numpy.nansum``: the sum with NaNs counted as zero."""
-    (a,) = promote("nansum", a)
+    a = _operand("nansum", a)
     if aval(a).dtype.kind in "fc":
         a = where(a != a, np.zeros((), aval(a).dtype), a)
     return sum(a, axis, keepdims=keepdims)
@@ -229,7 +237,7 @@ def nansum(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 
 def nanmean(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """``numpy.nanmean``: the mean of the entries that are not NaN."""
-    (a,) = promote("nanmean", a)
+    a = _operand("nanmean", a)
     if aval(a).dtype.kind not in "fc":
         return mean(a, axis, keepdims=keepdims)
     keep = a == a
@@ -254,10 +262,10 @@ def average(a: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
         out = mean(a, axis, keepdims=keepdims)
         if not returned:
             return out
-        (a,) = promote("average", a)
+        a = _operand("average", a)
         count = math.prod(aval(a).shape) // builtins.max(math.prod(aval(out).shape), 1)
         return out, np.full(aval(out).shape, count, dtype=aval(out).dtype)
-    (a,) = promote("average", a)
+    a = _operand("average", a)
     (w,) = promote("average", weights)
     a_shape, w_shape = aval(a).shape, aval(w).shape
     if w_shape != a_shape:
@@ -287,7 +295,7 @@ def prod(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     mask of the entries to multiply).  Its derivative is exact where entries are zero: the
     derivative by one entry is the product of the others, computed without division."""
     _no_out("prod", out)
-    (a,) = promote("prod", a)
+    a = _operand("prod", a)
     axes = normalize_axes(axis, aval(a).ndim, "prod")
     a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np.prod,
                                                                                aval(a).dtype))
@@ -308,7 +316,7 @@ def _flat_or_axis(name: str, a: Any, axis: int | None) -> tuple[Any, int]:
 
 def _cumulative(name: str, np_fn: Any, prim_fn: Any, a: Any, axis: int | None,
                 dtype: Any) -> Any:
-    (a,) = promote(name, a)
+    a = _operand(name, a)
     a, ax = _flat_or_axis(name, a, axis)
     a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np_fn,
                                                                                aval(a).dtype))
@@ -327,7 +335,7 @@ def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
 
 
 def _arg_extremum(name: str, prim_fn: Any, a: Any, axis: int | None, keepdims: bool) -> Any:
-    (a,) = promote(name, a)
+    a = _operand(name, a)
     nd = aval(a).ndim
     flat, ax = _flat_or_axis(name, a, axis)
     if aval(flat).shape[ax] == 0:
@@ -353,7 +361,7 @@ def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis, out: Any,
                        keepdims: bool, where: Any) -> Any:
     _no_out(name, out)
-    (a,) = promote(name, a)
+    a = _operand(name, a)
     a = convert(a, np.dtype(bool))
     if where is not None:
         a = _masked(name, a, where, empty)
@@ -387,7 +395,7 @@ def any(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,  # 
 
 def _without_nans(name: str, a: Any, fill: float) -> tuple[Any, Any]:
     """``a`` with its NaNs replaced by ``fill``, and the NaN mask (None for non-floats)."""
-    (a,) = promote(name, a)
+    a = _operand(name, a)
     if aval(a).dtype.kind not in "fc":
         return a, None
     nan = isnan(a)
@@ -478,7 +486,7 @@ def nanargmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 def count_nonzero(a: Any, axis: Axis = None, *, keepdims: bool = False) -> Any:
     """``numpy.count_nonzero``: how many entries are nonzero (an ``intp`` array; NumPy gives
     a Python int for ``axis=None``)."""
-    (a,) = promote("count_nonzero", a)
+    a = _operand("count_nonzero", a)
     return sum(not_equal(a, 0), axis, dtype=np.intp, keepdims=keepdims)
 
 
