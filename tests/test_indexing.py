@@ -281,6 +281,14 @@ def test_at(index: Any, values: Any, mode: str) -> None:
                     order=2)
 
 
+@pytest.mark.parametrize("name", ["mul", "multiply", "divide", "power", "min", "max", "apply"])
+def test_at_updates_functrace_lacks_say_so(name: str) -> None:
+    with pytest.raises(NotImplementedError, match=rf"x.at\[...\].{name}\(\) is not implemented"):
+        ft.jit(lambda x: getattr(x.at[1:3], name)(2.0))(np.ones(4))
+    with pytest.raises(AttributeError, match="no attribute 'mull'"):
+        ft.jit(lambda x: x.at[1:3].mull(2.0))(np.ones(4))
+
+
 def test_at_set_last_repeat_wins_and_add_accumulates() -> None:
     x, v = np.zeros(4), np.array([1.0, 2.0, 3.0])
     idx = np.array([1, 1, 3])

@@ -427,6 +427,20 @@ class _IndexUpdateRef:
         """``x`` with ``values`` added at ``x[index]`` (repeated indices accumulate)."""
         return _update(self.array, self.index, values, add_to=True)
 
+    def __getattr__(self, name: str) -> Any:
+        if name in _NOT_IMPLEMENTED_UPDATES:
+            same = (f"fnp.{_NOT_IMPLEMENTED_UPDATES[name]}(x[idx], values)" if name != "apply"
+                    else "f(x[idx])")
+            raise NotImplementedError(
+                f"x.at[...].{name}() is not implemented in functrace (set, add and get are). "
+                f"Where the index has no repeats, x.at[idx].set({same}) gives the same result.")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+# JAX's other index updates, and the NumPy function each applies.
+_NOT_IMPLEMENTED_UPDATES = {"mul": "multiply", "multiply": "multiply", "divide": "divide",
+                            "power": "power", "min": "minimum", "max": "maximum", "apply": ""}
+
 
 def _update(x: Any, index: Any, values: Any, add_to: bool) -> Any:
     x = as_operand(x)
