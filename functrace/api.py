@@ -155,20 +155,13 @@ def _owned_outputs(xs: Sequence[Any]) -> list[Any]:
     seen: dict[int, list[np.ndarray]] = {}  # the arrays returned so far, by their memory's owner
     for x in xs:
         if not isinstance(x, Tracer):
-            x = np.asarray(x)
-            root = x
+            x = root = np.asarray(x)
             while isinstance(root.base, np.ndarray):
                 root = root.base
-            same_root = seen.get(id(root))
-            if same_root is None:
-                same_root = seen[id(root)] = []
-            elif any(np.may_share_memory(x, y) for y in same_root):
-                x = x.copy()
-                same_root = seen[id(x)] = []
-            if not x.flags.writeable:
-                x = x.copy()
-                same_root = seen[id(x)] = []
-            same_root.append(x)
+            if not x.flags.writeable or any(np.may_share_memory(x, y)
+                                            for y in seen.get(id(root), ())):
+                x = root = x.copy()
+            seen.setdefault(id(root), []).append(x)
         out.append(x)
     return out
 

@@ -10,6 +10,7 @@ walk jaxprs and apply primitives through the same ``bind``, which is how transfo
 from __future__ import annotations
 
 import dis
+import itertools
 import linecache
 import math
 import re
@@ -438,7 +439,7 @@ def _source_text(code: CodeType, lasti: int) -> str | None:
     """The source of the expression that instruction ``lasti`` of ``code`` evaluates."""
     if not hasattr(code, "co_positions"):  # Python 3.10
         return None
-    start, end, col, end_col = list(code.co_positions())[lasti // 2]
+    start, end, col, end_col = next(itertools.islice(code.co_positions(), lasti // 2, None))
     if start is None or end is None or col is None or end_col is None:
         return None
     lines = [line.encode() for line in linecache.getlines(code.co_filename)[start - 1:end]]

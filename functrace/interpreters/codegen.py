@@ -474,38 +474,37 @@ def _render(name: str, args: list[str], lines: list[Any], outs: list[str],
                       f"        return {fallback}({', '.join(args)})", f"    {ret}"])
 
 
-def _output(out: Atom, body: _Body, consts: dict[Var, Any], mod: _Module) -> str:
-    """The expression returning one output: an array the caller may write into, as without
-    jit.  An input (or a view of one) is returned as it is, as the function itself would;
-    a constant is copied, so that no caller can change what later calls return, and so is a
-    broadcast (a read-only view)."""
-    x = mod.atom(out)
-    if type(out) is Var and (out in consts or out in body.read_only):
-        return f"{mod.glob(np.array, '_copy')}({x})"
-    if type(out) is Var and out in body.opaque:  # an impl's result: copied if read-only
-        return f"{mod.glob(_writable, '_writable')}({x})"
-    return f"{mod.glob(np.asarray, '_asarray')}({x})" if out.aval.ndim == 0 else x
+def _outputs(outvars: list[Atom], body: _Body, consts: dict[Var, Any], mod: _Module
+             ) -> list[str]:
+    """The expressions returning the outputs: arrays the caller may write into, as without jit.
+    An input (or a view of one) is returned as it is, as the function itself would.  A copy is
+    returned of a constant (so that no caller can change what later calls return), of a
+    broadcast (a read-only view), and of an output that may share memory made here with an
+    earlier one (a value returned twice, two equal computations merged by the optimiser, one
+    cotangent that a vjp rule handed to two inputs); an opaque ``impl``'s result is copied if
+    it is read-only."""
+    outs = []
+    seen: set[int] = set()  # the buffers made here that earlier outputs may be (part of)
+    for out in outvars:
+        x = mod.atom(out)
+        if type(out) is not Var:
+            outs.append(f"{mod.glob(np.asarray, '_asarray')}({x})" if out.aval.ndim == 0 else x)
+            continue
+        held = _held(body.buffers[out])
+        if out in consts or out in body.read_only or held & seen:
+            outs.append(f"{mod.glob(np.array, '_copy')}({x})")
+            continue
+        seen |= held
+        if out in body.opaque:
+            outs.append(f"{mod.glob(_writable, '_writable')}({x})")
+        else:
+            outs.append(f"{mod.glob(np.asarray, '_asarray')}({x})" if out.aval.ndim == 0 else x)
+    return outs
 
 
 def _writable(x: Any) -> Any:
     x = np.asarray(x)
     return x if x.flags.writeable else x.copy()
-
-
-def _separate_outputs(outvars: list[Atom], body: _Body, consts: dict[Var, Any], mod: _Module,
-                      outs: list[str]) -> None:
-    """Copy each output that may share memory made here with an earlier one (the function
-    returned a value twice, the optimiser merged two equal computations, or a vjp rule handed
-    one cotangent to two inputs), so that writing into one output never changes another."""
-    seen: set[int] = set()
-    for i, out in enumerate(outvars):
-        if type(out) is not Var or out in consts:
-            continue
-        held = _held(body.buffers[out])
-        if held & seen:
-            outs[i] = f"{mod.glob(np.array, '_copy')}({mod.atom(out)})"
-        else:
-            seen |= held
 
 
 def _held(b: _Buffer) -> set[int]:
@@ -526,8 +525,7 @@ def _source(closed: ClosedJaxpr, name: str, mod: _Module, use_math: bool,
         mod.globals[mod.name(v)] = c
     args = [mod.name(v) for v in jaxpr.invars]
     body = _body(closed, mod, use_math)
-    outs = [_output(out, body, consts, mod) for out in jaxpr.outvars]
-    _separate_outputs(jaxpr.outvars, body, consts, mod, outs)
+    outs = _outputs(jaxpr.outvars, body, consts, mod)
     return (_render(name, args, body.lines, outs, fallback if body.used_math else None),
             body.used_math)
 

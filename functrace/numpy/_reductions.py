@@ -93,7 +93,6 @@ def _count(a_aval: Any, axes: tuple[int, ...], where: Any, dtype: Any, keepdims:
     return sum(mask, axes, dtype=dtype, keepdims=keepdims)
 
 
-
 def _operand(name: str, a: Any) -> Any:
     """The array a reduction reads; a Python number becomes a NumPy one, so that the result is
     strongly typed, as NumPy's reductions' results are (``fnp.sum(2.0)`` is a float64)."""
