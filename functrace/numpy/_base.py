@@ -13,7 +13,7 @@ import numpy as np
 
 from functrace.core import ShapedArray, Tracer, get_aval
 from functrace.primitives.elementwise import convert_element_type
-from functrace.primitives.shape import broadcast_in_dim, reshape
+from functrace.primitives.shape import broadcast_in_dim
 
 # A Python scalar of each kind: NumPy's promotion treats these as "weak" (NEP 50).
 WEAK_PROXY = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
@@ -75,18 +75,15 @@ def convert(x: Any, dtype: np.dtype[Any]) -> Any:
 
 
 def broadcast_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
-    """``x`` broadcast to ``shape`` with NumPy's rules (one ``broadcast_in_dim`` equation)."""
+    """``x`` broadcast to ``shape`` with NumPy's rules (one ``broadcast_in_dim`` equation,
+    which maps ``x``'s axes to the trailing ones and stretches its length-1 axes)."""
     x_shape = get_aval(x).shape
     if x_shape == shape:
         return x
     lead = len(shape) - len(x_shape)
     if lead < 0 or any(n not in (1, shape[lead + i]) for i, n in enumerate(x_shape)):
         raise ValueError(f"broadcast_to: cannot broadcast an array of shape {x_shape} to {shape}.")
-    # Drop size-1 axes that get stretched, so broadcast_in_dim maps each kept axis exactly.
-    keep = [i for i, n in enumerate(x_shape) if n == shape[lead + i]]
-    if len(keep) != len(x_shape):
-        x = reshape(x, tuple(x_shape[i] for i in keep))
-    return broadcast_in_dim(x, shape, tuple(lead + i for i in keep))
+    return broadcast_in_dim(x, shape, tuple(range(lead, len(shape))))
 
 
 def promote(name: str, *args: Any, dtype: Any = None, scalars: bool = False) -> list[Any]:
