@@ -260,11 +260,16 @@ def _index_arrays(item: Any, dims: tuple[int, ...], src_axis: int) -> list[Any]:
     if item.dtype.kind not in "iu":
         raise IndexError(_BAD_INDEX)
     n = dims[0]
-    bad = (item < -n) | (item >= n)
-    if np.any(bad):
+    if not item.size:
+        return [item]
+    # The extremes tell whether any index is out of range or negative: two reductions instead
+    # of elementwise masks (indexing with label arrays runs on every training step).
+    low, high = np.minimum.reduce(item, axis=None), np.maximum.reduce(item, axis=None)
+    if low < -n or high >= n:
+        bad = (item < -n) | (item >= n)
         raise IndexError(f"index {int(item[bad].flat[0])} is out of bounds for axis "
                          f"{src_axis} with size {n}")
-    return [np.where(item < 0, item + n, item)]
+    return [np.where(item < 0, item + n, item) if low < 0 else item]
 
 
 def _apply(a: Any, plan: _Plan) -> Any:

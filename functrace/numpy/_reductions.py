@@ -216,12 +216,22 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     a = _operand("logsumexp", a)
     if aval(a).dtype.kind not in "fc":
         a = convert(a, np.dtype(np.float64))
-    axes = normalize_axes(axis, aval(a).ndim, "logsumexp")
+    a_aval = aval(a)
+    axes = normalize_axes(axis, a_aval.ndim, "logsumexp")
     # The shift carries no derivative; taking it of stop_gradient(a) rather than the other way
     # round lets grad compute it as plain NumPy, off the tape (see tracing.JaxprTrace).
-    shift = max(stop_gradient(a), axes, keepdims=True)
-    shift = where(isfinite(shift), shift, np.zeros((), aval(a).dtype))
-    out = log(sum(exp(subtract(a, shift)), axes, keepdims=True))
+    held = stop_gradient(a)
+    if type(held) is np.ndarray and a_aval.dtype.kind == "f" and held.size:
+        # Known now (grad's case, or no tracing at all): NumPy computes it directly, and it
+        # comes already broadcast, so that the traced part is just exp, sum, log and add.
+        shift = np.max(held, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, np.zeros((), shift.dtype))
+        shifted = subtract(a, np.broadcast_to(shift, a_aval.shape))
+    else:
+        shift = max(held, axes, keepdims=True)
+        shift = where(isfinite(shift), shift, np.zeros((), a_aval.dtype))
+        shifted = subtract(a, shift)
+    out = log(sum(exp(shifted), axes, keepdims=True))
     out = add(out, shift)
     return squeeze(out, axes) if (axes and not keepdims) else out
 
