@@ -343,6 +343,12 @@ class Primitive:
     def __repr__(self) -> str:
         return self.name
 
+    def def_impl1(self, impl1: Callable[..., Any]) -> None:
+        """Set the NumPy implementation of a single-output primitive, as a function returning
+        that output (``impl`` is derived from it)."""
+        self.impl1 = impl1
+        self.impl = lambda *args, **params: [impl1(*args, **params)]
+
     def bind(self, *args: Any, **params: Any) -> list[Any]:
         """Apply the primitive in the current trace; returns the list of outputs."""
         return _state.trace.process(self, args, params)

@@ -138,8 +138,12 @@ class JaxprTrace(Trace):
             try:
                 # At the root, the values are concrete (lifted constants were checked): skip
                 # the root's check for leaked tracers.
-                vals_out = (prim.impl(*in_vals, **params) if parent is _root
-                            else parent.process(prim, in_vals, params))
+                if parent is not _root:
+                    vals_out = parent.process(prim, in_vals, params)
+                elif prim.impl1 is not None:
+                    vals_out = [prim.impl1(*in_vals, **params)]
+                else:
+                    vals_out = prim.impl(*in_vals, **params)
             finally:
                 _state.trace = self
         else:

@@ -88,8 +88,7 @@ def elementwise(name: str, impl: Callable[..., Any], out_dtype: Any = None) -> P
         # (this runs once per traced operation; building a frozen dataclass is not free).
         return [out if weak == out.weak_type else ShapedArray(out.shape, out.dtype, weak)]
 
-    prim.impl = lambda *args, **params: [impl(*args, **params)]
-    prim.impl1 = impl
+    prim.def_impl1(impl)
     prim.shape_rule = shape_rule
     _elementwise_batch(prim)
     return prim
@@ -208,14 +207,14 @@ def _balanced_eq(x: Any, ans: Any, other: Any) -> Any:
 balanced_mul_p = Primitive("balanced_mul")
 
 
-def _balanced_mul_impl(ct: Any, x: Any, ans: Any, other: Any) -> list[Any]:
+def _balanced_mul_impl(ct: Any, x: Any, ans: Any, other: Any) -> Any:
     x_wins = np.equal(x, ans)
     # ct * 1 is ct and ct * 0 is what multiplying by the float weight 0 gives (NaN for inf/NaN).
     out = np.asarray(np.multiply(ct, x_wins, dtype=np.result_type(ct)))
     tie = np.logical_and(x_wins, np.equal(other, ans))
     if tie.any():  # a tie is exactly where the weight is 1/2: ct * 1/2, in place
         np.multiply(out, out.dtype.type(0.5), out=out, where=tie)
-    return [out]
+    return out
 
 
 def _balanced_mul_shape(ct: ShapedArray, x: ShapedArray, ans: ShapedArray,
@@ -236,7 +235,7 @@ def balanced_mul(ct: Any, x: Any, ans: Any, other: Any) -> Any:
     return balanced_mul_p.bind1(ct, x, ans, other)
 
 
-balanced_mul_p.impl = _balanced_mul_impl
+balanced_mul_p.def_impl1(_balanced_mul_impl)
 balanced_mul_p.shape_rule = _balanced_mul_shape
 _elementwise_batch(balanced_mul_p)
 defjvp(balanced_mul_p, lambda ct_dot, out, ct, x, ans, other: balanced_mul(ct_dot, x, ans, other),
@@ -629,10 +628,10 @@ def _select_n_shape(which: ShapedArray, *cases: ShapedArray) -> list[ShapedArray
     return [ShapedArray(first.shape, first.dtype, all(c.weak_type for c in cases))]
 
 
-def _select_n_impl(which: Any, *cases: Any) -> list[Any]:
+def _select_n_impl(which: Any, *cases: Any) -> Any:
     if len(cases) == 2:
-        return [np.where(which, cases[1], cases[0])]
-    return [np.choose(np.asarray(which, dtype=np.intp), cases)]
+        return np.where(which, cases[1], cases[0])
+    return np.choose(np.asarray(which, dtype=np.intp), cases)
 
 
 def _select_n_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]) -> list[Any]:
@@ -651,7 +650,7 @@ def _select_n_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[
     ]
 
 
-select_n_p.impl = _select_n_impl
+select_n_p.def_impl1(_select_n_impl)
 select_n_p.shape_rule = _select_n_shape
 jvp_rules[select_n_p] = _select_n_jvp
 vjp_rules[select_n_p] = _select_n_vjp
@@ -688,7 +687,7 @@ def _convert_vjp(ct: Any, ans: Any, x: Any, *, new_dtype: np.dtype[Any]) -> Any:
     return convert_element_type_p.bind1(ct, new_dtype=old)
 
 
-convert_element_type_p.impl = lambda x, *, new_dtype: [np.asarray(x, dtype=new_dtype)]
+convert_element_type_p.def_impl1(lambda x, *, new_dtype: np.asarray(x, dtype=new_dtype))
 convert_element_type_p.shape_rule = lambda x, *, new_dtype: [ShapedArray(x.shape, new_dtype)]
 jvp_rules[convert_element_type_p] = _convert_jvp
 defvjp(convert_element_type_p, _convert_vjp, residuals=(False, (False,)))

@@ -473,9 +473,9 @@ def _indexed_axes_first(x: Any, axes: tuple[int, ...]) -> Any:
     return x if axes == tuple(range(len(axes))) else np.moveaxis(x, axes, range(len(axes)))
 
 
-def _gather_impl(x: Any, *indices: Any, axes: tuple[int, ...]) -> list[Any]:
+def _gather_impl(x: Any, *indices: Any, axes: tuple[int, ...]) -> Any:
     x = np.asarray(x)
-    return [np.asarray(_indexed_axes_first(x, axes)[_clipped(x.shape, indices, axes)])]
+    return np.asarray(_indexed_axes_first(x, axes)[_clipped(x.shape, indices, axes)])
 
 
 def _index_shape(name: str, x: ShapedArray, indices: Sequence[ShapedArray],
@@ -541,7 +541,7 @@ def _gather_batch(size: int, args: list[Any], bdims: list[int | None], *,
     return [_batched_gather(x, x_bdim, indices, axes, size)], [0]
 
 
-gather_p.impl = _gather_impl
+gather_p.def_impl1(_gather_impl)
 gather_p.shape_rule = _gather_shape
 jvp_rules[gather_p] = _gather_jvp
 vjp_rules[gather_p] = _gather_vjp
@@ -560,10 +560,10 @@ def scatter_add(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int
     return scatter_add_p.bind1(x, updates, *indices, axes=tuple(axes))
 
 
-def _scatter_add_impl(x: Any, updates: Any, *indices: Any, axes: tuple[int, ...]) -> list[Any]:
+def _scatter_add_impl(x: Any, updates: Any, *indices: Any, axes: tuple[int, ...]) -> Any:
     out = np.array(x, copy=True)
     np.add.at(_indexed_axes_first(out, axes), _clipped(out.shape, indices, axes), updates)
-    return [out]
+    return out
 
 
 def _scatter_shape(name: str) -> Any:
@@ -623,7 +623,7 @@ def _scatter_add_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: li
     return [ct if needed[0] else None, updates_bar] + [None] * len(indices)
 
 
-scatter_add_p.impl = _scatter_add_impl
+scatter_add_p.def_impl1(_scatter_add_impl)
 scatter_add_p.shape_rule = _scatter_shape("scatter_add")
 _scatter_jvp(scatter_add_p)
 vjp_rules[scatter_add_p] = _scatter_add_vjp

@@ -3,6 +3,7 @@ einsum all lower to it)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -58,7 +59,7 @@ def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *,
     return [ShapedArray(tuple(shape), lhs.dtype, lhs.weak_type and rhs.weak_type)]
 
 
-def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers) -> list[Any]:
+def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers) -> Any:
     (lc, rc), (lb, rb) = dimension_numbers
     lhs, rhs = np.asarray(lhs), np.asarray(rhs)
     if not lb and len(lc) == 1 and lhs.ndim <= 2 and rhs.ndim <= 2:
@@ -66,13 +67,13 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
         # copy that tensordot would make (the backward pass's ct @ w.T and x.T @ ct).
         a = lhs if lc[0] == lhs.ndim - 1 else lhs.T
         b = rhs if rc[0] == 0 else rhs.T
-        return [np.dot(a, b)]
+        return np.dot(a, b)
     lf, rf = _free(lhs.ndim, lc, lb), _free(rhs.ndim, rc, rb)
     k = math.prod([lhs.shape[i] for i in lc])
     if k == 1:
-        return [outer_product(lhs, rhs, dimension_numbers)]
+        return outer_product(lhs, rhs, dimension_numbers)
     if not lb:
-        return [np.tensordot(lhs, rhs, (lc, rc))]
+        return np.tensordot(lhs, rhs, (lc, rc))
     # Batched: (batch, free, contract) @ (batch, contract, free) through matmul.
     batch_shape = [lhs.shape[i] for i in lb]
     lf_shape, rf_shape = [lhs.shape[i] for i in lf], [rhs.shape[i] for i in rf]
@@ -80,7 +81,7 @@ def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers
         (*batch_shape, math.prod(lf_shape), k))
     b = np.transpose(rhs, (*rb, *rc, *rf)).reshape(
         (*batch_shape, k, math.prod(rf_shape)))
-    return [np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))]
+    return np.matmul(a, b).reshape((*batch_shape, *lf_shape, *rf_shape))
 
 
 def outer_product(lhs: np.ndarray, rhs: np.ndarray, dimension_numbers: DimensionNumbers
@@ -163,32 +164,52 @@ def outer_product_sublists(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...
             tuple(int(i) for i in np.argsort(order)))
 
 
+@functools.lru_cache(maxsize=1024)
+def _lhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: int
+                  ) -> tuple[DimensionNumbers, tuple[int, ...]]:
+    """How the lhs cotangent is computed: ``ct``'s rhs-free axes contracted with rhs's free
+    axes, batching over the batch axes, then the permutation back to lhs's axis order."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+    ct_rf = tuple(range(nb + len(lf), nb + len(lf) + len(rf)))
+    dims = ((ct_rf, tuple(rf)), (tuple(range(nb)), rb))
+    # The product's axes are: batch, lhs free, then rhs's leftover (= contracted) axes in rhs
+    # order.
+    src = [*lb, *lf, *[lc[rc.index(r)] for r in sorted(rc)]]
+    return dims, _inverse(src)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: int
+                  ) -> tuple[DimensionNumbers, tuple[int, ...]]:
+    """How the rhs cotangent is computed: lhs's free axes contracted with ``ct``'s lhs-free
+    axes, batching over the batch axes, then the permutation back to rhs's axis order. lhs
+    goes first so that the common layout (x @ w: w's contracted axes before its free ones)
+    needs no transpose: the weight gradient x.T @ ct comes out C-contiguous, as w is."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
+    ct_lf = tuple(range(nb, nb + len(lf)))
+    dims = ((tuple(lf), ct_lf), (lb, tuple(range(nb))))
+    # The product's axes are: batch, lhs's leftover (= contracted) axes in lhs order, then rhs
+    # free.
+    src = [*rb, *[rc[lc.index(a)] for a in sorted(lc)], *rf]
+    return dims, _inverse(src)
+
+
+def _inverse(permutation: list[int]) -> tuple[int, ...]:
+    return tuple(sorted(range(len(permutation)), key=permutation.__getitem__))
+
+
 def _dot_lhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
                  dimension_numbers: DimensionNumbers) -> Any:
-    (lc, rc), (lb, rb) = dimension_numbers
-    lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
-    nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
-    # Contract the cotangent's rhs-free axes with rhs's free axes, batching over batch axes.
-    ct_rf = tuple(range(nb + len(lf), nb + len(lf) + len(rf)))
-    out = dot_general(ct, rhs, ((ct_rf, tuple(rf)), (tuple(range(nb)), rb)))
-    # out's axes are: batch, lhs free, then rhs's leftover (= contracted) axes in rhs order.
-    src = [*lb, *lf, *[lc[rc.index(r)] for r in sorted(rc)]]
-    return transpose(out, tuple(np.argsort(src)))
+    dims, perm = _lhs_vjp_dims(dimension_numbers, len(shape_of(lhs)), len(shape_of(rhs)))
+    return transpose(dot_general_p.bind1(ct, rhs, dimension_numbers=dims), perm)
 
 
 def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
                  dimension_numbers: DimensionNumbers) -> Any:
-    (lc, rc), (lb, rb) = dimension_numbers
-    lhs_ndim, rhs_ndim = len(shape_of(lhs)), len(shape_of(rhs))
-    nb, lf, rf = len(lb), _free(lhs_ndim, lc, lb), _free(rhs_ndim, rc, rb)
-    # Contract lhs's free axes with the cotangent's lhs-free axes, batching over batch axes.
-    # lhs goes first so that the common layout (x @ w: w's contracted axes before its free ones)
-    # needs no transpose: the weight gradient x.T @ ct comes out C-contiguous, as w is.
-    ct_lf = tuple(range(nb, nb + len(lf)))
-    out = dot_general(lhs, ct, ((tuple(lf), ct_lf), (lb, tuple(range(nb)))))
-    # out's axes are: batch, lhs's leftover (= contracted) axes in lhs order, then rhs free.
-    src = [*rb, *[rc[lc.index(a)] for a in sorted(lc)], *rf]
-    return transpose(out, tuple(np.argsort(src)))
+    dims, perm = _rhs_vjp_dims(dimension_numbers, len(shape_of(lhs)), len(shape_of(rhs)))
+    return transpose(dot_general_p.bind1(lhs, ct, dimension_numbers=dims), perm)
 
 
 def _dot_general_batch(size: int, args: list[Any], bdims: list[int | None], *,
@@ -215,7 +236,7 @@ def _dot_general_batch(size: int, args: list[Any], bdims: list[int | None], *,
     return [dot_general(lhs, rhs, dims)], [len(lb) + len(lf)]
 
 
-dot_general_p.impl = _dot_general_impl
+dot_general_p.def_impl1(_dot_general_impl)
 dot_general_p.shape_rule = _dot_general_shape
 defjvp(dot_general_p,
        lambda x_dot, ans, x, y, *, dimension_numbers: dot_general(x_dot, y, dimension_numbers),

@@ -51,7 +51,7 @@ def _extremum_weights(x: Any, ans: Any, axes: tuple[int, ...]) -> Any:
 
 def _extremum(name: str, np_fn: Any) -> Primitive:
     prim = Primitive(name)
-    prim.impl = lambda x, *, axes: [np_fn(x, axis=axes)]
+    prim.def_impl1(lambda x, *, axes: np_fn(x, axis=axes))
     prim.shape_rule = lambda x, *, axes: [
         ShapedArray(reduced_shape(x, axes, name), x.dtype, x.weak_type)]
     defjvp(prim, lambda x_dot, ans, x, *, axes:
@@ -62,8 +62,8 @@ def _extremum(name: str, np_fn: Any) -> Primitive:
     return prim
 
 
-reduce_max_p = _extremum("reduce_max", np.max)
-reduce_min_p = _extremum("reduce_min", np.min)
+reduce_max_p = _extremum("reduce_max", np.maximum.reduce)
+reduce_min_p = _extremum("reduce_min", np.minimum.reduce)
 
 
 def reduce_max(x: Any, axes: tuple[int, ...]) -> Any:

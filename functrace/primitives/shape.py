@@ -72,7 +72,7 @@ def broadcast_in_dim(x: Any, shape: tuple[int, ...], broadcast_dimensions: tuple
 
 
 def _broadcast_in_dim_impl(x: Any, *, shape: tuple[int, ...],
-                           broadcast_dimensions: tuple[int, ...]) -> list[Any]:
+                           broadcast_dimensions: tuple[int, ...]) -> Any:
     x = np.asarray(x)
     if x.flags.c_contiguous and x.size:
         # The read-only stride-0 view np.broadcast_to makes, built directly (a fifth of the
@@ -83,11 +83,11 @@ def _broadcast_in_dim_impl(x: Any, *, shape: tuple[int, ...],
                 strides[dst] = x.strides[src]
         out = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
         out.flags.writeable = False
-        return [out]
+        return out
     expanded = [1] * len(shape)
     for src, dst in enumerate(broadcast_dimensions):
         expanded[dst] = x.shape[src]
-    return [np.broadcast_to(x.reshape(expanded), shape)]
+    return np.broadcast_to(x.reshape(expanded), shape)
 
 
 def _broadcast_in_dim_shape(x: ShapedArray, *, shape: tuple[int, ...],
@@ -114,7 +114,7 @@ def _broadcast_in_dim_vjp(ct: Any, ans: Any, x: Any, *, shape: tuple[int, ...],
     return reshape(summed, x_shape) if shape_of(summed) != x_shape else summed
 
 
-broadcast_in_dim_p.impl = _broadcast_in_dim_impl
+broadcast_in_dim_p.def_impl1(_broadcast_in_dim_impl)
 broadcast_in_dim_p.shape_rule = _broadcast_in_dim_shape
 deflinear_jvp(broadcast_in_dim_p)
 defvjp(broadcast_in_dim_p, _broadcast_in_dim_vjp, residuals=(False, (False,)))
@@ -139,7 +139,7 @@ def _reshape_shape(x: ShapedArray, *, new_sizes: tuple[int, ...]) -> list[Shaped
     return [ShapedArray(new_sizes, x.dtype, x.weak_type)]
 
 
-reshape_p.impl = lambda x, *, new_sizes: [np.reshape(x, new_sizes)]
+reshape_p.def_impl1(lambda x, *, new_sizes: np.asarray(x).reshape(new_sizes))
 reshape_p.shape_rule = _reshape_shape
 deflinear_jvp(reshape_p)
 defvjp(reshape_p, lambda ct, ans, x, *, new_sizes: reshape(ct, shape_of(x)),
@@ -168,7 +168,7 @@ def _inverse(permutation: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(i) for i in np.argsort(permutation))
 
 
-transpose_p.impl = lambda x, *, permutation: [np.transpose(x, permutation)]
+transpose_p.def_impl1(lambda x, *, permutation: np.asarray(x).transpose(permutation))
 transpose_p.shape_rule = _transpose_shape
 deflinear_jvp(transpose_p)
 defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct, _inverse(permutation)),
@@ -193,7 +193,7 @@ def _squeeze_shape(x: ShapedArray, *, dimensions: tuple[int, ...]) -> list[Shape
     return [ShapedArray(shape, x.dtype, x.weak_type)]
 
 
-squeeze_p.impl = lambda x, *, dimensions: [np.squeeze(x, dimensions)]
+squeeze_p.def_impl1(lambda x, *, dimensions: np.asarray(x).squeeze(dimensions))
 squeeze_p.shape_rule = _squeeze_shape
 deflinear_jvp(squeeze_p)
 defvjp(squeeze_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)),
@@ -216,7 +216,16 @@ def _expand_dims_shape(x: ShapedArray, *, dimensions: tuple[int, ...]) -> list[S
     return [ShapedArray(shape, x.dtype, x.weak_type)]
 
 
-expand_dims_p.impl = lambda x, *, dimensions: [np.expand_dims(x, dimensions)]
+def _expand_dims_impl(x: Any, *, dimensions: tuple[int, ...]) -> Any:
+    x = np.asarray(x)
+    ndim = x.ndim + len(dimensions)
+    if any(not 0 <= d < ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
+        return np.expand_dims(x, dimensions)  # NumPy's checks and errors
+    it = iter(x.shape)
+    return x.reshape([1 if i in dimensions else next(it) for i in range(ndim)])
+
+
+expand_dims_p.def_impl1(_expand_dims_impl)
 expand_dims_p.shape_rule = _expand_dims_shape
 deflinear_jvp(expand_dims_p)
 defvjp(expand_dims_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)),
@@ -259,7 +268,7 @@ def reduce_batch(prim: Primitive) -> None:
     batch_rules[prim] = rule
 
 
-reduce_sum_p.impl = lambda x, *, axes: [np.sum(x, axis=axes, dtype=x.dtype)]
+reduce_sum_p.def_impl1(lambda x, *, axes: np.add.reduce(x, axis=axes, dtype=x.dtype))
 reduce_sum_p.shape_rule = lambda x, *, axes: [
     ShapedArray(reduced_shape(x, axes, "reduce_sum"), x.dtype, x.weak_type)]
 deflinear_jvp(reduce_sum_p)
