@@ -22,6 +22,11 @@ from functrace.primitives import elementwise as ew
 from functrace.tree_util import tree_map
 
 
+def _takes_scalars(a: Any) -> bool:
+    """Whether Python ints and floats combined with a value of type ``a`` take its dtype."""
+    return a.dtype.kind in "fc" and not a.weak_type
+
+
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
             ) -> Callable[[Any, Any], Any]:
     """A NumPy-style binary function: promote, broadcast, then bind one primitive.
@@ -30,10 +35,24 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
     (e.g. true division of integers is float64)."""
 
     def fn(x: Any, y: Any, /) -> Any:
-        # Two tracers of one shape and dtype, the common case in a traced function, need no
-        # promotion: skip promote's general path (this runs once per traced operation).
-        if not (type(x) is Tracer and type(y) is Tracer and x.aval.shape == y.aval.shape
-                and x.aval.dtype == y.aval.dtype):
+        # The common cases in a traced function skip promote's general path (this runs once
+        # per traced operation): two tracers of one dtype (broadcast if their shapes differ),
+        # and a (strongly typed) floating tracer with a Python number, which takes its dtype
+        # (NEP 50).
+        tx, ty = type(x), type(y)
+        if tx is Tracer and ty is Tracer and x.aval.dtype == y.aval.dtype:
+            sx, sy = x.aval.shape, y.aval.shape
+            if sx != sy:
+                shape = broadcast_shapes(name, sx, sy)
+                if sx != shape and sx:  # scalar operands stay scalars, as in promote
+                    x = broadcast_to_shape(x, shape)
+                if sy != shape and sy:
+                    y = broadcast_to_shape(y, shape)
+        elif tx is Tracer and (ty is float or ty is int) and _takes_scalars(x.aval):
+            y = convert(y, x.aval.dtype)
+        elif ty is Tracer and (tx is float or tx is int) and _takes_scalars(y.aval):
+            x = convert(x, y.aval.dtype)
+        else:
             x, y = promote(name, x, y, scalars=True)
         if ufunc is not None:
             dtype = ufunc_dtype(ufunc, get_aval(x).dtype, get_aval(y).dtype)

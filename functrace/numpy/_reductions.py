@@ -5,6 +5,7 @@ whole-array comparisons (allclose, array_equal)."""
 from __future__ import annotations
 
 import builtins  # this module defines sum, max, min, all and any, NumPy's names
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -100,6 +101,12 @@ def _operand(name: str, a: Any) -> Any:
     return np.asarray(a) if type(a) in (bool, int, float, complex) else a
 
 
+@functools.cache
+def _sum_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype NumPy sums ``dtype`` in (booleans and small integers as the platform int)."""
+    return np.add.reduce(np.zeros(1, dtype)).dtype
+
+
 def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa: A001
         keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """``numpy.sum`` (booleans and small integers are summed as int64, as NumPy does), with
@@ -107,9 +114,7 @@ def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa:
     _no_out("sum", out)
     a = _operand("sum", a)
     axes = normalize_axes(axis, aval(a).ndim, "sum")
-    if dtype is None:
-        dtype = np.add.reduce(np.zeros(1, aval(a).dtype)).dtype
-    a = convert(a, np.dtype(dtype))
+    a = convert(a, _sum_dtype(aval(a).dtype) if dtype is None else np.dtype(dtype))
     if where is not None:
         a = _masked("sum", a, where, 0)
     total = _keepdims(reduce_sum(a, axes) if axes else a, axes, keepdims)

@@ -44,6 +44,13 @@ def _free(ndim: int, contract: tuple[int, ...], batch: tuple[int, ...]) -> list[
 
 def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *,
                        dimension_numbers: DimensionNumbers) -> list[ShapedArray]:
+    return [_dot_general_aval(lhs, rhs, dimension_numbers)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _dot_general_aval(lhs: ShapedArray, rhs: ShapedArray,
+                      dimension_numbers: DimensionNumbers) -> ShapedArray:
+    # Cached: a layer's product has the same types on every call of a training loop.
     (lc, rc), (lb, rb) = dimension_numbers
     ok = (len(lc) == len(rc) and len(lb) == len(rb)
           and all(lhs.shape[a] == rhs.shape[b] for a, b in zip(lc + lb, rc + rb, strict=True))
@@ -56,7 +63,7 @@ def _dot_general_shape(lhs: ShapedArray, rhs: ShapedArray, *,
         )
     shape = ([lhs.shape[i] for i in lb] + [lhs.shape[i] for i in _free(lhs.ndim, lc, lb)]
              + [rhs.shape[i] for i in _free(rhs.ndim, rc, rb)])
-    return [ShapedArray(tuple(shape), lhs.dtype, lhs.weak_type and rhs.weak_type)]
+    return ShapedArray(tuple(shape), lhs.dtype, lhs.weak_type and rhs.weak_type)
 
 
 def _dot_general_impl(lhs: Any, rhs: Any, *, dimension_numbers: DimensionNumbers) -> Any:

@@ -28,6 +28,7 @@ from functrace.primitives.shape import (
     moveaxis,
     reduce_batch,
     reduce_sum,
+    reduced_aval,
     reduced_shape,
     reshape,
     shape_of,
@@ -52,8 +53,7 @@ def _extremum_weights(x: Any, ans: Any, axes: tuple[int, ...]) -> Any:
 def _extremum(name: str, np_fn: Any) -> Primitive:
     prim = Primitive(name)
     prim.def_impl1(lambda x, *, axes: np_fn(x, axis=axes))
-    prim.shape_rule = lambda x, *, axes: [
-        ShapedArray(reduced_shape(x, axes, name), x.dtype, x.weak_type)]
+    prim.shape_rule = lambda x, *, axes: reduced_aval(x, axes, name)
     defjvp(prim, lambda x_dot, ans, x, *, axes:
            reduce_sum(mul(x_dot, _extremum_weights(x, ans, axes)), axes))
     defvjp(prim, lambda ct, ans, x, *, axes:

@@ -8,6 +8,7 @@ scalar operand of an elementwise primitive, summed by the backward pass with ``r
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -92,6 +93,13 @@ def _broadcast_in_dim_impl(x: Any, *, shape: tuple[int, ...],
 
 def _broadcast_in_dim_shape(x: ShapedArray, *, shape: tuple[int, ...],
                             broadcast_dimensions: tuple[int, ...]) -> list[ShapedArray]:
+    return [_broadcast_in_dim_aval(x, tuple(shape), tuple(broadcast_dimensions))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _broadcast_in_dim_aval(x: ShapedArray, shape: tuple[int, ...],
+                           broadcast_dimensions: tuple[int, ...]) -> ShapedArray:
+    # Cached: broadcasting (a bias, a keepdims reduction) repeats with the same types.
     ok = len(broadcast_dimensions) == x.ndim and all(
         0 <= d < len(shape) and x.shape[i] in (1, shape[d])
         for i, d in enumerate(broadcast_dimensions)
@@ -101,7 +109,7 @@ def _broadcast_in_dim_shape(x: ShapedArray, *, shape: tuple[int, ...],
             f"broadcast_in_dim: cannot broadcast an array of shape {x.shape} to {shape} with "
             f"broadcast_dimensions={broadcast_dimensions}."
         )
-    return [ShapedArray(tuple(shape), x.dtype, x.weak_type)]
+    return ShapedArray(shape, x.dtype, x.weak_type)
 
 
 def _broadcast_in_dim_vjp(ct: Any, ans: Any, x: Any, *, shape: tuple[int, ...],
@@ -208,12 +216,17 @@ def expand_dims(x: Any, dimensions: tuple[int, ...]) -> Any:
 
 
 def _expand_dims_shape(x: ShapedArray, *, dimensions: tuple[int, ...]) -> list[ShapedArray]:
+    return [_expand_dims_aval(x, tuple(dimensions))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_dims_aval(x: ShapedArray, dimensions: tuple[int, ...]) -> ShapedArray:
     ndim = x.ndim + len(dimensions)
     if any(not 0 <= d < ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
         raise ValueError(f"expand_dims: invalid axes {dimensions} for an array of shape {x.shape}.")
     it = iter(x.shape)
     shape = tuple(1 if i in dimensions else next(it) for i in range(ndim))
-    return [ShapedArray(shape, x.dtype, x.weak_type)]
+    return ShapedArray(shape, x.dtype, x.weak_type)
 
 
 def _expand_dims_impl(x: Any, *, dimensions: tuple[int, ...]) -> Any:
@@ -243,6 +256,17 @@ def reduce_sum(x: Any, axes: tuple[int, ...]) -> Any:
     return reduce_sum_p.bind1(x, axes=tuple(axes))
 
 
+def reduced_aval(x: ShapedArray, axes: tuple[int, ...], name: str) -> list[ShapedArray]:
+    """The type of a reduction of ``x`` over ``axes`` (the shape rule of reductions)."""
+    return [_reduced_aval(x, tuple(axes), name)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _reduced_aval(x: ShapedArray, axes: tuple[int, ...], name: str) -> ShapedArray:
+    # Cached: a training loop reduces values of the same types on every step.
+    return ShapedArray(reduced_shape(x, axes, name), x.dtype, x.weak_type)
+
+
 def reduced_shape(x: ShapedArray, axes: tuple[int, ...], name: str) -> tuple[int, ...]:
     if any(not 0 <= a < x.ndim for a in axes) or len(set(axes)) != len(axes):
         raise ValueError(f"{name}: invalid axes {axes} for an array of shape {x.shape}.")
@@ -269,8 +293,7 @@ def reduce_batch(prim: Primitive) -> None:
 
 
 reduce_sum_p.def_impl1(lambda x, *, axes: np.add.reduce(x, axis=axes, dtype=x.dtype))
-reduce_sum_p.shape_rule = lambda x, *, axes: [
-    ShapedArray(reduced_shape(x, axes, "reduce_sum"), x.dtype, x.weak_type)]
+reduce_sum_p.shape_rule = lambda x, *, axes: reduced_aval(x, axes, "reduce_sum")
 deflinear_jvp(reduce_sum_p)
 defvjp(reduce_sum_p, _reduce_sum_vjp, residuals=(False, (False,)))
 reduce_batch(reduce_sum_p)
