@@ -240,6 +240,26 @@ def test_ties_split_the_derivative(f: Callable[[Any], Any], x: Any, expected: An
     np.testing.assert_allclose(ft.jvp(f, (x,), (x_dot,))[1], np.sum(expected), rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maximum_minimum_shares_at_special_values(dtype: Any, mode: str) -> None:
+    # Each operand's share of the cotangent, as JAX's ct * select-weight: 1 where selected, 1/2
+    # at ties (-0.0 ties 0.0, inf ties inf), 0 where either operand is NaN.
+    x = np.array([1.0, -1.0, 0.0, -0.0, np.inf, np.nan, 2.0, np.nan], dtype)
+    y = np.array([0.0, 0.0, 0.0, 0.0, np.inf, 1.0, np.nan, np.nan], dtype)
+    for fn, x_share in ((fnp.maximum, [1, 0, 0.5, 0.5, 0.5, 0, 0, 0]),
+                        (fnp.minimum, [0, 1, 0.5, 0.5, 0.5, 0, 0, 0])):
+        grad = ft.grad(lambda a, b, fn=fn: fnp.sum(fn(a, b) * np.arange(1.0, 9.0, dtype=dtype)),
+                       argnums=(0, 1))
+        gx, gy = (ft.jit(grad) if mode == "jit" else grad)(x, y)
+        weights = np.arange(1.0, 9.0)
+        np.testing.assert_array_equal(gx, np.asarray(x_share) * weights)
+        y_share = [0.5 if s == 0.5 else (0 if np.isnan(a) or np.isnan(b) else 1 - s)
+                   for s, a, b in zip(x_share, x, y, strict=True)]
+        np.testing.assert_array_equal(gy, np.asarray(y_share) * weights)
+        assert gx.dtype == dtype
+
+
 # ---------------------------------------------------------------------------------------------
 # Batching
 

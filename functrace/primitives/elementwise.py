@@ -193,61 +193,68 @@ def minimum(x: Any, y: Any) -> Any:
     return min_p.bind1(x, y)
 
 
-def _balanced_eq(x: Any, ans: Any, other: Any) -> Any:
-    """1 where ``x`` is the selected operand, 0.5 where both tie (gradients split), else 0."""
-    x_wins = convert_element_type(eq(x, ans), get_aval(ans).dtype)
-    tie = convert_element_type(eq(other, ans), get_aval(ans).dtype)
-    return div(x_wins, add(scalar_like(ans, 1), tie))
+def _balanced_eq(x: Any, other: Any, greater: bool, dtype: np.dtype[Any]) -> Any:
+    """1 where ``x`` is the operand that ``max`` (``greater``) or ``min`` selects over
+    ``other``, 0.5 where they tie (gradients split), else 0 (also where either is NaN)."""
+    x_wins = convert_element_type((ge_p if greater else le_p).bind1(x, other), dtype)
+    tie = convert_element_type(eq(x, other), dtype)
+    return div(x_wins, add(np.array(1, dtype=dtype), tie))
 
 
-# ``ct * _balanced_eq(x, ans, other)`` as one primitive, for real floating dtypes: relu
+# ``ct * _balanced_eq(x, other, greater)`` as one primitive, for real floating dtypes: relu
 # (``maximum(x, 0)``) pulls back through it on every layer, and the formula above makes four
 # full-size float temporaries where this makes one.  It is linear in ``ct`` and constant in the
 # others (the weight is piecewise constant), so it has its own jvp, vjp and batching rules.
+# It compares the operands themselves, not the result: the tape keeps only ``x`` (relu's
+# pre-activation), and the pullback reads one array fewer.
 balanced_mul_p = Primitive("balanced_mul")
 
 
-def _balanced_mul_impl(ct: Any, x: Any, ans: Any, other: Any) -> Any:
-    x_wins = np.equal(x, ans)
+def _balanced_mul_impl(ct: Any, x: Any, other: Any, *, greater: bool) -> Any:
+    # x >= other (x <= other for min) is where x is selected or ties; False where either is NaN.
+    x_wins = np.greater_equal(x, other) if greater else np.less_equal(x, other)
     # ct * 1 is ct and ct * 0 is what multiplying by the float weight 0 gives (NaN for inf/NaN).
     out = np.asarray(np.multiply(ct, x_wins, dtype=np.result_type(ct)))
-    tie = np.logical_and(x_wins, np.equal(other, ans))
+    tie = np.equal(x, other)
     if tie.any():  # a tie is exactly where the weight is 1/2: ct * 1/2, in place
         np.multiply(out, out.dtype.type(0.5), out=out, where=tie)
     return out
 
 
-def _balanced_mul_shape(ct: ShapedArray, x: ShapedArray, ans: ShapedArray,
-                        other: ShapedArray) -> list[ShapedArray]:
-    shape = next((a.shape for a in (ans, ct, x, other) if a.shape), ())
-    if any(a.shape not in (shape, ()) or a.dtype != ct.dtype for a in (ct, x, ans, other)):
+def _balanced_mul_shape(ct: ShapedArray, x: ShapedArray, other: ShapedArray, *,
+                        greater: bool) -> list[ShapedArray]:
+    shape = next((a.shape for a in (ct, x, other) if a.shape), ())
+    if any(a.shape not in (shape, ()) or a.dtype != ct.dtype for a in (ct, x, other)):
         raise ValueError(
             "balanced_mul: operands must have equal shapes (or be scalars) and dtypes, got "
-            f"{', '.join(a.str_short() for a in (ct, x, ans, other))}."
+            f"{', '.join(a.str_short() for a in (ct, x, other))}."
         )
     return [ShapedArray(shape, ct.dtype)]  # as mul(ct, weight): the weight is not weak
 
 
-def balanced_mul(ct: Any, x: Any, ans: Any, other: Any) -> Any:
-    """``ct * _balanced_eq(x, ans, other)``, exactly: the cotangent share of ``x``."""
-    if get_aval(ans).dtype.kind != "f":
-        return mul(ct, _balanced_eq(x, ans, other))
-    return balanced_mul_p.bind1(ct, x, ans, other)
+def balanced_mul(ct: Any, x: Any, other: Any, greater: bool) -> Any:
+    """``ct * _balanced_eq(x, other, greater)``, exactly: the cotangent share of ``x`` in
+    ``max(x, other)`` (``greater``) or ``min(x, other)``."""
+    dtype = get_aval(ct).dtype
+    if dtype.kind != "f":
+        return mul(ct, _balanced_eq(x, other, greater, dtype))
+    return balanced_mul_p.bind1(ct, x, other, greater=bool(greater))
 
 
 balanced_mul_p.def_impl1(_balanced_mul_impl)
 balanced_mul_p.shape_rule = _balanced_mul_shape
 _elementwise_batch(balanced_mul_p)
-defjvp(balanced_mul_p, lambda ct_dot, out, ct, x, ans, other: balanced_mul(ct_dot, x, ans, other),
-       None, None, None)
-defvjp(balanced_mul_p, lambda c, out, ct, x, ans, other: balanced_mul(c, x, ans, other),
-       None, None, None, residuals=(False, (False, True)))
+defjvp(balanced_mul_p, lambda ct_dot, out, ct, x, other, *, greater:
+       balanced_mul(ct_dot, x, other, greater), None, None)
+defvjp(balanced_mul_p, lambda c, out, ct, x, other, *, greater: balanced_mul(c, x, other, greater),
+       None, None, residuals=(False, (False, True)))
 
-for _p in (max_p, min_p):
-    defjvp(_p, lambda x_dot, ans, x, y: balanced_mul(x_dot, x, ans, y),
-           lambda y_dot, ans, x, y: balanced_mul(y_dot, y, ans, x))
-    defvjp(_p, lambda ct, ans, x, y: balanced_mul(ct, x, ans, y),
-           lambda ct, ans, x, y: balanced_mul(ct, y, ans, x))
+for _p, _greater in ((max_p, True), (min_p, False)):
+    defjvp(_p, lambda x_dot, ans, x, y, _g=_greater: balanced_mul(x_dot, x, y, _g),
+           lambda y_dot, ans, x, y, _g=_greater: balanced_mul(y_dot, y, x, _g))
+    defvjp(_p, lambda ct, ans, x, y, _g=_greater: balanced_mul(ct, x, y, _g),
+           lambda ct, ans, x, y, _g=_greater: balanced_mul(ct, y, x, _g),
+           residuals=(False, (True,)))
 
 
 pow_p = elementwise("pow", np.power)
