@@ -126,12 +126,17 @@ class JaxprTrace(Trace):
                 in_avals.append(x.aval)
                 in_vals.append(x.val)
                 known = known and x.val is not None
-            else:
-                atom = self.to_atom(x)
+            elif isinstance(x, _SCALAR_TYPES) or (isinstance(x, np.ndarray) and x.ndim == 0):
+                atom = self.to_atom(x)  # a literal
                 invars.append(atom)
                 in_avals.append(atom.aval)
-                # A constant's value as the parent sees it (an outer tracer may need lifting).
-                in_vals.append(x if type(atom) is Literal else self.lift(x).val)
+                in_vals.append(x)
+            else:
+                # A constant, with its value as the parent sees it (an outer tracer is lifted).
+                lifted = self.lift(x)
+                invars.append(lifted.variable)
+                in_avals.append(lifted.aval)
+                in_vals.append(lifted.val)
         avals_out = prim.shape_rule(*in_avals, **params)
         if known:
             _state.trace = parent

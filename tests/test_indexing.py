@@ -211,7 +211,31 @@ ERROR_CASES: list[tuple[str, Callable[[Any], Any], type[Exception], str]] = [
     ("traced float index", lambda x: x[fnp.sum(x)], IndexError, "only integers"),
     ("arrays that do not broadcast", lambda x: x[[0, 1], [0, 1, 2]], IndexError,
      "could not be broadcast together"),
+    # Concrete index arrays for the leading axes take a shorter path (_gather_leading).
+    ("leading arrays out of range", lambda x: x[np.array([0, 1]), np.array([0, -4])],
+     IndexError, "index -4 is out of bounds for axis 1"),
+    ("leading arrays that do not broadcast", lambda x: x[np.array([0, 1]), np.array([0, 1, 2])],
+     IndexError, "could not be broadcast together"),
 ]
+
+
+LEADING_ARRAYS = [
+    (np.array([0, 1, 0]),),
+    (np.array([1, 0]), np.array([-1, 2])),
+    (np.array([[0], [1]]), np.array([0, 2, -3])),
+    (np.array([1, 1]), np.array([0, 0]), np.array([1, -2])),
+    (np.array([0, 1], dtype=np.uint8), np.array([2, 1], dtype=np.int32)),
+]
+
+
+@pytest.mark.parametrize("index", LEADING_ARRAYS)
+def test_leading_index_arrays(index: tuple[np.ndarray, ...]) -> None:
+    # Repeated and negative indices, broadcasting index shapes, unsigned dtypes: as NumPy, in
+    # value and gradient (repeats accumulate).
+    np.testing.assert_array_equal(ft.jit(lambda a: a[index])(X), X[index])
+    w = np.arange(float(np.size(X[index]))).reshape(np.shape(X[index]))
+    g = ft.grad(lambda a: fnp.sum(a[index] * w))(X)
+    np.testing.assert_allclose(g, _grad_reference(X.shape, index, w))
 
 
 @pytest.mark.parametrize("f,error,match",

@@ -27,6 +27,12 @@ def _takes_scalars(a: Any) -> bool:
     return a.dtype.kind in "fc" and not a.weak_type
 
 
+def _fits(a: np.ndarray, b: Any) -> bool:
+    """Whether the constant array ``a`` needs no promotion against a value of type ``b``: the
+    same dtype, and ``b``'s shape or a scalar (which elementwise primitives take as is)."""
+    return a.dtype == b.dtype and (a.shape == b.shape or not a.shape)
+
+
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
             ) -> Callable[[Any, Any], Any]:
     """A NumPy-style binary function: promote, broadcast, then bind one primitive.
@@ -37,8 +43,8 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
     def fn(x: Any, y: Any, /) -> Any:
         # The common cases in a traced function skip promote's general path (this runs once
         # per traced operation): two tracers of one dtype (broadcast if their shapes differ),
-        # and a (strongly typed) floating tracer with a Python number, which takes its dtype
-        # (NEP 50).
+        # a (strongly typed) floating tracer with a Python number, which takes its dtype
+        # (NEP 50), and a tracer with a constant array of its dtype and shape (or a scalar).
         tx, ty = type(x), type(y)
         if tx is Tracer and ty is Tracer and x.aval.dtype == y.aval.dtype:
             sx, sy = x.aval.shape, y.aval.shape
@@ -52,7 +58,8 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
             y = convert(y, x.aval.dtype)
         elif ty is Tracer and (tx is float or tx is int) and _takes_scalars(y.aval):
             x = convert(x, y.aval.dtype)
-        else:
+        elif not ((tx is Tracer and ty is np.ndarray and _fits(y, x.aval))
+                  or (ty is Tracer and tx is np.ndarray and _fits(x, y.aval))):
             x, y = promote(name, x, y, scalars=True)
         if ufunc is not None:
             dtype = ufunc_dtype(ufunc, get_aval(x).dtype, get_aval(y).dtype)

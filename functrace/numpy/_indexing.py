@@ -100,9 +100,32 @@ def getitem(a: Any, index: Any) -> Any:
            [ 0.,  3.]])
     """
     a = as_operand(a)
+    if type(index) is tuple and _leading_index_arrays(a, index):
+        return _gather_leading(a, index)
     items = _index_items(index)
     a, plan = _plan(a, items)
     return _apply(a, plan)
+
+
+def _leading_index_arrays(a: Any, index: tuple[Any, ...]) -> bool:
+    """Whether ``index`` is concrete integer arrays for the leading axes of ``a`` only (as in
+    ``logp[rows, labels]``): the case that :func:`_gather_leading` computes directly."""
+    return 0 < len(index) <= aval(a).ndim and all(
+        type(item) is np.ndarray and item.ndim > 0 and item.dtype.kind in "iu" for item in index)
+
+
+def _gather_leading(a: Any, index: tuple[np.ndarray, ...]) -> Any:
+    """``a[index]`` for concrete integer arrays indexing the leading axes: one ``gather``, whose
+    layout (the broadcast index shape, then the other axes) is NumPy's for this case."""
+    shape = aval(a).shape
+    try:
+        b_shape = np.broadcast_shapes(*[item.shape for item in index])
+    except ValueError:
+        raise IndexError("shape mismatch: indexing arrays could not be broadcast together "
+                         f"with shapes {' '.join(str(item.shape) for item in index)}") from None
+    indices = [_index_arrays(item, shape[k:k + 1], k)[0] for k, item in enumerate(index)]
+    indices = [i if i.shape == b_shape else np.broadcast_to(i, b_shape) for i in indices]
+    return ix.gather(a, indices, tuple(range(len(index))))
 
 
 def _index_items(index: Any) -> list[Any]:
