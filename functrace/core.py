@@ -100,6 +100,10 @@ def get_aval(x: Any) -> ShapedArray:
         return x.aval
     if type(x) is np.ndarray:
         return _array_aval(x.shape, x.dtype)
+    if type(x) is ShapedArray:
+        # An abstract value stands for itself: the backward pass hands a vjp rule the aval of
+        # an operand whose value the tape did not keep (a rule that needs only its shape).
+        return x
     aval = _PY_SCALAR_AVALS.get(type(x))
     if aval is not None:
         return aval
@@ -107,10 +111,6 @@ def get_aval(x: Any) -> ShapedArray:
         return _array_aval(x.shape, x.dtype)
     if isinstance(x, (bool, int, float, complex)):  # subclasses such as np.float64 are np.generic
         return get_aval(type(x).__mro__[1](x))
-    if type(x) is ShapedArray:
-        # An abstract value stands for itself: the backward pass hands a vjp rule the aval of
-        # an operand whose value the tape did not keep (a rule that needs only its shape).
-        return x
     raise TypeError(
         f"Value {x!r} of type {type(x).__name__} is not a valid functrace array: expected a "
         "NumPy array, a NumPy scalar or a Python number."

@@ -214,7 +214,7 @@ def _balanced_mul_impl(ct: Any, x: Any, other: Any, *, greater: bool) -> Any:
     # x >= other (x <= other for min) is where x is selected or ties; False where either is NaN.
     x_wins = np.greater_equal(x, other) if greater else np.less_equal(x, other)
     # ct * 1 is ct and ct * 0 is what multiplying by the float weight 0 gives (NaN for inf/NaN).
-    out = np.asarray(np.multiply(ct, x_wins, dtype=np.result_type(ct)))
+    out = np.asarray(np.multiply(ct, x_wins, dtype=get_aval(ct).dtype))
     tie = np.equal(x, other)
     if tie.any():  # a tie is exactly where the weight is 1/2: ct * 1/2, in place
         np.multiply(out, out.dtype.type(0.5), out=out, where=tie)

@@ -173,7 +173,7 @@ def outer_product_sublists(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...
 
 @functools.lru_cache(maxsize=1024)
 def _lhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: int
-                  ) -> tuple[DimensionNumbers, tuple[int, ...]]:
+                  ) -> tuple[DimensionNumbers, tuple[int, ...] | None]:
     """How the lhs cotangent is computed: ``ct``'s rhs-free axes contracted with rhs's free
     axes, batching over the batch axes, then the permutation back to lhs's axis order."""
     (lc, rc), (lb, rb) = dimension_numbers
@@ -188,7 +188,7 @@ def _lhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: 
 
 @functools.lru_cache(maxsize=1024)
 def _rhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: int
-                  ) -> tuple[DimensionNumbers, tuple[int, ...]]:
+                  ) -> tuple[DimensionNumbers, tuple[int, ...] | None]:
     """How the rhs cotangent is computed: lhs's free axes contracted with ``ct``'s lhs-free
     axes, batching over the batch axes, then the permutation back to rhs's axis order. lhs
     goes first so that the common layout (x @ w: w's contracted axes before its free ones)
@@ -203,20 +203,24 @@ def _rhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: 
     return dims, _inverse(src)
 
 
-def _inverse(permutation: list[int]) -> tuple[int, ...]:
-    return tuple(sorted(range(len(permutation)), key=permutation.__getitem__))
+def _inverse(permutation: list[int]) -> tuple[int, ...] | None:
+    """The inverse permutation, or None for the identity (no transpose needed)."""
+    inverse = tuple(sorted(range(len(permutation)), key=permutation.__getitem__))
+    return None if inverse == tuple(range(len(inverse))) else inverse
 
 
 def _dot_lhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
                  dimension_numbers: DimensionNumbers) -> Any:
     dims, perm = _lhs_vjp_dims(dimension_numbers, len(shape_of(lhs)), len(shape_of(rhs)))
-    return transpose(dot_general_p.bind1(ct, rhs, dimension_numbers=dims), perm)
+    out = dot_general_p.bind1(ct, rhs, dimension_numbers=dims)
+    return out if perm is None else transpose(out, perm)
 
 
 def _dot_rhs_vjp(ct: Any, ans: Any, lhs: Any, rhs: Any, *,
                  dimension_numbers: DimensionNumbers) -> Any:
     dims, perm = _rhs_vjp_dims(dimension_numbers, len(shape_of(lhs)), len(shape_of(rhs)))
-    return transpose(dot_general_p.bind1(lhs, ct, dimension_numbers=dims), perm)
+    out = dot_general_p.bind1(lhs, ct, dimension_numbers=dims)
+    return out if perm is None else transpose(out, perm)
 
 
 def _dot_general_batch(size: int, args: list[Any], bdims: list[int | None], *,

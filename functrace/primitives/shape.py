@@ -115,11 +115,21 @@ def _broadcast_in_dim_aval(x: ShapedArray, shape: tuple[int, ...],
 def _broadcast_in_dim_vjp(ct: Any, ans: Any, x: Any, *, shape: tuple[int, ...],
                           broadcast_dimensions: tuple[int, ...]) -> Any:
     x_shape = shape_of(x)
+    axes, summed_shape = _summed_axes(x_shape, tuple(shape), tuple(broadcast_dimensions))
+    summed = reduce_sum(ct, axes) if axes else ct
+    return reshape(summed, x_shape) if summed_shape != x_shape else summed
+
+
+@functools.lru_cache(maxsize=4096)
+def _summed_axes(x_shape: tuple[int, ...], shape: tuple[int, ...],
+                 broadcast_dimensions: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes of a broadcast's result that its cotangent is summed over (new axes and
+    stretched length-1 axes), and the shape of that sum."""
     kept = set(broadcast_dimensions)
     axes = [d for d in range(len(shape)) if d not in kept]
     axes += [d for i, d in enumerate(broadcast_dimensions) if x_shape[i] == 1 and shape[d] != 1]
-    summed = reduce_sum(ct, tuple(sorted(axes))) if axes else ct
-    return reshape(summed, x_shape) if shape_of(summed) != x_shape else summed
+    summed = tuple(sorted(axes))
+    return summed, tuple(n for d, n in enumerate(shape) if d not in summed)
 
 
 broadcast_in_dim_p.def_impl1(_broadcast_in_dim_impl)
@@ -275,8 +285,12 @@ def reduced_shape(x: ShapedArray, axes: tuple[int, ...], name: str) -> tuple[int
 
 def _reduce_sum_vjp(ct: Any, ans: Any, x: Any, *, axes: tuple[int, ...]) -> Any:
     shape = shape_of(x)
-    kept = tuple(i for i in range(len(shape)) if i not in axes)
-    return broadcast_in_dim(ct, shape, kept)
+    return broadcast_in_dim(ct, shape, _kept_axes(len(shape), tuple(axes)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_axes(ndim: int, axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(i for i in range(ndim) if i not in axes)
 
 
 def reduce_batch(prim: Primitive) -> None:
