@@ -138,17 +138,16 @@ class JaxprTrace(Trace):
                 in_avals.append(lifted.aval)
                 in_vals.append(lifted.val)
         avals_out = prim.shape_rule(*in_avals, **params)
-        if known:
+        if known and parent is _root and prim.impl1 is not None:
+            # At the root, the values are concrete (lifted constants were checked): skip the
+            # root's check for leaked tracers. A single-output implementation is NumPy code
+            # that binds nothing, so the current trace need not change around it.
+            vals_out = [prim.impl1(*in_vals, **params)]
+        elif known:
             _state.trace = parent
             try:
-                # At the root, the values are concrete (lifted constants were checked): skip
-                # the root's check for leaked tracers.
-                if parent is not _root:
-                    vals_out = parent.process(prim, in_vals, params)
-                elif prim.impl1 is not None:
-                    vals_out = [prim.impl1(*in_vals, **params)]
-                else:
-                    vals_out = prim.impl(*in_vals, **params)
+                vals_out = (prim.impl(*in_vals, **params) if parent is _root
+                            else parent.process(prim, in_vals, params))
             finally:
                 _state.trace = self
         else:
