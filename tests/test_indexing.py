@@ -283,8 +283,27 @@ AT_CASES: list[tuple[str, Any, Any]] = [
 ]
 
 
+def _np_combined(ufunc: np.ufunc) -> Callable[[np.ndarray, Any, Any], np.ndarray]:
+    def update(x: np.ndarray, index: Any, v: Any) -> np.ndarray:
+        out = x.copy()
+        ufunc.at(out, index, v)
+        return out
+
+    return update
+
+
+_NP_AT = {
+    "set": _np_set, "add": _np_add, "get": lambda x, i, v: x[i],
+    "multiply": _np_combined(np.multiply), "min": _np_combined(np.minimum),
+    "max": _np_combined(np.maximum),
+    # JAX's: x / ones.at[idx].multiply(v) and x ** ones.at[idx].multiply(v)
+    "divide": lambda x, i, v: x / _np_combined(np.multiply)(np.ones_like(x), i, v),
+    "power": lambda x, i, v: x ** _np_combined(np.multiply)(np.ones_like(x), i, v),
+}
+
+
 @pytest.mark.parametrize("index,values", [pytest.param(i, v, id=d) for d, i, v in AT_CASES])
-@pytest.mark.parametrize("mode", ["set", "add", "get"])
+@pytest.mark.parametrize("mode", list(_NP_AT))
 def test_at(index: Any, values: Any, mode: str) -> None:
     def resolve(i: Any) -> Any:
         return index(i) if callable(index) else index
@@ -293,24 +312,74 @@ def test_at(index: Any, values: Any, mode: str) -> None:
         ref = x.at[resolve(i)]
         return ref.get() if mode == "get" else getattr(ref, mode)(v)
 
+    x = X + 1.0 if mode == "power" else X  # the exponent's derivative needs log(x): x > 0
+    if mode in ("divide", "power"):
+        values = np.abs(values) + 0.5  # away from 0 (divide) and from exponents near 0
     concrete = resolve(np.int64(1))
     concrete = tuple(np.asarray(c) if isinstance(c, np.ndarray) else c for c in concrete) \
         if isinstance(concrete, tuple) else concrete
-    expected = {"set": _np_set, "add": _np_add,
-                "get": lambda x, i, v: x[i]}[mode](X, concrete, values)
-    got = ft.jit(f)(X, np.int64(1), values)
+    expected = _NP_AT[mode](x, concrete, values)
+    if mode in ("multiply", "min", "max", "divide", "power") and index is AT_CASES[-1][1]:
+        # Traced index arrays: which positions repeat is not known while tracing.
+        with pytest.raises(NotImplementedError, match="traced index arrays"):
+            ft.jit(f)(x, np.int64(1), values)
+        return
+    got = ft.jit(f)(x, np.int64(1), values)
     np.testing.assert_array_equal(got, expected)
     if mode != "get":  # (jit: check_grads also calls f on NumPy arrays, which have no .at)
-        check_grads(ft.jit(lambda x, v: f(x, np.int64(1), v)), (X, np.asarray(values, float)),
+        check_grads(ft.jit(lambda x, v: f(x, np.int64(1), v)), (x, np.asarray(values, float)),
                     order=2)
 
 
-@pytest.mark.parametrize("name", ["mul", "multiply", "divide", "power", "min", "max", "apply"])
-def test_at_updates_functrace_lacks_say_so(name: str) -> None:
-    with pytest.raises(NotImplementedError, match=rf"x.at\[...\].{name}\(\) is not implemented"):
-        ft.jit(lambda x: getattr(x.at[1:3], name)(2.0))(np.ones(4))
+def test_at_unknown_update_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'mull'"):
         ft.jit(lambda x: x.at[1:3].mull(2.0))(np.ones(4))
+
+
+def test_at_repeats_combine_every_update() -> None:
+    # Repeated positions: multiply by each, min/max over all; divide and power by the product
+    # (JAX's semantics); apply once per occurrence.
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    i, v = np.array([0, 0, 2, 0]), np.array([2.0, 3.0, 0.5, -1.0])
+    at = ft.jit(lambda x, v, op: getattr(x.at[i], op)(v), static_argnums=2)
+    np.testing.assert_array_equal(at(x, v, "multiply"), [-6.0, 2.0, 1.5, 4.0])
+    np.testing.assert_array_equal(at(x, v, "mul"), [-6.0, 2.0, 1.5, 4.0])
+    np.testing.assert_array_equal(at(x, v, "min"), [-1.0, 2.0, 0.5, 4.0])
+    np.testing.assert_array_equal(at(x, v, "max"), [3.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(at(x, v, "divide"), [-1 / 6, 2.0, 6.0, 4.0])
+    np.testing.assert_array_equal(at(x, v, "power"), [1.0, 2.0, 3.0 ** 0.5, 4.0])
+    applied = ft.jit(lambda x: x.at[i].apply(lambda t: 2.0 * t + 1.0))(x)
+    np.testing.assert_array_equal(applied, [15.0, 2.0, 7.0, 4.0])  # 1 -> 3 -> 7 -> 15
+    ints = ft.jit(lambda x: x.at[np.array([1, 1])].max(np.array([5, 9])))(np.arange(4))
+    assert ints.dtype == np.arange(4).dtype and list(ints) == [0, 9, 2, 3]
+    assert ft.jit(lambda x: x.at[1].divide(2))(np.arange(4)).dtype == np.float64
+
+
+def test_at_min_max_split_ties_among_all_contributors() -> None:
+    # As JAX: the entry and the tied updates share the cotangent equally.
+    x, i = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1, 1, 3])
+    w = np.arange(1.0, 5.0)
+    for op in ("min", "max"):
+        g = ft.grad(lambda x, v, op=op: fnp.sum(getattr(x.at[i], op)(v) * w),
+                    argnums=(0, 1))(x, np.array([2.0, 2.0, 4.0]))
+        np.testing.assert_allclose(g[0], [1.0, 2 / 3, 3.0, 2.0])
+        np.testing.assert_allclose(g[1], [2 / 3, 2 / 3, 2.0])
+
+
+@pytest.mark.parametrize("op", ["multiply", "divide", "power", "min", "max", "apply"])
+def test_at_repeats_derivatives(op: str) -> None:
+    x = np.array([[0.7, 1.3], [1.1, 0.6], [1.9, 1.4]])
+    i = np.array([0, 2, 0])
+    v = np.array([[1.2, 0.8], [0.9, 1.6], [1.5, 0.75]])
+
+    def f(x: Any, v: Any) -> Any:
+        if op == "apply":
+            return x.at[i].apply(lambda t: fnp.sin(t) * fnp.sum(v))
+        return getattr(x.at[i], op)(v)
+
+    check_grads(ft.jit(f), (x, v), order=2)
+    vmapped = ft.vmap(f, in_axes=(0, None))(np.stack([x, 2.0 * x]), v)
+    np.testing.assert_allclose(vmapped[1], ft.jit(f)(2.0 * x, v))
 
 
 def test_at_set_last_repeat_wins_and_add_accumulates() -> None:

@@ -14,6 +14,7 @@ depend on traced values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,10 @@ from functrace.numpy._elementwise import (
     logical_and,
     logical_not,
     logical_or,
+    maximum,
+    minimum,
     multiply,
+    power,
     remainder,
     subtract,
     true_divide,
@@ -425,17 +429,29 @@ class _IndexUpdateHelper:
 
 
 class _IndexUpdateRef:
-    """``x.at[index]``: ``.get()``, ``.set(values)``, ``.add(values)``, each returning a new
-    array (traced values are immutable).
+    """``x.at[index]``: JAX's functional updates, each returning a new array (traced values are
+    immutable): ``get()``, ``set``, ``add``, ``multiply`` (``mul``), ``divide``, ``power``,
+    ``min``, ``max`` and ``apply``.
 
     ``values`` broadcast to the shape of ``x[index]`` and are cast to ``x``'s dtype.  When an
-    index repeats, ``set`` keeps the last value and ``add`` accumulates every one (as
-    ``np.add.at``).  A static index out of range raises ``IndexError``; traced indices are
-    clamped into range (JAX drops such updates instead).
+    index repeats, ``set`` keeps the last value, ``add``, ``multiply``, ``min`` and ``max``
+    combine every one (as ``np.add.at``, ``np.multiply.at``...), ``divide`` and ``power`` use
+    their product (as JAX's: ``x / ones.at[idx].multiply(values)``), and ``apply`` applies its
+    function once per occurrence.  A static index out of range raises ``IndexError``; traced
+    indices are clamped into range (JAX drops such updates instead).  ``multiply``, ``min``,
+    ``max`` and ``apply`` need the positions known while tracing (integers, slices, concrete
+    index arrays, or a traced integer scalar): traced index arrays raise
+    ``NotImplementedError``.
+
+    Derivatives: ``min``/``max`` split the cotangent equally among every tied contributor (the
+    original entry and the updates), as JAX's; ``multiply`` differentiates with repeated
+    indices too (JAX's raises there).
 
     >>> import numpy as np, functrace as ft
     >>> ft.jit(lambda x: x.at[1:].set(2.0).at[[0, 0]].add(1.0))(np.zeros(3))
     array([2., 2., 2.])
+    >>> ft.jit(lambda x: x.at[[0, 0, 3]].multiply(np.array([2.0, 3.0, 0.5])))(np.arange(1.0, 5.0))
+    array([6., 2., 3., 2.])
     """
 
     __slots__ = ("array", "index")
@@ -449,46 +465,157 @@ class _IndexUpdateRef:
 
     def set(self, values: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``values``."""
-        return _update(self.array, self.index, values, add_to=False)
+        return _update(self.array, self.index, values, "set")
 
     def add(self, values: Any) -> Any:
         """``x`` with ``values`` added at ``x[index]`` (repeated indices accumulate)."""
-        return _update(self.array, self.index, values, add_to=True)
+        return _update(self.array, self.index, values, "add")
 
-    def __getattr__(self, name: str) -> Any:
-        if name in _NOT_IMPLEMENTED_UPDATES:
-            same = (f"fnp.{_NOT_IMPLEMENTED_UPDATES[name]}(x[idx], values)" if name != "apply"
-                    else "f(x[idx])")
-            raise NotImplementedError(
-                f"x.at[...].{name}() is not implemented in functrace (set, add and get are). "
-                f"Where the index has no repeats, x.at[idx].set({same}) gives the same result.")
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    def multiply(self, values: Any) -> Any:
+        """``x`` with ``x[index]`` multiplied by ``values`` (repeated indices: by each)."""
+        return _update(self.array, self.index, values, "multiply")
+
+    mul = multiply
+
+    def min(self, values: Any) -> Any:  # noqa: A003 - JAX's name
+        """``x`` with ``x[index]`` replaced by ``minimum(x[index], values)``."""
+        return _update(self.array, self.index, values, "min")
+
+    def max(self, values: Any) -> Any:  # noqa: A003 - JAX's name
+        """``x`` with ``x[index]`` replaced by ``maximum(x[index], values)``."""
+        return _update(self.array, self.index, values, "max")
+
+    def divide(self, values: Any) -> Any:
+        """``x / ones.at[index].multiply(values)``: ``x[index] /= values`` (true division, so
+        integer arrays give floats, as JAX's)."""
+        return true_divide(self.array, _ones_updated(self.array, self.index, values))
+
+    def power(self, values: Any) -> Any:
+        """``x ** ones.at[index].multiply(values)``: ``x[index] **= values``."""
+        return power(self.array, _ones_updated(self.array, self.index, values))
+
+    def apply(self, func: Callable[[Any], Any]) -> Any:
+        """``x`` with ``x[index]`` replaced by ``func(x[index])``, elementwise (``func`` maps
+        an array to one of its shape); applied once per occurrence of a repeated index."""
+        if not callable(func):
+            raise TypeError(f"x.at[...].apply() takes a function, got {func!r}.")
+        return _update(self.array, self.index, func, "apply")
 
 
-# JAX's other index updates, and the NumPy function each applies.
-_NOT_IMPLEMENTED_UPDATES = {"mul": "multiply", "multiply": "multiply", "divide": "divide",
-                            "power": "power", "min": "minimum", "max": "maximum", "apply": ""}
+def _ones_updated(x: Any, index: Any, values: Any) -> Any:
+    """``ones_like(x).at[index].multiply(values)``: the factors of divide and power."""
+    x = as_operand(x)
+    return _update(np.ones(aval(x).shape, aval(x).dtype), index, values, "multiply")
 
 
-def _update(x: Any, index: Any, values: Any, add_to: bool) -> Any:
+# How each combining update merges an entry with an update (elementwise), and the value that
+# leaves an entry unchanged (padding for indices that repeat fewer times than others).
+_COMBINE: dict[str, Callable[[Any, Any], Any]] = {
+    "add": add, "multiply": multiply, "min": minimum, "max": maximum}
+# The same, as a reduction over the entry and its updates (with repeated indices).
+_REDUCE: dict[str, Callable[..., Any]] = {
+    "multiply": _reductions.prod, "min": _reductions.min, "max": _reductions.max}
+
+
+def _identity(mode: str, dtype: np.dtype[Any]) -> Any:
+    if mode == "multiply":
+        return np.ones((), dtype)
+    if dtype.kind == "f":
+        return np.asarray(np.inf if mode == "min" else -np.inf, dtype)
+    if dtype.kind == "b":
+        return np.asarray(mode == "min")
+    info = np.iinfo(dtype)
+    return np.asarray(info.max if mode == "min" else info.min, dtype)
+
+
+def _update(x: Any, index: Any, values: Any, mode: str) -> Any:
     x = as_operand(x)
     x_aval = aval(x)
-    values = convert(as_operand(values), x_aval.dtype)
+    func = values if mode == "apply" else None
+    if func is None:
+        values = convert(as_operand(values), x_aval.dtype)
     window = _scalar_window(x_aval.shape, index)
     if window is not None:  # x[i, j], x[i, :], ...: one dynamic_update_slice
         starts, sizes, region = window
-        update = reshape(broadcast_to_shape(values, region), sizes)
-        if add_to:
-            update = add(ix.dynamic_slice(x, starts, sizes), update)
+        if func is not None:
+            update = convert(func(ix.dynamic_slice(x, starts, sizes)), x_aval.dtype)
+        else:
+            update = reshape(broadcast_to_shape(values, region), sizes)
+            if mode != "set":
+                update = convert(_COMBINE[mode](ix.dynamic_slice(x, starts, sizes), update),
+                                 x_aval.dtype)
         return ix.dynamic_update_slice(x, update, starts)
     # In general: scatter into the flat positions that x[index] reads (an iota, indexed).
     iota = np.arange(x_aval.size).reshape(x_aval.shape)
     positions = getitem(iota, index)
     count = aval(positions).size
-    updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
-    scatter = ix.scatter_add if add_to else ix.scatter
-    out = scatter(reshape(x, (x_aval.size,)), updates, [reshape(positions, (count,))], (0,))
+    flat_x = reshape(x, (x_aval.size,))
+    if mode in ("set", "add"):
+        updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
+        scatter = ix.scatter_add if mode == "add" else ix.scatter
+        out = scatter(flat_x, updates, [reshape(positions, (count,))], (0,))
+        return reshape(out, x_aval.shape)
+    if _has_tracers(index):
+        raise NotImplementedError(
+            f"x.at[...].{mode}() with traced index arrays is not implemented in functrace "
+            "(set and add are): the positions that repeat must be known while tracing. Use "
+            "concrete index arrays, slices or integers, or a traced integer scalar.")
+    pos = iota[index].reshape(count)  # concrete (NumPy's indexing, which getitem follows)
+    if func is not None:
+        out = _apply_at(flat_x, pos, func, x_aval.dtype)
+    else:
+        updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
+        out = _combine_at(flat_x, pos, updates, mode, x_aval.dtype)
     return reshape(out, x_aval.shape)
+
+
+def _has_tracers(index: Any) -> bool:
+    """Whether an index expression holds traced values (in arrays, lists or slice bounds)."""
+    if isinstance(index, Tracer):
+        return True
+    if isinstance(index, (tuple, list)):
+        return any(_has_tracers(item) for item in index)
+    if isinstance(index, slice):
+        return any(isinstance(b, Tracer) for b in (index.start, index.stop, index.step))
+    return False
+
+
+def _combine_at(flat_x: Any, pos: np.ndarray, updates: Any, mode: str,
+                dtype: np.dtype[Any]) -> Any:
+    """``flat_x`` with each entry at ``pos`` combined with every update aimed at it."""
+    uniq, first, inverse, counts = np.unique(pos, return_index=True, return_inverse=True,
+                                             return_counts=True)
+    if not uniq.size:
+        return flat_x
+    if counts.max() == 1:  # no repeats: one elementwise combination, set in place
+        new = convert(_COMBINE[mode](getitem(flat_x, (pos,)), updates), dtype)
+        return ix.scatter(flat_x, new, [pos], (0,))
+    # Repeats: a table with a row per position, the entry then its updates in order (padded
+    # with the identity), reduced along its rows: min/max split ties among all of a row.
+    rank = np.zeros(pos.size, np.intp)  # the occurrence number of each update at its position
+    order = np.argsort(inverse, kind="stable")
+    starts = np.cumsum(counts) - counts
+    rank[order] = np.arange(pos.size) - np.repeat(starts, counts)
+    table_index = np.zeros((uniq.size, int(counts.max())), np.intp)
+    present = np.zeros(table_index.shape, bool)
+    table_index[inverse.reshape(-1), rank] = np.arange(pos.size)
+    present[inverse.reshape(-1), rank] = True
+    padded = where(present, getitem(updates, (table_index,)), _identity(mode, dtype))
+    table = concatenate([reshape(getitem(flat_x, (uniq,)), (uniq.size, 1)), padded],
+                                axis=1)
+    return ix.scatter(flat_x, convert(_REDUCE[mode](table, axis=1), dtype), [uniq], (0,))
+
+
+def _apply_at(flat_x: Any, pos: np.ndarray, func: Callable[[Any], Any],
+              dtype: np.dtype[Any]) -> Any:
+    """``flat_x`` with ``func`` applied at ``pos``, once per occurrence: in rounds, round
+    ``r`` applying it to the positions that occur more than ``r`` times."""
+    uniq, counts = np.unique(pos, return_counts=True)
+    out = flat_x
+    for r in range(int(counts.max()) if counts.size else 0):
+        at = uniq[counts > r]
+        out = ix.scatter(out, convert(func(getitem(out, (at,))), dtype), [at], (0,))
+    return out
 
 
 def _scalar_window(shape: tuple[int, ...], index: Any
