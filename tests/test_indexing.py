@@ -336,6 +336,20 @@ def test_at_unknown_update_is_an_attribute_error() -> None:
         ft.jit(lambda x: x.at[1:3].mull(2.0))(np.ones(4))
 
 
+def test_at_keyword_arguments() -> None:
+    # JAX's hints are accepted; out-of-bounds modes other than the default are not implemented.
+    x = np.arange(4.0)
+    got = ft.jit(lambda x: x.at[np.array([0, 2])].set(
+        1.0, indices_are_sorted=True, unique_indices=True, mode="promise_in_bounds"))(x)
+    np.testing.assert_array_equal(got, [1.0, 1.0, 1.0, 3.0])
+    with pytest.raises(NotImplementedError, match="mode='drop'"):
+        ft.jit(lambda x: x.at[1].add(1.0, mode="drop"))(x)
+    with pytest.raises(NotImplementedError, match="fill_value"):
+        ft.jit(lambda x: x.at[1].get(fill_value=0.0))(x)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sorted'"):
+        ft.jit(lambda x: x.at[1].max(1.0, sorted=True))(x)
+
+
 def test_at_repeats_combine_every_update() -> None:
     # Repeated positions: multiply by each, min/max over all; divide and power by the product
     # (JAX's semantics); apply once per occurrence.

@@ -459,47 +459,83 @@ class _IndexUpdateRef:
     def __init__(self, array: Any, index: Any):
         self.array, self.index = array, index
 
-    def get(self) -> Any:
+    def get(self, **options: Any) -> Any:
         """``x[index]``."""
+        _check_options("get", options)
         return getitem(self.array, self.index)
 
-    def set(self, values: Any) -> Any:  # noqa: A003 - JAX's name
+    def set(self, values: Any, **options: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``values``."""
+        _check_options("set", options)
         return _update(self.array, self.index, values, "set")
 
-    def add(self, values: Any) -> Any:
+    def add(self, values: Any, **options: Any) -> Any:
         """``x`` with ``values`` added at ``x[index]`` (repeated indices accumulate)."""
+        _check_options("add", options)
         return _update(self.array, self.index, values, "add")
 
-    def multiply(self, values: Any) -> Any:
+    def multiply(self, values: Any, **options: Any) -> Any:
         """``x`` with ``x[index]`` multiplied by ``values`` (repeated indices: by each)."""
+        _check_options("multiply", options)
         return _update(self.array, self.index, values, "multiply")
 
     mul = multiply
 
-    def min(self, values: Any) -> Any:  # noqa: A003 - JAX's name
+    def min(self, values: Any, **options: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``minimum(x[index], values)``."""
+        _check_options("min", options)
         return _update(self.array, self.index, values, "min")
 
-    def max(self, values: Any) -> Any:  # noqa: A003 - JAX's name
+    def max(self, values: Any, **options: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``maximum(x[index], values)``."""
+        _check_options("max", options)
         return _update(self.array, self.index, values, "max")
 
-    def divide(self, values: Any) -> Any:
+    def divide(self, values: Any, **options: Any) -> Any:
         """``x / ones.at[index].multiply(values)``: ``x[index] /= values`` (true division, so
         integer arrays give floats, as JAX's)."""
+        _check_options("divide", options)
         return true_divide(self.array, _ones_updated(self.array, self.index, values))
 
-    def power(self, values: Any) -> Any:
+    def power(self, values: Any, **options: Any) -> Any:
         """``x ** ones.at[index].multiply(values)``: ``x[index] **= values``."""
+        _check_options("power", options)
         return power(self.array, _ones_updated(self.array, self.index, values))
 
-    def apply(self, func: Callable[[Any], Any]) -> Any:
+    def apply(self, func: Callable[[Any], Any], **options: Any) -> Any:
         """``x`` with ``x[index]`` replaced by ``func(x[index])``, elementwise (``func`` maps
         an array to one of its shape); applied once per occurrence of a repeated index."""
+        _check_options("apply", options)
         if not callable(func):
             raise TypeError(f"x.at[...].apply() takes a function, got {func!r}.")
         return _update(self.array, self.index, func, "apply")
+
+
+# JAX's keyword arguments of the updates: hints, accepted and ignored (functrace needs
+# neither), and ``mode``, of which only the default behaviour is implemented.
+_HINTS = frozenset({"indices_are_sorted", "unique_indices", "out_sharding",
+                    "wrap_negative_indices"})
+
+
+def _check_options(name: str, options: dict[str, Any]) -> None:
+    for key, value in options.items():
+        if key == "mode":
+            if value not in (None, "promise_in_bounds"):
+                raise NotImplementedError(
+                    f"x.at[...].{name}(mode={value!r}) is not implemented in functrace: static "
+                    "indices out of range raise IndexError and traced ones are clamped into "
+                    "range (mode=None).")
+        elif key == "fill_value" and name == "get":
+            if value is not None:
+                raise NotImplementedError(
+                    "x.at[...].get(fill_value=...) is not implemented in functrace: static "
+                    "indices out of range raise IndexError.")
+        elif key == "wrap_negative_indices" and value is False:
+            raise NotImplementedError(
+                f"x.at[...].{name}(wrap_negative_indices=False) is not implemented in "
+                "functrace: negative indices count from the end, as in NumPy.")
+        elif key not in _HINTS:
+            raise TypeError(f"x.at[...].{name}() got an unexpected keyword argument {key!r}")
 
 
 def _ones_updated(x: Any, index: Any, values: Any) -> Any:
