@@ -240,6 +240,16 @@ def test_ties_split_the_derivative(f: Callable[[Any], Any], x: Any, expected: An
     np.testing.assert_allclose(ft.jvp(f, (x,), (x_dot,))[1], np.sum(expected), rtol=1e-12)
 
 
+@pytest.mark.parametrize("fn", [fnp.fmax, fnp.fmin])
+def test_fmax_fmin_derivative_goes_to_the_selected_operand(fn: Callable[..., Any]) -> None:
+    # As JAX's: y's at ties, the operand that is not NaN, and x's where both are NaN.
+    x = np.array([1.0, np.nan, 2.0, np.nan])
+    y = np.array([1.0, 3.0, np.nan, np.nan])
+    gx, gy = ft.grad(lambda a, b: fnp.sum(fn(a, b)), argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gx, [0.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(gy, [1.0, 1.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("mode", ["eager", "jit"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_maximum_minimum_shares_at_special_values(dtype: Any, mode: str) -> None:

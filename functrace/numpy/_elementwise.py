@@ -252,15 +252,17 @@ fix = trunc
 
 
 def fmax(x: Any, y: Any, /) -> Any:
-    """``numpy.fmax``: the maximum, ignoring a NaN operand (NaN only if both are)."""
+    """``numpy.fmax``: the maximum, ignoring a NaN operand (NaN only if both are).  At ties
+    the result, and its derivative, is ``y``'s, as in JAX (so ``fmax(-0.0, 0.0)`` is 0.0)."""
     x, y = promote("fmax", x, y)
-    return where(isnan(y), x, where(isnan(x), y, maximum(x, y)))
+    return where(logical_or(isnan(y), greater(x, y)), x, y)
 
 
 def fmin(x: Any, y: Any, /) -> Any:
-    """``numpy.fmin``: the minimum, ignoring a NaN operand (NaN only if both are)."""
+    """``numpy.fmin``: the minimum, ignoring a NaN operand (NaN only if both are).  At ties
+    the result, and its derivative, is ``y``'s, as in JAX (so ``fmin(0.0, -0.0)`` is -0.0)."""
     x, y = promote("fmin", x, y)
-    return where(isnan(y), x, where(isnan(x), y, minimum(x, y)))
+    return where(logical_or(isnan(y), less(x, y)), x, y)
 
 
 def logaddexp(x: Any, y: Any, /) -> Any:
