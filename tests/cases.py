@@ -638,6 +638,12 @@ CASES += [
           ("shift_right", ew.shift_right_p.bind1, np.right_shift, "primitive"),
           ("shift_left", fnp.left_shift, np.left_shift, "fnp.left_shift"),
           ("shift_right", lambda x, y: x >> y, np.right_shift, "operator >>")]],
+    *[Case(_n, _f, _np, binary(broadcast=_label != "primitive"), dtypes=INTS,
+           differentiable=False, label=_label)
+      for _n, _f, _np, _label in [
+          ("gcd", ew.gcd_p.bind1, np.gcd, "primitive"),
+          ("lcm", ew.lcm_p.bind1, np.lcm, "primitive"),
+          ("gcd", fnp.gcd, np.gcd, "fnp.gcd"), ("lcm", fnp.lcm, np.lcm, "fnp.lcm")]],
     Case("and", fnp.logical_and, np.logical_and, binary(broadcast=True), dtypes=(BOOL, F64),
          differentiable=False, label="fnp.logical_and"),
     # -- select --

@@ -27,8 +27,34 @@ from numpy import (
     pi,
     uint8,
 )
+from numpy import broadcast_shapes as _np_broadcast_shapes
+from numpy import iterable as _np_iterable
 
 from functrace.numpy import _protocols, linalg
+from functrace.numpy._composite import (
+    apply_along_axis,
+    apply_over_axes,
+    argwhere,
+    choose,
+    compress,
+    delete,
+    digitize,
+    fill_diagonal,
+    flatnonzero,
+    iscomplex,
+    isin,
+    nonzero,
+    piecewise,
+    polyadd,
+    polyder,
+    polyint,
+    polymul,
+    polysub,
+    put,
+    resize,
+    unique,
+    vectorize,
+)
 from functrace.numpy._dtypes import (
     can_cast,
     finfo,
@@ -82,6 +108,7 @@ from functrace.numpy._elementwise import (
     fmax,
     fmin,
     fmod,
+    gcd,
     greater,
     greater_equal,
     heaviside,
@@ -95,6 +122,7 @@ from functrace.numpy._elementwise import (
     isneginf,
     isposinf,
     isreal,
+    lcm,
     ldexp,
     left_shift,
     less,
@@ -303,8 +331,16 @@ from functrace.numpy._statistics import (
 # NumPy 2's array-API names for the same functions.
 acos, asin, atan, atan2 = arccos, arcsin, arctan, arctan2
 acosh, asinh, atanh, pow = arccosh, arcsinh, arctanh, power  # noqa: A001 - NumPy's name
+bitwise_not = bitwise_invert = invert
+broadcast_shapes = _np_broadcast_shapes  # shapes only: NumPy's own
+iterable = _np_iterable
 
 __all__ = [
+    "apply_along_axis", "apply_over_axes", "argwhere", "bitwise_invert", "bitwise_not",
+    "broadcast_shapes", "choose", "compress", "delete", "digitize", "fill_diagonal",
+    "flatnonzero", "gcd", "iscomplex", "isin", "iterable", "lcm", "nonzero", "piecewise",
+    "polyadd", "polyder", "polyint", "polymul", "polysub", "put", "resize", "unique",
+    "vectorize",
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "angle",
     "any", "append", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "argmax", "argmin", "argsort", "around", "array", "array_equal", "array_equiv",

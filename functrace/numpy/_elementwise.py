@@ -166,6 +166,22 @@ def invert(x: Any, /) -> Any:
     return ew.not_p.bind1(*promote("invert", x))
 
 
+def _integer_binary(name: str, prim: Any) -> Callable[[Any, Any], Any]:
+    def fn(x: Any, y: Any, /) -> Any:
+        x, y = promote(name, x, y)
+        if aval(x).dtype.kind not in "iu":
+            raise TypeError(f"{name}: integer operands are required, got {aval(x).dtype}")
+        return prim.bind1(x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{name}`` of integers (no derivative)."
+    return fn
+
+
+gcd = _integer_binary("gcd", ew.gcd_p)
+lcm = _integer_binary("lcm", ew.lcm_p)
+
+
 negative = _unary("negative", ew.neg)
 exp = _unary("exp", ew.exp, np.exp)
 log = _unary("log", ew.log, np.log)

@@ -18,8 +18,11 @@ functions and complex matrices are not supported.  Where NumPy's result is not u
 choice, as in NumPy.  Derivatives are undefined, and come out infinite or NaN as in JAX, at
 repeated eigenvalues (eigenvectors) and repeated or, for non-square matrices, zero singular
 values (singular vectors).  At an exactly singular matrix ``solve`` and ``inv`` raise NumPy's
-``LinAlgError``, as NumPy does, and so does the derivative of ``det`` (JAX returns the
-adjugate there); the 2-norm's derivative at the zero vector is NaN.
+``LinAlgError``, as NumPy does, and so does the second derivative of ``det`` (the adjugate's
+derivative goes through the inverse; JAX's is finite there); the 2-norm's derivative at the
+zero vector is NaN.  NumPy 2's array-API names (:func:`vector_norm`, :func:`matrix_norm`,
+:func:`outer`, :func:`trace`, :func:`diagonal`, :func:`matrix_transpose`, :func:`tensordot`,
+:func:`vecdot`, :func:`cross`) are here too.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.errors import ConcretizationError
+from functrace.numpy import _linalg, _shapes
 from functrace.numpy._base import (
     as_operand,
     aval,
@@ -59,8 +63,10 @@ from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
 
 # NumPy's names only: functrace.numpy._protocols routes np.linalg.<name> on tracers here.
-__all__ = ["cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_power",
-           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd"]
+__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq",
+           "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot",
+           "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "trace",
+           "vecdot", "vector_norm"]
 if hasattr(np.linalg, "svdvals"):  # NumPy >= 2.0
     __all__ += ["svdvals"]
 
@@ -569,3 +575,74 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
             r = subtract(b2, matmul(a, x))
             residuals = sum(multiply(r, r), 0)
     return (sh.reshape(x, (n,)) if vector else x), residuals, rank, s
+
+
+# -- NumPy 2's array-API functions of numpy.linalg ----------------------------------------------
+
+
+def outer(x1: Any, x2: Any, /) -> Any:
+    """``numpy.linalg.outer``: the outer product of two 1-d arrays."""
+    if aval(as_operand(x1)).ndim != 1 or aval(as_operand(x2)).ndim != 1:
+        raise ValueError("linalg.outer: both inputs must be 1-d")
+    return _linalg.outer(x1, x2)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """``numpy.linalg.trace``: the sums of the diagonals over the last two axes."""
+    return _linalg.trace(x, offset, -2, -1, dtype=dtype)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """``numpy.linalg.diagonal``: the diagonals over the last two axes."""
+    return _linalg.diagonal(x, offset, -2, -1)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """``numpy.linalg.matrix_transpose``: the last two axes swapped."""
+    return _shapes.matrix_transpose(x)
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    """``numpy.linalg.tensordot``: ``numpy.tensordot`` with ``axes`` by keyword."""
+    return _linalg.tensordot(x1, x2, axes)
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``numpy.linalg.vecdot``: dot products along ``axis`` (conjugating ``x1``)."""
+    return _linalg.vecdot(x1, x2, axis=axis)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``numpy.linalg.cross``: cross products of 3-vectors along ``axis``."""
+    if aval(as_operand(x1)).shape[axis] != 3 or aval(as_operand(x2)).shape[axis] != 3:
+        raise ValueError("linalg.cross: both inputs must have length 3 along the axis")
+    return _linalg.cross(x1, x2, axis=axis)
+
+
+def vector_norm(x: Any, /, *, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+                ord: Any = 2) -> Any:  # noqa: A002 - NumPy's name
+    """``numpy.linalg.vector_norm``: the ``ord``-norm of the entries over ``axis`` (all of them,
+    flattened, if None), whatever the number of axes."""
+    x = as_operand(x)
+    if axis is None:
+        out = norm(sh.reshape(x, (aval(x).size,)), ord)
+        return sh.reshape(out, (1,) * aval(x).ndim) if keepdims else out
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if len(axes) == 1:
+        return norm(x, ord, axes[0], keepdims=keepdims)
+    # Several axes: moved last and merged into one.
+    nd = aval(x).ndim
+    axes = tuple(normalize_axis(a, nd, "vector_norm") for a in axes)
+    rest = [i for i in range(nd) if i not in axes]
+    moved = sh.transpose(x, (*rest, *axes))
+    count = int(np.prod([aval(x).shape[i] for i in axes]))
+    merged = sh.reshape(moved, tuple(aval(x).shape[i] for i in rest) + (count,))
+    out = norm(merged, ord, -1)
+    if keepdims:
+        out = sh.reshape(out, tuple(1 if i in axes else n for i, n in enumerate(aval(x).shape)))
+    return out
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    """``numpy.linalg.matrix_norm``: the ``ord`` matrix norm over the last two axes."""
+    return norm(x, ord, (-2, -1), keepdims=keepdims)

@@ -603,8 +603,11 @@ not_p = elementwise("not", np.invert)
 # Bit shifts of integers, as NumPy's ufuncs (an arithmetic right shift for signed integers).
 shift_left_p = elementwise("shift_left", np.left_shift)
 shift_right_p = elementwise("shift_right", np.right_shift)
+# Greatest common divisor and least common multiple of integers, as NumPy's ufuncs.
+gcd_p = elementwise("gcd", np.gcd)
+lcm_p = elementwise("lcm", np.lcm)
 for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, shift_left_p,
-           shift_right_p):
+           shift_right_p, gcd_p, lcm_p):
     defzero(_p)
 
 

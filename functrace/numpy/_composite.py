@@ -1,0 +1,519 @@
+"""NumPy functions written on the other ``functrace.numpy`` functions: polynomial arithmetic,
+membership and binning, selecting, deleting and filling by concrete positions, value-dependent
+results (``nonzero``, ``unique``: their values must be known), and applying Python functions
+along axes (``vectorize``, ``apply_along_axis``, ``piecewise``).
+
+Positions that decide a result's shape (``delete``'s ``obj``, ``compress``'s condition) must be
+concrete, as in JAX; values may be traced everywhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrace.core import Tracer
+from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
+from functrace.numpy._elementwise import (
+    add,
+    clip,
+    equal,
+    imag,
+    logical_not,
+    multiply,
+    not_equal,
+    remainder,
+    subtract,
+    true_divide,
+    where,
+)
+from functrace.numpy._indexing import getitem, searchsorted, take, take_along_axis
+from functrace.numpy._linalg import convolve
+from functrace.numpy._reductions import any as _any
+from functrace.numpy._reductions import normalize_axis
+from functrace.numpy._shapes import (
+    asarray,
+    concatenate,
+    expand_dims,
+    flip,
+    moveaxis,
+    ravel,
+    reshape,
+    stack,
+    tile,
+)
+
+# -- polynomials (1-d coefficient arrays, highest power first, as numpy.poly*) ------------------
+
+
+def _poly(p: Any, name: str) -> Any:
+    p = asarray(p)
+    if aval(p).ndim != 1:
+        raise ValueError(f"{name}: the coefficients must be 1-d, got shape {aval(p).shape}")
+    return p
+
+
+def _pad_front(p: Any, n: int) -> Any:
+    missing = n - aval(p).size
+    return p if missing <= 0 else concatenate([np.zeros(missing, aval(p).dtype), p])
+
+
+def polyadd(a1: Any, a2: Any) -> Any:
+    """``numpy.polyadd``: the sum of two polynomials."""
+    a1, a2 = _poly(a1, "polyadd"), _poly(a2, "polyadd")
+    n = max(aval(a1).size, aval(a2).size)
+    return add(_pad_front(a1, n), _pad_front(a2, n))
+
+
+def polysub(a1: Any, a2: Any) -> Any:
+    """``numpy.polysub``: the difference of two polynomials."""
+    a1, a2 = _poly(a1, "polysub"), _poly(a2, "polysub")
+    n = max(aval(a1).size, aval(a2).size)
+    return subtract(_pad_front(a1, n), _pad_front(a2, n))
+
+
+def polymul(a1: Any, a2: Any) -> Any:
+    """``numpy.polymul``: the product of two polynomials (a convolution)."""
+    return convolve(_poly(a1, "polymul"), _poly(a2, "polymul"))
+
+
+def polyder(p: Any, m: int = 1) -> Any:
+    """``numpy.polyder``: the ``m``-th derivative of a polynomial."""
+    p = _poly(p, "polyder")
+    if m < 0:
+        raise ValueError("polyder: order of derivative must be positive (see polyint)")
+    for _ in range(m):  # (past the degree, the coefficients run out: an empty array)
+        n = max(aval(p).size - 1, 0)
+        p = multiply(getitem(p, slice(0, n)), np.arange(n, 0, -1, dtype=aval(p).dtype))
+    return p
+
+
+def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
+    """``numpy.polyint``: the ``m``-th antiderivative, with integration constants ``k`` (a
+    scalar for all, or one per integration; zero by default)."""
+    p = _poly(p, "polyint")
+    if m < 0:
+        raise ValueError("polyint: order of integral must be positive (see polyder)")
+    if k is None:
+        ks: list[Any] = [0.0] * m
+    elif isinstance(k, (list, tuple)) or (isinstance(k, np.ndarray) and k.ndim):
+        ks = list(k)
+    else:
+        ks = [k] * m  # one constant for every integration
+    if len(ks) != m:
+        raise ValueError("polyint: k must be a scalar or a sequence of length m")
+    dtype = np.promote_types(aval(p).dtype, np.float64) if aval(p).dtype.kind in "biu" \
+        else aval(p).dtype
+    p = convert(p, dtype)
+    for i in range(m):
+        n = aval(p).size
+        scaled = true_divide(p, np.arange(n, 0, -1, dtype=dtype))
+        p = concatenate([scaled, reshape(convert(asarray(ks[i]), dtype), (1,))])
+    return p
+
+
+# -- membership and binning ---------------------------------------------------------------------
+
+
+def isin(element: Any, test_elements: Any, assume_unique: bool = False,
+         invert: bool = False, *, kind: str | None = None) -> Any:
+    """``numpy.isin``: whether each entry of ``element`` equals some entry of
+    ``test_elements`` (compared all against all)."""
+    element, tests = as_operand(element), ravel(test_elements)
+    if aval(tests).size == 0:
+        found: Any = np.zeros(aval(element).shape, bool)
+    else:
+        found = _any(equal(expand_dims(element, -1), tests), axis=-1)
+    return logical_not(found) if invert else found
+
+
+def digitize(x: Any, bins: Any, right: bool = False) -> Any:
+    """``numpy.digitize``: the index of the bin each ``x`` falls in, for monotonically
+    increasing or decreasing ``bins`` (checked when they are concrete)."""
+    x, bins = as_operand(x), asarray(bins)
+    if aval(bins).ndim != 1:
+        raise ValueError("digitize: bins must be 1-dimensional")
+    side = "left" if right else "right"
+    n = aval(bins).size
+    increasing = searchsorted(bins, x, side=side)
+    decreasing = subtract(np.asarray(n, aval(increasing).dtype),
+                          searchsorted(flip(bins), x, side=side))
+    if not isinstance(bins, Tracer):
+        diffs = np.diff(bins)
+        if np.all(diffs >= 0):
+            return increasing
+        if np.all(diffs <= 0):
+            return decreasing
+        raise ValueError("digitize: bins must be monotonically increasing or decreasing")
+    if n < 2:
+        return increasing
+    return where(getitem(bins, -1) >= getitem(bins, 0), increasing, decreasing)
+
+
+def iscomplex(x: Any) -> Any:
+    """``numpy.iscomplex``: whether each entry has a nonzero imaginary part."""
+    x = as_operand(x)
+    if aval(x).dtype.kind != "c":
+        return np.zeros(aval(x).shape, bool)
+    if not isinstance(x, Tracer):
+        return np.iscomplex(x)
+    return not_equal(imag(x), np.zeros((), np.finfo(aval(x).dtype).dtype))
+
+
+# -- selecting, deleting and filling by position ------------------------------------------------
+
+
+def choose(a: Any, choices: Sequence[Any], out: None = None, mode: str = "raise") -> Any:
+    """``numpy.choose``: ``choices[a]`` elementwise, all broadcast together. ``mode``:
+    ``"raise"`` (indices out of range raise, when known; traced ones are clipped),
+    ``"wrap"`` or ``"clip"``."""
+    if out is not None:
+        raise TypeError("choose: out= is not supported (functrace arrays are immutable).")
+    a = as_operand(a)
+    if aval(a).dtype.kind not in "iub":
+        raise TypeError(f"choose: the index array must be integer, got {aval(a).dtype}")
+    options = [as_operand(c) for c in choices]
+    n = len(options)
+    if n == 0:
+        raise ValueError("choose: choices must not be empty")
+    shape = broadcast_shapes("choose", aval(a).shape, *[aval(c).shape for c in options])
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if mode == "raise" and not isinstance(a, Tracer):
+        if np.size(a) and (np.min(a) < 0 or np.max(a) >= n):
+            raise ValueError("choose: invalid entry in choice array")
+    elif mode == "wrap":
+        a = remainder(a, np.asarray(n, aval(a).dtype))
+    else:  # clip, or traced indices that cannot be checked
+        a = clip(a, 0, n - 1)
+    stacked = stack([broadcast_to_shape(c, shape) for c in options])
+    index = broadcast_to_shape(a, shape)
+    return reshape(take_along_axis(stacked, expand_dims(index, 0), 0), shape)
+
+
+def compress(condition: Any, a: Any, axis: int | None = None) -> Any:
+    """``numpy.compress``: the slices of ``a`` along ``axis`` (of the flattened ``a`` if
+    None) where the concrete 1-d ``condition`` is true."""
+    condition = _concrete(condition, "compress", "condition")
+    if condition.ndim != 1:
+        raise ValueError("compress: condition must be a 1-d array")
+    a = as_operand(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = normalize_axis(axis, aval(a).ndim, "compress")
+    kept = np.nonzero(condition)[0]
+    if kept.size and kept[-1] >= aval(a).shape[axis]:
+        raise IndexError(f"compress: index {kept[-1]} is out of bounds for axis {axis} with "
+                         f"size {aval(a).shape[axis]}")
+    return take(a, kept, axis=axis)
+
+
+def delete(arr: Any, obj: Any, axis: int | None = None, *,
+           assume_unique_indices: bool = False) -> Any:
+    """``numpy.delete``: ``arr`` without the entries (or slices along ``axis``; of the
+    flattened array if None) at ``obj``: concrete integers, a slice, or a boolean mask."""
+    arr = as_operand(arr)
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    axis = normalize_axis(axis, aval(arr).ndim, "delete")
+    n = aval(arr).shape[axis]
+    keep = np.ones(n, bool)
+    if isinstance(obj, slice):
+        keep[obj] = False
+    else:
+        index = _concrete(obj, "delete", "obj")
+        if index.dtype == bool:
+            if index.shape != (n,):
+                raise ValueError(f"delete: boolean array argument obj to delete must be "
+                                 f"one dimensional and match the axis length of {n}")
+            keep = ~index
+        else:
+            if index.dtype.kind not in "iu":
+                raise IndexError("delete: arrays used as indices must be of integer type")
+            if index.size and (index.min() < -n or index.max() >= n):
+                raise IndexError(f"delete: index {int(index.ravel()[0])} is out of bounds for "
+                                 f"axis {axis} with size {n}")
+            keep[index] = False
+    return take(arr, np.nonzero(keep)[0], axis=axis)
+
+
+def resize(a: Any, new_shape: int | Sequence[int]) -> Any:
+    """``numpy.resize``: ``a``'s entries, flattened and repeated as often as needed, in the
+    shape ``new_shape``."""
+    shape = (new_shape,) if isinstance(new_shape, (int, np.integer)) else tuple(new_shape)
+    if any(int(d) < 0 for d in shape):
+        raise ValueError("resize: all elements of new_shape must be non-negative")
+    flat = ravel(a)
+    total, size = math.prod(shape), aval(flat).size
+    if total == 0 or size == 0:
+        return np.zeros(shape, aval(flat).dtype)
+    repeated = tile(flat, -(-total // size))
+    return reshape(getitem(repeated, slice(0, total)), shape)
+
+
+def _flat_positions_put(n: int, ind: Any, mode: str | None, name: str) -> np.ndarray:
+    index = np.asarray(_concrete(ind, name, "ind")).ravel()
+    if index.dtype.kind not in "iu":
+        raise IndexError(f"{name}: indices must be integers")
+    if mode in (None, "raise"):
+        if index.size and (index.min() < -n or index.max() >= n):
+            raise IndexError(f"{name}: index {int(index.ravel()[0])} is out of bounds for size "
+                             f"{n}")
+        return np.where(index < 0, index + n, index)
+    if mode == "wrap":
+        return index % n
+    if mode == "clip":
+        return np.clip(index, 0, n - 1)
+    raise ValueError(f"{name}: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+
+
+def _cyclic(values: Any, count: int) -> Any:
+    """``values``, flattened, repeated or cut to ``count`` entries (as ``numpy.put``)."""
+    flat = ravel(values)
+    size = aval(flat).size
+    if size == 0:
+        raise ValueError("cannot put an empty array of values")
+    return getitem(tile(flat, -(-count // size)), slice(0, count)) if size != count else flat
+
+
+def put(a: Any, ind: Any, v: Any, mode: str | None = None, *, inplace: bool = True) -> Any:
+    """``numpy.put`` as JAX's: ``inplace=False`` is required (arrays are immutable) and the
+    updated copy is returned; ``v`` repeats over ``ind``; repeated indices keep the last."""
+    if inplace:
+        raise ValueError("functrace.numpy.put cannot modify arrays in place: pass "
+                         "inplace=False and use the returned array.")
+    a = as_operand(a)
+    n = aval(a).size
+    pos = _flat_positions_put(n, ind, mode, "put")
+    if pos.size == 0:
+        return a
+    values = _cyclic(convert(as_operand(v), aval(a).dtype), pos.size)
+    flat = ravel(a)
+    return reshape(_set_flat(flat, pos, values), aval(a).shape)
+
+
+def _set_flat(flat: Any, pos: np.ndarray, values: Any) -> Any:
+    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
+
+    return ix.scatter(flat, values, [pos], (0,))
+
+
+def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True) -> Any:
+    """``numpy.fill_diagonal`` as JAX's: ``inplace=False`` is required and the filled copy is
+    returned. ``val`` repeats along the diagonal; ``wrap`` continues it below a tall matrix."""
+    if inplace:
+        raise ValueError("functrace.numpy.fill_diagonal cannot modify arrays in place: pass "
+                         "inplace=False and use the returned array.")
+    a = as_operand(a)
+    shape = aval(a).shape
+    if len(shape) < 2:
+        raise ValueError("array must be at least 2-d")
+    if len(shape) == 2:
+        step, end = shape[1] + 1, (None if wrap else shape[1] * shape[1])
+    else:
+        if len(set(shape)) != 1:
+            raise ValueError("All dimensions of input must be of equal length")
+        step, end = 1 + int(np.cumprod(shape[:-1]).sum()), None
+    pos = np.arange(math.prod(shape))[:end:step]
+    if pos.size == 0:
+        return a
+    values = _cyclic(convert(as_operand(val), aval(a).dtype), pos.size)
+    return reshape(_set_flat(ravel(a), pos, values), shape)
+
+
+def _concrete(x: Any, name: str, what: str) -> np.ndarray:
+    """``x``'s value, which decides the shape of a result (a traced value must be known)."""
+    if isinstance(x, Tracer):
+        return np.asarray(x.concrete(f"functrace.numpy.{name}'s {what}"))
+    return np.asarray(x)
+
+
+# -- value-dependent shapes: the values must be known --------------------------------------------
+
+
+def _known(a: Any, name: str) -> np.ndarray:
+    return _concrete(as_operand(a), name, "argument (the result's shape depends on its values)")
+
+
+def _sized(result: np.ndarray, size: int | None, fill_value: Any, axis: int = -1) -> np.ndarray:
+    """``result`` cut or padded with ``fill_value`` to ``size`` along ``axis`` (JAX's
+    ``size=``; the padding defaults to 0)."""
+    if size is None:
+        return result
+    result = np.moveaxis(result, axis, -1)
+    n = result.shape[-1]
+    if n >= size:
+        out = result[..., :size]
+    else:
+        pad = np.full(result.shape[:-1] + (size - n,), 0 if fill_value is None else fill_value,
+                      result.dtype)
+        out = np.concatenate([result, pad], axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
+def nonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> tuple[Any, ...]:
+    """``numpy.nonzero``: the indices of the nonzero entries, one array per axis.  The values
+    of ``a`` must be known (they are under ``grad``; not under ``jit``/``vmap``); ``size`` and
+    ``fill_value`` cut or pad the result as JAX's."""
+    value = _known(a, "nonzero")
+    if value.ndim == 0:
+        raise ValueError("Calling nonzero on 0d arrays is not allowed. Use "
+                         "np.atleast_1d(scalar).nonzero() instead.")
+    return tuple(_sized(i, size, fill_value) for i in np.nonzero(value))
+
+
+def flatnonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
+    """``numpy.flatnonzero``: the indices of the nonzero entries of the flattened ``a``."""
+    return _sized(np.flatnonzero(_known(a, "flatnonzero")), size, fill_value)
+
+
+def argwhere(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
+    """``numpy.argwhere``: the indices of the nonzero entries, one row each."""
+    return _sized(np.argwhere(_known(a, "argwhere")), size, fill_value, axis=0)
+
+
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
+           size: int | None = None, fill_value: Any = None) -> Any:
+    """``numpy.unique``: the sorted distinct entries (or slices along ``axis``), and as asked
+    the index of each one's first occurrence, the inverse map and the counts.  The values must
+    be known; the unique values are taken from ``ar`` (a gather), so that derivatives reach the
+    first occurrence of each.  ``size``/``fill_value`` cut or pad the unique values, indices
+    and counts as JAX's."""
+    ar = as_operand(ar)
+    value = _known(ar, "unique")
+    values, first, inverse, counts = np.unique(
+        value, return_index=True, return_inverse=True, return_counts=True, axis=axis,
+        equal_nan=equal_nan)
+    if axis is None:
+        out = take(ravel(ar), first)
+    else:
+        out = take(ar, first, axis=axis)
+    if size is not None:
+        n = first.size
+        if n >= size:
+            out = take(out, np.arange(size), axis=0 if axis is None else axis)
+        else:
+            fill = np.full((), value.ravel()[first[0]] if fill_value is None and n else
+                           (0 if fill_value is None else fill_value), aval(out).dtype)
+            pad_shape = list(aval(out).shape)
+            pad_axis = 0 if axis is None else normalize_axis(axis, len(pad_shape), "unique")
+            pad_shape[pad_axis] = size - n
+            out = concatenate([out, np.broadcast_to(fill, pad_shape)], axis=pad_axis)
+        first, counts = _sized(first, size, 0), _sized(counts, size, 0)
+    results = [out]
+    if return_index:
+        results.append(first)
+    if return_inverse:
+        results.append(inverse)  # shaped as this NumPy version's
+    if return_counts:
+        results.append(counts)
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+# -- applying Python functions ------------------------------------------------------------------
+
+
+def _vmap() -> Callable[..., Any]:
+    from functrace.api import vmap  # noqa: PLC0415 - functrace.api imports this package
+
+    return vmap
+
+
+def apply_along_axis(func1d: Callable[..., Any], axis: int, arr: Any, *args: Any,
+                     **kwargs: Any) -> Any:
+    """``numpy.apply_along_axis``: ``func1d`` on every 1-d slice along ``axis``, batched in
+    one ``vmap`` pass (not a Python loop); its result's axes take ``axis``'s place."""
+    arr = as_operand(arr)
+    nd = aval(arr).ndim
+    axis = normalize_axis(axis, nd, "apply_along_axis")
+    fn: Callable[..., Any] = lambda v: func1d(v, *args, **kwargs)  # noqa: E731
+    for _ in range(nd - 1):
+        fn = _vmap()(fn)
+    out = as_operand(fn(moveaxis(arr, axis, -1)))
+    extra = aval(out).ndim - (nd - 1)
+    # out: the other axes, then func1d's; put func1d's where ``axis`` was.
+    return moveaxis(out, list(range(nd - 1, nd - 1 + extra)),
+                    list(range(axis, axis + extra))) if extra else out
+
+
+def apply_over_axes(func: Callable[[Any, int], Any], a: Any, axes: int | Sequence[int]) -> Any:
+    """``numpy.apply_over_axes``: ``func(a, axis)`` for each axis in turn, keeping the
+    dimensions (a reduced axis comes back with length 1)."""
+    a = as_operand(a)
+    for axis in ([axes] if isinstance(axes, (int, np.integer)) else axes):
+        nd = aval(a).ndim
+        res = as_operand(func(a, int(axis)))
+        if aval(res).ndim == nd - 1:
+            res = expand_dims(res, normalize_axis(int(axis), nd, "apply_over_axes"))
+        elif aval(res).ndim != nd:
+            raise ValueError("function is not returning an array of the correct shape")
+        a = res
+    return a
+
+
+class vectorize:  # noqa: N801 - NumPy's name
+    """``numpy.vectorize`` as JAX's: ``pyfunc`` written for scalars, applied to every entry of
+    its broadcast array arguments in one batched pass (``vmap`` over each axis).
+    ``excluded``: positions or names of arguments passed through whole.  ``signature`` (core
+    dimensions) is not supported."""
+
+    def __init__(self, pyfunc: Callable[..., Any], *, excluded: Any = frozenset(),
+                 signature: str | None = None):
+        if signature is not None:
+            raise NotImplementedError("functrace.numpy.vectorize: signature= is not "
+                                      "supported; use functrace.vmap for core dimensions.")
+        self.pyfunc, self.excluded = pyfunc, frozenset(excluded)
+        functools.update_wrapper(self, pyfunc)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        positions = [i for i in range(len(args)) if i not in self.excluded]
+        names = [k for k in kwargs if k not in self.excluded]
+        values = [as_operand(args[i]) for i in positions] + [as_operand(kwargs[k]) for k in names]
+        shape = broadcast_shapes("vectorize", *[aval(v).shape for v in values]) if values \
+            else ()
+
+        def scalar_fn(*vs: Any) -> Any:
+            full = list(args)
+            for i, v in zip(positions, vs, strict=False):
+                full[i] = v
+            kw = dict(kwargs)
+            for k, v in zip(names, vs[len(positions):], strict=True):
+                kw[k] = v
+            return self.pyfunc(*full, **kw)
+
+        fn: Callable[..., Any] = scalar_fn
+        for _ in range(len(shape)):
+            fn = _vmap()(fn)
+        return fn(*[broadcast_to_shape(v, shape) for v in values])
+
+
+def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: Any) -> Any:
+    """``numpy.piecewise``: ``funclist[i](x)`` (or the constant ``funclist[i]``) where
+    ``condlist[i]`` holds, later conditions taking precedence, and ``funclist[-1]`` (or 0)
+    where none does when there is one more function than conditions.  Every function is
+    evaluated on all of ``x``, and the results are selected."""
+    x = as_operand(x)
+    if isinstance(condlist, (bool, np.bool_)) or (
+            not isinstance(condlist, (list, tuple)) and aval(as_operand(condlist)).ndim
+            == aval(x).ndim):
+        condlist = [condlist]
+    conds = [broadcast_to_shape(as_operand(c), aval(x).shape) for c in condlist]
+    funcs = list(funclist)
+    if len(funcs) not in (len(conds), len(conds) + 1):
+        raise ValueError(f"with {len(conds)} condition(s), either {len(conds)} or "
+                         f"{len(conds) + 1} functions are expected")
+
+    def value(f: Any) -> Any:
+        out = f(x, *args, **kw) if callable(f) else f
+        return broadcast_to_shape(convert(as_operand(out), aval(x).dtype), aval(x).shape)
+
+    result: Any = value(funcs[-1]) if len(funcs) == len(conds) + 1 else \
+        np.zeros(aval(x).shape, aval(x).dtype)
+    for c, f in zip(conds, funcs[:len(conds)], strict=True):
+        result = where(c, value(f), result)
+    return result

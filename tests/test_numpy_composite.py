@@ -1,0 +1,206 @@
+"""functrace.numpy's functions written on the others (functrace/numpy/_composite.py) and NumPy
+2's array-API names in functrace.numpy.linalg: values against NumPy, eagerly and under jit,
+derivatives against central differences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace.errors import ConcretizationError
+from functrace.testing import check_grads
+
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal((3, 4))
+P, Q = np.array([1.0, -2.0, 0.5]), np.array([3.0, 0.25])
+
+# (description, functrace function, NumPy function, args): compared eagerly and under jit.
+VALUE_CASES: list[tuple[str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]] = [
+    ("polyadd", fnp.polyadd, np.polyadd, (P, Q)),
+    ("polysub", fnp.polysub, np.polysub, (Q, P)),
+    ("polymul", fnp.polymul, np.polymul, (P, Q)),
+    ("polyder", fnp.polyder, np.polyder, (P,)),
+    ("polyder m=2", lambda p: fnp.polyder(p, 2), lambda p: np.polyder(p, 2), (P,)),
+    ("polyder past the degree", lambda p: fnp.polyder(p, 5), lambda p: np.polyder(p, 5), (P,)),
+    ("polyint", fnp.polyint, np.polyint, (P,)),
+    ("polyint m=2 k", lambda p: fnp.polyint(p, 2, [1.0, 2.0]),
+     lambda p: np.polyint(p, 2, [1.0, 2.0]), (P,)),
+    ("isin", lambda a: fnp.isin(a, [2.0, 3.0]), lambda a: np.isin(a, [2.0, 3.0]),
+     (np.array([[1.0, 2.0], [3.0, 4.0]]),)),
+    ("isin invert", lambda a: fnp.isin(a, np.array([2, 7]), invert=True),
+     lambda a: np.isin(a, np.array([2, 7]), invert=True), (np.arange(5),)),
+    ("digitize", lambda x: fnp.digitize(x, np.array([0.0, 1.0, 2.5])),
+     lambda x: np.digitize(x, np.array([0.0, 1.0, 2.5])), (np.array([-1.0, 0.0, 1.2, 3.0]),)),
+    ("digitize right decreasing", lambda x: fnp.digitize(x, np.array([2.5, 1.0, 0.0]), True),
+     lambda x: np.digitize(x, np.array([2.5, 1.0, 0.0]), True),
+     (np.array([-1.0, 0.0, 1.0, 3.0]),)),
+    ("iscomplex", fnp.iscomplex, np.iscomplex, (np.array([1.0 + 0j, 2.0 + 1j]),)),
+    ("iscomplex real", fnp.iscomplex, np.iscomplex, (A,)),
+    ("choose", lambda i, a, b: fnp.choose(i, [a, b]), lambda i, a, b: np.choose(i, [a, b]),
+     (np.array([[0, 1, 1, 0]]), A, 2.0 * A)),
+    ("choose wrap", lambda i, a: fnp.choose(i, [a, -a, 2 * a], mode="wrap"),
+     lambda i, a: np.choose(i, [a, -a, 2 * a], mode="wrap"), (np.array([0, 4, -1, 2]), A)),
+    ("choose clip", lambda i, a: fnp.choose(i, [a, -a], mode="clip"),
+     lambda i, a: np.choose(i, [a, -a], mode="clip"), (np.array([-3, 0, 1, 5]), A)),
+    ("compress", lambda a: fnp.compress([True, False, True], a, axis=0),
+     lambda a: np.compress([True, False, True], a, axis=0), (A,)),
+    ("compress flat", lambda a: fnp.compress(np.array([0, 1, 1]), a),
+     lambda a: np.compress(np.array([0, 1, 1]), a), (A,)),
+    ("delete", lambda a: fnp.delete(a, [0, -1], axis=1), lambda a: np.delete(a, [0, -1], 1), (A,)),
+    ("delete slice flat", lambda a: fnp.delete(a, slice(1, 8, 3)),
+     lambda a: np.delete(a, slice(1, 8, 3)), (A,)),
+    ("delete mask", lambda a: fnp.delete(a, np.array([True, False, True]), axis=0),
+     lambda a: np.delete(a, np.array([True, False, True]), axis=0), (A,)),
+    ("resize", lambda a: fnp.resize(a, (5, 3)), lambda a: np.resize(a, (5, 3)), (A,)),
+    ("resize smaller", lambda a: fnp.resize(a, 7), lambda a: np.resize(a, 7), (A,)),
+    ("gcd", fnp.gcd, np.gcd, (np.array([12, -18, 0]), np.array([8, 12, 5]))),
+    ("lcm", fnp.lcm, np.lcm, (np.array([4, 6, 0]), np.array([6, -4, 3]))),
+    ("bitwise_not", fnp.bitwise_not, np.bitwise_not, (np.array([0, 5, -3]),)),
+    ("linalg.vector_norm", lambda a: fnp.linalg.vector_norm(a, axis=(0, 1), ord=3),
+     lambda a: np.linalg.vector_norm(a, axis=(0, 1), ord=3), (A,)),
+    ("linalg.matrix_norm", lambda a: fnp.linalg.matrix_norm(a, ord=1, keepdims=True),
+     lambda a: np.linalg.matrix_norm(a, ord=1, keepdims=True), (A,)),
+    ("linalg.trace", lambda a: fnp.linalg.trace(a, offset=1),
+     lambda a: np.linalg.trace(a, offset=1), (A,)),
+    ("linalg.diagonal", fnp.linalg.diagonal, np.linalg.diagonal, (A,)),
+    ("linalg.outer", fnp.linalg.outer, np.linalg.outer, (P, Q)),
+    ("linalg.vecdot", fnp.linalg.vecdot, np.linalg.vecdot, (A, A)),
+    ("linalg.cross", fnp.linalg.cross, np.linalg.cross, (A[:, :3], A[:, 1:])),
+    ("linalg.tensordot", lambda a, b: fnp.linalg.tensordot(a, b, axes=1),
+     lambda a, b: np.linalg.tensordot(a, b, axes=1), (A, A.T)),
+    ("linalg.matrix_transpose", fnp.linalg.matrix_transpose, np.linalg.matrix_transpose, (A,)),
+]
+
+
+@pytest.mark.parametrize("f,ref,args", [pytest.param(f, r, a, id=d) for d, f, r, a in VALUE_CASES])
+def test_values_match_numpy(f: Callable[..., Any], ref: Callable[..., Any],
+                            args: tuple[Any, ...]) -> None:
+    expected = ref(*args)
+    got = f(*args)
+    assert np.shape(got) == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert np.asarray(got).dtype == np.asarray(expected).dtype
+    if not any(np.iscomplexobj(a) for a in args):  # (complex values are not traced)
+        np.testing.assert_allclose(ft.jit(f)(*args), expected, rtol=1e-12)
+
+
+# (description, function of float arrays, args): derivatives to second order, both modes.
+GRAD_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+    ("polyadd", fnp.polyadd, (P, Q)),
+    ("polymul", fnp.polymul, (P, Q)),
+    ("polyder", lambda p: fnp.polyder(p, 1), (P,)),
+    ("polyint", lambda p: fnp.polyint(p, 1, 0.5), (P,)),
+    ("choose", lambda a, b: fnp.choose(np.array([[0, 1, 1, 0]]), [a, b]), (A, 2.0 * A)),
+    ("compress", lambda a: fnp.compress([True, False, True], a, axis=0), (A,)),
+    ("delete", lambda a: fnp.delete(a, [0, 2], axis=1), (A,)),
+    ("resize", lambda a: fnp.resize(a, (5, 3)), (A,)),
+    ("put", lambda a, v: fnp.put(a, [0, 5, 5], v, inplace=False), (A, np.array([1.0, 2.0]))),
+    ("fill_diagonal", lambda a, v: fnp.fill_diagonal(a, v, inplace=False), (A, P)),
+    ("piecewise", lambda x: fnp.piecewise(x, [x < 0, x > 1], [lambda t: t ** 2, fnp.sin, 0.5]),
+     (np.array([-1.5, 0.3, 1.7, 2.2]),)),
+    ("apply_along_axis", lambda a: fnp.apply_along_axis(lambda v: v * fnp.sum(v ** 2), 1, a),
+     (A,)),
+    ("vectorize", lambda a, b: fnp.vectorize(lambda s, t: s * fnp.sin(t))(a, b), (A, P[:1])),
+    ("unique", lambda a: fnp.unique(a) * np.arange(3.0), (np.array([2.0, 1.0, 3.0]),)),
+    ("linalg.vector_norm", lambda a: fnp.linalg.vector_norm(a, axis=0), (A,)),
+]
+
+
+@pytest.mark.parametrize("f,args", [pytest.param(f, a, id=d) for d, f, a in GRAD_CASES])
+def test_derivatives(f: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    check_grads(f, args, order=2)
+
+
+def test_put_and_fill_diagonal_match_numpy() -> None:
+    a = A.copy()
+    np.put(a, [0, 5, 5, -1], [1.0, 2.0])
+    np.testing.assert_array_equal(fnp.put(A, [0, 5, 5, -1], [1.0, 2.0], inplace=False), a)
+    for mode in ("wrap", "clip"):
+        a = A.copy()
+        np.put(a, [-20, 3, 40], 9.0, mode=mode)
+        np.testing.assert_array_equal(fnp.put(A, [-20, 3, 40], 9.0, mode=mode, inplace=False), a)
+    for shape, wrap in (((3, 4), False), ((7, 3), True), ((7, 3), False), ((3, 3, 3), False)):
+        a = np.zeros(shape)
+        np.fill_diagonal(a, [1.0, 2.0], wrap=wrap)
+        np.testing.assert_array_equal(
+            fnp.fill_diagonal(np.zeros(shape), [1.0, 2.0], wrap=wrap, inplace=False), a)
+    with pytest.raises(ValueError, match="inplace=False"):
+        fnp.put(A, [0], 1.0)
+    with pytest.raises(ValueError, match="inplace=False"):
+        fnp.fill_diagonal(A, 1.0)
+
+
+def test_apply_along_axis_and_over_axes_match_numpy() -> None:
+    # func1d returning an array of the slice's shape, a scalar, and a matrix.
+    x = RNG.standard_normal((2, 3, 4))
+    funcs = [(lambda v: v ** 2, lambda v: v ** 2), (fnp.sum, np.sum),
+             (lambda v: fnp.outer(v, v), lambda v: np.outer(v, v))]
+    for axis in (0, 1, 2, -1):
+        for fn, np_fn in funcs:
+            np.testing.assert_allclose(fnp.apply_along_axis(fn, axis, x),
+                                       np.apply_along_axis(np_fn, axis, x), rtol=1e-12)
+    np.testing.assert_allclose(fnp.apply_over_axes(fnp.sum, x, [0, 2]),
+                               np.apply_over_axes(np.sum, x, [0, 2]))
+
+
+def test_vectorize_and_piecewise_match_numpy() -> None:
+    def f(a: Any, b: Any, scale: float = 1.0) -> Any:
+        return (a * b + 1.0) * scale
+
+    x, y = RNG.standard_normal((3, 1)), RNG.standard_normal(4)
+    np.testing.assert_allclose(fnp.vectorize(f)(x, y, scale=2.0),
+                               np.vectorize(f)(x, y, scale=2.0))
+    np.testing.assert_allclose(fnp.vectorize(f, excluded={1})(x, 3.0), f(x, 3.0))
+    with pytest.raises(NotImplementedError, match="signature"):
+        fnp.vectorize(f, signature="(n)->()")
+    z = np.linspace(-2.0, 2.0, 9)
+    conds = [z < -1, (z >= 0) & (z < 1), z > 0.5]
+    funcs: list[Any] = [lambda t: -t, np.cos, 7.0, lambda t: t * 10]
+    expected = np.piecewise(z, conds, funcs)
+    np.testing.assert_allclose(fnp.piecewise(z, conds, [funcs[0], fnp.cos, 7.0, funcs[3]]),
+                               expected)
+    np.testing.assert_allclose(fnp.piecewise(z, z > 0, [fnp.sin]),
+                               np.piecewise(z, z > 0, [np.sin]))
+
+
+def test_value_dependent_results() -> None:
+    x = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
+    for got, expected in zip(fnp.nonzero(x), np.nonzero(x), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(fnp.argwhere(x), np.argwhere(x))
+    np.testing.assert_array_equal(fnp.flatnonzero(x), np.flatnonzero(x))
+    np.testing.assert_array_equal(fnp.flatnonzero(x, size=5, fill_value=-1), [1, 3, 5, -1, -1])
+    np.testing.assert_array_equal(fnp.argwhere(x, size=2), np.argwhere(x)[:2])
+    u = np.array([3.0, 1.0, 3.0, 2.0, 1.0])
+    for got, expected in zip(fnp.unique(u, True, True, True), np.unique(u, True, True, True),
+                             strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(fnp.unique(u, size=5, fill_value=0.0), [1.0, 2.0, 3.0, 0.0, 0.0])
+    np.testing.assert_array_equal(fnp.unique(x, axis=1), np.unique(x, axis=1))
+    # Under grad the values are known: the indices come out, derivatives pass through unique.
+    g = ft.grad(lambda v: fnp.sum(fnp.unique(v) * np.array([1.0, 10.0, 100.0])))(u)
+    np.testing.assert_array_equal(g, [100.0, 1.0, 0.0, 10.0, 0.0])
+    g = ft.grad(lambda v: fnp.sum(v[fnp.nonzero(v > 1.5)]))(u)
+    np.testing.assert_array_equal(g, [1.0, 0.0, 1.0, 1.0, 0.0])
+    with pytest.raises(ConcretizationError):
+        ft.jit(fnp.nonzero)(x)
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda v: fnp.unique(v, size=3))(u)
+
+
+def test_errors() -> None:
+    with pytest.raises(TypeError, match="integer operands"):
+        fnp.gcd(np.array([1.5]), np.array([2.0]))
+    with pytest.raises(ValueError, match="invalid entry"):
+        fnp.choose(np.array([0, 2]), [A[0, :2], A[1, :2]])
+    with pytest.raises(IndexError, match="out of bounds"):
+        fnp.delete(A, [5], axis=0)
+    with pytest.raises(ValueError, match="monotonically"):
+        fnp.digitize(np.array([1.0]), np.array([0.0, 2.0, 1.0]))
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda a, c: fnp.compress(c, a, axis=0))(A, np.array([True, False, True]))
