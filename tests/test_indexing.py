@@ -380,6 +380,30 @@ def test_at_min_max_split_ties_among_all_contributors() -> None:
         np.testing.assert_allclose(g[1], [2 / 3, 2 / 3, 2.0])
 
 
+def test_at_min_max_shares_at_infinities_and_nans() -> None:
+    # As JAX's scatter_max: the padding of repeated indices never takes a share (an infinite
+    # result would tie with it), and a NaN result passes no derivative.
+    idx = np.array([1, 1, 0])
+    g = ft.grad(lambda x, v: fnp.sum(x.at[idx].max(v)), argnums=(0, 1))(
+        np.array([-np.inf, 0.0]), np.full(3, -np.inf))
+    np.testing.assert_array_equal(g[0], [0.5, 1.0])
+    np.testing.assert_array_equal(g[1], [0.0, 0.0, 0.5])
+    g = ft.grad(lambda x, v: fnp.sum(x.at[np.array([0, 0])].min(v)), argnums=(0, 1))(
+        np.array([np.nan]), np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g[0], [0.0])
+    np.testing.assert_array_equal(g[1], [0.0, 0.0])
+
+
+def test_at_combines_in_the_promoted_dtype() -> None:
+    # As JAX: an integer array updated with floats combines in float, then casts back.
+    xi = np.array([1, 5, 3], np.int32)
+    assert list(ft.jit(lambda x: x.at[1].multiply(2.5))(xi)) == [1, 12, 3]
+    twice = np.array([1, 1])
+    assert list(ft.jit(lambda x: x.at[twice].multiply(np.array([2.5, 2.5])))(xi)) == [1, 31, 3]
+    got = ft.jit(lambda x: x.at[twice].add(np.array([2.5, 2.5])))(xi)
+    assert list(got) == [1, 10, 3] and got.dtype == np.int32
+
+
 @pytest.mark.parametrize("op", ["multiply", "divide", "power", "min", "max", "apply"])
 def test_at_repeats_derivatives(op: str) -> None:
     x = np.array([[0.7, 1.3], [1.1, 0.6], [1.9, 1.4]])

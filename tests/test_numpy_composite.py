@@ -204,3 +204,109 @@ def test_errors() -> None:
         fnp.digitize(np.array([1.0]), np.array([0.0, 2.0, 1.0]))
     with pytest.raises(ConcretizationError):
         ft.jit(lambda a, c: fnp.compress(c, a, axis=0))(A, np.array([True, False, True]))
+
+
+# -- the second batch: partitions, counts, positions, set operations, windows -------------------
+
+MORE_VALUE_CASES: list[tuple[str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]] = [
+    ("bincount", lambda x: fnp.bincount(x, minlength=7), lambda x: np.bincount(x, minlength=7),
+     (np.array([0, 3, 3, 1]),)),
+    ("bincount weights", lambda x, w: fnp.bincount(x, w), np.bincount,
+     (np.array([0, 3, 3, 1]), np.array([0.5, 1.0, 2.0, -1.0]))),
+    ("extract", lambda a: fnp.extract(a > 0, a), lambda a: np.extract(a > 0, a), (A,)),
+    ("trim_zeros", fnp.trim_zeros, np.trim_zeros, (np.array([0.0, 0.0, 1.0, 0.0, 2.0, 0.0]),)),
+    ("trim_zeros f", lambda a: fnp.trim_zeros(a, "f"), lambda a: np.trim_zeros(a, "f"),
+     (np.array([0.0, 1.0, 0.0]),)),
+    ("unwrap", fnp.unwrap, np.unwrap, (np.array([0.0, 3.0, 6.5, 1.0, -2.0, 9.0]),)),
+    ("unwrap axis 0 discont", lambda p: fnp.unwrap(p, discont=4.0, axis=0),
+     lambda p: np.unwrap(p, discont=4.0, axis=0), (5.0 * A,)),
+    ("union1d", fnp.union1d, np.union1d, (np.array([3.0, 1.0, 3.0]), np.array([2.0, 1.0]))),
+    ("intersect1d", fnp.intersect1d, np.intersect1d,
+     (np.array([3.0, 1.0, 3.0, 5.0]), np.array([5.0, 3.0, 0.0]))),
+    ("setdiff1d", fnp.setdiff1d, np.setdiff1d, (np.array([3.0, 1.0, 3.0, 5.0]), np.array([5.0]))),
+    ("setxor1d", fnp.setxor1d, np.setxor1d,
+     (np.array([3.0, 1.0, 3.0, 5.0]), np.array([5.0, 2.0]))),
+    ("ravel_multi_index", lambda i, j: fnp.ravel_multi_index((i, j), (3, 4)),
+     lambda i, j: np.ravel_multi_index((i, j), (3, 4)), (np.array([0, 2, 1]), np.array([3, 0, 1]))),
+    ("ravel_multi_index wrap", lambda i, j: fnp.ravel_multi_index((i, j), (3, 4), mode="wrap"),
+     lambda i, j: np.ravel_multi_index((i, j), (3, 4), mode="wrap"),
+     (np.array([-1, 5]), np.array([7, 0]))),
+]
+
+
+@pytest.mark.parametrize("f,ref,args",
+                         [pytest.param(f, r, a, id=d) for d, f, r, a in MORE_VALUE_CASES])
+def test_more_values_match_numpy(f: Callable[..., Any], ref: Callable[..., Any],
+                                 args: tuple[Any, ...]) -> None:
+    expected = ref(*args)
+    got = f(*args)
+    assert np.shape(got) == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert np.asarray(got).dtype == np.asarray(expected).dtype
+
+
+def test_unravel_index_partition_and_windows() -> None:
+    flat = np.array([0, 5, 11, 7])
+    for got, expected in zip(fnp.unravel_index(flat, (3, 4)), np.unravel_index(flat, (3, 4)),
+                             strict=True):
+        np.testing.assert_array_equal(got, expected)
+    got = ft.jit(lambda i: fnp.unravel_index(i, (3, 4)))(flat)
+    np.testing.assert_array_equal(got[1], flat % 4)
+    x = RNG.standard_normal((3, 7))
+    part = fnp.partition(x, 3, axis=1)
+    np.testing.assert_array_equal(np.sort(part[:, :3], 1), np.sort(np.partition(x, 3, 1)[:, :3], 1))
+    np.testing.assert_array_equal(part[:, 3], np.partition(x, 3, 1)[:, 3])
+    idx = fnp.argpartition(x, (1, 4), axis=1)
+    np.testing.assert_array_equal(np.take_along_axis(x, idx, 1)[:, [1, 4]],
+                                  np.partition(x, (1, 4), 1)[:, [1, 4]])
+    with pytest.raises(ValueError, match="out of bounds"):
+        fnp.partition(x, 7)
+    for name in ("bartlett", "blackman", "hamming", "hanning"):
+        np.testing.assert_array_equal(getattr(fnp, name)(6), getattr(np, name)(6))
+    np.testing.assert_array_equal(fnp.kaiser(5, 2.0), np.kaiser(5, 2.0))
+
+
+def test_put_along_axis_matches_numpy() -> None:
+    x = RNG.standard_normal((3, 4))
+    idx = np.array([[1], [0], [3]])
+    expected = x.copy()
+    np.put_along_axis(expected, idx, -1.0, axis=1)
+    np.testing.assert_array_equal(fnp.put_along_axis(x, idx, -1.0, 1, inplace=False), expected)
+    expected = x.copy()
+    np.put_along_axis(expected, np.array([[2, 0, 1, 1]]), np.arange(4.0), axis=0)
+    np.testing.assert_array_equal(
+        ft.jit(lambda a: fnp.put_along_axis(a, np.array([[2, 0, 1, 1]]), np.arange(4.0), 0,
+                                            inplace=False))(x), expected)
+    check_grads(lambda a, v: fnp.put_along_axis(a, idx, v, 1, inplace=False),
+                (x, np.array([[1.0], [2.0], [3.0]])), order=2)
+    with pytest.raises(ValueError, match="inplace=False"):
+        fnp.put_along_axis(x, idx, 1.0, 1)
+
+
+def test_more_derivatives() -> None:
+    check_grads(lambda w: fnp.bincount(np.array([0, 2, 2]), w), (np.array([0.5, 1.5, -1.0]),),
+                order=2)
+    check_grads(fnp.unwrap, (np.array([0.0, 3.0, 6.5, 1.0]),), order=2)
+    check_grads(lambda a: fnp.union1d(a, np.array([10.0])), (np.array([2.0, 1.0, 3.0]),),
+                order=1)
+    g = ft.grad(lambda a: fnp.sum(fnp.setdiff1d(a, np.array([1.0])) * np.array([1.0, 10.0])))(
+        np.array([3.0, 1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(g, [10.0, 0.0, 1.0, 0.0])
+    # bincount under jit needs length=, as JAX's
+    got = ft.jit(lambda x: fnp.bincount(x, length=5))(np.array([0, 3, 3, 1]))
+    np.testing.assert_array_equal(got, [1, 1, 0, 2, 0])
+    with pytest.raises(ConcretizationError):
+        ft.jit(fnp.bincount)(np.array([0, 3]))
+
+
+def test_edge_cases_found_by_fuzzing_against_jax() -> None:
+    # logsumexp over an empty axis is log(0) = -inf, as JAX's and scipy's
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(fnp.logsumexp(np.zeros((2, 0)), axis=1), [-np.inf] * 2)
+        assert fnp.logsumexp(np.zeros(0)) == -np.inf
+        assert ft.jit(lambda a: fnp.logsumexp(a, axis=0))(np.zeros((0, 3))).shape == (3,)
+    # booleans to an integer power are NumPy's integers, not booleans
+    b = np.array([True, False])
+    assert fnp.power(b, 2).dtype == np.power(b, 2).dtype
+    assert fnp.power(b, np.int8(2)).dtype == np.int8
+    np.testing.assert_array_equal(ft.jit(lambda a: a ** 3)(b), [1, 0])

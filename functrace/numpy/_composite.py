@@ -19,10 +19,15 @@ import numpy as np
 from functrace.core import Tracer
 from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
 from functrace.numpy._elementwise import (
+    absolute,
     add,
     clip,
     equal,
+    floor_divide,
+    greater,
     imag,
+    less,
+    logical_and,
     logical_not,
     multiply,
     not_equal,
@@ -34,10 +39,11 @@ from functrace.numpy._elementwise import (
 from functrace.numpy._indexing import getitem, searchsorted, take, take_along_axis
 from functrace.numpy._linalg import convolve
 from functrace.numpy._reductions import any as _any
-from functrace.numpy._reductions import normalize_axis
+from functrace.numpy._reductions import cumsum, normalize_axis
 from functrace.numpy._shapes import (
     asarray,
     concatenate,
+    diff,
     expand_dims,
     flip,
     moveaxis,
@@ -517,3 +523,226 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: 
     for c, f in zip(conds, funcs[:len(conds)], strict=True):
         result = where(c, value(f), result)
     return result
+
+
+# -- more: partitions, counts, selection by position, set operations, windows -------------------
+
+
+def partition(a: Any, kth: int | Sequence[int], axis: int = -1) -> Any:
+    """``numpy.partition``: ``a`` with the ``kth`` entries where a full sort would put them and
+    smaller (larger) entries before (after) them: here a full, stable sort, which is one such
+    arrangement (NumPy's order within the parts is unspecified)."""
+    from functrace.numpy._indexing import sort  # noqa: PLC0415 - sort is defined there
+
+    _check_kth(a, kth, axis, "partition")
+    return sort(a, axis)
+
+
+def argpartition(a: Any, kth: int | Sequence[int], axis: int = -1) -> Any:
+    """``numpy.argpartition``: the indices that :func:`partition` ``a`` (here: that sort it)."""
+    from functrace.numpy._indexing import argsort  # noqa: PLC0415 - argsort is defined there
+
+    _check_kth(a, kth, axis, "argpartition")
+    return argsort(a, axis)
+
+
+def _check_kth(a: Any, kth: int | Sequence[int], axis: int, name: str) -> None:
+    shape = aval(as_operand(a)).shape
+    n = shape[normalize_axis(axis, len(shape), name)] if shape else 1
+    for k in np.atleast_1d(np.asarray(kth)):
+        if not -n <= int(k) < n:
+            raise ValueError(f"{name}: kth(={int(k)}) out of bounds ({n})")
+
+
+def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
+             length: int | None = None) -> Any:
+    """``numpy.bincount``: how often each non-negative integer occurs in the 1-d ``x`` (the sum
+    of its ``weights``).  The number of bins is ``max(x) + 1`` (at least ``minlength``) when
+    ``x`` is known; JAX's ``length=`` fixes it (then larger values are clipped into the last
+    bin, as traced indices are)."""
+    x = as_operand(x)
+    if aval(x).ndim != 1 or aval(x).dtype.kind not in "iub":
+        raise ValueError("bincount: x must be a 1-d array of non-negative integers")
+    if length is None:
+        value = _concrete(x, "bincount", "argument (the number of bins depends on its values)")
+        if value.size and value.min() < 0:
+            raise ValueError("bincount: the first argument must be non-negative")
+        length = max(int(value.max()) + 1 if value.size else 0, int(minlength))
+    if weights is None:
+        updates: Any = np.ones(aval(x).shape, np.intp)
+    else:
+        updates = as_operand(weights)
+        if aval(updates).shape != aval(x).shape:
+            raise ValueError("bincount: the weights and list don't have the same length.")
+        if aval(updates).dtype.kind != "c":
+            updates = convert(updates, np.dtype(np.float64))  # as NumPy: sums in float64
+    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
+
+    zeros = np.zeros(length, aval(updates).dtype)
+    return ix.scatter_add(zeros, updates, [x], (0,)) if length else zeros
+
+
+def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None, *,
+                   inplace: bool = True, mode: str | None = None) -> Any:
+    """``numpy.put_along_axis`` as JAX's: ``inplace=False`` is required and the updated copy
+    is returned (``arr.at[...]`` along ``axis``; repeated indices keep the last value)."""
+    if inplace:
+        raise ValueError("functrace.numpy.put_along_axis cannot modify arrays in place: pass "
+                         "inplace=False and use the returned array.")
+    if mode not in (None, "promise_in_bounds"):
+        raise NotImplementedError(f"put_along_axis: mode={mode!r} is not implemented.")
+    arr, indices = as_operand(arr), as_operand(indices)
+    if axis is None:
+        return reshape(_at_set(ravel(arr), (ravel(indices),), values), aval(arr).shape)
+    nd = aval(arr).ndim
+    axis = normalize_axis(axis, nd, "put_along_axis")
+    if aval(indices).ndim != nd:
+        raise ValueError("put_along_axis: indices and arr must have the same number of "
+                         "dimensions")
+    shape = broadcast_shapes("put_along_axis", aval(indices).shape,
+                             tuple(n if d != axis else aval(indices).shape[axis]
+                                   for d, n in enumerate(aval(arr).shape)))
+    index = tuple(broadcast_to_shape(indices, shape) if d == axis else
+                  np.arange(shape[d]).reshape([-1 if e == d else 1 for e in range(nd)])
+                  for d in range(nd))
+    return _at_set(arr, index, broadcast_to_shape(convert(as_operand(values),
+                                                          aval(arr).dtype), shape))
+
+
+def _at_set(arr: Any, index: tuple[Any, ...], values: Any) -> Any:
+    from functrace.numpy._indexing import _update  # noqa: PLC0415 - x.at's implementation
+
+    return _update(arr, index, values, "set")
+
+
+def extract(condition: Any, arr: Any) -> Any:
+    """``numpy.extract``: the entries of the flattened ``arr`` where the concrete
+    ``condition`` (flattened) is nonzero."""
+    kept = np.flatnonzero(_concrete(condition, "extract", "condition"))
+    return take(ravel(arr), kept)
+
+
+def trim_zeros(filt: Any, trim: str = "fb") -> Any:
+    """``numpy.trim_zeros``: the 1-d ``filt`` without its leading (``"f"``) and/or trailing
+    (``"b"``) zeros; its values must be known."""
+    value = _known(filt, "trim_zeros")
+    nonzero_at = np.flatnonzero(value)
+    if nonzero_at.size == 0:
+        return getitem(as_operand(filt), slice(0, 0))
+    start = int(nonzero_at[0]) if "f" in trim.lower() else 0
+    stop = int(nonzero_at[-1]) + 1 if "b" in trim.lower() else value.size
+    return getitem(as_operand(filt), slice(start, stop))
+
+
+def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * np.pi) -> Any:
+    """``numpy.unwrap``: ``p`` with jumps larger than ``discont`` (default ``period / 2``)
+    along ``axis`` replaced by their complements modulo ``period`` (NumPy's algorithm)."""
+    p = as_operand(p)
+    if aval(p).dtype.kind not in "fc":
+        p = convert(p, np.dtype(np.float64))
+    axis = normalize_axis(axis, aval(p).ndim, "unwrap")
+    dtype = aval(p).dtype
+    half = np.asarray(period / 2, dtype)
+    discont = half if discont is None else np.maximum(np.asarray(discont, dtype), half)
+    dd = diff(p, axis=axis)
+    ddmod = subtract(remainder(add(dd, half), np.asarray(period, dtype)), half)
+    ddmod = where(logical_and(equal(ddmod, -half), greater(dd, np.zeros((), dtype))), half, ddmod)
+    correction = where(less(absolute(dd), discont), np.zeros((), dtype), subtract(ddmod, dd))
+    first = getitem(correction, tuple([slice(None)] * axis + [slice(0, 1)]))
+    zero_first = multiply(first, np.zeros((), dtype))
+    return add(p, concatenate([zero_first, cumsum(correction, axis=axis)], axis=axis))
+
+
+def _set_operation(name: str, values: Any, mask: np.ndarray | None) -> Any:
+    """``unique(values)``, keeping the entries where ``mask`` (over the unique values) holds."""
+    out = unique(values)
+    return out if mask is None else take(out, np.flatnonzero(mask))
+
+
+def union1d(ar1: Any, ar2: Any) -> Any:
+    """``numpy.union1d``: the sorted distinct entries of both (their values must be known;
+    derivatives reach each value's first occurrence)."""
+    return unique(concatenate([ravel(ar1), ravel(ar2)]))
+
+
+def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False,
+                return_indices: bool = False) -> Any:
+    """``numpy.intersect1d`` (without ``return_indices``): the sorted distinct entries of
+    ``ar1`` that are in ``ar2`` (values known; taken from ``ar1``)."""
+    if return_indices:
+        raise NotImplementedError("intersect1d: return_indices=True is not implemented.")
+    a1, a2 = _known(ar1, "intersect1d"), _known(ar2, "intersect1d")
+    return _set_operation("intersect1d", ravel(ar1), np.isin(np.unique(a1), a2))
+
+
+def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
+    """``numpy.setdiff1d``: the sorted distinct entries of ``ar1`` not in ``ar2`` (values
+    known; taken from ``ar1``)."""
+    a1, a2 = _known(ar1, "setdiff1d"), _known(ar2, "setdiff1d")
+    return _set_operation("setdiff1d", ravel(ar1), ~np.isin(np.unique(a1), a2))
+
+
+def setxor1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
+    """``numpy.setxor1d``: the sorted distinct entries in exactly one of the two (values
+    known; taken from the inputs)."""
+    a1, a2 = _known(ar1, "setxor1d"), _known(ar2, "setxor1d")
+    both = np.unique(np.concatenate([a1.ravel(), a2.ravel()]))
+    once = np.isin(both, a1) ^ np.isin(both, a2)
+    return _set_operation("setxor1d", concatenate([ravel(ar1), ravel(ar2)]), once)
+
+
+def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[Any, ...]:
+    """``numpy.unravel_index``: the coordinates in an array of ``shape`` of flat ``indices``
+    (integer arithmetic, so traced indices work; known ones out of range raise)."""
+    indices = as_operand(indices)
+    size = math.prod(shape)
+    if not isinstance(indices, Tracer):
+        value = np.asarray(indices)
+        if value.size and (value.min() < -size or value.max() >= size):
+            raise ValueError(f"index {int(value.max())} is out of bounds for array with size "
+                             f"{size}")
+        if value.size and value.min() < 0:
+            raise ValueError("unravel_index: negative indices are not supported (as NumPy)")
+    out = []
+    for n in reversed(shape):
+        out.append(remainder(indices, np.asarray(n, aval(indices).dtype)))
+        indices = floor_divide(indices, np.asarray(n, aval(indices).dtype))
+    return tuple(reversed(out))
+
+
+def ravel_multi_index(multi_index: Sequence[Any], dims: Sequence[int], mode: str = "raise",
+                      order: str = "C") -> Any:
+    """``numpy.ravel_multi_index``: flat indices of coordinates in an array of shape ``dims``
+    (C order; ``mode`` ``"raise"`` (checked when known), ``"wrap"`` or ``"clip"``)."""
+    if order != "C":
+        raise NotImplementedError("ravel_multi_index: only order='C' is implemented.")
+    if len(multi_index) != len(dims):
+        raise ValueError("parameter multi_index must be a sequence of length "
+                         f"{len(dims)}")
+    flat: Any = None
+    for coords, n in zip(multi_index, dims, strict=True):
+        coords = as_operand(coords)
+        if mode == "wrap":
+            coords = remainder(coords, np.asarray(n, aval(coords).dtype))
+        elif mode == "clip":
+            coords = clip(coords, 0, n - 1)
+        elif not isinstance(coords, Tracer):
+            value = np.asarray(coords)
+            if value.size and (value.min() < 0 or value.max() >= n):
+                raise ValueError("invalid entry in coordinates array")
+        flat = coords if flat is None else add(multiply(flat, np.asarray(n, aval(flat).dtype)),
+                                               coords)
+    return flat
+
+
+def _window(np_fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    @functools.wraps(np_fn)
+    def window(*args: Any) -> np.ndarray:
+        return np_fn(*[np.asarray(_concrete(a, np_fn.__name__, "argument")) for a in args])
+
+    window.__doc__ = f"``numpy.{np_fn.__name__}``: a window of concrete parameters (NumPy's)."
+    return window
+
+
+bartlett, blackman, hamming, hanning, kaiser = (
+    _window(f) for f in (np.bartlett, np.blackman, np.hamming, np.hanning, np.kaiser))

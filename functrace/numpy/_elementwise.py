@@ -16,6 +16,7 @@ from functrace.numpy._base import (
     broadcast_to_shape,
     convert,
     promote,
+    result_dtype,
     ufunc_dtype,
 )
 from functrace.primitives import elementwise as ew
@@ -140,6 +141,8 @@ def power(x: Any, y: Any, /) -> Any:
     """``numpy.power``; a constant integer exponent becomes one ``integer_pow`` equation."""
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
         (x,) = promote("power", x)
+        if aval(x).dtype.kind == "b":  # booleans are raised as NumPy's integers
+            x = convert(x, result_dtype(aval(x), get_aval(y)))
         if aval(x).dtype.kind in "fc" or y >= 0:
             return ew.integer_pow(x, int(y))
     x, y = promote("power", x, y)

@@ -14,6 +14,7 @@ depend on traced values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
+from functrace.custom_rules import custom_jvp
 from functrace.numpy import _reductions
 from functrace.numpy._base import (
     as_operand,
@@ -569,7 +571,13 @@ def _update(x: Any, index: Any, values: Any, mode: str) -> Any:
     x_aval = aval(x)
     func = values if mode == "apply" else None
     if func is None:
-        values = convert(as_operand(values), x_aval.dtype)
+        values = as_operand(values)
+        promoted = result_dtype(x_aval, aval(values))
+        if mode != "set" and promoted != x_aval.dtype:
+            # As JAX: combined in the promoted dtype, then cast back (x.at[i].multiply(2.5) of
+            # an integer 5 is 12, not 10).
+            return convert(_update(convert(x, promoted), index, values, mode), x_aval.dtype)
+        values = convert(values, x_aval.dtype)
     window = _scalar_window(x_aval.shape, index)
     if window is not None:  # x[i, j], x[i, :], ...: one dynamic_update_slice
         starts, sizes, region = window
@@ -636,10 +644,48 @@ def _combine_at(flat_x: Any, pos: np.ndarray, updates: Any, mode: str,
     present = np.zeros(table_index.shape, bool)
     table_index[inverse.reshape(-1), rank] = np.arange(pos.size)
     present[inverse.reshape(-1), rank] = True
-    padded = where(present, getitem(updates, (table_index,)), _identity(mode, dtype))
-    table = concatenate([reshape(getitem(flat_x, (uniq,)), (uniq.size, 1)), padded],
-                                axis=1)
-    return ix.scatter(flat_x, convert(_REDUCE[mode](table, axis=1), dtype), [uniq], (0,))
+    column, table = getitem(flat_x, (uniq,)), getitem(updates, (table_index,))
+    if mode in ("min", "max") and dtype.kind in "fc":
+        combined = _grouped_extremum(mode == "max", present, column, table)
+    else:
+        padded = where(present, table, _identity(mode, dtype))
+        combined = _REDUCE[mode](concatenate([reshape(column, (uniq.size, 1)), padded], 1), 1)
+    return ix.scatter(flat_x, convert(combined, dtype), [uniq], (0,))
+
+
+def _padded_extremum(is_max: bool, present: np.ndarray, column: Any, table: Any) -> Any:
+    """Per row: the max (``is_max``) or min of ``column``'s entry and the ``present`` entries
+    of ``table`` (the others padded with the identity)."""
+    dtype = aval(table).dtype
+    padded = where(present, table, _identity("max" if is_max else "min", dtype))
+    full = concatenate([reshape(column, (aval(column).size, 1)), padded], axis=1)
+    return (_reductions.max if is_max else _reductions.min)(full, axis=1)
+
+
+@functools.partial(custom_jvp, nondiff_argnums=(0, 1))
+def _grouped_extremum(is_max: bool, present: np.ndarray, column: Any, table: Any) -> Any:
+    """:func:`_padded_extremum`, whose derivative is split equally among the entries equal to
+    the result, as JAX's scatter_max/min: the padding takes no share (at an infinite result
+    it would tie), and a NaN result (equal to nothing) passes no derivative."""
+    return _padded_extremum(is_max, present, column, table)
+
+
+def _grouped_extremum_jvp(is_max: bool, present: np.ndarray, primals: tuple[Any, Any],
+                          tangents: tuple[Any, Any]) -> tuple[Any, Any]:
+    column, table = primals
+    column_dot, table_dot = tangents
+    ans = _padded_extremum(is_max, present, column, table)
+    dtype = aval(ans).dtype
+    at_column = equal(column, ans)
+    at_table = logical_and(equal(table, reshape(ans, (aval(ans).size, 1))), present)
+    count = add(convert(at_column, dtype), _reductions.sum(convert(at_table, dtype), axis=1))
+    zero = np.zeros((), dtype)
+    share = add(where(at_column, column_dot, zero),
+                _reductions.sum(where(at_table, table_dot, zero), axis=1))
+    return ans, true_divide(share, where(greater(count, zero), count, np.ones((), dtype)))
+
+
+_grouped_extremum.defjvp(_grouped_extremum_jvp)
 
 
 def _apply_at(flat_x: Any, pos: np.ndarray, func: Callable[[Any], Any],

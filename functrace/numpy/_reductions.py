@@ -225,6 +225,10 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     axes = normalize_axes(axis, a_aval.ndim, "logsumexp")
     # The shift carries no derivative; taking it of stop_gradient(a) rather than the other way
     # round lets grad compute it as plain NumPy, off the tape (see tracing.JaxprTrace).
+    if builtins.any(a_aval.shape[i] == 0 for i in axes):
+        # An empty sum: log(0) = -inf (as scipy's and JAX's), with no shift to take.
+        out = log(sum(exp(a), axes, keepdims=keepdims))
+        return out
     held = stop_gradient(a)
     if type(held) is np.ndarray and a_aval.dtype.kind == "f" and held.size:
         # Known now (grad's case, or no tracing at all): NumPy computes it directly, and it
