@@ -310,3 +310,11 @@ def test_edge_cases_found_by_fuzzing_against_jax() -> None:
     assert fnp.power(b, 2).dtype == np.power(b, 2).dtype
     assert fnp.power(b, np.int8(2)).dtype == np.int8
     np.testing.assert_array_equal(ft.jit(lambda a: a ** 3)(b), [1, 0])
+
+
+def test_boolean_subtract_and_negative_raise_as_numpy() -> None:
+    b = np.array([True, False])
+    for f in (lambda a: a - False, lambda a: a - a, lambda a: -a, fnp.negative):
+        with pytest.raises(TypeError, match="numpy boolean"):
+            ft.jit(f)(b)
+    np.testing.assert_array_equal(ft.jit(lambda a: a - 1)(b), b - 1)  # promoted: allowed

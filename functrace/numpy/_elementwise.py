@@ -89,7 +89,20 @@ def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = No
 
 
 add = _binary("add", ew.add)
-subtract = _binary("subtract", ew.sub)
+def _no_bool(name: str, message: str, prim_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``prim_fn`` refusing boolean operands (after promotion), with NumPy's message."""
+
+    def checked(*args: Any) -> Any:
+        if get_aval(args[0]).dtype.kind == "b":
+            raise TypeError(f"numpy boolean {name}, the `-` operator, is not supported, {message}")
+        return prim_fn(*args)
+
+    return checked
+
+
+subtract = _binary("subtract", _no_bool(
+    "subtract", "use the bitwise_xor, the `^` operator, or the logical_xor function instead.",
+    ew.sub))
 multiply = _binary("multiply", ew.mul)
 divide = true_divide = _binary("true_divide", ew.div, np.true_divide)
 maximum = _binary("maximum", ew.maximum)
@@ -185,7 +198,8 @@ gcd = _integer_binary("gcd", ew.gcd_p)
 lcm = _integer_binary("lcm", ew.lcm_p)
 
 
-negative = _unary("negative", ew.neg)
+negative = _unary("negative", _no_bool(
+    "negative", "use the `~` operator or the logical_not function instead.", ew.neg))
 exp = _unary("exp", ew.exp, np.exp)
 log = _unary("log", ew.log, np.log)
 log1p = _unary("log1p", ew.log1p, np.log1p)
