@@ -189,6 +189,16 @@ def test_value_dependent_results() -> None:
     np.testing.assert_array_equal(g, [1.0, 0.0, 1.0, 1.0, 0.0])
     with pytest.raises(ConcretizationError):
         ft.jit(fnp.nonzero)(x)
+    # Under jit and vmap, JAX's size= makes the shape static: the first `size` nonzeros, then
+    # fill_value (one for all, or one per axis).
+    for size, fill in ((2, None), (5, -1), (0, None), (5, (7, 8))):
+        got = ft.jit(lambda a, size=size, fill=fill: fnp.nonzero(a, size=size, fill_value=fill))(x)
+        for g, e in zip(got, fnp.nonzero(x, size=size, fill_value=fill), strict=True):
+            np.testing.assert_array_equal(g, e)
+    np.testing.assert_array_equal(ft.jit(lambda a: fnp.argwhere(a, size=4, fill_value=-1))(x),
+                                  fnp.argwhere(x, size=4, fill_value=-1))
+    np.testing.assert_array_equal(ft.vmap(lambda r: fnp.flatnonzero(r, size=2))(x),
+                                  [[1, 0], [0, 2]])
     with pytest.raises(ConcretizationError):
         ft.jit(lambda v: fnp.unique(v, size=3))(u)
 

@@ -1,7 +1,8 @@
 """NumPy functions written on the other ``functrace.numpy`` functions: polynomial arithmetic,
 membership and binning, selecting, deleting and filling by concrete positions, value-dependent
-results (``nonzero``, ``unique``: their values must be known), and applying Python functions
-along axes (``vectorize``, ``apply_along_axis``, ``piecewise``).
+results (``nonzero`` with JAX's ``size=`` under ``jit``; ``unique`` and the set operations
+need known values), and applying Python functions along axes (``vectorize``,
+``apply_along_axis``, ``piecewise``).
 
 Positions that decide a result's shape (``delete``'s ``obj``, ``compress``'s condition) must be
 concrete, as in JAX; values may be traced everywhere else.
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
+from functrace.errors import ConcretizationError
 from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
 from functrace.numpy._elementwise import (
     absolute,
@@ -29,6 +31,7 @@ from functrace.numpy._elementwise import (
     less,
     logical_and,
     logical_not,
+    minimum,
     multiply,
     not_equal,
     remainder,
@@ -40,6 +43,7 @@ from functrace.numpy._indexing import getitem, searchsorted, take, take_along_ax
 from functrace.numpy._linalg import convolve
 from functrace.numpy._reductions import any as _any
 from functrace.numpy._reductions import cumsum, normalize_axis
+from functrace.numpy._reductions import sum as _reductions_sum
 from functrace.numpy._shapes import (
     asarray,
     concatenate,
@@ -362,24 +366,78 @@ def _sized(result: np.ndarray, size: int | None, fill_value: Any, axis: int = -1
 
 
 def nonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> tuple[Any, ...]:
-    """``numpy.nonzero``: the indices of the nonzero entries, one array per axis.  The values
-    of ``a`` must be known (they are under ``grad``; not under ``jit``/``vmap``); ``size`` and
-    ``fill_value`` cut or pad the result as JAX's."""
-    value = _known(a, "nonzero")
-    if value.ndim == 0:
+    """``numpy.nonzero``: the indices of the nonzero entries, one array per axis.  Known values
+    (eagerly, under ``grad``) give NumPy's result, cut or padded to ``size`` with
+    ``fill_value`` (0) as JAX's; unknown ones (under ``jit``/``vmap``) need ``size``."""
+    a = as_operand(a)
+    if aval(a).ndim == 0:
         raise ValueError("Calling nonzero on 0d arrays is not allowed. Use "
                          "np.atleast_1d(scalar).nonzero() instead.")
-    return tuple(_sized(i, size, fill_value) for i in np.nonzero(value))
+    value = _value_or_none(a, size, "nonzero")
+    if value is not None:
+        indices = np.nonzero(value)
+        fills = fill_value if isinstance(fill_value, (tuple, list)) else [fill_value] * len(
+            indices)  # JAX's fill_value: one for all, or one per axis
+        return tuple(_sized(i, size, f) for i, f in zip(indices, fills, strict=True))
+    assert size is not None
+    flat, valid = _traced_flatnonzero(a, size)
+    coords = _unravel(flat, aval(a).shape) if aval(a).ndim > 1 else (flat,)
+    fill = np.asarray(0 if fill_value is None else fill_value, np.intp)
+    fills = fill if fill.ndim else [fill] * len(coords)
+    return tuple(where(valid, c, f) for c, f in zip(coords, fills, strict=True))
 
 
 def flatnonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
-    """``numpy.flatnonzero``: the indices of the nonzero entries of the flattened ``a``."""
-    return _sized(np.flatnonzero(_known(a, "flatnonzero")), size, fill_value)
+    """``numpy.flatnonzero``: the indices of the nonzero entries of the flattened ``a`` (see
+    :func:`nonzero` for ``size``)."""
+    return nonzero(ravel(a), size=size, fill_value=fill_value)[0]
 
 
 def argwhere(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
-    """``numpy.argwhere``: the indices of the nonzero entries, one row each."""
-    return _sized(np.argwhere(_known(a, "argwhere")), size, fill_value, axis=0)
+    """``numpy.argwhere``: the indices of the nonzero entries, one row each (see
+    :func:`nonzero` for ``size``)."""
+    a = as_operand(a)
+    value = _value_or_none(a, size, "argwhere")
+    if value is not None:
+        return _sized(np.argwhere(value), size, fill_value, axis=0)
+    if aval(a).ndim == 0:
+        a = reshape(a, (1,))
+    return stack(nonzero(a, size=size, fill_value=fill_value), axis=1)
+
+
+def _value_or_none(a: Any, size: int | None, name: str) -> np.ndarray | None:
+    """``a``'s value if known; None if unknown and ``size`` allows computing without it."""
+    if isinstance(a, Tracer) and size is not None:
+        try:
+            return _known(a, name)
+        except ConcretizationError:
+            return None
+    return _known(a, name)
+
+
+def _traced_flatnonzero(a: Any, size: int) -> tuple[Any, Any]:
+    """The flat indices of the first ``size`` nonzero entries of ``a`` (in order), and which of
+    the ``size`` slots hold one: each nonzero entry is scattered to its rank among them, the
+    others to a slot past the end, which is dropped."""
+    flat = ravel(a)
+    n = aval(flat).size
+    mask = flat if aval(flat).dtype.kind == "b" else not_equal(flat, np.zeros((), aval(flat).dtype))
+    rank = subtract(cumsum(convert(mask, np.dtype(np.intp))), np.ones((), np.intp))
+    target = where(mask, minimum(rank, np.asarray(size, np.intp)), np.asarray(size, np.intp))
+    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
+
+    slots = ix.scatter(np.zeros(size + 1, np.intp), np.arange(n, dtype=np.intp), [target], (0,))
+    count = _reductions_sum(convert(mask, np.dtype(np.intp)))
+    valid = less(np.arange(size, dtype=np.intp), count)
+    return getitem(slots, slice(0, size)), valid
+
+
+def _unravel(flat: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
+    out = []
+    for n in reversed(shape):
+        out.append(remainder(flat, np.asarray(n, np.intp)))
+        flat = floor_divide(flat, np.asarray(n, np.intp))
+    return tuple(reversed(out))
 
 
 def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
