@@ -383,8 +383,8 @@ def nonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> tuple
     flat, valid = _traced_flatnonzero(a, size)
     coords = _unravel(flat, aval(a).shape) if aval(a).ndim > 1 else (flat,)
     fill = np.asarray(0 if fill_value is None else fill_value, np.intp)
-    fills = fill if fill.ndim else [fill] * len(coords)
-    return tuple(where(valid, c, f) for c, f in zip(coords, fills, strict=True))
+    per_axis = list(fill) if fill.ndim else [fill] * len(coords)
+    return tuple(where(valid, c, f) for c, f in zip(coords, per_axis, strict=True))
 
 
 def flatnonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
