@@ -251,6 +251,51 @@ def delete(arr: Any, obj: Any, axis: int | None = None, *,
     return take(arr, np.nonzero(keep)[0], axis=axis)
 
 
+def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Any:
+    """``numpy.insert``: ``values`` inserted along ``axis`` (of the flattened ``arr`` if None)
+    before the concrete positions ``obj``: an integer (``values`` form a block there), a slice
+    or a sequence of integers (one slice of ``values`` each).  One gather from ``arr`` and the
+    broadcast ``values``, so both are differentiable."""
+    arr = as_operand(arr)
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    shape = aval(arr).shape
+    axis = normalize_axis(axis, len(shape), "insert")
+    n = shape[axis]
+    if isinstance(obj, slice):
+        index = np.arange(*obj.indices(n))
+    else:
+        index = _concrete(obj, "insert", "obj")
+        if index.dtype.kind not in "iu":
+            raise IndexError("insert: index arrays to insert must be integers")
+    if index.size and (index.min() < -n or index.max() > n):
+        raise IndexError(f"index {int(index.ravel()[0])} is out of bounds for axis {axis} with "
+                         f"size {n}")
+    index = np.where(index < 0, index + n, index)
+    values = convert(as_operand(values), aval(arr).dtype)
+    if index.ndim == 0 or index.size == 1:
+        # A block before one position; a scalar obj lays values' first axis along ``axis``.
+        v_shape = aval(values).shape
+        values = reshape(values, (1,) * (len(shape) - len(v_shape)) + v_shape)
+        if index.ndim == 0 and len(shape) > 1:
+            values = moveaxis(values, 0, axis)
+        count = aval(values).shape[axis] if aval(values).ndim == len(shape) else 1
+        at = int(index.ravel()[0])
+        src = np.concatenate([np.arange(at), n + np.arange(count), np.arange(at, n)])
+    else:
+        count = index.size
+        position = index.ravel().copy()
+        position[np.argsort(position, kind="stable")] += np.arange(count)
+        src = np.empty(n + count, np.intp)
+        old = np.ones(n + count, bool)
+        old[position] = False
+        src[old] = np.arange(n)
+        src[position] = n + np.arange(count)
+    block = tuple(count if d == axis else m for d, m in enumerate(shape))
+    values = broadcast_to_shape(values, block)
+    return take(concatenate([arr, values], axis=axis), src, axis=axis)
+
+
 def resize(a: Any, new_shape: int | Sequence[int]) -> Any:
     """``numpy.resize``: ``a``'s entries, flattened and repeated as often as needed, in the
     shape ``new_shape``."""
