@@ -210,6 +210,13 @@ def test_value_dependent_results() -> None:
                                   fnp.argwhere(x, size=4, fill_value=-1))
     np.testing.assert_array_equal(ft.vmap(lambda r: fnp.flatnonzero(r, size=2))(x),
                                   [[1, 0], [0, 2]])
+    # where(condition) is nonzero(condition), as NumPy's and JAX's
+    for got, expected in zip(fnp.where(x > 0), np.where(x > 0), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        ft.jit(lambda a: fnp.where(a != 0, size=4, fill_value=-1)[1])(x), [1, 0, 2, -1])
+    with pytest.raises(ValueError, match="both or neither"):
+        fnp.where(x > 0, x)
     with pytest.raises(ConcretizationError):
         ft.jit(lambda v: fnp.unique(v, size=3))(u)
 

@@ -312,11 +312,16 @@ def logaddexp(x: Any, y: Any, /) -> Any:
     return where(isnan(d), add(x, y), out)
 
 
-def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
-    """``numpy.where(condition, x, y)``: a ``select_n`` equation (both branches are computed)."""
+def where(condition: Any, x: Any = None, y: Any = None, /, *, size: int | None = None,
+          fill_value: Any = None) -> Any:
+    """``numpy.where(condition, x, y)``: a ``select_n`` equation (both branches are computed).
+    ``where(condition)`` is ``nonzero(condition)`` (with JAX's ``size`` and ``fill_value``)."""
+    if x is None and y is None:
+        from functrace.numpy._composite import nonzero  # noqa: PLC0415 - built on this module
+
+        return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
-        raise TypeError("functrace.numpy.where needs three arguments (condition, x, y); the "
-                        "one-argument form has a data-dependent shape.")
+        raise ValueError("either both or neither of x and y should be given")
     x, y = promote("where", x, y)
     cond = convert(as_operand(condition), np.dtype(bool))
     shape = broadcast_shapes("where", aval(cond).shape, aval(x).shape)
