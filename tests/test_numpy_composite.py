@@ -218,7 +218,20 @@ def test_value_dependent_results() -> None:
     with pytest.raises(ValueError, match="both or neither"):
         fnp.where(x > 0, x)
     with pytest.raises(ConcretizationError):
-        ft.jit(lambda v: fnp.unique(v, size=3))(u)
+        ft.jit(fnp.unique)(u)
+    # With size= (JAX's), unique works under jit and vmap too: a stable sort and a scatter.
+    for size, fill in ((2, None), (5, None), (5, -7.0)):
+        traced = ft.jit(lambda v, size=size, fill=fill: fnp.unique(
+            v, True, True, True, size=size, fill_value=fill))(u)
+        eager = fnp.unique(u, True, True, True, size=size, fill_value=fill)
+        for got, expected in zip(traced, eager, strict=True):
+            np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(fnp.unique(u, return_index=True, size=4)[1], [1, 3, 0, 1])
+    np.testing.assert_array_equal(ft.vmap(lambda r: fnp.unique(r, size=2))(x), [[0.0, 1.5],
+                                                                               [-1.0, 0.0]])
+    with_nans = np.array([np.nan, 1.0, np.nan])
+    np.testing.assert_array_equal(ft.jit(lambda v: fnp.unique(v, size=2))(with_nans),
+                                  np.unique(with_nans))
 
 
 def test_errors() -> None:

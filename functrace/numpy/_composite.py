@@ -494,6 +494,11 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
     first occurrence of each.  ``size``/``fill_value`` cut or pad the unique values, indices
     and counts as JAX's."""
     ar = as_operand(ar)
+    if axis is None and size is not None:
+        value = _value_or_none(ar, size, "unique")
+        if value is None:  # under jit/vmap: JAX's sort-based algorithm, of static size
+            return _traced_unique(ar, size, fill_value, equal_nan, return_index,
+                                  return_inverse, return_counts)
     value = _known(ar, "unique")
     values, first, inverse, counts = np.unique(
         value, return_index=True, return_inverse=True, return_counts=True, axis=axis,
@@ -513,7 +518,8 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
             pad_axis = 0 if axis is None else normalize_axis(axis, len(pad_shape), "unique")
             pad_shape[pad_axis] = size - n
             out = concatenate([out, np.broadcast_to(fill, pad_shape)], axis=pad_axis)
-        first, counts = _sized(first, size, 0), _sized(counts, size, 0)
+        first = _sized(first, size, first[0] if first.size else 0)
+        counts = _sized(counts, size, 0)
     results = [out]
     if return_index:
         results.append(first)
@@ -521,6 +527,53 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
         results.append(inverse)  # shaped as this NumPy version's
     if return_counts:
         results.append(counts)
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+# Whether this NumPy version's unique(..., return_inverse=True) keeps the input's shape.
+_INVERSE_KEEPS_SHAPE = np.unique(np.zeros((2, 2)), return_inverse=True)[1].shape == (2, 2)
+
+
+def _traced_unique(ar: Any, size: int, fill_value: Any, equal_nan: bool, return_index: bool,
+                   return_inverse: bool, return_counts: bool) -> Any:
+    """``unique`` of the flattened ``ar`` with unknown values: a stable sort, the first entry
+    of each run of equal values scattered to its rank (the first ``size`` of them kept), and
+    the values gathered from ``ar`` at their first occurrence."""
+    from functrace.numpy._indexing import argsort  # noqa: PLC0415 - defined there
+    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
+
+    flat = ravel(ar)
+    n = aval(flat).size
+    if n == 0:
+        raise ValueError("unique: size= needs a non-empty array when the values are unknown")
+    order = argsort(flat)  # stable: a run's first entry is the value's first occurrence
+    ordered = take(flat, order)
+    head, tail = getitem(ordered, slice(1, None)), getitem(ordered, slice(0, -1))
+    differs = not_equal(head, tail)
+    if equal_nan and aval(flat).dtype.kind in "fc":
+        from functrace.numpy._elementwise import isnan  # noqa: PLC0415
+
+        differs = logical_and(differs, logical_not(logical_and(isnan(head), isnan(tail))))
+    starts = concatenate([np.ones(1, bool), differs])
+    rank = subtract(cumsum(convert(starts, np.dtype(np.intp))), np.ones((), np.intp))
+    limit = np.asarray(size, np.intp)
+    slot = where(starts, minimum(rank, limit), limit)
+    first = getitem(ix.scatter(np.zeros(size + 1, np.intp), order, [slot], (0,)),
+                    slice(0, size))
+    valid = less(np.arange(size, dtype=np.intp), _reductions_sum(convert(starts, np.dtype(
+        np.intp))))
+    values = take(flat, first)
+    fill = getitem(values, 0) if fill_value is None else np.asarray(fill_value, aval(flat).dtype)
+    results = [where(valid, values, fill)]
+    if return_index:  # (padded with the first unique value's index, as JAX's)
+        results.append(where(valid, first, getitem(first, 0)))
+    if return_inverse:
+        inverse = ix.scatter(np.zeros(n, np.intp), rank, [order], (0,))
+        results.append(reshape(inverse, aval(ar).shape) if _INVERSE_KEEPS_SHAPE else inverse)
+    if return_counts:
+        counts = ix.scatter_add(np.zeros(size + 1, np.intp), np.ones(n, np.intp),
+                                [minimum(rank, limit)], (0,))
+        results.append(getitem(counts, slice(0, size)))
     return results[0] if len(results) == 1 else tuple(results)
 
 
