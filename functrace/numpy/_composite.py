@@ -87,8 +87,17 @@ def polysub(a1: Any, a2: Any) -> Any:
 
 
 def polymul(a1: Any, a2: Any) -> Any:
-    """``numpy.polymul``: the product of two polynomials (a convolution)."""
-    return convolve(_poly(a1, "polymul"), _poly(a2, "polymul"))
+    """``numpy.polymul``: the product of two polynomials (a convolution).  As NumPy's (through
+    ``poly1d``), concrete coefficients lose their leading zeros first and an empty polynomial
+    is ``[0]``; traced ones keep theirs (their values are not known)."""
+    return convolve(_trimmed(_poly(a1, "polymul")), _trimmed(_poly(a2, "polymul")))
+
+
+def _trimmed(p: Any) -> Any:
+    if isinstance(p, Tracer):
+        return p if aval(p).size else np.zeros(1, aval(p).dtype)
+    nonzero_at = np.flatnonzero(p)
+    return p[nonzero_at[0]:] if nonzero_at.size else np.zeros(1, p.dtype)
 
 
 def polyder(p: Any, m: int = 1) -> Any:
@@ -98,7 +107,8 @@ def polyder(p: Any, m: int = 1) -> Any:
         raise ValueError("polyder: order of derivative must be positive (see polyint)")
     for _ in range(m):  # (past the degree, the coefficients run out: an empty array)
         n = max(aval(p).size - 1, 0)
-        p = multiply(getitem(p, slice(0, n)), np.arange(n, 0, -1, dtype=aval(p).dtype))
+        # (an int64 array of powers, as NumPy's: float32 or bool coefficients are promoted)
+        p = multiply(getitem(p, slice(0, n)), np.arange(n, 0, -1))
     return p
 
 
@@ -116,12 +126,11 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
         ks = [k] * m  # one constant for every integration
     if len(ks) != m:
         raise ValueError("polyint: k must be a scalar or a sequence of length m")
-    dtype = np.promote_types(aval(p).dtype, np.float64) if aval(p).dtype.kind in "biu" \
-        else aval(p).dtype
-    p = convert(p, dtype)
     for i in range(m):
         n = aval(p).size
-        scaled = true_divide(p, np.arange(n, 0, -1, dtype=dtype))
+        # divided by an int64 array of powers, as NumPy's: the result is float64 (complex128)
+        scaled = true_divide(p, np.arange(n, 0, -1))
+        dtype = aval(scaled).dtype
         p = concatenate([scaled, reshape(convert(asarray(ks[i]), dtype), (1,))])
     return p
 
