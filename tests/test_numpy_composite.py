@@ -360,3 +360,44 @@ def test_boolean_subtract_and_negative_raise_as_numpy() -> None:
         with pytest.raises(TypeError, match="numpy boolean"):
             ft.jit(f)(b)
     np.testing.assert_array_equal(ft.jit(lambda a: a - 1)(b), b - 1)  # promoted: allowed
+
+
+def test_fixes_from_fuzzing_the_composites_against_numpy_and_jax() -> None:
+    np.testing.assert_array_equal(fnp.unwrap(np.array([[1.0], [5.0]])), [[1.0], [5.0]])
+    np.testing.assert_array_equal(fnp.unwrap(np.array([3.0])), [3.0])
+    # unique's padding is the first unique value, gathered: its derivative flows as under jit
+    w = np.array([1.0, 10.0, 100.0])
+
+    def f(v: Any) -> Any:
+        return fnp.sum(fnp.unique(v, size=3) * w)
+
+    x = np.array([0.0, 2.0])
+    np.testing.assert_array_equal(ft.grad(f)(x), [101.0, 10.0])
+    np.testing.assert_array_equal(ft.jit(ft.grad(f))(x), [101.0, 10.0])
+    np.testing.assert_array_equal(fnp.unique(np.array([[1, 0], [0, 2]]), axis=0, size=3),
+                                  [[0, 2], [1, 0], [0, 2]])
+    np.testing.assert_array_equal(fnp.setxor1d(np.array([np.nan, 1.0]), np.array([2.0])),
+                                  np.setxor1d(np.array([np.nan, 1.0]), np.array([2.0])))
+    assert fnp.intersect1d(np.array([1, 2]), np.array([2.0, 3.5])).dtype == np.float64
+    # bincount with JAX's length=: past the last bin dropped, negatives in bin 0
+    np.testing.assert_array_equal(fnp.bincount(np.array([0, 5, -1, 1]), length=3), [2, 1, 0])
+    np.testing.assert_array_equal(
+        ft.jit(lambda a: fnp.bincount(a, length=3))(np.array([0, 5, -1, 1])), [2, 1, 0])
+    np.testing.assert_array_equal(
+        ft.grad(lambda v: fnp.sum(fnp.bincount(np.array([True, False]), v)))(np.ones(2)),
+        [1.0, 1.0])
+    # unknown indices: unravel_index wraps negatives and clips, as JAX's; ravel_multi_index
+    # with mode='raise' needs known coordinates
+    got = ft.jit(lambda i: fnp.unravel_index(i, (2, 3)))(np.array([-1, 7, -8]))
+    np.testing.assert_array_equal(got[0], [1, 1, 0])
+    np.testing.assert_array_equal(got[1], [2, 2, 0])
+    assert fnp.unravel_index(np.array([1], np.int32), (2, 3))[0].dtype == np.intp
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda i: fnp.ravel_multi_index((i, i), (2, 3)))(np.array([0, 5]))
+    assert ft.jit(lambda v: fnp.argwhere(v, size=2))(np.array(1.0)).shape == (2, 0)
+    # empty positions or values: nothing to do, as NumPy
+    np.testing.assert_array_equal(fnp.delete(np.arange(3.0), []), np.arange(3.0))
+    np.testing.assert_array_equal(fnp.put(np.arange(3.0), [0], np.array([]), inplace=False),
+                                  np.arange(3.0))
+    np.testing.assert_array_equal(
+        fnp.fill_diagonal(np.zeros((2, 2)), np.array([]), inplace=False), np.zeros((2, 2)))

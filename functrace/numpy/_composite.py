@@ -250,7 +250,7 @@ def delete(arr: Any, obj: Any, axis: int | None = None, *,
                 raise ValueError(f"delete: boolean array argument obj to delete must be "
                                  f"one dimensional and match the axis length of {n}")
             keep = ~index
-        else:
+        elif index.size:
             if index.dtype.kind not in "iu":
                 raise IndexError("delete: arrays used as indices must be of integer type")
             if index.size and (index.min() < -n or index.max() >= n):
@@ -353,7 +353,7 @@ def put(a: Any, ind: Any, v: Any, mode: str | None = None, *, inplace: bool = Tr
     a = as_operand(a)
     n = aval(a).size
     pos = _flat_positions_put(n, ind, mode, "put")
-    if pos.size == 0:
+    if pos.size == 0 or aval(as_operand(v)).size == 0:  # nothing to put (as NumPy)
         return a
     values = _cyclic(convert(as_operand(v), aval(a).dtype), pos.size)
     flat = ravel(a)
@@ -383,7 +383,7 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True)
             raise ValueError("All dimensions of input must be of equal length")
         step, end = 1 + int(np.cumprod(shape[:-1]).sum()), None
     pos = np.arange(math.prod(shape))[:end:step]
-    if pos.size == 0:
+    if pos.size == 0 or aval(as_operand(val)).size == 0:  # nothing to fill (as NumPy)
         return a
     values = _cyclic(convert(as_operand(val), aval(a).dtype), pos.size)
     return reshape(_set_flat(ravel(a), pos, values), shape)
@@ -454,8 +454,9 @@ def argwhere(a: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
     value = _value_or_none(a, size, "argwhere")
     if value is not None:
         return _sized(np.argwhere(value), size, fill_value, axis=0)
-    if aval(a).ndim == 0:
-        a = reshape(a, (1,))
+    assert size is not None
+    if aval(a).ndim == 0:  # as NumPy's: rows with no coordinates
+        return np.zeros((size, 0), np.intp)
     return stack(nonzero(a, size=size, fill_value=fill_value), axis=1)
 
 
@@ -521,12 +522,15 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
         if n >= size:
             out = take(out, np.arange(size), axis=0 if axis is None else axis)
         else:
-            fill = np.full((), value.ravel()[first[0]] if fill_value is None and n else
-                           (0 if fill_value is None else fill_value), aval(out).dtype)
-            pad_shape = list(aval(out).shape)
-            pad_axis = 0 if axis is None else normalize_axis(axis, len(pad_shape), "unique")
-            pad_shape[pad_axis] = size - n
-            out = concatenate([out, np.broadcast_to(fill, pad_shape)], axis=pad_axis)
+            pad_axis = 0 if axis is None else normalize_axis(axis, aval(out).ndim, "unique")
+            if fill_value is None and n:  # the first unique value (slice), as JAX's
+                padding = take(out, np.zeros(size - n, np.intp), axis=pad_axis)
+            else:
+                pad_shape = list(aval(out).shape)
+                pad_shape[pad_axis] = size - n
+                padding = np.full(pad_shape, 0 if fill_value is None else fill_value,
+                                  aval(out).dtype)
+            out = concatenate([out, padding], axis=pad_axis)
         first = _sized(first, size, first[0] if first.size else 0)
         counts = _sized(counts, size, 0)
     results = [out]
@@ -723,11 +727,12 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
              length: int | None = None) -> Any:
     """``numpy.bincount``: how often each non-negative integer occurs in the 1-d ``x`` (the sum
     of its ``weights``).  The number of bins is ``max(x) + 1`` (at least ``minlength``) when
-    ``x`` is known; JAX's ``length=`` fixes it (then larger values are clipped into the last
-    bin, as traced indices are)."""
+    ``x`` is known; JAX's ``length=`` fixes it (then, as JAX's, larger values are dropped and
+    negative ones counted in bin 0)."""
     x = as_operand(x)
     if aval(x).ndim != 1 or aval(x).dtype.kind not in "iub":
         raise ValueError("bincount: x must be a 1-d array of non-negative integers")
+    fixed_length = length is not None
     if length is None:
         value = _concrete(x, "bincount", "argument (the number of bins depends on its values)")
         if value.size and value.min() < 0:
@@ -744,7 +749,13 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
     from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
 
     zeros = np.zeros(length, aval(updates).dtype)
-    return ix.scatter_add(zeros, updates, [x], (0,)) if length else zeros
+    if not length:
+        return zeros
+    x = convert(x, np.dtype(np.intp))
+    if fixed_length:  # as JAX's: values past the last bin are dropped (negative ones: bin 0)
+        updates = where(less(x, np.asarray(length, np.intp)), updates,
+                        np.zeros((), aval(as_operand(updates)).dtype))
+    return ix.scatter_add(zeros, updates, [x], (0,))
 
 
 def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None, *,
@@ -806,6 +817,8 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * n
     if aval(p).dtype.kind not in "fc":
         p = convert(p, np.dtype(np.float64))
     axis = normalize_axis(axis, aval(p).ndim, "unwrap")
+    if aval(p).shape[axis] < 2:
+        return p  # nothing to unwrap
     dtype = aval(p).dtype
     half = np.asarray(period / 2, dtype)
     discont = half if discont is None else np.maximum(np.asarray(discont, dtype), half)
@@ -837,7 +850,8 @@ def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False,
     if return_indices:
         raise NotImplementedError("intersect1d: return_indices=True is not implemented.")
     a1, a2 = _known(ar1, "intersect1d"), _known(ar2, "intersect1d")
-    return _set_operation("intersect1d", ravel(ar1), np.isin(np.unique(a1), a2))
+    dtype = np.result_type(a1, a2)
+    return convert(_set_operation("intersect1d", ravel(ar1), np.isin(np.unique(a1), a2)), dtype)
 
 
 def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
@@ -850,16 +864,20 @@ def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
 def setxor1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
     """``numpy.setxor1d``: the sorted distinct entries in exactly one of the two (values
     known; taken from the inputs)."""
-    a1, a2 = _known(ar1, "setxor1d"), _known(ar2, "setxor1d")
-    both = np.unique(np.concatenate([a1.ravel(), a2.ravel()]))
-    once = np.isin(both, a1) ^ np.isin(both, a2)
-    return _set_operation("setxor1d", concatenate([ravel(ar1), ravel(ar2)]), once)
+    # NumPy's algorithm: the unique values of each, sorted together; a value is kept where it
+    # differs from both neighbours (so NaN, equal to nothing, is kept).
+    u1, u2 = unique(ar1), unique(ar2)
+    values = np.concatenate([_known(u1, "setxor1d"), _known(u2, "setxor1d")])
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    flag = np.concatenate([[True], ordered[1:] != ordered[:-1], [True]])
+    return take(concatenate([u1, u2]), order[flag[1:] & flag[:-1]])
 
 
 def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[Any, ...]:
     """``numpy.unravel_index``: the coordinates in an array of ``shape`` of flat ``indices``
     (integer arithmetic, so traced indices work; known ones out of range raise)."""
-    indices = as_operand(indices)
+    indices = convert(as_operand(indices), np.dtype(np.intp))
     size = math.prod(shape)
     if not isinstance(indices, Tracer):
         value = np.asarray(indices)
@@ -868,6 +886,10 @@ def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[Any, ...]:
                              f"{size}")
         if value.size and value.min() < 0:
             raise ValueError("unravel_index: negative indices are not supported (as NumPy)")
+    else:  # unknown: as JAX's, negative indices wrap and the others are clipped into range
+        size_ = np.asarray(size, np.intp)
+        indices = where(less(indices, np.zeros((), np.intp)), add(indices, size_), indices)
+        indices = clip(indices, 0, size - 1)
     out = []
     for n in reversed(shape):
         out.append(remainder(indices, np.asarray(n, aval(indices).dtype)))
@@ -886,7 +908,10 @@ def ravel_multi_index(multi_index: Sequence[Any], dims: Sequence[int], mode: str
                          f"{len(dims)}")
     flat: Any = None
     for coords, n in zip(multi_index, dims, strict=True):
-        coords = as_operand(coords)
+        coords = convert(as_operand(coords), np.dtype(np.intp))
+        if mode == "raise" and isinstance(coords, Tracer):
+            coords = np.asarray(_concrete(coords, "ravel_multi_index", "coordinates (with "
+                                          "mode='raise'; use mode='wrap' or 'clip')"))
         if mode == "wrap":
             coords = remainder(coords, np.asarray(n, aval(coords).dtype))
         elif mode == "clip":
