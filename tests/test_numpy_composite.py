@@ -172,8 +172,19 @@ def test_vectorize_and_piecewise_match_numpy() -> None:
     np.testing.assert_allclose(fnp.vectorize(f)(x, y, scale=2.0),
                                np.vectorize(f)(x, y, scale=2.0))
     np.testing.assert_allclose(fnp.vectorize(f, excluded={1})(x, 3.0), f(x, 3.0))
-    with pytest.raises(NotImplementedError, match="signature"):
-        fnp.vectorize(f, signature="(n)->()")
+    # signature=: core dimensions, the rest a broadcast loop (checked against NumPy's)
+    a, b = RNG.standard_normal((4, 2, 3)), RNG.standard_normal((5, 1, 3))
+    matvec = fnp.vectorize(lambda m, v: m @ v, signature="(m,n),(n)->(m)")
+    expected = np.vectorize(lambda m, v: m @ v, signature="(m,n),(n)->(m)")(a[0], b)
+    np.testing.assert_allclose(ft.jit(matvec)(a[0], b), expected)
+    total, top = fnp.vectorize(lambda v: (fnp.sum(v), fnp.max(v)), signature="(n)->(),()")(a)
+    np.testing.assert_allclose(total, a.sum(-1))
+    np.testing.assert_allclose(top, a.max(-1))
+    check_grads(fnp.vectorize(lambda m: m @ m.T, signature="(m,n)->(m,m)"), (a,), order=2)
+    with pytest.raises(ValueError, match="inconsistent size for core dimension 'n'"):
+        matvec(a, np.ones(4))
+    with pytest.raises(ValueError, match="not a valid gufunc signature"):
+        fnp.vectorize(f, signature="(n)")
     z = np.linspace(-2.0, 2.0, 9)
     conds = [z < -1, (z >= 0) & (z < 1), z > 0.5]
     funcs: list[Any] = [lambda t: -t, np.cos, 7.0, lambda t: t * 10]

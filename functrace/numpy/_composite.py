@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -632,27 +633,33 @@ def apply_over_axes(func: Callable[[Any, int], Any], a: Any, axes: int | Sequenc
 
 
 class vectorize:  # noqa: N801 - NumPy's name
-    """``numpy.vectorize`` as JAX's: ``pyfunc`` written for scalars, applied to every entry of
-    its broadcast array arguments in one batched pass (``vmap`` over each axis).
-    ``excluded``: positions or names of arguments passed through whole.  ``signature`` (core
-    dimensions) is not supported."""
+    """``numpy.vectorize`` as JAX's: ``pyfunc`` applied to every entry of its broadcast array
+    arguments in one batched pass (``vmap``), not a Python loop.
+
+    ``excluded``: positions or names of arguments passed through whole.  ``signature``, such
+    as ``"(m,n),(n)->(m)"``, gives the core dimensions of each positional argument and output:
+    ``pyfunc`` then sees slices with those trailing dimensions, and the others (broadcast
+    together) are the loop; keyword arguments are passed through whole.
+
+    >>> import numpy as np
+    >>> vectorize(lambda a, b: a @ b, signature="(m,n),(n)->(m)")(np.ones((4, 2, 3)),
+    ...                                                            np.ones(3)).shape
+    (4, 2)
+    """
 
     def __init__(self, pyfunc: Callable[..., Any], *, excluded: Any = frozenset(),
                  signature: str | None = None):
-        if signature is not None:
-            raise NotImplementedError("functrace.numpy.vectorize: signature= is not "
-                                      "supported; use functrace.vmap for core dimensions.")
         self.pyfunc, self.excluded = pyfunc, frozenset(excluded)
+        self.signature = None if signature is None else _parse_signature(signature)
         functools.update_wrapper(self, pyfunc)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         positions = [i for i in range(len(args)) if i not in self.excluded]
-        names = [k for k in kwargs if k not in self.excluded]
+        names = [] if self.signature is not None else [
+            k for k in kwargs if k not in self.excluded]
         values = [as_operand(args[i]) for i in positions] + [as_operand(kwargs[k]) for k in names]
-        shape = broadcast_shapes("vectorize", *[aval(v).shape for v in values]) if values \
-            else ()
 
-        def scalar_fn(*vs: Any) -> Any:
+        def call(*vs: Any) -> Any:
             full = list(args)
             for i, v in zip(positions, vs, strict=False):
                 full[i] = v
@@ -661,10 +668,64 @@ class vectorize:  # noqa: N801 - NumPy's name
                 kw[k] = v
             return self.pyfunc(*full, **kw)
 
-        fn: Callable[..., Any] = scalar_fn
-        for _ in range(len(shape)):
-            fn = _vmap()(fn)
-        return fn(*[broadcast_to_shape(v, shape) for v in values])
+        if self.signature is None:  # every axis is a loop axis
+            shape = broadcast_shapes("vectorize", *[aval(v).shape for v in values]) \
+                if values else ()
+            fn: Callable[..., Any] = call
+            for _ in range(len(shape)):
+                fn = _vmap()(fn)
+            return fn(*[broadcast_to_shape(v, shape) for v in values])
+        return self._call_with_signature(call, values)
+
+    def _call_with_signature(self, call: Callable[..., Any], values: list[Any]) -> Any:
+        assert self.signature is not None
+        in_specs, out_specs = self.signature
+        if len(values) != len(in_specs):
+            raise TypeError(f"vectorize: wrong number of positional arguments: expected "
+                            f"{len(in_specs)}, got {len(values)}")
+        sizes: dict[str, int] = {}
+        loops = []
+        for v, spec in zip(values, in_specs, strict=True):
+            shape = aval(v).shape
+            if len(shape) < len(spec):
+                raise ValueError(f"vectorize: input with shape {shape} has fewer dimensions "
+                                 f"than its core dimensions {spec}")
+            split = len(shape) - len(spec)
+            for name, n in zip(spec, shape[split:], strict=True):
+                if sizes.setdefault(name, n) != n:
+                    raise ValueError(f"vectorize: inconsistent size for core dimension "
+                                     f"{name!r}: {sizes[name]} vs {n}")
+            loops.append(shape[:split])
+        loop = broadcast_shapes("vectorize", *loops)
+        values = [broadcast_to_shape(v, loop + aval(v).shape[len(shp):])
+                  for v, shp in zip(values, loops, strict=True)]
+        if not loop:
+            return call(*values)
+        count = math.prod(loop)
+        if count == 0:
+            raise NotImplementedError("vectorize: an empty loop dimension is not supported.")
+        flat = [reshape(v, (count,) + aval(v).shape[len(loop):]) for v in values]
+        out = _vmap()(call)(*flat)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        if len(outs) != len(out_specs):
+            raise ValueError(f"vectorize: the function returned {len(outs)} output(s), the "
+                             f"signature has {len(out_specs)}")
+        outs = [reshape(o, loop + aval(o).shape[1:]) for o in outs]
+        return tuple(outs) if len(out_specs) > 1 else outs[0]
+
+
+def _parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """``"(m,n),(n)->(m)"`` as the core dimension names of the inputs and outputs."""
+    if signature.count("->") != 1:
+        raise ValueError(f"vectorize: not a valid gufunc signature: {signature!r}")
+    parts = signature.replace(" ", "").split("->")
+    specs = []
+    for part in parts:
+        groups = re.findall(r"\(([^()]*)\)", part)
+        if "".join(f"({g})" for g in groups).replace(",", "") != part.replace(",", ""):
+            raise ValueError(f"vectorize: not a valid gufunc signature: {signature!r}")
+        specs.append([tuple(d for d in g.split(",") if d) for g in groups])
+    return specs[0], specs[1]
 
 
 def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: Any) -> Any:
