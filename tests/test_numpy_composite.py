@@ -376,6 +376,12 @@ def test_boolean_subtract_and_negative_raise_as_numpy() -> None:
 def test_fixes_from_fuzzing_the_composites_against_numpy_and_jax() -> None:
     np.testing.assert_array_equal(fnp.unwrap(np.array([[1.0], [5.0]])), [[1.0], [5.0]])
     np.testing.assert_array_equal(fnp.unwrap(np.array([3.0])), [3.0])
+    ints = np.array([0, 7, 1, 9, -4])  # integers with an integer period stay integers
+    got = fnp.unwrap(ints, period=6)
+    np.testing.assert_array_equal(got, np.unwrap(ints, period=6))
+    assert got.dtype == np.unwrap(ints, period=6).dtype
+    x32 = np.array([0.0, 5.0, -1.0], np.float32)
+    assert fnp.unwrap(x32).dtype == np.unwrap(x32).dtype
     # unique's padding is the first unique value, gathered: its derivative flows as under jit
     w = np.array([1.0, 10.0, 100.0])
 

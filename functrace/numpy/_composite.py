@@ -873,19 +873,28 @@ def trim_zeros(filt: Any, trim: str = "fb") -> Any:
 
 def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * np.pi) -> Any:
     """``numpy.unwrap``: ``p`` with jumps larger than ``discont`` (default ``period / 2``)
-    along ``axis`` replaced by their complements modulo ``period`` (NumPy's algorithm)."""
+    along ``axis`` replaced by their complements modulo ``period`` (NumPy's algorithm, in
+    NumPy's dtype: integers stay integers with an integer period)."""
     p = as_operand(p)
-    if aval(p).dtype.kind not in "fc":
-        p = convert(p, np.dtype(np.float64))
     axis = normalize_axis(axis, aval(p).ndim, "unwrap")
+    weak_period = period if type(period) in (int, float) else np.asarray(period)
+    dtype = np.result_type(aval(p).dtype, weak_period)
+    p = convert(p, dtype)
     if aval(p).shape[axis] < 2:
         return p  # nothing to unwrap
-    dtype = aval(p).dtype
-    half = np.asarray(period / 2, dtype)
-    discont = half if discont is None else np.maximum(np.asarray(discont, dtype), half)
+    high: float
+    if dtype.kind in "iu":
+        high, rest = divmod(int(period), 2)
+        ambiguous = rest == 0
+    else:
+        high, ambiguous = period / 2, True
+    low, high_ = np.asarray(-high, dtype), np.asarray(high, dtype)
+    discont = period / 2 if discont is None else discont
     dd = diff(p, axis=axis)
-    ddmod = subtract(remainder(add(dd, half), np.asarray(period, dtype)), half)
-    ddmod = where(logical_and(equal(ddmod, -half), greater(dd, np.zeros((), dtype))), half, ddmod)
+    ddmod = add(remainder(subtract(dd, low), np.asarray(period, dtype)), low)
+    if ambiguous:  # a jump of exactly half a period keeps its sign
+        ddmod = where(logical_and(equal(ddmod, low), greater(dd, np.zeros((), dtype))), high_,
+                      ddmod)
     correction = where(less(absolute(dd), discont), np.zeros((), dtype), subtract(ddmod, dd))
     first = getitem(correction, tuple([slice(None)] * axis + [slice(0, 1)]))
     zero_first = multiply(first, np.zeros((), dtype))
