@@ -376,6 +376,9 @@ def test_boolean_subtract_and_negative_raise_as_numpy() -> None:
 def test_fixes_from_fuzzing_the_composites_against_numpy_and_jax() -> None:
     np.testing.assert_array_equal(fnp.unwrap(np.array([[1.0], [5.0]])), [[1.0], [5.0]])
     np.testing.assert_array_equal(fnp.unwrap(np.array([3.0])), [3.0])
+    with np.errstate(invalid="ignore"):  # a non-finite first entry stays as it is
+        np.testing.assert_array_equal(fnp.unwrap(np.array([np.inf, 1.0, 2.0])),
+                                      np.unwrap(np.array([np.inf, 1.0, 2.0])))
     ints = np.array([0, 7, 1, 9, -4])  # integers with an integer period stay integers
     got = fnp.unwrap(ints, period=6)
     np.testing.assert_array_equal(got, np.unwrap(ints, period=6))

@@ -29,6 +29,7 @@ from functrace.numpy._elementwise import (
     floor_divide,
     greater,
     imag,
+    isnan,
     less,
     logical_and,
     logical_not,
@@ -40,7 +41,15 @@ from functrace.numpy._elementwise import (
     true_divide,
     where,
 )
-from functrace.numpy._indexing import getitem, searchsorted, take, take_along_axis
+from functrace.numpy._indexing import (
+    _update,
+    argsort,
+    getitem,
+    searchsorted,
+    sort,
+    take,
+    take_along_axis,
+)
 from functrace.numpy._linalg import convolve
 from functrace.numpy._reductions import any as _any
 from functrace.numpy._reductions import cumsum, normalize_axis
@@ -57,6 +66,7 @@ from functrace.numpy._shapes import (
     stack,
     tile,
 )
+from functrace.primitives import indexing as ix
 
 # -- polynomials (1-d coefficient arrays, highest power first, as numpy.poly*) ------------------
 
@@ -73,18 +83,21 @@ def _pad_front(p: Any, n: int) -> Any:
     return p if missing <= 0 else concatenate([np.zeros(missing, aval(p).dtype), p])
 
 
+def _aligned(a1: Any, a2: Any, name: str) -> tuple[Any, Any]:
+    """Two polynomials padded at the front (the high powers) to one length."""
+    a1, a2 = _poly(a1, name), _poly(a2, name)
+    n = max(aval(a1).size, aval(a2).size)
+    return _pad_front(a1, n), _pad_front(a2, n)
+
+
 def polyadd(a1: Any, a2: Any) -> Any:
     """``numpy.polyadd``: the sum of two polynomials."""
-    a1, a2 = _poly(a1, "polyadd"), _poly(a2, "polyadd")
-    n = max(aval(a1).size, aval(a2).size)
-    return add(_pad_front(a1, n), _pad_front(a2, n))
+    return add(*_aligned(a1, a2, "polyadd"))
 
 
 def polysub(a1: Any, a2: Any) -> Any:
     """``numpy.polysub``: the difference of two polynomials."""
-    a1, a2 = _poly(a1, "polysub"), _poly(a2, "polysub")
-    n = max(aval(a1).size, aval(a2).size)
-    return subtract(_pad_front(a1, n), _pad_front(a2, n))
+    return subtract(*_aligned(a1, a2, "polysub"))
 
 
 def polymul(a1: Any, a2: Any) -> Any:
@@ -254,7 +267,7 @@ def delete(arr: Any, obj: Any, axis: int | None = None, *,
         elif index.size:
             if index.dtype.kind not in "iu":
                 raise IndexError("delete: arrays used as indices must be of integer type")
-            if index.size and (index.min() < -n or index.max() >= n):
+            if index.min() < -n or index.max() >= n:
                 raise IndexError(f"delete: index {int(index.ravel()[0])} is out of bounds for "
                                  f"axis {axis} with size {n}")
             keep[index] = False
@@ -313,66 +326,52 @@ def resize(a: Any, new_shape: int | Sequence[int]) -> Any:
     if any(int(d) < 0 for d in shape):
         raise ValueError("resize: all elements of new_shape must be non-negative")
     flat = ravel(a)
-    total, size = math.prod(shape), aval(flat).size
-    if total == 0 or size == 0:
+    if math.prod(shape) == 0 or aval(flat).size == 0:
         return np.zeros(shape, aval(flat).dtype)
-    repeated = tile(flat, -(-total // size))
-    return reshape(getitem(repeated, slice(0, total)), shape)
-
-
-def _flat_positions_put(n: int, ind: Any, mode: str | None, name: str) -> np.ndarray:
-    index = np.asarray(_concrete(ind, name, "ind")).ravel()
-    if index.dtype.kind not in "iu":
-        raise IndexError(f"{name}: indices must be integers")
-    if mode in (None, "raise"):
-        if index.size and (index.min() < -n or index.max() >= n):
-            raise IndexError(f"{name}: index {int(index.ravel()[0])} is out of bounds for size "
-                             f"{n}")
-        return np.where(index < 0, index + n, index)
-    if mode == "wrap":
-        return index % n
-    if mode == "clip":
-        return np.clip(index, 0, n - 1)
-    raise ValueError(f"{name}: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    return reshape(_cyclic(flat, math.prod(shape)), shape)
 
 
 def _cyclic(values: Any, count: int) -> Any:
-    """``values``, flattened, repeated or cut to ``count`` entries (as ``numpy.put``)."""
+    """The non-empty ``values``, flattened, repeated or cut to ``count`` entries (as
+    ``numpy.put`` and ``numpy.resize``)."""
     flat = ravel(values)
     size = aval(flat).size
-    if size == 0:
-        raise ValueError("cannot put an empty array of values")
     return getitem(tile(flat, -(-count // size)), slice(0, count)) if size != count else flat
+
+
+def _refuse_inplace(name: str, inplace: bool) -> None:
+    if inplace:
+        raise ValueError(f"functrace.numpy.{name} cannot modify arrays in place: pass "
+                         "inplace=False and use the returned array.")
 
 
 def put(a: Any, ind: Any, v: Any, mode: str | None = None, *, inplace: bool = True) -> Any:
     """``numpy.put`` as JAX's: ``inplace=False`` is required (arrays are immutable) and the
     updated copy is returned; ``v`` repeats over ``ind``; repeated indices keep the last."""
-    if inplace:
-        raise ValueError("functrace.numpy.put cannot modify arrays in place: pass "
-                         "inplace=False and use the returned array.")
+    _refuse_inplace("put", inplace)
     a = as_operand(a)
     n = aval(a).size
-    pos = _flat_positions_put(n, ind, mode, "put")
+    index = np.asarray(_concrete(ind, "put", "ind")).ravel()
+    if index.dtype.kind not in "iu":
+        raise IndexError("put: indices must be integers")
+    if mode in (None, "raise"):
+        if index.size and (index.min() < -n or index.max() >= n):
+            raise IndexError(f"put: index {int(index[0])} is out of bounds for size {n}")
+        pos = np.where(index < 0, index + n, index)
+    elif mode in ("wrap", "clip"):
+        pos = index % n if mode == "wrap" else np.clip(index, 0, n - 1)
+    else:
+        raise ValueError(f"put: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     if pos.size == 0 or aval(as_operand(v)).size == 0:  # nothing to put (as NumPy)
         return a
     values = _cyclic(convert(as_operand(v), aval(a).dtype), pos.size)
-    flat = ravel(a)
-    return reshape(_set_flat(flat, pos, values), aval(a).shape)
-
-
-def _set_flat(flat: Any, pos: np.ndarray, values: Any) -> Any:
-    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
-
-    return ix.scatter(flat, values, [pos], (0,))
+    return reshape(ix.scatter(ravel(a), values, [pos], (0,)), aval(a).shape)
 
 
 def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True) -> Any:
     """``numpy.fill_diagonal`` as JAX's: ``inplace=False`` is required and the filled copy is
     returned. ``val`` repeats along the diagonal; ``wrap`` continues it below a tall matrix."""
-    if inplace:
-        raise ValueError("functrace.numpy.fill_diagonal cannot modify arrays in place: pass "
-                         "inplace=False and use the returned array.")
+    _refuse_inplace("fill_diagonal", inplace)
     a = as_operand(a)
     shape = aval(a).shape
     if len(shape) < 2:
@@ -387,7 +386,7 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False, *, inplace: bool = True)
     if pos.size == 0 or aval(as_operand(val)).size == 0:  # nothing to fill (as NumPy)
         return a
     values = _cyclic(convert(as_operand(val), aval(a).dtype), pos.size)
-    return reshape(_set_flat(ravel(a), pos, values), shape)
+    return reshape(ix.scatter(ravel(a), values, [pos], (0,)), shape)
 
 
 def _concrete(x: Any, name: str, what: str) -> np.ndarray:
@@ -473,19 +472,24 @@ def _value_or_none(a: Any, size: int | None, name: str) -> np.ndarray | None:
 
 def _traced_flatnonzero(a: Any, size: int) -> tuple[Any, Any]:
     """The flat indices of the first ``size`` nonzero entries of ``a`` (in order), and which of
-    the ``size`` slots hold one: each nonzero entry is scattered to its rank among them, the
-    others to a slot past the end, which is dropped."""
+    the ``size`` slots hold one."""
     flat = ravel(a)
-    n = aval(flat).size
     mask = flat if aval(flat).dtype.kind == "b" else not_equal(flat, np.zeros((), aval(flat).dtype))
-    rank = subtract(cumsum(convert(mask, np.dtype(np.intp))), np.ones((), np.intp))
-    target = where(mask, minimum(rank, np.asarray(size, np.intp)), np.asarray(size, np.intp))
-    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
+    first, valid, _ = _compact(mask, np.arange(aval(flat).size, dtype=np.intp), size)
+    return first, valid
 
-    slots = ix.scatter(np.zeros(size + 1, np.intp), np.arange(n, dtype=np.intp), [target], (0,))
+
+def _compact(mask: Any, values: Any, size: int) -> tuple[Any, Any, Any]:
+    """The first ``size`` entries of the integer ``values`` where ``mask`` holds, in order (a
+    static shape for a traced mask): each marked entry is scattered to its rank among them,
+    the others to a slot past the end, which is dropped.  Also returns which slots hold one,
+    and each entry's rank (its count of marked entries so far, less one)."""
+    rank = subtract(cumsum(convert(mask, np.dtype(np.intp))), np.ones((), np.intp))
+    limit = np.asarray(size, np.intp)
+    slot = where(mask, minimum(rank, limit), limit)
+    slots = ix.scatter(np.zeros(size + 1, np.intp), values, [slot], (0,))
     count = _reductions_sum(convert(mask, np.dtype(np.intp)))
-    valid = less(np.arange(size, dtype=np.intp), count)
-    return getitem(slots, slice(0, size)), valid
+    return getitem(slots, slice(0, size)), less(np.arange(size, dtype=np.intp), count), rank
 
 
 def _unravel(flat: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
@@ -511,7 +515,7 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
             return _traced_unique(ar, size, fill_value, equal_nan, return_index,
                                   return_inverse, return_counts)
     value = _known(ar, "unique")
-    values, first, inverse, counts = np.unique(
+    _, first, inverse, counts = np.unique(
         value, return_index=True, return_inverse=True, return_counts=True, axis=axis,
         equal_nan=equal_nan)
     if axis is None:
@@ -553,9 +557,6 @@ def _traced_unique(ar: Any, size: int, fill_value: Any, equal_nan: bool, return_
     """``unique`` of the flattened ``ar`` with unknown values: a stable sort, the first entry
     of each run of equal values scattered to its rank (the first ``size`` of them kept), and
     the values gathered from ``ar`` at their first occurrence."""
-    from functrace.numpy._indexing import argsort  # noqa: PLC0415 - defined there
-    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
-
     flat = ravel(ar)
     n = aval(flat).size
     if n == 0:
@@ -565,17 +566,9 @@ def _traced_unique(ar: Any, size: int, fill_value: Any, equal_nan: bool, return_
     head, tail = getitem(ordered, slice(1, None)), getitem(ordered, slice(0, -1))
     differs = not_equal(head, tail)
     if equal_nan and aval(flat).dtype.kind in "fc":
-        from functrace.numpy._elementwise import isnan  # noqa: PLC0415
-
         differs = logical_and(differs, logical_not(logical_and(isnan(head), isnan(tail))))
-    starts = concatenate([np.ones(1, bool), differs])
-    rank = subtract(cumsum(convert(starts, np.dtype(np.intp))), np.ones((), np.intp))
-    limit = np.asarray(size, np.intp)
-    slot = where(starts, minimum(rank, limit), limit)
-    first = getitem(ix.scatter(np.zeros(size + 1, np.intp), order, [slot], (0,)),
-                    slice(0, size))
-    valid = less(np.arange(size, dtype=np.intp), _reductions_sum(convert(starts, np.dtype(
-        np.intp))))
+    starts = concatenate([np.ones(1, bool), differs])  # each run's first entry
+    first, valid, rank = _compact(starts, order, size)
     values = take(flat, first)
     fill = getitem(values, 0) if fill_value is None else np.asarray(fill_value, aval(flat).dtype)
     results = [where(valid, values, fill)]
@@ -586,7 +579,7 @@ def _traced_unique(ar: Any, size: int, fill_value: Any, equal_nan: bool, return_
         results.append(reshape(inverse, aval(ar).shape) if _INVERSE_KEEPS_SHAPE else inverse)
     if return_counts:
         counts = ix.scatter_add(np.zeros(size + 1, np.intp), np.ones(n, np.intp),
-                                [minimum(rank, limit)], (0,))
+                                [minimum(rank, np.asarray(size, np.intp))], (0,))
         results.append(getitem(counts, slice(0, size)))
     return results[0] if len(results) == 1 else tuple(results)
 
@@ -762,16 +755,12 @@ def partition(a: Any, kth: int | Sequence[int], axis: int = -1) -> Any:
     """``numpy.partition``: ``a`` with the ``kth`` entries where a full sort would put them and
     smaller (larger) entries before (after) them: here a full, stable sort, which is one such
     arrangement (NumPy's order within the parts is unspecified)."""
-    from functrace.numpy._indexing import sort  # noqa: PLC0415 - sort is defined there
-
     _check_kth(a, kth, axis, "partition")
     return sort(a, axis)
 
 
 def argpartition(a: Any, kth: int | Sequence[int], axis: int = -1) -> Any:
     """``numpy.argpartition``: the indices that :func:`partition` ``a`` (here: that sort it)."""
-    from functrace.numpy._indexing import argsort  # noqa: PLC0415 - argsort is defined there
-
     _check_kth(a, kth, axis, "argpartition")
     return argsort(a, axis)
 
@@ -807,8 +796,6 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
             raise ValueError("bincount: the weights and list don't have the same length.")
         if aval(updates).dtype.kind != "c":
             updates = convert(updates, np.dtype(np.float64))  # as NumPy: sums in float64
-    from functrace.primitives import indexing as ix  # noqa: PLC0415 - primitives, not API
-
     zeros = np.zeros(length, aval(updates).dtype)
     if not length:
         return zeros
@@ -823,14 +810,12 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None, *,
                    inplace: bool = True, mode: str | None = None) -> Any:
     """``numpy.put_along_axis`` as JAX's: ``inplace=False`` is required and the updated copy
     is returned (``arr.at[...]`` along ``axis``; repeated indices keep the last value)."""
-    if inplace:
-        raise ValueError("functrace.numpy.put_along_axis cannot modify arrays in place: pass "
-                         "inplace=False and use the returned array.")
+    _refuse_inplace("put_along_axis", inplace)
     if mode not in (None, "promise_in_bounds"):
         raise NotImplementedError(f"put_along_axis: mode={mode!r} is not implemented.")
     arr, indices = as_operand(arr), as_operand(indices)
     if axis is None:
-        return reshape(_at_set(ravel(arr), (ravel(indices),), values), aval(arr).shape)
+        return reshape(_update(ravel(arr), (ravel(indices),), values, "set"), aval(arr).shape)
     nd = aval(arr).ndim
     axis = normalize_axis(axis, nd, "put_along_axis")
     if aval(indices).ndim != nd:
@@ -842,13 +827,7 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None, *,
     index = tuple(broadcast_to_shape(indices, shape) if d == axis else
                   np.arange(shape[d]).reshape([-1 if e == d else 1 for e in range(nd)])
                   for d in range(nd))
-    return _at_set(arr, index, broadcast_to_shape(convert(as_operand(values),
-                                                          aval(arr).dtype), shape))
-
-
-def _at_set(arr: Any, index: tuple[Any, ...], values: Any) -> Any:
-    from functrace.numpy._indexing import _update  # noqa: PLC0415 - x.at's implementation
-
+    values = broadcast_to_shape(convert(as_operand(values), aval(arr).dtype), shape)
     return _update(arr, index, values, "set")
 
 
@@ -896,15 +875,13 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * n
         ddmod = where(logical_and(equal(ddmod, low), greater(dd, np.zeros((), dtype))), high_,
                       ddmod)
     correction = where(less(absolute(dd), discont), np.zeros((), dtype), subtract(ddmod, dd))
-    first = getitem(correction, tuple([slice(None)] * axis + [slice(0, 1)]))
-    zero_first = multiply(first, np.zeros((), dtype))
-    return add(p, concatenate([zero_first, cumsum(correction, axis=axis)], axis=axis))
+    first = np.zeros(tuple(1 if d == axis else n for d, n in enumerate(aval(p).shape)), dtype)
+    return add(p, concatenate([first, cumsum(correction, axis=axis)], axis=axis))
 
 
-def _set_operation(name: str, values: Any, mask: np.ndarray | None) -> Any:
+def _unique_where(values: Any, mask: np.ndarray) -> Any:
     """``unique(values)``, keeping the entries where ``mask`` (over the unique values) holds."""
-    out = unique(values)
-    return out if mask is None else take(out, np.flatnonzero(mask))
+    return take(unique(values), np.flatnonzero(mask))
 
 
 def union1d(ar1: Any, ar2: Any) -> Any:
@@ -921,14 +898,14 @@ def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False,
         raise NotImplementedError("intersect1d: return_indices=True is not implemented.")
     a1, a2 = _known(ar1, "intersect1d"), _known(ar2, "intersect1d")
     dtype = np.result_type(a1, a2)
-    return convert(_set_operation("intersect1d", ravel(ar1), np.isin(np.unique(a1), a2)), dtype)
+    return convert(_unique_where(ravel(ar1), np.isin(np.unique(a1), a2)), dtype)
 
 
 def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
     """``numpy.setdiff1d``: the sorted distinct entries of ``ar1`` not in ``ar2`` (values
     known; taken from ``ar1``)."""
     a1, a2 = _known(ar1, "setdiff1d"), _known(ar2, "setdiff1d")
-    return _set_operation("setdiff1d", ravel(ar1), ~np.isin(np.unique(a1), a2))
+    return _unique_where(ravel(ar1), ~np.isin(np.unique(a1), a2))
 
 
 def setxor1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
@@ -960,11 +937,7 @@ def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[Any, ...]:
         size_ = np.asarray(size, np.intp)
         indices = where(less(indices, np.zeros((), np.intp)), add(indices, size_), indices)
         indices = clip(indices, 0, size - 1)
-    out = []
-    for n in reversed(shape):
-        out.append(remainder(indices, np.asarray(n, aval(indices).dtype)))
-        indices = floor_divide(indices, np.asarray(n, aval(indices).dtype))
-    return tuple(reversed(out))
+    return _unravel(indices, tuple(shape))
 
 
 def ravel_multi_index(multi_index: Sequence[Any], dims: Sequence[int], mode: str = "raise",
@@ -986,7 +959,7 @@ def ravel_multi_index(multi_index: Sequence[Any], dims: Sequence[int], mode: str
             coords = remainder(coords, np.asarray(n, aval(coords).dtype))
         elif mode == "clip":
             coords = clip(coords, 0, n - 1)
-        elif not isinstance(coords, Tracer):
+        else:  # raise: the coordinates are known here
             value = np.asarray(coords)
             if value.size and (value.min() < 0 or value.max() >= n):
                 raise ValueError("invalid entry in coordinates array")

@@ -88,7 +88,6 @@ def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = No
     return fn
 
 
-add = _binary("add", ew.add)
 def _no_bool(name: str, message: str, prim_fn: Callable[..., Any]) -> Callable[..., Any]:
     """``prim_fn`` refusing boolean operands (after promotion), with NumPy's message."""
 
@@ -100,6 +99,7 @@ def _no_bool(name: str, message: str, prim_fn: Callable[..., Any]) -> Callable[.
     return checked
 
 
+add = _binary("add", ew.add)
 subtract = _binary("subtract", _no_bool(
     "subtract", "use the bitwise_xor, the `^` operator, or the logical_xor function instead.",
     ew.sub))

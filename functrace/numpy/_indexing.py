@@ -591,10 +591,10 @@ def _update(x: Any, index: Any, values: Any, mode: str) -> Any:
         return ix.dynamic_update_slice(x, update, starts)
     # In general: scatter into the flat positions that x[index] reads (an iota, indexed).
     iota = np.arange(x_aval.size).reshape(x_aval.shape)
-    positions = getitem(iota, index)
-    count = aval(positions).size
     flat_x = reshape(x, (x_aval.size,))
     if mode in ("set", "add"):
+        positions = getitem(iota, index)  # traced where the index is
+        count = aval(positions).size
         updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
         scatter = ix.scatter_add if mode == "add" else ix.scatter
         out = scatter(flat_x, updates, [reshape(positions, (count,))], (0,))
@@ -604,11 +604,12 @@ def _update(x: Any, index: Any, values: Any, mode: str) -> Any:
             f"x.at[...].{mode}() with traced index arrays is not implemented in functrace "
             "(set and add are): the positions that repeat must be known while tracing. Use "
             "concrete index arrays, slices or integers, or a traced integer scalar.")
-    pos = iota[index].reshape(count)  # concrete (NumPy's indexing, which getitem follows)
+    positions = iota[index]  # concrete: NumPy's indexing, which getitem follows
+    pos = positions.reshape(-1)
     if func is not None:
         out = _apply_at(flat_x, pos, func, x_aval.dtype)
     else:
-        updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
+        updates = reshape(broadcast_to_shape(values, positions.shape), (pos.size,))
         out = _combine_at(flat_x, pos, updates, mode, x_aval.dtype)
     return reshape(out, x_aval.shape)
 
@@ -627,8 +628,7 @@ def _has_tracers(index: Any) -> bool:
 def _combine_at(flat_x: Any, pos: np.ndarray, updates: Any, mode: str,
                 dtype: np.dtype[Any]) -> Any:
     """``flat_x`` with each entry at ``pos`` combined with every update aimed at it."""
-    uniq, first, inverse, counts = np.unique(pos, return_index=True, return_inverse=True,
-                                             return_counts=True)
+    uniq, inverse, counts = np.unique(pos, return_inverse=True, return_counts=True)
     if not uniq.size:
         return flat_x
     if counts.max() == 1:  # no repeats: one elementwise combination, set in place
@@ -645,36 +645,32 @@ def _combine_at(flat_x: Any, pos: np.ndarray, updates: Any, mode: str,
     table_index[inverse.reshape(-1), rank] = np.arange(pos.size)
     present[inverse.reshape(-1), rank] = True
     column, table = getitem(flat_x, (uniq,)), getitem(updates, (table_index,))
-    if mode in ("min", "max") and dtype.kind in "fc":
-        combined = _grouped_extremum(mode == "max", present, column, table)
-    else:
-        padded = where(present, table, _identity(mode, dtype))
-        combined = _REDUCE[mode](concatenate([reshape(column, (uniq.size, 1)), padded], 1), 1)
-    return ix.scatter(flat_x, convert(combined, dtype), [uniq], (0,))
+    reduce = _grouped_extremum if mode in ("min", "max") and dtype.kind in "fc" else _rows
+    return ix.scatter(flat_x, convert(reduce(mode, present, column, table), dtype), [uniq],
+                      (0,))
 
 
-def _padded_extremum(is_max: bool, present: np.ndarray, column: Any, table: Any) -> Any:
-    """Per row: the max (``is_max``) or min of ``column``'s entry and the ``present`` entries
-    of ``table`` (the others padded with the identity)."""
-    dtype = aval(table).dtype
-    padded = where(present, table, _identity("max" if is_max else "min", dtype))
+def _rows(mode: str, present: np.ndarray, column: Any, table: Any) -> Any:
+    """Per row: ``column``'s entry combined (by ``mode``) with the ``present`` entries of
+    ``table`` (the others padded with the identity)."""
+    padded = where(present, table, _identity(mode, aval(table).dtype))
     full = concatenate([reshape(column, (aval(column).size, 1)), padded], axis=1)
-    return (_reductions.max if is_max else _reductions.min)(full, axis=1)
+    return _REDUCE[mode](full, axis=1)
 
 
 @functools.partial(custom_jvp, nondiff_argnums=(0, 1))
-def _grouped_extremum(is_max: bool, present: np.ndarray, column: Any, table: Any) -> Any:
-    """:func:`_padded_extremum`, whose derivative is split equally among the entries equal to
-    the result, as JAX's scatter_max/min: the padding takes no share (at an infinite result
-    it would tie), and a NaN result (equal to nothing) passes no derivative."""
-    return _padded_extremum(is_max, present, column, table)
+def _grouped_extremum(mode: str, present: np.ndarray, column: Any, table: Any) -> Any:
+    """:func:`_rows` for ``min``/``max``, whose derivative is split equally among the entries
+    equal to the result, as JAX's scatter_max/min: the padding takes no share (at an infinite
+    result it would tie), and a NaN result (equal to nothing) passes no derivative."""
+    return _rows(mode, present, column, table)
 
 
-def _grouped_extremum_jvp(is_max: bool, present: np.ndarray, primals: tuple[Any, Any],
+def _grouped_extremum_jvp(mode: str, present: np.ndarray, primals: tuple[Any, Any],
                           tangents: tuple[Any, Any]) -> tuple[Any, Any]:
     column, table = primals
     column_dot, table_dot = tangents
-    ans = _padded_extremum(is_max, present, column, table)
+    ans = _rows(mode, present, column, table)
     dtype = aval(ans).dtype
     at_column = equal(column, ans)
     at_table = logical_and(equal(table, reshape(ans, (aval(ans).size, 1))), present)

@@ -227,8 +227,7 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     # round lets grad compute it as plain NumPy, off the tape (see tracing.JaxprTrace).
     if builtins.any(a_aval.shape[i] == 0 for i in axes):
         # An empty sum: log(0) = -inf (as scipy's and JAX's), with no shift to take.
-        out = log(sum(exp(a), axes, keepdims=keepdims))
-        return out
+        return log(sum(exp(a), axes, keepdims=keepdims))
     held = stop_gradient(a)
     if type(held) is np.ndarray and a_aval.dtype.kind == "f" and held.size:
         # Known now (grad's case, or no tracing at all): NumPy computes it directly, and it

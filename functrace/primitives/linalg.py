@@ -18,6 +18,7 @@ from functrace.primitives.shape import (
     _front_batch,
     broadcast_batch,
     broadcast_in_dim,
+    inverse_permutation,
     moveaxis,
     reduce_sum,
     shape_of,
@@ -183,7 +184,7 @@ def _lhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: 
     # The product's axes are: batch, lhs free, then rhs's leftover (= contracted) axes in rhs
     # order.
     src = [*lb, *lf, *[lc[rc.index(r)] for r in sorted(rc)]]
-    return dims, _inverse(src)
+    return dims, _undo(src)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -200,12 +201,12 @@ def _rhs_vjp_dims(dimension_numbers: DimensionNumbers, lhs_ndim: int, rhs_ndim: 
     # The product's axes are: batch, lhs's leftover (= contracted) axes in lhs order, then rhs
     # free.
     src = [*rb, *[rc[lc.index(a)] for a in sorted(lc)], *rf]
-    return dims, _inverse(src)
+    return dims, _undo(src)
 
 
-def _inverse(permutation: list[int]) -> tuple[int, ...] | None:
-    """The inverse permutation, or None for the identity (no transpose needed)."""
-    inverse = tuple(sorted(range(len(permutation)), key=permutation.__getitem__))
+def _undo(permutation: list[int]) -> tuple[int, ...] | None:
+    """The transpose that undoes ``permutation``, or None for the identity (none needed)."""
+    inverse = inverse_permutation(permutation)
     return None if inverse == tuple(range(len(inverse))) else inverse
 
 

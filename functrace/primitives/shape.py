@@ -182,14 +182,16 @@ def _transpose_shape(x: ShapedArray, *, permutation: tuple[int, ...]) -> list[Sh
     return [ShapedArray(tuple(x.shape[p] for p in permutation), x.dtype, x.weak_type)]
 
 
-def _inverse(permutation: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argsort(permutation))
+def inverse_permutation(permutation: Sequence[int]) -> tuple[int, ...]:
+    """The permutation that undoes ``permutation`` (as a transpose)."""
+    return tuple(sorted(range(len(permutation)), key=permutation.__getitem__))
 
 
 transpose_p.def_impl1(lambda x, *, permutation: np.asarray(x).transpose(permutation))
 transpose_p.shape_rule = _transpose_shape
 deflinear_jvp(transpose_p)
-defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct, _inverse(permutation)),
+defvjp(transpose_p, lambda ct, ans, x, *, permutation: transpose(ct,
+                                                                 inverse_permutation(permutation)),
        residuals=(False, (False,)))
 _front_batch(transpose_p, lambda size, permutation: dict(
     permutation=(0, *(p + 1 for p in permutation))))
@@ -231,24 +233,21 @@ def _expand_dims_shape(x: ShapedArray, *, dimensions: tuple[int, ...]) -> list[S
 
 @functools.lru_cache(maxsize=4096)
 def _expand_dims_aval(x: ShapedArray, dimensions: tuple[int, ...]) -> ShapedArray:
-    ndim = x.ndim + len(dimensions)
+    return ShapedArray(_expanded_shape(x.shape, dimensions), x.dtype, x.weak_type)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expanded_shape(shape: tuple[int, ...], dimensions: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with length-1 axes inserted at ``dimensions`` (axes of the result)."""
+    ndim = len(shape) + len(dimensions)
     if any(not 0 <= d < ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
-        raise ValueError(f"expand_dims: invalid axes {dimensions} for an array of shape {x.shape}.")
-    it = iter(x.shape)
-    shape = tuple(1 if i in dimensions else next(it) for i in range(ndim))
-    return ShapedArray(shape, x.dtype, x.weak_type)
+        raise ValueError(f"expand_dims: invalid axes {dimensions} for an array of shape {shape}.")
+    it = iter(shape)
+    return tuple(1 if i in dimensions else next(it) for i in range(ndim))
 
 
-def _expand_dims_impl(x: Any, *, dimensions: tuple[int, ...]) -> Any:
-    x = np.asarray(x)
-    ndim = x.ndim + len(dimensions)
-    if any(not 0 <= d < ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
-        return np.expand_dims(x, dimensions)  # NumPy's checks and errors
-    it = iter(x.shape)
-    return x.reshape([1 if i in dimensions else next(it) for i in range(ndim)])
-
-
-expand_dims_p.def_impl1(_expand_dims_impl)
+expand_dims_p.def_impl1(lambda x, *, dimensions: np.asarray(x).reshape(
+    _expanded_shape(np.shape(x), tuple(dimensions))))
 expand_dims_p.shape_rule = _expand_dims_shape
 deflinear_jvp(expand_dims_p)
 defvjp(expand_dims_p, lambda ct, ans, x, *, dimensions: reshape(ct, shape_of(x)),
