@@ -132,3 +132,30 @@ def test_reductions_of_python_numbers_are_strongly_typed(name: str) -> None:
     fn, ref = getattr(fnp, name), getattr(np, name)
     assert (x + fn(2.0)).dtype == (x + ref(2.0)).dtype == np.float64
     assert ft.jit(lambda x: x + fn(2.0))(x).dtype == np.float64
+
+
+_SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 5e-324, 1e-40, 3.5]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("prim", [ew.max_p, ew.min_p])
+def test_extremum_with_a_scalar_of_a_large_array_is_bitwise_numpys(dtype: type,
+                                                                 prim: Any) -> None:
+    """max/min of a large float array and a scalar fill an array with the scalar (NumPy's fast
+    loops need two arrays): the bits must be NumPy's, NaNs and signed zeros included, in either
+    operand order, eagerly and in jit's generated code (also when it writes in place)."""
+    ufunc = np.maximum if prim is ew.max_p else np.minimum
+    size = ew.FILLED_MIN_SIZE + 3
+    x = np.resize(np.array(_SPECIAL, dtype), size)
+    np.random.default_rng(0).shuffle(x)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    for s in np.array(_SPECIAL, dtype):
+        for args in ((x, s), (s, x)):
+            want = ufunc(*args).view(bits)
+            assert np.array_equal(np.asarray(prim.impl1(*args)).view(bits), want)
+            f = ft.jit(lambda a, _s=s, _first=args[0] is s:
+                       prim.bind1(_s, a) if _first else prim.bind1(a, _s))
+            assert np.array_equal(np.asarray(f(x)).view(bits), want)
+            # The operand is dead afterwards, so the generated code writes into its buffer.
+            g = ft.jit(lambda a, _s=s: prim.bind1(ew.neg(a), _s))
+            assert np.array_equal(np.asarray(g(x)).view(bits), ufunc(-x, s).view(bits))

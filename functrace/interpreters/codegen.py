@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Atom, ClosedJaxpr, Eqn, Literal, ShapedArray, Var, last_uses
+from functrace.primitives import elementwise as ew
 from functrace.primitives.linalg import outer_by_gemm, outer_product, outer_product_sublists
 
 
@@ -131,6 +132,21 @@ def _round(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | Non
     return _call("np.rint", ins, out) if eqn.invars[0].aval.dtype.kind == "f" else None
 
 
+def _extremum(ufunc: str) -> Emitter:
+    """max/min: a large float array with a scalar goes through ``filled_extremum`` (NumPy's
+    fast loops need two arrays; see ``functrace.primitives.elementwise``)."""
+
+    def emit(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+        (res,) = eqn.outvars
+        if (res.aval.dtype in ew.FILLED_DTYPES and res.aval.size >= ew.FILLED_MIN_SIZE
+                and any(v.aval.ndim == 0 for v in eqn.invars)):
+            fn = mod.glob(ew.filled_extremum, "_filled_extremum")
+            return f"{fn}(np.{ufunc}, {', '.join(ins)}{f', {out}' if out else ''})"
+        return _call(f"np.{ufunc}", ins, out)
+
+    return emit
+
+
 def _broadcast_in_dim(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
     in_shape = eqn.invars[0].aval.shape
     shape, dims = eqn.params["shape"], eqn.params["broadcast_dimensions"]
@@ -202,6 +218,8 @@ def _transposed(x: str, perm: tuple[int, ...]) -> str:
 emitters: dict[str, Emitter] = {name: _ufunc(uf) for name, uf in UFUNCS.items()}
 emitters.update({
     "div": _div,
+    "max": _extremum("maximum"),
+    "min": _extremum("minimum"),
     "integer_pow": _integer_pow,
     "round": _round,
     "select_n": _select_n,
