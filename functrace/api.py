@@ -213,13 +213,41 @@ def _diff_partial(f: Callable[..., Any], args: tuple[Any, ...], argnums: tuple[i
     return partial
 
 
-def _diff_leaves(args: tuple[Any, ...], argnums: tuple[int, ...], name: str
+def _diff_leaves(args: tuple[Any, ...], argnums: tuple[int, ...], name: str,
+                 holomorphic: bool = False, complex_ok: bool = True
                  ) -> tuple[list[Any], PyTreeDef, list[ShapedArray]]:
-    """The leaves of the differentiated arguments, their tree and their avals (all floating)."""
+    """The leaves of the differentiated arguments, their tree and their avals (all floating).
+
+    ``holomorphic``: every leaf must be complex.  ``complex_ok=False`` (jacfwd's): without
+    ``holomorphic``, complex leaves are refused, as in JAX."""
     leaves, tree = _flatten_args(tuple(args[i] for i in argnums))
     avals = [get_aval(x) for x in leaves]
     _check_differentiable(avals, args, argnums, name)
+    for aval in avals:
+        if holomorphic and aval.dtype.kind != "c":
+            raise TypeError(f"{name} with holomorphic=True requires inputs with a complex "
+                            f"dtype, but got {aval.dtype}.")
+        if not holomorphic and not complex_ok and aval.dtype.kind == "c":
+            raise TypeError(f"{name} requires real-valued inputs (a floating point dtype), but "
+                            f"got {aval.dtype}. For holomorphic differentiation, pass "
+                            "holomorphic=True.")
     return leaves, tree, avals
+
+
+def _check_output_dtype(dtype: np.dtype[Any], holomorphic: bool, name: str) -> None:
+    """grad's and jacrev's outputs: real floating point, or complex with ``holomorphic``."""
+    if holomorphic:
+        if dtype.kind != "c":
+            raise TypeError(f"{name} with holomorphic=True requires outputs with a complex "
+                            f"dtype, but got {dtype}.")
+        return
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{name} requires real-valued outputs (a floating point dtype), but got {dtype}. "
+            + ("Take the real part or the absolute value of a complex output, or for "
+               "holomorphic differentiation pass holomorphic=True." if dtype.kind == "c" else
+               "Integer and boolean outputs have no derivative"
+               + (" (jacfwd gives their zero Jacobian)." if name == "jacrev" else ".")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,7 +496,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable[..., Any]:
+                   has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
     """A function returning ``f``'s value and its gradient with respect to ``argnums``.
 
     Args:
@@ -476,6 +504,9 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
       argnums: which positional argument(s) to differentiate: an int, or a tuple of ints (the
         gradient is then a tuple).
       has_aux: if True, ``f`` returns ``(output, aux)``; the result is ``((value, aux), grad)``.
+      holomorphic: ``f`` is a holomorphic function of complex inputs with a complex output;
+        the gradient is its complex derivative ``f'(z)``.  Without it, complex inputs are
+        allowed (the output must be real) and the gradient is ``df/dx - i df/dy``, as in JAX.
 
     Raises:
       TypeError: the output is not a scalar, or a differentiated input is not floating point.
@@ -491,7 +522,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), name)
-        leaves, diff_tree, avals = _diff_leaves(args, nums, name)
+        leaves, diff_tree, avals = _diff_leaves(args, nums, name, holomorphic)
         outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, diff_tree,
                                    avals, has_aux, name)
         out_tree = pullback.out_tree
@@ -504,12 +535,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
                 "(e.g. with .sum())."
             )
         out_dtype = get_aval(outs[0]).dtype
-        if out_dtype.kind != "f":
-            raise TypeError(
-                f"grad requires real-valued outputs (a floating point dtype), but got "
-                f"{out_dtype}. " + ("Take the real part or the absolute value of a complex "
-                                    "output." if out_dtype.kind == "c" else
-                                    "Integer and boolean outputs have no gradient."))
+        _check_output_dtype(out_dtype, holomorphic, name)
         grads = pullback.flat(np.ones((), out_dtype), last=True)
         grads_tree = tree_unflatten(diff_tree, _owned_outputs(grads))
         grad_out = grads_tree[0] if isinstance(argnums, int) else grads_tree
@@ -520,13 +546,15 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
-         has_aux: bool = False) -> Callable[..., Any]:
+         has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar function, by reverse mode.
 
     Args:
       f: a function with a scalar (0-d) floating-point output.
       argnums: an int, or a tuple of ints (the gradient is then a tuple, one per argument).
       has_aux: if True, ``f`` returns ``(output, aux)`` and the result is ``(grad, aux)``.
+      holomorphic: ``f`` is holomorphic, from complex inputs to a complex output (see
+        :func:`value_and_grad`).
 
     Returns:
       A function with ``f``'s arguments returning the gradient, shaped like the argument(s).
@@ -540,7 +568,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     1.0
     """
     _check_callable(f, "grad")
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)
@@ -737,12 +765,13 @@ def _jacobian_tree(out_tree: PyTreeDef, in_tree: PyTreeDef, blocks: list[list[An
     return tree_unflatten(out_tree, rows)
 
 
-def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
-           ) -> Callable[..., Any]:
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``f`` by forward mode: one jvp per input column, batched by ``vmap``.
 
     The result has shape ``out.shape + in.shape`` (pytrees: the output tree of input trees).
-    Cheap when inputs are few and outputs many.
+    Cheap when inputs are few and outputs many.  Inputs are real; with ``holomorphic=True``
+    they are complex and the result is the complex derivative of a holomorphic ``f``.
 
     >>> import numpy as np, functrace as ft
     >>> ft.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
@@ -753,7 +782,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacfwd")
-        leaves, in_tree, _ = _diff_leaves(args, nums, "jacfwd")
+        leaves, in_tree, _ = _diff_leaves(args, nums, "jacfwd", holomorphic, complex_ok=False)
         store = _OutStore()
         flat_f = _flat_fun(_diff_partial(f, args, nums, kwargs), in_tree, store, has_aux,
                            "jacfwd")
@@ -782,12 +811,14 @@ def _split_aux(store: _OutStore, outs: list[Any], has_aux: bool) -> tuple[PyTree
     return out_tree, aux.rebuild(outs[n:])
 
 
-def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
-           ) -> Callable[..., Any]:
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``f`` by reverse mode: one vjp per output row, batched by ``vmap``.
 
     The result has shape ``out.shape + in.shape`` (pytrees: the output tree of input trees).
-    Cheap when outputs are few and inputs many.
+    Cheap when outputs are few and inputs many.  Outputs are real (inputs may be complex, as
+    for ``grad``); with ``holomorphic=True`` inputs and outputs are complex and the result is
+    the complex derivative of a holomorphic ``f``.
 
     >>> import numpy as np, functrace as ft
     >>> ft.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
@@ -798,15 +829,11 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacrev")
-        leaves, in_tree, avals = _diff_leaves(args, nums, "jacrev")
+        leaves, in_tree, avals = _diff_leaves(args, nums, "jacrev", holomorphic)
         outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, in_tree, avals,
                                    has_aux, "jacrev")
         for o in outs:
-            if get_aval(o).dtype.kind != "f":
-                raise TypeError(
-                    f"jacrev requires real-valued outputs (a floating point dtype), but got "
-                    f"{get_aval(o).dtype}: integer and boolean outputs have no derivative "
-                    "(jacfwd gives their zero Jacobian).")
+            _check_output_dtype(get_aval(o).dtype, holomorphic, "jacrev")
         cts = vmap(pullback.flat)(*_basis(outs))
         sizes = [get_aval(o).size for o in outs]
         shapes = [get_aval(o).shape for o in outs]
@@ -819,8 +846,8 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     return jac
 
 
-def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
-            ) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable[..., Any]:
     """The Hessian of a scalar function: ``jacfwd(jacrev(f))`` (forward over reverse).
 
     With ``has_aux``, ``f`` returns ``(output, aux)`` and the result is ``(hessian, aux)``.
@@ -831,4 +858,4 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bo
            [ 0., 12.]])
     """
     _check_callable(f, "hessian")
-    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)

@@ -31,12 +31,18 @@ def _float_dtype(leaves: Sequence[Any]) -> np.dtype[Any]:
     return min(dtypes, key=lambda d: np.finfo(d).eps * -1)
 
 
+def _parts_dtype(dtype: Any) -> np.dtype[Any]:
+    """A complex dtype's parts' dtype (complex64: float32), which sets its step and tolerance."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.finfo(dtype).dtype) if dtype.kind == "c" else dtype
+
+
 def default_eps(dtype: Any) -> float:
-    return _DEFAULT_EPS.get(np.dtype(dtype), 1e-5)
+    return _DEFAULT_EPS.get(_parts_dtype(dtype), 1e-5)
 
 
 def default_tolerance(dtype: Any) -> float:
-    return _DEFAULT_TOL.get(np.dtype(dtype), 1e-5)
+    return _DEFAULT_TOL.get(_parts_dtype(dtype), 1e-5)
 
 
 def numerical_jacobian(f: Callable[..., Any], *args: Any, argnums: int | Sequence[int] = 0,
@@ -91,6 +97,9 @@ def _random_like(rng: np.random.Generator, tree: Any) -> Any:
         x = np.asarray(x)
         if x.dtype.kind not in "fc":
             return np.zeros(x.shape, x.dtype)
+        if x.dtype.kind == "c":  # a direction in the complex plane: both parts random
+            return (rng.standard_normal(x.shape)
+                    + 1j * rng.standard_normal(x.shape)).astype(x.dtype)
         return rng.standard_normal(x.shape).astype(x.dtype)
 
     return tree_map(draw, tree)
@@ -105,18 +114,29 @@ def _axpy(a: float, x: Any, y: Any) -> Any:
     return tree_map(step, x, y)
 
 
+def _wide(x: Any) -> np.ndarray:
+    """``x`` in float64 (complex128 if complex), for comparing."""
+    x = np.asarray(x)
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+
+
 def _vdot(x: Any, y: Any) -> float:
+    """The real inner product ``Re(sum(conj(x) * y))`` of two pytrees (floating leaves)."""
     xs, _ = tree_flatten(x)
     ys, _ = tree_flatten(y)
-    return float(sum(np.vdot(np.asarray(a, np.float64), np.asarray(b, np.float64)).real
+    return float(sum(np.vdot(_wide(a), _wide(b)).real
                      for a, b in zip(xs, ys, strict=True) if np.asarray(b).dtype.kind in "fc"))
+
+
+def _conj(tree: Any) -> Any:
+    return tree_map(lambda x: np.conj(x) if np.asarray(x).dtype.kind == "c" else x, tree)
 
 
 def _assert_close(expected: Any, got: Any, atol: float, rtol: float, what: str) -> None:
     e_leaves, _ = tree_flatten(expected)
     g_leaves, _ = tree_flatten(got)
     for k, (e, g) in enumerate(zip(e_leaves, g_leaves, strict=True)):
-        e, g = np.asarray(e, np.float64), np.asarray(g, np.float64)
+        e, g = _wide(e), _wide(g)
         if e.shape != g.shape:
             raise AssertionError(f"{what}: output {k} has shape {g.shape}, expected {e.shape}")
         err = np.abs(e - g) - (atol + rtol * np.abs(e))
@@ -136,23 +156,25 @@ def check_jvp(f: Callable[..., Any], args: Sequence[Any], eps: float, atol: floa
     out, out_dot = jvp(f, tuple(args), v)
     f_plus = f(*_axpy(eps, v, tuple(args)))
     f_minus = f(*_axpy(-eps, v, tuple(args)))
-    numeric = tree_map(lambda p, m: (np.asarray(p, np.float64) - np.asarray(m, np.float64))
-                       / (2 * eps), f_plus, f_minus)
+    numeric = tree_map(lambda p, m: (_wide(p) - _wide(m)) / (2 * eps), f_plus, f_minus)
     _assert_close(numeric, out_dot, atol, rtol, "jvp")
     _assert_close(f(*args), out, atol, rtol, "jvp primal output")
 
 
 def check_vjp(f: Callable[..., Any], args: Sequence[Any], eps: float, atol: float,
               rtol: float, rng: np.random.Generator) -> None:
-    """<u, J v> from vjp equals <u, central difference along v>, for random u and v."""
+    """<u, J v> from vjp equals <u, central difference along v>, for random u and v.
+
+    With complex values the inner product is ``Re(sum(conj(a) * b))`` and the vjp is JAX's
+    (the transpose of the jvp, no conjugation), so the pulled-back ``u`` is
+    ``conj(vjp(conj(u)))``."""
     out, vjp_fn = vjp(f, *args)
     u = _random_like(rng, out)
     v = _random_like(rng, tuple(args))
-    ct_in = vjp_fn(u)
+    ct_in = _conj(vjp_fn(_conj(u)))
     f_plus = f(*_axpy(eps, v, tuple(args)))
     f_minus = f(*_axpy(-eps, v, tuple(args)))
-    numeric = tree_map(lambda p, m: (np.asarray(p, np.float64) - np.asarray(m, np.float64))
-                       / (2 * eps), f_plus, f_minus)
+    numeric = tree_map(lambda p, m: (_wide(p) - _wide(m)) / (2 * eps), f_plus, f_minus)
     expected, got = _vdot(u, numeric), _vdot(ct_in, v)
     scale = max(1.0, abs(expected))
     if abs(expected - got) > atol * scale + rtol * abs(expected):

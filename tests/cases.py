@@ -239,6 +239,11 @@ def balanced_mul_ref(ct: np.ndarray, x: np.ndarray, other: np.ndarray, greater: 
     return ct * weight.astype(ct.dtype)
 
 
+def _c(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x + i y in NumPy (complex64 parts stay complex64)."""
+    return x + 1j * y
+
+
 def not_integer(rng: np.random.Generator, shp: tuple[int, ...], dtype: np.dtype[Any],
                 lo: float = 0.15, hi: float = 0.85) -> np.ndarray:
     """n + f with f in [lo, hi]: away from the jumps of floor (lo=0.15) or round (lo=-0.35)."""
@@ -612,6 +617,27 @@ CASES += [
     Case("sign", ew.sign, np.sign, unary(away_from_zero, lo=0.1), dtypes=NUMERIC),
     Case("sign", ew.sign, np.sign, unary(ties), dtypes=NUMERIC, differentiable=False,
          label="at zero"),
+    # -- complex numbers: built from real parts (x, y) and taken back to a real output, so that
+    #    the derivative checks (on real arguments) see the complex rules: JAX's convention,
+    #    checked against JAX itself in tests/test_complex.py --
+    Case("complex", lambda x, y: ew.real(ew.mul(ew.make_complex(x, y), ew.make_complex(x, y))),
+         lambda x, y: np.real(_c(x, y) ** 2), binary()),
+    Case("real", lambda x, y: ew.real(ew.exp(ew.make_complex(x, y))),
+         lambda x, y: np.real(np.exp(_c(x, y))), binary()),
+    Case("imag", lambda x, y: ew.imag(ew.sin(ew.make_complex(x, y))),
+         lambda x, y: np.imag(np.sin(_c(x, y))), binary()),
+    Case("conj", lambda x, y: ew.imag(ew.mul(ew.conj(ew.make_complex(x, y)),
+                                             ew.exp(ew.make_complex(x, y)))),
+         lambda x, y: np.imag(np.conj(_c(x, y)) * np.exp(_c(x, y))), binary()),
+    Case("abs", lambda x, y: ew.abs(ew.make_complex(x, y)), lambda x, y: np.abs(_c(x, y)),
+         binary(away_from_zero, away_from_zero), label="complex"),
+    Case("real", lambda x, y: fnp.angle(fnp.exp(x + 1j * y)),
+         lambda x, y: np.angle(np.exp(x + 1j * y)),
+         binary(uniform, away_from_zero, y_bounds={"lo": 0.2, "hi": 2.5}),
+         label="fnp.angle complex"),
+    Case("dot_general", lambda x, y: fnp.real(fnp.vdot(x + 1j * y, (x + 1j * y) ** 2)),
+         lambda x, y: np.real(np.vdot(x + 1j * y, (x + 1j * y) ** 2)), binary(),
+         label="fnp.vdot complex"),
     Case("floor", ew.floor_p.bind1, np.floor, unary(not_integer)),
     Case("ceil", ew.ceil_p.bind1, np.ceil, unary(not_integer)),
     Case("round", ew.round_p.bind1, np.round, unary(not_integer, lo=-0.35, hi=0.35)),

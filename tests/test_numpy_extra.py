@@ -328,7 +328,6 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("searchsorted side", lambda: fnp.searchsorted(V, 0.0, side="middle"), ValueError, "side"),
     ("interp lengths", lambda: fnp.interp(0.0, V, V[:3]), ValueError, "same length"),
     ("gradient short", lambda: fnp.gradient(V[:2], edge_order=2), ValueError, "edge_order"),
-    ("traced complex", lambda: ft.jit(fnp.real)(np.array([1j])), TypeError, "complex"),
 ]
 
 

@@ -132,6 +132,15 @@ def _round(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str | Non
     return _call("np.rint", ins, out) if eqn.invars[0].aval.dtype.kind == "f" else None
 
 
+def _convert(eqn: Eqn, ins: list[str], mod: _Module, out: str | None) -> str:
+    # As the impl: a complex array converts to a real dtype through its real part, copied (the
+    # real part is a view of the complex buffer, which the generated code may write into).
+    new_dtype = eqn.params["new_dtype"]
+    if eqn.invars[0].aval.dtype.kind == "c" and new_dtype.kind != "c":
+        return f"np.real({ins[0]}).astype({mod.dtype(new_dtype)})"
+    return f"np.asarray({ins[0]}, dtype={mod.dtype(new_dtype)})"
+
+
 def _extremum(ufunc: str) -> Emitter:
     """max/min: a large float array with a scalar goes through ``filled_extremum`` (NumPy's
     fast loops need two arrays; see ``functrace.primitives.elementwise``)."""
@@ -223,8 +232,7 @@ emitters.update({
     "integer_pow": _integer_pow,
     "round": _round,
     "select_n": _select_n,
-    "convert_element_type": lambda eqn, ins, mod, out:
-        f"np.asarray({ins[0]}, dtype={mod.dtype(eqn.params['new_dtype'])})",
+    "convert_element_type": _convert,
     "stop_gradient": lambda eqn, ins, mod, out: ins[0],
     "broadcast_in_dim": _broadcast_in_dim,
     "reshape": _reshape_to_out,

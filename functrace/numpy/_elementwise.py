@@ -479,52 +479,39 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
     return out
 
 
-def _real_only(name: str, x: Any) -> Any:
-    (x,) = promote(name, x)
-    if aval(x).dtype.kind == "c":
-        raise TypeError(f"{name}: complex traced arrays are not supported by functrace (got "
-                        f"{aval(x).str_short()}); functrace differentiates real arrays.")
-    return x
-
-
 def real(val: Any) -> Any:
-    """``numpy.real``: a real array is its own real part.  Complex arrays: NumPy's answer for
-    concrete ones; traced complex arrays are not supported."""
-    if not isinstance(val, Tracer) and aval(val).dtype.kind == "c":
-        return np.real(val)
-    return _real_only("real", val)
+    """``numpy.real``: the real part (a real array is its own real part)."""
+    (x,) = promote("real", val)
+    return ew.real(x) if aval(x).dtype.kind == "c" else x
 
 
 def imag(val: Any) -> Any:
-    """``numpy.imag``: zeros for a real array (a constant).  Complex arrays: NumPy's answer for
-    concrete ones; traced complex arrays are not supported."""
-    if not isinstance(val, Tracer) and aval(val).dtype.kind == "c":
-        return np.imag(val)
-    x = _real_only("imag", val)
+    """``numpy.imag``: the imaginary part (zeros for a real array: a constant)."""
+    (x,) = promote("imag", val)
+    if aval(x).dtype.kind == "c":
+        return ew.imag(x)
     return np.zeros(aval(x).shape, aval(x).dtype)
 
 
 def conjugate(x: Any, /) -> Any:
-    """``numpy.conjugate`` (``conj``): a real array is its own conjugate.  Complex arrays:
-    NumPy's answer for concrete ones; traced complex arrays are not supported."""
-    if not isinstance(x, Tracer) and aval(x).dtype.kind == "c":
-        return np.conjugate(x)
-    return _real_only("conjugate", x)
+    """``numpy.conjugate`` (``conj``): a real array is its own conjugate."""
+    (x,) = promote("conjugate", x)
+    return ew.conj(x) if aval(x).dtype.kind == "c" else x
 
 
 conj = conjugate
 
 
 def angle(z: Any, deg: bool = False) -> Any:
-    """``numpy.angle`` of a real array: ``arctan2(0, z)``, 0 for ``z > 0`` and pi for
-    ``z < 0`` (and ``-0.0``); zero derivative away from 0.  Traced complex arrays are not
-    supported."""
-    if not isinstance(z, Tracer) and aval(z).dtype.kind == "c":
-        return np.angle(z, deg)
-    z = _real_only("angle", z)
-    dtype = _float_dtype(np.arctan2, z, z)
-    z = convert(z, dtype)
-    out = ew.arctan2(np.zeros(aval(z).shape, dtype), z)
+    """``numpy.angle``: ``arctan2(imag(z), real(z))``; for a real array 0 where ``z >= 0`` and
+    pi where ``z < 0`` (and ``-0.0``), with zero derivative away from 0."""
+    (z,) = promote("angle", z)
+    if aval(z).dtype.kind == "c":
+        out = ew.arctan2(ew.imag(z), ew.real(z))
+    else:
+        dtype = _float_dtype(np.arctan2, z, z)
+        z = convert(z, dtype)
+        out = ew.arctan2(np.zeros(aval(z).shape, dtype), z)
     return multiply(out, 180.0 / np.pi) if deg else out
 
 
@@ -532,7 +519,9 @@ def isreal(x: Any) -> Any:
     """``numpy.isreal``: True where the imaginary part is zero (everywhere, for real arrays)."""
     if not isinstance(x, Tracer) and aval(x).dtype.kind == "c":
         return np.isreal(x)
-    x = _real_only("isreal", x)
+    (x,) = promote("isreal", x)
+    if aval(x).dtype.kind == "c":
+        return equal(ew.imag(x), np.zeros((), np.finfo(aval(x).dtype).dtype))
     return np.ones(aval(x).shape, bool)
 
 

@@ -21,7 +21,15 @@ from functrace.numpy._base import (
     convert,
     result_dtype,
 )
-from functrace.numpy._elementwise import add, multiply, negative, power, subtract, where
+from functrace.numpy._elementwise import (
+    add,
+    conjugate,
+    multiply,
+    negative,
+    power,
+    subtract,
+    where,
+)
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import asarray, ravel, reshape, zeros_like
 from functrace.primitives import indexing as ix
@@ -125,7 +133,8 @@ def inner(a: Any, b: Any) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    return dot(ravel(a), ravel(b))
+    """``numpy.vdot``: the dot product of the flattened arrays, conjugating ``a``."""
+    return dot(ravel(conjugate(a)), ravel(b))
 
 
 # -- diagonals ----------------------------------------------------------------------------------
@@ -258,8 +267,8 @@ def triu(m: Any, k: int = 0) -> Any:
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """``numpy.vecdot``: the dot product of vectors along ``axis``, broadcast over the other
-    axes (real arrays: no conjugation needed)."""
-    x1, x2 = _same_dtype(x1, x2)
+    axes, conjugating ``x1``."""
+    x1, x2 = _same_dtype(conjugate(x1), x2)
     s1, s2 = aval(x1).shape, aval(x2).shape
     if not s1 or not s2:
         raise ValueError("vecdot: both inputs must be at least 1-d")

@@ -143,10 +143,10 @@ def install(fnp: ModuleType) -> None:
         "dot": fnp.dot,
         "clip": fnp.clip,
         "round": fnp.round,
-        "conj": lambda self: self,
-        "conjugate": lambda self: self,
-        "real": property(lambda self: self),
-        "imag": property(lambda self: fnp.zeros_like(self)),
+        "conj": fnp.conjugate,
+        "conjugate": fnp.conjugate,
+        "real": property(fnp.real),
+        "imag": property(fnp.imag),
         "copy": lambda self: self,  # traced values are immutable: a copy is the value itself
         # A sorted copy, as JAX's arrays (NumPy's ndarray.sort sorts in place, which an
         # immutable traced value cannot).

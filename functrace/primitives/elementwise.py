@@ -613,9 +613,12 @@ def sign(x: Any) -> Any:
 
 
 # d|x| = sign(x) dx: 0 at x == 0, the symmetric (central-difference) value, as autograd's.  JAX
-# takes +1 there (x >= 0); see docs/design.md.
-defjvp(abs_p, lambda x_dot, ans, x: mul(x_dot, sign(x)))
-defvjp(abs_p, lambda ct, ans, x: mul(ct, sign(x)))
+# takes +1 there (x >= 0); see docs/design.md.  For complex z, d|z| = real(conj(z) dz) / |z|,
+# and 0 at z == 0 (see the complex numbers below).
+defjvp(abs_p, lambda x_dot, ans, x: _complex_abs_jvp(x_dot, ans, x) if _is_complex(x)
+       else mul(x_dot, sign(x)))
+defvjp(abs_p, lambda ct, ans, x: _complex_abs_vjp(ct, ans, x) if _is_complex(x)
+       else mul(ct, sign(x)))
 defzero(sign_p)
 
 # Rounding: piecewise constant, zero derivative.
@@ -734,11 +737,142 @@ def _convert_vjp(ct: Any, ans: Any, x: Any, *, new_dtype: np.dtype[Any]) -> Any:
     return convert_element_type_p.bind1(ct, new_dtype=old)
 
 
-convert_element_type_p.def_impl1(lambda x, *, new_dtype: np.asarray(x, dtype=new_dtype))
+def _convert_impl(x: Any, *, new_dtype: np.dtype[Any]) -> Any:
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and new_dtype.kind != "c":
+        # Through the real part, as JAX's conversion (NumPy's too, less its warning): a copy,
+        # as a conversion's result is, not a view of the complex array.
+        return x.real.astype(new_dtype)
+    return np.asarray(x, dtype=new_dtype)
+
+
+convert_element_type_p.def_impl1(_convert_impl)
 convert_element_type_p.shape_rule = lambda x, *, new_dtype: [ShapedArray(x.shape, new_dtype)]
 jvp_rules[convert_element_type_p] = _convert_jvp
 defvjp(convert_element_type_p, _convert_vjp, residuals=(False, (False,)))
 _elementwise_batch(convert_element_type_p)
+
+# -- complex numbers ---------------------------------------------------------------------------
+# real, imag, conj and complex are linear, and abs of a complex array is real.  The derivative
+# rules follow JAX's convention: a vjp rule is the transpose of the jvp, which is linear over
+# the reals, with no conjugation added, so the gradient of a real function f of z = x + iy is
+# df/dx - i df/dy (2 * conj(z) for |z|**2), and for holomorphic functions the vjp multiplies by
+# f'(z) exactly as the jvp does: the rules of the other primitives hold for complex arrays as
+# written.
+
+
+def _is_complex(x: Any) -> bool:
+    return bool(get_aval(x).dtype.kind == "c")
+
+
+def real_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The real dtype of a complex dtype's parts (complex64 -> float32); others unchanged."""
+    return np.dtype(np.finfo(dtype).dtype) if dtype.kind == "c" else dtype
+
+
+def complex_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The complex dtype with parts of a float dtype (float32 -> complex64)."""
+    return np.result_type(dtype, np.complex64)
+
+
+def _complex_part_shape(name: str) -> Callable[..., list[ShapedArray]]:
+    def rule(x: ShapedArray) -> list[ShapedArray]:
+        if x.dtype.kind != "c":
+            raise ValueError(f"{name}: the operand must be complex, got {x.str_short()}.")
+        return [ShapedArray(x.shape, real_dtype(x.dtype), x.weak_type)]
+
+    return rule
+
+
+real_p = Primitive("real")
+imag_p = Primitive("imag")
+conj_p = elementwise("conj", np.conjugate)
+complex_p = Primitive("complex")
+
+
+def real(x: Any) -> Any:
+    """The real part of a complex array."""
+    return real_p.bind1(x)
+
+
+def imag(x: Any) -> Any:
+    """The imaginary part of a complex array."""
+    return imag_p.bind1(x)
+
+
+def conj(x: Any) -> Any:
+    """The complex conjugate of a complex array."""
+    return conj_p.bind1(x)
+
+
+def make_complex(x: Any, y: Any) -> Any:
+    """``x + i y`` of two real arrays of one dtype (float32 parts make complex64)."""
+    return complex_p.bind1(x, y)
+
+
+def _complex_impl(x: Any, y: Any) -> Any:
+    # Assigned part by part: x + 1j * y would turn an infinite y into a NaN real part.
+    x, y = np.asarray(x), np.asarray(y)
+    out = np.empty(np.broadcast_shapes(x.shape, y.shape), complex_dtype(x.dtype))
+    out.real, out.imag = x, y
+    return out
+
+
+def _complex_shape(x: ShapedArray, y: ShapedArray) -> list[ShapedArray]:
+    if x.dtype.kind != "f" or x.dtype != y.dtype or (x.shape != y.shape and x.shape and y.shape):
+        raise ValueError("complex: the parts must be real floating arrays of one dtype and one "
+                         f"shape (or scalars), got {x.str_short()} and {y.str_short()}.")
+    shape = x.shape or y.shape
+    return [ShapedArray(shape, complex_dtype(x.dtype), x.weak_type and y.weak_type)]
+
+
+def _conj_shape(x: ShapedArray) -> list[ShapedArray]:
+    _complex_part_shape("conj")(x)  # checks that x is complex
+    return [x]
+
+
+real_p.def_impl1(lambda x: np.asarray(np.real(x)))
+real_p.shape_rule = _complex_part_shape("real")
+imag_p.def_impl1(lambda x: np.asarray(np.imag(x)))
+imag_p.shape_rule = _complex_part_shape("imag")
+conj_p.shape_rule = _conj_shape
+complex_p.def_impl1(_complex_impl)
+complex_p.shape_rule = _complex_shape
+for _p in (real_p, imag_p, conj_p, complex_p):
+    deflinear_jvp(_p)
+    _elementwise_batch(_p)
+# The transposes: real's is ct + 0i, imag's is -i ct, conj's is conj, complex's is the pair of
+# parts (real(ct), -imag(ct)).
+defvjp(real_p, lambda ct, ans, x: make_complex(ct, full_like(ct, 0)), residuals=(False, (False,)))
+defvjp(imag_p, lambda ct, ans, x: make_complex(full_like(ct, 0), neg(ct)),
+       residuals=(False, (False,)))
+defvjp(conj_p, lambda ct, ans, x: conj(ct), residuals=(False, (False,)))
+defvjp(complex_p, lambda ct, ans, x, y: real(ct), lambda ct, ans, x, y: neg(imag(ct)),
+       residuals=(False, (False, False)))
+
+
+def _abs_direction(ans: Any, x: Any) -> Any:
+    """conj(x) / |x| as a complex array, with 0 where x == 0 (|x| is replaced by 1 there)."""
+    magnitude = select_n(eq(ans, full_like(ans, 0)), ans, full_like(ans, 1))
+    return div(conj(x), convert_element_type(magnitude, get_aval(x).dtype))
+
+
+def _complex_abs_jvp(x_dot: Any, ans: Any, x: Any) -> Any:
+    return real(mul(x_dot, _abs_direction(ans, x)))
+
+
+def _complex_abs_vjp(ct: Any, ans: Any, x: Any) -> Any:
+    return mul(convert_element_type(ct, get_aval(x).dtype), _abs_direction(ans, x))
+
+
+def _abs_shape(x: ShapedArray) -> list[ShapedArray]:
+    (out,) = _real_abs_shape(x)
+    return [ShapedArray(out.shape, real_dtype(out.dtype), out.weak_type)
+            if out.dtype.kind == "c" else out]
+
+
+_real_abs_shape = abs_p.shape_rule
+abs_p.shape_rule = _abs_shape
 
 # stop_gradient: the identity whose derivative is zero.
 stop_gradient_p = elementwise("stop_gradient", lambda x: x)
