@@ -337,17 +337,94 @@ def test_at_unknown_update_is_an_attribute_error() -> None:
 
 
 def test_at_keyword_arguments() -> None:
-    # JAX's hints are accepted; out-of-bounds modes other than the default are not implemented.
+    # JAX's hints are accepted; unknown keywords and modes are refused.
     x = np.arange(4.0)
     got = ft.jit(lambda x: x.at[np.array([0, 2])].set(
         1.0, indices_are_sorted=True, unique_indices=True, mode="promise_in_bounds"))(x)
     np.testing.assert_array_equal(got, [1.0, 1.0, 1.0, 3.0])
-    with pytest.raises(NotImplementedError, match="mode='drop'"):
-        ft.jit(lambda x: x.at[1].add(1.0, mode="drop"))(x)
-    with pytest.raises(NotImplementedError, match="fill_value"):
-        ft.jit(lambda x: x.at[1].get(fill_value=0.0))(x)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        ft.jit(lambda x: x.at[1].add(1.0, mode="wrap"))(x)
     with pytest.raises(TypeError, match="unexpected keyword argument 'sorted'"):
         ft.jit(lambda x: x.at[1].max(1.0, sorted=True))(x)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'fill_value'"):
+        ft.jit(lambda x: x.at[1].set(1.0, fill_value=0.0))(x)
+
+
+X5 = np.arange(5.0)
+X23 = np.arange(6.0).reshape(2, 3)
+NAN = np.nan
+# (what, update, operand, JAX's result): integer indices out of range follow JAX's modes:
+# updates drop them (or clamp them with mode="clip"), get clamps them (or reads fill_value
+# with mode="fill"/"drop").  Each expected value is what jax.numpy gives.
+AT_OUT_OF_RANGE: list[tuple[str, Callable[[Any], Any], np.ndarray, list[Any]]] = [
+    ("set drops", lambda x: x.at[7].set(9.0), X5, [0, 1, 2, 3, 4]),
+    ("set drops negative", lambda x: x.at[-7].set(9.0), X5, [0, 1, 2, 3, 4]),
+    ("set drops one of an array", lambda x: x.at[np.array([1, 7, -6])].set(9.0), X5,
+     [0, 9, 2, 3, 4]),
+    ("set clip", lambda x: x.at[7].set(9.0, mode="clip"), X5, [0, 1, 2, 3, 9]),
+    ("set clip negative", lambda x: x.at[-9].set(9.0, mode="clip"), X5, [9, 1, 2, 3, 4]),
+    ("set mode fill drops", lambda x: x.at[7].set(9.0, mode="fill"), X5, [0, 1, 2, 3, 4]),
+    ("add repeats and drops", lambda x: x.at[np.array([1, 7, 1, -6])].add(1.0), X5,
+     [0, 3, 2, 3, 4]),
+    ("multiply drops", lambda x: x.at[np.array([1, 9])].multiply(2.0), X5, [0, 2, 2, 3, 4]),
+    ("min drops", lambda x: x.at[np.array([1, 9])].min(-2.0), X5, [0, -2, 2, 3, 4]),
+    ("max clip", lambda x: x.at[np.array([1, 9])].max(20.0, mode="clip"), X5,
+     [0, 20, 2, 3, 20]),
+    ("apply drops", lambda x: x.at[np.array([1, 9])].apply(lambda t: t + 10.0), X5,
+     [0, 11, 2, 3, 4]),
+    ("divide drops", lambda x: x.at[np.array([2, 9])].divide(2.0), X5, [0, 1, 1, 3, 4]),
+    ("get clamps", lambda x: x.at[np.array([1, 7, -7])].get(), X5, [1, 4, 0]),
+    ("get fill", lambda x: x.at[np.array([1, 7, -7])].get(mode="fill"), X5, [1, NAN, NAN]),
+    ("get fill value", lambda x: x.at[np.array([1, 7])].get(mode="fill", fill_value=-1.0), X5,
+     [1, -1]),
+    ("get fill_value alone clamps", lambda x: x.at[7].get(fill_value=-1.0), X5, 4.0),
+    ("get drop fills", lambda x: x.at[np.array([7])].get(mode="drop"), X5, [NAN]),
+    ("2-d element drops", lambda x: x.at[1, 5].set(1.0), X23, [[0, 1, 2], [3, 4, 5]]),
+    ("2-d row drops", lambda x: x.at[5].set(1.0), X23, [[0, 1, 2], [3, 4, 5]]),
+    ("2-d arrays drop", lambda x: x.at[np.array([0, 5, 1]), np.array([2, 1, 7])].set(-1.0),
+     X23, [[0, 1, -1], [3, 4, 5]]),
+    ("2-d get fill", lambda x: x.at[:, np.array([0, 5, -1])].get(mode="fill", fill_value=7.0),
+     X23, [[0, 7, 2], [3, 7, 5]]),
+    ("ellipsis", lambda x: x.at[..., 7].set(1.0), X23, [[0, 1, 2], [3, 4, 5]]),
+    ("new axis", lambda x: x.at[None, 1, 9].set(1.0), X23, [[0, 1, 2], [3, 4, 5]]),
+]
+
+
+@pytest.mark.parametrize("what,update,x,expected", AT_OUT_OF_RANGE,
+                         ids=[c[0] for c in AT_OUT_OF_RANGE])
+def test_at_out_of_range_follows_jax_modes(what: str, update: Callable[[Any], Any],
+                                           x: np.ndarray, expected: Any) -> None:
+    for run in (ft.jit(update), lambda x: ft.vjp(update, x)[0]):
+        np.testing.assert_array_equal(run(x), np.asarray(expected, x.dtype))
+
+
+def test_at_out_of_range_with_traced_indices() -> None:
+    # Traced indices follow the same modes (their values are known only when run).
+    set_at = ft.jit(lambda x, i: x.at[i].set(9.0))
+    np.testing.assert_array_equal(set_at(X5, np.int64(7)), X5)
+    np.testing.assert_array_equal(set_at(X5, np.int64(-2)), [0, 1, 2, 9, 4])
+    np.testing.assert_array_equal(set_at(X5, np.array([1, 7, -7, -1])), [0, 9, 2, 3, 9])
+    add_at = ft.jit(lambda x, i: x.at[i].add(1.0))
+    np.testing.assert_array_equal(add_at(X5, np.array([1, 7, 1, -1])), [0, 3, 2, 3, 5])
+    get = ft.jit(lambda x, i, mode: x.at[i].get(mode=mode), static_argnums=2)
+    np.testing.assert_array_equal(get(X5, np.array([1, 7, -7]), None), [1, 4, 0])
+    np.testing.assert_array_equal(get(X5, np.array([1, 7, -7]), "fill"), [1, NAN, NAN])
+    np.testing.assert_array_equal(ft.jit(lambda x, i: x.at[i, 1].set(9.0))(X23, np.int64(3)),
+                                  X23)
+    ints = ft.jit(lambda x, i: x.at[i].get(mode="fill"))(np.arange(5), np.array([1, 7]))
+    np.testing.assert_array_equal(ints, [1, np.iinfo(np.int64).min])
+
+
+def test_at_out_of_range_derivatives() -> None:
+    # A dropped update contributes no derivative; a filled read has none (values from JAX).
+    x = np.arange(5.0)
+    g = ft.grad(lambda x: fnp.sum(x.at[np.array([1, 7])].set(x[0] * 3.0) ** 2))(x + 1.0)
+    np.testing.assert_array_equal(g, [20.0, 0.0, 6.0, 8.0, 10.0])
+    g = ft.grad(lambda x: fnp.sum(x.at[np.array([1, 7])].get(mode="fill", fill_value=2.0)
+                                  * x[2]))(x)
+    np.testing.assert_array_equal(g, [0.0, 2.0, 3.0, 0.0, 0.0])
+    check_grads(ft.jit(lambda x: x.at[np.array([1, 9, 3])].multiply(x[::-1][:3])), (x + 1.0,),
+                order=2)  # (jit: a NumPy array has no .at)
 
 
 def test_at_repeats_combine_every_update() -> None:

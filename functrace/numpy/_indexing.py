@@ -35,6 +35,7 @@ from functrace.numpy._elementwise import (
     add,
     equal,
     greater,
+    greater_equal,
     isnan,
     less,
     less_equal,
@@ -439,11 +440,15 @@ class _IndexUpdateRef:
     index repeats, ``set`` keeps the last value, ``add``, ``multiply``, ``min`` and ``max``
     combine every one (as ``np.add.at``, ``np.multiply.at``...), ``divide`` and ``power`` use
     their product (as JAX's: ``x / ones.at[idx].multiply(values)``), and ``apply`` applies its
-    function once per occurrence.  A static index out of range raises ``IndexError``; traced
-    indices are clamped into range (JAX drops such updates instead).  ``multiply``, ``min``,
-    ``max`` and ``apply`` need the positions known while tracing (integers, slices, concrete
-    index arrays, or a traced integer scalar): traced index arrays raise
-    ``NotImplementedError``.
+    function once per occurrence.  ``multiply``, ``min``, ``max`` and ``apply`` need the
+    positions known while tracing (integers, slices, concrete index arrays, or a traced integer
+    scalar): traced index arrays raise ``NotImplementedError``.
+
+    Integer indices out of range (static or traced) follow JAX's ``mode``, not NumPy's
+    ``IndexError``: an update drops them (``mode=None``, ``"drop"``, ``"fill"``,
+    ``"promise_in_bounds"``) or clamps them into range (``"clip"``); ``get`` clamps them
+    (``None``, ``"clip"``, ``"promise_in_bounds"``) or reads ``fill_value`` there (``"fill"``,
+    ``"drop"``; by default NaN, the smallest signed or largest unsigned integer, or True).
 
     Derivatives: ``min``/``max`` split the cotangent equally among every tied contributor (the
     original entry and the updates), as JAX's; ``multiply`` differentiates with repeated
@@ -462,88 +467,167 @@ class _IndexUpdateRef:
         self.array, self.index = array, index
 
     def get(self, **options: Any) -> Any:
-        """``x[index]``."""
-        _check_options("get", options)
-        return getitem(self.array, self.index)
+        """``x[index]``, with out-of-range indices clamped or filled (see the class)."""
+        mode, fill_value = _check_options("get", options)
+        x = as_operand(self.array)
+        index, padded = _bounded_index(aval(x).shape, self.index, mode)
+        if padded:
+            fill = _default_fill(aval(x).dtype) if fill_value is None else fill_value
+            x = _pad_axes(x, padded, fill)
+        return getitem(x, index)
+
+    def _updated(self, name: str, values: Any, options: dict[str, Any]) -> Any:
+        mode, _ = _check_options(name, options)
+        kind = "multiply" if name in ("divide", "power") else name
+        x = as_operand(self.array)
+        if name in ("divide", "power"):  # the factors: ones updated by multiplying
+            x = np.ones(aval(x).shape, aval(x).dtype)
+        shape = aval(x).shape
+        index, padded = _bounded_index(shape, self.index, mode)
+        if not padded:
+            return _update(x, index, values, kind)
+        # Dropped updates land in one extra slot at the end of each axis they index, which
+        # is then cut off.
+        out = _update(_pad_axes(x, padded, 0), index, values, kind)
+        return getitem(out, tuple(slice(0, n) for n in shape))
 
     def set(self, values: Any, **options: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``values``."""
-        _check_options("set", options)
-        return _update(self.array, self.index, values, "set")
+        return self._updated("set", values, options)
 
     def add(self, values: Any, **options: Any) -> Any:
         """``x`` with ``values`` added at ``x[index]`` (repeated indices accumulate)."""
-        _check_options("add", options)
-        return _update(self.array, self.index, values, "add")
+        return self._updated("add", values, options)
 
     def multiply(self, values: Any, **options: Any) -> Any:
         """``x`` with ``x[index]`` multiplied by ``values`` (repeated indices: by each)."""
-        _check_options("multiply", options)
-        return _update(self.array, self.index, values, "multiply")
+        return self._updated("multiply", values, options)
 
     mul = multiply
 
     def min(self, values: Any, **options: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``minimum(x[index], values)``."""
-        _check_options("min", options)
-        return _update(self.array, self.index, values, "min")
+        return self._updated("min", values, options)
 
     def max(self, values: Any, **options: Any) -> Any:  # noqa: A003 - JAX's name
         """``x`` with ``x[index]`` replaced by ``maximum(x[index], values)``."""
-        _check_options("max", options)
-        return _update(self.array, self.index, values, "max")
+        return self._updated("max", values, options)
 
     def divide(self, values: Any, **options: Any) -> Any:
         """``x / ones.at[index].multiply(values)``: ``x[index] /= values`` (true division, so
         integer arrays give floats, as JAX's)."""
-        _check_options("divide", options)
-        return true_divide(self.array, _ones_updated(self.array, self.index, values))
+        return true_divide(self.array, self._updated("divide", values, options))
 
     def power(self, values: Any, **options: Any) -> Any:
         """``x ** ones.at[index].multiply(values)``: ``x[index] **= values``."""
-        _check_options("power", options)
-        return power(self.array, _ones_updated(self.array, self.index, values))
+        return power(self.array, self._updated("power", values, options))
 
     def apply(self, func: Callable[[Any], Any], **options: Any) -> Any:
         """``x`` with ``x[index]`` replaced by ``func(x[index])``, elementwise (``func`` maps
         an array to one of its shape); applied once per occurrence of a repeated index."""
-        _check_options("apply", options)
         if not callable(func):
             raise TypeError(f"x.at[...].apply() takes a function, got {func!r}.")
-        return _update(self.array, self.index, func, "apply")
+        return self._updated("apply", func, options)
 
 
 # JAX's keyword arguments of the updates: hints, accepted and ignored (functrace needs
-# neither), and ``mode``, of which only the default behaviour is implemented.
+# neither), ``mode`` (what becomes of integer indices out of range) and get's ``fill_value``.
 _HINTS = frozenset({"indices_are_sorted", "unique_indices", "out_sharding",
                     "wrap_negative_indices"})
+# JAX's modes, by what they do: updates drop out-of-range indices unless clipping; get clamps
+# them unless filling.
+_UPDATE_MODES = {None: "drop", "promise_in_bounds": "drop", "drop": "drop", "fill": "drop",
+                 "clip": "clip"}
+_GET_MODES = {None: "clip", "promise_in_bounds": "clip", "clip": "clip", "fill": "fill",
+              "drop": "fill"}
 
 
-def _check_options(name: str, options: dict[str, Any]) -> None:
+def _check_options(name: str, options: dict[str, Any]) -> tuple[str, Any]:
+    """The mode (``"drop"``, ``"clip"`` or ``"fill"``) and get's fill value, from JAX's
+    keyword arguments."""
+    modes = _GET_MODES if name == "get" else _UPDATE_MODES
+    mode, fill_value = modes[None], None
     for key, value in options.items():
         if key == "mode":
-            if value not in (None, "promise_in_bounds"):
-                raise NotImplementedError(
-                    f"x.at[...].{name}(mode={value!r}) is not implemented in functrace: static "
-                    "indices out of range raise IndexError and traced ones are clamped into "
-                    "range (mode=None).")
+            if not isinstance(value, (str, type(None))) or value not in modes:
+                raise ValueError(f"x.at[...].{name}(): mode must be one of "
+                                 f"{', '.join(repr(m) for m in modes if m)} or None, got "
+                                 f"{value!r}.")
+            mode = modes[value]
         elif key == "fill_value" and name == "get":
-            if value is not None:
-                raise NotImplementedError(
-                    "x.at[...].get(fill_value=...) is not implemented in functrace: static "
-                    "indices out of range raise IndexError.")
+            fill_value = value  # used by mode="fill" (and "drop"), ignored otherwise, as JAX
         elif key == "wrap_negative_indices" and value is False:
             raise NotImplementedError(
                 f"x.at[...].{name}(wrap_negative_indices=False) is not implemented in "
                 "functrace: negative indices count from the end, as in NumPy.")
         elif key not in _HINTS:
             raise TypeError(f"x.at[...].{name}() got an unexpected keyword argument {key!r}")
+    return mode, fill_value
 
 
-def _ones_updated(x: Any, index: Any, values: Any) -> Any:
-    """``ones_like(x).at[index].multiply(values)``: the factors of divide and power."""
-    x = as_operand(x)
-    return _update(np.ones(aval(x).shape, aval(x).dtype), index, values, "multiply")
+def _is_integer_index(item: Any) -> bool:
+    if isinstance(item, (bool, np.bool_)):
+        return False
+    if isinstance(item, (int, np.integer)):
+        return True
+    return isinstance(item, (np.ndarray, Tracer)) and item.dtype.kind in "iu"
+
+
+def _bounded_index(shape: tuple[int, ...], index: Any, mode: str
+                   ) -> tuple[tuple[Any, ...], list[int]]:
+    """``index`` with its integer items brought into range as ``mode`` says, and the axes
+    that need an extra slot at the end: ``"clip"`` clamps (negative indices counted from the
+    end first), ``"drop"``/``"fill"`` send out-of-range indices to the slot past the end (the
+    axis is then padded by one).  Static indices in range are left as they are."""
+    items = _index_items(index)
+    used = sum(_consumed(item) for item in items)
+    out: list[Any] = []
+    padded: list[int] = []
+    d = 0
+    for item in items:
+        k = len(shape) - used if item is Ellipsis else _consumed(item)
+        if k == 1 and _is_integer_index(item) and d < len(shape) and shape[d]:
+            item, pad_axis = _bounded_item(item, shape[d], mode)
+            if pad_axis:
+                padded.append(d)
+        out.append(item)
+        d += k
+    return tuple(out), padded
+
+
+def _bounded_item(item: Any, n: int, mode: str) -> tuple[Any, bool]:
+    if isinstance(item, Tracer):
+        wrapped = _wrap_negative(item, n)
+        if mode == "clip":
+            return minimum(maximum(wrapped, 0), n - 1), False
+        valid = logical_and(greater_equal(item, -n), less(item, n))
+        return where(valid, wrapped, n), True
+    i = np.asarray(item)
+    wrapped = np.where(i < 0, i + n, i)
+    if mode == "clip":
+        out = np.clip(wrapped, 0, n - 1)
+    else:
+        valid = (i >= -n) & (i < n)
+        if valid.all():
+            return item, False
+        out = np.where(valid, wrapped, n)
+    return (int(out) if out.ndim == 0 else out), mode != "clip"
+
+
+def _default_fill(dtype: np.dtype[Any]) -> Any:
+    """What ``get(mode="fill")`` reads out of range by default (JAX's choice)."""
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind == "b":
+        return True
+    info = np.iinfo(dtype)
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _pad_axes(x: Any, axes: list[int], value: Any) -> Any:
+    """``x`` with one entry ``value`` appended along each of ``axes``."""
+    widths = [(0, 1) if d in axes else (0, 0) for d in range(aval(x).ndim)]
+    return pad(x, widths, constant_values=np.asarray(value, aval(x).dtype))
 
 
 # How each combining update merges an entry with an update (elementwise), and the value that
