@@ -456,6 +456,33 @@ def test_det_gradient_at_singular_matrices_is_the_adjugate_transposed(
                                atol=1e-12)
 
 
+def _cofactor_adjugate(a: np.ndarray) -> np.ndarray:
+    """adj(a) from its definition, a determinant of a minor per entry (any rank)."""
+    n = len(a)
+    return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, j, 0), i, 1))
+                      for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("rank", [5, 4, 3, 1, 0])
+def test_det_second_derivative_at_any_rank(rank: int) -> None:
+    # hessian(det)[i, j, k, l] = d adj(a)[j, i] / d a[k, l]: checked along a direction against
+    # central differences of the cofactor definition, which holds at singular matrices too.
+    rng = np.random.default_rng(rank)
+    a = rng.standard_normal((5, rank)) @ rng.standard_normal((rank, 5))
+    e = rng.standard_normal((5, 5))
+    h = 1e-6
+    expected = (_cofactor_adjugate(a + h * e) - _cofactor_adjugate(a - h * e)).T / (2 * h)
+    for hess in (ft.hessian(fnp.linalg.det), ft.jit(ft.hessian(fnp.linalg.det)),
+                 ft.jacrev(ft.jacrev(fnp.linalg.det))):
+        got = np.einsum("ijkl,kl->ij", hess(a), e)
+        np.testing.assert_allclose(got, expected, atol=1e-7 * max(1.0, np.abs(expected).max()))
+    # Forward over reverse, through the vjp rule's transpose.
+    hvp = ft.jvp(ft.grad(fnp.linalg.det), (a,), (e,))[1]
+    np.testing.assert_allclose(hvp, expected, atol=1e-7 * max(1.0, np.abs(expected).max()))
+    if rank == 5:
+        check_grads(fnp.linalg.det, (a,), order=3)
+
+
 def test_nan_to_num_replaces_infinities_and_stops_their_gradient() -> None:
     x = np.array([np.inf, -np.inf, np.nan, 1.5])
     for kwargs in ({}, {"nan": 2.0, "posinf": 5.0, "neginf": -3.0}):

@@ -28,9 +28,10 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, jvp_rules
 from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import add, div, mul, neg, sub
+from functrace.primitives.elementwise import add, div, mul, neg, select_n, sub
 from functrace.primitives.indexing import concatenate, slice_in_dim
-from functrace.primitives.linalg import _mT, batched_matmul, solve
+from functrace.primitives.linalg import _mT, adjugate_p, batched_matmul, det, solve
+from functrace.primitives.reductions import reduce_prod
 from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, shape_of
 
 _mm = batched_matmul
@@ -493,3 +494,50 @@ pinv_p.shape_rule = _pinv_shape
 defjvp(pinv_p, _pinv_jvp)
 defvjp(pinv_p, _pinv_vjp)
 _front_batch_all(pinv_p)
+
+# -- the adjugate's derivative, through the SVD ---------------------------------------------------
+# ``linalg`` declares the adjugate (det's gradient); its derivative rules live here because they
+# use the SVD.  With a = u diag(s) vh and sign = det(u) det(vh), adj(a) = sign vh^T adj(diag(s))
+# u^T, so d adj(a)[e] = sign vh^T G(u^T e vh^T) u^T, where G is the derivative of the adjugate at
+# the diagonal matrix diag(s):
+#     G(f)[i, i] = sum_{k != i} f[k, k] q[i, k],    G(f)[i, j] = -f[i, j] q[i, j]  (i != j),
+# with q[i, j] the product of the singular values other than s[i] and s[j].  Nothing is
+# inverted, so the rule holds at singular matrices: det has a second derivative there (JAX's
+# too).  G is self-adjoint, so the vjp is the same sandwich the other way round.
+
+
+def _pair_products(s: Any) -> Any:
+    """``q[..., i, j]``: the product of ``s[..., m]`` over ``m`` other than ``i`` and ``j``,
+    for ``i != j``; 0 on the diagonal."""
+    *lead, n = shape_of(s)
+    dtype = get_aval(s).dtype
+    m = np.arange(n)
+    others = (m != m[:, None, None]) & (m != m[None, :, None])  # [i, j, m]
+    full = (*lead, n, n, n)
+    s_ijm = broadcast_in_dim(s, full, (*range(len(lead)), len(lead) + 2))
+    ones = np.ones(full, dtype)
+    q = reduce_prod(select_n(np.broadcast_to(others, full), ones, s_ijm), (len(full) - 1,))
+    return mul(q, _stacked(1 - np.eye(n), tuple(lead), dtype))
+
+
+def _adjugate_sandwich(a: Any, e: Any, transpose: bool) -> Any:
+    """``d adj(a)[e]`` (``transpose=False``) or its transpose applied to ``e``."""
+    n = shape_of(a)[-1]
+    if n == 0:
+        return e
+    u, s, vh = svd(a)
+    sign = mul(det(u), det(vh))
+    # jvp: f = u^T e vh^T, out = vh^T G(f) u^T;  vjp: f = vh e u, out = u G(f) vh.
+    left, right = (u, vh) if transpose else (_mT(vh), _mT(u))
+    f = _mm(right, _mm(e, left))
+    q = _pair_products(s)
+    g = add(neg(mul(f, q)), _diag_embed(reduce_sum(mul(q, _along(_diag_part(f), shape_of(q),
+                                                                 -1)), (len(shape_of(q)) - 1,))))
+    out = _mm(left, _mm(g, right))
+    lead = shape_of(sign)
+    return mul(broadcast_in_dim(sign, shape_of(out), tuple(range(len(lead)))), out)
+
+
+defjvp(adjugate_p, lambda a_dot, ans, a: _adjugate_sandwich(a, a_dot, transpose=False))
+defvjp(adjugate_p, lambda ct, ans, a: _adjugate_sandwich(a, ct, transpose=True),
+       residuals=(False, (True,)))

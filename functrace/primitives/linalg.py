@@ -13,7 +13,7 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import defzero, mul, neg, sub
+from functrace.primitives.elementwise import defzero, mul, neg
 from functrace.primitives.shape import (
     _front_batch,
     broadcast_batch,
@@ -387,27 +387,10 @@ def _adjugate_shape(a: ShapedArray) -> list[ShapedArray]:
     return [a]
 
 
-def _adjugate_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
-    # adj = det a^-1:  d adj = <adj^T, da> a^-1 - adj da a^-1 (where a is invertible).
-    inv = _mT(_inverse_transpose(a))
-    d_det = _trace_of_product(_mT(ans), a_dot)
-    return sub(mul(_expand_last_two(d_det, shape_of(a)), inv),
-               batched_matmul(batched_matmul(ans, a_dot), inv))
-
-
-def _adjugate_vjp(ct: Any, ans: Any, a: Any) -> Any:
-    # The transpose of the jvp:  <ct, a^-1> adj^T - adj^T ct a^-T.
-    inv_t = _inverse_transpose(a)
-    weight = _trace_of_product(ct, _mT(inv_t))
-    return sub(mul(_expand_last_two(weight, shape_of(a)), _mT(ans)),
-               batched_matmul(batched_matmul(_mT(ans), ct), inv_t))
-
-
 adjugate_p.impl = _adjugate_impl
 adjugate_p.shape_rule = _adjugate_shape
 _front_batch(adjugate_p, lambda size: {})
-defjvp(adjugate_p, _adjugate_jvp)
-defvjp(adjugate_p, _adjugate_vjp)
+# The adjugate's jvp and vjp rules use the SVD: they are declared with it, in decompositions.py.
 
 
 # slogdet as two single-output primitives: the sign (a zero derivative) and log |det|, whose
