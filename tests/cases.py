@@ -239,6 +239,16 @@ def balanced_mul_ref(ct: np.ndarray, x: np.ndarray, other: np.ndarray, greater: 
     return ct * weight.astype(ct.dtype)
 
 
+def _vectors(count: int = 1) -> Callable[[np.random.Generator, np.dtype[Any]], Sample]:
+    """``count`` arrays of one random shape of rank 1 to 3 (a transform needs an axis)."""
+
+    def make(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+        shp = shape(rng, min_rank=1)
+        return Sample(tuple(uniform(rng, shp, dtype) for _ in range(count)))
+
+    return make
+
+
 def _c(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x + i y in NumPy (complex64 parts stay complex64)."""
     return x + 1j * y
@@ -638,6 +648,17 @@ CASES += [
     Case("dot_general", lambda x, y: fnp.real(fnp.vdot(x + 1j * y, (x + 1j * y) ** 2)),
          lambda x, y: np.real(np.vdot(x + 1j * y, (x + 1j * y) ** 2)), binary(),
          label="fnp.vdot complex"),
+    # -- Fourier transforms (the fft primitive: rfft on real input, fft / ifft / irfft on the
+    #    complex x + i y, back to real outputs for the derivative checks) --
+    Case("fft", lambda x: fnp.real(fnp.fft.rfft(x) * (1 - 2j)),
+         lambda x: np.real(np.fft.rfft(x) * (1 - 2j)), _vectors(), label="rfft"),
+    Case("fft", lambda x: fnp.fft.irfftn(fnp.fft.rfftn(x) ** 2, s=x.shape,
+                                         axes=range(x.ndim)),
+         lambda x: np.fft.irfftn(np.fft.rfftn(x) ** 2, s=x.shape, axes=range(x.ndim)),
+         _vectors(), label="irfftn"),
+    Case("fft", lambda x, y: fnp.real(fnp.fft.fft(x + 1j * y) * fnp.fft.ifft(x - 2j * y)),
+         lambda x, y: np.real(np.fft.fft(_c(x, y)) * np.fft.ifft(_c(x, -2 * y))),
+         _vectors(2), label="fft ifft"),
     Case("floor", ew.floor_p.bind1, np.floor, unary(not_integer)),
     Case("ceil", ew.ceil_p.bind1, np.ceil, unary(not_integer)),
     Case("round", ew.round_p.bind1, np.round, unary(not_integer, lo=-0.35, hi=0.35)),

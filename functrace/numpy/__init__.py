@@ -30,7 +30,7 @@ from numpy import (
 from numpy import broadcast_shapes as _np_broadcast_shapes
 from numpy import iterable as _np_iterable
 
-from functrace.numpy import _protocols, linalg
+from functrace.numpy import _protocols, fft, linalg
 from functrace.numpy._composite import (
     apply_along_axis,
     apply_over_axes,
@@ -376,7 +376,7 @@ __all__ = [
     "diag_indices_from", "diagflat", "diagonal", "diff", "divide", "divmod", "dot", "dsplit",
     "dstack", "ediff1d", "einsum", "empty", "empty_like", "equal", "exp", "exp2", "expand_dims",
     "expm1", "eye", "fabs", "finfo", "fix", "flip", "fliplr", "flipud", "float_power", "floor",
-    "floor_divide", "fmax", "fmin", "fmod", "full", "full_like", "geomspace", "gradient",
+    "fft", "floor_divide", "fmax", "fmin", "fmod", "full", "full_like", "geomspace", "gradient",
     "greater", "greater_equal", "heaviside", "hsplit", "hstack", "hypot", "identity", "iinfo",
     "imag", "indices", "inner", "interp", "invert", "isclose", "iscomplexobj", "isfinite",
     "isinf", "isnan", "isneginf", "isposinf", "isreal", "isrealobj", "isscalar", "issubdtype",

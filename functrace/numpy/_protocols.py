@@ -56,6 +56,8 @@ def install(fnp: ModuleType) -> None:
             functions[np_obj] = getattr(fnp, name)
     for name in fnp.linalg.__all__:
         functions[getattr(np.linalg, name)] = getattr(fnp.linalg, name)
+    for name in fnp.fft.__all__:
+        functions[getattr(np.fft, name)] = getattr(fnp.fft, name)
 
     def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if getattr(np, ufunc.__name__, None) is not ufunc:  # another library's (scipy.special)

@@ -4,11 +4,12 @@ from functrace.primitives import (
     control_flow,
     decompositions,
     elementwise,
+    fft,
     indexing,
     linalg,
     reductions,
     shape,
 )
 
-__all__ = ["control_flow", "decompositions", "elementwise", "indexing", "linalg", "reductions",
-           "shape"]
+__all__ = ["control_flow", "decompositions", "elementwise", "fft", "indexing", "linalg",
+           "reductions", "shape"]
