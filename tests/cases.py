@@ -249,6 +249,13 @@ def _vectors(count: int = 1) -> Callable[[np.random.Generator, np.dtype[Any]], S
     return make
 
 
+def _between_powers_of_two(rng: np.random.Generator, shp: tuple[int, ...],
+                           dtype: np.dtype[Any]) -> np.ndarray:
+    """+-(1.1 .. 1.9) * 2**k: away from the jumps of frexp's mantissa."""
+    sign = np.where(rng.random(shp) < 0.5, -1.0, 1.0)
+    return (sign * rng.uniform(1.1, 1.9, shp) * 2.0 ** rng.integers(-3, 4, shp)).astype(dtype)
+
+
 def _c(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x + i y in NumPy (complex64 parts stay complex64)."""
     return x + 1j * y
@@ -659,6 +666,13 @@ CASES += [
     Case("fft", lambda x, y: fnp.real(fnp.fft.fft(x + 1j * y) * fnp.fft.ifft(x - 2j * y)),
          lambda x, y: np.real(np.fft.fft(_c(x, y)) * np.fft.ifft(_c(x, -2 * y))),
          _vectors(2), label="fft ifft"),
+    # -- floating-point representation --
+    Case("nextafter", ew.nextafter, np.nextafter, binary(), differentiable=False),
+    Case("nextafter", fnp.spacing, np.spacing, unary(), differentiable=False,
+         label="fnp.spacing"),
+    Case("frexp", ew.frexp, np.frexp, unary(_between_powers_of_two)),
+    Case("frexp", fnp.frexp, np.frexp, unary(uniform, lo=-40.0, hi=40.0), dtypes=NUMERIC,
+         differentiable=False, label="fnp any values"),
     Case("floor", ew.floor_p.bind1, np.floor, unary(not_integer)),
     Case("ceil", ew.ceil_p.bind1, np.ceil, unary(not_integer)),
     Case("round", ew.round_p.bind1, np.round, unary(not_integer, lo=-0.35, hi=0.35)),

@@ -406,3 +406,27 @@ def test_reduction_where_selects_the_gradient_and_max_needs_initial() -> None:
         fnp.sum(_X, out=np.empty(()))
     with pytest.raises(TypeError, match="boolean"):
         fnp.sum(_X, where=np.ones((3, 4)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_floating_point_representation_functions(dtype: type) -> None:
+    # frexp, nextafter and spacing at the special values: NumPy's bits, in every placement.
+    x = np.array([0.0, -0.0, 1.5, -3.25, 1e-40, -1e-40, np.inf, -np.inf, np.nan, 3e38, 1e-45],
+                 dtype)
+    toward = np.asarray(1.0, dtype)
+    for ours, theirs in [(fnp.spacing, np.spacing),
+                         (lambda x: fnp.nextafter(x, toward), lambda x: np.nextafter(x, toward)),
+                         (lambda x: fnp.frexp(x)[0], lambda x: np.frexp(x)[0]),
+                         (lambda x: fnp.frexp(x)[1], lambda x: np.frexp(x)[1])]:
+        with np.errstate(all="ignore"):
+            want = theirs(x)
+            for f in (ours, ft.jit(ours), ft.vmap(ours)):
+                got = f(x)
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
+    # frexp's mantissa has derivative 2**-exponent; nextafter (and so spacing) has none, as
+    # in JAX.
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(fnp.frexp(x)[0]))(
+        np.array([1.5, 40.0, -0.3])), [0.5, 2.0 ** -6, 2.0])
+    with pytest.raises(NotImplementedError, match="nextafter"):
+        ft.grad(fnp.spacing)(1.0)

@@ -452,6 +452,31 @@ def ldexp(x1: Any, x2: Any, /) -> Any:
     return multiply(convert(x1, dtype), power(np.asarray(2.0, dtype), convert(x2, dtype)))
 
 
+def nextafter(x1: Any, x2: Any, /) -> Any:
+    """``numpy.nextafter``: the next representable number after ``x1`` towards ``x2``.  Not
+    differentiable (as JAX's: differentiating through it raises)."""
+    x1, x2 = promote("nextafter", x1, x2)
+    dtype = _float_dtype(np.nextafter, x1, x2)
+    return ew.nextafter(convert(x1, dtype), convert(x2, dtype))
+
+
+def spacing(x: Any, /) -> Any:
+    """``numpy.spacing``: the distance from ``x`` to the next number away from zero, negative
+    where ``x < 0`` (``-0.0`` counts as zero).  Not differentiable."""
+    (x,) = promote("spacing", x)
+    x = convert(x, _float_dtype(np.spacing, x))
+    inf = np.asarray(np.inf, aval(x).dtype)
+    return subtract(nextafter(x, where(less(x, 0), negative(inf), inf)), x)
+
+
+def frexp(x: Any, /) -> tuple[Any, Any]:
+    """``numpy.frexp``: the mantissa (``0.5 <= |m| < 1``, or ``x`` itself at 0, inf and NaN)
+    and the integer exponent (int32) with ``x = m * 2**e``; ``dm/dx = 2**-e``."""
+    (x,) = promote("frexp", x)
+    dtype = np.frexp.resolve_dtypes((aval(x).dtype, None, None))[0]  # integers: float64
+    return ew.frexp(convert(x, np.dtype(dtype)))
+
+
 def isposinf(x: Any, /) -> Any:
     """``numpy.isposinf``: True where ``x`` is +inf."""
     return equal(x, np.inf)

@@ -621,6 +621,47 @@ defvjp(abs_p, lambda ct, ans, x: _complex_abs_vjp(ct, ans, x) if _is_complex(x)
        else mul(ct, sign(x)))
 defzero(sign_p)
 
+# nextafter: the next representable number after x towards y.  No derivative rule, as in JAX:
+# differentiating through it raises.
+nextafter_p = elementwise("nextafter", np.nextafter)
+
+
+def nextafter(x: Any, y: Any) -> Any:
+    return nextafter_p.bind1(x, y)
+
+
+# frexp: x = mantissa * 2**exponent with 0.5 <= |mantissa| < 1 (0, inf and NaN are their own
+# mantissa, with exponent 0).  The exponent is piecewise constant, so d mantissa = dx 2**-e.
+frexp_p = Primitive("frexp", multiple_results=True)
+
+
+def frexp(x: Any) -> tuple[Any, Any]:
+    mantissa, exponent = frexp_p.bind(x)
+    return mantissa, exponent
+
+
+def _frexp_shape(x: ShapedArray) -> list[ShapedArray]:
+    if x.dtype.kind != "f":
+        raise ValueError(f"frexp: the operand must be real floating point, got "
+                         f"{x.str_short()}.")
+    return [x, ShapedArray(x.shape, np.dtype(np.int32))]
+
+
+def _frexp_scale(ans: list[Any], x: Any) -> Any:
+    """2**-exponent, in x's dtype."""
+    dtype = get_aval(x).dtype
+    return pow_p.bind1(full_like(ans[0], 2), neg(convert_element_type(ans[1], dtype)))
+
+
+frexp_p.impl = lambda x: list(np.frexp(x))
+frexp_p.shape_rule = _frexp_shape
+jvp_rules[frexp_p] = lambda primals, tangents, ans: [
+    None if tangents[0] is None else mul(tangents[0], _frexp_scale(ans, primals[0])), None]
+vjp_rules[frexp_p] = lambda cts, ans, args, needed: [
+    None if cts[0] is None or not needed[0] else mul(cts[0], _frexp_scale(ans, args[0]))]
+batch_rules[frexp_p] = lambda size, args, bdims: (
+    frexp_p.bind(moveaxis(args[0], bdims[0], 0)), [0, 0])
+
 # Rounding: piecewise constant, zero derivative.
 floor_p = elementwise("floor", np.floor)
 ceil_p = elementwise("ceil", np.ceil)
