@@ -192,6 +192,20 @@ def eigh_fixed(eigh: Callable[..., Any], **kw: Any) -> Callable[[Any], Any]:
     return fn
 
 
+def eig_fixed(eig: Callable[..., Any], xp: Any) -> Callable[[Any], Any]:
+    """``eig``'s ``(w, v)`` with each column's largest entry (real, LAPACK's choice of sign)
+    made positive: continuous where LAPACK flips a column's sign; real parts, as a real
+    matrix with distinct real eigenvalues has real eigenvectors (NumPy returns those as real
+    arrays, functrace always complex ones)."""
+
+    def f(a: Any) -> Any:
+        w, v = eig(a)
+        largest = xp.take_along_axis(v, xp.argmax(xp.abs(v), axis=-2)[..., None, :], axis=-2)
+        return xp.real(w), xp.real(v * xp.sign(xp.real(largest)))
+
+    return f
+
+
 def svd_fixed(svd: Callable[..., Any], **kw: Any) -> Callable[[Any], Any]:
     # u's columns and vh's rows each by the signs of their own diagonal (square with
     # full_matrices: then the extra columns are fixed too).
@@ -270,6 +284,19 @@ DECOMPOSITION_CASES: list[Case] = [
     Case("eigh", lambda a: fnp.linalg.eigvalsh(ladder_up(a)),
          lambda a: np.linalg.eigvalsh(ladder_up(a)), matrices(square=True),
          label="fnp.linalg.eigvalsh"),
+    # eig, eigvals (non-symmetric): distinct real eigenvalues (ladder) compared as real parts,
+    # and a symmetric function of possibly complex ones for the derivative
+    Case("eig", lambda a: eig_fixed(dc.eig, fnp)(ladder(a)),
+         lambda a: eig_fixed(np.linalg.eig, np)(ladder(a)), matrices(square=True)),
+    Case("eig", lambda a: eig_fixed(fnp.linalg.eig, fnp)(ladder(a)),
+         lambda a: eig_fixed(np.linalg.eig, np)(ladder(a)), matrices(square=True),
+         label="fnp.linalg.eig"),
+    Case("eigvals", lambda a: fnp.real(dc.eigvals(ladder(a))),
+         lambda a: np.real(np.linalg.eigvals(ladder(a))), matrices(square=True)),
+    Case("eigvals", lambda a: fnp.real(fnp.sum(fnp.linalg.eigvals(a) ** 3, axis=-1)),
+         lambda a: np.real(np.sum(np.linalg.eigvals(a).astype(
+             np.result_type(a.dtype, np.complex64)) ** 3, axis=-1)),
+         matrices(square=True), tol=F32_LOOSE, label="fnp.linalg.eigvals complex"),
     # svd: singular vector pairs with the signs of u's diagonal fixed
     Case("svd", svd_fixed(dc.svd), svd_fixed(_np_svd), matrices()),
     Case("svd", svd_fixed(fnp.linalg.svd, full_matrices=False),

@@ -241,8 +241,8 @@ def test_numpy_linalg_on_tracers_lands_here() -> None:
     assert g.shape == (3, 3)
     u, s, vh = ft.jit(np.linalg.svd)(a)
     np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
-    with pytest.raises(TypeError, match="eig"):
-        ft.grad(lambda a: np.sum(np.linalg.eig(a)[0]))(a)
+    np.testing.assert_allclose(  # eig lands here too: its eigenvalues' sum is the trace
+        ft.grad(lambda a: np.real(np.sum(np.linalg.eig(a)[0])))(a), np.eye(len(a)), atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,3 +287,53 @@ def test_full_matrices_singular_values_still_differentiate() -> None:
     # Only u and vh's derivatives are undefined with full_matrices=True (non-square).
     a = ladder(np.zeros((3, 2)))
     check_grads(lambda a: la.svd(a)[1], [a], order=2, modes=("rev",))
+
+
+# -- eig: general real matrices, complex results ------------------------------------------------
+
+
+def _phase_fixed(eig: Any) -> Any:
+    """eig's (w, v) with each column's largest entry made positive real (continuous where
+    LAPACK flips a column's sign)."""
+
+    def f(a: Any) -> Any:
+        w, v = eig(a)
+        largest = fnp.take_along_axis(v, fnp.argmax(fnp.abs(v), axis=-2)[..., None, :], axis=-2)
+        return w, v * fnp.conj(largest) / fnp.abs(largest)
+
+    return f
+
+
+def test_eig_values_and_dtypes() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 4, 4))
+    for dtype, cdtype in ((np.float64, np.complex128), (np.float32, np.complex64)):
+        for f in (fnp.linalg.eig, ft.jit(fnp.linalg.eig), ft.vmap(fnp.linalg.eig)):
+            w, v = f(a.astype(dtype))
+            assert w.dtype == v.dtype == cdtype  # complex even where NumPy would give real
+            np.testing.assert_allclose(a @ v, v * w[..., None, :], atol=1e-4)
+            np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1.0, rtol=1e-5)
+        np.testing.assert_array_equal(ft.jit(lambda a: np.linalg.eigvals(a))(a.astype(dtype)),
+                                      np.linalg.eigvals(a.astype(dtype)).astype(cdtype))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_eig_derivatives_with_complex_eigenvalues(seed: int) -> None:
+    # A random 4x4 matrix has (almost surely) distinct eigenvalues, often complex pairs.  The
+    # eigenvectors' derivative keeps NumPy's normalisation (unit norm, largest entry real):
+    # checked against central differences with a small step (LAPACK's sign of a column may
+    # flip between the two evaluations at larger ones, hence the phase-fixed function).
+    a = np.random.default_rng(seed).standard_normal((4, 4))
+    f = _phase_fixed(fnp.linalg.eig)
+    t = np.random.default_rng(seed + 10).standard_normal((4, 4))
+    h = 1e-7
+    for g in (f, fnp.linalg.eig):  # (unfixed: the norm and phase rule itself; no flip here)
+        plus, minus = g(a + h * t), g(a - h * t)
+        for k in range(2):
+            numeric = (plus[k] - minus[k]) / (2 * h)
+            np.testing.assert_allclose(ft.jvp(g, (a,), (t,))[1][k], numeric, atol=2e-6)
+    check_grads(f, (a,), order=1, modes=("rev",), eps=1e-7, atol=1e-5, rtol=1e-5)
+    # Eigenvalues: twice differentiable; the unnormalised symmetric functions are smooth.
+    check_grads(lambda a: fnp.sum(fnp.linalg.eigvals(a) ** 2), (a,), order=2)
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.real(fnp.sum(fnp.linalg.eigvals(a))))(a),
+                               np.eye(4), atol=1e-10)  # the trace

@@ -88,8 +88,8 @@ def test_numpy_ufunc_keywords_reach_the_functrace_function() -> None:
     np.testing.assert_allclose(ft.grad(lambda x: np.vecdot(x, x, axis=0).sum())(x), 2 * x)
     with pytest.raises(TypeError, match="where"):  # a keyword the functrace function lacks
         ft.grad(lambda x: np.add(x, x, where=True).sum())(x)
-    with pytest.raises(TypeError, match="numpy.linalg.eigvals"):  # named with its module
-        ft.grad(lambda x: np.linalg.eigvals(x).sum())(np.eye(2))
+    with pytest.raises(TypeError, match="numpy.linalg.tensorinv"):  # named with its module
+        ft.grad(lambda x: np.linalg.tensorinv(x).sum())(np.eye(2))
 
 
 def test_rollaxis_and_fortran_order_match_numpy() -> None:

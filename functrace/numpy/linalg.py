@@ -12,8 +12,9 @@ matrix products, :func:`norm`'s other orders on the elementwise and reduction fu
 
 Everything works on stacks of matrices ``(..., m, n)`` (``lstsq`` and ``multi_dot``: single
 matrices, as NumPy), inside every transformation, and ``np.linalg.<name>`` on tracers lands
-here for every name in ``__all__``.  ``eig`` and ``eigvals`` (complex results), the tensor
-functions and complex matrices are not supported.  Where NumPy's result is not unique
+here for every name in ``__all__``.  :func:`eig` and :func:`eigvals` have complex results
+(only the eigenvalues are differentiable, as in JAX); the tensor functions and complex
+matrices are not supported.  Where NumPy's result is not unique
 (eigenvector and singular vector signs, the signs of ``qr``'s ``R`` diagonal) it is LAPACK's
 choice, as in NumPy.  Derivatives are undefined, and come out infinite or NaN as in JAX, at
 repeated eigenvalues (eigenvectors) and repeated or, for non-square matrices, zero singular
@@ -63,7 +64,8 @@ from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
 
 # NumPy's names only: functrace.numpy._protocols routes np.linalg.<name> on tracers here.
-__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq",
+__all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
+           "inv", "lstsq",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot",
            "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "trace",
            "vecdot", "vector_norm"]
@@ -287,6 +289,38 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}.")
     a = _decomposable("eigh", a, square=True)
     return EighResult(*dc.eigh(a, lower=UPLO == "L"))
+
+
+class EigResult(NamedTuple):
+    """``eig``'s result, as NumPy's: the eigenvalues and the eigenvectors (columns)."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+def eig(a: Any) -> EigResult:
+    """``numpy.linalg.eig``: eigenvalues ``w`` and unit-norm eigenvectors ``v``
+    (``a @ v == v * w``) of each real square matrix of a stack, in LAPACK's order and phases.
+
+    The results are complex even when every eigenvalue is real (NumPy then returns real
+    arrays: a dtype that depends on the values, which a trace cannot know), as JAX's.  Only
+    the eigenvalues are differentiable (:func:`eigvals`); differentiating ``eig`` raises
+    ``NotImplementedError``, as in JAX.
+
+    >>> import numpy as np
+    >>> eig(np.array([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
+    array([0.+1.j, 0.-1.j])
+    """
+    a = _decomposable("eig", a, square=True)
+    return EigResult(*dc.eig(a))
+
+
+def eigvals(a: Any) -> Any:
+    """``numpy.linalg.eigvals``: the (complex) eigenvalues of each real square matrix of a
+    stack; their derivative is ``diag(v^-1 dA v)``, ``v`` the eigenvectors (undefined at
+    repeated eigenvalues)."""
+    a = _decomposable("eigvals", a, square=True)
+    return dc.eigvals(a)
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name

@@ -28,10 +28,23 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, jvp_rules
 from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import add, div, mul, neg, select_n, sub
+from functrace.primitives.elementwise import abs as abs_
+from functrace.primitives.elementwise import (
+    add,
+    conj,
+    convert_element_type,
+    div,
+    eq,
+    imag,
+    mul,
+    neg,
+    real,
+    select_n,
+    sub,
+)
 from functrace.primitives.indexing import concatenate, slice_in_dim
 from functrace.primitives.linalg import _mT, adjugate_p, batched_matmul, det, solve
-from functrace.primitives.reductions import reduce_prod
+from functrace.primitives.reductions import argmax, reduce_prod
 from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, shape_of
 
 _mm = batched_matmul
@@ -541,3 +554,136 @@ def _adjugate_sandwich(a: Any, e: Any, transpose: bool) -> Any:
 defjvp(adjugate_p, lambda a_dot, ans, a: _adjugate_sandwich(a, a_dot, transpose=False))
 defvjp(adjugate_p, lambda ct, ans, a: _adjugate_sandwich(a, ct, transpose=True),
        residuals=(False, (True,)))
+
+# -- eig and eigvals: the eigendecomposition of a general (non-symmetric) real matrix -------------
+# Complex results, always (NumPy returns real arrays when every eigenvalue is real, a dtype that
+# depends on values, which a trace cannot know; JAX's are complex too).
+#
+# Derivatives, with p = v^-1 da v:  dw = diag(p), and the eigenvectors turn by
+# dv0 = v (F o p), F[i, j] = 1 / (w[j] - w[i]) off the diagonal (infinite at repeated
+# eigenvalues).  That is one of many first-order solutions: each column may also be scaled.
+# LAPACK's columns have unit norm and their largest entry real, so the scaling is fixed as
+# NumPy's eig fixes it: dv1 = dv0 - v diag(Re(diag(v^H dv0))) keeps each norm, and
+# dv = dv1 - i v diag(Im(dv1[k, j] / v[k, j])), k the row of column j's largest entry, keeps
+# that entry real.  (JAX leaves the eigenvectors' derivative undefined.)  The vjp is the
+# transpose of these steps in JAX's convention; a is real, so its cotangent is the real part.
+eig_p = Primitive("eig", multiple_results=True)
+eigvals_p = Primitive("eigvals")
+
+
+def eig(a: Any) -> tuple[Any, Any]:
+    """``w, v`` with ``a @ v == v * w``: unit-norm eigenvector columns whose largest entry is
+    real (LAPACK's, as NumPy's)."""
+    w, v = eig_p.bind(a)
+    return w, v
+
+
+def eigvals(a: Any) -> Any:
+    """The eigenvalues of each matrix of a stack (complex), in LAPACK's order."""
+    return eigvals_p.bind1(a)
+
+
+def _eig_complex(a: ShapedArray) -> np.dtype[Any]:
+    return np.dtype(np.complex64 if a.dtype == np.float32 else np.complex128)
+
+
+def _eig_shape(a: ShapedArray) -> list[ShapedArray]:
+    check_matrices("eig", a, square=True)
+    c = _eig_complex(a)
+    return [ShapedArray(a.shape[:-1], c, a.weak_type), ShapedArray(a.shape, c, a.weak_type)]
+
+
+def _eig_impl(a: Any) -> list[Any]:
+    a = np.asarray(a)
+    w, v = np.linalg.eig(a)
+    c = _eig_complex(get_aval(a))
+    return [w.astype(c, copy=False), v.astype(c, copy=False)]
+
+
+def _eigvals_shape(a: ShapedArray) -> list[ShapedArray]:
+    check_matrices("eigvals", a, square=True)
+    return [ShapedArray(a.shape[:-1], _eig_complex(a), a.weak_type)]
+
+
+def _eig_gaps(w: Any) -> Any:
+    """F[..., i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    n = shape_of(w)[-1]
+    diff = sub(_along(w, (*shape_of(w), n), -1), _along(w, (*shape_of(w), n), -2))
+    eye = _stacked(np.eye(n), shape_of(w)[:-1], get_aval(w).dtype)
+    return sub(div(_stacked(np.ones((n, n)), shape_of(w)[:-1], get_aval(w).dtype),
+                   add(diff, eye)), eye)
+
+
+def _largest_entries(v: Any) -> Any:
+    """A mask of each column's largest entry (by modulus), in ``v``'s dtype."""
+    *lead, n, m = shape_of(v)
+    rows = argmax(abs_(v), len(lead))  # (..., m): piecewise constant, no derivative
+    iota = _stacked(np.arange(n, dtype=get_aval(rows).dtype)[:, None] * np.ones((1, m), int),
+                    tuple(lead), get_aval(rows).dtype)
+    return convert_element_type(eq(iota, _along(rows, shape_of(v), -1)), get_aval(v).dtype)
+
+
+def _column_entries(x: Any, mask: Any) -> Any:
+    """The entries of each column of ``x`` that ``mask`` marks (one per column)."""
+    return reduce_sum(mul(x, mask), (len(shape_of(x)) - 2,))
+
+
+def _eig_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]) -> list[Any]:
+    a_dot = tangents[0]
+    w, v = ans
+    c = get_aval(v).dtype
+    p = solve(v, _mm(convert_element_type(a_dot, c), v))
+    dv0 = _mm(v, mul(_eig_gaps(w), p))
+    norms = real(_diag_part(_mm(conj(_mT(v)), dv0)))
+    dv1 = sub(dv0, _scale_cols(v, convert_element_type(norms, c)))
+    largest = _largest_entries(v)
+    phase = imag(div(_column_entries(dv1, largest), _column_entries(v, largest)))
+    i = np.asarray(1j, c)
+    dv = sub(dv1, mul(i, _scale_cols(v, convert_element_type(phase, c))))
+    return [_diag_part(p), dv]
+
+
+def _eig_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool]
+             ) -> list[Any]:
+    w_bar, v_bar = cts
+    w, v = ans
+    c = get_aval(v).dtype
+    inner = [] if w_bar is None else [_diag_embed(w_bar)]
+    if v_bar is not None:
+        i = np.asarray(1j, c)
+        # Through the phase fix: dv1_bar = v_bar + at (k_j, j): -i Re(-i sum_i v v_bar) / v_kj.
+        largest = _largest_entries(v)
+        phase_bar = real(mul(neg(i), reduce_sum(mul(v, v_bar), (len(shape_of(v)) - 2,))))
+        at_k = div(mul(neg(i), convert_element_type(phase_bar, c)), _column_entries(v, largest))
+        dv1_bar = add(v_bar, mul(largest, _along(at_k, shape_of(v), -1)))
+        # Through the norm fix: dv0_bar = dv1_bar + conj(v) Re(-sum_i v dv1_bar).
+        norm_bar = real(neg(reduce_sum(mul(v, dv1_bar), (len(shape_of(v)) - 2,))))
+        dv0_bar = add(dv1_bar, _scale_cols(conj(v), convert_element_type(norm_bar, c)))
+        inner.append(mul(_eig_gaps(w), _mm(_mT(v), dv0_bar)))
+    if not inner:
+        return [None]
+    p_bar = inner[0] if len(inner) == 1 else add(inner[0], inner[1])
+    return [real(solve(_mT(v), _mm(p_bar, _mT(v))))]
+
+
+def _eigvals_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
+    _, v = eig(a)
+    return _diag_part(solve(v, _mm(convert_element_type(a_dot, get_aval(v).dtype), v)))
+
+
+def _eigvals_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    # v^-T diag(ct) v^T, solved rather than inverted, and its real part.
+    _, v = eig(a)
+    return real(solve(_mT(v), _mm(_diag_embed(ct), _mT(v))))
+
+
+eig_p.impl = _eig_impl
+eig_p.shape_rule = _eig_shape
+jvp_rules[eig_p] = _eig_jvp
+vjp_rules[eig_p] = _eig_vjp
+_front_batch_all(eig_p)
+eigvals_p.impl = lambda a: [_eig_impl(a)[0]]
+eigvals_p.shape_rule = _eigvals_shape
+defjvp(eigvals_p, _eigvals_jvp)
+defvjp(eigvals_p, _eigvals_vjp, residuals=(False, (True,)))
+_front_batch_all(eigvals_p)
