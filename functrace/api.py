@@ -794,6 +794,9 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         dots, outs = vmap(pushfwd, out_axes=(0, None))(*_basis(leaves))
         out_tree, aux = _split_aux(store, outs, has_aux)
         dots = dots[:out_tree.num_leaves]
+        if holomorphic:
+            for o in outs[:out_tree.num_leaves]:
+                _check_output_dtype(get_aval(o).dtype, True, "jacfwd")
         sizes = [get_aval(x).size for x in leaves]
         shapes = [get_aval(x).shape for x in leaves]
         blocks = [_split_rows(d, sizes, shapes, front=False) for d in dots]

@@ -235,3 +235,68 @@ def test_check_grads_catches_a_conjugated_rule(monkeypatch: pytest.MonkeyPatch) 
     check_grads(f, (Z,), order=1, modes=("fwd",))
     with pytest.raises(AssertionError, match="vjp"):
         check_grads(f, (Z,), order=1, modes=("rev",))
+
+
+# -- functions whose complex case conjugates or splits parts (found by fuzzing against JAX) -----
+
+
+def test_numpy_functions_that_conjugate() -> None:
+    x = np.array([[1 + 1j, 2 - 1j, 0.5j], [1, 1j, -1]])
+    a, v = np.array([1, 2j, 3]), np.array([1j, 1])
+    cases: list[tuple[Callable[..., Any], Callable[..., Any], tuple[Any, ...]]] = [
+        (fnp.cov, np.cov, (x,)),
+        (fnp.corrcoef, np.corrcoef, (x,)),
+        (lambda a, v: fnp.correlate(a, v, "full"), lambda a, v: np.correlate(a, v, "full"),
+         (a, v)),
+        (lambda a, v: fnp.correlate(v, a, "same"), lambda a, v: np.correlate(v, a, "same"),
+         (a, v)),
+        (fnp.vecmat, np.vecmat, (np.array([1j, 1]), np.eye(2) + 1j)),
+        (fnp.vdot, np.vdot, (a, a[::-1])),
+        (lambda p: fnp.interp(0.5, [0.0, 1.0], p, right=2 - 1j),
+         lambda p: np.interp(0.5, [0.0, 1.0], p, right=2 - 1j), (np.array([0j, 2j]),)),
+        (fnp.nanvar, np.nanvar, (np.array([1 + 1j, -1j, 2, np.nan]),)),
+        (fnp.nanstd, np.nanstd, (np.array([1 + 1j, -1j, 2, np.nan]),)),
+    ]
+    for ours, theirs, args in cases:
+        want = theirs(*args)
+        for f in (ours, ft.jit(ours)):
+            got = f(*args)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_squared_magnitudes_are_smooth_at_zero() -> None:
+    # var, std and the 2-norm square |z| as real(z conj(z)), not abs(z)**2: second derivatives
+    # are right where an entry (or its deviation) is exactly 0 (JAX's values).
+    v = np.array([0j, 1 + 1j])
+    h = ft.hessian(lambda p: fnp.linalg.norm(p[0] + 1j * p[1]))(np.stack([v.real, v.imag]))
+    assert abs(h[0, 0, 0, 0] - 1 / np.sqrt(2)) < 1e-12
+    z = np.array([1 + 1j, -1 - 1j, 0])
+    h = ft.hessian(lambda p: fnp.var(p[0] + 1j * p[1]))(np.stack([z.real, z.imag]))
+    np.testing.assert_allclose(np.diagonal(h.reshape(6, 6)), 4 / 9, rtol=1e-12)
+
+
+def test_determinants_of_complex_matrices() -> None:
+    a = np.array([[1 + 1j, 2.0], [0.5j, 1 - 1j]])
+    # det(a t) = t^2 det(a): its second derivative in t is 2 det(a).
+    d2 = ft.grad(ft.grad(lambda s: fnp.linalg.det(a * s), holomorphic=True),
+                 holomorphic=True)(1 + 0j)
+    np.testing.assert_allclose(d2, 2 * np.linalg.det(a), rtol=1e-12)
+    np.testing.assert_allclose(ft.hessian(lambda t: fnp.real(fnp.linalg.det(a * t)))(1.0),
+                               2 * np.linalg.det(a).real, rtol=1e-12)
+    # slogdet: log|det| is real; the sign turns with the phase of det.
+    sign, logabs = ft.jit(fnp.linalg.slogdet)(a)
+    assert logabs.dtype == np.float64 and sign.dtype == np.complex128
+    np.testing.assert_allclose(  # angle(det(a (1 + i t))) = angle(det a) + 2 atan(t)
+        ft.grad(lambda t: fnp.angle(fnp.linalg.slogdet(a * (1 + 1j * t))[0]))(0.3),
+        2 / (1 + 0.3 ** 2), rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(ft.grad(lambda t: fnp.linalg.slogdet(a * t)[1]))(1.5),
+                               2 / 1.5, rtol=1e-12)
+    c = np.random.default_rng(0).standard_normal((3, 3, 2)) @ np.array([1, 1j])
+    check_grads(fnp.linalg.slogdet, (c,), order=2)
+    check_grads(fnp.linalg.det, (c,), order=2)
+
+
+def test_jacfwd_holomorphic_needs_complex_outputs() -> None:
+    with pytest.raises(TypeError, match="complex dtype"):
+        ft.jacfwd(fnp.abs, holomorphic=True)(Z)

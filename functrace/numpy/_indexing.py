@@ -36,6 +36,7 @@ from functrace.numpy._elementwise import (
     equal,
     greater,
     greater_equal,
+    imag,
     isnan,
     less,
     less_equal,
@@ -46,6 +47,7 @@ from functrace.numpy._elementwise import (
     minimum,
     multiply,
     power,
+    real,
     remainder,
     subtract,
     true_divide,
@@ -53,6 +55,7 @@ from functrace.numpy._elementwise import (
 )
 from functrace.numpy._reductions import normalize_axis
 from functrace.numpy._shapes import asarray, concatenate, ravel, reshape
+from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
 from functrace.primitives import reductions as red
 from functrace.primitives import shape as sh
@@ -932,13 +935,18 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
            period: Any = None) -> Any:
     """``numpy.interp``: the piecewise-linear interpolant through ``(xp, fp)`` (``xp``
     increasing) at ``x``; ``left`` / ``right`` (default ``fp[0]`` / ``fp[-1]``) outside.
-    Differentiable in ``x``, ``xp`` and ``fp`` (as JAX's); the result is float64, as
-    NumPy's.  Traced complex ``fp`` is not supported.
+    Differentiable in ``x``, ``xp`` and ``fp`` (as JAX's); the result is float64 (complex128
+    for complex ``fp``, each part interpolated), as NumPy's.
 
     >>> interp(np.array([0.5, 2.0]), np.array([0.0, 1.0, 3.0]), np.array([0.0, 2.0, 6.0]))
     array([1., 4.])
     """
     x, xp, fp = as_operand(x), as_operand(xp), as_operand(fp)
+    if aval(fp).dtype.kind == "c":
+        parts = [interp(x, xp, part(fp), None if end is None else part(end),
+                        None if end2 is None else part(end2), period)
+                 for part, end, end2 in ((real, left, right), (imag, left, right))]
+        return ew.make_complex(*parts)
     if aval(xp).ndim != 1 or aval(fp).ndim != 1:
         raise ValueError("interp: data points must be 1-D sequences")
     if aval(xp).shape != aval(fp).shape:

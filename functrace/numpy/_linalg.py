@@ -295,8 +295,8 @@ def matvec(x1: Any, x2: Any, /) -> Any:
 
 def vecmat(x1: Any, x2: Any, /) -> Any:
     """``numpy.vecmat``: vector-matrix products over broadcast batch axes (``x1``: (..., n),
-    ``x2``: (..., n, m); the result (..., m))."""
-    x1, x2 = as_operand(x1), as_operand(x2)
+    ``x2``: (..., n, m); the result (..., m)), conjugating the vector."""
+    x1, x2 = conjugate(as_operand(x1)), as_operand(x2)
     if aval(x1).ndim < 1 or aval(x2).ndim < 2:
         raise ValueError(f"vecmat: expected a vector and a matrix, got shapes "
                          f"{aval(x1).shape} and {aval(x2).shape}")
@@ -336,15 +336,16 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
 
 
 def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
-    """``numpy.correlate`` of real 1-d arrays: ``c[k] = sum_n a[n + k] * v[n]``, modes
+    """``numpy.correlate`` of 1-d arrays: ``c[k] = sum_n a[n + k] * conj(v[n])``, modes
     ``valid`` (the default), ``same`` and ``full``."""
     a, v = as_operand(a), as_operand(v)
     if aval(v).ndim == 1 and aval(a).ndim == 1 and aval(v).size > aval(a).size:
-        # NumPy correlates the longer with the shorter, then reverses.
-        return ix.rev(correlate(v, a, mode), (0,))
+        # NumPy correlates the longer with the shorter: correlate(a, v)[k] is
+        # conj(correlate(v, a)[-k]).
+        return conjugate(ix.rev(correlate(v, a, mode), (0,)))
     if aval(v).ndim != 1:
         raise ValueError(f"correlate: expected 1-d inputs, got shape {aval(v).shape}")
-    return convolve(a, ix.rev(v, (0,)), mode)
+    return convolve(a, ix.rev(conjugate(v), (0,)), mode)
 
 
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:

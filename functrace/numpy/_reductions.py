@@ -14,8 +14,8 @@ import numpy as np
 
 from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, promote
 from functrace.numpy._elementwise import (
-    absolute,
     add,
+    conjugate,
     equal,
     exp,
     isclose,
@@ -29,6 +29,7 @@ from functrace.numpy._elementwise import (
     minimum,
     multiply,
     not_equal,
+    real,
     sqrt,
     stop_gradient,
     subtract,
@@ -198,14 +199,20 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
     center = mean if mean is not None else _mean(a, axes, dtype=dtype, keepdims=True,
                                                   where=where)
     centered = subtract(a, center)
-    sq = multiply(centered, centered) if aval(centered).dtype.kind != "c" else \
-        multiply(absolute(centered), absolute(centered))
-    total = sum(sq, axes, keepdims=keepdims, where=where)
+    total = sum(abs_squared(centered), axes, keepdims=keepdims, where=where)
     count = _count(a_aval, axes, where, aval(total).dtype, keepdims)
     return true_divide(total, subtract(count, np.asarray(ddof, dtype=aval(total).dtype)))
 
 
 _mean = mean  # var's keyword argument ``mean`` shadows the function there
+
+
+def abs_squared(x: Any) -> Any:
+    """``|x|**2``, real: ``x * x``, or ``real(x * conj(x))`` for complex ``x`` (smooth at 0,
+    where ``abs(x)**2`` has no second derivative)."""
+    if aval(x).dtype.kind == "c":
+        return real(multiply(x, conjugate(x)))
+    return multiply(x, x)
 
 
 def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
@@ -460,10 +467,10 @@ def nanvar(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
     if dtype is not None:
         filled = convert(filled, np.dtype(dtype))
     keep = logical_not(nan)
-    count = sum(convert(keep, aval(filled).dtype), axis, keepdims=True)
+    count = sum(convert(keep, np.finfo(aval(filled).dtype).dtype), axis, keepdims=True)
     centered = where(keep, subtract(filled, true_divide(sum(filled, axis, keepdims=True),
                                                         count)), 0.0)
-    total = sum(multiply(centered, centered), axis, keepdims=keepdims)
+    total = sum(abs_squared(centered), axis, keepdims=keepdims)
     count = count if keepdims else squeeze(count, normalize_axes(axis, aval(filled).ndim,
                                                                  "nanvar"))
     return true_divide(total, subtract(count, ddof))

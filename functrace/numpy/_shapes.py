@@ -408,6 +408,9 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     start, stop = as_operand(start), as_operand(stop)
     # As NumPy: float64 at least, whatever the endpoints' dtype (without ``dtype``).
     dt = result_dtype(aval(start), aval(stop), aval(float(num)), aval(np.zeros((), dtype)))
+    if dt.kind == "c":
+        raise NotImplementedError("geomspace: traced complex endpoints are not supported "
+                                  "(NumPy's spiral between them is not implemented).")
     start, stop = convert(start, dt), convert(stop, dt)
     bshape = broadcast_shapes("geomspace", aval(start).shape, aval(stop).shape)
     start, stop = broadcast_to_shape(start, bshape), broadcast_to_shape(stop, bshape)

@@ -19,14 +19,17 @@ from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert,
 from functrace.numpy._elementwise import (
     add,
     clip,
+    conjugate,
     equal,
     floor,
     greater,
     greater_equal,
+    imag,
     isnan,
     logical_not,
     minimum,
     multiply,
+    real,
     round,  # noqa: A004 - NumPy's name
     sqrt,
     subtract,
@@ -268,7 +271,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
                                            w_sum))
     centered = subtract(x, sh.expand_dims(avg, (1,)))
     weighted = centered if w is None else multiply(centered, w)
-    c = true_divide(dot(centered, transpose(weighted)), fact)
+    c = true_divide(dot(centered, transpose(conjugate(weighted))), fact)
     return reshape(c, ()) if aval(c).shape == (1, 1) else c
 
 
@@ -292,8 +295,10 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     c = cov(x, y, rowvar, dtype=dtype)
     if aval(c).ndim == 0:
         return true_divide(c, c)
-    stddev = sqrt(diagonal(c))
+    stddev = sqrt(real(diagonal(c)))
     c = true_divide(c, sh.expand_dims(stddev, (1,)))
     c = true_divide(c, sh.expand_dims(stddev, (0,)))
+    if aval(c).dtype.kind == "c":  # NumPy clips the real and imaginary parts apart
+        return add(clip(real(c), -1, 1), multiply(1j, clip(imag(c), -1, 1)))
     return clip(c, -1, 1)
 

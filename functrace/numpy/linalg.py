@@ -57,7 +57,7 @@ from functrace.numpy._elementwise import (
     subtract,
 )
 from functrace.numpy._linalg import dot, matmul
-from functrace.numpy._reductions import any, max, min, normalize_axis, sum  # noqa: A004
+from functrace.numpy._reductions import abs_squared, any, max, min, normalize_axis, sum  # noqa: A004
 from functrace.primitives import decompositions as dc
 from functrace.primitives import indexing as ix
 from functrace.primitives import linalg as la
@@ -106,8 +106,7 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
 
 
 def _two_norm(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    mag = absolute(x) if aval(x).dtype.kind == "c" else x
-    return sqrt(sum(multiply(mag, mag), axes, keepdims=keepdims))
+    return sqrt(sum(abs_squared(x), axes, keepdims=keepdims))
 
 
 def _vector_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:  # noqa: A002

@@ -43,7 +43,15 @@ from functrace.primitives.elementwise import (
     sub,
 )
 from functrace.primitives.indexing import concatenate, slice_in_dim
-from functrace.primitives.linalg import _mT, adjugate_p, batched_matmul, det, solve
+from functrace.primitives.linalg import (
+    _mT,
+    adjugate_p,
+    batched_matmul,
+    det,
+    inverse_adjugate_jvp,
+    inverse_adjugate_vjp,
+    solve,
+)
 from functrace.primitives.reductions import argmax, reduce_prod
 from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, shape_of
 
@@ -551,9 +559,12 @@ def _adjugate_sandwich(a: Any, e: Any, transpose: bool) -> Any:
     return mul(broadcast_in_dim(sign, shape_of(out), tuple(range(len(lead)))), out)
 
 
-defjvp(adjugate_p, lambda a_dot, ans, a: _adjugate_sandwich(a, a_dot, transpose=False))
-defvjp(adjugate_p, lambda ct, ans, a: _adjugate_sandwich(a, ct, transpose=True),
-       residuals=(False, (True,)))
+# Complex matrices have no SVD primitive here: their adjugate's rules go through the inverse
+# (invertible matrices only; LinAlgError at singular ones).
+defjvp(adjugate_p, lambda a_dot, ans, a: inverse_adjugate_jvp(a_dot, ans, a)
+       if get_aval(a).dtype.kind == "c" else _adjugate_sandwich(a, a_dot, transpose=False))
+defvjp(adjugate_p, lambda ct, ans, a: inverse_adjugate_vjp(ct, ans, a)
+       if get_aval(a).dtype.kind == "c" else _adjugate_sandwich(a, ct, transpose=True))
 
 # -- eig and eigvals: the eigendecomposition of a general (non-symmetric) real matrix -------------
 # Complex results, always (NumPy returns real arrays when every eigenvalue is real, a dtype that

@@ -13,7 +13,15 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import defzero, mul, neg
+from functrace.primitives.elementwise import (
+    convert_element_type,
+    imag,
+    mul,
+    neg,
+    real,
+    real_dtype,
+    sub,
+)
 from functrace.primitives.shape import (
     _front_batch,
     broadcast_batch,
@@ -375,8 +383,8 @@ def _adjugate_impl(a: Any) -> list[Any]:
         after = np.cumprod(np.concatenate([ones, sv[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
         others = before * after  # each singular value's product of the others
         sign = np.linalg.det(u) * np.linalg.det(vh)
-        adj = sign[..., None, None] * np.matmul(vh.swapaxes(-1, -2) * others[..., None, :],
-                                                u.swapaxes(-1, -2))
+        adj = sign[..., None, None] * np.matmul(
+            vh.conj().swapaxes(-1, -2) * others[..., None, :], u.conj().swapaxes(-1, -2))
         return [adj.astype(a.dtype, copy=False)]
 
 
@@ -385,6 +393,24 @@ def _adjugate_shape(a: ShapedArray) -> list[ShapedArray]:
         raise ValueError(f"adjugate: expected floating square matrices (..., n, n), got "
                          f"{a.str_short()}.")
     return [a]
+
+
+def inverse_adjugate_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
+    """The adjugate's jvp through the inverse, for complex matrices (invertible ones):
+    ``adj = det a^-1`` gives ``d adj = <adj^T, da> a^-1 - adj da a^-1``.  (Real matrices go
+    through the SVD, which holds at singular ones too: see ``decompositions``.)"""
+    inv = _mT(_inverse_transpose(a))
+    d_det = _trace_of_product(_mT(ans), a_dot)
+    return sub(mul(_expand_last_two(d_det, shape_of(a)), inv),
+               batched_matmul(batched_matmul(ans, a_dot), inv))
+
+
+def inverse_adjugate_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    """The transpose of :func:`inverse_adjugate_jvp`: ``<ct, a^-1> adj^T - adj^T ct a^-T``."""
+    inv_t = _inverse_transpose(a)
+    weight = _trace_of_product(ct, _mT(inv_t))
+    return sub(mul(_expand_last_two(weight, shape_of(a)), _mT(ans)),
+               batched_matmul(batched_matmul(_mT(ans), ct), inv_t))
 
 
 adjugate_p.impl = _adjugate_impl
@@ -409,11 +435,41 @@ def logabsdet(a: Any) -> Any:
     return logabsdet_p.bind1(a)
 
 
+def _logabsdet_shape(a: ShapedArray) -> list[ShapedArray]:
+    (out,) = _det_shape(a)
+    return [ShapedArray(out.shape, real_dtype(out.dtype), out.weak_type)]
+
+
 for _p, _i in ((det_sign_p, 0), (logabsdet_p, 1)):
     _p.impl = lambda a, _i=_i: [np.asarray(np.linalg.slogdet(a)[_i])]
-    _p.shape_rule = _det_shape
     _front_batch(_p, lambda size: {})
-defzero(det_sign_p)
-defjvp(logabsdet_p, lambda a_dot, ans, a: _trace_of_product(_inverse_transpose(a), a_dot))
-defvjp(logabsdet_p, lambda ct, ans, a: mul(_expand_last_two(ct, shape_of(a)),
-                                           _inverse_transpose(a)))
+det_sign_p.shape_rule = _det_shape
+logabsdet_p.shape_rule = _logabsdet_shape
+
+
+def _log_det_tangent(a_dot: Any, a: Any) -> Any:
+    """``trace(a^-1 da)``: the tangent of ``log det a`` (complex for complex ``a``)."""
+    return _trace_of_product(_inverse_transpose(a), a_dot)
+
+
+def _log_det_transpose(ct: Any, a: Any) -> Any:
+    """The transpose of :func:`_log_det_tangent`: ``ct a^-T``."""
+    ct = convert_element_type(ct, get_aval(a).dtype)
+    return mul(_expand_last_two(ct, shape_of(a)), _inverse_transpose(a))
+
+
+# log |det a| moves by the real part of trace(a^-1 da), the sign (real a: +-1, a zero
+# derivative; complex a: a unit complex number) by i times its imaginary part, times itself.
+defjvp(logabsdet_p, lambda a_dot, ans, a: real(_log_det_tangent(a_dot, a))
+       if get_aval(a).dtype.kind == "c" else _log_det_tangent(a_dot, a))
+defvjp(logabsdet_p, lambda ct, ans, a: _log_det_transpose(ct, a))
+defjvp(det_sign_p, lambda a_dot, ans, a: mul(ans, mul(
+    np.asarray(1j, get_aval(ans).dtype), convert_element_type(imag(_log_det_tangent(a_dot, a)),
+                                                              get_aval(ans).dtype)))
+       if get_aval(a).dtype.kind == "c" else None)
+# The transpose, in JAX's convention: the imaginary part's transpose is -i times the real
+# cotangent, the embedding's is the real part.
+defvjp(det_sign_p, lambda ct, ans, a: _log_det_transpose(
+    mul(np.asarray(-1j, get_aval(ans).dtype), convert_element_type(
+        real(mul(np.asarray(1j, get_aval(ans).dtype), mul(ans, ct))), get_aval(ans).dtype)), a)
+       if get_aval(a).dtype.kind == "c" else None)
