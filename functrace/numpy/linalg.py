@@ -13,10 +13,10 @@ matrix products, :func:`norm`'s other orders on the elementwise and reduction fu
 Everything works on stacks of matrices ``(..., m, n)`` (``lstsq`` and ``multi_dot``: single
 matrices, as NumPy), inside every transformation, and ``np.linalg.<name>`` on tracers lands
 here for every name in ``__all__``.  :func:`eig` and :func:`eigvals` have complex results
-(only the eigenvalues are differentiable, as in JAX); the tensor functions and complex
-matrices are not supported.  Where NumPy's result is not unique
-(eigenvector and singular vector signs, the signs of ``qr``'s ``R`` diagonal) it is LAPACK's
-choice, as in NumPy.  Derivatives are undefined, and come out infinite or NaN as in JAX, at
+(both differentiable).  The tensor functions are not supported, and the decompositions take
+real matrices only (``det``, ``slogdet``, ``inv`` and ``solve`` take complex ones too).
+Where NumPy's result is not unique (eigenvector and singular vector signs, the signs of
+``qr``'s ``R`` diagonal) it is LAPACK's choice, as in NumPy.  Derivatives are undefined, and come out infinite or NaN as in JAX, at
 repeated eigenvalues (eigenvectors) and repeated or, for non-square matrices, zero singular
 values (singular vectors).  At an exactly singular matrix ``solve`` and ``inv`` raise NumPy's
 ``LinAlgError``, as NumPy does; ``det`` is differentiable twice at every matrix, singular
@@ -302,9 +302,10 @@ def eig(a: Any) -> EigResult:
     (``a @ v == v * w``) of each real square matrix of a stack, in LAPACK's order and phases.
 
     The results are complex even when every eigenvalue is real (NumPy then returns real
-    arrays: a dtype that depends on the values, which a trace cannot know), as JAX's.  Only
-    the eigenvalues are differentiable (:func:`eigvals`); differentiating ``eig`` raises
-    ``NotImplementedError``, as in JAX.
+    arrays: a dtype that depends on the values, which a trace cannot know), as JAX's.  Both
+    are differentiable: ``dw = diag(v^-1 dA v)``, and the eigenvectors' derivative keeps
+    NumPy's normalisation (unit norm, largest entry real); JAX differentiates only the
+    eigenvalues.  A column's sign is LAPACK's choice and may flip under a perturbation.
 
     >>> import numpy as np
     >>> eig(np.array([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
