@@ -16,14 +16,15 @@ here for every name in ``__all__``.  :func:`eig` and :func:`eigvals` have comple
 (both differentiable).  The tensor functions are not supported, and the decompositions take
 real matrices only (``det``, ``slogdet``, ``inv`` and ``solve`` take complex ones too).
 Where NumPy's result is not unique (eigenvector and singular vector signs, the signs of
-``qr``'s ``R`` diagonal) it is LAPACK's choice, as in NumPy.  Derivatives are undefined, and come out infinite or NaN as in JAX, at
-repeated eigenvalues (eigenvectors) and repeated or, for non-square matrices, zero singular
-values (singular vectors).  At an exactly singular matrix ``solve`` and ``inv`` raise NumPy's
-``LinAlgError``, as NumPy does; ``det`` is differentiable twice at every matrix, singular
-ones included (the adjugate's derivative goes through the SVD); the 2-norm's derivative at the
-zero vector is NaN.  NumPy 2's array-API names (:func:`vector_norm`, :func:`matrix_norm`,
-:func:`outer`, :func:`trace`, :func:`diagonal`, :func:`matrix_transpose`, :func:`tensordot`,
-:func:`vecdot`, :func:`cross`) are here too.
+``qr``'s ``R`` diagonal) it is LAPACK's choice, as in NumPy.  Derivatives are undefined,
+and come out infinite or NaN as in JAX, at repeated eigenvalues (eigenvectors) and repeated
+or, for non-square matrices, zero singular values (singular vectors).  At an exactly singular
+matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does; ``det`` of a real
+matrix is differentiable twice at every matrix, singular ones included (the adjugate's
+derivative goes through the SVD); the 2-norm's derivative at the zero vector is NaN.
+NumPy 2's array-API names (:func:`vector_norm`, :func:`matrix_norm`, :func:`outer`,
+:func:`trace`, :func:`diagonal`, :func:`matrix_transpose`, :func:`tensordot`, :func:`vecdot`,
+:func:`cross`) are here too.
 """
 
 from __future__ import annotations
