@@ -421,3 +421,90 @@ def test_fixes_from_fuzzing_the_composites_against_numpy_and_jax() -> None:
                                   np.arange(3.0))
     np.testing.assert_array_equal(
         fnp.fill_diagonal(np.zeros((2, 2)), np.array([]), inplace=False), np.zeros((2, 2)))
+
+
+# -- roots, polyfit, histogram -------------------------------------------------------------------
+
+
+def test_roots() -> None:
+    p = np.array([0.0, 1.0, -3.0, 2.0, 0.0])  # x (x - 1)(x - 2), with a leading zero
+    np.testing.assert_array_equal(fnp.roots(p), np.roots(p))  # concrete: NumPy's answer
+    # Traced (known values, as under grad/jvp): complex always, zeros stripped as NumPy's.
+    traced = ft.jvp(fnp.roots, (p,), (np.ones(5),))[0]
+    assert traced.dtype == np.complex128
+    np.testing.assert_allclose(np.sort_complex(traced), np.sort_complex(np.roots(p)),
+                               atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort_complex(ft.jit(lambda p: fnp.roots(p, strip_zeros=False))(np.array([1.0, 0,
+                                                                                     1.0]))),
+        [-1j, 1j], atol=1e-12)
+    with pytest.raises(ConcretizationError, match="strip_zeros"):
+        ft.jit(fnp.roots)(p)
+    # The roots' sum is -b/a and the sum of their squares (b/a)^2 - 2c/a: closed forms.
+    q = np.array([2.0, -3.0, 0.5])
+    np.testing.assert_allclose(ft.grad(lambda q: fnp.real(fnp.sum(fnp.roots(q))))(q),
+                               [q[1] / q[0] ** 2, -1 / q[0], 0.0], rtol=1e-12)
+    a, b, c = q
+    np.testing.assert_allclose(
+        ft.grad(lambda q: fnp.real(fnp.sum(fnp.roots(q) ** 2)))(q),
+        [-2 * b ** 2 / a ** 3 + 2 * c / a ** 2, 2 * b / a ** 2, -2 / a], rtol=1e-10)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"w": np.linspace(1.0, 2.0, 9)}, {"cov": True},
+                                    {"cov": "unscaled"}, {"rcond": 1e-3}],
+                         ids=["plain", "weights", "cov", "cov unscaled", "rcond"])
+def test_polyfit_is_numpys(kwargs: dict[str, Any]) -> None:
+    x = np.linspace(-1.0, 2.0, 9)
+    for y in (np.sin(2 * x), np.stack([np.sin(2 * x), x ** 3], axis=1)):
+        want = np.polyfit(x, y, 3, **kwargs)
+        for f in (lambda x, y: fnp.polyfit(x, y, 3, **kwargs),
+                  ft.jit(lambda x, y: fnp.polyfit(x, y, 3, **kwargs))):
+            got = f(x, y)
+            for g, w in zip(got if isinstance(got, tuple) else (got,),
+                            want if isinstance(want, tuple) else (want,), strict=True):
+                np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+    full = fnp.polyfit(x, np.sin(2 * x), 2, full=True)
+    for g, w in zip(full, np.polyfit(x, np.sin(2 * x), 2, full=True), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-9)
+    check_grads(lambda y: fnp.polyfit(x, y, 2, **kwargs), (np.sin(2 * x),), order=2)
+    check_grads(lambda x: fnp.polyfit(x, np.sin(2 * x), 2), (x,), order=1)
+
+
+HISTOGRAM_CASES = [{}, {"bins": 5}, {"bins": 5, "range": (-1.0, 1.0)},
+                   {"bins": np.array([-2.0, -0.5, 0.0, 0.3, 2.5])}, {"bins": 4, "density": True},
+                   {"bins": 3, "weights": True}, {"bins": 3, "weights": True, "density": True}]
+
+
+@pytest.mark.parametrize("kwargs", HISTOGRAM_CASES, ids=[str(k) for k in HISTOGRAM_CASES])
+@pytest.mark.parametrize("data", ["normal", "integers", "float32", "constant"])
+def test_histogram_is_numpys(kwargs: dict[str, Any], data: str) -> None:
+    rng = np.random.default_rng(0)
+    a = {"normal": rng.standard_normal(40), "integers": rng.integers(-3, 4, 40),
+         "float32": rng.standard_normal(40).astype(np.float32),
+         "constant": np.full(40, 1.5)}[data]
+    kwargs = dict(kwargs)
+    if kwargs.pop("weights", False):
+        kwargs["weights"] = rng.uniform(size=40)
+    want = np.histogram(a, **kwargs)
+    for f in (fnp.histogram, ft.jit(lambda a: fnp.histogram(a, **kwargs))):
+        got = f(a, **kwargs) if f is fnp.histogram else f(a)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+    np.testing.assert_allclose(fnp.histogram_bin_edges(a, kwargs.get("bins", 10),
+                                                       kwargs.get("range")),
+                               np.histogram_bin_edges(a, kwargs.get("bins", 10),
+                                                      kwargs.get("range")), rtol=1e-6)
+
+
+def test_histogram_derivatives_reach_the_weights() -> None:
+    a = np.random.default_rng(1).standard_normal(30)
+    w = np.linspace(0.5, 1.5, 30)
+    counts = lambda w: fnp.histogram(a, bins=4, weights=w)[0]  # noqa: E731
+    check_grads(counts, (w,), order=2)
+    # d counts[k] / d w[i] = 1 where a[i] is in bin k.
+    edges = np.histogram_bin_edges(a, 4)
+    bins = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, 3)
+    np.testing.assert_array_equal(ft.jacrev(counts)(w), (bins == np.arange(4)[:, None]) * 1.0)
+    with pytest.raises(NotImplementedError, match="estimator"):
+        fnp.histogram(a, bins="auto")

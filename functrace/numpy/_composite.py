@@ -20,6 +20,7 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.errors import ConcretizationError
+from functrace.numpy import linalg as _linalg_mod
 from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
 from functrace.numpy._elementwise import (
     absolute,
@@ -37,6 +38,7 @@ from functrace.numpy._elementwise import (
     multiply,
     not_equal,
     remainder,
+    sqrt,
     subtract,
     true_divide,
     where,
@@ -50,9 +52,11 @@ from functrace.numpy._indexing import (
     take,
     take_along_axis,
 )
-from functrace.numpy._linalg import convolve
+from functrace.numpy._linalg import convolve, dot, outer, vander
 from functrace.numpy._reductions import any as _any
 from functrace.numpy._reductions import cumsum, normalize_axis
+from functrace.numpy._reductions import max as _reductions_max
+from functrace.numpy._reductions import min as _reductions_min
 from functrace.numpy._reductions import sum as _reductions_sum
 from functrace.numpy._shapes import (
     asarray,
@@ -60,12 +64,15 @@ from functrace.numpy._shapes import (
     diff,
     expand_dims,
     flip,
+    linspace,
     moveaxis,
     ravel,
     reshape,
     stack,
     tile,
+    transpose,
 )
+from functrace.primitives import decompositions as la_prims
 from functrace.primitives import indexing as ix
 
 # -- polynomials (1-d coefficient arrays, highest power first, as numpy.poly*) ------------------
@@ -149,6 +156,102 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
     return p
 
 
+def roots(p: Any, *, strip_zeros: bool = True) -> Any:
+    """``numpy.roots``: the roots of the polynomial ``p`` (highest power first), the
+    eigenvalues of its companion matrix (``linalg.eigvals``, differentiable).
+
+    Complex, always, as JAX's (NumPy returns real arrays when every root is real, which a
+    trace cannot know), except for concrete ``p``, which gets NumPy's answer.  Leading zeros
+    are stripped and trailing ones give zero roots, so with ``strip_zeros`` (the default, as
+    JAX's) the values of ``p`` must be known; ``strip_zeros=False`` keeps every coefficient
+    (a leading zero then gives infinite or NaN roots)."""
+    if not isinstance(p, Tracer):
+        return np.roots(p)
+    p = _poly(p, "roots")
+    if aval(p).dtype.kind == "c":
+        raise NotImplementedError("roots: complex coefficients are not supported (eigvals "
+                                  "takes real matrices).")
+    p = convert(p, np.result_type(aval(p).dtype, np.float64))
+    trailing = 0
+    if strip_zeros:
+        value = _concrete(p, "roots", "coefficients (with strip_zeros=True, the number of "
+                          "roots depends on which are zero; pass strip_zeros=False)")
+        nonzero = np.flatnonzero(value)
+        if not nonzero.size:
+            return np.zeros(0, np.complex128)
+        trailing = aval(p).size - 1 - int(nonzero[-1])
+        p = p[int(nonzero[0]):int(nonzero[-1]) + 1]
+    n = aval(p).size
+    found: Any = np.zeros(0, np.complex128)
+    if n > 1:
+        # The companion matrix: -p[1:] / p[0] on the first row, ones below the diagonal.
+        first = reshape(true_divide(-p[1:], p[0]), (1, n - 1))
+        below = np.eye(n - 2, n - 1, dtype=aval(p).dtype)
+        found = la_prims.eigvals(concatenate([first, below]))
+    if trailing:
+        found = concatenate([found, np.zeros(trailing, np.complex128)])
+    return found
+
+
+def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = False,
+            w: Any = None, cov: bool | str = False) -> Any:
+    """``numpy.polyfit``: the least-squares polynomial of degree ``deg`` through ``(x, y)``
+    (``y`` 1-d, or 2-d with one fit per column), highest power first, NumPy's algorithm: the
+    Vandermonde matrix (rows weighted by ``w``), its columns scaled to unit norm, and
+    ``linalg.lstsq``.  ``full=True`` also returns the residuals, rank, singular values and
+    ``rcond``; ``cov=True`` (or ``"unscaled"``) the coefficients' covariance.  Differentiable
+    in ``x``, ``y`` and ``w`` through the least-squares solution."""
+    deg = int(deg)
+    if deg < 0:
+        raise ValueError("polyfit: expected deg >= 0")
+    x, y = convert(asarray(x), np.dtype(np.float64)), asarray(y)
+    y = convert(y, np.result_type(aval(y).dtype, np.float64))
+    if aval(x).ndim != 1:
+        raise TypeError("polyfit: expected 1D vector for x")
+    if aval(x).size == 0:
+        raise TypeError("polyfit: expected non-empty vector for x")
+    if aval(y).ndim not in (1, 2):
+        raise TypeError("polyfit: expected 1D or 2D array for y")
+    if aval(x).shape[0] != aval(y).shape[0]:
+        raise TypeError("polyfit: expected x and y to have same length")
+    order = deg + 1
+    m = aval(x).shape[0]
+    if rcond is None:
+        rcond = m * np.finfo(np.float64).eps
+    lhs, rhs = vander(x, order), y
+    if w is not None:
+        w = convert(asarray(w), np.dtype(np.float64))
+        if aval(w).ndim != 1 or aval(w).shape[0] != m:
+            raise TypeError("polyfit: expected a 1-d w with the length of x")
+        lhs = multiply(lhs, reshape(w, (m, 1)))
+        rhs = multiply(rhs, w if aval(rhs).ndim == 1 else reshape(w, (m, 1)))
+    scale = sqrt(_reductions_sum(multiply(lhs, lhs), axis=0))
+    lhs = true_divide(lhs, scale)
+    if full:  # (lstsq's residuals need its rank's value: eagerly or under grad/jvp only)
+        c, resids, rank, s = _linalg_mod.lstsq(lhs, rhs, rcond)
+    else:  # lstsq's solution, pinv(lhs, rcond) @ rhs, without the residuals
+        c = dot(la_prims.pinv(lhs, rcond), rhs)
+    c = true_divide(c, scale if aval(c).ndim == 1 else reshape(scale, (order, 1)))
+    if full:
+        return c, resids, rank, s, rcond
+    if cov:
+        base = true_divide(_linalg_mod.inv(dot(transpose(lhs), lhs)), outer(scale, scale))
+        if cov == "unscaled":
+            factor: Any = 1.0
+        else:
+            if m <= order:
+                raise ValueError("polyfit: the number of data points must exceed order to "
+                                 "scale the covariance matrix")
+            residuals = subtract(rhs, dot(lhs, multiply(c, scale if aval(c).ndim == 1 else
+                                                        reshape(scale, (order, 1)))))
+            factor = true_divide(_reductions_sum(multiply(residuals, residuals), axis=0),
+                                 m - order)
+        if aval(y).ndim == 1:
+            return c, multiply(base, factor)
+        return c, multiply(expand_dims(base, 2), reshape(factor, (1, 1, -1)))
+    return c
+
+
 # -- membership and binning ---------------------------------------------------------------------
 
 
@@ -185,6 +288,72 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Any:
     if n < 2:
         return increasing
     return where(getitem(bins, -1) >= getitem(bins, 0), increasing, decreasing)
+
+
+def histogram_bin_edges(a: Any, bins: Any = 10, range: tuple[Any, Any] | None = None,  # noqa: A002
+                        weights: Any = None) -> Any:
+    """``numpy.histogram_bin_edges`` for a number of equal bins (between ``range``, or the
+    smallest and largest entry of ``a``, widened by 0.5 each way when they are equal) or given
+    edges.  Traceable: the edges are computed from ``a`` (and differentiable in it)."""
+    a = ravel(as_operand(a))
+    if isinstance(bins, str):
+        raise NotImplementedError(f"histogram: bins={bins!r} (an estimator name) is not "
+                                  "implemented; pass a number of bins or the edges.")
+    if not isinstance(bins, (int, np.integer)):
+        edges = asarray(bins)
+        if aval(edges).ndim != 1:
+            raise ValueError("histogram: bins must be 1d, when an array")
+        if not isinstance(edges, Tracer) and np.any(np.diff(np.asarray(edges)) < 0):
+            raise ValueError("histogram: bins must increase monotonically, when an array")
+        return edges
+    if bins < 1:
+        raise ValueError("histogram: bins must be positive, when an integer")
+    dtype = np.result_type(aval(a).dtype, np.float64) if aval(a).dtype.kind != "f" \
+        else aval(a).dtype
+    a = convert(a, dtype)
+    if range is not None:
+        first, last = (convert(asarray(r), dtype) for r in range)
+        if not isinstance(first, Tracer) and not isinstance(last, Tracer) and first > last:
+            raise ValueError("histogram: max must be larger than min in range parameter.")
+    elif aval(a).size == 0:
+        first, last = np.zeros((), dtype), np.ones((), dtype)
+    else:
+        first, last = _reductions_min(a), _reductions_max(a)
+    same = equal(first, last)
+    first = where(same, subtract(first, 0.5), first)
+    last = where(same, add(last, 0.5), last)
+    return linspace(first, last, int(bins) + 1)
+
+
+def histogram(a: Any, bins: Any = 10, range: tuple[Any, Any] | None = None,  # noqa: A002
+              density: bool | None = None, weights: Any = None) -> tuple[Any, Any]:
+    """``numpy.histogram``: the counts (or summed ``weights``) of ``a``'s entries in each bin,
+    and the bin edges (see :func:`histogram_bin_edges`).  Each bin includes its left edge, the
+    last also its right one; entries outside are not counted.  Counts are int64 (NumPy's
+    ``intp``), weighted sums have the weights' dtype, ``density=True`` divides by the total
+    and the bin widths.  Differentiable in ``weights`` (and, through the edges, in ``a`` when
+    they are computed from it: as JAX's)."""
+    a = ravel(as_operand(a))
+    edges = histogram_bin_edges(a, bins, range)
+    n_bins = aval(edges).size - 1
+    a = convert(a, aval(edges).dtype) if aval(a).dtype.kind != "c" else a
+    index = subtract(searchsorted(edges, a, side="right"), 1)
+    index = where(equal(a, getitem(edges, -1)), n_bins - 1, index)  # the last bin is closed
+    inside = logical_and(greater(index, -1), less(index, n_bins))
+    if weights is None:
+        w: Any = convert(inside, np.dtype(np.intp))
+    else:
+        w = ravel(as_operand(weights))
+        if aval(w).shape != aval(a).shape:
+            raise ValueError("histogram: weights should have the same shape as a.")
+        w = where(inside, w, np.zeros((), aval(w).dtype))
+    index = where(inside, index, 0)
+    counts = ix.scatter_add(np.zeros(n_bins, aval(w).dtype), w,
+                            [convert(index, np.dtype(np.intp))], (0,))
+    if density:
+        widths = diff(edges)
+        counts = true_divide(true_divide(counts, _reductions_sum(counts)), widths)
+    return counts, edges
 
 
 def iscomplex(x: Any) -> Any:
