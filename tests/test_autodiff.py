@@ -273,7 +273,7 @@ def _recorded_forward(f: Callable[..., Any], *args: Any) -> list[str]:
 def test_grad_does_not_record_work_on_constants() -> None:
     # As in JAX, what does not involve the differentiated inputs runs as plain NumPy: the
     # chain on a constant, the index arithmetic on integer labels, the stop_gradient-ed shift
-    # of a logsumexp and what is computed from it are not on the tape.
+    # of a logsumexp (one primitive) and what is computed from it are not on the tape.
     labels = np.array([1, -1, 0])
     f = lambda x: (x * chain(np.float64(2.0))).sum()  # noqa: E731
     assert _recorded_forward(f, np.ones(3)) == ["mul", "reduce_sum"]
@@ -289,6 +289,28 @@ def test_grad_does_not_record_work_on_constants() -> None:
     np.testing.assert_allclose(ft.grad(h)(z), ft.jit(ft.grad(h))(z))
     np.testing.assert_allclose(ft.hessian(h)(z[:2]), numerical_jacobian(ft.grad(h), z[:2]),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_logsumexp_is_one_primitive_with_jax_values_at_the_edges() -> None:
+    # One equation on the tape; the derivative is the softmax, JAX's values included at
+    # infinite, NaN and huge entries (a huge result's rounding must not bias the softmax).
+    assert _recorded_forward(lambda z: fnp.logsumexp(z, axis=1), np.ones((3, 2))) == [
+        "reduce_logsumexp"]
+    z = np.array([[np.inf, 1.0], [-np.inf, -np.inf], [np.nan, 1.0], [-np.inf, 2.0],
+                  [1e300, 1e300]])
+    nan, inf = np.nan, np.inf
+    f = lambda z: fnp.logsumexp(z, axis=1)  # noqa: E731
+    g = lambda z: fnp.sum(f(z) * 1.5)  # noqa: E731
+    with np.errstate(invalid="ignore"):  # inf - inf, as NumPy computes it, warns
+        for run in (f, ft.jit(f)):
+            np.testing.assert_array_equal(run(z), [inf, -inf, nan, 2.0, 1e300])
+        want = [[nan, 0.0], [nan, nan], [nan, nan], [0.0, 1.5], [0.75, 0.75]]  # JAX's
+        for grad in (ft.grad(g), ft.jit(ft.grad(g)), ft.grad(ft.jit(g))):
+            np.testing.assert_array_equal(grad(z), want)
+    big = np.array([1e8, 1e8, 1e8 - 64], np.float32)  # the result rounds to 1e8 in float32
+    np.testing.assert_allclose(ft.grad(fnp.logsumexp)(big), [0.5, 0.5, 0.0], atol=1e-7)
+    check_grads(lambda z: fnp.logsumexp(z, axis=0, keepdims=True), (z[3:4, 1:] + z[:1, 1:],),
+                order=3)
 
 
 def test_folded_zero_derivative_work_is_still_seen_by_outer_transformations() -> None:

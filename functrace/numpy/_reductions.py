@@ -224,28 +224,24 @@ def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
 
 
 def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """``log(sum(exp(a)))`` computed stably by shifting by the (gradient-free) maximum."""
+    """``log(sum(exp(a)))`` computed stably by shifting by the (gradient-free) maximum: for
+    real floats one ``reduce_logsumexp`` primitive, whose derivative is the softmax."""
     a = _operand("logsumexp", a)
     if aval(a).dtype.kind not in "fc":
         a = convert(a, np.dtype(np.float64))
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "logsumexp")
-    # The shift carries no derivative; taking it of stop_gradient(a) rather than the other way
-    # round lets grad compute it as plain NumPy, off the tape (see tracing.JaxprTrace).
     if builtins.any(a_aval.shape[i] == 0 for i in axes):
         # An empty sum: log(0) = -inf (as scipy's and JAX's), with no shift to take.
         return log(sum(exp(a), axes, keepdims=keepdims))
+    if a_aval.dtype.kind == "f":  # one primitive (see primitives.reductions)
+        out = red.reduce_logsumexp(a, axes)
+        return expand_dims(out, axes) if keepdims and axes else out
+    # Complex: the composite, shifted by the maximum real part's gradient-free entry.
     held = stop_gradient(a)
-    if type(held) is np.ndarray and a_aval.dtype.kind == "f" and held.size:
-        # Known now (grad's case, or no tracing at all): NumPy computes it directly, and it
-        # comes already broadcast, so that the traced part is just exp, sum, log and add.
-        shift = np.max(held, axis=axes, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, np.zeros((), shift.dtype))
-        shifted = subtract(a, np.broadcast_to(shift, a_aval.shape))
-    else:
-        shift = max(held, axes, keepdims=True)
-        shift = where(isfinite(shift), shift, np.zeros((), a_aval.dtype))
-        shifted = subtract(a, shift)
+    shift = max(held, axes, keepdims=True)
+    shift = where(isfinite(shift), shift, np.zeros((), a_aval.dtype))
+    shifted = subtract(a, shift)
     out = log(sum(exp(shifted), axes, keepdims=True))
     out = add(out, shift)
     return squeeze(out, axes) if (axes and not keepdims) else out

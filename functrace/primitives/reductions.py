@@ -21,7 +21,20 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, deflinear_jvp
 from functrace.interpreters.vjp import defvjp
 from functrace.interpreters.vmap import batch_rules
-from functrace.primitives.elementwise import add, convert_element_type, defzero, div, eq, mul
+from functrace.primitives.elementwise import abs as abs_
+from functrace.primitives.elementwise import (
+    add,
+    convert_element_type,
+    defzero,
+    div,
+    eq,
+    exp,
+    full_like,
+    lt_p,
+    mul,
+    select_n,
+    sub,
+)
 from functrace.primitives.indexing import INDEX_DTYPE, pad
 from functrace.primitives.shape import (
     broadcast_in_dim,
@@ -72,6 +85,61 @@ def reduce_max(x: Any, axes: tuple[int, ...]) -> Any:
 
 def reduce_min(x: Any, axes: tuple[int, ...]) -> Any:
     return reduce_min_p.bind1(x, axes=tuple(axes))
+
+
+# -- reduce_logsumexp: log(sum(exp(x))) over axes, stably -----------------------------------------
+# One primitive rather than the composite (max, shift, exp, sum, log, add): a softmax
+# cross-entropy's tape holds one equation instead of eight, and its pullback is the softmax
+# times the cotangent.  The value shifts by the (finite) maximum, as JAX's composite
+# does; rows of -inf only give -inf, and the derivative there is NaN (0 / 0) as in JAX.
+reduce_logsumexp_p = Primitive("reduce_logsumexp")
+
+
+def reduce_logsumexp(x: Any, axes: tuple[int, ...]) -> Any:
+    return reduce_logsumexp_p.bind1(x, axes=tuple(axes))
+
+
+def _logsumexp_impl(x: Any, *, axes: tuple[int, ...]) -> Any:
+    x = np.asarray(x)
+    if any(x.shape[a] == 0 for a in axes):  # an empty sum: log(0)
+        return np.full(reduced_shape(get_aval(x), axes, "reduce_logsumexp"), -np.inf, x.dtype)
+    shift = np.maximum.reduce(x, axis=axes, keepdims=True)
+    shift[~np.isfinite(shift)] = 0
+    with np.errstate(divide="ignore"):  # log(0) = -inf where every entry is -inf
+        out = np.log(np.add.reduce(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+    return out.reshape(reduced_shape(get_aval(x), axes, "reduce_logsumexp"))
+
+
+def _softmax(x: Any, ans: Any, axes: tuple[int, ...]) -> Any:
+    """exp(x - logsumexp(x)), the weights of the derivative, normalised to sum to 1: where
+    ``ans`` is huge its rounding scales every ``exp(x - ans)`` of a slice by one factor, which
+    the normalisation removes (``[1e300, 1e300]`` gives 1/2 each).  A slice whose sum is not
+    finite (an inf or NaN entry) is left as it is: NaN at inf, 0 elsewhere, as JAX's."""
+    weights = exp(sub(x, _keep_axes(x, ans, axes)))
+    if type(weights) is np.ndarray:  # a constant (the eager backward pass): NumPy directly
+        total = np.add.reduce(weights, axis=axes, keepdims=True)
+        total[~np.isfinite(total)] = 1
+        return weights / total
+    total = reduce_sum(weights, axes)
+    finite = lt_p.bind1(abs_(total), np.asarray(np.inf, get_aval(total).dtype))
+    total = select_n(finite, full_like(total, 1), total)
+    return div(weights, _keep_axes(x, total, axes))
+
+
+def _logsumexp_shape(x: ShapedArray, *, axes: tuple[int, ...]) -> list[ShapedArray]:
+    if x.dtype.kind != "f":
+        raise ValueError(f"reduce_logsumexp: expected a real floating operand, got "
+                         f"{x.str_short()}.")
+    return reduced_aval(x, axes, "reduce_logsumexp")
+
+
+reduce_logsumexp_p.def_impl1(_logsumexp_impl)
+reduce_logsumexp_p.shape_rule = _logsumexp_shape
+defjvp(reduce_logsumexp_p, lambda x_dot, ans, x, *, axes:
+       reduce_sum(mul(x_dot, _softmax(x, ans, axes)), axes))
+defvjp(reduce_logsumexp_p, lambda ct, ans, x, *, axes:
+       mul(_keep_axes(x, ct, axes), _softmax(x, ans, axes)))
+reduce_batch(reduce_logsumexp_p)
 
 
 # -- reduce_prod --------------------------------------------------------------------------------
