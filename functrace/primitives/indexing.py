@@ -473,8 +473,26 @@ def _indexed_axes_first(x: Any, axes: tuple[int, ...]) -> Any:
     return x if axes == tuple(range(len(axes))) else np.moveaxis(x, axes, range(len(axes)))
 
 
+def _flat_positions(x_shape: tuple[int, ...], indices: Sequence[Any], axes: tuple[int, ...]
+                    ) -> np.ndarray | None:
+    """For indices into the leading axes of a C-contiguous array: the clipped positions in
+    those axes flattened into one (a single C call, where clipping each index costs two), or
+    None where that does not apply."""
+    if axes != tuple(range(len(axes))) or not all(x_shape[a] for a in axes):
+        return None
+    indices = [np.asarray(i) for i in indices]
+    if not all(i.dtype.kind == "i" or (i.dtype.kind == "u" and i.dtype.itemsize < 8)
+               for i in indices):
+        return None
+    return np.ravel_multi_index(indices, x_shape[:len(axes)], mode="clip")
+
+
 def _gather_impl(x: Any, *indices: Any, axes: tuple[int, ...]) -> Any:
     x = np.asarray(x)
+    if x.flags.c_contiguous:
+        flat = _flat_positions(x.shape, indices, axes)
+        if flat is not None:
+            return x.reshape((math.prod(x.shape[:len(axes)]), *x.shape[len(axes):]))[flat]
     return np.asarray(_indexed_axes_first(x, axes)[_clipped(x.shape, indices, axes)])
 
 
@@ -562,7 +580,12 @@ def scatter_add(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int
 
 def _scatter_add_impl(x: Any, updates: Any, *indices: Any, axes: tuple[int, ...]) -> Any:
     out = np.array(x, copy=True)
-    np.add.at(_indexed_axes_first(out, axes), _clipped(out.shape, indices, axes), updates)
+    flat = _flat_positions(out.shape, indices, axes) if out.flags.c_contiguous else None
+    if flat is not None:  # (the reshape is a view: out is C-contiguous)
+        np.add.at(out.reshape((math.prod(out.shape[:len(axes)]), *out.shape[len(axes):])),
+                  flat, updates)
+    else:
+        np.add.at(_indexed_axes_first(out, axes), _clipped(out.shape, indices, axes), updates)
     return out
 
 
