@@ -18,7 +18,7 @@ from functrace.interpreters.jvp import jvp_jaxpr, zeros
 from functrace.interpreters.vjp import backward_pass
 from functrace.interpreters.vmap import vmap_jaxpr
 from functrace.primitives.shape import broadcast_batch, moveaxis, reshape
-from functrace.tracing import trace_flat, trace_known
+from functrace.tracing import trace_abstract, trace_flat, trace_known
 from functrace.tree_util import (
     PyTreeDef,
     broadcast_prefix,
@@ -862,3 +862,64 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bo
     """
     _check_callable(f, "hessian")
     return jacfwd(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+# ---------------------------------------------------------------------------------------------
+# Smaller parts of JAX's API
+
+
+def eval_shape(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The types ``f`` would return, without computing it: a pytree of ``ShapedArray`` (with
+    ``.shape`` and ``.dtype``), as JAX's ``eval_shape`` (arguments may be arrays or anything
+    with ``.shape`` and ``.dtype``, such as ``ShapedArray``).
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.eval_shape(lambda x: x @ x.T, np.ones((3, 2)))
+    ShapedArray(f64[3,3])
+    """
+    _check_callable(f, "eval_shape")
+    leaves, in_tree = tree_flatten(args)
+    avals = [ShapedArray(tuple(x.shape), np.dtype(x.dtype))
+             if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, Tracer)
+             and not isinstance(x, (np.ndarray, np.generic)) else get_aval(x) for x in leaves]
+    store = _OutStore()
+    closed = trace_abstract(_flat_fun(lambda *a: f(*a, **kwargs), in_tree, store, False,
+                                      "eval_shape"), avals)
+    assert store.tree is not None
+    return tree_unflatten(store.tree, [v.aval for v in closed.jaxpr.outvars])
+
+
+def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]:
+    """The transpose of the linear function ``f``, at arguments shaped like ``primals``: a
+    function from an output cotangent to the tuple of input cotangents (JAX's
+    ``linear_transpose``; ``f`` must be linear: its vjp is then its transpose everywhere).
+
+    >>> import numpy as np, functrace as ft
+    >>> t = ft.linear_transpose(lambda x: 2.0 * x[::-1], np.zeros(3))
+    >>> t(np.array([1.0, 2.0, 3.0]))
+    (array([6., 4., 2.]),)
+    """
+    _check_callable(f, "linear_transpose")
+    zeros_like_primals = [tree_unflatten(tree_flatten(p)[1],
+                                         [np.zeros(get_aval(x).shape, get_aval(x).dtype)
+                                          for x in tree_flatten(p)[0]]) for p in primals]
+    _, pullback = vjp(f, *zeros_like_primals)
+    return pullback  # type: ignore[no-any-return]
+
+
+def checkpoint(f: Callable[..., Any], *, prevent_cse: bool = True, policy: Any = None,
+               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+    """JAX's ``checkpoint`` (``remat``): ``f`` itself.  JAX recomputes ``f``'s intermediates
+    in the backward pass instead of storing them; functrace's tape keeps them (the values and
+    derivatives are the same), so the options are accepted and ignored."""
+    _check_callable(f, "checkpoint")
+    return f
+
+
+remat = checkpoint
+
+
+def block_until_ready(x: Any) -> Any:
+    """``x``: NumPy computes eagerly, so there is nothing to wait for (JAX's
+    ``block_until_ready``, for code written for both)."""
+    return x

@@ -806,3 +806,29 @@ def test_linalg_solve_inv_det_through_numpy() -> None:
     # At a singular matrix the gradient is the transposed adjugate, which a^-1 cannot give.
     np.testing.assert_allclose(ft.grad(np.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]])),
                                [[4.0, -2.0], [-2.0, 1.0]])
+
+
+def test_smaller_parts_of_jax_api() -> None:
+    # eval_shape: types only, from arrays or ShapedArrays (nothing computed).
+    calls = []
+
+    def f(x: Any, y: Any) -> Any:
+        calls.append(1)
+        return {"a": x @ y, "b": (x.sum(), y.astype(np.float32))}
+
+    out = ft.eval_shape(f, np.ones((2, 3)), ft.ShapedArray((3, 4), np.dtype(np.float64)))
+    assert out["a"].shape == (2, 4) and out["a"].dtype == np.float64
+    assert out["b"][0].shape == () and out["b"][1].dtype == np.float32
+    assert calls == [1]  # traced once, abstractly
+    # linear_transpose: the transpose of a linear map, as a vjp.
+    t = ft.linear_transpose(lambda x, y: (x + 2.0 * y, fnp.sum(x)), np.zeros(3), np.zeros(3))
+    ct_x, ct_y = t((np.ones(3), 2.0))
+    np.testing.assert_array_equal(ct_x, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(ct_y, [2.0, 2.0, 2.0])
+    # checkpoint / remat change nothing; jit's donation and inlining hints are accepted.
+    f2 = lambda x: fnp.sin(x) ** 2  # noqa: E731
+    assert ft.grad(ft.checkpoint(f2))(1.0) == ft.grad(f2)(1.0) == ft.grad(ft.remat(f2))(1.0)
+    g = ft.jit(lambda x: x * 2.0, donate_argnums=0, keep_unused=True, inline=True)
+    x = np.ones(2)
+    np.testing.assert_array_equal(ft.block_until_ready(g(x)), [2.0, 2.0])
+    np.testing.assert_array_equal(x, [1.0, 1.0])  # a donated argument is still valid

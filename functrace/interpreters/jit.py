@@ -615,7 +615,9 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
 
 
 def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Jitted:
+        static_argnames: str | Sequence[str] = (), *,
+        donate_argnums: int | Sequence[int] = (), donate_argnames: str | Sequence[str] = (),
+        keep_unused: bool = False, inline: bool = False) -> Jitted:
     """Compile ``fun``: trace it once per input signature, optimise, run generated NumPy code.
 
     The cache key is the arguments' pytree structure, each leaf's shape and dtype (a Python
@@ -628,6 +630,9 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
       static_argnums: positions of arguments passed to ``fun`` as Python values (part of the
         cache key, so they must be hashable); ``fun`` may branch on them.
       static_argnames: the same, by parameter name.
+      donate_argnums, donate_argnames, keep_unused, inline: JAX's hints about buffers and
+        inlining, accepted and ignored (NumPy arrays are not donated: a donated argument stays
+        valid, which JAX does not promise).
 
     Returns:
       A :class:`Jitted` function: call it like ``fun``; ``.lower(*args)`` shows the optimised
