@@ -618,3 +618,28 @@ def test_errors_name_the_mismatch() -> None:
         lax.while_loop(lambda x: x < 3.0, lambda x: x + 1.0, 0.0, checkpoint_every=0)
     with pytest.raises(TypeError, match="upper must be an integer"):
         lax.fori_loop(0, 3.0, lambda i, x: x, 1.0)
+
+
+def test_a_loop_index_stays_weakly_typed_through_arithmetic() -> None:
+    # fori_loop's index is a weakly typed int, as a Python int is: arithmetic with Python
+    # numbers keeps it weak (i * 0.5, i / 2, sin(i) are weak float64), so a float32 carry
+    # stays float32, as in JAX and in a plain Python loop with NumPy.
+    x32 = np.ones(3, np.float32)
+    bodies = [lambda i, c: c + i * 0.5, lambda i, c: c * (i * 0.5), lambda i, c: c + i / 2,
+              lambda i, c: c * 0.8 + fnp.sin(c + i * 0.1) * 0.3]
+    for body in bodies:
+        want = x32
+        for i in range(3):
+            want = body(i, want)
+        assert want.dtype == np.float32
+        for run in (lambda x: lax.fori_loop(0, 3, body, x),
+                    ft.jit(lambda x: lax.fori_loop(0, 3, body, x))):
+            got = run(x32)
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+        assert ft.grad(lambda x: fnp.sum(lax.fori_loop(0, 3, body, x)))(x32).dtype == np.float32
+    # sin of the index is weak too, as in JAX (NumPy's sin of a Python int is a strong
+    # float64 scalar: there the plain loop would promote).
+    assert lax.fori_loop(0, 3, lambda i, c: c + fnp.sin(i), x32).dtype == np.float32
+    # A strongly typed int64 index (not a loop's) still promotes as NumPy does.
+    assert ft.jit(lambda i: i * 0.5)(np.int64(3)).dtype == np.float64

@@ -262,7 +262,8 @@ trivial_rules: dict[str, TrivialRule] = {
     "div": _unit_rule(1, commutative=False),
     "integer_pow": _identity_if(lambda aval, y: y == 1),
     "reshape": _identity_if(lambda aval, new_sizes: tuple(new_sizes) == aval.shape),
-    "convert_element_type": _identity_if(lambda aval, new_dtype: aval.dtype == new_dtype),
+    "convert_element_type": _identity_if(lambda aval, new_dtype, weak_type=False:
+                                         aval.dtype == new_dtype),
     "transpose": _identity_if(lambda aval, permutation: tuple(permutation) ==
                               tuple(range(aval.ndim))),
     "broadcast_in_dim": _identity_if(lambda aval, shape, broadcast_dimensions: (

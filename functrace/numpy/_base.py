@@ -65,12 +65,16 @@ def _broadcast_shapes(shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(*shapes))
 
 
-def convert(x: Any, dtype: np.dtype[Any]) -> Any:
-    """``x`` as ``dtype``: an equation for traced values, an eager cast for constants."""
+def convert(x: Any, dtype: np.dtype[Any], weak: bool = False) -> Any:
+    """``x`` as ``dtype``: an equation for traced values (weakly typed with ``weak``), an
+    eager cast for constants."""
     if isinstance(x, Tracer):
-        return x if x.aval.dtype == dtype else convert_element_type(x, dtype)
-    if type(x) in _PY_SCALARS and get_aval(x).dtype == dtype:
-        return x  # keep Python scalars weakly typed
+        return x if x.aval.dtype == dtype else convert_element_type(x, dtype, weak)
+    if type(x) in _PY_SCALARS:
+        if get_aval(x).dtype == dtype:
+            return x  # keep Python scalars weakly typed
+        if weak and dtype == np.float64 and type(x) in (bool, int):
+            return float(x)  # a weak int made float stays weak (i / 2)
     return np.asarray(x, dtype=dtype)
 
 
@@ -102,13 +106,16 @@ def promote(name: str, *args: Any, dtype: Any = None, scalars: bool = False) -> 
             return operands  # the common case: nothing to promote or broadcast
         # Operands of one dtype keep it, weakly typed or not (NEP 50).
         target = first.dtype if same_dtype else result_dtype(*avals)
+        # Weak operands only (a loop index and a Python float): the result stays weak, so a
+        # strongly typed operand met later decides the dtype, as in JAX.
+        weak = all(a.weak_type for a in avals)
     else:
-        target = np.dtype(dtype)
+        target, weak = np.dtype(dtype), False
     shape = broadcast_shapes(name, *[a.shape for a in avals])
     out = []
     for x, a in zip(operands, avals, strict=True):
         if a.dtype != target:
-            x = convert(x, target)
+            x = convert(x, target, weak)
         if a.shape != shape and (a.shape or not scalars):
             x = broadcast_to_shape(x, shape)
         out.append(x)

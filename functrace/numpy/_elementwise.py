@@ -63,8 +63,10 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
                   or (ty is Tracer and tx is np.ndarray and _fits(x, y.aval))):
             x, y = promote(name, x, y, scalars=True)
         if ufunc is not None:
-            dtype = ufunc_dtype(ufunc, get_aval(x).dtype, get_aval(y).dtype)
-            x, y = convert(x, dtype), convert(y, dtype)
+            ax, ay = get_aval(x), get_aval(y)
+            dtype = ufunc_dtype(ufunc, ax.dtype, ay.dtype)
+            weak = ax.weak_type and ay.weak_type  # (i / 2 of a loop index stays weak)
+            x, y = convert(x, dtype, weak), convert(y, dtype, weak)
         return prim_fn(x, y)
 
     fn.__name__ = fn.__qualname__ = name
@@ -80,7 +82,8 @@ def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = No
         if type(x) is not Tracer:  # a tracer is already an operand: nothing to promote
             (x,) = promote(name, x)
         if ufunc is not None:
-            x = convert(x, ufunc_dtype(ufunc, get_aval(x).dtype))
+            x_aval = get_aval(x)
+            x = convert(x, ufunc_dtype(ufunc, x_aval.dtype), x_aval.weak_type)
         return prim_fn(x)
 
     fn.__name__ = fn.__qualname__ = name

@@ -753,10 +753,15 @@ _elementwise_batch(select_n_p)
 convert_element_type_p = Primitive("convert_element_type")
 
 
-def convert_element_type(x: Any, new_dtype: Any) -> Any:
+def convert_element_type(x: Any, new_dtype: Any, weak_type: bool = False) -> Any:
+    """``x`` as ``new_dtype``.  ``weak_type``: the result stays weakly typed (NumPy's
+    promotion of a weak operand with another weak one, such as a loop index times a Python
+    float); the param is recorded only when set."""
     new_dtype = np.dtype(new_dtype)
     if get_aval(x).dtype == new_dtype and not isinstance(x, (int, float, complex)):
         return x
+    if weak_type:
+        return convert_element_type_p.bind1(x, new_dtype=new_dtype, weak_type=True)
     return convert_element_type_p.bind1(x, new_dtype=new_dtype)
 
 
@@ -765,20 +770,21 @@ def _is_float(dtype: np.dtype[Any]) -> bool:
 
 
 def _convert_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
-                 new_dtype: np.dtype[Any]) -> list[Any]:
+                 new_dtype: np.dtype[Any], weak_type: bool = False) -> list[Any]:
     if not (_is_float(new_dtype) and _is_float(get_aval(primals[0]).dtype)):
         return [None]
     return [convert_element_type_p.bind1(tangents[0], new_dtype=new_dtype)]
 
 
-def _convert_vjp(ct: Any, ans: Any, x: Any, *, new_dtype: np.dtype[Any]) -> Any:
+def _convert_vjp(ct: Any, ans: Any, x: Any, *, new_dtype: np.dtype[Any],
+                 weak_type: bool = False) -> Any:
     old = get_aval(x).dtype
     if not (_is_float(new_dtype) and _is_float(old)):
         return None
     return convert_element_type_p.bind1(ct, new_dtype=old)
 
 
-def _convert_impl(x: Any, *, new_dtype: np.dtype[Any]) -> Any:
+def _convert_impl(x: Any, *, new_dtype: np.dtype[Any], weak_type: bool = False) -> Any:
     x = np.asarray(x)
     if x.dtype.kind == "c" and new_dtype.kind != "c":
         # Through the real part, as JAX's conversion (NumPy's too, less its warning): a copy,
@@ -788,7 +794,8 @@ def _convert_impl(x: Any, *, new_dtype: np.dtype[Any]) -> Any:
 
 
 convert_element_type_p.def_impl1(_convert_impl)
-convert_element_type_p.shape_rule = lambda x, *, new_dtype: [ShapedArray(x.shape, new_dtype)]
+convert_element_type_p.shape_rule = lambda x, *, new_dtype, weak_type=False: [
+    ShapedArray(x.shape, new_dtype, weak_type)]
 jvp_rules[convert_element_type_p] = _convert_jvp
 defvjp(convert_element_type_p, _convert_vjp, residuals=(False, (False,)))
 _elementwise_batch(convert_element_type_p)
