@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, current_trace, get_aval
-from functrace.numpy import clip, not_equal
+from functrace.numpy import clip, not_equal, stop_gradient
 from functrace.primitives.control_flow import (
     cond_p,
     convert_outputs,
@@ -32,7 +32,9 @@ from functrace.primitives.elementwise import convert_element_type
 from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["cond", "fori_loop", "map", "scan", "switch", "while_loop"]
+__all__ = ["cond", "fori_loop", "map", "scan", "stop_gradient", "switch", "while_loop"]
+# (stop_gradient is also here, as jax.lax.stop_gradient is: the same function as
+# functrace.stop_gradient.)
 
 _SCALARS = (bool, int, float, complex)
 
