@@ -472,6 +472,7 @@ def test_polyfit_is_numpys(kwargs: dict[str, Any]) -> None:
 
 HISTOGRAM_CASES = [{}, {"bins": 5}, {"bins": 5, "range": (-1.0, 1.0)},
                    {"bins": np.array([-2.0, -0.5, 0.0, 0.3, 2.5])}, {"bins": 4, "density": True},
+                   {"bins": [-1, 0, 1, 2]}, {"bins": [-1, 0, 1, 2], "range": (5.0, 6.0)},
                    {"bins": 3, "weights": True}, {"bins": 3, "weights": True, "density": True}]
 
 

@@ -336,9 +336,11 @@ def histogram(a: Any, bins: Any = 10, range: tuple[Any, Any] | None = None,  # n
     a = ravel(as_operand(a))
     edges = histogram_bin_edges(a, bins, range)
     n_bins = aval(edges).size - 1
-    a = convert(a, aval(edges).dtype) if aval(a).dtype.kind != "c" else a
-    index = subtract(searchsorted(edges, a, side="right"), 1)
-    index = where(equal(a, getitem(edges, -1)), n_bins - 1, index)  # the last bin is closed
+    # Compared in their common dtype (integer edges must not truncate float data).
+    common = np.result_type(aval(a).dtype, aval(edges).dtype)
+    a_c, edges_c = convert(a, common), convert(edges, common)
+    index = subtract(searchsorted(edges_c, a_c, side="right"), 1)
+    index = where(equal(a_c, getitem(edges_c, -1)), n_bins - 1, index)  # the last bin is closed
     inside = logical_and(greater(index, -1), less(index, n_bins))
     if weights is None:
         w: Any = convert(inside, np.dtype(np.intp))
