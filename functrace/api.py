@@ -892,7 +892,12 @@ def eval_shape(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]:
     """The transpose of the linear function ``f``, at arguments shaped like ``primals``: a
     function from an output cotangent to the tuple of input cotangents (JAX's
-    ``linear_transpose``; ``f`` must be linear: its vjp is then its transpose everywhere).
+    ``linear_transpose``).  For a linear ``f`` the vjp is the transpose at every point; it is
+    taken at zero.
+
+    Raises:
+      TypeError: ``f`` is not linear: ``f(0)`` is not 0, or its vjp at random arguments
+        differs from its vjp at zero (checked once, with a random cotangent).
 
     >>> import numpy as np, functrace as ft
     >>> t = ft.linear_transpose(lambda x: 2.0 * x[::-1], np.zeros(3))
@@ -900,10 +905,33 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
     (array([6., 4., 2.]),)
     """
     _check_callable(f, "linear_transpose")
-    zeros_like_primals = [tree_unflatten(tree_flatten(p)[1],
-                                         [np.zeros(get_aval(x).shape, get_aval(x).dtype)
-                                          for x in tree_flatten(p)[0]]) for p in primals]
-    _, pullback = vjp(f, *zeros_like_primals)
+    rng = np.random.default_rng(0)
+
+    def filled(tree: Any, draw: Callable[[ShapedArray], np.ndarray]) -> Any:
+        leaves, treedef = tree_flatten(tree)
+        return tree_unflatten(treedef, [draw(get_aval(x)) for x in leaves])
+
+    def zero(a: ShapedArray) -> np.ndarray:
+        return np.zeros(a.shape, a.dtype)
+
+    def random(a: ShapedArray) -> np.ndarray:
+        if a.dtype.kind not in "fc":
+            return zero(a)
+        return rng.standard_normal(a.shape).astype(a.dtype)
+
+    zeros = [filled(p, zero) for p in primals]
+    out, pullback = vjp(f, *zeros)
+    ct = filled(out, random)
+    at_zero = pullback(ct)
+    at_random = vjp(f, *[filled(p, random) for p in primals])[1](ct)
+    for got, want in zip(tree_leaves(at_random), tree_leaves(at_zero), strict=True):
+        got, want = np.asarray(got), np.asarray(want)
+        scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-6, atol=1e-9 * scale):
+            raise TypeError("linear_transpose: f is not linear in its arguments (its vjp "
+                            "depends on the point where it is taken).")
+    if any(np.any(np.asarray(o) != 0) for o in tree_leaves(out)):
+        raise TypeError("linear_transpose: f is not linear in its arguments (f(0) is not 0).")
     return pullback  # type: ignore[no-any-return]
 
 

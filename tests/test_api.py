@@ -825,6 +825,9 @@ def test_smaller_parts_of_jax_api() -> None:
     ct_x, ct_y = t((np.ones(3), 2.0))
     np.testing.assert_array_equal(ct_x, [3.0, 3.0, 3.0])
     np.testing.assert_array_equal(ct_y, [2.0, 2.0, 2.0])
+    for nonlinear in (lambda x: x * x, lambda x: x + 1.0, fnp.sin):
+        with pytest.raises(TypeError, match="not linear"):
+            ft.linear_transpose(nonlinear, np.ones(3))
     # checkpoint / remat change nothing; jit's donation and inlining hints are accepted.
     f2 = lambda x: fnp.sin(x) ** 2  # noqa: E731
     assert ft.grad(ft.checkpoint(f2))(1.0) == ft.grad(f2)(1.0) == ft.grad(ft.remat(f2))(1.0)

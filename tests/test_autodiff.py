@@ -307,6 +307,9 @@ def test_logsumexp_is_one_primitive_with_jax_values_at_the_edges() -> None:
         want = [[nan, 0.0], [nan, nan], [nan, nan], [0.0, 1.5], [0.75, 0.75]]  # JAX's
         for grad in (ft.grad(g), ft.jit(ft.grad(g)), ft.grad(ft.jit(g))):
             np.testing.assert_array_equal(grad(z), want)
+    for scalar in (3.0, np.array(3.0), np.float32(3.0)):  # 0-d: nothing to reduce
+        assert fnp.logsumexp(scalar) == ft.jit(fnp.logsumexp)(scalar) == 3.0
+        assert ft.grad(fnp.logsumexp)(scalar) == 1.0
     big = np.array([1e8, 1e8, 1e8 - 64], np.float32)  # the result rounds to 1e8 in float32
     np.testing.assert_allclose(ft.grad(fnp.logsumexp)(big), [0.5, 0.5, 0.0], atol=1e-7)
     check_grads(lambda z: fnp.logsumexp(z, axis=0, keepdims=True), (z[3:4, 1:] + z[:1, 1:],),

@@ -56,6 +56,10 @@ CASES: list[tuple[str, str, np.ndarray, dict[str, Any]]] = [
     ("fft float32", "fft", XR.astype(np.float32), {}),
     ("fft float16", "fft", XR.astype(np.float16), {}),
     ("irfft complex64", "irfft", XC.astype(np.complex64), {}),
+    ("irfft float16 forward", "irfft", XR.astype(np.float16), {"norm": "forward"}),
+    ("hfft float16", "hfft", XR.astype(np.float16), {}),
+    ("fftn no axes", "fftn", XR, {"axes": ()}),
+    ("ifftn no axes of integers", "ifftn", np.arange(12).reshape(3, 4), {"axes": ()}),
     ("fft of integers", "fft", np.arange(12).reshape(3, 4), {}),
 ]
 IDS = [c[0] for c in CASES]
@@ -63,7 +67,7 @@ IDS = [c[0] for c in CASES]
 
 def _close(got: Any, want: np.ndarray) -> None:
     assert isinstance(got, np.ndarray) and got.dtype == want.dtype and got.shape == want.shape
-    tol = 1e-4 if want.dtype in (np.float32, np.complex64) else 1e-10
+    tol = {np.float16: 1e-2, np.float32: 1e-4, np.complex64: 1e-4}.get(want.dtype.type, 1e-10)
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 

@@ -448,6 +448,11 @@ def test_roots() -> None:
     np.testing.assert_allclose(
         ft.grad(lambda q: fnp.real(fnp.sum(fnp.roots(q) ** 2)))(q),
         [-2 * b ** 2 / a ** 3 + 2 * c / a ** 2, 2 * b / a ** 2, -2 / a], rtol=1e-10)
+    # A trailing zero coefficient is a zero root that moves with it (JAX's derivative):
+    # for x^3 - 3x^2 + 2x + e, d(sum of roots^2 + roots^3)/de is -3 (central differences).
+    p3 = np.array([1.0, -3.0, 2.0, 0.0])
+    g = ft.grad(lambda q: fnp.sum(fnp.real(fnp.roots(q)) ** 2 + fnp.real(fnp.roots(q)) ** 3))
+    np.testing.assert_allclose(g(p3), [-59.0, -27.0, -11.0, -3.0], rtol=1e-9)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"w": np.linspace(1.0, 2.0, 9)}, {"cov": True},
@@ -463,9 +468,11 @@ def test_polyfit_is_numpys(kwargs: dict[str, Any]) -> None:
             for g, w in zip(got if isinstance(got, tuple) else (got,),
                             want if isinstance(want, tuple) else (want,), strict=True):
                 np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
-    full = fnp.polyfit(x, np.sin(2 * x), 2, full=True)
-    for g, w in zip(full, np.polyfit(x, np.sin(2 * x), 2, full=True), strict=True):
-        np.testing.assert_allclose(g, w, rtol=1e-9)
+    for xx in (x, x.astype(np.float32)):  # (float32 x: rcond from float32's eps, as NumPy)
+        full = fnp.polyfit(xx, np.sin(2 * xx), 2, full=True)
+        for g, w in zip(full, np.polyfit(xx, np.sin(2 * xx), 2, full=True), strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+            assert np.asarray(g).dtype == np.asarray(w).dtype
     check_grads(lambda y: fnp.polyfit(x, y, 2, **kwargs), (np.sin(2 * x),), order=2)
     check_grads(lambda x: fnp.polyfit(x, np.sin(2 * x), 2), (x,), order=1)
 

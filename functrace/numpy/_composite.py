@@ -164,7 +164,8 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     trace cannot know), except for concrete ``p``, which gets NumPy's answer.  Leading zeros
     are stripped and trailing ones give zero roots, so with ``strip_zeros`` (the default, as
     JAX's) the values of ``p`` must be known; ``strip_zeros=False`` keeps every coefficient
-    (a leading zero then gives infinite or NaN roots)."""
+    (a leading zero then gives infinite or NaN roots).  Traced, the roots come in LAPACK's
+    order, trailing zero coefficients giving zero roots among them."""
     if not isinstance(p, Tracer):
         return np.roots(p)
     p = _poly(p, "roots")
@@ -172,25 +173,22 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
         raise NotImplementedError("roots: complex coefficients are not supported (eigvals "
                                   "takes real matrices).")
     p = convert(p, np.result_type(aval(p).dtype, np.float64))
-    trailing = 0
     if strip_zeros:
         value = _concrete(p, "roots", "coefficients (with strip_zeros=True, the number of "
                           "roots depends on which are zero; pass strip_zeros=False)")
         nonzero = np.flatnonzero(value)
         if not nonzero.size:
             return np.zeros(0, np.complex128)
-        trailing = aval(p).size - 1 - int(nonzero[-1])
-        p = p[int(nonzero[0]):int(nonzero[-1]) + 1]
+        # Leading zeros only: a trailing zero coefficient is a zero root, which the companion
+        # matrix gives too, with its derivative (NumPy appends it as a constant).
+        p = p[int(nonzero[0]):]
     n = aval(p).size
-    found: Any = np.zeros(0, np.complex128)
-    if n > 1:
-        # The companion matrix: -p[1:] / p[0] on the first row, ones below the diagonal.
-        first = reshape(true_divide(-p[1:], p[0]), (1, n - 1))
-        below = np.eye(n - 2, n - 1, dtype=aval(p).dtype)
-        found = la_prims.eigvals(concatenate([first, below]))
-    if trailing:
-        found = concatenate([found, np.zeros(trailing, np.complex128)])
-    return found
+    if n < 2:
+        return np.zeros(0, np.complex128)
+    # The companion matrix: -p[1:] / p[0] on the first row, ones below the diagonal.
+    first = reshape(true_divide(-p[1:], p[0]), (1, n - 1))
+    below = np.eye(n - 2, n - 1, dtype=aval(p).dtype)
+    return la_prims.eigvals(concatenate([first, below]))
 
 
 def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = False,
@@ -204,7 +202,10 @@ def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = F
     deg = int(deg)
     if deg < 0:
         raise ValueError("polyfit: expected deg >= 0")
-    x, y = convert(asarray(x), np.dtype(np.float64)), asarray(y)
+    x, y = asarray(x), asarray(y)
+    # NumPy: x + 0.0 (float32 stays float32, and sets rcond's default), computed in float64.
+    x_float = np.result_type(aval(x).dtype, 0.0)
+    x = convert(x, np.dtype(np.float64))
     y = convert(y, np.result_type(aval(y).dtype, np.float64))
     if aval(x).ndim != 1:
         raise TypeError("polyfit: expected 1D vector for x")
@@ -217,7 +218,7 @@ def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = F
     order = deg + 1
     m = aval(x).shape[0]
     if rcond is None:
-        rcond = m * np.finfo(np.float64).eps
+        rcond = x_float.type(m * np.finfo(x_float).eps)
     lhs, rhs = vander(x, order), y
     if w is not None:
         w = convert(asarray(w), np.dtype(np.float64))

@@ -88,6 +88,8 @@ def _transform(name: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] |
                          'or "forward".')
     a = as_operand(a)
     dtype = aval(a).dtype
+    if axes is not None and not len(axes):
+        return a  # no axis to transform: NumPy returns the input as it is
     if kind == "rfft":
         if dtype.kind == "c":
             raise TypeError(f"{name}: the input must be real, got {dtype}.")
@@ -95,7 +97,7 @@ def _transform(name: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] |
     else:
         a = convert(a, _complex_dtype(dtype))
     axes, s = _axes_and_lengths(name, a, s, axes, kind == "irfft")
-    if not axes:
+    if not axes:  # a 0-d input
         return a
     if len(set(axes)) != len(axes):
         if kind not in ("fft", "ifft"):
@@ -113,12 +115,14 @@ def _transform(name: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] |
     total = math.prod(s)
     inverse = kind in ("ifft", "irfft")
     if norm == "ortho":
-        factor = math.sqrt(total) if inverse else 1 / math.sqrt(total)
+        out = multiply(out, np.asarray(math.sqrt(total) if inverse else 1 / math.sqrt(total),
+                                       _real_dtype(aval(out).dtype)))
     elif norm == "forward":
-        factor = total if inverse else 1 / total
-    else:
-        return out
-    return multiply(out, np.asarray(factor, _real_dtype(aval(out).dtype)))
+        out = multiply(out, np.asarray(total if inverse else 1 / total,
+                                       _real_dtype(aval(out).dtype)))
+    if kind == "irfft" and dtype == np.float16:
+        out = convert(out, dtype)  # NumPy computes float16 in float32 and returns float16
+    return out
 
 
 def _one(axis: int, n: int | None) -> tuple[list[int] | None, list[int]]:

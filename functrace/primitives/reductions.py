@@ -104,7 +104,7 @@ def _logsumexp_impl(x: Any, *, axes: tuple[int, ...]) -> Any:
     if any(x.shape[a] == 0 for a in axes):  # an empty sum: log(0)
         return np.full(reduced_shape(get_aval(x), axes, "reduce_logsumexp"), -np.inf, x.dtype)
     shift = np.maximum.reduce(x, axis=axes, keepdims=True)
-    shift[~np.isfinite(shift)] = 0
+    shift = np.where(np.isfinite(shift), shift, np.zeros((), x.dtype))
     with np.errstate(divide="ignore"):  # log(0) = -inf where every entry is -inf
         out = np.log(np.add.reduce(np.exp(x - shift), axis=axes, keepdims=True)) + shift
     return out.reshape(reduced_shape(get_aval(x), axes, "reduce_logsumexp"))
@@ -118,8 +118,7 @@ def _softmax(x: Any, ans: Any, axes: tuple[int, ...]) -> Any:
     weights = exp(sub(x, _keep_axes(x, ans, axes)))
     if type(weights) is np.ndarray:  # a constant (the eager backward pass): NumPy directly
         total = np.add.reduce(weights, axis=axes, keepdims=True)
-        total[~np.isfinite(total)] = 1
-        return weights / total
+        return weights / np.where(np.isfinite(total), total, np.ones((), total.dtype))
     total = reduce_sum(weights, axes)
     finite = lt_p.bind1(abs_(total), np.asarray(np.inf, get_aval(total).dtype))
     total = select_n(finite, full_like(total, 1), total)
