@@ -516,3 +516,22 @@ def test_histogram_derivatives_reach_the_weights() -> None:
     np.testing.assert_array_equal(ft.jacrev(counts)(w), (bins == np.arange(4)[:, None]) * 1.0)
     with pytest.raises(NotImplementedError, match="estimator"):
         fnp.histogram(a, bins="auto")
+
+
+def test_logsumexp_with_weights_and_sign() -> None:
+    # jax.nn.logsumexp's (and scipy's) b= and return_sign=: log|sum(b exp(a))| and its sign;
+    # a negative sum without return_sign is NaN.
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    for axis in (None, 0, 1):
+        s = np.sum(b * np.exp(a), axis=axis)
+        out, sign = fnp.logsumexp(a, axis=axis, b=b, return_sign=True)
+        np.testing.assert_allclose(out, np.log(np.abs(s)), rtol=1e-12)
+        np.testing.assert_array_equal(sign, np.sign(s))
+        jitted = ft.jit(lambda a, b: fnp.logsumexp(a, axis=axis, b=b, keepdims=True))(a, b)
+        np.testing.assert_allclose(jitted, np.where(s < 0, np.nan, np.log(np.abs(s)))
+                                   .reshape(np.shape(jitted)), rtol=1e-12)
+    big = np.array([1000.0, 1000.0])  # the shift keeps it finite
+    np.testing.assert_allclose(fnp.logsumexp(big, b=np.array([0.5, 0.25])),
+                               1000.0 + np.log(0.75), rtol=1e-12)
+    check_grads(lambda a, b: fnp.logsumexp(a, axis=1, b=b), (a, np.abs(b) + 0.1), order=2)

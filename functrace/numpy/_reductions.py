@@ -18,9 +18,11 @@ from functrace.numpy._elementwise import (
     conjugate,
     equal,
     exp,
+    greater,
     isclose,
     isfinite,
     isnan,
+    less,
     log,
     logical_and,
     logical_not,
@@ -223,9 +225,16 @@ def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
                     mean=mean, correction=correction))
 
 
-def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, b: Any = None,
+              return_sign: bool = False) -> Any:
     """``log(sum(exp(a)))`` computed stably by shifting by the (gradient-free) maximum: for
-    real floats one ``reduce_logsumexp`` primitive, whose derivative is the softmax."""
+    real floats one ``reduce_logsumexp`` primitive, whose derivative is the softmax.
+
+    As ``jax.nn.logsumexp`` (and scipy's): ``b`` scales each ``exp(a)`` (broadcast against
+    ``a``), and with ``return_sign`` the result is ``(log|s|, sign(s))`` for the sum ``s``;
+    without it a negative sum gives NaN."""
+    if b is not None or return_sign:
+        return _scaled_logsumexp(a, axis, keepdims, b, return_sign)
     a = _operand("logsumexp", a)
     if aval(a).dtype.kind not in "fc":
         a = convert(a, np.dtype(np.float64))
@@ -245,6 +254,36 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     out = log(sum(exp(shifted), axes, keepdims=True))
     out = add(out, shift)
     return squeeze(out, axes) if (axes and not keepdims) else out
+
+
+def _scaled_logsumexp(a: Any, axis: Axis, keepdims: bool, b: Any, return_sign: bool) -> Any:
+    """logsumexp with weights ``b`` and/or the sign of the sum: ``log|sum(b exp(a - m))| + m``
+    with the gradient-free shift ``m`` (the largest finite entry of ``a`` where ``b`` is
+    nonzero, else 0), as JAX's."""
+    a = _operand("logsumexp", a)
+    if b is not None:
+        a, b = promote("logsumexp", a, b)
+    if aval(a).dtype.kind not in "fc":
+        a = convert(a, np.dtype(np.float64))
+        b = None if b is None else convert(b, np.dtype(np.float64))
+    axes = normalize_axes(axis, aval(a).ndim, "logsumexp")
+    held = stop_gradient(a)
+    if b is not None:  # entries with b == 0 do not count (nor decide the shift)
+        held = where(equal(stop_gradient(b), 0), np.asarray(-np.inf, aval(a).dtype), held)
+    empty = builtins.any(aval(a).shape[i] == 0 for i in axes)
+    shift = np.zeros((), aval(a).dtype) if empty else max(held, axes, keepdims=True)
+    shift = where(isfinite(shift), shift, np.zeros((), aval(a).dtype))
+    terms = exp(subtract(a, shift))
+    if b is not None:
+        terms = multiply(terms, b)
+    total = sum(terms, axes, keepdims=True)
+    sign = stop_gradient(where(greater(total, 0), 1.0, where(less(total, 0), -1.0, 0.0)))
+    out = add(log(multiply(total, sign) if aval(total).dtype.kind != "c" else total), shift)
+    if not return_sign:
+        out = where(less(sign, 0), np.asarray(np.nan, aval(out).dtype), out)
+    if axes and not keepdims:
+        out, sign = squeeze(out, axes), squeeze(sign, axes)
+    return (out, convert(sign, aval(out).dtype)) if return_sign else out
 
 
 def nansum(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
