@@ -232,7 +232,8 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, b: Any = Non
 
     As ``jax.nn.logsumexp`` (and scipy's): ``b`` scales each ``exp(a)`` (broadcast against
     ``a``), and with ``return_sign`` the result is ``(log|s|, sign(s))`` for the sum ``s``;
-    without it a negative sum gives NaN."""
+    without it a negative sum gives NaN.  The derivative with respect to a zero weight is
+    ``exp(a) / s``, as the formula has it (JAX drops such entries and gives 0)."""
     if b is not None or return_sign:
         return _scaled_logsumexp(a, axis, keepdims, b, return_sign)
     a = _operand("logsumexp", a)
