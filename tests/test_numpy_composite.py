@@ -531,6 +531,13 @@ def test_logsumexp_with_weights_and_sign() -> None:
         jitted = ft.jit(lambda a, b: fnp.logsumexp(a, axis=axis, b=b, keepdims=True))(a, b)
         np.testing.assert_allclose(jitted, np.where(s < 0, np.nan, np.log(np.abs(s)))
                                    .reshape(np.shape(jitted)), rtol=1e-12)
+    z = a + 1j * b  # complex: the sign is the phase of the sum, log|s| is real
+    s = np.sum(np.exp(z), axis=1)
+    out, sign = ft.jit(lambda z: fnp.logsumexp(z, axis=1, return_sign=True))(z)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, np.log(np.abs(s)), rtol=1e-12)
+    np.testing.assert_allclose(sign, s / np.abs(s), rtol=1e-12)
+    np.testing.assert_allclose(fnp.logsumexp(z, axis=1), np.log(s), rtol=1e-12)
     big = np.array([1000.0, 1000.0])  # the shift keeps it finite
     np.testing.assert_allclose(fnp.logsumexp(big, b=np.array([0.5, 0.25])),
                                1000.0 + np.log(0.75), rtol=1e-12)

@@ -72,7 +72,7 @@ from functrace.numpy._shapes import (
     tile,
     transpose,
 )
-from functrace.primitives import decompositions as la_prims
+from functrace.primitives import decompositions as dc
 from functrace.primitives import indexing as ix
 
 # -- polynomials (1-d coefficient arrays, highest power first, as numpy.poly*) ------------------
@@ -188,7 +188,7 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     # The companion matrix: -p[1:] / p[0] on the first row, ones below the diagonal.
     first = reshape(true_divide(-p[1:], p[0]), (1, n - 1))
     below = np.eye(n - 2, n - 1, dtype=aval(p).dtype)
-    return la_prims.eigvals(concatenate([first, below]))
+    return dc.eigvals(concatenate([first, below]))
 
 
 def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = False,
@@ -229,10 +229,10 @@ def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = F
     scale = sqrt(_reductions_sum(multiply(lhs, lhs), axis=0))
     lhs = true_divide(lhs, scale)
     if full:  # (lstsq's residuals need its rank's value: eagerly or under grad/jvp only)
-        c, resids, rank, s = _linalg_mod.lstsq(lhs, rhs, rcond)
+        c_scaled, resids, rank, s = _linalg_mod.lstsq(lhs, rhs, rcond)
     else:  # lstsq's solution, pinv(lhs, rcond) @ rhs, without the residuals
-        c = dot(la_prims.pinv(lhs, rcond), rhs)
-    c = true_divide(c, scale if aval(c).ndim == 1 else reshape(scale, (order, 1)))
+        c_scaled = dot(dc.pinv(lhs, rcond), rhs)
+    c = true_divide(c_scaled, scale if aval(rhs).ndim == 1 else reshape(scale, (order, 1)))
     if full:
         return c, resids, rank, s, rcond
     if cov:
@@ -243,8 +243,7 @@ def polyfit(x: Any, y: Any, deg: int, rcond: float | None = None, full: bool = F
             if m <= order:
                 raise ValueError("polyfit: the number of data points must exceed order to "
                                  "scale the covariance matrix")
-            residuals = subtract(rhs, dot(lhs, multiply(c, scale if aval(c).ndim == 1 else
-                                                        reshape(scale, (order, 1)))))
+            residuals = subtract(rhs, dot(lhs, c_scaled))
             factor = true_divide(_reductions_sum(multiply(residuals, residuals), axis=0),
                                  m - order)
         if aval(y).ndim == 1:

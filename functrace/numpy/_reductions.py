@@ -19,6 +19,7 @@ from functrace.numpy._elementwise import (
     equal,
     exp,
     greater,
+    imag,
     isclose,
     isfinite,
     isnan,
@@ -231,36 +232,10 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, b: Any = Non
     real floats one ``reduce_logsumexp`` primitive, whose derivative is the softmax.
 
     As ``jax.nn.logsumexp`` (and scipy's): ``b`` scales each ``exp(a)`` (broadcast against
-    ``a``), and with ``return_sign`` the result is ``(log|s|, sign(s))`` for the sum ``s``;
-    without it a negative sum gives NaN.  The derivative with respect to a zero weight is
-    ``exp(a) / s``, as the formula has it (JAX drops such entries and gives 0)."""
-    if b is not None or return_sign:
-        return _scaled_logsumexp(a, axis, keepdims, b, return_sign)
-    a = _operand("logsumexp", a)
-    if aval(a).dtype.kind not in "fc":
-        a = convert(a, np.dtype(np.float64))
-    a_aval = aval(a)
-    axes = normalize_axes(axis, a_aval.ndim, "logsumexp")
-    if builtins.any(a_aval.shape[i] == 0 for i in axes):
-        # An empty sum: log(0) = -inf (as scipy's and JAX's), with no shift to take.
-        return log(sum(exp(a), axes, keepdims=keepdims))
-    if a_aval.dtype.kind == "f":  # one primitive (see primitives.reductions)
-        out = red.reduce_logsumexp(a, axes)
-        return expand_dims(out, axes) if keepdims and axes else out
-    # Complex: the composite, shifted by the maximum real part's gradient-free entry.
-    held = stop_gradient(a)
-    shift = max(held, axes, keepdims=True)
-    shift = where(isfinite(shift), shift, np.zeros((), a_aval.dtype))
-    shifted = subtract(a, shift)
-    out = log(sum(exp(shifted), axes, keepdims=True))
-    out = add(out, shift)
-    return squeeze(out, axes) if (axes and not keepdims) else out
-
-
-def _scaled_logsumexp(a: Any, axis: Axis, keepdims: bool, b: Any, return_sign: bool) -> Any:
-    """logsumexp with weights ``b`` and/or the sign of the sum: ``log|sum(b exp(a - m))| + m``
-    with the gradient-free shift ``m`` (the largest finite entry of ``a`` where ``b`` is
-    nonzero, else 0), as JAX's."""
+    ``a``), and with ``return_sign`` the result is ``(log|s|, sign(s))`` for the sum ``s``
+    (for complex ``a``, the sign is ``s / |s|``); without it a negative real sum gives NaN.
+    The derivative with respect to a zero weight is ``exp(a) / s``, as the formula has it (JAX
+    drops such entries and gives 0)."""
     a = _operand("logsumexp", a)
     if b is not None:
         a, b = promote("logsumexp", a, b)
@@ -268,6 +243,11 @@ def _scaled_logsumexp(a: Any, axis: Axis, keepdims: bool, b: Any, return_sign: b
         a = convert(a, np.dtype(np.float64))
         b = None if b is None else convert(b, np.dtype(np.float64))
     axes = normalize_axes(axis, aval(a).ndim, "logsumexp")
+    if b is None and not return_sign and aval(a).dtype.kind == "f":
+        out = red.reduce_logsumexp(a, axes)  # one primitive (see primitives.reductions)
+        return expand_dims(out, axes) if keepdims and axes else out
+    # With weights, the sign, or complex values: the composite, log|sum(b exp(a - m))| + m for
+    # the gradient-free shift m (the largest finite entry where b is nonzero, else 0), as JAX's.
     held = stop_gradient(a)
     if b is not None:  # entries with b == 0 do not count (nor decide the shift)
         held = where(equal(stop_gradient(b), 0), np.asarray(-np.inf, aval(a).dtype), held)
@@ -278,13 +258,22 @@ def _scaled_logsumexp(a: Any, axis: Axis, keepdims: bool, b: Any, return_sign: b
     if b is not None:
         terms = multiply(terms, b)
     total = sum(terms, axes, keepdims=True)
-    sign = stop_gradient(where(greater(total, 0), 1.0, where(less(total, 0), -1.0, 0.0)))
-    out = add(log(multiply(total, sign) if aval(total).dtype.kind != "c" else total), shift)
+    if aval(total).dtype.kind == "c":
+        out = add(log(total), shift)
+        if return_sign:  # log|s| and the phase of s, as JAX's
+            sign = stop_gradient(exp(multiply(1j, imag(out))))
+            out = real(out)
+    else:
+        sign = stop_gradient(where(greater(total, 0), 1.0, where(less(total, 0), -1.0, 0.0)))
+        sign = convert(sign, aval(total).dtype)
+        out = add(log(multiply(total, sign)), shift)
+        if not return_sign:
+            out = where(less(sign, 0), np.asarray(np.nan, aval(out).dtype), out)
     if not return_sign:
-        out = where(less(sign, 0), np.asarray(np.nan, aval(out).dtype), out)
+        return squeeze(out, axes) if axes and not keepdims else out
     if axes and not keepdims:
         out, sign = squeeze(out, axes), squeeze(sign, axes)
-    return (out, convert(sign, aval(out).dtype)) if return_sign else out
+    return out, sign
 
 
 def nansum(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:

@@ -823,10 +823,14 @@ def complex_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return np.result_type(dtype, np.complex64)
 
 
+def _require_complex(name: str, x: ShapedArray) -> None:
+    if x.dtype.kind != "c":
+        raise ValueError(f"{name}: the operand must be complex, got {x.str_short()}.")
+
+
 def _complex_part_shape(name: str) -> Callable[..., list[ShapedArray]]:
     def rule(x: ShapedArray) -> list[ShapedArray]:
-        if x.dtype.kind != "c":
-            raise ValueError(f"{name}: the operand must be complex, got {x.str_short()}.")
+        _require_complex(name, x)
         return [ShapedArray(x.shape, real_dtype(x.dtype), x.weak_type)]
 
     return rule
@@ -875,7 +879,7 @@ def _complex_shape(x: ShapedArray, y: ShapedArray) -> list[ShapedArray]:
 
 
 def _conj_shape(x: ShapedArray) -> list[ShapedArray]:
-    _complex_part_shape("conj")(x)  # checks that x is complex
+    _require_complex("conj", x)
     return [x]
 
 
@@ -913,13 +917,16 @@ def _complex_abs_vjp(ct: Any, ans: Any, x: Any) -> Any:
     return mul(convert_element_type(ct, get_aval(x).dtype), _abs_direction(ans, x))
 
 
+_elementwise_abs_shape = abs_p.shape_rule
+
+
 def _abs_shape(x: ShapedArray) -> list[ShapedArray]:
-    (out,) = _real_abs_shape(x)
+    """The elementwise shape rule, with a real result for a complex operand."""
+    (out,) = _elementwise_abs_shape(x)
     return [ShapedArray(out.shape, real_dtype(out.dtype), out.weak_type)
             if out.dtype.kind == "c" else out]
 
 
-_real_abs_shape = abs_p.shape_rule
 abs_p.shape_rule = _abs_shape
 
 # stop_gradient: the identity whose derivative is zero.

@@ -458,18 +458,29 @@ def _log_det_transpose(ct: Any, a: Any) -> Any:
     return mul(_expand_last_two(ct, shape_of(a)), _inverse_transpose(a))
 
 
-# log |det a| moves by the real part of trace(a^-1 da), the sign (real a: +-1, a zero
-# derivative; complex a: a unit complex number) by i times its imaginary part, times itself.
+def _det_sign_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
+    """The sign of a real determinant is piecewise constant; a complex one (a unit complex
+    number) turns by i Im(trace(a^-1 da))."""
+    if get_aval(a).dtype.kind != "c":
+        return None
+    c = get_aval(ans).dtype
+    turn = convert_element_type(imag(_log_det_tangent(a_dot, a)), c)
+    return mul(ans, mul(np.asarray(1j, c), turn))
+
+
+def _det_sign_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    """The transpose of :func:`_det_sign_jvp` in JAX's convention: the imaginary part's
+    transpose is -i times its real cotangent, so ``i Im(sign ct)`` is pulled back."""
+    if get_aval(a).dtype.kind != "c":
+        return None
+    c = get_aval(ans).dtype
+    turn_bar = mul(np.asarray(1j, c), convert_element_type(imag(mul(ans, ct)), c))
+    return _log_det_transpose(turn_bar, a)
+
+
+# log |det a| moves by the real part of trace(a^-1 da).
 defjvp(logabsdet_p, lambda a_dot, ans, a: real(_log_det_tangent(a_dot, a))
        if get_aval(a).dtype.kind == "c" else _log_det_tangent(a_dot, a))
 defvjp(logabsdet_p, lambda ct, ans, a: _log_det_transpose(ct, a))
-defjvp(det_sign_p, lambda a_dot, ans, a: mul(ans, mul(
-    np.asarray(1j, get_aval(ans).dtype), convert_element_type(imag(_log_det_tangent(a_dot, a)),
-                                                              get_aval(ans).dtype)))
-       if get_aval(a).dtype.kind == "c" else None)
-# The transpose, in JAX's convention: the imaginary part's transpose is -i times the real
-# cotangent, the embedding's is the real part.
-defvjp(det_sign_p, lambda ct, ans, a: _log_det_transpose(
-    mul(np.asarray(-1j, get_aval(ans).dtype), convert_element_type(
-        real(mul(np.asarray(1j, get_aval(ans).dtype), mul(ans, ct))), get_aval(ans).dtype)), a)
-       if get_aval(a).dtype.kind == "c" else None)
+defjvp(det_sign_p, _det_sign_jvp)
+defvjp(det_sign_p, _det_sign_vjp)
