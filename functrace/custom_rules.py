@@ -46,11 +46,17 @@ from functrace.core import (
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
-from functrace.interpreters.vjp import backward_pass, vjp_rules
+from functrace.interpreters.vjp import vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type
 from functrace.primitives.shape import bdim_to_front
-from functrace.tracing import JaxprTrace, tape_rewrites, trace_abstract, trace_flat
+from functrace.tracing import (
+    JaxprTrace,
+    tape_rewrites,
+    trace_abstract,
+    trace_flat,
+    transpose_linear,
+)
 from functrace.tree_util import (
     PyTreeDef,
     broadcast_prefix,
@@ -708,14 +714,6 @@ def _custom_jvp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]
     return [t if _is_float(a) else None for t, a in zip(out_dots, ans, strict=True)]
 
 
-class _LinearValues(dict):  # type: ignore[type-arg]
-    """The tape of a function linear in its (unknown) inputs: the variables that depend on them
-    are zero at the point of linearisation, which is all a linear function's vjp reads."""
-
-    def __missing__(self, var: Any) -> Any:
-        return zeros(var.aval.strong())
-
-
 def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
                          *, call_jaxpr: Any, jvp: _JvpRule, num_consts: int
                          ) -> list[Any]:
@@ -732,9 +730,7 @@ def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed
             dots[i] = t
         return jvp(consts, xs, dots)
 
-    avals = [get_aval(xs[i]).strong() for i in wanted]
-    closed, _, trace = trace_flat(linear, avals, [None] * len(avals))
-    cts_in = backward_pass(closed.jaxpr, _LinearValues(trace.values), cts, [True] * len(avals))
+    cts_in = transpose_linear(linear, [get_aval(xs[i]).strong() for i in wanted], cts)
     out: list[Any] = [None] * len(args)
     for i, ct in zip(wanted, cts_in, strict=True):
         out[num_consts + i] = ct

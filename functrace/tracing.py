@@ -41,7 +41,8 @@ from functrace.core import (
     get_aval,
 )
 from functrace.errors import TracerLeakError
-from functrace.interpreters.vjp import vjp_residuals
+from functrace.interpreters.jvp import zeros
+from functrace.interpreters.vjp import backward_pass, vjp_residuals
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 
@@ -311,3 +312,22 @@ def trace_known(
     closed, out_vals, trace = trace_flat(fun, [get_aval(x) for x in args], args,
                                          fold_constants=True)
     return closed, out_vals, trace.values
+
+
+class _LinearValues(dict):  # type: ignore[type-arg]
+    """The tape of a function linear in its (unknown) inputs: the variables that depend on them
+    are zero at the point of linearisation, which is all a linear function's vjp reads."""
+
+    def __missing__(self, var: Any) -> Any:
+        return zeros(var.aval.strong())
+
+
+def transpose_linear(linear: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray],
+                     cts: Sequence[Any]) -> list[Any]:
+    """The cotangents of the inputs of ``linear`` (flat lists in and out, linear in its inputs
+    of types ``in_avals``) given its outputs' cotangents ``cts`` (None for a zero): ``linear``
+    traced on abstract inputs and pulled back, in JAX's convention (a transpose, not an adjoint,
+    for complex values).  What ``linear`` closes over may be traced: the transpose is then
+    recorded in the enclosing trace, so it can be differentiated again."""
+    closed, _, trace = trace_flat(linear, in_avals, [None] * len(in_avals))
+    return backward_pass(closed.jaxpr, _LinearValues(trace.values), cts, [True] * len(in_avals))

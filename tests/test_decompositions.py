@@ -257,7 +257,7 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("svd of a vector", lambda: la.svd(np.ones(3)), ValueError, "matrices"),
     ("integer matrices at the primitive",
      lambda: ft.make_jaxpr(dc.cholesky)(np.eye(2, dtype=int)),
-     ValueError, "float32 or float64"),
+     ValueError, "float32, float64, complex64 or complex128"),
     ("float16", lambda: la.svd(np.eye(2, dtype=np.float16)), ValueError, "float16"),
     ("qr's raw mode", lambda: la.qr(np.eye(2), mode="raw"), NotImplementedError, "raw"),
     ("qr's unknown mode", lambda: la.qr(np.eye(2), mode="full"), ValueError, "mode"),
@@ -337,3 +337,182 @@ def test_eig_derivatives_with_complex_eigenvalues(seed: int) -> None:
     check_grads(lambda a: fnp.sum(fnp.linalg.eigvals(a) ** 2), (a,), order=2)
     np.testing.assert_allclose(ft.grad(lambda a: fnp.real(fnp.sum(fnp.linalg.eigvals(a))))(a),
                                np.eye(4), atol=1e-10)  # the trace
+
+
+# -- complex matrices ---------------------------------------------------------------------------
+# The same primitives, with conjugate transposes: values as NumPy's, derivatives JAX's (their
+# vjps are the traced transposes of the jvps).  Eigenvectors and singular vectors of complex
+# matrices carry an arbitrary phase each, fixed by LAPACK in a way that no formula follows, so
+# derivatives are checked on phase-invariant functions of them (|v|, u @ vh), as autograd's
+# tests do.
+
+
+def _complex_stack(rng: np.random.Generator, m: int, n: int, batch: tuple[int, ...] = (),
+                   dtype: type = np.complex128) -> np.ndarray:
+    return (_stack(rng, m, n, batch) + 1j * _stack(rng, m, n, batch)).astype(dtype)
+
+
+def _mH(x: Any) -> Any:
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def hpd(a: Any) -> Any:
+    """``a a^H + I``: Hermitian positive definite for every square ``a``."""
+    return a @ fnp.conj(_mT(a)) + np.eye(a.shape[-1], dtype=a.dtype)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=seeds, dtype=st.sampled_from([np.complex128, np.complex64]))
+def test_complex_factors_reconstruct_and_match_numpy(seed: int, dtype: type) -> None:
+    rng = np.random.default_rng(seed)
+    batch = tuple(int(d) for d in rng.integers(1, 3, size=int(rng.integers(0, 3))))
+    m, n = (int(d) for d in rng.integers(1, 5, size=2))
+    a = ladder(_complex_stack(rng, m, n, batch, dtype))
+    h = hpd(_complex_stack(rng, n, n, batch, dtype))
+    real = np.float64 if dtype == np.complex128 else np.float32
+    tol = dict(atol=1e-10, rtol=1e-10) if dtype == np.complex128 else dict(atol=1e-4, rtol=1e-4)
+
+    low = la.cholesky(h)
+    np.testing.assert_allclose(low @ _mH(low), h, **tol)
+    np.testing.assert_allclose(low, np.linalg.cholesky(h), **tol)
+    np.testing.assert_allclose(la.cholesky(h, upper=True), np.linalg.cholesky(h, upper=True),
+                               **tol)
+    w, v = la.eigh(h)
+    assert w.dtype == real and v.dtype == dtype
+    np.testing.assert_allclose((v * w[..., None, :]) @ _mH(v), h, **tol)
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(h), **tol)
+    u, s, vh = la.svd(a, full_matrices=False)
+    assert s.dtype == real and u.dtype == vh.dtype == dtype
+    np.testing.assert_allclose((u * s[..., None, :]) @ vh, a, **tol)
+    np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), **tol)
+    q, r = la.qr(a)
+    np.testing.assert_allclose(q @ r, a, **tol)
+    np.testing.assert_allclose(r, np.linalg.qr(a)[1], **tol)
+    np.testing.assert_allclose(la.pinv(a), np.linalg.pinv(a), **tol)
+    g = ladder(_complex_stack(rng, n, n, batch, dtype))
+    ew, ev = la.eig(g)
+    np.testing.assert_allclose(ew, np.linalg.eig(g)[0], **tol)
+    np.testing.assert_allclose(np.abs(ev), np.abs(np.linalg.eig(g)[1]), **tol)
+    np.testing.assert_allclose(la.eigvals(g), ew, **tol)
+
+
+def _abs_all(outs: Any) -> Any:
+    return tuple(fnp.abs(o) for o in outs)
+
+
+# Phase-invariant functions of each complex decomposition (the inputs come from ``ladder``:
+# distinct, nonzero eigenvalues and singular values; ``hpd`` for cholesky).
+COMPLEX_DERIVATIVES: list[tuple[str, Callable[[Any], Any], tuple[int, int], bool]] = [
+    ("cholesky", lambda a: la.cholesky(hpd(a)), (3, 3), False),
+    ("cholesky upper", lambda a: la.cholesky(hpd(a), upper=True), (3, 3), False),
+    ("cholesky of the read triangle", la.cholesky, (3, 3), True),
+    ("eigh", lambda a: (la.eigh(a)[0], fnp.abs(la.eigh(a)[1])), (3, 3), True),
+    ("eigh upper", lambda a: (la.eigvalsh(a, "U"), fnp.abs(la.eigh(a, "U")[1])), (3, 3), True),
+    ("svd tall", lambda a: _abs_all(la.svd(a, full_matrices=False)), (4, 3), False),
+    ("svd wide", lambda a: _abs_all(la.svd(a, full_matrices=False)), (3, 4), False),
+    ("svd square", lambda a: _abs_all(la.svd(a)), (3, 3), False),
+    ("u @ vh", lambda a: (lambda u, s, vh: u @ vh)(*la.svd(a, full_matrices=False)), (4, 3),
+     False),
+    ("svdvals", la.svdvals, (3, 4), False),
+    ("qr tall", la.qr, (4, 3), False),
+    ("qr wide", la.qr, (3, 4), False),
+    ("qr square, complete", lambda a: la.qr(a, mode="complete"), (3, 3), False),
+    ("pinv", la.pinv, (3, 4), False),
+    ("eig", la.eig, (3, 3), False),
+    ("eigvals", la.eigvals, (3, 3), False),
+    ("nuclear and spectral norms", lambda a: la.norm(a, "nuc") + la.norm(a, 2), (4, 3), False),
+    ("cond", la.cond, (3, 3), False),
+    ("lstsq", lambda a: la.lstsq(a, fnp.ones(4, dtype=a.dtype))[0], (4, 3), False),
+]
+
+
+@pytest.mark.parametrize("name,f,shape,hermitian_diag", COMPLEX_DERIVATIVES,
+                         ids=[c[0] for c in COMPLEX_DERIVATIVES])
+@settings(max_examples=4, deadline=None)
+@given(seed=seeds)
+def test_complex_derivatives_against_central_differences(
+        name: str, f: Callable[[Any], Any], shape: tuple[int, int], hermitian_diag: bool,
+        seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = ladder(_complex_stack(rng, *shape))
+    if hermitian_diag:  # eigh and cholesky read a Hermitian (positive definite) matrix
+        a = hpd(a) + 3 * np.eye(shape[0])
+    check_grads(f, (a,), order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("name,f,shape,hermitian_diag",
+                         [c for c in COMPLEX_DERIVATIVES if c[0] in ("eigh", "svd tall",
+                                                                      "qr wide", "cholesky")],
+                         ids=["eigh", "svd tall", "qr wide", "cholesky"])
+def test_complex64_derivatives(name: str, f: Callable[[Any], Any], shape: tuple[int, int],
+                               hermitian_diag: bool) -> None:
+    a = ladder(_complex_stack(np.random.default_rng(5), *shape, dtype=np.complex64))
+    if hermitian_diag:
+        a = hpd(a) + np.complex64(3) * np.eye(shape[0], dtype=np.complex64)
+    check_grads(f, (a,), order=1, modes=("fwd", "rev"), atol=5e-2, rtol=5e-2)
+
+
+def test_complex_derivatives_batch_and_compile() -> None:
+    """vmap of the gradient equals a loop over the stack, jit of it the eager one, and a stack
+    through the primitive equals the loop too."""
+    rng = np.random.default_rng(6)
+    xs = np.stack([ladder(_complex_stack(rng, 3, 3)) for _ in range(3)])
+
+    def loss(a: Any) -> Any:
+        u, s, vh = la.svd(a)
+        w, v = la.eigh(hpd(a))
+        q, r = la.qr(a)
+        return (fnp.sum(fnp.abs(u) ** 3) + fnp.sum(s * w) + fnp.sum(fnp.abs(v) * fnp.real(r))
+                + fnp.sum(fnp.imag(la.cholesky(hpd(a)))) + fnp.sum(fnp.abs(la.pinv(a))))
+
+    loop = np.stack([ft.grad(loss)(x) for x in xs])
+    np.testing.assert_allclose(ft.vmap(ft.grad(loss))(xs), loop, atol=1e-12)
+    np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(loss)))(xs), loop, atol=1e-12)
+    np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(ft.vmap(loss)(a)))(xs), loop,
+                               atol=1e-12)
+
+
+def test_complex_closed_forms() -> None:
+    a = ladder(_complex_stack(np.random.default_rng(7), 4, 3))
+    # The nuclear norm: d||a||_* = Re tr(u^H da v), whose gradient in JAX's convention
+    # (df/dx - i df/dy) is conj(u @ vh).
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(ft.grad(lambda a: la.norm(a, "nuc"))(a), np.conj(u @ vh),
+                               atol=1e-12)
+    # The trace through eigh: d sum(w) = Re tr(da) on the read triangle: the gradient is I.
+    h = hpd(ladder(_complex_stack(np.random.default_rng(8), 3, 3)))
+    np.testing.assert_allclose(ft.grad(lambda h: fnp.sum(la.eigvalsh(h)))(h), np.eye(3),
+                               atol=1e-12)
+    # log det through cholesky equals slogdet's, along Hermitian directions.
+    t = _complex_stack(np.random.default_rng(9), 3, 3)
+    t = t + _mH(t)
+    _, via_chol = ft.jvp(lambda h: 2 * fnp.sum(fnp.log(fnp.real(fnp.diagonal(la.cholesky(h))))),
+                         (h,), (t,))
+    _, via_slogdet = ft.jvp(lambda h: la.slogdet(h)[1], (h,), (t,))
+    np.testing.assert_allclose(via_chol, via_slogdet, rtol=1e-12)
+    # The imaginary part of the read diagonal is ignored (LAPACK's), so it has no derivative;
+    # nor has the unread triangle.
+    g = ft.grad(lambda h: fnp.sum(fnp.abs(la.cholesky(h)) ** 2 * np.arange(9).reshape(3, 3)))(h)
+    assert np.all(np.diag(g).imag == 0) and np.all(np.triu(g, 1) == 0)
+    # A real matrix as a complex one differentiates as the real one does.
+    r = spd(_stack(np.random.default_rng(10), 3, 3))
+    for f in (lambda a: la.eigvalsh(a), lambda a: la.svdvals(a), lambda a: fnp.abs(la.qr(a)[1])):
+        _, real_t = ft.jvp(f, (r,), (r * 0.5,))
+        _, complex_t = ft.jvp(f, (r.astype(complex),), ((r * 0.5).astype(complex),))
+        np.testing.assert_allclose(complex_t, real_t, atol=1e-12)
+
+
+def test_complex_singular_values_differentiate_at_repeated_values() -> None:
+    eye = np.eye(3, dtype=complex)
+    with np.errstate(all="raise"):  # no 1/0 computed on the way
+        np.testing.assert_allclose(ft.grad(lambda a: la.norm(a, "nuc"))(eye), eye)
+        np.testing.assert_allclose(ft.grad(lambda a: fnp.sum(la.svdvals(a)))(1j * eye),
+                                   -1j * eye)  # conj(u @ vh) with u @ vh = i I
+
+
+def test_complex_lstsq_matches_numpy() -> None:
+    rng = np.random.default_rng(11)
+    a, b = _complex_stack(rng, 5, 3), _complex_stack(rng, 5, 2)
+    for got, want in zip(la.lstsq(a, b), np.linalg.lstsq(a, b), strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        assert np.asarray(got).dtype == np.asarray(want).dtype  # real residuals, as NumPy's

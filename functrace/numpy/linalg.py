@@ -13,10 +13,15 @@ matrix products, :func:`norm`'s other orders on the elementwise and reduction fu
 Everything works on stacks of matrices ``(..., m, n)`` (``lstsq`` and ``multi_dot``: single
 matrices, as NumPy), inside every transformation, and ``np.linalg.<name>`` on tracers lands
 here for every name in ``__all__``.  :func:`eig` and :func:`eigvals` have complex results
-(both differentiable).  The tensor functions are not supported, and the decompositions take
-real matrices only (``det``, ``slogdet``, ``inv`` and ``solve`` take complex ones too).
-Where NumPy's result is not unique (eigenvector and singular vector signs, the signs of
-``qr``'s ``R`` diagonal) it is LAPACK's choice, as in NumPy.  Derivatives are undefined,
+(both differentiable).  The tensor functions are not supported.  Every function takes real
+(float32, float64) and complex (complex64, complex128) matrices; complex ones are
+differentiated in JAX's convention (see ``docs/autodiff.md``), and the eigenvalues of
+:func:`eigh` and the singular values are real.
+Where NumPy's result is not unique (eigenvector and singular vector signs or phases, the
+signs of ``qr``'s ``R`` diagonal) it is LAPACK's choice, as in NumPy; the derivatives of
+complex eigenvectors and singular vectors fix the phase as JAX's do (``v^H dv`` has a zero
+diagonal), so only phase-invariant functions of them (``abs(v)``, ``u @ vh``) match finite
+differences of NumPy's results.  Derivatives are undefined,
 and come out infinite or NaN as in JAX, at repeated eigenvalues (eigenvectors) and repeated
 or, for non-square matrices, zero singular values (singular vectors).  At an exactly singular
 matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does; ``det`` of a real
@@ -251,13 +256,14 @@ def _decomposable(name: str, a: Any, square: bool = False) -> Any:
 
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    """``numpy.linalg.cholesky``: the lower triangular ``L`` with ``a = L @ L.T`` for each
-    symmetric positive definite matrix of a stack, read from its lower triangle (with
-    ``upper=True``: the upper triangular ``U = L.T``, read from the upper triangle).
+    """``numpy.linalg.cholesky``: the lower triangular ``L`` with ``a = L @ L^H`` for each
+    symmetric (complex: Hermitian) positive definite matrix of a stack, read from its lower
+    triangle (with ``upper=True``: the upper triangular ``U = L^H``, read from the upper
+    triangle).  As LAPACK, a complex diagonal's imaginary part is ignored.
 
-    The derivative is ``dL = L Phi(L^-1 dA L^-T)``, ``Phi`` taking the lower triangle with a
+    The derivative is ``dL = L Phi(L^-1 dA L^-H)``, ``Phi`` taking the lower triangle with a
     halved diagonal, where ``dA`` is the perturbation of the read triangle mirrored onto the
-    other (the symmetric matrix actually factored).
+    other (the symmetric or Hermitian matrix actually factored).
 
     >>> import numpy as np
     >>> cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
@@ -271,15 +277,15 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Any:
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
-    """``numpy.linalg.eigh``: ascending eigenvalues ``w`` and orthonormal eigenvectors ``v``
-    (``a @ v == v * w``) of each symmetric matrix of a stack, read from its lower triangle
-    (``UPLO="L"``) or upper one (``"U"``).
+    """``numpy.linalg.eigh``: ascending (real) eigenvalues ``w`` and orthonormal eigenvectors
+    ``v`` (``a @ v == v * w``) of each symmetric (complex: Hermitian) matrix of a stack, read
+    from its lower triangle (``UPLO="L"``) or upper one (``"U"``).
 
-    Derivatives: ``dw = diag(v^T dA v)`` and ``dv = v (F * (v^T dA v))`` with
+    Derivatives: ``dw = Re(diag(v^H dA v))`` and ``dv = v (F * (v^H dA v))`` with
     ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, ``dA`` the perturbation of the read
     triangle mirrored onto the other.  At repeated eigenvalues the eigenvectors' derivative is
-    infinite or NaN (the eigenvalues' is fine), as in JAX.  Each eigenvector's sign is
-    LAPACK's choice, as in NumPy.
+    infinite or NaN (the eigenvalues' is fine), as in JAX.  Each eigenvector's sign (phase)
+    is LAPACK's choice, as in NumPy.
 
     >>> import numpy as np
     >>> eigh(np.array([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
@@ -300,7 +306,7 @@ class EigResult(NamedTuple):
 
 def eig(a: Any) -> EigResult:
     """``numpy.linalg.eig``: eigenvalues ``w`` and unit-norm eigenvectors ``v``
-    (``a @ v == v * w``) of each real square matrix of a stack, in LAPACK's order and phases.
+    (``a @ v == v * w``) of each square matrix of a stack, in LAPACK's order and phases.
 
     The results are complex even when every eigenvalue is real (NumPy then returns real
     arrays: a dtype that depends on the values, which a trace cannot know), as JAX's.  Both
@@ -317,7 +323,7 @@ def eig(a: Any) -> EigResult:
 
 
 def eigvals(a: Any) -> Any:
-    """``numpy.linalg.eigvals``: the (complex) eigenvalues of each real square matrix of a
+    """``numpy.linalg.eigvals``: the (complex) eigenvalues of each square matrix of a
     stack; their derivative is ``diag(v^-1 dA v)``, ``v`` the eigenvectors (undefined at
     repeated eigenvalues)."""
     a = _decomposable("eigvals", a, square=True)
@@ -325,8 +331,8 @@ def eigvals(a: Any) -> Any:
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
-    """``numpy.linalg.eigvalsh``: the ascending eigenvalues of each symmetric matrix of a
-    stack (see :func:`eigh`); their derivative is ``diag(v^T dA v)``."""
+    """``numpy.linalg.eigvalsh``: the ascending eigenvalues of each symmetric (Hermitian)
+    matrix of a stack (see :func:`eigh`); their derivative is ``Re(diag(v^H dA v))``."""
     return eigh(a, UPLO).eigenvalues
 
 
@@ -335,11 +341,12 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     """``numpy.linalg.svd``: ``U, S, Vh`` with ``a = U @ (S[..., None] * Vh)``, ``S``
     descending, for each matrix of a stack; only ``S`` if ``compute_uv=False``.
 
-    Derivatives follow the reduced factors: with ``P = U^T dA V``, ``dS = diag(P)`` and the
-    singular vectors turn by ``F * (P S + S P^T)`` (``U``) and ``F * (S P + P^T S)`` (``V``),
+    Derivatives follow the reduced factors: with ``P = U^H dA V``, ``dS = Re(diag(P))`` and the
+    singular vectors turn by ``F * (P S + S P^H)`` (``U``) and ``F * (S P + P^H S)`` (``V``),
     ``F[i, j] = 1 / (S[j]^2 - S[i]^2)``, plus a turn out of their span for the longer side.
     They are infinite or NaN at repeated singular values, and at zero ones for non-square
-    matrices (the singular values' own derivative ``U^T dA V`` is always fine).  With
+    matrices (the singular values' own derivative is always fine).  For complex matrices
+    ``U`` also turns its phases by ``i Im(diag(P)) / S``, as in JAX.  With
     ``full_matrices=True`` and ``a`` not square, the derivative of ``U`` and ``Vh`` raises
     ``NotImplementedError`` (their extra columns are any basis of a complement), as in JAX;
     ``compute_uv=False`` differentiates anywhere.  ``hermitian`` is accepted and ignored:
@@ -368,10 +375,11 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     (``Q: (m, k), R: (k, n)``, ``k = min(m, n)``), ``"complete"`` (``Q: (m, m), R: (m, n)``) or
     ``"r"`` (``R`` alone).  ``"raw"`` is not supported.
 
-    Derivatives (``m >= n``): with ``C = dA R^-1`` and ``X = Q^T C``, ``Q^T dQ`` is the
-    antisymmetric ``O`` made from the strict lower triangle of ``X``; ``dQ = Q (O - X) + C``
+    Derivatives (``m >= n``): with ``C = dA R^-1`` and ``X = Q^H C``, ``Q^H dQ`` is the
+    antisymmetric (anti-Hermitian) ``O`` made from the strict lower triangle of ``X`` (with
+    ``i Im(diag(X))`` on its diagonal: LAPACK's ``R`` has a real diagonal); ``dQ = Q (O - X) + C``
     and ``dR = (X - O) R``.  A wide matrix ``[A1 A2]`` splits as ``A1 = Q R1`` (square) and
-    ``R2 = Q^T A2``.  ``"complete"`` for tall matrices has no derivative
+    ``R2 = Q^H A2``.  ``"complete"`` for tall matrices has no derivative
     (``NotImplementedError``, as in JAX).  The signs of ``R``'s diagonal are LAPACK's.
 
     >>> import numpy as np
@@ -399,7 +407,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NO_
     ``hermitian`` is accepted and ignored (the result is the same).
 
     Its own primitive, so that the derivative is the pseudo-inverse's (Golub & Pereyra:
-    ``dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P``), exact wherever the rank
+    ``dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P``), exact wherever the rank
     is locally constant, rank-deficient matrices included, unlike a derivative through the
     SVD.
 
@@ -597,7 +605,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     s = svdvals(a)
     s_held = stop_gradient(s)
     rank = sum(greater(s_held, multiply(max(s_held), cutoff)), dtype=np.int32)
-    residuals: Any = np.zeros((0,), aval(a).dtype)
+    residuals: Any = np.zeros((0,), np.finfo(aval(a).dtype).dtype)  # real, as NumPy's
     if m > n:
         try:
             full_rank = bool(rank == n)
@@ -607,8 +615,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
                 "rank) depends on the rank's value, which is not known while tracing; compute "
                 "them as ((b - a @ x) ** 2).sum(0).") from None
         if full_rank:
-            r = subtract(b2, matmul(a, x))
-            residuals = sum(multiply(r, r), 0)
+            residuals = sum(abs_squared(subtract(b2, matmul(a, x))), 0)
     return (sh.reshape(x, (n,)) if vector else x), residuals, rank, s
 
 

@@ -1,4 +1,5 @@
-"""Matrix decompositions: cholesky, eigh, svd and qr, and pinv, for stacks of real matrices.
+"""Matrix decompositions: cholesky, eigh, svd and qr, and pinv, for stacks of real or complex
+matrices.
 
 Each one is a primitive because the IR names it and its derivative is not that of any program
 of other primitives (NumPy computes it by an iterative LAPACK routine).  ``pinv`` is one too,
@@ -10,6 +11,15 @@ them in words.
 
 Every rule works on stacks ``(..., m, n)``: batching moves the batch axis to the front and
 binds the primitive again, since NumPy's linalg functions take stacks.
+
+Complex matrices take the same formulas with conjugate transposes (``^H``), plus a term for
+the phase of each singular vector (svd), or of ``r``'s real diagonal (qr), as JAX's rules have.
+Their vjps are not written out: they are the transposes of the jvps, traced and pulled back
+(:func:`~functrace.tracing.transpose_linear`), so they follow JAX's convention for complex
+cotangents by construction.  Eigenvectors and singular vectors of complex matrices are unique
+up to a phase each; the derivatives keep ``v^H dv`` with a zero diagonal, as JAX's (LAPACK fixes
+the phases differently, so only phase-invariant functions of them, such as ``|v|``, agree with
+finite differences of NumPy's results).
 
 ``cholesky`` and ``eigh`` read one triangle of their input, as NumPy does (the lower one, or
 the upper one for ``eigh(lower=False)``); they are functions of the symmetric matrix that
@@ -39,6 +49,7 @@ from functrace.primitives.elementwise import (
     mul,
     neg,
     real,
+    real_dtype,
     select_n,
     sub,
 )
@@ -54,20 +65,26 @@ from functrace.primitives.linalg import (
 )
 from functrace.primitives.reductions import argmax, reduce_prod
 from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, shape_of
+from functrace.tracing import transpose_linear
 
 _mm = batched_matmul
 
 
+_LAPACK_DTYPES = tuple(np.dtype(t) for t in (np.float32, np.float64, np.complex64,
+                                              np.complex128))
+
+
 def check_matrices(name: str, a: ShapedArray, square: bool) -> None:
-    """The shape rules' common check: a stack of (square) float32/float64 matrices (also
-    called by ``functrace.numpy.linalg`` before binding, so that eager calls, whose impls
-    run without the shape rule, fail the same way)."""
+    """The shape rules' common check: a stack of (square) float32/float64/complex64/complex128
+    matrices (also called by ``functrace.numpy.linalg`` before binding, so that eager calls,
+    whose impls run without the shape rule, fail the same way)."""
     if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
         what = "square matrices (..., n, n)" if square else "matrices (..., m, n)"
         raise ValueError(f"{name}: expected a stack of {what}, got {a.str_short()}.")
-    if a.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"{name}: expected a float32 or float64 array, got {a.str_short()}; "
-                         "convert it first (complex and float16 matrices are not supported).")
+    if a.dtype not in _LAPACK_DTYPES:
+        raise ValueError(f"{name}: expected a float32, float64, complex64 or complex128 array, "
+                         f"got {a.str_short()}; convert it first (float16 matrices are not "
+                         "supported).")
 
 
 def _front_batch_all(prim: Primitive) -> None:
@@ -81,6 +98,43 @@ def _front_batch_all(prim: Primitive) -> None:
 
 
 # -- constants and small helpers on stacks of matrices ------------------------------------------
+
+
+def _is_complex(x: Any) -> bool:
+    return bool(get_aval(x).dtype.kind == "c")
+
+
+def _mH(x: Any) -> Any:
+    """The conjugate transpose of each matrix (the transpose, for real ones)."""
+    return _mT(conj(x)) if _is_complex(x) else _mT(x)
+
+
+def _like(x: Any, y: Any) -> Any:
+    """``x`` (real) in the dtype of ``y`` (a complex ``y`` makes it complex)."""
+    dtype = get_aval(y).dtype
+    return x if get_aval(x).dtype == dtype else convert_element_type(x, dtype)
+
+
+def _real_part(x: Any) -> Any:
+    """The real part of a complex ``x``; a real ``x`` itself."""
+    return real(x) if _is_complex(x) else x
+
+
+def _imag_part_i(x: Any) -> Any:
+    """``i Im(x)``, complex (``x - Re(x)``)."""
+    return sub(x, _like(real(x), x))
+
+
+def _vjp_by_transposing(jvp: Any, args: list[Any], cts: list[Any], ans: list[Any],
+                        **params: Any) -> list[Any]:
+    """The vjp of a one-operand decomposition, as the transpose of its jvp rule
+    ``jvp(primals, tangents, ans, **params)`` (the complex matrices' rules)."""
+    (a,) = args
+
+    def linear(a_dot: Any) -> list[Any]:
+        return list(jvp([a], [a_dot], ans, **params))
+
+    return transpose_linear(linear, [get_aval(a).strong()], cts)
 
 
 def _stacked(matrix: np.ndarray, lead: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
@@ -150,10 +204,15 @@ def _solve_right(x: Any, r: Any) -> Any:
 
 
 def _mirror(x: Any, lower: bool) -> Any:
-    """The symmetric matrix whose lower (upper) triangle is that of ``x``: what cholesky and
-    eigh decompose.  Linear in ``x``, so it also maps input perturbations."""
+    """The symmetric (Hermitian) matrix whose lower (upper) triangle is that of ``x``: what
+    cholesky and eigh decompose.  LAPACK takes the real part of a complex diagonal.  Linear
+    in ``x``, so it also maps input perturbations."""
     if not lower:
-        x = _mT(x)
+        x = _mH(x)
+    if _is_complex(x):
+        strict = _tril(x, -1)
+        diagonal = _like(real(mul(x, _eye(x, shape_of(x)[-1]))), x)
+        return add(add(strict, _mH(strict)), diagonal)
     return add(_tril(x), _mT(_tril(x, -1)))
 
 
@@ -179,8 +238,8 @@ cholesky_p = Primitive("cholesky")
 
 
 def cholesky(a: Any) -> Any:
-    """The lower Cholesky factors ``l`` (``a = l l^T``) of a stack of symmetric positive
-    definite matrices, read from their lower triangles (``np.linalg.cholesky``)."""
+    """The lower Cholesky factors ``l`` (``a = l l^H``) of a stack of symmetric (Hermitian)
+    positive definite matrices, read from their lower triangles (``np.linalg.cholesky``)."""
     return cholesky_p.bind1(a)
 
 
@@ -195,13 +254,17 @@ def _phi(x: Any) -> Any:
 
 
 def _cholesky_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
-    # a = l l^T:  l^-1 da l^-T = phi^-1(l^-1 dl) with l^-1 dl lower triangular, so
-    # dl = l phi(l^-1 da l^-T), phi taking the lower triangle with the diagonal halved.
-    x = _solve_right(solve(ans, _mirror(a_dot, True)), _mT(ans))
+    # a = l l^H:  l^-1 da l^-H = phi^-1(l^-1 dl) with l^-1 dl lower triangular (and a real
+    # diagonal), so dl = l phi(l^-1 da l^-H), phi taking the lower triangle with the diagonal
+    # halved.
+    x = _solve_right(solve(ans, _mirror(a_dot, True)), _mH(ans))
     return _mm(ans, _phi(x))
 
 
 def _cholesky_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    if _is_complex(ans):
+        return _vjp_by_transposing(lambda p, t, l: [_cholesky_jvp(t[0], l[0], p[0])], [a],
+                                   [ct], [ans])[0]
     # The transpose of the jvp: phi is a mask (its own transpose), the solves transpose.
     p = _phi(_mm(_mT(ans), ct))
     g = _solve_right(solve(_mT(ans), p), ans)
@@ -221,15 +284,16 @@ eigh_p = Primitive("eigh", multiple_results=True)
 
 
 def eigh(a: Any, lower: bool = True) -> tuple[Any, Any]:
-    """Eigenvalues (ascending) and eigenvectors (columns) of a stack of symmetric matrices,
-    read from their lower (or upper) triangles: ``np.linalg.eigh(a, UPLO="L" or "U")``."""
+    """Eigenvalues (ascending, real) and eigenvectors (columns) of a stack of symmetric
+    (Hermitian) matrices, read from their lower (or upper) triangles:
+    ``np.linalg.eigh(a, UPLO="L" or "U")``."""
     w, v = eigh_p.bind(a, lower=bool(lower))
     return w, v
 
 
 def _eigh_shape(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
     check_matrices("eigh", a, square=True)
-    return [ShapedArray(a.shape[:-1], a.dtype, a.weak_type),
+    return [ShapedArray(a.shape[:-1], real_dtype(a.dtype), a.weak_type),
             ShapedArray(a.shape, a.dtype, a.weak_type)]
 
 
@@ -240,15 +304,18 @@ def _eigh_impl(a: Any, *, lower: bool) -> list[Any]:
 
 def _eigh_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
               lower: bool) -> list[Any]:
-    # a v = v diag(w) with v orthogonal: in the eigenbasis the perturbation is p = v^T da v;
-    # dw = diag(p), and dv = v (F o p) with F[i, j] = 1 / (w[j] - w[i]) off the diagonal.
+    # a v = v diag(w) with v orthogonal (unitary): in the eigenbasis the perturbation is
+    # p = v^H da v; dw = diag(p) (real), and dv = v (F o p) with F[i, j] = 1 / (w[j] - w[i])
+    # off the diagonal.
     w, v = ans
-    p = _mm(_mT(v), _mm(_mirror(tangents[0], lower), v))
-    return [_diag_part(p), _mm(v, mul(_gap_reciprocals(w), p))]
+    p = _mm(_mH(v), _mm(_mirror(tangents[0], lower), v))
+    return [_real_part(_diag_part(p)), _mm(v, mul(_like(_gap_reciprocals(w), p), p))]
 
 
 def _eigh_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
               lower: bool) -> list[Any]:
+    if _is_complex(ans[1]):
+        return _vjp_by_transposing(_eigh_jvp, args, cts, ans, lower=lower)
     # The transpose of the jvp: g = v (diag(w_bar) + F o (v^T v_bar)) v^T.
     w_bar, v_bar = cts
     w, v = ans
@@ -285,7 +352,7 @@ def _svd_shape(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
     k = min(m, n)
     u_cols, vh_rows = (m, n) if full_matrices else (k, k)
     return [ShapedArray((*lead, m, u_cols), a.dtype, a.weak_type),
-            ShapedArray((*lead, k), a.dtype, a.weak_type),
+            ShapedArray((*lead, k), real_dtype(a.dtype), a.weak_type),
             ShapedArray((*lead, vh_rows, n), a.dtype, a.weak_type)]
 
 
@@ -309,24 +376,34 @@ def _svd_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
     if full_matrices and m != n:
         raise _no_full_derivative(a, "derivative")
     u, s, vh = ans  # the reduced factors: full_matrices changes nothing for square a
-    v = _mT(vh)
-    # In the singular bases the perturbation is p = u^T da v; ds = diag(p), and the rotations
-    # of the bases are u^T du = F o (p S + S p^T), v^T dv = F o (S p + p^T S) with
+    v = _mH(vh)
+    # In the singular bases the perturbation is p = u^H da v; ds = Re(diag(p)), and the
+    # rotations of the bases are u^H du = F o (p S + S p^H), v^H dv = F o (S p + p^H S) with
     # F[i, j] = 1 / (s[j]^2 - s[i]^2).  A tall (wide) matrix's u (v) also turns out of its
-    # span: (I - u u^T) da v S^-1 (resp. (I - v v^T) da^T u S^-1).
-    p = _mm(_mT(u), _mm(a_dot, v))
-    f = _gap_reciprocals(mul(s, s))
-    u_dot = _mm(u, mul(f, add(_scale_cols(p, s), _scale_rows(_mT(p), s))))
-    v_dot = _mm(v, mul(f, add(_scale_rows(p, s), _scale_cols(_mT(p), s))))
+    # span: (I - u u^H) da v S^-1 (resp. (I - v v^H) da^H u S^-1).  For complex matrices
+    # the imaginary part of diag(p) turns the phases: u^H du gets i Im(diag(p)) / S (a zero
+    # singular value turns nothing), v^H dv none, as JAX's rule.
+    p = _mm(_mH(u), _mm(a_dot, v))
+    sc = _like(s, p)
+    f = _like(_gap_reciprocals(mul(s, s)), p)
+    u_inner = mul(f, add(_scale_cols(p, sc), _scale_rows(_mH(p), sc)))
+    if _is_complex(p):
+        rdt, cdt = get_aval(s).dtype, get_aval(p).dtype
+        zero = eq(s, np.zeros((), rdt))
+        s_safe = select_n(zero, s, np.ones(shape_of(s), rdt))
+        turn = div(_imag_part_i(_diag_part(p)), _like(s_safe, p))
+        u_inner = add(u_inner, _diag_embed(select_n(zero, turn, np.zeros(shape_of(s), cdt))))
+    u_dot = _mm(u, u_inner)
+    v_dot = _mm(v, mul(f, add(_scale_rows(p, sc), _scale_cols(_mH(p), sc))))
     if m > n:
         a_dot_v = _mm(a_dot, v)
-        u_dot = add(u_dot, div(sub(a_dot_v, _mm(u, _mm(_mT(u), a_dot_v))),
-                               _along(s, shape_of(a_dot_v), -1)))
+        u_dot = add(u_dot, div(sub(a_dot_v, _mm(u, _mm(_mH(u), a_dot_v))),
+                               _along(sc, shape_of(a_dot_v), -1)))
     if n > m:
-        a_dot_u = _mm(_mT(a_dot), u)
-        v_dot = add(v_dot, div(sub(a_dot_u, _mm(v, _mm(_mT(v), a_dot_u))),
-                               _along(s, shape_of(a_dot_u), -1)))
-    return [u_dot, _diag_part(p), _mT(v_dot)]
+        a_dot_u = _mm(_mH(a_dot), u)
+        v_dot = add(v_dot, div(sub(a_dot_u, _mm(v, _mm(_mH(v), a_dot_u))),
+                               _along(sc, shape_of(a_dot_u), -1)))
+    return [u_dot, _real_part(_diag_part(p)), _mH(v_dot)]
 
 
 def _svd_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
@@ -341,6 +418,12 @@ def _svd_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool]
         # Only s has a cotangent: pull it back through the reduced factors, bound anew so
         # that higher derivatives go through their rules.
         u, s, vh = svd(a, full_matrices=False)
+    if _is_complex(a):
+        if u_bar is None and vh_bar is None:  # s alone: finite at repeated singular values
+            v = _mH(vh)
+            return transpose_linear(lambda a_dot: [_real_part(_diag_part(
+                _mm(_mH(u), _mm(a_dot, v))))], [get_aval(a).strong()], [s_bar])
+        return _vjp_by_transposing(_svd_jvp, [a], cts, [u, s, vh], full_matrices=False)
     v = _mT(vh)
     v_bar = None if vh_bar is None else _mT(vh_bar)
     # The transpose of the jvp: a_bar = u (diag(s_bar) + (J + J^T) S + S (K + K^T)) v^T with
@@ -408,12 +491,15 @@ def _check_qr_derivative(a: Any, full_matrices: bool) -> None:
 
 def _qr_tall_jvp(q: Any, r: Any, a_dot: Any) -> tuple[Any, Any]:
     """``dq, dr`` for ``a = q r`` with ``r`` square (``m >= n``).  With c = da r^-1 and
-    x = q^T c, q^T dq is the skew matrix o built from x's strict lower triangle (dr r^-1 is
-    upper triangular), so dq = q (o - x) + c and dr = (x - o) r."""
+    x = q^H c, q^H dq is the skew(-Hermitian) matrix o built from x's strict lower triangle
+    (dr r^-1 is upper triangular; its diagonal is real, as LAPACK keeps r's, so for complex
+    matrices o's diagonal is i Im(diag(x))), so dq = q (o - x) + c and dr = (x - o) r."""
     c = _solve_right(a_dot, r)
-    x = _mm(_mT(q), c)
+    x = _mm(_mH(q), c)
     low = _tril(x, -1)
-    o = sub(low, _mT(low))
+    o = sub(low, _mH(low))
+    if _is_complex(x):
+        o = add(o, mul(_imag_part_i(x), _eye(x, shape_of(x)[-1])))
     return add(_mm(q, sub(o, x)), c), _mm(sub(x, o), r)
 
 
@@ -440,7 +526,7 @@ def _qr_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
     a2, a_dot1, a_dot2 = (slice_in_dim(a, m, n, last), slice_in_dim(a_dot, 0, m, last),
                           slice_in_dim(a_dot, m, n, last))
     q_dot, r1_dot = _qr_tall_jvp(q, slice_in_dim(r, 0, m, last), a_dot1)
-    r2_dot = add(_mm(_mT(q), a_dot2), _mm(_mT(q_dot), a2))
+    r2_dot = add(_mm(_mH(q), a_dot2), _mm(_mH(q_dot), a2))
     return [q_dot, concatenate([r1_dot, r2_dot], last)]
 
 
@@ -448,6 +534,8 @@ def _qr_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
             full_matrices: bool) -> list[Any]:
     (a,), (q_bar, r_bar) = args, cts
     _check_qr_derivative(a, full_matrices)
+    if _is_complex(a):
+        return _vjp_by_transposing(_qr_jvp, args, cts, ans, full_matrices=full_matrices)
     q, r = ans
     m, n = shape_of(a)[-2:]
     if m >= n:
@@ -490,16 +578,19 @@ def _pinv_shape(a: ShapedArray, *, rcond: float) -> list[ShapedArray]:
 
 def _pinv_jvp(a_dot: Any, ans: Any, a: Any, *, rcond: float) -> Any:
     # Where the rank is locally constant (Golub & Pereyra):
-    # dp = -p da p + p p^T da^T (I - a p) + (I - p a) da^T p^T p.
-    p, a_dot_t = ans, _mT(a_dot)
+    # dp = -p da p + p p^H da^H (I - a p) + (I - p a) da^H p^H p.
+    p, a_dot_h = ans, _mH(a_dot)
     m, n = shape_of(a)[-2:]
     term1 = neg(_mm(p, _mm(a_dot, p)))
-    term2 = _mm(_mm(p, _mT(p)), _mm(a_dot_t, sub(_eye(a, m), _mm(a, p))))
-    term3 = _mm(sub(_eye(a, n), _mm(p, a)), _mm(a_dot_t, _mm(_mT(p), p)))
+    term2 = _mm(_mm(p, _mH(p)), _mm(a_dot_h, sub(_eye(a, m), _mm(a, p))))
+    term3 = _mm(sub(_eye(a, n), _mm(p, a)), _mm(a_dot_h, _mm(_mH(p), p)))
     return add(add(term1, term2), term3)
 
 
 def _pinv_vjp(ct: Any, ans: Any, a: Any, *, rcond: float) -> Any:
+    if _is_complex(a):
+        return _vjp_by_transposing(lambda p, t, out, **k: [_pinv_jvp(t[0], out[0], p[0], **k)],
+                                   [a], [ct], [ans], rcond=rcond)[0]
     # The transpose of the jvp:
     # a_bar = -p^T ct p^T + (I - a p) ct^T p p^T + p^T p ct^T (I - p a).
     p, ct_t = ans, _mT(ct)
@@ -595,7 +686,7 @@ def eigvals(a: Any) -> Any:
 
 
 def _eig_complex(a: ShapedArray) -> np.dtype[Any]:
-    return np.dtype(np.complex64 if a.dtype == np.float32 else np.complex128)
+    return np.dtype(np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128)
 
 
 def _eig_shape(a: ShapedArray) -> list[ShapedArray]:
@@ -656,6 +747,8 @@ def _eig_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]) -> list[An
 
 def _eig_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool]
              ) -> list[Any]:
+    if _is_complex(args[0]):
+        return _vjp_by_transposing(_eig_jvp, args, cts, ans)
     w_bar, v_bar = cts
     w, v = ans
     c = get_aval(v).dtype
@@ -683,9 +776,10 @@ def _eigvals_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
 
 
 def _eigvals_vjp(ct: Any, ans: Any, a: Any) -> Any:
-    # v^-T diag(ct) v^T, solved rather than inverted, and its real part.
+    # v^-T diag(ct) v^T, solved rather than inverted, and its real part for a real a.
     _, v = eig(a)
-    return real(solve(_mT(v), _mm(_diag_embed(ct), _mT(v))))
+    out = solve(_mT(v), _mm(_diag_embed(ct), _mT(v)))
+    return out if _is_complex(a) else real(out)
 
 
 eig_p.impl = _eig_impl
