@@ -294,7 +294,12 @@ def test_determinants_of_complex_matrices() -> None:
                                2 / 1.5, rtol=1e-12)
     c = np.random.default_rng(0).standard_normal((3, 3, 2)) @ np.array([1, 1j])
     check_grads(fnp.linalg.slogdet, (c,), order=2)
-    check_grads(fnp.linalg.det, (c,), order=2)
+    check_grads(fnp.linalg.det, (c,), order=3)
+    # At a singular complex matrix too: the adjugate's derivative goes through the SVD.
+    rng = np.random.default_rng(1)
+    rank2 = (rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))) @ (
+        rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3)))
+    check_grads(fnp.linalg.det, (rank2,), order=2)
 
 
 def test_jacfwd_holomorphic_needs_complex_outputs() -> None:

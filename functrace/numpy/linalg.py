@@ -24,9 +24,9 @@ diagonal), so only phase-invariant functions of them (``abs(v)``, ``u @ vh``) ma
 differences of NumPy's results.  Derivatives are undefined,
 and come out infinite or NaN as in JAX, at repeated eigenvalues (eigenvectors) and repeated
 or, for non-square matrices, zero singular values (singular vectors).  At an exactly singular
-matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does; ``det`` of a real
-matrix is differentiable twice at every matrix, singular ones included (the adjugate's
-derivative goes through the SVD); the 2-norm's derivative at the zero vector is NaN.
+matrix ``solve`` and ``inv`` raise NumPy's ``LinAlgError``, as NumPy does; ``det`` is
+differentiable twice at every matrix, real or complex, singular ones included (the
+adjugate's derivative goes through the SVD); the 2-norm's derivative at the zero vector is NaN.
 NumPy 2's array-API names (:func:`vector_norm`, :func:`matrix_norm`, :func:`outer`,
 :func:`trace`, :func:`diagonal`, :func:`matrix_transpose`, :func:`tensordot`, :func:`vecdot`,
 :func:`cross`) are here too.

@@ -59,8 +59,6 @@ from functrace.primitives.linalg import (
     adjugate_p,
     batched_matmul,
     det,
-    inverse_adjugate_jvp,
-    inverse_adjugate_vjp,
     solve,
 )
 from functrace.primitives.reductions import argmax, reduce_prod
@@ -639,10 +637,11 @@ def _adjugate_sandwich(a: Any, e: Any, transpose: bool) -> Any:
         return e
     u, s, vh = svd(a)
     sign = mul(det(u), det(vh))
-    # jvp: f = u^T e vh^T, out = vh^T G(f) u^T;  vjp: f = vh e u, out = u G(f) vh.
-    left, right = (u, vh) if transpose else (_mT(vh), _mT(u))
+    # jvp: f = u^T e vh^T, out = vh^T G(f) u^T;  vjp: f = vh e u, out = u G(f) vh.  (Complex
+    # matrices: the jvp with ^H; the vjp is its traced transpose, see below.)
+    left, right = (u, vh) if transpose else (_mH(vh), _mH(u))
     f = _mm(right, _mm(e, left))
-    q = _pair_products(s)
+    q = _like(_pair_products(s), f)
     g = add(neg(mul(f, q)), _diag_embed(reduce_sum(mul(q, _along(_diag_part(f), shape_of(q),
                                                                  -1)), (len(shape_of(q)) - 1,))))
     out = _mm(left, _mm(g, right))
@@ -650,12 +649,15 @@ def _adjugate_sandwich(a: Any, e: Any, transpose: bool) -> Any:
     return mul(broadcast_in_dim(sign, shape_of(out), tuple(range(len(lead)))), out)
 
 
-# Complex matrices have no SVD primitive here: their adjugate's rules go through the inverse
-# (invertible matrices only; LinAlgError at singular ones).
-defjvp(adjugate_p, lambda a_dot, ans, a: inverse_adjugate_jvp(a_dot, ans, a)
-       if get_aval(a).dtype.kind == "c" else _adjugate_sandwich(a, a_dot, transpose=False))
-defvjp(adjugate_p, lambda ct, ans, a: inverse_adjugate_vjp(ct, ans, a)
-       if get_aval(a).dtype.kind == "c" else _adjugate_sandwich(a, ct, transpose=True))
+def _adjugate_vjp(ct: Any, ans: Any, a: Any) -> Any:
+    if _is_complex(a):
+        return transpose_linear(lambda e: [_adjugate_sandwich(a, e, transpose=False)],
+                                [get_aval(a).strong()], [ct])[0]
+    return _adjugate_sandwich(a, ct, transpose=True)
+
+
+defjvp(adjugate_p, lambda a_dot, ans, a: _adjugate_sandwich(a, a_dot, transpose=False))
+defvjp(adjugate_p, _adjugate_vjp)
 
 # -- eig and eigvals: the eigendecomposition of a general (non-symmetric) real matrix -------------
 # Complex results, always (NumPy returns real arrays when every eigenvalue is real, a dtype that

@@ -20,7 +20,6 @@ from functrace.primitives.elementwise import (
     neg,
     real,
     real_dtype,
-    sub,
 )
 from functrace.primitives.shape import (
     _front_batch,
@@ -393,24 +392,6 @@ def _adjugate_shape(a: ShapedArray) -> list[ShapedArray]:
         raise ValueError(f"adjugate: expected floating square matrices (..., n, n), got "
                          f"{a.str_short()}.")
     return [a]
-
-
-def inverse_adjugate_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
-    """The adjugate's jvp through the inverse, for complex matrices (invertible ones):
-    ``adj = det a^-1`` gives ``d adj = <adj^T, da> a^-1 - adj da a^-1``.  (Real matrices go
-    through the SVD, which holds at singular ones too: see ``decompositions``.)"""
-    inv = _mT(_inverse_transpose(a))
-    d_det = _trace_of_product(_mT(ans), a_dot)
-    return sub(mul(_expand_last_two(d_det, shape_of(a)), inv),
-               batched_matmul(batched_matmul(ans, a_dot), inv))
-
-
-def inverse_adjugate_vjp(ct: Any, ans: Any, a: Any) -> Any:
-    """The transpose of :func:`inverse_adjugate_jvp`: ``<ct, a^-1> adj^T - adj^T ct a^-T``."""
-    inv_t = _inverse_transpose(a)
-    weight = _trace_of_product(ct, _mT(inv_t))
-    return sub(mul(_expand_last_two(weight, shape_of(a)), _mT(ans)),
-               batched_matmul(batched_matmul(_mT(ans), ct), inv_t))
 
 
 adjugate_p.impl = _adjugate_impl
