@@ -430,3 +430,20 @@ def test_floating_point_representation_functions(dtype: type) -> None:
         np.array([1.5, 40.0, -0.3])), [0.5, 2.0 ** -6, 2.0])
     with pytest.raises(NotImplementedError, match="nextafter"):
         ft.grad(fnp.spacing)(1.0)
+
+
+def test_ndarray_is_the_type_of_arrays_traced_or_not() -> None:
+    seen: list[bool] = []
+
+    def f(x: Any) -> Any:
+        seen.append(isinstance(x, fnp.ndarray) and not isinstance(x, float))
+        return fnp.sum(x * x)
+
+    for transform in (ft.grad, ft.jit, ft.vmap, lambda f: f):
+        transform(f)(np.ones(3))
+    assert seen == [True] * 4
+    assert isinstance(np.float64(1.0) * np.ones(2), fnp.ndarray)
+    assert not isinstance(1.0, fnp.ndarray) and not isinstance([1.0], fnp.ndarray)
+    assert issubclass(np.ndarray, fnp.ndarray) and not issubclass(list, fnp.ndarray)
+    with pytest.raises(TypeError, match="isinstance"):
+        fnp.ndarray((2,))

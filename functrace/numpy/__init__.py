@@ -86,6 +86,7 @@ from functrace.numpy._dtypes import (
     isrealobj,
     isscalar,
     issubdtype,
+    ndarray,
     promote_types,
     result_type,
 )
@@ -395,7 +396,8 @@ __all__ = [
     "maximum", "mean", "median", "meshgrid", "min", "minimum", "mod", "modf", "moveaxis",
     "multiply", "nan_to_num", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax",
     "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd",
-    "nansum", "nanvar", "ndim", "negative", "nextafter", "not_equal", "ones", "ones_like",
+    "nansum", "nanvar", "ndarray", "ndim", "negative", "nextafter", "not_equal", "ones",
+    "ones_like",
     "outer", "pad",
     "percentile", "permute_dims", "polyval", "positive", "pow", "power", "prod",
     "promote_types", "ptp", "quantile", "rad2deg", "radians", "ravel", "real", "reciprocal",

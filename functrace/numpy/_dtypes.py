@@ -70,3 +70,31 @@ def iscomplexobj(x: Any) -> bool:
 def isrealobj(x: Any) -> bool:
     """``numpy.isrealobj``: whether ``x`` does not have a complex dtype."""
     return not iscomplexobj(x)
+
+
+class _ArrayType(type):
+    """``isinstance(x, ndarray)`` is True for NumPy arrays and for traced arrays."""
+
+    def __instancecheck__(cls, x: Any) -> bool:
+        return isinstance(x, (np.ndarray, Tracer))
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, (np.ndarray, Tracer))
+
+
+class ndarray(metaclass=_ArrayType):  # noqa: N801 - NumPy's (and jax.numpy's) name
+    """The array type of ``functrace.numpy``, for ``isinstance`` checks (as ``jax.numpy``'s
+    ``ndarray``, ``jax.Array``): NumPy arrays, which functrace returns outside transformations,
+    and traced arrays inside them.  Not constructible: build arrays with ``array``,
+    ``asarray``, ``zeros``...
+
+    >>> import numpy as np, functrace as ft
+    >>> isinstance(np.zeros(2), ndarray), isinstance(1.0, ndarray)
+    (True, False)
+    >>> ft.grad(lambda x: (isinstance(x, ndarray) and x * x).sum())(np.ones(2))
+    array([2., 2.])
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("functrace.numpy.ndarray is a type for isinstance checks; build arrays "
+                        "with functrace.numpy.array, asarray, zeros, ...")
