@@ -447,3 +447,125 @@ def test_ndarray_is_the_type_of_arrays_traced_or_not() -> None:
     assert issubclass(np.ndarray, fnp.ndarray) and not issubclass(list, fnp.ndarray)
     with pytest.raises(TypeError, match="isinstance"):
         fnp.ndarray((2,))
+
+
+# ---------------------------------------------------------------------------------------------
+# The array API's unique_*, lexsort, sort_complex, poly, polydiv, bitwise_count and the rest
+# of functrace/numpy/_more.py
+
+
+def test_unique_family_matches_numpy_eagerly_and_jax_under_jit() -> None:
+    x = np.array([[3, 1, 7], [1, 2, 3]])
+    np.testing.assert_array_equal(fnp.unique_values(x), [1, 2, 3, 7])  # sorted, as JAX's
+    values, counts = fnp.unique_counts(x)
+    np.testing.assert_array_equal(counts, [2, 1, 2, 1])
+    inv = fnp.unique_inverse(x)
+    assert inv.inverse_indices.shape == x.shape  # the input's shape (NumPy 2)
+    np.testing.assert_array_equal(inv.values[inv.inverse_indices], x)
+    every = fnp.unique_all(x)
+    np.testing.assert_array_equal(every.indices, [1, 4, 0, 2])
+    np.testing.assert_array_equal(every.values, x.reshape(-1)[every.indices])
+    # Under jit, with a static size (padded with the first value, counts with 0, as JAX's).
+    jitted = ft.jit(lambda x: fnp.unique_all(x, size=5))(x)
+    np.testing.assert_array_equal(jitted.values, [1, 2, 3, 7, 1])
+    np.testing.assert_array_equal(jitted.counts, [2, 1, 2, 1, 0])
+    np.testing.assert_array_equal(jitted.inverse_indices, inv.inverse_indices)
+
+
+def test_lexsort_and_sort_complex() -> None:
+    keys = np.random.default_rng(1).integers(0, 3, (3, 4, 6))
+    for axis in (-1, 0, 1):
+        want = np.lexsort(keys, axis=axis)
+        np.testing.assert_array_equal(fnp.lexsort(keys, axis=axis), want)
+        np.testing.assert_array_equal(ft.jit(lambda k, a=axis: fnp.lexsort(k, axis=a))(keys),
+                                      want)
+    pair = (np.array([1, 2, 1, 2, 1]), np.array([3, 3, 1, 1, 3]))
+    np.testing.assert_array_equal(ft.jit(fnp.lexsort)(pair), np.lexsort(pair))
+    c = np.array([1 + 2j, 1 - 1j, 0.5 + 3j, 1 + 0j, -2 + 0j])
+    np.testing.assert_array_equal(ft.jit(fnp.sort_complex)(c), np.sort_complex(c))
+    for dtype in (np.int16, np.int32, np.float32, np.complex64):
+        a = np.array([3, 1, 2], dtype)
+        got = ft.jit(fnp.sort_complex)(a)
+        assert got.dtype == np.sort_complex(a).dtype  # NumPy's dtype rule
+        np.testing.assert_array_equal(got, np.sort_complex(a))
+    # The sort's derivative follows each entry to its place.
+    np.testing.assert_allclose(ft.grad(lambda c: fnp.real(fnp.sort_complex(c)[0]))(c),
+                               [0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="same shape"):
+        fnp.lexsort((np.ones(2), np.ones(3)))
+
+
+def test_poly_and_polydiv() -> None:
+    r = np.array([1.0, 2.0, 3.0])
+    for f in (fnp.poly, ft.jit(fnp.poly)):
+        np.testing.assert_allclose(f(r), np.poly(r))
+    # Traced, a matrix's characteristic polynomial is complex (its eigenvalues are), as JAX's.
+    m = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(ft.jit(fnp.poly)(m), np.poly(m).astype(complex), atol=1e-12)
+    check_grads(lambda r: fnp.poly(r), (r,), order=2)
+    u, v = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 1.0])
+    q, rem = ft.jit(fnp.polydiv)(u, v)
+    nq, nr = np.polydiv(u, v)
+    np.testing.assert_allclose(q, nq)
+    np.testing.assert_allclose(rem, np.concatenate([np.zeros(3), nr]))  # u's length, as JAX's
+    np.testing.assert_allclose(fnp.polydiv(u, v, trim_leading_zeros=True)[1], nr)
+    np.testing.assert_allclose(np.polyadd(np.polymul(q, v), rem), u, atol=1e-12)
+    check_grads(lambda u, v: fnp.polydiv(u, v), (u, v), order=2)
+    q, rem = ft.jit(fnp.polydiv)(np.array([1.0, 2.0]), np.array([2.0, 1.0, 3.0]))
+    np.testing.assert_allclose(q, [0.0])
+    np.testing.assert_allclose(rem, [1.0, 2.0])
+
+
+def test_bitwise_count_matches_numpy_for_every_integer_dtype() -> None:
+    gen = np.random.default_rng(2)
+    for dtype in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64,
+                  np.uint64):
+        info = np.iinfo(dtype)
+        x = np.concatenate([gen.integers(info.min, info.max, 40, dtype=dtype, endpoint=True),
+                            np.array([info.min, info.max, 0, 1], dtype)])
+        for f in (fnp.bitwise_count, ft.jit(fnp.bitwise_count), ft.vmap(fnp.bitwise_count)):
+            got = f(x)
+            assert got.dtype == np.uint8
+            np.testing.assert_array_equal(got, np.bitwise_count(x))
+    np.testing.assert_array_equal(fnp.bitwise_count(np.array([True, False])), [1, 0])
+    with pytest.raises(TypeError, match="integer"):
+        fnp.bitwise_count(np.ones(2))
+
+
+def test_fromfunction_place_mask_indices_einsum_path_isdtype() -> None:
+    np.testing.assert_array_equal(fnp.fromfunction(lambda i, j: i * 10 + j, (2, 3), dtype=int),
+                                  np.fromfunction(lambda i, j: i * 10 + j, (2, 3), dtype=int))
+    mask = np.array([True, False, True, True])
+    placed = ft.jit(lambda a: fnp.place(a, mask, np.array([9.0, 8.0]), inplace=False))(
+        np.zeros(4))
+    want = np.zeros(4)
+    np.place(want, mask, [9.0, 8.0])
+    np.testing.assert_array_equal(placed, want)
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(fnp.place(
+        np.zeros(4), mask, v, inplace=False) * np.arange(4.0)))(np.array([1.0, 1.0])),
+        [0 + 3, 2])  # v[0] lands at 0 and 3, v[1] at 2
+    with pytest.raises(ValueError, match="inplace"):
+        fnp.place(np.zeros(4), mask, 1.0)
+    for k in (0, 1, -1):
+        for f, g in ((fnp.triu, np.triu), (fnp.tril, np.tril)):
+            for got, want in zip(fnp.mask_indices(4, f, k), np.mask_indices(4, g, k),
+                                 strict=True):
+                np.testing.assert_array_equal(got, want)
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    assert ft.jit(lambda a, b: (fnp.einsum_path("ij,jk->ik", a, b)[0], a)[1])(a, b).shape == (2, 3)
+    assert fnp.einsum_path("ij,jk->ik", a, b)[0] == np.einsum_path("ij,jk->ik", a, b)[0]
+    assert fnp.isdtype(np.float32, "real floating") and not fnp.isdtype(np.int8, "bool")
+    assert fnp.issubdtype(fnp.uint32, fnp.unsignedinteger) and fnp.issubdtype(fnp.single,
+                                                                            fnp.floating)
+    assert fnp.mgrid[0:2, 0:3].shape == (2, 2, 3) and fnp.s_[1:2] == slice(1, 2)
+
+
+def test_roots_of_complex_coefficients() -> None:
+    p = np.array([1.0, -(1 + 2j), 2j])  # (x - 1)(x - 2i)
+    got = ft.jit(lambda p: fnp.roots(p, strip_zeros=False))(p)
+    np.testing.assert_allclose(np.sort_complex(got), [2j, 1], atol=1e-12)
+    np.testing.assert_allclose(np.sort_complex(fnp.roots(p)), np.sort_complex(np.roots(p)))
+    # d root / d p at a simple root r: -(dp(r)) / p'(r), here for the constant coefficient.
+    g = ft.grad(lambda c: fnp.real(fnp.sum(fnp.roots(
+        fnp.stack([1.0 + 0j, -(1 + 2j), c]), strip_zeros=False))))(2j)
+    np.testing.assert_allclose(g, 0.0, atol=1e-12)  # the roots' sum is -p[1] / p[0]

@@ -9,23 +9,46 @@ operands of elementwise primitives as they are).
 import sys
 
 from numpy import (
+    bool,  # noqa: A004 - NumPy's name
     bool_,
+    cdouble,
     complex64,
     complex128,
+    complexfloating,
+    csingle,
+    double,
     dtype,
     e,
+    euler_gamma,
     float16,
     float32,
     float64,
+    floating,
+    generic,
+    index_exp,
+    inexact,
     inf,
     int8,
     int16,
     int32,
     int64,
+    int_,
+    integer,
+    mgrid,
     nan,
     newaxis,
+    number,
+    ogrid,
     pi,
+    s_,
+    signedinteger,
+    single,
+    uint,
     uint8,
+    uint16,
+    uint32,
+    uint64,
+    unsignedinteger,
 )
 from numpy import broadcast_shapes as _np_broadcast_shapes
 from numpy import iterable as _np_iterable
@@ -232,6 +255,22 @@ from functrace.numpy._linalg import (
     vecdot,
     vecmat,
 )
+from functrace.numpy._more import (
+    bitwise_count,
+    einsum_path,
+    fromfunction,
+    isdtype,
+    lexsort,
+    mask_indices,
+    place,
+    poly,
+    polydiv,
+    sort_complex,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
 from functrace.numpy._reductions import (
     all,  # noqa: A004 - NumPy's name
     allclose,
@@ -371,6 +410,9 @@ __all__ = [
     "hanning", "insert", "intersect1d", "kaiser", "partition", "put_along_axis",
     "ravel_multi_index", "setdiff1d", "setxor1d", "trim_zeros", "union1d", "unravel_index",
     "unwrap", "histogram", "histogram_bin_edges", "polyfit", "roots",
+    "bitwise_count", "einsum_path", "fromfunction", "isdtype", "lexsort", "mask_indices", "place",
+    "poly", "polydiv", "sort_complex", "unique_all", "unique_counts", "unique_inverse",
+    "unique_values",
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "angle",
     "any", "append", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "argmax", "argmin", "argsort", "around", "array", "array_equal", "array_equiv",
@@ -411,9 +453,12 @@ __all__ = [
     "tril_indices_from", "triu", "triu_indices", "triu_indices_from", "true_divide", "trunc",
     "unstack", "vander", "var", "vdot", "vecdot", "vecmat", "vsplit", "vstack", "where",
     "zeros", "zeros_like",
-    # dtypes and constants, re-exported from NumPy
-    "bool_", "complex64", "complex128", "dtype", "e", "float16", "float32", "float64", "inf",
-    "int8", "int16", "int32", "int64", "nan", "newaxis", "pi", "uint8",
+    # dtypes, scalar type hierarchy, constants and index helpers, re-exported from NumPy
+    "bool", "bool_", "cdouble", "complex64", "complex128", "complexfloating", "csingle", "double",
+    "dtype", "e", "euler_gamma", "float16", "float32", "float64", "floating", "generic",
+    "index_exp", "inexact", "inf", "int8", "int16", "int32", "int64", "int_", "integer", "mgrid",
+    "nan", "newaxis", "number", "ogrid", "pi", "s_", "signedinteger", "single", "uint", "uint8",
+    "uint16", "uint32", "uint64", "unsignedinteger",
 ]
 
 _protocols.install(sys.modules[__name__])

@@ -169,22 +169,19 @@ def roots(p: Any, *, strip_zeros: bool = True) -> Any:
     if not isinstance(p, Tracer):
         return np.roots(p)
     p = _poly(p, "roots")
-    if aval(p).dtype.kind == "c":
-        raise NotImplementedError("roots: complex coefficients are not supported (eigvals "
-                                  "takes real matrices).")
     p = convert(p, np.result_type(aval(p).dtype, np.float64))
     if strip_zeros:
         value = _concrete(p, "roots", "coefficients (with strip_zeros=True, the number of "
                           "roots depends on which are zero; pass strip_zeros=False)")
         nonzero = np.flatnonzero(value)
         if not nonzero.size:
-            return np.zeros(0, np.complex128)
+            return np.zeros(0, np.result_type(aval(p).dtype, np.complex64))
         # Leading zeros only: a trailing zero coefficient is a zero root, which the companion
         # matrix gives too, with its derivative (NumPy appends it as a constant).
         p = p[int(nonzero[0]):]
     n = aval(p).size
     if n < 2:
-        return np.zeros(0, np.complex128)
+        return np.zeros(0, np.result_type(aval(p).dtype, np.complex64))
     # The companion matrix: -p[1:] / p[0] on the first row, ones below the diagonal.
     first = reshape(true_divide(-p[1:], p[0]), (1, n - 1))
     below = np.eye(n - 2, n - 1, dtype=aval(p).dtype)

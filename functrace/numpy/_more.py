@@ -1,0 +1,272 @@
+"""More of NumPy's (and ``jax.numpy``'s) functions, composed from the others: the array API's
+``unique_*`` family, ``lexsort`` and ``sort_complex``, ``poly`` and ``polydiv``,
+``fromfunction``, ``bitwise_count``, ``place``, ``mask_indices``, ``einsum_path`` and
+``isdtype``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from functrace.core import Tracer
+from functrace.numpy._base import as_operand, aval, convert
+from functrace.numpy._composite import _cyclic, _known, _poly, _refuse_inplace, unique
+from functrace.numpy._elementwise import (
+    absolute,
+    add,
+    bitwise_and,
+    imag,
+    multiply,
+    real,
+    right_shift,
+    subtract,
+    true_divide,
+)
+from functrace.numpy._indexing import argsort, getitem, take_along_axis
+from functrace.numpy._linalg import convolve
+from functrace.numpy._shapes import concatenate, indices, reshape, stack
+from functrace.primitives import decompositions as dc
+from functrace.primitives import indexing as ix
+
+# -- the array API's unique_* (NumPy 2): named results, the inverse shaped as the input ----------
+
+
+class UniqueAllResult(NamedTuple):
+    values: Any
+    indices: Any
+    inverse_indices: Any
+    counts: Any
+
+
+class UniqueCountsResult(NamedTuple):
+    values: Any
+    counts: Any
+
+
+class UniqueInverseResult(NamedTuple):
+    values: Any
+    inverse_indices: Any
+
+
+def _inverse_shaped(x: Any, inverse: Any) -> Any:
+    return reshape(inverse, aval(as_operand(x)).shape)
+
+
+def unique_values(x: Any, /, *, size: int | None = None, fill_value: Any = None) -> Any:
+    """``numpy.unique_values``: the sorted distinct entries of ``x`` (flattened)."""
+    return unique(x, size=size, fill_value=fill_value)
+
+
+def unique_counts(x: Any, /, *, size: int | None = None, fill_value: Any = None
+                  ) -> UniqueCountsResult:
+    """``numpy.unique_counts``: the distinct entries and how often each occurs."""
+    values, counts = unique(x, return_counts=True, size=size, fill_value=fill_value)
+    return UniqueCountsResult(values, counts)
+
+
+def unique_inverse(x: Any, /, *, size: int | None = None, fill_value: Any = None
+                   ) -> UniqueInverseResult:
+    """``numpy.unique_inverse``: the distinct entries, and for each entry of ``x`` the index
+    of its value among them (shaped as ``x``)."""
+    values, inverse = unique(x, return_inverse=True, size=size, fill_value=fill_value)
+    return UniqueInverseResult(values, _inverse_shaped(x, inverse))
+
+
+def unique_all(x: Any, /, *, size: int | None = None, fill_value: Any = None
+               ) -> UniqueAllResult:
+    """``numpy.unique_all``: the distinct entries, the index of each one's first occurrence,
+    the inverse map (shaped as ``x``) and the counts."""
+    values, first, inverse, counts = unique(x, return_index=True, return_inverse=True,
+                                            return_counts=True, size=size,
+                                            fill_value=fill_value)
+    return UniqueAllResult(values, first, _inverse_shaped(x, inverse), counts)
+
+
+# -- sorting by several keys ---------------------------------------------------------------------
+
+
+def lexsort(keys: Any, axis: int = -1) -> Any:
+    """``numpy.lexsort``: the indices that sort by the last key, ties broken by the one before
+    it, and so on (stable sorts from the first key to the last).  ``keys`` is a sequence of
+    arrays of one shape, or a 2-d (or more) array whose first axis indexes the keys."""
+    if isinstance(keys, (list, tuple)):
+        keys = [as_operand(k) for k in keys]
+    else:
+        keys = as_operand(keys)
+        if aval(keys).ndim == 0:
+            raise TypeError("lexsort: need a sequence of keys, got a 0-d array.")
+        keys = [getitem(keys, i) for i in range(aval(keys).shape[0])]
+    if not keys:
+        raise TypeError("lexsort: need a sequence of keys with length >= 1.")
+    shape = aval(keys[0]).shape
+    if any(aval(k).shape != shape for k in keys):
+        raise ValueError("lexsort: all keys need to be the same shape.")
+    if not shape:
+        return np.asarray(0, np.intp)
+    axis = axis % len(shape)
+    order = argsort(keys[0], axis=axis)
+    for key in keys[1:]:
+        # Sort the permuted key stably, and compose the permutations.
+        order = take_along_axis(order, argsort(take_along_axis(key, order, axis), axis=axis),
+                                axis)
+    return order
+
+
+def sort_complex(a: Any) -> Any:
+    """``numpy.sort_complex``: sorted by the real part, then the imaginary part, as a complex
+    array (NumPy's dtype: complex64 for integers of at most 16 bits, complex128 otherwise,
+    the input's complex dtype for complex input)."""
+    a = as_operand(a)
+    dtype = aval(a).dtype
+    if dtype.kind != "c":
+        dtype = np.dtype(np.complex64 if dtype.char in "bhBH?" else np.complex128)
+    a = convert(a, dtype)
+    if aval(a).ndim == 0:
+        return a
+    return take_along_axis(a, lexsort((imag(a), real(a)), axis=-1), aval(a).ndim - 1)
+
+
+# -- polynomials -------------------------------------------------------------------------------
+
+
+def poly(seq_of_zeros: Any) -> Any:
+    """``numpy.poly``: the coefficients (highest power first, leading 1) of the monic
+    polynomial with the given roots, or the characteristic polynomial of a square matrix
+    (from its ``eigvals``).
+
+    Concrete input gets NumPy's answer.  Traced, the dtype is JAX's: complex for complex roots
+    and for matrices (whose eigenvalues are complex), where NumPy returns real coefficients
+    when the roots come in conjugate pairs (a question about values)."""
+    if not isinstance(seq_of_zeros, Tracer):
+        return np.poly(seq_of_zeros)
+    z = as_operand(seq_of_zeros)
+    shape = aval(z).shape
+    if len(shape) == 2 and shape[0] == shape[1] and shape[0] != 0:
+        z = dc.eigvals(convert(z, np.result_type(aval(z).dtype, np.float64)))
+    elif len(shape) != 1:
+        raise ValueError("poly: input must be 1d or non-empty square 2d array.")
+    z = convert(z, np.result_type(aval(z).dtype, np.float64))
+    out: Any = np.ones(1, aval(z).dtype)
+    for k in range(aval(z).shape[0]):
+        root = reshape(getitem(z, k), (1,))
+        out = convolve(out, concatenate([np.ones(1, aval(z).dtype), -root]))
+    return out
+
+
+def polydiv(u: Any, v: Any, *, trim_leading_zeros: bool = False) -> tuple[Any, Any]:
+    """``numpy.polydiv``: the quotient and remainder of dividing the polynomial ``u`` by
+    ``v`` (highest power first), by long division.
+
+    As JAX's, the remainder has ``u``'s length, its leading entries zero (NumPy drops them,
+    a shape that depends on values: it would differ between eager and traced calls);
+    ``trim_leading_zeros=True`` drops them, and then the values must be known."""
+    u, v = _poly(u, "polydiv"), _poly(v, "polydiv")
+    dtype = np.result_type(aval(u).dtype, aval(v).dtype, np.float64)
+    u, v = convert(u, dtype), convert(v, dtype)
+    m, n = aval(u).shape[0] - 1, aval(v).shape[0] - 1
+    scale = true_divide(np.ones((), dtype), getitem(v, 0))
+    q: list[Any] = []
+    r = u
+    for k in range(max(m - n + 1, 0)):
+        coef = multiply(scale, getitem(r, k))
+        q.append(coef)
+        # r[k:k+n+1] -= coef * v
+        window = subtract(getitem(r, slice(k, k + n + 1)), multiply(coef, v))
+        r = ix.dynamic_update_slice(r, window, [np.asarray(k)])
+    quotient = stack(q) if q else np.zeros(1, dtype)
+    if trim_leading_zeros:
+        value = _known(r, "polydiv(trim_leading_zeros=True)")
+        nonzero = np.flatnonzero(value)
+        start = int(nonzero[0]) if nonzero.size else aval(r).shape[0] - 1
+        r = getitem(r, slice(start, None))
+    return quotient, r
+
+
+# -- arrays from functions and indices -----------------------------------------------------------
+
+
+def fromfunction(function: Callable[..., Any], shape: Sequence[int], *, dtype: Any = float,
+                 **kwargs: Any) -> Any:
+    """``numpy.fromfunction``: ``function`` called once with one index array per axis
+    (``indices(shape, dtype)``), its result returned as it is."""
+    return function(*indices(tuple(shape), dtype=dtype), **kwargs)
+
+
+def mask_indices(n: int, mask_func: Callable[..., Any], k: Any = 0) -> tuple[Any, ...]:
+    """``numpy.mask_indices``: the indices where ``mask_func(ones((n, n)), k)`` (``triu``,
+    ``tril``...) is nonzero; concrete, since they depend only on ``n``, ``k`` and the
+    function."""
+    mask = mask_func(np.ones((n, n), int), k)
+    return tuple(np.nonzero(_known(mask, "mask_indices") != 0))
+
+
+def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:
+    """``numpy.place`` as ``jax.numpy``'s: a new array with the entries where ``mask`` is True
+    replaced by ``vals``, repeated in order as often as needed (``inplace=False`` is
+    required: traced arrays are immutable).  The mask must be known."""
+    _refuse_inplace("place", inplace)
+    arr = as_operand(arr)
+    where = np.flatnonzero(_known(as_operand(mask), "place"))
+    flat = reshape(arr, (aval(arr).size,))
+    if not where.size:
+        return arr
+    values = reshape(convert(as_operand(vals), aval(arr).dtype), (-1,))
+    if aval(values).size == 0:
+        raise ValueError("place: cannot place values from an empty vals into a non-empty mask.")
+    out = ix.scatter(flat, _cyclic(values, where.size), [where], (0,))
+    return reshape(out, aval(arr).shape)
+
+
+# -- bits ----------------------------------------------------------------------------------------
+
+# The masks of the parallel bit count (pairs, nibbles, bytes), for 8-byte words.
+_M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
+
+
+def bitwise_count(x: Any, /) -> Any:
+    """``numpy.bitwise_count``: the number of 1 bits in the absolute value of each integer
+    (``uint8``, as NumPy's), by a parallel bit count on 64-bit words."""
+    x = as_operand(x)
+    dtype = aval(x).dtype
+    if dtype.kind not in "iub":
+        raise TypeError(f"bitwise_count: integer operands are required, got {dtype}.")
+    if dtype.kind == "b":
+        return convert(x, np.dtype(np.uint8))
+    if dtype.kind == "i":  # |x| as the unsigned type of its width (|-128| of int8 is 128)
+        x = convert(absolute(x), np.dtype(f"u{dtype.itemsize}"))
+    w = convert(x, np.dtype(np.uint64))
+    u64 = np.dtype(np.uint64)
+
+    def c(value: int) -> np.ndarray:
+        return np.asarray(value, u64)
+
+    w = subtract(w, bitwise_and(right_shift(w, c(1)), c(_M1)))
+    w = add(bitwise_and(w, c(_M2)), bitwise_and(right_shift(w, c(2)), c(_M2)))
+    w = bitwise_and(add(w, right_shift(w, c(4))), c(_M4))
+    for shift in (8, 16, 32):  # the bytes' counts summed into the lowest byte
+        w = add(w, right_shift(w, c(shift)))
+    return convert(bitwise_and(w, c(0x7F)), np.dtype(np.uint8))
+
+
+# -- shapes only ---------------------------------------------------------------------------------
+
+
+def einsum_path(subscripts: str, *operands: Any, optimize: Any = "greedy",
+                einsum_call: bool = False) -> Any:
+    """``numpy.einsum_path``: NumPy's contraction order for operands of these shapes (it
+    depends on shapes only, so traced operands are fine)."""
+    if einsum_call:
+        raise NotImplementedError("einsum_path: einsum_call=True is NumPy-internal.")
+    avals = [aval(as_operand(o)) for o in operands]
+    stand_ins = [np.broadcast_to(np.zeros((), a.dtype), a.shape) for a in avals]
+    return np.einsum_path(subscripts, *stand_ins, optimize=optimize)
+
+
+def isdtype(dtype: Any, kind: Any) -> bool:
+    """``numpy.isdtype``: whether ``dtype`` is of ``kind`` (a dtype, a kind name such as
+    ``"real floating"``, or a tuple of them); dtypes only, as NumPy's."""
+    return bool(np.isdtype(np.dtype(dtype), kind))
+
