@@ -569,3 +569,32 @@ def test_roots_of_complex_coefficients() -> None:
     g = ft.grad(lambda c: fnp.real(fnp.sum(fnp.roots(
         fnp.stack([1.0 + 0j, -(1 + 2j), c]), strip_zeros=False))))(2j)
     np.testing.assert_allclose(g, 0.0, atol=1e-12)  # the roots' sum is -p[1] / p[0]
+
+
+def test_histogramdd_and_histogram2d_match_numpy() -> None:
+    gen = np.random.default_rng(3)
+    sample, w = gen.standard_normal((60, 3)), gen.random(60)
+    cases: list[tuple[Any, dict[str, Any]]] = [
+        ((3, 4, 5), {}), (4, {"range": [(-1, 1)] * 3, "density": True}),
+        ([np.linspace(-2, 2, 4), 3, np.array([-3.0, 0.0, 3.0])], {"weights": w}),
+    ]
+    for bins, kw in cases:
+        want, want_edges = np.histogramdd(sample, bins=bins, **kw)
+        for f in (fnp.histogramdd, ft.jit(fnp.histogramdd, static_argnums=(1,))
+                  if isinstance(bins, tuple) else fnp.histogramdd):
+            got, edges = f(sample, bins, **kw)
+            assert got.dtype == want.dtype
+            np.testing.assert_allclose(got, want)
+            for e, we in zip(edges, want_edges, strict=True):
+                np.testing.assert_allclose(e, we)
+    x, y = sample[:, 0], sample[:, 1]
+    for bins in (5, [3, 4], np.linspace(-2, 2, 5), [np.linspace(-2, 2, 5), np.linspace(-1, 1, 3)]):
+        got = ft.jit(lambda x, y, w, b=bins: fnp.histogram2d(x, y, bins=b, weights=w))(x, y, w)
+        for g, want in zip(got, np.histogram2d(x, y, bins=bins, weights=w), strict=True):
+            np.testing.assert_allclose(g, want)
+    # Each weight lands in its point's cell: the derivative of one cell's sum is its indicator.
+    counts, xe, ye = np.histogram2d(x, y, bins=3)
+    g = ft.grad(lambda w: fnp.histogram2d(x, y, bins=3, weights=w)[0][1, 2])(w)
+    inside = ((x >= xe[1]) & (x < xe[2])) & ((y >= ye[2]) & (y <= ye[3]))
+    np.testing.assert_array_equal(g, inside.astype(float))
+    assert g.sum() == counts[1, 2]

@@ -10,6 +10,7 @@ concrete, as in JAX; values may be traced everywhere else.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 import re
@@ -322,6 +323,82 @@ def histogram_bin_edges(a: Any, bins: Any = 10, range: tuple[Any, Any] | None = 
     return linspace(first, last, int(bins) + 1)
 
 
+def _bin_index(a: Any, edges: Any) -> tuple[Any, Any]:
+    """The bin of each entry of ``a`` between ``edges`` (each bin holds its left edge, the last
+    one its right edge too) and whether it falls inside them at all."""
+    n_bins = aval(edges).size - 1
+    # Compared in their common dtype (integer edges must not truncate float data).
+    common = np.result_type(aval(a).dtype, aval(edges).dtype)
+    a_c, edges_c = convert(a, common), convert(edges, common)
+    index = subtract(searchsorted(edges_c, a_c, side="right"), 1)
+    index = where(equal(a_c, getitem(edges_c, -1)), n_bins - 1, index)  # the last bin is closed
+    return index, logical_and(greater(index, -1), less(index, n_bins))
+
+
+def histogramdd(sample: Any, bins: Any = 10, range: Sequence[Any] | None = None,  # noqa: A002
+                density: bool | None = None, weights: Any = None) -> tuple[Any, list[Any]]:
+    """``numpy.histogramdd``: the counts (or summed ``weights``) of the points of ``sample``
+    (``(N, D)``, or a sequence of ``D`` coordinate arrays) in each cell of a ``D``-dimensional
+    grid of bins, and the ``D`` arrays of edges.  ``bins``: one number of bins, one per
+    dimension, or the edges of each; ``range``: a ``(min, max)`` per dimension (or None).  The
+    bins of each dimension are :func:`histogram`'s; the counts are float64, as NumPy's
+    (``density=True``: divided by the total and each cell's volume).  Traceable, and
+    differentiable in ``weights``."""
+    if isinstance(sample, (list, tuple)):
+        sample = stack([ravel(as_operand(s)) for s in sample], axis=1)
+    sample = as_operand(sample)
+    if aval(sample).ndim == 1:
+        sample = reshape(sample, (aval(sample).shape[0], 1))
+    if aval(sample).ndim != 2:
+        raise ValueError(f"histogramdd: sample must be (N, D), got shape {aval(sample).shape}.")
+    n, d = aval(sample).shape
+    per_dim = [bins] * d if isinstance(bins, (int, np.integer)) else list(bins)
+    if len(per_dim) != d:
+        raise ValueError("histogramdd: the dimension of bins must be equal to the dimension of "
+                         "the sample x.")
+    ranges = [None] * d if range is None else list(range)
+    if len(ranges) != d:
+        raise ValueError("histogramdd: range argument must have one entry per dimension")
+    edges, flat, inside = [], None, None
+    for k in builtins.range(d):
+        column = getitem(sample, (slice(None), k))
+        e = histogram_bin_edges(column, per_dim[k], ranges[k])
+        index, ok = _bin_index(column, e)
+        size = aval(e).size - 1
+        index = convert(where(ok, index, 0), np.dtype(np.intp))
+        flat = index if flat is None else add(multiply(flat, size), index)
+        inside = ok if inside is None else logical_and(inside, ok)
+        edges.append(e)
+    shape = tuple(aval(e).size - 1 for e in edges)
+    if weights is None:
+        w: Any = convert(inside, np.dtype(np.float64))
+    else:
+        w = ravel(as_operand(weights))
+        if aval(w).shape != (n,):
+            raise ValueError("histogramdd: weights must have one entry per sample point.")
+        w = where(inside, convert(w, np.result_type(aval(w).dtype, np.float64)), 0.0)
+    counts = ix.scatter_add(np.zeros(math.prod(shape), aval(w).dtype), w, [flat], (0,))
+    counts = reshape(counts, shape)
+    if density:
+        counts = true_divide(counts, _reductions_sum(counts))
+        for k, e in enumerate(edges):
+            widths = reshape(diff(e), tuple(-1 if j == k else 1 for j in builtins.range(d)))
+            counts = true_divide(counts, widths)
+    return counts, edges
+
+
+def histogram2d(x: Any, y: Any, bins: Any = 10, range: Sequence[Any] | None = None,  # noqa: A002
+                density: bool | None = None, weights: Any = None) -> tuple[Any, Any, Any]:
+    """``numpy.histogram2d``: :func:`histogramdd` of the points ``(x, y)``; ``bins`` is one
+    number or edge array for both axes, or a pair.  Returns the counts and the two edge
+    arrays."""
+    if not isinstance(bins, (int, np.integer)) and not (
+            isinstance(bins, (list, tuple)) and len(bins) == 2):
+        bins = [bins, bins]  # one edge array for both
+    counts, (x_edges, y_edges) = histogramdd([x, y], bins, range, density, weights)
+    return counts, x_edges, y_edges
+
+
 def histogram(a: Any, bins: Any = 10, range: tuple[Any, Any] | None = None,  # noqa: A002
               density: bool | None = None, weights: Any = None) -> tuple[Any, Any]:
     """``numpy.histogram``: the counts (or summed ``weights``) of ``a``'s entries in each bin,
@@ -333,12 +410,7 @@ def histogram(a: Any, bins: Any = 10, range: tuple[Any, Any] | None = None,  # n
     a = ravel(as_operand(a))
     edges = histogram_bin_edges(a, bins, range)
     n_bins = aval(edges).size - 1
-    # Compared in their common dtype (integer edges must not truncate float data).
-    common = np.result_type(aval(a).dtype, aval(edges).dtype)
-    a_c, edges_c = convert(a, common), convert(edges, common)
-    index = subtract(searchsorted(edges_c, a_c, side="right"), 1)
-    index = where(equal(a_c, getitem(edges_c, -1)), n_bins - 1, index)  # the last bin is closed
-    inside = logical_and(greater(index, -1), less(index, n_bins))
+    index, inside = _bin_index(a, edges)
     if weights is None:
         w: Any = convert(inside, np.dtype(np.intp))
     else:
