@@ -238,6 +238,252 @@ def gelu(x: Array) -> Array:
     return 0.5 * x * (1 + fnp.tanh(_GELU_C * (x + 0.044715 * x**3)))
 
 
+# The rest of ``jax.nn``'s activations, with its values and its derivatives at the kinks
+# (each ``where`` picks the branch whose derivative JAX gives there).
+
+
+def relu6(x: Array) -> Array:
+    """``min(max(x, 0), 6)``; derivative 0 at both kinks, as JAX's.
+
+    Example:
+      >>> relu6(np.array([-1.0, 3.0, 9.0]))
+      array([0., 3., 6.])
+    """
+    return fnp.where(x >= 6, 6.0, fnp.where(x > 0, x, 0.0))
+
+
+def leaky_relu(x: Array, negative_slope: float = 1e-2) -> Array:
+    """``x`` where ``x >= 0``, ``negative_slope * x`` elsewhere (derivative 1 at 0).
+
+    Example:
+      >>> leaky_relu(np.array([-2.0, 3.0]), 0.5)
+      array([-1.,  3.])
+    """
+    return fnp.where(x >= 0, x, negative_slope * x)
+
+
+def elu(x: Array, alpha: float = 1.0) -> Array:
+    """The exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    Example:
+      >>> np.round(elu(np.array([-1.0, 2.0])), 4)
+      array([-0.6321,  2.    ])
+    """
+    safe = fnp.where(x > 0, 0.0, x)  # expm1 of large positive x would overflow unused
+    return fnp.where(x > 0, x, alpha * fnp.expm1(safe))
+
+
+def celu(x: Array, alpha: float = 1.0) -> Array:
+    """The continuously differentiable ELU: ``max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)``.
+
+    Example:
+      >>> np.round(celu(np.array([-1.0, 2.0]), 2.0), 4)
+      array([-0.7869,  2.    ])
+    """
+    # As JAX's, with max and min: at 0 their ties split the derivatives (1, then 1/4).
+    return fnp.maximum(x, 0.0) + alpha * fnp.expm1(fnp.minimum(x, 0.0) / alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Array) -> Array:
+    """The scaled ELU of Klambauer et al. (2017): ``scale * elu(x, alpha)`` with their
+    constants.
+
+    Example:
+      >>> np.round(selu(np.array([-1.0, 1.0])), 4)
+      array([-1.1113,  1.0507])
+    """
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+
+
+def silu(x: Array) -> Array:
+    """The sigmoid-weighted linear unit (swish), ``x * sigmoid(x)``.
+
+    Example:
+      >>> np.round(silu(np.array([-1.0, 0.0, 1.0])), 4)
+      array([-0.2689,  0.    ,  0.7311])
+    """
+    return x * sigmoid(x)
+
+
+swish = silu
+
+
+def log_sigmoid(x: Array) -> Array:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for any input.
+
+    Example:
+      >>> np.round(log_sigmoid(np.array([-1e4, 0.0])), 4)
+      array([-1.000e+04, -6.931e-01])
+    """
+    return -softplus(-x)
+
+
+def soft_sign(x: Array) -> Array:
+    """``x / (|x| + 1)``.
+
+    Example:
+      >>> soft_sign(np.array([-3.0, 1.0]))
+      array([-0.75,  0.5 ])
+    """
+    return x / (_abs(x) + 1)
+
+
+def hard_tanh(x: Array) -> Array:
+    """``x`` clipped to ``[-1, 1]``; derivative 1 at the kinks, as JAX's.
+
+    Example:
+      >>> hard_tanh(np.array([-2.0, 0.5, 2.0]))
+      array([-1. ,  0.5,  1. ])
+    """
+    return fnp.where(x > 1, 1.0, fnp.where(x < -1, -1.0, x))
+
+
+def hard_sigmoid(x: Array) -> Array:
+    """``relu6(x + 3) / 6``, a piecewise linear sigmoid.
+
+    Example:
+      >>> hard_sigmoid(np.array([-4.0, 0.0, 4.0]))
+      array([0. , 0.5, 1. ])
+    """
+    return relu6(x + 3.0) / 6.0
+
+
+def hard_silu(x: Array) -> Array:
+    """``x * hard_sigmoid(x)`` (hard swish).
+
+    Example:
+      >>> hard_silu(np.array([-4.0, 0.0, 4.0]))
+      array([-0.,  0.,  4.])
+    """
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def squareplus(x: Array, b: float = 4.0) -> Array:
+    """``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU of Barron (2021).
+
+    Example:
+      >>> squareplus(np.array([0.0]))
+      array([1.])
+    """
+    return (x + fnp.sqrt(x * x + b)) / 2
+
+
+def mish(x: Array) -> Array:
+    """``x * tanh(softplus(x))`` (Misra, 2019).
+
+    Example:
+      >>> np.round(mish(np.array([-1.0, 1.0])), 4)
+      array([-0.3034,  0.8651])
+    """
+    return x * fnp.tanh(softplus(x))
+
+
+def sparse_plus(x: Array) -> Array:
+    """0 for ``x <= -1``, ``x`` for ``x >= 1``, ``(x + 1)**2 / 4`` between.
+
+    Example:
+      >>> sparse_plus(np.array([-2.0, 0.0, 2.0]))
+      array([0.  , 0.25, 2.  ])
+    """
+    return fnp.where(x <= -1, 0.0, fnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def sparse_sigmoid(x: Array) -> Array:
+    """``clip(x + 1, 0, 2) / 2``, the derivative of :func:`sparse_plus` (at the kinks, half
+    the slope, as JAX's ``clip``).
+
+    Example:
+      >>> sparse_sigmoid(np.array([-2.0, 0.0, 2.0]))
+      array([0. , 0.5, 1. ])
+    """
+    return 0.5 * fnp.clip(x + 1.0, 0.0, 2.0)
+
+
+def log1mexp(x: Array) -> Array:
+    """``log(1 - exp(-x))`` for ``x > 0``, accurate for small and large ``x`` (Maechler,
+    2012: ``log(-expm1(-x))`` below ``log 2``, ``log1p(-exp(-x))`` above).
+
+    Example:
+      >>> np.round(log1mexp(np.array([1e-10, 50.0])), 4)
+      array([-23.0259,  -0.    ])
+    """
+    big = x > math.log(2.0)
+    # Each branch sees inputs it is finite on (where differentiates both: see the module).
+    return fnp.where(big, fnp.log1p(-fnp.exp(-fnp.where(big, x, 1.0))),
+                     fnp.log(-fnp.expm1(-fnp.where(big, 1.0, x))))
+
+
+def identity(x: Array) -> Array:
+    """``x`` itself (``jax.nn.identity``)."""
+    return x
+
+
+def glu(x: Array, axis: int = -1) -> Array:
+    """The gated linear unit: ``x`` split in two halves ``a, b`` along ``axis``, ``a * sigmoid(b)``.
+
+    Example:
+      >>> glu(np.array([2.0, 0.0]))
+      array([1.])
+    """
+    n = _shape(x)[axis]
+    if n % 2:
+        raise ValueError(f"glu: axis {axis} has odd length {n}; it must split into two halves.")
+    a, b = fnp.split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def one_hot(x: Array, num_classes: int, *, dtype: Any = np.float64, axis: int = -1) -> Array:
+    """Integer class indices as one-hot vectors along a new ``axis`` of length
+    ``num_classes`` (indices out of range give zero rows), as ``jax.nn.one_hot``; float64 by
+    default (NumPy's float).
+
+    Example:
+      >>> one_hot(np.array([0, 2, 5]), 3)
+      array([[1., 0., 0.],
+             [0., 0., 1.],
+             [0., 0., 0.]])
+    """
+    x = fnp.asarray(x)
+    ndim = len(_shape(x)) + 1
+    axis = axis % ndim if -ndim <= axis < ndim else _bad_axis(axis, ndim)
+    classes = np.arange(num_classes).reshape([-1 if d == axis else 1 for d in range(ndim)])
+    return fnp.asarray(fnp.expand_dims(x, axis) == classes, dtype=dtype)
+
+
+def _bad_axis(axis: int, ndim: int) -> int:
+    raise ValueError(f"one_hot: axis {axis} is out of range for a result of {ndim} dimensions.")
+
+
+def standardize(x: Array, axis: int | Sequence[int] = -1, mean: Array | None = None,
+                variance: Array | None = None, epsilon: float = 1e-5) -> Array:
+    """``(x - mean) / sqrt(variance + epsilon)``, the mean and variance over ``axis`` unless
+    given (the variance as ``mean(x**2) - mean**2``, as JAX's).
+
+    Example:
+      >>> np.round(standardize(np.array([1.0, 3.0])), 4)
+      array([-1.,  1.])
+    """
+    axes = axis if isinstance(axis, int) else tuple(axis)
+    if mean is None:
+        mean = fnp.mean(x, axis=axes, keepdims=True)
+    if variance is None:
+        variance = fnp.mean(x * x, axis=axes, keepdims=True) - mean * mean
+    return (x - mean) / fnp.sqrt(variance + epsilon)
+
+
+def logsumexp(a: Array, axis: Any = None, b: Array | None = None, keepdims: bool = False,
+              return_sign: bool = False) -> Any:
+    """``jax.nn.logsumexp``: :func:`functrace.numpy.logsumexp`."""
+    return fnp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+
+
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """The logarithm of :func:`softmax`, ``x - logsumexp(x)``, stable for any input.
 
@@ -411,16 +657,39 @@ __all__ = [
     "Activation",
     "Params",
     "accuracy",
+    "celu",
+    "elu",
     "gelu",
+    "glu",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "identity",
     "init_mlp",
     "l2_penalty",
+    "leaky_relu",
+    "log1mexp",
+    "log_sigmoid",
     "log_softmax",
+    "logsumexp",
+    "mish",
     "mlp",
     "mse",
+    "one_hot",
     "relu",
+    "relu6",
+    "selu",
     "sigmoid",
+    "silu",
+    "soft_sign",
     "softmax",
     "softmax_cross_entropy",
     "softplus",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "squareplus",
+    "standardize",
+    "swish",
     "tanh",
 ]

@@ -38,6 +38,26 @@ ELEMENTWISE = [
     ("sigmoid", nn.sigmoid, np_sigmoid),
     ("softplus", nn.softplus, lambda x: np.log1p(np.exp(x))),
     ("gelu", nn.gelu, np_gelu),
+    # The rest of jax.nn's activations, against NumPy formulas (values checked against
+    # jax.nn by hand, derivatives at the kinks below).
+    ("relu6", nn.relu6, lambda x: np.clip(x, 0, 6)),
+    ("leaky_relu", nn.leaky_relu, lambda x: np.where(x >= 0, x, 0.01 * x)),
+    ("elu", nn.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0)))),
+    ("celu", lambda x: nn.celu(x, 2.0), lambda x: np.maximum(x, 0)
+     + 2 * np.expm1(np.minimum(x, 0) / 2)),
+    ("selu", nn.selu, lambda x: 1.0507009873554805 * np.where(
+        x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0)))),
+    ("silu", nn.silu, lambda x: x * np_sigmoid(x)),
+    ("log_sigmoid", nn.log_sigmoid, lambda x: np.log(np_sigmoid(x))),
+    ("soft_sign", nn.soft_sign, lambda x: x / (np.abs(x) + 1)),
+    ("hard_tanh", nn.hard_tanh, lambda x: np.clip(x, -1, 1)),
+    ("hard_sigmoid", nn.hard_sigmoid, lambda x: np.clip(x + 3, 0, 6) / 6),
+    ("hard_silu", nn.hard_silu, lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    ("squareplus", nn.squareplus, lambda x: (x + np.sqrt(x * x + 4)) / 2),
+    ("mish", nn.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    ("sparse_plus", nn.sparse_plus, lambda x: np.where(x <= -1, 0, np.where(
+        x >= 1, x, (x + 1) ** 2 / 4))),
+    ("sparse_sigmoid", nn.sparse_sigmoid, lambda x: np.clip(x + 1, 0, 2) / 2),
 ]
 NORMALIZING = [
     ("softmax", nn.softmax, np_softmax),
@@ -65,6 +85,24 @@ POINTS = [
     ("gelu", 1e4, 1e4, 1.0, 0.0),
     ("gelu", -1e4, 0.0, 0.0, 0.0),
     ("gelu", 0.0, 0.0, 0.5, GELU_C),
+    # At the kinks, jax.nn's derivatives (each function picks the branch JAX's does).
+    ("relu6", 0.0, 0.0, 0.0, 0.0),
+    ("relu6", 6.0, 6.0, 0.0, 0.0),
+    ("leaky_relu", 0.0, 0.0, 1.0, 0.0),
+    ("elu", 0.0, 0.0, 1.0, 1.0),
+    ("celu", 0.0, 0.0, 1.0, 0.125),  # alpha 2: the min's tie halves exp(0) / alpha
+    ("selu", 0.0, 0.0, 1.0507009873554805 * 1.6732632423543772,
+     1.0507009873554805 * 1.6732632423543772),
+    ("hard_tanh", 1.0, 1.0, 1.0, 0.0),
+    ("hard_tanh", -1.0, -1.0, 1.0, 0.0),
+    ("hard_sigmoid", 3.0, 1.0, 0.0, 0.0),
+    ("hard_sigmoid", -3.0, 0.0, 0.0, 0.0),
+    ("sparse_plus", 1.0, 1.0, 1.0, 0.0),
+    ("sparse_plus", -1.0, 0.0, 0.0, 0.0),
+    ("sparse_sigmoid", 1.0, 1.0, 0.25, 0.0),
+    ("sparse_sigmoid", -1.0, 0.0, 0.25, 0.0),
+    ("log_sigmoid", -1e4, -1e4, 1.0, 0.0),
+    ("silu", 0.0, 0.0, 0.5, 0.5),
 ]
 BY_NAME = dict((name, fn) for name, fn, _ in ACTIVATIONS)
 
@@ -373,3 +411,39 @@ def test_training_a_small_mlp_on_two_moons():
     # A linear classifier gets about 88% here; the hidden layer must bend the boundary.
     assert losses[-1] < 0.2 * losses[0]
     assert float(nn.accuracy(nn.mlp(params, x_test, activation=nn.gelu), y_test)) >= 0.97
+
+
+def test_log1mexp_is_accurate_for_small_and_large_inputs():
+    x = np.array([1e-300, 1e-10, 0.5, math.log(2.0), 0.7, 5.0, 50.0, 800.0])
+    want = np.array([math.log(-math.expm1(-v)) if v < 1 else math.log1p(-math.exp(-v))
+                     for v in x])
+    np.testing.assert_allclose(nn.log1mexp(x), want, rtol=1e-14, atol=1e-300)
+    check_grads(nn.log1mexp, (np.array([0.1, 0.5, 2.0, 10.0]),), order=2)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # no inf or NaN on the way
+        g = ft.grad(lambda x: fnp.sum(nn.log1mexp(x)))(x)
+    np.testing.assert_allclose(g, np.exp(-x) / -np.expm1(-x), rtol=1e-12)  # 1 / (e^x - 1)
+
+
+def test_glu_one_hot_standardize_logsumexp():
+    x = moderate((4, 6), seed=3)
+    a, b = x[:, :3], x[:, 3:]
+    np.testing.assert_allclose(nn.glu(x), a * np_sigmoid(b), rtol=1e-13)
+    np.testing.assert_allclose(nn.glu(x, axis=0), x[:2] * np_sigmoid(x[2:]), rtol=1e-13)
+    check_grads(nn.glu, (x,), order=2)
+    with pytest.raises(ValueError, match="odd"):
+        nn.glu(np.ones((3, 3)))
+    labels = np.array([[0, 2], [5, -1]])
+    got = nn.one_hot(labels, 3)
+    assert got.shape == (2, 2, 3) and got.dtype == np.float64
+    np.testing.assert_array_equal(got, (labels[..., None] == np.arange(3)).astype(float))
+    np.testing.assert_array_equal(nn.one_hot(labels, 3, axis=0, dtype=np.int32),
+                                  np.moveaxis(got, -1, 0).astype(np.int32))
+    want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(nn.standardize(x), want, rtol=1e-10)
+    np.testing.assert_allclose(nn.standardize(x, axis=(0, 1)),
+                               (x - x.mean()) / np.sqrt(x.var() + 1e-5), rtol=1e-10)
+    check_grads(nn.standardize, (x,), order=2)
+    np.testing.assert_allclose(nn.logsumexp(x, axis=1),
+                               np.log(np.exp(x).sum(1)), rtol=1e-13)
+    assert nn.swish is nn.silu and nn.hard_swish is nn.hard_silu
+    np.testing.assert_array_equal(nn.identity(x), x)
