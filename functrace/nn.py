@@ -218,15 +218,17 @@ def softplus(x: Array) -> Array:
 _GELU_C = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x: Array) -> Array:
+def gelu(x: Array, approximate: bool = True) -> Array:
     """The Gaussian error linear unit in its tanh approximation (Hendrycks & Gimpel, 2016).
 
     ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``, as ``jax.nn.gelu`` computes
     by default (``approximate=True``). The exact form ``x * Phi(x)`` needs ``erf``, which
-    ``functrace.numpy`` does not have; the two differ by less than ``1e-3``.
+    ``functrace.numpy`` does not have (``approximate=False`` raises ``NotImplementedError``);
+    the two differ by less than ``1e-3``.
 
     Args:
       x: an array.
+      approximate: must be True.
 
     Returns:
       ``gelu(x)``.
@@ -235,6 +237,9 @@ def gelu(x: Array) -> Array:
       >>> np.round(gelu(np.array([-1e4, 0.0, 1.0, 1e4])), 4)
       array([-0.000e+00,  0.000e+00,  8.412e-01,  1.000e+04])
     """
+    if not approximate:
+        raise NotImplementedError("gelu(approximate=False) needs erf, which functrace does not "
+                                  "have; use the tanh approximation (the default).")
     return 0.5 * x * (1 + fnp.tanh(_GELU_C * (x + 0.044715 * x**3)))
 
 

@@ -178,6 +178,9 @@ def test_gelu_is_close_to_the_exact_erf_form():
     x = np.linspace(-6, 6, 241)
     exact = 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
     assert np.max(np.abs(nn.gelu(x) - exact)) < 1e-3
+    np.testing.assert_array_equal(nn.gelu(x, approximate=True), nn.gelu(x))
+    with pytest.raises(NotImplementedError, match="erf"):
+        nn.gelu(x, approximate=False)
 
 
 @pytest.mark.parametrize("name, fn, reference", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
