@@ -598,3 +598,42 @@ def test_histogramdd_and_histogram2d_match_numpy() -> None:
     inside = ((x >= xe[1]) & (x < xe[2])) & ((y >= ye[2]) & (y <= ye[3]))
     np.testing.assert_array_equal(g, inside.astype(float))
     assert g.sum() == counts[1, 2]
+
+
+R_CASES: list[Callable[[Any, Any, Any], Any]] = [
+    lambda L, a, x: L.r_[a, 0, a],
+    lambda L, a, x: L.r_[0:3, a, 5.0],
+    lambda L, a, x: L.r_[-1:1:5j, a],
+    lambda L, a, x: L.r_["0,2", a, a],
+    lambda L, a, x: L.r_["0,2,0", a, a],
+    lambda L, a, x: L.r_["1,2,0", a, a],
+    lambda L, a, x: L.r_["-1", x, x],
+    lambda L, a, x: L.r_[x, x],
+    lambda L, a, x: L.c_[a, a],
+    lambda L, a, x: L.c_[x, x],
+    lambda L, a, x: L.c_[a, 0:2],
+    lambda L, a, x: L.r_[np.array(3), a],
+]
+
+
+@pytest.mark.parametrize("case", range(len(R_CASES)))
+def test_r_and_c_match_numpy(case: int) -> None:
+    f = R_CASES[case]
+    a, x = np.array([1.0, 2.0]), np.arange(6.0).reshape(2, 3)
+    want = f(np, a, x)
+    for got in (f(fnp, a, x), ft.jit(lambda a, x: f(fnp, a, x))(a, x)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_r_and_c_differentiate_and_refuse_what_they_cannot_do() -> None:
+    a = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(ft.grad(lambda a: fnp.sum(fnp.r_[a, 2 * a] ** 2))(a),
+                                  [10.0, 20.0])
+    assert fnp.r_[np.array([1, 2], np.int32), 3].dtype == np.int32  # NumPy's promotion
+    with pytest.raises(NotImplementedError, match="matrix"):
+        fnp.r_["r", a]
+    with pytest.raises(ValueError, match="first"):
+        fnp.r_[a, "0"]
+    with pytest.raises(TypeError, match="concrete"):
+        ft.jit(lambda n: fnp.r_[0:n])(3)

@@ -259,6 +259,7 @@ from functrace.numpy._linalg import (
 )
 from functrace.numpy._more import (
     bitwise_count,
+    c_,
     einsum_path,
     fromfunction,
     isdtype,
@@ -267,6 +268,7 @@ from functrace.numpy._more import (
     place,
     poly,
     polydiv,
+    r_,
     sort_complex,
     unique_all,
     unique_counts,
@@ -413,7 +415,7 @@ __all__ = [
     "ravel_multi_index", "setdiff1d", "setxor1d", "trim_zeros", "union1d", "unravel_index",
     "unwrap", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd", "polyfit", "roots",
     "bitwise_count", "einsum_path", "fromfunction", "isdtype", "lexsort", "mask_indices", "place",
-    "poly", "polydiv", "sort_complex", "unique_all", "unique_counts", "unique_inverse",
+    "poly", "polydiv", "r_", "c_", "sort_complex", "unique_all", "unique_counts", "unique_inverse",
     "unique_values",
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "angle",
     "any", "append", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",

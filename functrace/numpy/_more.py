@@ -1,7 +1,7 @@
 """More of NumPy's (and ``jax.numpy``'s) functions, composed from the others: the array API's
 ``unique_*`` family, ``lexsort`` and ``sort_complex``, ``poly`` and ``polydiv``,
-``fromfunction``, ``bitwise_count``, ``place``, ``mask_indices``, ``einsum_path`` and
-``isdtype``.
+``fromfunction``, ``bitwise_count``, ``place``, ``mask_indices``, ``einsum_path``,
+``isdtype``, and the index-syntax concatenators ``r_`` and ``c_``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from functrace.core import Tracer
 from functrace.numpy._base import as_operand, aval, convert
 from functrace.numpy._composite import _cyclic, _known, _poly, _refuse_inplace, unique
+from functrace.numpy._dtypes import result_type
 from functrace.numpy._elementwise import (
     absolute,
     add,
@@ -27,7 +28,7 @@ from functrace.numpy._elementwise import (
 )
 from functrace.numpy._indexing import argsort, getitem, take_along_axis
 from functrace.numpy._linalg import convolve
-from functrace.numpy._shapes import concatenate, indices, reshape, stack
+from functrace.numpy._shapes import concatenate, indices, reshape, stack, transpose
 from functrace.primitives import decompositions as dc
 from functrace.primitives import indexing as ix
 
@@ -270,3 +271,87 @@ def isdtype(dtype: Any, kind: Any) -> bool:
     ``"real floating"``, or a tuple of them); dtypes only, as NumPy's."""
     return bool(np.isdtype(np.dtype(dtype), kind))
 
+
+
+# -- r_ and c_: concatenation by index syntax ----------------------------------------------------
+
+
+class _AxisConcatenator:
+    """NumPy's ``r_``/``c_`` on traced arrays: ``x[a, b, ...]`` concatenates its entries along
+    ``axis``.  A slice ``start:stop:step`` stands for ``arange`` (``linspace`` with ``num`` points
+    for an imaginary step ``num * 1j``), a number for a one-entry array; every entry is raised
+    to ``ndmin`` dimensions, a 1-d one placed along ``trans1d``.  A leading string changes them:
+    ``"axis"``, ``"axis,ndmin"`` or ``"axis,ndmin,trans1d"`` (NumPy's ``"r"``/``"c"`` matrix
+    directives are not supported)."""
+
+    def __init__(self, axis: int, ndmin: int, trans1d: int):
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key: Any) -> Any:
+        items = list(key) if isinstance(key, tuple) else [key]
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        if items and isinstance(items[0], str):
+            directive = items.pop(0)
+            if directive in ("r", "c"):
+                raise NotImplementedError(f"the {directive!r} directive (a matrix result) is not "
+                                          "supported by functrace.")
+            try:
+                parts = [int(p) for p in directive.split(",")]
+            except ValueError:
+                raise ValueError(f"unknown special directive {directive!r}") from None
+            axis, ndmin, trans1d = (parts + [ndmin, trans1d][len(parts) - 1:])[:3]
+        if not items:
+            return np.zeros(0)
+        raw = []
+        for item in items:
+            if isinstance(item, str):
+                raise ValueError("special directives must be the first entry.")
+            if isinstance(item, slice):
+                raw.append(self._range(item, ndmin, trans1d))
+            else:
+                raw.append(item)
+        dtype = result_type(*raw)
+        arrays = []
+        for item, original in zip(raw, items, strict=True):
+            if isinstance(original, slice):
+                arrays.append(convert(item, dtype))
+                continue
+            x = convert(as_operand(item), dtype)
+            arrays.append(_raised(x, ndmin, trans1d if aval(x).ndim else -1))
+        return concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def _range(item: slice, ndmin: int, trans1d: int) -> Any:
+        start = 0 if item.start is None else item.start
+        step = 1 if item.step is None else item.step
+        if any(isinstance(v, Tracer) for v in (start, item.stop, step)):
+            raise TypeError("r_/c_: slice bounds must be concrete numbers.")
+        if isinstance(step, complex):
+            out = np.linspace(start, item.stop, int(abs(step)))
+        else:
+            out = np.arange(start, item.stop, step)
+        if ndmin > 1:
+            out = np.array(out, ndmin=ndmin)
+            if trans1d != -1:
+                out = out.swapaxes(-1, trans1d)
+        return out
+
+
+def _raised(x: Any, ndmin: int, trans1d: int) -> Any:
+    """``x`` with leading axes added up to ``ndmin``, its own axes moved to start at
+    ``trans1d`` (NumPy's rule for the entries of ``r_``/``c_``)."""
+    nd = aval(x).ndim
+    if nd >= ndmin:
+        return x
+    x = reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
+    if trans1d == -1:
+        return x
+    k1, k2 = trans1d, ndmin - nd
+    if k1 < 0:
+        k1 += k2 + 1
+    axes = list(range(ndmin))
+    return transpose(x, axes[:k1] + axes[k2:] + axes[k1:k2])
+
+
+r_ = _AxisConcatenator(0, 1, -1)
+c_ = _AxisConcatenator(-1, 2, 0)
