@@ -637,3 +637,23 @@ def test_r_and_c_differentiate_and_refuse_what_they_cannot_do() -> None:
         fnp.r_[a, "0"]
     with pytest.raises(TypeError, match="concrete"):
         ft.jit(lambda n: fnp.r_[0:n])(3)
+
+
+def test_packbits_and_unpackbits_match_numpy() -> None:
+    gen = np.random.default_rng(4)
+    for shape, axis in [((13,), None), ((3, 10), 1), ((3, 10), 0), ((2, 3, 17), -1)]:
+        for dtype in (bool, np.int32):
+            a = gen.integers(0, 3, shape).astype(dtype)  # nonzero entries are 1 bits
+            for order in ("big", "little"):
+                want = np.packbits(a, axis=axis, bitorder=order)
+                got = ft.jit(lambda a, ax=axis, o=order: fnp.packbits(a, axis=ax, bitorder=o))(a)
+                assert got.dtype == np.uint8
+                np.testing.assert_array_equal(got, want)
+                for count in (None, 3, -2, 40):
+                    np.testing.assert_array_equal(
+                        fnp.unpackbits(want, axis=axis, count=count, bitorder=order),
+                        np.unpackbits(want, axis=axis, count=count, bitorder=order))
+    with pytest.raises(TypeError, match="unsigned byte"):
+        fnp.unpackbits(np.ones(3, np.int32))
+    with pytest.raises(ValueError, match="bitorder"):
+        fnp.packbits(np.ones(3, bool), bitorder="middle")

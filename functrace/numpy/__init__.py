@@ -265,6 +265,7 @@ from functrace.numpy._more import (
     isdtype,
     lexsort,
     mask_indices,
+    packbits,
     place,
     poly,
     polydiv,
@@ -274,6 +275,7 @@ from functrace.numpy._more import (
     unique_counts,
     unique_inverse,
     unique_values,
+    unpackbits,
 )
 from functrace.numpy._reductions import (
     all,  # noqa: A004 - NumPy's name
@@ -416,7 +418,7 @@ __all__ = [
     "unwrap", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd", "polyfit", "roots",
     "bitwise_count", "einsum_path", "fromfunction", "isdtype", "lexsort", "mask_indices", "place",
     "poly", "polydiv", "r_", "c_", "sort_complex", "unique_all", "unique_counts", "unique_inverse",
-    "unique_values",
+    "unique_values", "packbits", "unpackbits",
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "angle",
     "any", "append", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "argmax", "argmin", "argsort", "around", "array", "array_equal", "array_equiv",

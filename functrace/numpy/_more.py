@@ -1,7 +1,8 @@
 """More of NumPy's (and ``jax.numpy``'s) functions, composed from the others: the array API's
 ``unique_*`` family, ``lexsort`` and ``sort_complex``, ``poly`` and ``polydiv``,
 ``fromfunction``, ``bitwise_count``, ``place``, ``mask_indices``, ``einsum_path``,
-``isdtype``, and the index-syntax concatenators ``r_`` and ``c_``.
+``isdtype``, ``packbits`` and ``unpackbits``, and the index-syntax concatenators ``r_`` and
+``c_``.
 """
 
 from __future__ import annotations
@@ -21,14 +22,25 @@ from functrace.numpy._elementwise import (
     bitwise_and,
     imag,
     multiply,
+    not_equal,
     real,
     right_shift,
     subtract,
     true_divide,
 )
-from functrace.numpy._indexing import argsort, getitem, take_along_axis
+from functrace.numpy._indexing import argsort, getitem, pad, take_along_axis
 from functrace.numpy._linalg import convolve
-from functrace.numpy._shapes import concatenate, indices, reshape, stack, transpose
+from functrace.numpy._reductions import normalize_axis
+from functrace.numpy._reductions import sum as sum_
+from functrace.numpy._shapes import (
+    concatenate,
+    expand_dims,
+    indices,
+    moveaxis,
+    reshape,
+    stack,
+    transpose,
+)
 from functrace.primitives import decompositions as dc
 from functrace.primitives import indexing as ix
 
@@ -355,3 +367,60 @@ def _raised(x: Any, ndmin: int, trans1d: int) -> Any:
 
 r_ = _AxisConcatenator(0, 1, -1)
 c_ = _AxisConcatenator(-1, 2, 0)
+
+
+# -- packing bits into bytes ---------------------------------------------------------------------
+
+
+def _bit_weights(bitorder: str, name: str) -> np.ndarray:
+    if bitorder not in ("big", "little"):
+        raise ValueError(f"{name}: bitorder must be 'big' or 'little', got {bitorder!r}.")
+    weights = 1 << np.arange(8, dtype=np.uint8)
+    return weights[::-1] if bitorder == "big" else weights
+
+
+def packbits(a: Any, /, axis: int | None = None, bitorder: str = "big") -> Any:
+    """``numpy.packbits``: the entries of ``a`` (nonzero or not) packed 8 to a ``uint8``
+    along ``axis`` (the flattened array for None), the last byte padded with zero bits."""
+    a = as_operand(a)
+    if aval(a).dtype.kind not in "iub":
+        raise TypeError("packbits: expected an input array of integer or boolean data type, "
+                        f"got {aval(a).dtype}.")
+    weights = _bit_weights(bitorder, "packbits")
+    if axis is None:
+        a, axis = reshape(a, (aval(a).size,)), 0
+    axis = normalize_axis(axis, aval(a).ndim, "packbits")
+    bits = convert(not_equal(moveaxis(a, axis, -1), 0), np.dtype(np.uint8))
+    n = aval(bits).shape[-1]
+    padding = -n % 8
+    if padding:
+        bits = pad(bits, [(0, 0)] * (aval(bits).ndim - 1) + [(0, padding)])
+    grouped = reshape(bits, (*aval(bits).shape[:-1], (n + padding) // 8, 8))
+    packed = sum_(multiply(grouped, weights), axis=-1, dtype=np.uint8)
+    return moveaxis(packed, -1, axis)
+
+
+def unpackbits(a: Any, /, axis: int | None = None, count: int | None = None,
+               bitorder: str = "big") -> Any:
+    """``numpy.unpackbits``: each ``uint8`` of ``a`` as its 8 bits (``uint8`` 0/1) along
+    ``axis`` (the flattened array for None); ``count`` keeps that many bits (from the end if
+    negative)."""
+    a = as_operand(a)
+    if aval(a).dtype != np.uint8:
+        raise TypeError(f"unpackbits: expected an input array of unsigned byte data type, got "
+                        f"{aval(a).dtype}.")
+    weights = _bit_weights(bitorder, "unpackbits")
+    if axis is None:
+        a, axis = reshape(a, (aval(a).size,)), 0
+    axis = normalize_axis(axis, aval(a).ndim, "unpackbits")
+    x = moveaxis(a, axis, -1)
+    bits = convert(not_equal(bitwise_and(expand_dims(x, -1), weights), 0), np.dtype(np.uint8))
+    bits = reshape(bits, (*aval(x).shape[:-1], aval(x).shape[-1] * 8))
+    if count is not None:
+        total = aval(bits).shape[-1]
+        keep = count if count >= 0 else max(total + count, 0)
+        if keep <= total:
+            bits = getitem(bits, (..., slice(0, keep)))
+        else:
+            bits = pad(bits, [(0, 0)] * (aval(bits).ndim - 1) + [(0, keep - total)])
+    return moveaxis(bits, -1, axis)
