@@ -246,6 +246,18 @@ def scatter_add_ref(x: np.ndarray, updates: np.ndarray, *indices: np.ndarray,
     return out
 
 
+def combining_ref(ufunc: np.ufunc) -> Any:
+    """The reference of scatter_mul/min/max: ``ufunc.at`` (repeated positions combine)."""
+
+    def ref(x: np.ndarray, updates: np.ndarray, *indices: np.ndarray,
+            axes: tuple[int, ...]) -> np.ndarray:
+        out = x.copy()
+        ufunc.at(np.moveaxis(out, axes, range(len(axes))), indices, updates)
+        return out
+
+    return ref
+
+
 def scatter_ref(x: np.ndarray, updates: np.ndarray, *indices: np.ndarray,
                 axes: tuple[int, ...]) -> np.ndarray:
     """Writes in C order of the indices, one at a time: the last repeat wins."""
@@ -501,6 +513,13 @@ STRUCTURAL_CASES: list[Case] = [
          scatter_add_ref, scatter_sample, dtypes=NUMERIC),
     Case("scatter", lambda x, u, *indices, axes: ix.scatter(x, u, indices, axes), scatter_ref,
          scatter_sample, dtypes=ALL_DTYPES),
+    Case("scatter_mul", lambda x, u, *indices, axes: ix.scatter_mul(x, u, indices, axes),
+         combining_ref(np.multiply), scatter_sample, dtypes=NUMERIC,
+         tol={"float64": (1e-12, 1e-12), "float32": (1e-5, 1e-5)}),
+    Case("scatter_min", lambda x, u, *indices, axes: ix.scatter_min(x, u, indices, axes),
+         combining_ref(np.minimum), scatter_sample, dtypes=NUMERIC),
+    Case("scatter_max", lambda x, u, *indices, axes: ix.scatter_max(x, u, indices, axes),
+         combining_ref(np.maximum), scatter_sample, dtypes=NUMERIC),
     Case("dot_general", fnp_einsum, np_einsum, einsum_sample(_EINSUM_SPECS), dtypes=NUMERIC,
          label="fnp.einsum", tol={"float64": (1e-12, 1e-12), "float32": (1e-5, 1e-5)}),
     Case("reduce_sum", fnp_einsum, np_einsum, einsum_sample(_EINSUM_SUM_SPECS), dtypes=NUMERIC,

@@ -279,7 +279,7 @@ AT_CASES: list[tuple[str, Any, Any]] = [
     ("slice with step", np.s_[::-2, 1:], 3.0),
     ("repeated array", ([0, 2, 0], 1), np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])),
     ("mask", X[:, :, 0] > 7, 0.5),
-    ("list of traced ints", lambda i: ([i, i, 0],), 1.0),
+    ("list of traced ints", lambda i: ([i, i, 0],), 1.5),  # (1.5: no tie with X)
 ]
 
 
@@ -319,11 +319,8 @@ def test_at(index: Any, values: Any, mode: str) -> None:
     concrete = tuple(np.asarray(c) if isinstance(c, np.ndarray) else c for c in concrete) \
         if isinstance(concrete, tuple) else concrete
     expected = _NP_AT[mode](x, concrete, values)
-    if mode in ("multiply", "min", "max", "divide", "power") and index is AT_CASES[-1][1]:
-        # Traced index arrays: which positions repeat is not known while tracing.
-        with pytest.raises(NotImplementedError, match="traced index arrays"):
-            ft.jit(f)(x, np.int64(1), values)
-        return
+    # (The last case is traced index arrays with a repeat: the combining updates are then the
+    # scatter_mul/min/max primitives.)
     got = ft.jit(f)(x, np.int64(1), values)
     np.testing.assert_array_equal(got, expected)
     if mode != "get":  # (jit: check_grads also calls f on NumPy arrays, which have no .at)
@@ -587,3 +584,37 @@ def test_asarray_stacks_traced_entries() -> None:
     closed = ft.make_jaxpr(f)(x)
     assert "concatenate" in {e.primitive.name for e in closed.eqns}
     np.testing.assert_allclose(ft.grad(f)(x), [2.0 + 2 * 2 * 2, 2 * 2 * 1, 6.0])
+
+
+@pytest.mark.parametrize("mode", ["multiply", "min", "max"])
+def test_at_combining_with_traced_index_arrays_equals_the_static_path(mode: str) -> None:
+    """The scatter_mul/min/max primitives (traced indices) against the table of each
+    position's updates (concrete indices): values, gradients (with repeats, zero factors and
+    ties) and second derivatives, eagerly, jitted and batched."""
+    x = np.array([1.0, 3.0, 0.0, 4.0, 5.0])
+    idx = np.array([0, 2, 0, 4, 2, 2, 1])
+    u = np.array([2.0, 0.5, 3.0, 0.0, -1.0, 2.0, 3.0])  # a zero factor; 3.0 ties x[1]
+    w = np.arange(1.0, 6.0)
+
+    def traced(x: Any, u: Any, i: Any) -> Any:
+        return getattr(x.at[i], mode)(u)
+
+    def static(x: Any, u: Any) -> Any:
+        return getattr(x.at[idx], mode)(u)
+
+    want = _NP_AT[mode](x, idx, u)
+    np.testing.assert_array_equal(ft.jit(traced)(x, u, idx), want)
+    loss_t = lambda x, u, i: fnp.sum(fnp.sin(traced(x, u, i)) * w)  # noqa: E731
+    loss_s = lambda x, u: fnp.sum(fnp.sin(static(x, u)) * w)  # noqa: E731
+    for g_t, g_s in ((ft.jit(ft.grad(loss_t, argnums=(0, 1)))(x, u, idx),
+                      ft.grad(loss_s, argnums=(0, 1))(x, u)),
+                     (ft.hessian(lambda x, u: loss_t(x, u, idx))(x, u),
+                      ft.hessian(loss_s)(x, u))):
+        for a, b in zip(g_t, g_s, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    if mode == "multiply":  # smooth everywhere: against central differences too
+        check_grads(ft.jit(lambda x, u: traced(x, u, idx)), (x, u), order=2)
+    xs, us, ids = np.stack([x, 2 * x]), np.stack([u, -u]), np.stack([idx, idx[::-1]])
+    np.testing.assert_array_equal(ft.vmap(traced)(xs, us, ids),
+                                  np.stack([_NP_AT[mode](a, i, b)
+                                            for a, b, i in zip(xs, us, ids, strict=True)]))

@@ -443,9 +443,10 @@ class _IndexUpdateRef:
     index repeats, ``set`` keeps the last value, ``add``, ``multiply``, ``min`` and ``max``
     combine every one (as ``np.add.at``, ``np.multiply.at``...), ``divide`` and ``power`` use
     their product (as JAX's: ``x / ones.at[idx].multiply(values)``), and ``apply`` applies its
-    function once per occurrence.  ``multiply``, ``min``, ``max`` and ``apply`` need the
-    positions known while tracing (integers, slices, concrete index arrays, or a traced integer
-    scalar): traced index arrays raise ``NotImplementedError``.
+    function once per occurrence.  With traced index arrays the combining updates are the
+    ``scatter_mul``/``scatter_min``/``scatter_max`` primitives; ``apply`` needs the positions
+    known while tracing (integers, slices, concrete index arrays, or a traced integer scalar):
+    traced index arrays raise ``NotImplementedError`` there.
 
     Integer indices out of range (static or traced) follow JAX's ``mode``, not NumPy's
     ``IndexError``: an update drops them (``mode=None``, ``"drop"``, ``"fill"``,
@@ -633,6 +634,10 @@ def _pad_axes(x: Any, axes: list[int], value: Any) -> Any:
     return pad(x, widths, constant_values=np.asarray(value, aval(x).dtype))
 
 
+# The scatter primitive of each update, for indices whose positions are traced.
+_SCATTER: dict[str, Callable[..., Any]] = {
+    "set": ix.scatter, "add": ix.scatter_add, "multiply": ix.scatter_mul,
+    "min": ix.scatter_min, "max": ix.scatter_max}
 # How each combining update merges an entry with an update (elementwise), and the value that
 # leaves an entry unchanged (padding for indices that repeat fewer times than others).
 _COMBINE: dict[str, Callable[[Any, Any], Any]] = {
@@ -679,18 +684,17 @@ def _update(x: Any, index: Any, values: Any, mode: str) -> Any:
     # In general: scatter into the flat positions that x[index] reads (an iota, indexed).
     iota = np.arange(x_aval.size).reshape(x_aval.shape)
     flat_x = reshape(x, (x_aval.size,))
-    if mode in ("set", "add"):
+    if mode in ("set", "add") or (mode != "apply" and _has_tracers(index)):
         positions = getitem(iota, index)  # traced where the index is
         count = aval(positions).size
         updates = reshape(broadcast_to_shape(values, aval(positions).shape), (count,))
-        scatter = ix.scatter_add if mode == "add" else ix.scatter
-        out = scatter(flat_x, updates, [reshape(positions, (count,))], (0,))
+        out = _SCATTER[mode](flat_x, updates, [reshape(positions, (count,))], (0,))
         return reshape(out, x_aval.shape)
     if _has_tracers(index):
         raise NotImplementedError(
-            f"x.at[...].{mode}() with traced index arrays is not implemented in functrace "
-            "(set and add are): the positions that repeat must be known while tracing. Use "
-            "concrete index arrays, slices or integers, or a traced integer scalar.")
+            "x.at[...].apply() with traced index arrays is not implemented in functrace: the "
+            "positions that repeat must be known while tracing. Use concrete index arrays, "
+            "slices or integers, or a traced integer scalar.")
     positions = iota[index]  # concrete: NumPy's indexing, which getitem follows
     pos = positions.reshape(-1)
     if func is not None:

@@ -35,6 +35,7 @@ from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.elementwise import (
     add,
     convert_element_type,
+    div,
     eq,
     full_like,
     maximum,
@@ -705,3 +706,139 @@ scatter_p.shape_rule = _scatter_shape("scatter")
 _scatter_jvp(scatter_p)
 vjp_rules[scatter_p] = _scatter_vjp
 _scatter_batch(scatter_p)
+
+# -- scatter_mul, scatter_min, scatter_max: updates combined into the indexed positions -----------
+# (np.multiply.at, np.minimum.at, np.maximum.at: repeated positions combine every update.)  What
+# x.at[index].multiply/min/max are with traced index arrays; concrete indices take a table
+# of each position's updates instead (``functrace.numpy._indexing``).
+
+
+def _combining_impl(ufunc: np.ufunc) -> Any:
+    def impl(x: Any, updates: Any, *indices: Any, axes: tuple[int, ...]) -> Any:
+        out = np.array(x, copy=True)
+        ufunc.at(_indexed_axes_first(out, axes), _clipped(out.shape, indices, axes), updates)
+        return out
+
+    return impl
+
+
+def _combining_primitive(name: str, ufunc: np.ufunc) -> Primitive:
+    prim = Primitive(name)
+    prim.def_impl1(_combining_impl(ufunc))
+    prim.shape_rule = _scatter_shape(name)
+    _scatter_batch(prim)
+    return prim
+
+
+scatter_mul_p = _combining_primitive("scatter_mul", np.multiply)
+scatter_min_p = _combining_primitive("scatter_min", np.minimum)
+scatter_max_p = _combining_primitive("scatter_max", np.maximum)
+
+
+def scatter_mul(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int]) -> Any:
+    """``x`` with the positions ``gather(x, indices, axes)`` reads multiplied by ``updates``
+    (every one of a repeated position's: ``np.multiply.at``)."""
+    return scatter_mul_p.bind1(x, updates, *indices, axes=tuple(axes))
+
+
+def scatter_min(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int]) -> Any:
+    """``x`` with each indexed position the minimum of its entry and its updates."""
+    return scatter_min_p.bind1(x, updates, *indices, axes=tuple(axes))
+
+
+def scatter_max(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int]) -> Any:
+    """``x`` with each indexed position the maximum of its entry and its updates."""
+    return scatter_max_p.bind1(x, updates, *indices, axes=tuple(axes))
+
+
+def _mask(x: Any, dtype: Any) -> Any:
+    return convert_element_type(x, dtype)
+
+
+def _extremum_shares(x: Any, updates: Any, indices: Sequence[Any], ans: Any,
+                     axes: tuple[int, ...]) -> tuple[Any, Any, Any]:
+    """For scatter_min/max: which entries of ``x`` and of ``updates`` equal the result at
+    their position (1 or 0), and how many do at each position.  The derivative is split
+    equally among them, as JAX's (and as max's ties); a NaN result has no share-holder."""
+    dtype = get_aval(x).dtype
+    x_tie = _mask(eq(x, ans), dtype)
+    u_tie = _mask(eq(updates, gather(ans, indices, axes)), dtype)
+    count = add(x_tie, scatter_add(zeros_like(x), u_tie, indices, axes))
+    return x_tie, u_tie, count
+
+
+def _define_extremum_rules(prim: Primitive) -> None:
+    def jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+            axes: tuple[int, ...]) -> list[Any]:
+        x, updates, *indices = primals
+        x_dot, u_dot = tangents[:2]
+        if x_dot is None and u_dot is None:
+            return [None]
+        x_tie, u_tie, count = _extremum_shares(x, updates, indices, ans[0], axes)
+        total = scatter_add(mul(instantiate(x_dot, x), x_tie),
+                            mul(instantiate(u_dot, updates), u_tie), indices, axes)
+        return [div(total, count)]
+
+    def vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
+            axes: tuple[int, ...]) -> list[Any]:
+        x, updates, *indices = args
+        x_tie, u_tie, count = _extremum_shares(x, updates, indices, ans[0], axes)
+        share = div(cts[0], count)
+        x_bar = mul(share, x_tie) if needed[0] else None
+        u_bar = mul(gather(share, indices, axes), u_tie) if needed[1] else None
+        return [x_bar, u_bar] + [None] * len(indices)
+
+    jvp_rules[prim] = jvp
+    vjp_rules[prim] = vjp
+
+
+_define_extremum_rules(scatter_min_p)
+_define_extremum_rules(scatter_max_p)
+
+
+def _others_products(updates: Any, indices: Sequence[Any], x: Any,
+                     axes: tuple[int, ...]) -> tuple[Any, Any]:
+    """For scatter_mul: the product ``P`` of the updates at each position of ``x`` (1 where
+    none), and for each update the product of the other updates at its position, without
+    dividing by zero: with ``Z`` zeros at a position and ``Q`` the product of its nonzero
+    updates, an update's others give ``Q / u`` (``u != 0``, ``Z == 0``), ``Q`` (``u == 0``,
+    ``Z == 1``) or 0."""
+    dtype = get_aval(updates).dtype
+    ones = full_like(x, 1)
+    is_zero = eq(updates, np.zeros((), dtype))
+    nonzero = select_n(is_zero, updates, full_like(updates, 1))
+    q_at = gather(scatter_mul(ones, nonzero, indices, axes), indices, axes)
+    zeros_at = gather(scatter_add(zeros_like(x), _mask(is_zero, dtype), indices, axes),
+                      indices, axes)
+    none = eq(zeros_at, np.zeros((), dtype))
+    one = eq(zeros_at, np.ones((), dtype))
+    zero = full_like(updates, 0)
+    others = select_n(is_zero, select_n(none, zero, div(q_at, nonzero)), select_n(one, zero, q_at))
+    return scatter_mul(ones, updates, indices, axes), others
+
+
+def _scatter_mul_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
+                     axes: tuple[int, ...]) -> list[Any]:
+    x, updates, *indices = primals
+    x_dot, u_dot = tangents[:2]
+    if x_dot is None and u_dot is None:
+        return [None]
+    product, others = _others_products(updates, indices, x, axes)
+    out = None if x_dot is None else mul(x_dot, product)
+    if u_dot is not None:
+        spread = mul(x, scatter_add(zeros_like(x), mul(u_dot, others), indices, axes))
+        out = spread if out is None else add(out, spread)
+    return [out]
+
+
+def _scatter_mul_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
+                     axes: tuple[int, ...]) -> list[Any]:
+    x, updates, *indices = args
+    product, others = _others_products(updates, indices, x, axes)
+    x_bar = mul(cts[0], product) if needed[0] else None
+    u_bar = mul(gather(mul(cts[0], x), indices, axes), others) if needed[1] else None
+    return [x_bar, u_bar] + [None] * len(indices)
+
+
+jvp_rules[scatter_mul_p] = _scatter_mul_jvp
+vjp_rules[scatter_mul_p] = _scatter_mul_vjp
