@@ -657,3 +657,85 @@ def test_packbits_and_unpackbits_match_numpy() -> None:
         fnp.unpackbits(np.ones(3, np.int32))
     with pytest.raises(ValueError, match="bitorder"):
         fnp.packbits(np.ones(3, bool), bitorder="middle")
+
+
+def test_numpy_2_and_jax_keyword_forms() -> None:
+    x = np.arange(12.0).reshape(3, 4) - 5
+    np.testing.assert_array_equal(fnp.clip(x, min=-1, max=2), np.clip(x, -1, 2))
+    with pytest.raises(TypeError, match="not both"):
+        fnp.clip(x, -1, min=-2)
+    np.testing.assert_array_equal(fnp.reshape(x, shape=(4, 3), copy=None), x.reshape(4, 3))
+    np.testing.assert_array_equal(fnp.zeros_like(x, shape=(2,)), np.zeros(2))
+    np.testing.assert_array_equal(fnp.full_like(x, 7, shape=(1, 2)), np.full((1, 2), 7.0))
+    # Descending sorts keep ties in their original order; NaNs come first.
+    v = np.array([1.0, 2.0, 1.0, np.nan, 2.0])
+    np.testing.assert_array_equal(fnp.argsort(v, descending=True), [3, 1, 4, 0, 2])
+    np.testing.assert_array_equal(ft.jit(lambda v: fnp.sort(v, descending=True, stable=True))(v),
+                                  [np.nan, 2.0, 2.0, 1.0, 1.0])
+    np.testing.assert_array_equal(fnp.sort(x, axis=0, descending=True), np.sort(x, axis=0)[::-1])
+    # take(mode="fill"): out of range reads fill_value (NaN by default), as JAX's.
+    got = ft.jit(lambda a, i: fnp.take(a, i, mode="fill", fill_value=-7.0))(
+        np.arange(5.0), np.array([0, 7, -1, -9]))
+    np.testing.assert_array_equal(got, [0.0, -7.0, 4.0, -7.0])
+    assert np.isnan(fnp.take(np.arange(5.0), np.array([7]), mode="fill")[0])
+    np.testing.assert_array_equal(fnp.searchsorted(np.arange(5.0), 2.5, method="sort"), 3)
+    # precision (a hint) and preferred_element_type (the dtype the product is computed in).
+    assert fnp.matmul(x, x.T, precision="highest", preferred_element_type=np.float32).dtype \
+        == np.float32
+    i = np.ones(3, np.int32)
+    assert fnp.dot(i, i, preferred_element_type=np.float64).dtype == np.float64
+    assert fnp.einsum("i,i->", i, i, preferred_element_type=np.float32).dtype == np.float32
+    assert fnp.tensordot(x, x.T, 1, preferred_element_type=np.float32).dtype == np.float32
+
+
+def test_repeat_with_total_repeat_length() -> None:
+    a = np.array([10.0, 20.0, 30.0])
+    # JAX's: cut to the length, or padded with the last entry; the counts may be traced.
+    for counts, length, want in (([1, 2, 0], 5, [10, 20, 20, 30, 30]), ([1, 2, 0], 2, [10, 20]),
+                                 (2, 8, [10, 10, 20, 20, 30, 30, 30, 30]), ([0, 0, 3], 3, [30] * 3),
+                                 ([1, 1, 1], 0, [])):
+        np.testing.assert_array_equal(fnp.repeat(a, np.array(counts), total_repeat_length=length),
+                                      want)
+        np.testing.assert_array_equal(ft.jit(lambda r, n=length: fnp.repeat(
+            a, r, total_repeat_length=n))(np.array(counts)), want)
+    m = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(
+        ft.jit(lambda r: fnp.repeat(m, r, axis=1, total_repeat_length=4))(np.array([2, 0, 2])),
+        np.repeat(m, [2, 0, 2], axis=1))
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(fnp.repeat(
+        x, np.array([1, 3, 0]), total_repeat_length=6) * np.arange(6.0)))(np.ones(3)),
+        [0.0, 6.0, 9.0])  # positions 4 and 5 pad with the last entry
+    with pytest.raises(ConcretizationError, match="total_repeat_length"):
+        ft.jit(lambda r: fnp.repeat(a, r))(np.array([1, 2, 0]))
+
+
+SET_OPS = ["union1d", "intersect1d", "setdiff1d", "setxor1d"]
+
+
+@pytest.mark.parametrize("name", SET_OPS)
+def test_set_operations_with_size_under_jit(name: str) -> None:
+    a, b = np.array([3, 1, 4, 1, 5, 9, 2, 6]), np.array([1, 5, 7, 9, 9])
+    exact = getattr(np, name)(a, b)
+    first = 0 if name == "setdiff1d" else exact[0]  # JAX's default padding
+    for size, fill in ((3, None), (8, None), (8, -1)):
+        pad = first if fill is None else fill
+        want = np.concatenate([exact, np.full(max(size - exact.size, 0), pad)])[:size]
+        np.testing.assert_array_equal(getattr(fnp, name)(a, b, size=size, fill_value=fill), want)
+        np.testing.assert_array_equal(
+            ft.jit(lambda a, b, s=size, f=fill: getattr(fnp, name)(a, b, size=s, fill_value=f))(
+                a, b), want)
+    # Values are gathered from the inputs: derivatives reach each value's first occurrence.
+    x, y = np.array([3.0, 1.0, 4.0, 1.0]), np.array([1.0, 4.5])
+    g_eager = ft.grad(lambda x: fnp.sum(getattr(fnp, name)(x, y, size=4) * np.arange(1.0, 5.0)))(x)
+    g_jit = ft.jit(ft.grad(lambda x: fnp.sum(getattr(fnp, name)(x, y, size=4)
+                                             * np.arange(1.0, 5.0))))(x)
+    np.testing.assert_allclose(g_jit, g_eager)
+
+
+def test_intersect1d_return_indices() -> None:
+    a, b = np.array([3, 1, 5, 1]), np.array([1, 3, 7])
+    for got, want in zip(fnp.intersect1d(a, b, return_indices=True),
+                         np.intersect1d(a, b, return_indices=True), strict=True):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        ft.jit(lambda a, b: fnp.intersect1d(a, b, return_indices=True, size=2))(a, b)

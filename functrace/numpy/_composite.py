@@ -22,7 +22,14 @@ import numpy as np
 from functrace.core import Tracer
 from functrace.errors import ConcretizationError
 from functrace.numpy import linalg as _linalg_mod
-from functrace.numpy._base import as_operand, aval, broadcast_shapes, broadcast_to_shape, convert
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_shapes,
+    broadcast_to_shape,
+    convert,
+    result_dtype,
+)
 from functrace.numpy._elementwise import (
     absolute,
     add,
@@ -35,6 +42,7 @@ from functrace.numpy._elementwise import (
     less,
     logical_and,
     logical_not,
+    logical_xor,
     minimum,
     multiply,
     not_equal,
@@ -1124,33 +1132,106 @@ def _unique_where(values: Any, mask: np.ndarray) -> Any:
     return take(unique(values), np.flatnonzero(mask))
 
 
-def union1d(ar1: Any, ar2: Any) -> Any:
-    """``numpy.union1d``: the sorted distinct entries of both (their values must be known;
-    derivatives reach each value's first occurrence)."""
-    return unique(concatenate([ravel(ar1), ravel(ar2)]))
+def _fit(values: Any, size: int | None, fill_value: Any) -> Any:
+    """A set operation's result cut or padded to ``size`` (JAX's ``size=``): padded with
+    ``fill_value``, or by default the first value (0 for an empty result)."""
+    if size is None:
+        return values
+    n = aval(values).shape[0]
+    if n >= size:
+        return getitem(values, slice(0, size))
+    dtype = aval(values).dtype
+    fill = (np.asarray(fill_value, dtype) if fill_value is not None
+            else getitem(values, 0) if n else np.zeros((), dtype))
+    return concatenate([values, broadcast_to_shape(reshape(as_operand(fill), (1,)),
+                                                   (size - n,))])
+
+
+def _traced_set(name: str, source: Any, keep: Callable[[Any], Any], size: int,
+                fill_value: Any) -> Any:
+    """A set operation with unknown values under ``size=`` (JAX's algorithm): the distinct
+    values of ``source``, sorted, that ``keep(values)`` marks, compacted into ``size`` slots
+    (padding as :func:`_fit`).  The values are gathered from ``source``."""
+    flat = ravel(source)
+    n = aval(flat).size
+    if n == 0:
+        return _fit(np.zeros(0, aval(flat).dtype), size, fill_value)
+    order = argsort(flat)
+    ordered = take(flat, order)
+    starts = concatenate([np.ones(1, bool), not_equal(getitem(ordered, slice(1, None)),
+                                                      getitem(ordered, slice(0, -1)))])
+    chosen, valid, _ = _compact(logical_and(starts, keep(ordered)), order, size)
+    values = take(flat, chosen)
+    fill = getitem(values, 0) if fill_value is None else np.asarray(fill_value,
+                                                                    aval(flat).dtype)
+    return where(valid, values, fill)
+
+
+def _known_or_none(name: str, size: int | None, *arrays: Any) -> list[np.ndarray] | None:
+    """The arrays' values, or None if one is unknown (only allowed with ``size``)."""
+    values = [_value_or_none(as_operand(a), size, name) for a in arrays]
+    return None if any(v is None for v in values) else values  # type: ignore[return-value]
+
+
+def _size(size: int | None) -> int:
+    assert size is not None  # unknown values are only allowed with size=
+    return size
+
+
+def union1d(ar1: Any, ar2: Any, *, size: int | None = None, fill_value: Any = None) -> Any:
+    """``numpy.union1d``: the sorted distinct entries of both (values known, or JAX's
+    ``size=`` and ``fill_value=``; derivatives reach each value's first occurrence)."""
+    return unique(concatenate([ravel(ar1), ravel(ar2)]), size=size, fill_value=fill_value)
 
 
 def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False,
-                return_indices: bool = False) -> Any:
-    """``numpy.intersect1d`` (without ``return_indices``): the sorted distinct entries of
-    ``ar1`` that are in ``ar2`` (values known; taken from ``ar1``)."""
-    if return_indices:
-        raise NotImplementedError("intersect1d: return_indices=True is not implemented.")
-    a1, a2 = _known(ar1, "intersect1d"), _known(ar2, "intersect1d")
-    dtype = np.result_type(a1, a2)
-    return convert(_unique_where(ravel(ar1), np.isin(np.unique(a1), a2)), dtype)
+                return_indices: bool = False, *, size: int | None = None,
+                fill_value: Any = None) -> Any:
+    """``numpy.intersect1d``: the sorted distinct entries of ``ar1`` that are in ``ar2``
+    (taken from ``ar1``), and with ``return_indices`` the index of each one's first
+    occurrence in either input.  Values known, or JAX's ``size=``/``fill_value=`` (then
+    without ``return_indices``)."""
+    ar1, ar2 = as_operand(ar1), as_operand(ar2)
+    dtype = result_dtype(aval(ar1), aval(ar2))
+    known = _known_or_none("intersect1d", size, ar1, ar2)
+    if known is None:
+        if return_indices:
+            raise NotImplementedError("intersect1d: return_indices=True needs the values "
+                                      "known (not under jit or vmap).")
+        return _traced_set("intersect1d", convert(ar1, dtype),
+                           lambda v: isin(v, convert(ar2, dtype)), _size(size), fill_value)
+    a1, a2 = known
+    values, i1, i2 = np.intersect1d(a1, a2, return_indices=True)
+    out = _fit(convert(take(ravel(ar1), i1), dtype), size, fill_value)
+    if not return_indices:
+        return out
+    return out, _fit(i1, size, 0), _fit(i2, size, 0)
 
 
-def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
-    """``numpy.setdiff1d``: the sorted distinct entries of ``ar1`` not in ``ar2`` (values
-    known; taken from ``ar1``)."""
-    a1, a2 = _known(ar1, "setdiff1d"), _known(ar2, "setdiff1d")
-    return _unique_where(ravel(ar1), ~np.isin(np.unique(a1), a2))
+def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False, *, size: int | None = None,
+              fill_value: Any = None) -> Any:
+    """``numpy.setdiff1d``: the sorted distinct entries of ``ar1`` not in ``ar2`` (taken from
+    ``ar1``; values known, or JAX's ``size=``/``fill_value=``, padding with 0 by default, as
+    JAX's)."""
+    known = _known_or_none("setdiff1d", size, ar1, ar2)
+    if fill_value is None and size is not None:
+        fill_value = 0  # JAX's default here (the other set operations pad with the first value)
+    if known is None:
+        return _traced_set("setdiff1d", ar1, lambda v: isin(v, ar2, invert=True), _size(size),
+                           fill_value)
+    a1, a2 = known
+    return _fit(_unique_where(ravel(ar1), ~np.isin(np.unique(a1), a2)), size, fill_value)
 
 
-def setxor1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
-    """``numpy.setxor1d``: the sorted distinct entries in exactly one of the two (values
-    known; taken from the inputs)."""
+def setxor1d(ar1: Any, ar2: Any, assume_unique: bool = False, *, size: int | None = None,
+             fill_value: Any = None) -> Any:
+    """``numpy.setxor1d``: the sorted distinct entries in exactly one of the two (taken from
+    the inputs; values known, or JAX's ``size=``/``fill_value=``)."""
+    known = _known_or_none("setxor1d", size, ar1, ar2)
+    if known is None:
+        both = concatenate([ravel(ar1), ravel(ar2)])
+        return _traced_set("setxor1d", both, lambda v: logical_xor(isin(v, ar1), isin(v, ar2)),
+                           _size(size), fill_value)
     # NumPy's algorithm: the unique values of each, sorted together; a value is kept where it
     # differs from both neighbours (so NaN, equal to nothing, is kept).
     u1, u2 = unique(ar1), unique(ar2)
@@ -1158,7 +1239,7 @@ def setxor1d(ar1: Any, ar2: Any, assume_unique: bool = False) -> Any:
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     flag = np.concatenate([[True], ordered[1:] != ordered[:-1], [True]])
-    return take(concatenate([u1, u2]), order[flag[1:] & flag[:-1]])
+    return _fit(take(concatenate([u1, u2]), order[flag[1:] & flag[:-1]]), size, fill_value)
 
 
 def unravel_index(indices: Any, shape: Sequence[int]) -> tuple[Any, ...]:

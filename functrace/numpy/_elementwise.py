@@ -332,8 +332,18 @@ def where(condition: Any, x: Any = None, y: Any = None, /, *, size: int | None =
     return ew.select_n(cond, y, x)
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
-    """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)``."""
+def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # noqa: A002
+         max: Any = None) -> Any:  # noqa: A002 - NumPy 2's and JAX's names
+    """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)``; the bounds may also be given as
+    ``min=``/``max=`` (NumPy 2.1, JAX), not both ways."""
+    if min is not None:
+        if a_min is not None:
+            raise TypeError("clip: pass the lower bound as a_min or min, not both.")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise TypeError("clip: pass the upper bound as a_max or max, not both.")
+        a_max = max
     if a_min is not None:
         a = maximum(a, a_min)
     if a_max is not None:

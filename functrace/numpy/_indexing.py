@@ -356,16 +356,23 @@ def _arrange(a: Any, plan: _Plan, n_index: int) -> Any:
 # -- take, take_along_axis, sort ----------------------------------------------------------------
 
 
-def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None) -> Any:
+def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None, *,
+         unique_indices: bool = False, indices_are_sorted: bool = False,
+         fill_value: Any = None) -> Any:
     """``numpy.take``: entries of ``a`` at ``indices`` along ``axis`` (of the flattened array
     if None).  ``mode`` is NumPy's: ``"raise"`` (the default), ``"wrap"`` or ``"clip"``; traced
-    indices are clipped whatever the mode."""
+    indices are clipped whatever the mode.  JAX's ``mode="fill"`` reads ``fill_value`` (NaN,
+    or the dtype's extreme, by default) at indices out of range (negative ones count from the
+    end); its hints ``unique_indices`` and ``indices_are_sorted`` are accepted and ignored."""
     a = as_operand(a)
     if axis is None:
         a, axis = ravel(a), 0
     ax = normalize_axis(axis, aval(a).ndim, "take")
     if isinstance(indices, (list, tuple)):
         indices = asarray(indices)  # stacks traced entries
+    if mode == "fill":
+        index = (slice(None),) * ax + (indices,)
+        return _IndexUpdateRef(a, index).get(mode="fill", fill_value=fill_value)
     if not isinstance(indices, Tracer):
         indices = np.asarray(indices)
         if indices.dtype.kind not in "iu":
@@ -398,22 +405,36 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
     return getitem(arr, index)
 
 
-def argsort(a: Any, axis: int | None = -1, kind: str | None = None) -> Any:
+def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+            stable: bool | None = True, descending: bool = False) -> Any:
     """``numpy.argsort``: the indices that sort ``a`` along ``axis`` (flattened if None).
-    Always stable (ties keep their order); NaNs sort last."""
+    Always stable (ties keep their order; ``stable`` is accepted); NaNs sort last.  With
+    ``descending`` (NumPy 2's array API, JAX), the order is reversed, ties still in their
+    original order (NaNs first)."""
+    if order is not None:
+        raise NotImplementedError("argsort: order= (structured arrays) is not supported.")
     a = as_operand(a)
     if axis is None:
         a, axis = ravel(a), 0
-    return red.argsort(a, normalize_axis(axis, aval(a).ndim, "argsort"), np.intp)
+    axis = normalize_axis(axis, aval(a).ndim, "argsort")
+    if not descending:
+        return red.argsort(a, axis, np.intp)
+    # Stable descending: sort the reversed array ascending, reverse the result, and map the
+    # positions back (equal entries then keep their original order).
+    n = aval(a).shape[axis]
+    flipped = red.argsort(ix.rev(a, (axis,)), axis, np.intp)
+    return subtract(np.asarray(n - 1, np.intp), ix.rev(flipped, (axis,)))
 
 
-def sort(a: Any, axis: int | None = -1, kind: str | None = None) -> Any:
-    """``numpy.sort``: ``a`` sorted along ``axis`` (flattened if None).  The derivative follows
-    the sorting permutation (a gather by ``argsort``; its vjp scatters back)."""
+def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+         stable: bool | None = True, descending: bool = False) -> Any:
+    """``numpy.sort``: ``a`` sorted along ``axis`` (flattened if None; ``descending`` as in
+    :func:`argsort`).  The derivative follows the sorting permutation (a gather by
+    ``argsort``; its vjp scatters back)."""
     a = as_operand(a)
     if axis is None:
         a, axis = ravel(a), 0
-    return take_along_axis(a, argsort(a, axis), axis)
+    return take_along_axis(a, argsort(a, axis, order=order, descending=descending), axis)
 
 
 # -- x.at[index]: functional updates -------------------------------------------------------------
@@ -913,11 +934,12 @@ def _nan_last_less(x: Any, y: Any, or_equal: bool) -> Any:
     return logical_or(out, logical_and(isnan(y), logical_not(isnan(x))))
 
 
-def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None, *,
+                 method: str = "scan") -> Any:
     """``numpy.searchsorted``: where to insert ``v`` into the sorted 1-d ``a`` to keep it
     sorted (``side="left"``: before equal entries).  Computed by counting comparisons
     (``len(a)`` per query; NaNs sort last), so ``a`` and ``v`` may be traced; an integer
-    result (``intp``), without derivative."""
+    result (``intp``), without derivative.  JAX's ``method`` hint is accepted and ignored."""
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right' (got {side!r})")
     a = as_operand(a)

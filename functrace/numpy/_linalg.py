@@ -42,9 +42,22 @@ def _contraction_error(name: str, a: Any, b: Any) -> ValueError:
                       "(the contracted axes differ in length).")
 
 
-def dot(a: Any, b: Any) -> Any:
+def _preferred(a: Any, b: Any, preferred_element_type: Any) -> tuple[Any, Any]:
+    """JAX's ``preferred_element_type``: the product computed (and returned) in that dtype."""
+    if preferred_element_type is None:
+        return a, b
+    dtype = np.dtype(preferred_element_type)
+    return convert(as_operand(a), dtype), convert(as_operand(b), dtype)
+
+
+# (``precision`` and ``preferred_element_type`` are JAX's keywords: the first is a hint,
+# accepted and ignored; NumPy computes at full precision.)
+
+
+def dot(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any = None) -> Any:
     """``numpy.dot``: products of scalars, inner product of vectors, otherwise a sum over the
     last axis of ``a`` and the second-to-last of ``b``."""
+    a, b = _preferred(a, b, preferred_element_type)
     if aval(a).ndim == 0 or aval(b).ndim == 0:
         return multiply(a, b)
     a, b = _same_dtype(a, b)
@@ -61,8 +74,11 @@ def _same_dtype(a: Any, b: Any) -> list[Any]:
     return [convert(a, dtype), convert(b, dtype)]
 
 
-def matmul(a: Any, b: Any) -> Any:
+def matmul(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any = None
+           ) -> Any:
     """``numpy.matmul`` (``@``): matrix products broadcast over leading batch axes."""
+    if preferred_element_type is not None:
+        a, b = _preferred(a, b, preferred_element_type)
     if isinstance(a, (Tracer, np.ndarray)) and isinstance(b, (Tracer, np.ndarray)):
         aa, ab = get_aval(a), get_aval(b)
         if (aa.dtype == ab.dtype and len(aa.shape) == 2 and len(ab.shape) == 2
@@ -99,9 +115,10 @@ def matmul(a: Any, b: Any) -> Any:
     return reshape(out, out_shape)
 
 
-def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Any:
+def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2, *, precision: Any = None,
+              preferred_element_type: Any = None) -> Any:
     """``numpy.tensordot``: sum over the given axes of ``a`` and ``b``."""
-    a, b = _same_dtype(a, b)
+    a, b = _same_dtype(*_preferred(a, b, preferred_element_type))
     na, nb = aval(a).ndim, aval(b).ndim
     if isinstance(axes, int):
         a_axes, b_axes = list(range(na - axes, na)), list(range(axes))
@@ -122,8 +139,8 @@ def outer(a: Any, b: Any) -> Any:
     return dot_general(a, b, (((), ()), ((), ())))
 
 
-def inner(a: Any, b: Any) -> Any:
-    a, b = _same_dtype(a, b)
+def inner(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any = None) -> Any:
+    a, b = _same_dtype(*_preferred(a, b, preferred_element_type))
     na, nb = aval(a).ndim, aval(b).ndim
     if na == 0 or nb == 0:
         return multiply(a, b)
@@ -132,9 +149,9 @@ def inner(a: Any, b: Any) -> Any:
     return dot_general(a, b, (((na - 1,), (nb - 1,)), ((), ())))
 
 
-def vdot(a: Any, b: Any) -> Any:
+def vdot(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any = None) -> Any:
     """``numpy.vdot``: the dot product of the flattened arrays, conjugating ``a``."""
-    return dot(ravel(conjugate(a)), ravel(b))
+    return dot(ravel(conjugate(a)), ravel(b), preferred_element_type=preferred_element_type)
 
 
 # -- diagonals ----------------------------------------------------------------------------------
@@ -382,7 +399,8 @@ def polyval(p: Any, x: Any) -> Any:
 # -- einsum -------------------------------------------------------------------------------------
 
 
-def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = None) -> Any:
+def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = None,
+           precision: Any = None, preferred_element_type: Any = None) -> Any:
     """``numpy.einsum`` with string subscripts, ``...`` and the implicit output, or in NumPy's
     interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integer labels, ``...`` as
     ``Ellipsis``).
@@ -402,6 +420,8 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = N
     if not operands:
         raise ValueError("einsum: at least one operand is required")
     arrays = [as_operand(o) for o in operands]
+    if dtype is None:
+        dtype = preferred_element_type  # JAX's name for the same choice
     target = np.dtype(dtype) if dtype is not None else result_dtype(*[aval(x) for x in arrays])
     arrays = [convert(x, target) for x in arrays]
     inputs, output = _parse_einsum(subscripts, [aval(x).shape for x in arrays])

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
+from functrace.errors import ConcretizationError
 from functrace.numpy import _reductions
 from functrace.numpy._base import (
     as_operand,
@@ -21,7 +22,9 @@ from functrace.numpy._base import (
 )
 from functrace.numpy._elementwise import (
     add,
+    less_equal,
     log10,
+    minimum,
     multiply,
     power,
     sign,
@@ -64,9 +67,21 @@ def size(a: Any) -> int:
     return aval(a).size
 
 
-def reshape(a: Any, newshape: int | Sequence[int], order: str = "C") -> Any:
+_NO_SHAPE: Any = object()
+
+
+def reshape(a: Any, newshape: Any = _NO_SHAPE, order: str = "C", *, shape: Any = _NO_SHAPE,
+            copy: bool | None = None) -> Any:
     """``numpy.reshape``: one axis may be -1; ``order`` 'C' (rows first) or 'F' (columns
-    first: the C-order reshape of the reversed axes, reversed back)."""
+    first: the C-order reshape of the reversed axes, reversed back).  The new shape is the
+    second argument or ``shape=`` (NumPy 2.1's name); ``copy`` is accepted (traced values are
+    immutable, so a reshape never aliases anything that can change)."""
+    if shape is not _NO_SHAPE:
+        if newshape is not _NO_SHAPE:
+            raise TypeError("reshape: pass the new shape once (positionally or as shape=).")
+        newshape = shape
+    if newshape is _NO_SHAPE:
+        raise TypeError("reshape() missing the new shape")
     if order == "F":
         shape = ([int(newshape)] if isinstance(newshape, (int, np.integer))
                  else [int(d) for d in newshape])
@@ -241,22 +256,24 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Any:
 # -- creation: constants, independent of any traced value ---------------------------------------
 
 
-def zeros_like(a: Any, dtype: Any = None) -> np.ndarray:
-    """Zeros of ``a``'s shape and dtype (a constant: it does not depend on ``a``'s values)."""
+def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+    """Zeros of ``a``'s shape (or ``shape``) and dtype (a constant: it does not depend on
+    ``a``'s values)."""
     a_aval = aval(a)
-    return np.zeros(a_aval.shape, dtype or a_aval.dtype)
+    return np.zeros(a_aval.shape if shape is None else shape, dtype or a_aval.dtype)
 
 
-def ones_like(a: Any, dtype: Any = None) -> np.ndarray:
+def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
     a_aval = aval(a)
-    return np.ones(a_aval.shape, dtype or a_aval.dtype)
+    return np.ones(a_aval.shape if shape is None else shape, dtype or a_aval.dtype)
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Any:
+def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
     a_aval = aval(a)
+    out_shape = a_aval.shape if shape is None else shape
     if isinstance(fill_value, Tracer):
-        return broadcast_to(convert(fill_value, np.dtype(dtype or a_aval.dtype)), a_aval.shape)
-    return np.full(a_aval.shape, fill_value, dtype or a_aval.dtype)
+        return broadcast_to(convert(fill_value, np.dtype(dtype or a_aval.dtype)), out_shape)
+    return np.full(out_shape, fill_value, dtype or a_aval.dtype)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
@@ -854,14 +871,23 @@ def tile(A: Any, reps: int | Sequence[int]) -> Any:
     return reshape(spread, tuple(r * n for r, n in zip(reps_t, shape_, strict=True)))
 
 
-def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
+def repeat(a: Any, repeats: Any, axis: int | None = None, *,
+           total_repeat_length: int | None = None) -> Any:
     """``numpy.repeat``: each entry repeated ``repeats`` times along ``axis`` (flattened if
-    None); ``repeats`` may be one count for all or a concrete array of counts."""
+    None); ``repeats`` may be one count for all or an array of counts.  JAX's
+    ``total_repeat_length`` fixes the result's length along ``axis`` (cut, or padded with the
+    last entry), which lets the counts be traced."""
     a = as_operand(a)
     if axis is None:
         a, axis = ravel(a), 0
     ax = normalize_axis(axis, aval(a).ndim, "repeat")
+    if total_repeat_length is not None:
+        return _repeat_to_length(a, repeats, ax, int(total_repeat_length))
     shape_ = aval(a).shape
+    if isinstance(repeats, Tracer):
+        raise ConcretizationError(
+            "repeat: with traced repeats the result's length is not known while tracing; "
+            "pass total_repeat_length.")
     counts = np.asarray(repeats)
     if counts.dtype.kind not in "iu" or np.any(counts < 0):
         raise ValueError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
@@ -877,3 +903,24 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
                          f"{shape_[ax]}")
     index = np.repeat(np.arange(shape_[ax]), counts)
     return sh.moveaxis(ix.gather(a, [index], (ax,)), 0, ax)
+
+
+def _repeat_to_length(a: Any, repeats: Any, ax: int, length: int) -> Any:
+    """``repeat`` with ``length`` entries along ``ax``: entry ``j`` comes from the source
+    entry whose cumulative count first exceeds ``j`` (past the total: the last entry)."""
+    n = aval(a).shape[ax]
+    if length < 0:
+        raise ValueError(f"repeat: total_repeat_length must be non-negative, got {length}.")
+    if n == 0 or length == 0:
+        return reshape(sh.moveaxis(ix.gather(a, [np.zeros(0, np.intp)], (ax,)), 0, ax)
+                       if n else a, (*aval(a).shape[:ax], 0, *aval(a).shape[ax + 1:]))
+    counts = broadcast_to(convert(as_operand(repeats), np.dtype(np.intp)), (n,))
+    ends = _reductions.cumsum(counts)
+    positions = np.arange(length, dtype=np.intp)
+    # The source of position j: how many cumulative counts are <= j (a count per query).
+    source = _reductions.sum(
+        less_equal(sh.broadcast_in_dim(ends, (length, n), (1,)),
+                      sh.broadcast_in_dim(positions, (length, n), (0,))),
+        axis=1, dtype=np.intp)
+    source = minimum(source, np.asarray(n - 1, np.intp))
+    return sh.moveaxis(ix.gather(a, [source], (ax,)), 0, ax)
