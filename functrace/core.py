@@ -499,11 +499,11 @@ class Tracer:
     when known, its value one level up (a concrete array, or a tracer of the parent trace).
     """
 
-    __slots__ = ("trace", "aval", "variable", "val", "__weakref__")
+    __slots__ = ("_trace", "aval", "variable", "val", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, trace: Trace, aval: ShapedArray, var: Var, val: Any):
-        self.trace = trace
+        self._trace = trace  # (underscored: ``x.trace()`` is NumPy's method)
         self.aval = aval
         self.variable = var
         self.val = val
@@ -535,7 +535,7 @@ class Tracer:
         """The concrete NumPy value of this tracer, or ``ConcretizationError`` if unknown."""
         val: Any = self
         while isinstance(val, Tracer):
-            if not val.trace.alive:
+            if not val._trace.alive:
                 raise TracerLeakError(
                     f"{operation} was applied to a tracer ({self.aval.str_short()}) whose "
                     "transformation has already returned."

@@ -595,7 +595,7 @@ def _custom_vjp_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str
     values, differentiated = [], False
     for x in args:
         if type(x) is Tracer:
-            if x.trace is not trace or x.val is None:
+            if x._trace is not trace or x.val is None:
                 return None
             values.append(x.val)
             differentiated = True

@@ -528,7 +528,7 @@ def _recording_tape(operands: Sequence[Any]) -> bool:
     trace = current_trace()
     if not isinstance(trace, JaxprTrace):
         return False
-    mine = [x for x in operands if isinstance(x, Tracer) and x.trace is trace]
+    mine = [x for x in operands if isinstance(x, Tracer) and x._trace is trace]
     return bool(mine) and all(x.val is not None for x in mine)
 
 

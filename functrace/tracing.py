@@ -103,13 +103,13 @@ class JaxprTrace(Trace):
             # parent still records them if it is a trace, so higher derivatives see them.
             zero = prim in zero_derivative
             for x in args:
-                if type(x) is Tracer and x.trace is self and (not zero or x.val is None):
+                if type(x) is Tracer and x._trace is self and (not zero or x.val is None):
                     break
             else:
                 _state.trace = parent
                 try:
                     return parent.process(
-                        prim, [x.val if type(x) is Tracer and x.trace is self else x
+                        prim, [x.val if type(x) is Tracer and x._trace is self else x
                                for x in args], params)
                 finally:
                     _state.trace = self
@@ -122,7 +122,7 @@ class JaxprTrace(Trace):
         in_vals: list[Any] = []
         known = True
         for x in args:
-            if type(x) is Tracer and x.trace is self:
+            if type(x) is Tracer and x._trace is self:
                 invars.append(x.variable)
                 in_avals.append(x.aval)
                 in_vals.append(x.val)
@@ -190,7 +190,7 @@ class JaxprTrace(Trace):
 
     def to_atom(self, x: Any) -> Atom:
         """The jaxpr atom for an argument: our own variable, a literal, or a constant."""
-        if type(x) is Tracer and x.trace is self:
+        if type(x) is Tracer and x._trace is self:
             return x.variable
         if isinstance(x, _SCALAR_TYPES):
             return Literal(x, get_aval(x))
@@ -201,13 +201,13 @@ class JaxprTrace(Trace):
     def lift(self, x: Any) -> Tracer:
         """A tracer of this trace standing for ``x``: a constant array or an outer tracer."""
         if isinstance(x, Tracer):
-            if x.trace is self:
+            if x._trace is self:
                 return x
             self._check_reachable(x)
         tracer = self._lifted.get(id(x))
         if tracer is None:
             aval = get_aval(x)
-            if isinstance(x, Tracer) and x.trace is not self.parent:
+            if isinstance(x, Tracer) and x._trace is not self.parent:
                 parent = self.parent
                 assert isinstance(parent, JaxprTrace)
                 val: Any = parent.lift(x)
@@ -242,7 +242,7 @@ class JaxprTrace(Trace):
     def _check_reachable(self, x: Tracer) -> None:
         trace: Trace | None = self.parent
         while trace is not None:
-            if trace is x.trace:
+            if trace is x._trace:
                 if trace.alive:
                     return
                 break
@@ -254,7 +254,7 @@ class JaxprTrace(Trace):
         outvars = [self.to_atom(x) for x in outs]
         jaxpr = Jaxpr(self.constvars, self.invars, outvars, self.eqns)
         # (A lifted constant's tracer is found by to_atom above: lift returns it again.)
-        out_vals = [x.val if type(x) is Tracer and x.trace is self
+        out_vals = [x.val if type(x) is Tracer and x._trace is self
                     else v.val if isinstance(v, Literal) else self.lift(x).val
                     for v, x in zip(outvars, outs, strict=True)]
         self.alive = False

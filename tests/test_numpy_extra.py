@@ -122,11 +122,20 @@ def test_array_methods_on_tracers_match_numpy() -> None:
         "copy": lambda x: x.copy(),
         "conjugate": lambda x: x.conjugate(),
         "searchsorted": lambda x: x[0].take([1, 2, 0]).searchsorted(np.array([1.5, 9.0])),
+        "trace": lambda x: x.trace(),
+        "trace offset": lambda x: x.trace(1),
+        "compress": lambda x: x.compress([False, True], axis=0),
+        "choose": lambda x: (x > 1).astype(np.int64).choose([x, -x]),
+        "argpartition": lambda x: x.argpartition(0, axis=1)[:, 0],
+        "nbytes itemsize": lambda x: x * (x.nbytes // x.itemsize),
     }
     for name, f in methods.items():
         np.testing.assert_array_equal(ft.jit(f)(x), f(x), err_msg=name)
     g = ft.grad(lambda x: fnp.sum(x.sort(axis=1)[:, -1] + x.repeat(2).take([0, 5])))(x)
     np.testing.assert_array_equal(g, [[2.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(ft.jit(lambda x: x.nonzero(size=4)[1])(x > 1),
+                                  [0, 2, 1, 0])  # padded with 0, as JAX's
+    np.testing.assert_array_equal(ft.grad(lambda x: x.trace())(x), np.eye(2, 3))
 
 
 def test_numpy_dtype_queries_on_tracers() -> None:

@@ -69,13 +69,13 @@ class _CallTrace(JaxprTrace):
     stages_for_later = True
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-        args = [self.lift(x) if type(x) is Tracer and x.trace is not self else x for x in args]
+        args = [self.lift(x) if type(x) is Tracer and x._trace is not self else x for x in args]
         return super().process(prim, args, params)
 
     def lift(self, x: Any) -> Tracer:
-        if type(x) is not Tracer or x.trace is self:
+        if type(x) is not Tracer or x._trace is self:
             return super().lift(x)
-        if not x.trace.alive:
+        if not x._trace.alive:
             raise TracerLeakError(
                 f"A tracer of type {x.aval.str_short()} was used inside a jitted function "
                 "after the transformation that created it returned (it was probably stored "
@@ -320,9 +320,9 @@ def _jit_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
     closed, name = params["jaxpr"], params["name"]
     if "split" in closed.jaxpr.cache:  # already a forward pass with residuals
         return None
-    wrt = tuple(type(x) is Tracer and x.trace is trace and x.aval.dtype.kind in "fc"
+    wrt = tuple(type(x) is Tracer and x._trace is trace and x.aval.dtype.kind in "fc"
                 for x in args)
-    if not any(wrt) or any(type(x) is Tracer and x.trace is trace and x.val is None
+    if not any(wrt) or any(type(x) is Tracer and x._trace is trace and x.val is None
                            for x in args):
         return None
     fwd, split = _derive(_info(closed, name), ("tape", wrt), lambda: _split_vjp(closed, wrt))

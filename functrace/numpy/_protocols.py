@@ -160,6 +160,15 @@ def install(fnp: ModuleType) -> None:
                                                                            axis1, axis2),
         "searchsorted": lambda self, v, side="left", sorter=None: fnp.searchsorted(
             self, v, side, sorter),
+        "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None: fnp.trace(
+            self, offset, axis1, axis2, dtype),
+        "nonzero": lambda self, *, size=None, fill_value=None: fnp.nonzero(
+            self, size=size, fill_value=fill_value),
+        "compress": lambda self, condition, axis=None: fnp.compress(condition, self, axis),
+        "choose": lambda self, choices, mode="raise": fnp.choose(self, choices, mode=mode),
+        "argpartition": lambda self, kth, axis=-1: fnp.argpartition(self, kth, axis),
+        "nbytes": property(lambda self: self.aval.size * self.aval.dtype.itemsize),
+        "itemsize": property(lambda self: self.aval.dtype.itemsize),
     })
     for name in ("sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin",
                  "argsort", "cumsum", "cumprod", "all", "any", "ptp"):
