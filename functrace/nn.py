@@ -489,6 +489,20 @@ def logsumexp(a: Array, axis: Any = None, b: Array | None = None, keepdims: bool
     return fnp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
 
 
+def logmeanexp(x: Array, axis: Any = None, keepdims: bool = False) -> Array:
+    """``log(mean(exp(x)))`` over ``axis``, stably: ``logsumexp(x) - log(n)``.
+
+    Example:
+      >>> float(logmeanexp(np.array([0.0, np.log(3.0)])))  # log(2)
+      0.6931471805599453
+    """
+    x = fnp.asarray(x)
+    shape = _shape(x)
+    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+    count = math.prod(shape[a] for a in axes)
+    return fnp.logsumexp(x, axis=axis, keepdims=keepdims) - math.log(count)
+
+
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """The logarithm of :func:`softmax`, ``x - logsumexp(x)``, stable for any input.
 
@@ -677,6 +691,7 @@ __all__ = [
     "log1mexp",
     "log_sigmoid",
     "log_softmax",
+    "logmeanexp",
     "logsumexp",
     "mish",
     "mlp",

@@ -516,3 +516,19 @@ def test_complex_lstsq_matches_numpy() -> None:
     for got, want in zip(la.lstsq(a, b), np.linalg.lstsq(a, b), strict=True):
         np.testing.assert_allclose(got, want, atol=1e-12)
         assert np.asarray(got).dtype == np.asarray(want).dtype  # real residuals, as NumPy's
+
+
+def test_tensorinv_and_tensorsolve_match_numpy() -> None:
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((4, 6, 8, 3))
+    for f in (la.tensorinv, ft.jit(la.tensorinv, static_argnums=(1,))):
+        np.testing.assert_allclose(f(a, 2), np.linalg.tensorinv(a, 2), rtol=1e-10, atol=1e-10)
+    a2, b2 = rng.standard_normal((6, 2, 3)), rng.standard_normal(6)
+    np.testing.assert_allclose(la.tensorsolve(a2, b2), np.linalg.tensorsolve(a2, b2), rtol=1e-10)
+    a3 = rng.standard_normal((2, 3, 6))
+    np.testing.assert_allclose(ft.jit(lambda a, b: la.tensorsolve(a, b, axes=(0, 1)))(a3, b2),
+                               np.linalg.tensorsolve(a3, b2, axes=(0, 1)), rtol=1e-10)
+    check_grads(lambda a: la.tensorinv(a, 1), (a2,), order=2)
+    check_grads(la.tensorsolve, (a2, b2), order=2)
+    with pytest.raises(np.linalg.LinAlgError, match="square"):
+        la.tensorinv(np.ones((2, 3)), 1)

@@ -448,5 +448,8 @@ def test_glu_one_hot_standardize_logsumexp():
     check_grads(nn.standardize, (x,), order=2)
     np.testing.assert_allclose(nn.logsumexp(x, axis=1),
                                np.log(np.exp(x).sum(1)), rtol=1e-13)
+    np.testing.assert_allclose(nn.logmeanexp(x, axis=1, keepdims=True),
+                               np.log(np.exp(x).mean(1, keepdims=True)), rtol=1e-13)
+    np.testing.assert_allclose(nn.logmeanexp(x), np.log(np.exp(x).mean()), rtol=1e-13)
     assert nn.swish is nn.silu and nn.hard_swish is nn.hard_silu
     np.testing.assert_array_equal(nn.identity(x), x)

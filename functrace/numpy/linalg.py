@@ -13,7 +13,8 @@ matrix products, :func:`norm`'s other orders on the elementwise and reduction fu
 Everything works on stacks of matrices ``(..., m, n)`` (``lstsq`` and ``multi_dot``: single
 matrices, as NumPy), inside every transformation, and ``np.linalg.<name>`` on tracers lands
 here for every name in ``__all__``.  :func:`eig` and :func:`eigvals` have complex results
-(both differentiable).  The tensor functions are not supported.  Every function takes real
+(both differentiable); :func:`tensorinv` and :func:`tensorsolve` reshape to :func:`inv` and
+:func:`solve`.  Every function takes real
 (float32, float64) and complex (complex64, complex128) matrices; complex ones are
 differentiated in JAX's convention (see ``docs/autodiff.md``), and the eigenvalues of
 :func:`eigh` and the singular values are real.
@@ -35,6 +36,7 @@ NumPy 2's array-API names (:func:`vector_norm`, :func:`matrix_norm`, :func:`oute
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -73,8 +75,8 @@ from functrace.primitives import shape as sh
 __all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
            "inv", "lstsq",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot",
-           "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "trace",
-           "vecdot", "vector_norm"]
+           "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "tensorinv",
+           "tensorsolve", "trace", "vecdot", "vector_norm"]
 if hasattr(np.linalg, "svdvals"):  # NumPy >= 2.0
     __all__ += ["svdvals"]
 
@@ -434,6 +436,38 @@ def _static_float(name: str, what: str, value: Any) -> float:
         raise NotImplementedError(f"{name}: {what} must be one concrete number, got {value!r} "
                                   "(per-matrix or traced values are not supported).")
     return float(value)
+
+
+def tensorinv(a: Any, ind: int = 2) -> Any:
+    """``numpy.linalg.tensorinv``: the inverse of ``a`` as a map from its last axes
+    (``a.shape[ind:]``) to its first ones: ``a`` reshaped to a square matrix, inverted, and
+    shaped ``a.shape[ind:] + a.shape[:ind]``."""
+    a = as_operand(a)
+    if ind <= 0:
+        raise ValueError("tensorinv: invalid ind argument (it must be positive).")
+    shape = aval(a).shape
+    rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if rows != cols:
+        raise np.linalg.LinAlgError(f"tensorinv: a of shape {shape} is not square over its "
+                                    f"first {ind} and its other axes ({rows} != {cols}).")
+    return sh.reshape(inv(sh.reshape(a, (rows, cols))), (*shape[ind:], *shape[:ind]))
+
+
+def tensorsolve(a: Any, b: Any, axes: Sequence[int] | None = None) -> Any:
+    """``numpy.linalg.tensorsolve``: ``x`` with ``tensordot(a, x, x.ndim) == b``, ``x`` shaped
+    as ``a``'s last axes (after moving ``axes`` of ``a`` to the end)."""
+    a, b = _float_operands(a, b)
+    if axes is not None:
+        nd = aval(a).ndim
+        moved = [normalize_axis(k, nd, "tensorsolve") for k in axes]
+        a = sh.transpose(a, (*[k for k in range(nd) if k not in moved], *moved))
+    x_shape = aval(a).shape[aval(b).ndim:]
+    size = math.prod(x_shape)
+    if math.prod(aval(a).shape[:aval(b).ndim]) != size:
+        raise np.linalg.LinAlgError(f"tensorsolve: a of shape {aval(a).shape} is not square "
+                                    f"for b of shape {aval(b).shape}.")
+    x = solve(sh.reshape(a, (size, size)), sh.reshape(b, (size,)))
+    return sh.reshape(x, x_shape)
 
 
 def matrix_power(a: Any, n: int) -> Any:
