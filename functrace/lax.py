@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from functrace import _lax_ops
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, current_trace, get_aval
 from functrace.numpy import clip, not_equal, stop_gradient
 from functrace.primitives.control_flow import (
@@ -32,9 +33,12 @@ from functrace.primitives.elementwise import convert_element_type
 from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["cond", "fori_loop", "map", "scan", "stop_gradient", "switch", "while_loop"]
+__all__ = ["cond", "fori_loop", "map", "scan", "stop_gradient", "switch", "while_loop",
+           *_lax_ops.__all__]
 # (stop_gradient is also here, as jax.lax.stop_gradient is: the same function as
-# functrace.stop_gradient.)
+# functrace.stop_gradient.)  jax.lax's other operations live in functrace/_lax_ops.py and are
+# attributes of this module through __getattr__ (below), so that their names (max, min,
+# abs, round, slice...) do not shadow Python's builtins in this module's own code.
 
 _SCALARS = (bool, int, float, complex)
 
@@ -549,3 +553,14 @@ def map(f: Callable[[Any], Any], xs: Any, *, batch_size: int | None = None  # no
     """
     _, ys = scan(lambda _, x: (None, f(x)), None, xs)
     return ys
+
+
+def __getattr__(name: str) -> Any:
+    """``jax.lax``'s operations (``lax.add``, ``lax.dynamic_slice``...): see ``_lax_ops``."""
+    if name in _lax_ops.__all__:
+        return getattr(_lax_ops, name)
+    raise AttributeError(f"module 'functrace.lax' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_lax_ops.__all__})

@@ -1,0 +1,600 @@
+"""``jax.lax``'s operations (beyond control flow), for code written against ``jax.lax``.
+
+Each is a thin function over the primitives or ``functrace.numpy``, with lax's stricter rules
+where they differ from NumPy's: the operands of a binary operation have one dtype (a Python
+number takes the other operand's) and one shape (a scalar broadcasts), with ``TypeError``
+otherwise; integer ``div`` and ``rem`` round toward zero (C's ``/`` and ``%``); ``round``
+rounds half away from zero by default.  ``functrace.lax`` re-exports them.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import functrace.numpy as fnp
+from functrace.core import Tracer, get_aval
+from functrace.primitives import elementwise as ew
+from functrace.primitives import indexing as ix
+from functrace.primitives import linalg as la
+from functrace.primitives import shape as sh
+from functrace.tree_util import tree_flatten, tree_unflatten
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _operands(name: str, *args: Any) -> list[Any]:
+    """lax's binary-operation rules: Python numbers take the dtype of the array operands,
+    which must share one dtype and one shape (0-d arrays broadcast)."""
+    arrays = [a for a in args if not isinstance(a, _PY_SCALARS)]
+    if not arrays:
+        return [fnp.asarray(a) for a in args]
+    arrays = [a if isinstance(a, Tracer) else np.asarray(a) for a in arrays]
+    dtypes = {get_aval(a).dtype for a in arrays}
+    if len(dtypes) > 1:
+        raise TypeError(f"lax.{name} requires arguments to have the same dtypes, got "
+                        f"{', '.join(sorted(str(d) for d in dtypes))}.")
+    dtype = dtypes.pop()
+    shapes = {get_aval(a).shape for a in arrays if get_aval(a).shape}
+    if len(shapes) > 1:
+        raise TypeError(f"lax.{name} got incompatible shapes for broadcasting: "
+                        f"{', '.join(str(s) for s in sorted(shapes))}.")
+    out = []
+    for a in args:
+        if isinstance(a, _PY_SCALARS):
+            a = np.asarray(a, dtype)
+        elif not isinstance(a, Tracer):
+            a = np.asarray(a)
+        out.append(a)
+    return out
+
+
+def _binary(name: str, fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def op(x: Any, y: Any) -> Any:
+        return fn(*_operands(name, x, y))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"``jax.lax.{name}``: elementwise, on operands of one dtype and shape."
+    return op
+
+
+def _unary(name: str, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def op(x: Any) -> Any:
+        return fn(x if isinstance(x, Tracer) else fnp.asarray(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"``jax.lax.{name}``: elementwise."
+    return op
+
+
+def _div(x: Any, y: Any) -> Any:
+    if get_aval(x).dtype.kind in "iu":  # C's division: the quotient rounded toward zero
+        q = fnp.floor_divide(x, y)
+        inexact = fnp.not_equal(fnp.remainder(x, y), 0)
+        opposite = fnp.not_equal(fnp.less(x, 0), fnp.less(y, 0))
+        return fnp.where(fnp.logical_and(inexact, opposite), q + 1, q)
+    return fnp.true_divide(x, y)
+
+
+add = _binary("add", fnp.add)
+sub = _binary("sub", fnp.subtract)
+mul = _binary("mul", fnp.multiply)
+div = _binary("div", _div)
+rem = _binary("rem", fnp.fmod)  # C's %: the sign of the dividend
+pow = _binary("pow", fnp.power)  # noqa: A001 - lax's name
+max = _binary("max", fnp.maximum)  # noqa: A001
+min = _binary("min", fnp.minimum)  # noqa: A001
+atan2 = _binary("atan2", fnp.arctan2)
+nextafter = _binary("nextafter", fnp.nextafter)
+eq = _binary("eq", fnp.equal)
+ne = _binary("ne", fnp.not_equal)
+lt = _binary("lt", fnp.less)
+le = _binary("le", fnp.less_equal)
+gt = _binary("gt", fnp.greater)
+ge = _binary("ge", fnp.greater_equal)
+bitwise_and = and_ = _binary("and_", fnp.bitwise_and)
+bitwise_or = or_ = _binary("or_", fnp.bitwise_or)
+bitwise_xor = xor = _binary("xor", fnp.bitwise_xor)
+shift_left = _binary("shift_left", fnp.left_shift)
+shift_right_arithmetic = _binary("shift_right_arithmetic", fnp.right_shift)
+complex = _binary("complex", ew.make_complex)  # noqa: A001
+
+
+def shift_right_logical(x: Any, y: Any) -> Any:
+    """``jax.lax.shift_right_logical``: shifted right with zeros coming in (for signed
+    integers too: the bits are shifted as an unsigned integer's)."""
+    x, y = _operands("shift_right_logical", x, y)
+    dtype = get_aval(x).dtype
+    if dtype.kind != "i":
+        return fnp.right_shift(x, y)
+    unsigned = np.dtype(f"u{dtype.itemsize}")
+    return fnp.asarray(fnp.right_shift(fnp.asarray(x, unsigned), fnp.asarray(y, unsigned)),
+                       dtype)
+
+
+neg = _unary("neg", fnp.negative)
+sign = _unary("sign", fnp.sign)
+floor = _unary("floor", fnp.floor)
+ceil = _unary("ceil", fnp.ceil)
+is_finite = _unary("is_finite", fnp.isfinite)
+exp = _unary("exp", fnp.exp)
+exp2 = _unary("exp2", fnp.exp2)
+expm1 = _unary("expm1", fnp.expm1)
+log = _unary("log", fnp.log)
+log1p = _unary("log1p", fnp.log1p)
+tanh = _unary("tanh", fnp.tanh)
+logistic = _unary("logistic", lambda x: fnp.where(
+    x >= 0, 1 / (1 + fnp.exp(-fnp.abs(x))), fnp.exp(-fnp.abs(x)) / (1 + fnp.exp(-fnp.abs(x)))))
+sin = _unary("sin", fnp.sin)
+cos = _unary("cos", fnp.cos)
+tan = _unary("tan", fnp.tan)
+asin = _unary("asin", fnp.arcsin)
+acos = _unary("acos", fnp.arccos)
+atan = _unary("atan", fnp.arctan)
+sinh = _unary("sinh", fnp.sinh)
+cosh = _unary("cosh", fnp.cosh)
+asinh = _unary("asinh", fnp.arcsinh)
+acosh = _unary("acosh", fnp.arccosh)
+atanh = _unary("atanh", fnp.arctanh)
+sqrt = _unary("sqrt", fnp.sqrt)
+rsqrt = _unary("rsqrt", lambda x: 1 / fnp.sqrt(x))
+cbrt = _unary("cbrt", fnp.cbrt)
+abs = _unary("abs", fnp.abs)  # noqa: A001
+square = _unary("square", fnp.square)
+reciprocal = _unary("reciprocal", fnp.reciprocal)
+real = _unary("real", fnp.real)
+imag = _unary("imag", fnp.imag)
+conj = _unary("conj", fnp.conjugate)
+bitwise_not = not_ = _unary("not_", fnp.invert)
+population_count = _unary("population_count", lambda x: fnp.asarray(fnp.bitwise_count(
+    # the bits of the two's complement, as JAX's (NumPy's bitwise_count takes |x|)
+    fnp.asarray(x, np.dtype(f"u{get_aval(x).dtype.itemsize}"))
+    if get_aval(x).dtype.kind == "i" else x), get_aval(x).dtype))
+
+
+def integer_pow(x: Any, y: int) -> Any:
+    """``jax.lax.integer_pow``: ``x ** y`` for a Python integer ``y``."""
+    if not isinstance(y, (int, np.integer)):
+        raise TypeError(f"lax.integer_pow: the exponent must be an integer, got {y!r}.")
+    return fnp.power(x, int(y))
+
+
+class RoundingMethod:
+    """``jax.lax.RoundingMethod``: how :func:`round` breaks ties."""
+
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def round(x: Any, rounding_method: int = RoundingMethod.AWAY_FROM_ZERO) -> Any:  # noqa: A001
+    """``jax.lax.round``: to the nearest integer, halves away from zero (or to even)."""
+    x = x if isinstance(x, Tracer) else fnp.asarray(x)
+    if int(rounding_method) == RoundingMethod.TO_NEAREST_EVEN:
+        return fnp.round(x)
+    return fnp.sign(x) * fnp.floor(fnp.abs(x) + 0.5)
+
+
+def clamp(min: Any, x: Any, max: Any) -> Any:  # noqa: A002 - lax's names
+    """``jax.lax.clamp``: ``x`` clipped to ``[min, max]`` (bounds scalars or of ``x``'s
+    shape)."""
+    lo, x, hi = _operands("clamp", min, x, max)
+    return fnp.minimum(fnp.maximum(x, lo), hi)
+
+
+def select(pred: Any, on_true: Any, on_false: Any) -> Any:
+    """``jax.lax.select``: ``on_true`` where ``pred``, else ``on_false`` (one shape)."""
+    on_true, on_false = _operands("select", on_true, on_false)
+    return fnp.where(pred, on_true, on_false)
+
+
+def select_n(which: Any, *cases: Any) -> Any:
+    """``jax.lax.select_n``: ``cases[which]`` entry by entry (``which`` boolean for two cases,
+    else an integer)."""
+    if not cases:
+        raise ValueError("lax.select_n: at least one case is required.")
+    cases = tuple(_operands("select_n", *cases))
+    if len(cases) == 1:
+        return cases[0]
+    out = cases[0]
+    for k, case in enumerate(cases[1:], start=1):
+        chosen = which if get_aval(fnp.asarray(which)).dtype == np.bool_ and len(cases) == 2 \
+            else fnp.equal(which, k)
+        out = fnp.where(chosen, case, out)
+    return out
+
+
+def convert_element_type(x: Any, new_dtype: Any) -> Any:
+    """``jax.lax.convert_element_type``: ``x`` in ``new_dtype`` (complex to real keeps the
+    real part)."""
+    return fnp.asarray(x, np.dtype(new_dtype))
+
+
+# -- shapes --------------------------------------------------------------------------------------
+
+
+def broadcast(x: Any, sizes: Sequence[int]) -> Any:
+    """``jax.lax.broadcast``: ``x`` with new leading axes of ``sizes``."""
+    x = fnp.asarray(x)
+    return fnp.broadcast_to(x, (*sizes, *get_aval(x).shape))
+
+
+def broadcast_in_dim(x: Any, shape: Sequence[int], broadcast_dimensions: Sequence[int]) -> Any:
+    """``jax.lax.broadcast_in_dim``: ``x``'s axis ``i`` placed at ``broadcast_dimensions[i]``
+    of an array of ``shape``."""
+    return sh.broadcast_in_dim(fnp.asarray(x), tuple(shape), tuple(broadcast_dimensions))
+
+
+def reshape(x: Any, new_sizes: Sequence[int], dimensions: Sequence[int] | None = None) -> Any:
+    """``jax.lax.reshape``: ``x`` (transposed by ``dimensions`` first) in ``new_sizes``."""
+    x = fnp.asarray(x)
+    if dimensions is not None:
+        x = fnp.transpose(x, tuple(dimensions))
+    return fnp.reshape(x, tuple(new_sizes))
+
+
+def squeeze(x: Any, dimensions: Sequence[int]) -> Any:
+    return fnp.squeeze(x, tuple(dimensions))
+
+
+def expand_dims(x: Any, dimensions: Sequence[int]) -> Any:
+    return fnp.expand_dims(x, tuple(dimensions))
+
+
+def transpose(x: Any, permutation: Sequence[int]) -> Any:
+    return fnp.transpose(x, tuple(permutation))
+
+
+def rev(x: Any, dimensions: Sequence[int]) -> Any:
+    """``jax.lax.rev``: ``x`` reversed along ``dimensions``."""
+    return ix.rev(fnp.asarray(x), tuple(dimensions))
+
+
+def concatenate(operands: Sequence[Any], dimension: int) -> Any:
+    return fnp.concatenate(list(operands), axis=dimension)
+
+
+def pad(x: Any, padding_value: Any, padding_config: Sequence[tuple[int, int, int]]) -> Any:
+    """``jax.lax.pad``: ``padding_value`` before (low), after (high) and between (interior)
+    the entries of each axis; negative low/high remove entries."""
+    x, value = _operands("pad", x, padding_value)
+    return ix.pad(x, value, padding_config)
+
+
+def slice(x: Any, start_indices: Sequence[int], limit_indices: Sequence[int],  # noqa: A001
+          strides: Sequence[int] | None = None) -> Any:
+    """``jax.lax.slice``: a static window of ``x``."""
+    return ix.static_slice(fnp.asarray(x), list(start_indices), list(limit_indices),
+                           None if strides is None else list(strides))
+
+
+def slice_in_dim(x: Any, start_index: int | None, limit_index: int | None, stride: int = 1,
+                 axis: int = 0) -> Any:
+    x = fnp.asarray(x)
+    n = get_aval(x).shape[axis]
+    start, limit, _ = builtins.slice(start_index, limit_index).indices(n)
+    return ix.slice_in_dim(x, start, builtins.max(limit, start), axis % get_aval(x).ndim,
+                           stride)
+
+
+def index_in_dim(x: Any, index: int, axis: int = 0, keepdims: bool = True) -> Any:
+    x = fnp.asarray(x)
+    n = get_aval(x).shape[axis]
+    index = index + n if index < 0 else index
+    out = slice_in_dim(x, index, index + 1, 1, axis)
+    return out if keepdims else fnp.squeeze(out, axis)
+
+
+def dynamic_slice(x: Any, start_indices: Sequence[Any], slice_sizes: Sequence[int]) -> Any:
+    """``jax.lax.dynamic_slice``: the window of ``slice_sizes`` at ``start_indices`` (traced
+    or not; clamped so that the window fits, as JAX's)."""
+    return ix.dynamic_slice(fnp.asarray(x), list(start_indices), tuple(slice_sizes))
+
+
+def dynamic_slice_in_dim(x: Any, start_index: Any, slice_size: int, axis: int = 0) -> Any:
+    x = fnp.asarray(x)
+    nd = get_aval(x).ndim
+    axis %= nd
+    starts = [start_index if d == axis else 0 for d in range(nd)]
+    sizes = [slice_size if d == axis else n for d, n in enumerate(get_aval(x).shape)]
+    return dynamic_slice(x, starts, sizes)
+
+
+def dynamic_index_in_dim(x: Any, index: Any, axis: int = 0, keepdims: bool = True) -> Any:
+    out = dynamic_slice_in_dim(x, index, 1, axis)
+    return out if keepdims else fnp.squeeze(out, axis)
+
+
+def dynamic_update_slice(x: Any, update: Any, start_indices: Sequence[Any]) -> Any:
+    """``jax.lax.dynamic_update_slice``: ``x`` with ``update`` written at ``start_indices``
+    (clamped so that it fits)."""
+    x, update = fnp.asarray(x), fnp.asarray(update)
+    if get_aval(x).dtype != get_aval(update).dtype:
+        raise TypeError("lax.dynamic_update_slice requires arguments to have the same dtypes, "
+                        f"got {get_aval(x).dtype}, {get_aval(update).dtype}.")
+    return ix.dynamic_update_slice(x, update, list(start_indices))
+
+
+def dynamic_update_slice_in_dim(x: Any, update: Any, start_index: Any, axis: int) -> Any:
+    x = fnp.asarray(x)
+    nd = get_aval(x).ndim
+    axis %= nd
+    return dynamic_update_slice(x, update, [start_index if d == axis else 0
+                                            for d in range(nd)])
+
+
+def dynamic_update_index_in_dim(x: Any, update: Any, index: Any, axis: int) -> Any:
+    x = fnp.asarray(x)
+    update = fnp.asarray(update)
+    axis %= get_aval(x).ndim
+    if get_aval(update).ndim == get_aval(x).ndim - 1:
+        update = fnp.expand_dims(update, axis)
+    return dynamic_update_slice_in_dim(x, update, index, axis)
+
+
+# -- constants -----------------------------------------------------------------------------------
+
+
+def iota(dtype: Any, size: int) -> np.ndarray:
+    """``jax.lax.iota``: ``0, 1, ..., size - 1`` in ``dtype``."""
+    return np.arange(size, dtype=np.dtype(dtype))
+
+
+def broadcasted_iota(dtype: Any, shape: Sequence[int], dimension: int) -> np.ndarray:
+    """``jax.lax.broadcasted_iota``: the index along ``dimension`` of an array of ``shape``."""
+    shape = tuple(shape)
+    ramp = np.arange(shape[dimension], dtype=np.dtype(dtype))
+    return np.broadcast_to(ramp.reshape([-1 if d == dimension else 1
+                                         for d in range(len(shape))]), shape).copy()
+
+
+def full(shape: Sequence[int], fill_value: Any, dtype: Any = None) -> Any:
+    return fnp.full(tuple(shape), fill_value, dtype)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
+    return fnp.full_like(x, fill_value, dtype=dtype, shape=shape)
+
+
+def zeros_like_array(x: Any) -> Any:
+    return fnp.zeros_like(x)
+
+
+# -- products and reductions ---------------------------------------------------------------------
+
+
+def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any = None) -> Any:
+    """``jax.lax.dot``: vector and matrix products (``lhs``'s last axis with ``rhs``'s
+    first)."""
+    return fnp.dot(lhs, rhs, preferred_element_type=preferred_element_type)
+
+
+def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = None,
+                preferred_element_type: Any = None) -> Any:
+    """``jax.lax.dot_general``: ``dimension_numbers = ((lhs_contract, rhs_contract),
+    (lhs_batch, rhs_batch))``; the result is the batch axes, then ``lhs``'s free axes, then
+    ``rhs``'s."""
+    (lc, rc), (lb, rb) = dimension_numbers
+    lhs, rhs = fnp.asarray(lhs), fnp.asarray(rhs)
+    if preferred_element_type is not None:
+        dtype = np.dtype(preferred_element_type)
+        lhs, rhs = fnp.asarray(lhs, dtype), fnp.asarray(rhs, dtype)
+    lhs, rhs = _operands("dot_general", lhs, rhs) if get_aval(lhs).dtype != get_aval(rhs).dtype \
+        else (lhs, rhs)
+    return la.dot_general(lhs, rhs, ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb))))
+
+
+def batch_matmul(lhs: Any, rhs: Any, precision: Any = None) -> Any:
+    """``jax.lax.batch_matmul``: matrix products of stacks with equal leading axes."""
+    return fnp.matmul(lhs, rhs)
+
+
+def _axes(axes: Sequence[int]) -> tuple[int, ...]:
+    return tuple(axes)
+
+
+def reduce_sum(operand: Any, axes: Sequence[int]) -> Any:
+    return fnp.sum(operand, axis=_axes(axes))
+
+
+def reduce_prod(operand: Any, axes: Sequence[int]) -> Any:
+    return fnp.prod(operand, axis=_axes(axes))
+
+
+def reduce_max(operand: Any, axes: Sequence[int]) -> Any:
+    return fnp.max(operand, axis=_axes(axes))
+
+
+def reduce_min(operand: Any, axes: Sequence[int]) -> Any:
+    return fnp.min(operand, axis=_axes(axes))
+
+
+def reduce_and(operand: Any, axes: Sequence[int]) -> Any:
+    return fnp.all(operand, axis=_axes(axes))
+
+
+def reduce_or(operand: Any, axes: Sequence[int]) -> Any:
+    return fnp.any(operand, axis=_axes(axes))
+
+
+def argmax(operand: Any, axis: int, index_dtype: Any) -> Any:
+    return fnp.asarray(fnp.argmax(operand, axis=axis), np.dtype(index_dtype))
+
+
+def argmin(operand: Any, axis: int, index_dtype: Any) -> Any:
+    return fnp.asarray(fnp.argmin(operand, axis=axis), np.dtype(index_dtype))
+
+
+def reduce(operands: Any, init_values: Any, computation: Callable[[Any, Any], Any],
+           dimensions: Sequence[int]) -> Any:
+    """``jax.lax.reduce``: ``operands`` (an array or a pytree of arrays) reduced over
+    ``dimensions`` by the associative ``computation`` with identity ``init_values``: halves
+    combined pairwise (log n rounds of ``computation`` on whole slices), then the init."""
+    leaves, tree = tree_flatten(operands)
+    inits, init_tree = tree_flatten(init_values)
+    if init_tree != tree:
+        raise TypeError("lax.reduce: init_values must have the structure of operands.")
+    leaves = [fnp.asarray(x) for x in leaves]
+
+    def combine(a: list[Any], b: list[Any]) -> list[Any]:
+        out = computation(tree_unflatten(tree, a), tree_unflatten(tree, b))
+        return tree_flatten(out)[0]
+
+    for axis in sorted((d % get_aval(leaves[0]).ndim for d in dimensions), reverse=True):
+        while get_aval(leaves[0]).shape[axis] > 1:
+            n = get_aval(leaves[0]).shape[axis]
+            half = n // 2
+            low = [ix.slice_in_dim(x, 0, half, axis) for x in leaves]
+            high = [ix.slice_in_dim(x, half, 2 * half, axis) for x in leaves]
+            merged = combine(low, high)
+            if n % 2:
+                rest = [ix.slice_in_dim(x, 2 * half, n, axis) for x in leaves]
+                merged = [fnp.concatenate([m, r], axis=axis) for m, r in zip(merged, rest,
+                                                                             strict=True)]
+            leaves = merged
+        size = get_aval(leaves[0]).shape[axis]
+        if size == 0:
+            leaves = [fnp.broadcast_to(fnp.asarray(i, get_aval(x).dtype),
+                                       get_aval(x).shape[:axis] + get_aval(x).shape[axis + 1:])
+                      for x, i in zip(leaves, inits, strict=True)]
+        else:
+            leaves = [fnp.squeeze(x, axis) for x in leaves]
+            shaped_inits = [fnp.broadcast_to(fnp.asarray(i, get_aval(x).dtype), get_aval(x).shape)
+                            for x, i in zip(leaves, inits, strict=True)]
+            leaves = combine(shaped_inits, leaves)
+    return tree_unflatten(tree, leaves)
+
+
+# -- scans, sorting ------------------------------------------------------------------------------
+
+
+def _interleave(even: list[Any], odd: list[Any], axis: int) -> list[Any]:
+    """Entries ``even[0], odd[0], even[1], odd[1], ...`` along ``axis`` (``even`` may have one
+    more)."""
+    out = []
+    for e, o in zip(even, odd, strict=True):
+        ne, no = get_aval(e).shape[axis], get_aval(o).shape[axis]
+        if ne > no:  # pad odd with a copy of its last... any entry, cut off below
+            o = fnp.concatenate([o, ix.slice_in_dim(e, 0, 1, axis)], axis=axis)
+        pairs = fnp.stack([e, o], axis=axis + 1)
+        shape = list(get_aval(e).shape)
+        shape[axis] = 2 * ne
+        merged = fnp.reshape(pairs, tuple(shape))
+        out.append(ix.slice_in_dim(merged, 0, ne + no, axis))
+    return out
+
+
+def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = False,
+                     axis: int = 0) -> Any:
+    """``jax.lax.associative_scan``: the inclusive prefix combination of ``elems`` (an array
+    or pytree of arrays) along ``axis`` by the associative ``fn``, in ``O(log n)`` rounds of
+    ``fn`` on whole slices (adjacent pairs combined, the half-length scan recursed on, the
+    other entries filled in)."""
+    leaves, tree = tree_flatten(elems)
+    leaves = [fnp.asarray(x) for x in leaves]
+    if not leaves:
+        return elems
+    axis %= get_aval(leaves[0]).ndim
+    n = get_aval(leaves[0]).shape[axis]
+    if any(get_aval(x).shape[axis] != n for x in leaves):
+        raise ValueError("lax.associative_scan: every array needs the same length along axis.")
+    if reverse:
+        leaves = [ix.rev(x, (axis,)) for x in leaves]
+
+    def combine(a: list[Any], b: list[Any]) -> list[Any]:
+        return tree_flatten(fn(tree_unflatten(tree, a), tree_unflatten(tree, b)))[0]
+
+    def part(xs: list[Any], start: int, stop: int, step: int = 1) -> list[Any]:
+        return [ix.slice_in_dim(x, start, builtins.max(stop, start), axis, step) for x in xs]
+
+    def scan(xs: list[Any]) -> list[Any]:
+        m = get_aval(xs[0]).shape[axis]
+        if m < 2:
+            return xs
+        pairs = combine(part(xs, 0, m - 1, 2), part(xs, 1, m, 2))  # entries 1, 3, 5, ...
+        odd = scan(pairs)
+        later_even = part(xs, 2, m, 2)
+        if get_aval(later_even[0]).shape[axis]:
+            filled = combine(part(odd, 0, get_aval(later_even[0]).shape[axis]), later_even)
+            even = [fnp.concatenate([f, g], axis=axis)
+                    for f, g in zip(part(xs, 0, 1), filled, strict=True)]
+        else:
+            even = part(xs, 0, 1)
+        return _interleave(even, odd, axis)
+
+    out = scan(leaves)
+    if reverse:
+        out = [ix.rev(x, (axis,)) for x in out]
+    return tree_unflatten(tree, out)
+
+
+def _cumulative(name: str, np_name: str) -> Callable[..., Any]:
+    def op(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
+        x = fnp.asarray(operand)
+        if name in ("cumsum", "cumprod"):
+            if reverse:
+                x = ix.rev(x, (axis % get_aval(x).ndim,))
+            out = getattr(fnp, name)(x, axis=axis)
+            return ix.rev(out, (axis % get_aval(x).ndim,)) if reverse else out
+        combine = {"cummax": fnp.maximum, "cummin": fnp.minimum,
+                   "cumlogsumexp": fnp.logaddexp}[name]
+        return associative_scan(combine, x, reverse=reverse, axis=axis)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"``jax.lax.{name}``: the running {np_name} along ``axis`` (from the end with " \
+        "``reverse``)."
+    return op
+
+
+cumsum = _cumulative("cumsum", "sum")
+cumprod = _cumulative("cumprod", "product")
+cummax = _cumulative("cummax", "maximum")
+cummin = _cumulative("cummin", "minimum")
+cumlogsumexp = _cumulative("cumlogsumexp", "log-sum-exp")
+
+
+def sort(operand: Any, dimension: int = -1, is_stable: bool = True, num_keys: int = 1) -> Any:
+    """``jax.lax.sort``: one array sorted along ``dimension``, or a sequence of arrays sorted
+    together by the first ``num_keys`` of them (lexicographically; stably)."""
+    if not isinstance(operand, (list, tuple)):
+        return fnp.sort(operand, axis=dimension)
+    arrays = [fnp.asarray(x) for x in operand]
+    if not 1 <= num_keys <= len(arrays):
+        raise ValueError(f"lax.sort: num_keys={num_keys} out of range for {len(arrays)} "
+                         "operands.")
+    keys = arrays[:num_keys][::-1]  # lexsort's last key is the primary one
+    order = fnp.lexsort(keys, axis=dimension)
+    return tuple(fnp.take_along_axis(x, order, axis=dimension) for x in arrays)
+
+
+def top_k(operand: Any, k: int) -> tuple[Any, Any]:
+    """``jax.lax.top_k``: the ``k`` largest entries along the last axis, descending (ties: the
+    lower index first), and their ``int32`` indices."""
+    x = fnp.asarray(operand)
+    n = get_aval(x).shape[-1]
+    if not 0 <= k <= n:
+        raise ValueError(f"lax.top_k: k={k} out of range for an axis of length {n}.")
+    order = ix.slice_in_dim(fnp.argsort(x, axis=-1, descending=True), 0, k,
+                            get_aval(x).ndim - 1)
+    return fnp.take_along_axis(x, order, axis=-1), fnp.asarray(order, np.int32)
+
+
+__all__ = [
+    "RoundingMethod", "abs", "acos", "acosh", "add", "and_", "argmax", "argmin", "asin",
+    "asinh", "associative_scan", "atan", "atan2", "atanh", "batch_matmul", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "broadcast", "broadcast_in_dim",
+    "broadcasted_iota", "cbrt", "ceil", "clamp", "complex", "concatenate", "conj",
+    "convert_element_type", "cos", "cosh", "cumlogsumexp", "cummax", "cummin", "cumprod",
+    "cumsum", "div", "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice",
+    "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
+    "dynamic_update_slice_in_dim", "eq", "exp", "exp2", "expand_dims", "expm1", "floor", "full",
+    "full_like", "ge", "gt", "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le",
+    "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_",
+    "or_", "pad", "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and",
+    "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "rem", "reshape",
+    "rev", "round", "rsqrt", "select", "select_n", "shift_left", "shift_right_arithmetic",
+    "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort", "sqrt",
+    "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor", "zeros_like_array",
+]
