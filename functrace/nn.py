@@ -503,7 +503,7 @@ def logmeanexp(x: Array, axis: Any = None, keepdims: bool = False) -> Array:
     return fnp.logsumexp(x, axis=axis, keepdims=keepdims) - math.log(count)
 
 
-def log_softmax(x: Array, axis: int = -1) -> Array:
+def log_softmax(x: Array, axis: int = -1, where: Array | None = None) -> Array:
     """The logarithm of :func:`softmax`, ``x - logsumexp(x)``, stable for any input.
 
     As in JAX, it is computed as ``shifted - log(sum(exp(shifted)))`` with ``shifted = x -
@@ -514,6 +514,8 @@ def log_softmax(x: Array, axis: int = -1) -> Array:
     Args:
       x: an array of logits.
       axis: the axis the probabilities are normalised over.
+      where: optional mask (broadcastable to ``x``): the entries where it is False take no
+        part, and their result is ``-inf`` (JAX's ``where``).
 
     Returns:
       Log-probabilities, the shape of ``x``; ``exp`` of them sums to 1 along ``axis``.
@@ -521,17 +523,22 @@ def log_softmax(x: Array, axis: int = -1) -> Array:
     Example:
       >>> log_softmax(np.array([0.0, 1e4]))
       array([-10000.,      0.])
+      >>> log_softmax(np.array([0.0, 1e4]), where=np.array([True, False]))
+      array([  0., -inf])
     """
+    if where is not None:
+        x = fnp.where(where, x, -np.inf)
     shifted = x - fnp.stop_gradient(fnp.max(x, axis=axis, keepdims=True))
     return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
 
 
-def softmax(x: Array, axis: int = -1) -> Array:
+def softmax(x: Array, axis: int = -1, where: Array | None = None) -> Array:
     """Normalised exponentials, ``exp(x) / sum(exp(x))``, stable for any input.
 
     Args:
       x: an array of logits.
       axis: the axis the probabilities are normalised over.
+      where: optional mask: the entries where it is False take no part and get 0.
 
     Returns:
       Probabilities, the shape of ``x``, summing to 1 along ``axis``.
@@ -541,7 +548,7 @@ def softmax(x: Array, axis: int = -1) -> Array:
       array([[0.25, 0.75],
              [0.  , 1.  ]])
     """
-    return fnp.exp(log_softmax(x, axis))
+    return fnp.exp(log_softmax(x, axis, where))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -453,3 +453,19 @@ def test_glu_one_hot_standardize_logsumexp():
     np.testing.assert_allclose(nn.logmeanexp(x), np.log(np.exp(x).mean()), rtol=1e-13)
     assert nn.swish is nn.silu and nn.hard_swish is nn.hard_silu
     np.testing.assert_array_equal(nn.identity(x), x)
+
+
+def test_softmax_and_log_softmax_where():
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
+    mask = np.array([[True, False, True], [False, False, True]])
+    e = np.where(mask, np.exp(x - 3.0), 0.0)
+    want = e / e.sum(1, keepdims=True)
+    np.testing.assert_allclose(nn.softmax(x, where=mask), want, rtol=1e-13)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(nn.log_softmax(x, where=mask), np.log(want), rtol=1e-13)
+    w = np.arange(6.0).reshape(2, 3)
+    g = ft.grad(lambda x: fnp.sum(nn.softmax(x, where=mask) * w))(x)
+    assert np.all(g[~mask] == 0)
+    # On the kept entries, the plain softmax of those entries alone.
+    g_row = ft.grad(lambda r: fnp.sum(nn.softmax(r) * w[0, [0, 2]]))(x[0, [0, 2]])
+    np.testing.assert_allclose(g[0, [0, 2]], g_row, rtol=1e-12)
