@@ -199,8 +199,16 @@ def test_lstsq_matches_numpy() -> None:
             assert np.shape(got) == np.shape(expected)
             np.testing.assert_allclose(got, expected, atol=1e-12)
     check_grads(lambda a, b: la.lstsq(a, b)[1], [tall, b], order=2)
+    # Under jit the rank is unknown: the residuals are JAX's default, |b - a x|^2 summed over
+    # rows whatever the rank (NumPy's are empty for the deficient tall matrix).
+    for a in (tall, deficient):
+        x, res, rank, s = ft.jit(la.lstsq)(a, b)
+        np.testing.assert_allclose(x, np.linalg.lstsq(a, b)[0], atol=1e-12)
+        np.testing.assert_allclose(res, ((b - a @ x) ** 2).sum(0), atol=1e-12)
+    assert ft.jit(la.lstsq)(deficient, b)[1].shape == (2,) and la.lstsq(deficient, b)[1].size == 0
+    np.testing.assert_allclose(la.lstsq(tall[:2], b[:2], numpy_resid=False)[1], 0.0, atol=1e-20)
     with pytest.raises(ConcretizationError, match="residuals"):
-        ft.jit(la.lstsq)(tall, b)
+        ft.jit(lambda a, b: la.lstsq(a, b, numpy_resid=True))(tall, b)
 
 
 def test_matrix_power_zero_negative_and_integers() -> None:

@@ -218,8 +218,9 @@ def det(a: Any) -> Any:
 
 def slogdet(a: Any) -> tuple[Any, Any]:
     """``numpy.linalg.slogdet``: ``(sign, log|det|)`` of each square matrix of a stack, the
-    second computed without forming the determinant (no overflow or underflow); the sign has a
-    zero derivative."""
+    second computed without forming the determinant (no overflow or underflow).  The sign of a
+    real matrix has a zero derivative; a complex matrix's sign (a unit complex number) turns
+    with the phase of the determinant, as JAX's."""
     (a,) = _float_operands(a)
     _square("slogdet", a)
     return la.det_sign(a), la.logabsdet(a)
@@ -382,7 +383,8 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     ``i Im(diag(X))`` on its diagonal: LAPACK's ``R`` has a real diagonal); ``dQ = Q (O - X) + C``
     and ``dR = (X - O) R``.  A wide matrix ``[A1 A2]`` splits as ``A1 = Q R1`` (square) and
     ``R2 = Q^H A2``.  ``"complete"`` for tall matrices has no derivative
-    (``NotImplementedError``, as in JAX).  The signs of ``R``'s diagonal are LAPACK's.
+    (``NotImplementedError``: the extra columns of ``Q`` are any basis of a complement).  The
+    signs of ``R``'s diagonal are LAPACK's.
 
     >>> import numpy as np
     >>> q, r = qr(np.array([[3.0, 1.0], [4.0, 2.0]]))
@@ -605,17 +607,20 @@ def cond(x: Any, p: Any = None) -> Any:
     return multiply(norm(x, p, axes), norm(inv(x), p, axes))
 
 
-def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
+def lstsq(a: Any, b: Any, rcond: Any = None, *, numpy_resid: bool | None = None
+          ) -> tuple[Any, Any, Any, Any]:
     """``numpy.linalg.lstsq``: the least-squares solution ``x`` of ``a @ x ~ b`` (minimum norm
     where ``a: (m, n)`` is rank deficient), the sums of squared residuals, the rank of ``a``
     and its singular values.  Singular values at most ``rcond`` (default ``max(m, n) * eps``)
     times the largest count as zero.
 
     ``x = pinv(a, rcond) @ b``, so its derivative is the pseudo-inverse's (exact where the
-    rank is locally constant).  As in NumPy the residuals are empty unless ``m > n`` and ``a``
-    has full rank: for a tall ``a`` that is a question about values, so under ``jit``,
-    ``vmap`` or ``make_jaxpr`` it raises ``ConcretizationError`` (compute
-    ``((b - a @ x) ** 2).sum(0)`` instead).  The rank is an ``int32`` without derivative.
+    rank is locally constant).  The residuals are NumPy's when the rank is known (empty unless
+    ``m > n`` and ``a`` has full rank).  Under ``jit``, ``vmap`` or ``make_jaxpr`` the rank of
+    a tall ``a`` is not known, and they are JAX's default instead: ``|b - a x|**2`` summed
+    over rows, whatever the rank.  JAX's ``numpy_resid`` chooses: True always NumPy's (then
+    ``ConcretizationError`` where the rank is not known), False always JAX's (for every
+    shape).  The rank is an ``int32`` without derivative.
 
     >>> import numpy as np
     >>> x, res, rank, s = lstsq(np.array([[1.0], [1.0]]), np.array([1.0, 3.0]))
@@ -640,15 +645,19 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     s_held = stop_gradient(s)
     rank = sum(greater(s_held, multiply(max(s_held), cutoff)), dtype=np.int32)
     residuals: Any = np.zeros((0,), np.finfo(aval(a).dtype).dtype)  # real, as NumPy's
-    if m > n:
-        try:
-            full_rank = bool(rank == n)
-        except ConcretizationError:
-            raise ConcretizationError(
-                "lstsq: whether the residuals are empty (NumPy: unless a is tall with full "
-                "rank) depends on the rank's value, which is not known while tracing; compute "
-                "them as ((b - a @ x) ** 2).sum(0).") from None
-        if full_rank:
+    if numpy_resid is False or m > n:
+        full_rank: bool | None = None
+        if numpy_resid is not False:
+            try:
+                full_rank = bool(rank == n)
+            except ConcretizationError:
+                if numpy_resid:
+                    raise ConcretizationError(
+                        "lstsq(numpy_resid=True): whether the residuals are empty (NumPy: "
+                        "unless a is tall with full rank) depends on the rank's value, which "
+                        "is not known while tracing; leave numpy_resid unset for JAX's "
+                        "residuals.") from None
+        if full_rank is not False:
             residuals = sum(abs_squared(subtract(b2, matmul(a, x))), 0)
     return (sh.reshape(x, (n,)) if vector else x), residuals, rank, s
 
