@@ -381,8 +381,9 @@ def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = Non
     if preferred_element_type is not None:
         dtype = np.dtype(preferred_element_type)
         lhs, rhs = fnp.asarray(lhs, dtype), fnp.asarray(rhs, dtype)
-    lhs, rhs = _operands("dot_general", lhs, rhs) if get_aval(lhs).dtype != get_aval(rhs).dtype \
-        else (lhs, rhs)
+    if get_aval(lhs).dtype != get_aval(rhs).dtype:
+        raise TypeError("lax.dot_general requires arguments to have the same dtypes, got "
+                        f"{get_aval(lhs).dtype}, {get_aval(rhs).dtype}.")
     return la.dot_general(lhs, rhs, ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb))))
 
 
@@ -430,8 +431,9 @@ def argmin(operand: Any, axis: int, index_dtype: Any) -> Any:
 def reduce(operands: Any, init_values: Any, computation: Callable[[Any, Any], Any],
            dimensions: Sequence[int]) -> Any:
     """``jax.lax.reduce``: ``operands`` (an array or a pytree of arrays) reduced over
-    ``dimensions`` by the associative ``computation`` with identity ``init_values``: halves
-    combined pairwise (log n rounds of ``computation`` on whole slices), then the init."""
+    ``dimensions`` by the associative ``computation`` with identity ``init_values``: adjacent
+    entries combined pairwise, in order (log n rounds of ``computation`` on whole slices),
+    then the init."""
     leaves, tree = tree_flatten(operands)
     inits, init_tree = tree_flatten(init_values)
     if init_tree != tree:
@@ -446,8 +448,10 @@ def reduce(operands: Any, init_values: Any, computation: Callable[[Any, Any], An
         while get_aval(leaves[0]).shape[axis] > 1:
             n = get_aval(leaves[0]).shape[axis]
             half = n // 2
-            low = [ix.slice_in_dim(x, 0, half, axis) for x in leaves]
-            high = [ix.slice_in_dim(x, half, 2 * half, axis) for x in leaves]
+            # Adjacent pairs (0, 1), (2, 3)...: the order of the operands is kept, so the
+            # computation need not commute.
+            low = [ix.slice_in_dim(x, 0, 2 * half, axis, 2) for x in leaves]
+            high = [ix.slice_in_dim(x, 1, 2 * half, axis, 2) for x in leaves]
             merged = combine(low, high)
             if n % 2:
                 rest = [ix.slice_in_dim(x, 2 * half, n, axis) for x in leaves]

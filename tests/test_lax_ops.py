@@ -71,6 +71,11 @@ VALUES: list[tuple[str, Callable[[], Any], Any]] = [
     ("reduce by max, 7 entries", lambda: lax.reduce(np.arange(7.0), -np.inf, lax.max, (0,)),
      6.0),
     ("reduce, empty", lambda: lax.reduce(np.zeros((2, 0)), 1.0, lax.mul, (1,)), np.ones(2)),
+    ("reduce keeps the order (a non-commuting computation)", lambda: lax.reduce(
+        (np.arange(1.0, 6.0), np.arange(5.0)), (1.0, 0.0),
+        lambda p, q: (p[0] * q[0], p[1] * q[0] + q[1]), (0,))[1],
+     # the affine maps h -> a h + b composed in order: h5 from h0 = 0
+     np.float64((((0 * 2 + 1) * 3 + 2) * 4 + 3) * 5 + 4)),
     ("cumsum reversed", lambda: lax.cumsum(X, axis=1, reverse=True),
      np.cumsum(X[:, ::-1], 1)[:, ::-1]),
     ("cummax", lambda: lax.cummax(X, axis=1), np.maximum.accumulate(X, 1)),
