@@ -84,7 +84,14 @@ sub = _binary("sub", fnp.subtract)
 mul = _binary("mul", fnp.multiply)
 div = _binary("div", _div)
 rem = _binary("rem", fnp.fmod)  # C's %: the sign of the dividend
-pow = _binary("pow", fnp.power)  # noqa: A001 - lax's name
+def pow(x: Any, y: Any) -> Any:  # noqa: A001 - lax's name
+    """``jax.lax.pow``: ``x ** y``, of one dtype, or a float or complex ``x`` to an integer
+    power ``y`` (the result in ``x``'s dtype)."""
+    if not isinstance(y, _PY_SCALARS) and get_aval(fnp.asarray(y)).dtype.kind in "iu" \
+            and get_aval(fnp.asarray(x)).dtype.kind in "fc":
+        x = fnp.asarray(x)
+        return fnp.asarray(fnp.power(x, y), get_aval(x).dtype)
+    return fnp.power(*_operands("pow", x, y))
 max = _binary("max", fnp.maximum)  # noqa: A001
 min = _binary("min", fnp.minimum)  # noqa: A001
 atan2 = _binary("atan2", fnp.arctan2)
@@ -99,7 +106,18 @@ bitwise_and = and_ = _binary("and_", fnp.bitwise_and)
 bitwise_or = or_ = _binary("or_", fnp.bitwise_or)
 bitwise_xor = xor = _binary("xor", fnp.bitwise_xor)
 shift_left = _binary("shift_left", fnp.left_shift)
-shift_right_arithmetic = _binary("shift_right_arithmetic", fnp.right_shift)
+def _shift_right_arithmetic(x: Any, y: Any) -> Any:
+    """The bits shifted right with copies of the top bit coming in, for unsigned integers too
+    (their bits are shifted as a signed integer's); shifts past the width fill every bit."""
+    dtype = get_aval(x).dtype
+    signed = np.dtype(f"i{dtype.itemsize}")
+    bits = 8 * dtype.itemsize
+    shift = fnp.minimum(fnp.asarray(y, signed), np.asarray(bits - 1, signed))
+    out = fnp.right_shift(fnp.asarray(x, signed), shift)
+    return fnp.asarray(out, dtype)
+
+
+shift_right_arithmetic = _binary("shift_right_arithmetic", _shift_right_arithmetic)
 complex = _binary("complex", ew.make_complex)  # noqa: A001
 
 
@@ -147,7 +165,8 @@ square = _unary("square", fnp.square)
 reciprocal = _unary("reciprocal", fnp.reciprocal)
 real = _unary("real", fnp.real)
 imag = _unary("imag", fnp.imag)
-conj = _unary("conj", fnp.conjugate)
+conj = _unary("conj", lambda x: fnp.conjugate(
+    x if get_aval(x).dtype.kind == "c" else fnp.asarray(x, ew.complex_dtype(get_aval(x).dtype))))
 bitwise_not = not_ = _unary("not_", fnp.invert)
 population_count = _unary("population_count", lambda x: fnp.asarray(fnp.bitwise_count(
     # the bits of the two's complement, as JAX's (NumPy's bitwise_count takes |x|)
@@ -208,8 +227,23 @@ def select_n(which: Any, *cases: Any) -> Any:
 
 def convert_element_type(x: Any, new_dtype: Any) -> Any:
     """``jax.lax.convert_element_type``: ``x`` in ``new_dtype`` (complex to real keeps the
-    real part)."""
-    return fnp.asarray(x, np.dtype(new_dtype))
+    real part).  Floats become integers as JAX's do: truncated, saturating at the integer
+    type's range, NaN as 0 (NumPy's cast leaves those undefined)."""
+    x = x if isinstance(x, Tracer) else fnp.asarray(x)
+    new = np.dtype(new_dtype)
+    if get_aval(x).dtype.kind in "fc" and new.kind in "iu":
+        x = fnp.real(x)
+        ftype = get_aval(x).dtype
+        info = np.iinfo(new)
+        # The largest float of x's dtype that the cast takes exactly into range (the range's
+        # end itself may round up past it, as 2**31 - 1 does in float32).
+        hi = np.asarray(info.max, ftype)
+        if int(hi) > info.max:
+            hi = np.nextafter(hi, np.zeros((), ftype))
+        inside = fnp.asarray(fnp.clip(fnp.where(fnp.isnan(x), 0, x), np.asarray(info.min, ftype),
+                                      hi), new)
+        return fnp.where(fnp.greater(x, hi), np.asarray(info.max, new), inside)
+    return fnp.asarray(x, new)
 
 
 # -- shapes --------------------------------------------------------------------------------------
@@ -287,10 +321,28 @@ def index_in_dim(x: Any, index: int, axis: int = 0, keepdims: bool = True) -> An
     return out if keepdims else fnp.squeeze(out, axis)
 
 
+def _wrapped_starts(x: Any, start_indices: Sequence[Any]) -> list[Any]:
+    """Start indices with negative ones counted from the end (JAX's default
+    ``allow_negative_indices=True``); the window is then clamped to fit."""
+    shape = get_aval(x).shape
+    if len(start_indices) != len(shape):
+        raise TypeError(f"lax: {len(start_indices)} start indices for an operand of rank "
+                        f"{len(shape)}.")
+    out = []
+    for s, n in zip(start_indices, shape, strict=True):
+        if isinstance(s, Tracer):
+            out.append(fnp.where(fnp.less(s, 0), fnp.add(s, n), s))
+        else:
+            s = int(s)
+            out.append(s + n if s < 0 else s)
+    return out
+
+
 def dynamic_slice(x: Any, start_indices: Sequence[Any], slice_sizes: Sequence[int]) -> Any:
     """``jax.lax.dynamic_slice``: the window of ``slice_sizes`` at ``start_indices`` (traced
-    or not; clamped so that the window fits, as JAX's)."""
-    return ix.dynamic_slice(fnp.asarray(x), list(start_indices), tuple(slice_sizes))
+    or not; negative ones count from the end; clamped so that the window fits, as JAX's)."""
+    x = fnp.asarray(x)
+    return ix.dynamic_slice(x, _wrapped_starts(x, start_indices), tuple(slice_sizes))
 
 
 def dynamic_slice_in_dim(x: Any, start_index: Any, slice_size: int, axis: int = 0) -> Any:
@@ -309,12 +361,12 @@ def dynamic_index_in_dim(x: Any, index: Any, axis: int = 0, keepdims: bool = Tru
 
 def dynamic_update_slice(x: Any, update: Any, start_indices: Sequence[Any]) -> Any:
     """``jax.lax.dynamic_update_slice``: ``x`` with ``update`` written at ``start_indices``
-    (clamped so that it fits)."""
+    (negative ones count from the end; clamped so that it fits)."""
     x, update = fnp.asarray(x), fnp.asarray(update)
     if get_aval(x).dtype != get_aval(update).dtype:
         raise TypeError("lax.dynamic_update_slice requires arguments to have the same dtypes, "
                         f"got {get_aval(x).dtype}, {get_aval(update).dtype}.")
-    return ix.dynamic_update_slice(x, update, list(start_indices))
+    return ix.dynamic_update_slice(x, update, _wrapped_starts(x, start_indices))
 
 
 def dynamic_update_slice_in_dim(x: Any, update: Any, start_index: Any, axis: int) -> Any:
@@ -396,28 +448,51 @@ def _axes(axes: Sequence[int]) -> tuple[int, ...]:
     return tuple(axes)
 
 
+# lax's reductions keep the operand's dtype (integers wrap around, as in C), and reduce empty
+# axes to the identity.
+
+
+def _dtype(x: Any) -> np.dtype[Any]:
+    return get_aval(fnp.asarray(x)).dtype
+
+
 def reduce_sum(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.sum(operand, axis=_axes(axes))
+    return fnp.sum(operand, axis=_axes(axes), dtype=_dtype(operand))
 
 
 def reduce_prod(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.prod(operand, axis=_axes(axes))
+    return fnp.prod(operand, axis=_axes(axes), dtype=_dtype(operand))
+
+
+def _lowest(dtype: np.dtype[Any], highest: bool) -> Any:
+    if dtype.kind == "b":
+        return highest
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return info.max if highest else info.min
+    return np.inf if highest else -np.inf
 
 
 def reduce_max(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.max(operand, axis=_axes(axes))
+    return fnp.max(operand, axis=_axes(axes), initial=_lowest(_dtype(operand), False))
 
 
 def reduce_min(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.min(operand, axis=_axes(axes))
+    return fnp.min(operand, axis=_axes(axes), initial=_lowest(_dtype(operand), True))
 
 
 def reduce_and(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.all(operand, axis=_axes(axes))
+    """Logical for booleans; bitwise for integers (all bits set is the identity)."""
+    if _dtype(operand).kind == "b":
+        return fnp.all(operand, axis=_axes(axes))
+    return reduce(operand, np.asarray(-1).astype(_dtype(operand)), bitwise_and, axes)
 
 
 def reduce_or(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.any(operand, axis=_axes(axes))
+    """Logical for booleans; bitwise for integers."""
+    if _dtype(operand).kind == "b":
+        return fnp.any(operand, axis=_axes(axes))
+    return reduce(operand, np.zeros((), _dtype(operand)), bitwise_or, axes)
 
 
 def argmax(operand: Any, axis: int, index_dtype: Any) -> Any:
@@ -540,7 +615,7 @@ def _cumulative(name: str, np_name: str) -> Callable[..., Any]:
         if name in ("cumsum", "cumprod"):
             if reverse:
                 x = ix.rev(x, (axis % get_aval(x).ndim,))
-            out = getattr(fnp, name)(x, axis=axis)
+            out = getattr(fnp, name)(x, axis=axis, dtype=get_aval(x).dtype)
             return ix.rev(out, (axis % get_aval(x).ndim,)) if reverse else out
         combine = {"cummax": fnp.maximum, "cummin": fnp.minimum,
                    "cumlogsumexp": fnp.logaddexp}[name]
@@ -573,6 +648,13 @@ def sort(operand: Any, dimension: int = -1, is_stable: bool = True, num_keys: in
     return tuple(fnp.take_along_axis(x, order, axis=dimension) for x in arrays)
 
 
+def sort_key_val(keys: Any, values: Any, dimension: int = -1, is_stable: bool = True
+                 ) -> tuple[Any, Any]:
+    """``jax.lax.sort_key_val``: ``keys`` sorted along ``dimension``, ``values`` permuted
+    with them."""
+    return sort((keys, values), dimension, is_stable, num_keys=1)  # type: ignore[return-value]
+
+
 def top_k(operand: Any, k: int) -> tuple[Any, Any]:
     """``jax.lax.top_k``: the ``k`` largest entries along the last axis, descending (ties: the
     lower index first), and their ``int32`` indices."""
@@ -599,6 +681,7 @@ __all__ = [
     "or_", "pad", "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and",
     "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "rem", "reshape",
     "rev", "round", "rsqrt", "select", "select_n", "shift_left", "shift_right_arithmetic",
-    "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort", "sqrt",
+    "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort",
+    "sort_key_val", "sqrt",
     "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor", "zeros_like_array",
 ]

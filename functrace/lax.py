@@ -29,7 +29,7 @@ from functrace.primitives.control_flow import (
     trace_body,
     while_p,
 )
-from functrace.primitives.elementwise import convert_element_type
+from functrace.primitives.elementwise import convert_element_type as _convert
 from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
@@ -171,7 +171,7 @@ def _retype(x: Any, aval: ShapedArray) -> Any:
     if get_aval(x).dtype == aval.dtype:
         return x
     if isinstance(x, Tracer):
-        return convert_element_type(x, aval.dtype)
+        return _convert(x, aval.dtype)
     return np.asarray(x, dtype=aval.dtype)
 
 
@@ -262,7 +262,7 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     if aval.dtype.kind != "b":
         pred = not_equal(pred, 0)
     index = (np.int32(bool(pred)) if isinstance(pred, (bool, np.bool_))
-             else convert_element_type(pred, np.int32))
+             else _convert(pred, np.int32))
     names = (f"false_fun ({_name(false_fun)})", f"true_fun ({_name(true_fun)})")
     return _switch(index, (false_fun, true_fun), operands, "cond", names)
 
@@ -301,7 +301,7 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any,
         raise TypeError(f"switch: index must be an integer scalar, got dtype {aval.dtype}.")
     hi = len(branches) - 1
     if isinstance(index, Tracer):
-        index = clip(convert_element_type(index, np.int32), 0, hi)
+        index = clip(_convert(index, np.int32), 0, hi)
     else:
         index = np.int32(min(max(operator.index(index), 0), hi))
     names = [f"branches[{k}] ({_name(br)})" for k, br in enumerate(branches)]

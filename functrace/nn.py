@@ -466,7 +466,7 @@ def _bad_axis(axis: int, ndim: int) -> int:
     raise ValueError(f"one_hot: axis {axis} is out of range for a result of {ndim} dimensions.")
 
 
-def standardize(x: Array, axis: int | Sequence[int] = -1, mean: Array | None = None,
+def standardize(x: Array, axis: int | Sequence[int] | None = -1, mean: Array | None = None,
                 variance: Array | None = None, epsilon: float = 1e-5) -> Array:
     """``(x - mean) / sqrt(variance + epsilon)``, the mean and variance over ``axis`` unless
     given (the variance as ``mean(x**2) - mean**2``, as JAX's).
@@ -475,7 +475,7 @@ def standardize(x: Array, axis: int | Sequence[int] = -1, mean: Array | None = N
       >>> np.round(standardize(np.array([1.0, 3.0])), 4)
       array([-1.,  1.])
     """
-    axes = axis if isinstance(axis, int) else tuple(axis)
+    axes = None if axis is None else axis if isinstance(axis, int) else tuple(axis)
     if mean is None:
         mean = fnp.mean(x, axis=axes, keepdims=True)
     if variance is None:
@@ -526,10 +526,19 @@ def log_softmax(x: Array, axis: int = -1, where: Array | None = None) -> Array:
       >>> log_softmax(np.array([0.0, 1e4]), where=np.array([True, False]))
       array([  0., -inf])
     """
-    if where is not None:
-        x = fnp.where(where, x, -np.inf)
-    shifted = x - fnp.stop_gradient(fnp.max(x, axis=axis, keepdims=True))
-    return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+    if where is None:
+        shifted = x - fnp.stop_gradient(fnp.max(x, axis=axis, keepdims=True))
+        return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
+    # Masked entries: out of the max and the sum, and -inf (a constant: no derivative) in
+    # the result; a fully masked slice gives -inf throughout (softmax 0), as JAX's.
+    low = fnp.stop_gradient(fnp.max(fnp.where(where, x, -np.inf), axis=axis, keepdims=True))
+    shifted = x - fnp.where(fnp.isfinite(low), low, 0.0)
+    total = fnp.sum(fnp.where(where, fnp.exp(fnp.where(where, shifted, 0.0)), 0.0), axis=axis,
+                    keepdims=True)
+    # (A fully masked slice sums to 0: its log is taken of 1 instead, so that neither the
+    # value nor a derivative divides by 0 before the mask replaces them.)
+    out = shifted - fnp.log(fnp.where(total > 0, total, 1.0))
+    return fnp.where(where, out, -np.inf)
 
 
 def softmax(x: Array, axis: int = -1, where: Array | None = None) -> Array:

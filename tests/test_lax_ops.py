@@ -94,6 +94,40 @@ VALUES: list[tuple[str, Callable[[], Any], Any]] = [
      np.array([3.0, 1.0, 4.0, 2.0])),
     ("top_k: ties lower index first", lambda: lax.top_k(np.array([1.0, 3.0, 3.0, 2.0]), 3)[1],
      np.array([1, 2, 3], np.int32)),
+    # Found by comparing with jax.lax (helper fuzzing): negative starts count from the end,
+    ("dynamic_slice: negative start", lambda: lax.dynamic_slice(
+        np.arange(24.0).reshape(2, 3, 4), (np.int32(-1), 0, 0), (1, 2, 2)).ravel(),
+     np.array([12.0, 13.0, 16.0, 17.0])),
+    ("dynamic_update_slice: negative start", lambda: lax.dynamic_update_slice(
+        np.zeros(4), np.ones(1), (np.int32(-1),)), np.array([0.0, 0.0, 0.0, 1.0])),
+    # float-to-integer conversion saturates (NaN to 0),
+    ("convert saturates", lambda: lax.convert_element_type(
+        np.array([-1.7, 300.0, np.nan, np.inf, -np.inf, 2.0**63]), np.int8),
+     np.array([-1, 127, 0, 127, -128, 127], np.int8)),
+    ("convert saturates, int64 top", lambda: lax.convert_element_type(
+        np.array([2.0**63, -2.0**64, 1e300]), np.int64),
+     np.array([2**63 - 1, -2**63, 2**63 - 1], np.int64)),
+    # reductions keep the dtype (wrapping), reduce empty axes to the identity, and are
+    # bitwise on integers,
+    ("reduce_sum wraps", lambda: lax.reduce_sum(np.full(4, 100, np.int8), (0,)), np.int8(-112)),
+    ("cumprod keeps uint8", lambda: lax.cumprod(np.array([200, 2], np.uint8)),
+     np.array([200, 144], np.uint8)),
+    ("reduce_max of nothing", lambda: lax.reduce_max(np.zeros((0, 3)), (0,)), np.full(3, -np.inf)),
+    ("reduce_min of nothing, int8", lambda: lax.reduce_min(np.zeros((0, 2), np.int8), (0,)),
+     np.array([127, 127], np.int8)),
+    ("reduce_and bitwise", lambda: lax.reduce_and(np.array([[6, 3]], np.int32), (1,)),
+     np.array([2], np.int32)),
+    ("reduce_or bitwise", lambda: lax.reduce_or(np.array([[6, 3]], np.int32), (1,)),
+     np.array([7], np.int32)),
+    # the arithmetic shift sign-extends unsigned bit patterns,
+    ("shift right arithmetic, uint8", lambda: lax.shift_right_arithmetic(
+        np.uint8([200, 100, 200]), np.uint8([1, 9, 9])), np.array([228, 0, 255], np.uint8)),
+    # conj of a real array is complex, and pow takes an integer exponent.
+    ("conj of reals", lambda: lax.conj(np.array([1.0, 2.0])), np.array([1.0, 2.0], complex)),
+    ("pow float ** int", lambda: lax.pow(np.float32([2.0, 3.0]), np.int32([3, 2])),
+     np.float32([8.0, 9.0])),
+    ("sort_key_val", lambda: lax.sort_key_val(np.array([3, 1, 2]), np.array([10.0, 20.0, 30.0]))[1],
+     np.array([20.0, 30.0, 10.0])),
 ]
 
 

@@ -469,3 +469,24 @@ def test_softmax_and_log_softmax_where():
     # On the kept entries, the plain softmax of those entries alone.
     g_row = ft.grad(lambda r: fnp.sum(nn.softmax(r) * w[0, [0, 2]]))(x[0, [0, 2]])
     np.testing.assert_allclose(g[0, [0, 2]], g_row, rtol=1e-12)
+
+
+def test_masked_log_softmax_is_constant_where_masked():
+    # Found by comparing with jax.nn: the masked entries are the constant -inf (no tangent), and
+    # a fully masked row gives -inf (softmax 0), with no NaN and no division by zero.
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 5))
+    mask = rng.random((4, 5)) < 0.6
+    mask[:, 0] = True
+    mask[2, :] = False
+    with np.errstate(all="raise"):
+        out = nn.log_softmax(x, axis=1, where=mask)
+        tangent = ft.jvp(lambda x: nn.log_softmax(x, axis=1, where=mask), (x,),
+                         (np.ones_like(x),))[1]
+        g = ft.grad(lambda x: fnp.sum(fnp.where(mask, nn.softmax(x, axis=1, where=mask), 0.0)
+                                      * x))(x)
+    assert np.all(out[~mask] == -np.inf) and np.all(tangent[~mask] == 0)
+    np.testing.assert_array_equal(nn.softmax(x, axis=1, where=mask)[2], 0.0)
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(nn.standardize(x, axis=None), (x - x.mean()) / np.sqrt(
+        x.var() + 1e-5), rtol=1e-10)

@@ -1162,8 +1162,10 @@ def _traced_set(name: str, source: Any, keep: Callable[[Any], Any], size: int,
                                                       getitem(ordered, slice(0, -1)))])
     chosen, valid, _ = _compact(logical_and(starts, keep(ordered)), order, size)
     values = take(flat, chosen)
-    fill = getitem(values, 0) if fill_value is None else np.asarray(fill_value,
-                                                                    aval(flat).dtype)
+    if fill_value is None:  # the first value, or 0 when there is none (as _fit)
+        fill = where(getitem(valid, 0), getitem(values, 0), np.zeros((), aval(flat).dtype))
+    else:
+        fill = np.asarray(fill_value, aval(flat).dtype)
     return where(valid, values, fill)
 
 
@@ -1205,7 +1207,8 @@ def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False,
     out = _fit(convert(take(ravel(ar1), i1), dtype), size, fill_value)
     if not return_indices:
         return out
-    return out, _fit(i1, size, 0), _fit(i2, size, 0)
+    # Indices pad with one past the end, as JAX's (not a valid index).
+    return out, _fit(i1, size, a1.size), _fit(i2, size, a2.size)
 
 
 def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False, *, size: int | None = None,

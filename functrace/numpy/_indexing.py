@@ -373,11 +373,16 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None,
     if mode == "fill":
         index = (slice(None),) * ax + (indices,)
         return _IndexUpdateRef(a, index).get(mode="fill", fill_value=fill_value)
+    n = aval(a).shape[ax]
+    if isinstance(indices, Tracer) and mode in ("wrap", "clip") and n:
+        # NumPy's modes on traced indices: modulo the length, or clamped (negative ones to 0).
+        limit = np.asarray(n, aval(indices).dtype)
+        indices = (remainder(indices, limit) if mode == "wrap"
+                   else minimum(maximum(indices, 0), subtract(limit, 1)))
     if not isinstance(indices, Tracer):
         indices = np.asarray(indices)
         if indices.dtype.kind not in "iu":
             raise IndexError(f"take: indices must be integers, got dtype {indices.dtype}")
-        n = aval(a).shape[ax]
         if mode == "wrap" and n:
             indices = np.mod(indices, n)
         elif mode == "clip":

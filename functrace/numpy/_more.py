@@ -145,6 +145,12 @@ def sort_complex(a: Any) -> Any:
 # -- polynomials -------------------------------------------------------------------------------
 
 
+def _inexact(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The floating dtype NumPy computes in: float and complex dtypes kept, the others
+    float64."""
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
 def poly(seq_of_zeros: Any) -> Any:
     """``numpy.poly``: the coefficients (highest power first, leading 1) of the monic
     polynomial with the given roots, or the characteristic polynomial of a square matrix
@@ -158,10 +164,12 @@ def poly(seq_of_zeros: Any) -> Any:
     z = as_operand(seq_of_zeros)
     shape = aval(z).shape
     if len(shape) == 2 and shape[0] == shape[1] and shape[0] != 0:
-        z = dc.eigvals(convert(z, np.result_type(aval(z).dtype, np.float64)))
+        z = dc.eigvals(convert(z, _inexact(aval(z).dtype)))
     elif len(shape) != 1:
         raise ValueError("poly: input must be 1d or non-empty square 2d array.")
-    z = convert(z, np.result_type(aval(z).dtype, np.float64))
+    z = convert(z, _inexact(aval(z).dtype))
+    if aval(z).shape[0] == 0:
+        return np.ones((), aval(z).dtype)  # NumPy's 1.0 for no roots, in the input's dtype
     out: Any = np.ones(1, aval(z).dtype)
     for k in range(aval(z).shape[0]):
         root = reshape(getitem(z, k), (1,))
@@ -175,9 +183,10 @@ def polydiv(u: Any, v: Any, *, trim_leading_zeros: bool = False) -> tuple[Any, A
 
     As JAX's, the remainder has ``u``'s length, its leading entries zero (NumPy drops them,
     a shape that depends on values: it would differ between eager and traced calls);
-    ``trim_leading_zeros=True`` drops them, and then the values must be known."""
+    ``trim_leading_zeros=True`` drops them (those below ``sqrt(eps)`` in magnitude, as JAX's),
+    and then the values must be known.  Computed in the inputs' floating dtype."""
     u, v = _poly(u, "polydiv"), _poly(v, "polydiv")
-    dtype = np.result_type(aval(u).dtype, aval(v).dtype, np.float64)
+    dtype = _inexact(np.result_type(aval(u).dtype, aval(v).dtype))
     u, v = convert(u, dtype), convert(v, dtype)
     m, n = aval(u).shape[0] - 1, aval(v).shape[0] - 1
     scale = true_divide(np.ones((), dtype), getitem(v, 0))
@@ -191,8 +200,9 @@ def polydiv(u: Any, v: Any, *, trim_leading_zeros: bool = False) -> tuple[Any, A
         r = ix.dynamic_update_slice(r, window, [np.asarray(k)])
     quotient = stack(q) if q else np.zeros(1, dtype)
     if trim_leading_zeros:
-        value = _known(r, "polydiv(trim_leading_zeros=True)")
-        nonzero = np.flatnonzero(value)
+        # Zeros up to rounding, as JAX's (below sqrt(eps) in magnitude).
+        value = np.abs(_known(r, "polydiv(trim_leading_zeros=True)"))
+        nonzero = np.flatnonzero(value >= np.sqrt(np.finfo(dtype).eps))
         start = int(nonzero[0]) if nonzero.size else aval(r).shape[0] - 1
         r = getitem(r, slice(start, None))
     return quotient, r
