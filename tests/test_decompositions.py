@@ -222,6 +222,12 @@ def test_matrix_power_zero_negative_and_integers() -> None:
                                np.eye(3))
 
 
+def test_matrix_rank_of_empty_matrices_is_zero() -> None:
+    for shape in ((0, 0), (2, 0, 0), (3, 0), (0, 3)):
+        np.testing.assert_array_equal(la.matrix_rank(np.zeros(shape)),
+                                      np.linalg.matrix_rank(np.zeros(shape)))
+
+
 def test_matrix_rank_and_cond() -> None:
     rng = np.random.default_rng(9)
     low = rng.standard_normal((4, 2)) @ rng.standard_normal((2, 5))

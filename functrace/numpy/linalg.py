@@ -574,6 +574,8 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,  # noqa: N8
     A = stop_gradient(A)
     if aval(A).ndim < 2:
         return convert(any(not_equal(A, 0)), np.dtype(np.int64))
+    if 0 in aval(A).shape[-2:]:  # no singular values: rank 0, as NumPy 2's
+        return np.zeros(aval(A).shape[:-2], np.int64)
     s = svdvals(A)
     if tol is None:
         scale = (builtins.max(aval(A).shape[-2:]) * np.finfo(aval(A).dtype).eps if rtol is None
