@@ -484,23 +484,31 @@ def standardize(x: Array, axis: int | Sequence[int] | None = -1, mean: Array | N
 
 
 def logsumexp(a: Array, axis: Any = None, b: Array | None = None, keepdims: bool = False,
-              return_sign: bool = False) -> Any:
-    """``jax.nn.logsumexp``: :func:`functrace.numpy.logsumexp`."""
+              return_sign: bool = False, where: Array | None = None) -> Any:
+    """``jax.nn.logsumexp``: :func:`functrace.numpy.logsumexp`; ``where`` leaves the entries
+    where it is False out (as if they were ``-inf``; no derivative reaches them)."""
+    if where is not None:
+        a = fnp.where(where, a, -np.inf)
     return fnp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
 
 
-def logmeanexp(x: Array, axis: Any = None, keepdims: bool = False) -> Array:
-    """``log(mean(exp(x)))`` over ``axis``, stably: ``logsumexp(x) - log(n)``.
+def logmeanexp(x: Array, axis: Any = None, where: Array | None = None,
+               keepdims: bool = False) -> Array:
+    """``log(mean(exp(x)))`` over ``axis``, stably: ``logsumexp(x) - log(n)``, over the entries
+    where ``where`` holds when it is given.
 
     Example:
       >>> float(logmeanexp(np.array([0.0, np.log(3.0)])))  # log(2)
       0.6931471805599453
     """
     x = fnp.asarray(x)
-    shape = _shape(x)
-    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
-    count = math.prod(shape[a] for a in axes)
-    return fnp.logsumexp(x, axis=axis, keepdims=keepdims) - math.log(count)
+    if where is None:
+        shape = _shape(x)
+        axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+        count: Any = math.prod(shape[a] for a in axes)
+        return fnp.logsumexp(x, axis=axis, keepdims=keepdims) - math.log(count)
+    count = fnp.sum(fnp.broadcast_to(where, _shape(x)), axis=axis, keepdims=keepdims)
+    return logsumexp(x, axis=axis, keepdims=keepdims, where=where) - fnp.log(count)
 
 
 def log_softmax(x: Array, axis: int = -1, where: Array | None = None) -> Array:

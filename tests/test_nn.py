@@ -451,6 +451,14 @@ def test_glu_one_hot_standardize_logsumexp():
     np.testing.assert_allclose(nn.logmeanexp(x, axis=1, keepdims=True),
                                np.log(np.exp(x).mean(1, keepdims=True)), rtol=1e-13)
     np.testing.assert_allclose(nn.logmeanexp(x), np.log(np.exp(x).mean()), rtol=1e-13)
+    mask = np.arange(24).reshape(4, 6) % 3 != 1
+    np.testing.assert_allclose(nn.logsumexp(x, axis=1, where=mask),
+                               np.log(np.where(mask, np.exp(x), 0).sum(1)), rtol=1e-13)
+    np.testing.assert_allclose(nn.logmeanexp(x, 1, mask),
+                               np.log(np.where(mask, np.exp(x), 0).sum(1) / mask.sum(1)),
+                               rtol=1e-13)
+    g = ft.grad(lambda x: fnp.sum(nn.logmeanexp(x, axis=1, where=mask)))(x)
+    assert np.all(g[~mask] == 0)
     assert nn.swish is nn.silu and nn.hard_swish is nn.hard_silu
     np.testing.assert_array_equal(nn.identity(x), x)
 
