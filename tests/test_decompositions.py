@@ -223,9 +223,10 @@ def test_matrix_power_zero_negative_and_integers() -> None:
 
 
 def test_matrix_rank_of_empty_matrices_is_zero() -> None:
+    # As recent NumPy 2's (older ones raise on the empty maximum).
     for shape in ((0, 0), (2, 0, 0), (3, 0), (0, 3)):
         np.testing.assert_array_equal(la.matrix_rank(np.zeros(shape)),
-                                      np.linalg.matrix_rank(np.zeros(shape)))
+                                      np.zeros(shape[:-2], np.int64))
 
 
 def test_matrix_rank_and_cond() -> None:

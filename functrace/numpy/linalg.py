@@ -564,7 +564,8 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,  # noqa: N8
     """``numpy.linalg.matrix_rank``: the number of singular values above ``tol`` (default
     ``max(m, n) * eps`` times the largest, or ``rtol`` times the largest), per matrix of a
     stack; for fewer than two axes, 1 unless all entries are zero.  An integer: it has no
-    derivative (the input is held constant).  ``hermitian`` is accepted and ignored.
+    derivative (the input is held constant); 0 for an empty matrix.  ``hermitian`` is
+    accepted and ignored.
 
     >>> import numpy as np
     >>> int(matrix_rank(np.ones((3, 3))))
