@@ -775,3 +775,20 @@ def test_fixes_from_comparing_with_jax() -> None:
     _, i1, i2 = fnp.intersect1d(np.array([3, 1, 5]), np.array([1, 7]), return_indices=True, size=3)
     np.testing.assert_array_equal(i1, [1, 3, 3])
     np.testing.assert_array_equal(i2, [0, 2, 2])
+
+
+def test_i0_values_are_numpys_and_its_derivatives_are_bessel_functions() -> None:
+    x = np.concatenate([np.linspace(-30.0, 30.0, 121), [0.0, 8.0, -8.0, 700.0]])
+    for f in (fnp.i0, ft.jit(fnp.i0), ft.jit(lambda x: np.i0(x))):
+        np.testing.assert_array_equal(f(x), np.i0(x))  # NumPy's approximation, bit for bit
+    small = np.float32([0.5, 9.0])
+    assert fnp.i0(small).dtype == np.float32 and fnp.i0(np.array([1, 2])).dtype == np.float64
+    np.testing.assert_array_equal(fnp.i0(small), np.i0(small))
+    # I0' = I1 (odd, I1(0) = 0) and I0'' = (I0 + I2) / 2 (1/2 at 0): at 0 too, to rounding.
+    np.testing.assert_allclose(ft.grad(ft.grad(fnp.i0))(0.0), 0.5, rtol=1e-12)
+    assert abs(ft.grad(fnp.i0)(0.0)) < 1e-15
+    d1 = ft.vmap(ft.grad(fnp.i0))(x[:121])
+    np.testing.assert_allclose(d1, -d1[::-1], atol=1e-9)  # odd
+    check_grads(fnp.i0, (np.array([-9.0, -2.0, 0.3, 5.0, 12.0]),), order=2)
+    with pytest.raises(TypeError, match="complex"):
+        fnp.i0(np.array([1j]))

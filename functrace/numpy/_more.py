@@ -1,8 +1,8 @@
 """More of NumPy's (and ``jax.numpy``'s) functions, composed from the others: the array API's
 ``unique_*`` family, ``lexsort`` and ``sort_complex``, ``poly`` and ``polydiv``,
 ``fromfunction``, ``bitwise_count``, ``place``, ``mask_indices``, ``einsum_path``,
-``isdtype``, ``packbits`` and ``unpackbits``, and the index-syntax concatenators ``r_`` and
-``c_``.
+``isdtype``, ``packbits`` and ``unpackbits``, ``i0``, and the index-syntax concatenators
+``r_`` and ``c_``.
 """
 
 from __future__ import annotations
@@ -20,13 +20,19 @@ from functrace.numpy._elementwise import (
     absolute,
     add,
     bitwise_and,
+    exp,
+    greater_equal,
     imag,
+    less_equal,
     multiply,
+    negative,
     not_equal,
     real,
     right_shift,
+    sqrt,
     subtract,
     true_divide,
+    where,
 )
 from functrace.numpy._indexing import argsort, getitem, pad, take_along_axis
 from functrace.numpy._linalg import convolve
@@ -434,3 +440,54 @@ def unpackbits(a: Any, /, axis: int | None = None, count: int | None = None,
         else:
             bits = pad(bits, [(0, 0)] * (aval(bits).ndim - 1) + [(0, keep - total)])
     return moveaxis(bits, -1, axis)
+
+
+# -- i0: the modified Bessel function of the first kind, order 0 ---------------------------------
+
+
+def _i0_coefficients() -> tuple[np.ndarray, np.ndarray]:
+    """NumPy's Chebyshev coefficients for ``i0`` (Cephes's, on ``|x| <= 8`` and above)."""
+    try:
+        from numpy.lib import _function_base_impl as impl
+
+        return np.asarray(impl._i0A), np.asarray(impl._i0B)  # type: ignore[attr-defined]
+    except (ImportError, AttributeError):  # pragma: no cover - a NumPy that moved them
+        raise NotImplementedError("i0: this NumPy version does not expose the coefficients "
+                                  "functrace.numpy.i0 evaluates.") from None
+
+
+def _chebyshev(x: Any, coefficients: np.ndarray) -> Any:
+    """The Chebyshev series ``coefficients`` at ``x`` (Clenshaw's recurrence, in NumPy's
+    order of operations)."""
+    b0: Any = coefficients[0]
+    b1: Any = 0.0
+    b2: Any = 0.0
+    for c in coefficients[1:]:
+        b2, b1 = b1, b0
+        b0 = add(subtract(multiply(x, b1), b2), c)
+    return multiply(0.5, subtract(b0, b2))
+
+
+def i0(x: Any) -> Any:
+    """``numpy.i0``: the modified Bessel function of the first kind of order 0, by NumPy's
+    (Cephes's) Chebyshev approximations on ``|x| <= 8`` and above, so the values are NumPy's.
+    Differentiable to any order (the derivative is the approximation's, which agrees with
+    ``I1`` to rounding, about 1e-13 of ``i0``).  Integers become float64, float32 stays
+    float32; complex input is refused, as NumPy's."""
+    x = as_operand(x)
+    dtype = aval(x).dtype
+    if dtype.kind == "c":
+        raise TypeError("i0 not supported for complex values")
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float64)
+        x = convert(x, dtype)
+    # |x| as a select, whose slope at 0 is 1 (not abs's 0): i0 is even, and the chain rule
+    # through a slope of 0 would lose its second derivative there (1/2).
+    a = where(greater_equal(x, 0.0), x, negative(x))
+    small = less_equal(a, 8.0)
+    low_a, high_a = where(small, a, 0.0), where(small, 8.0, a)  # each branch's safe inputs
+    coef_a, coef_b = (c.astype(dtype) for c in _i0_coefficients())
+    low = multiply(exp(low_a), _chebyshev(subtract(true_divide(low_a, 2.0), 2.0), coef_a))
+    high = true_divide(multiply(exp(high_a), _chebyshev(
+        subtract(true_divide(32.0, high_a), 2.0), coef_b)), sqrt(high_a))
+    return where(small, low, high)
