@@ -511,6 +511,81 @@ def logmeanexp(x: Array, axis: Any = None, where: Array | None = None,
     return logsumexp(x, axis=axis, keepdims=keepdims, where=where) - fnp.log(count)
 
 
+def dot_product_attention(query: Array, key: Array, value: Array, bias: Array | None = None,
+                          mask: Array | None = None, *, scale: float | None = None,
+                          is_causal: bool = False, query_seq_lengths: Array | None = None,
+                          key_value_seq_lengths: Array | None = None,
+                          local_window_size: int | tuple[int, int] | None = None,
+                          implementation: str | None = None) -> Array:
+    """Scaled dot-product attention, ``softmax(q k^T * scale + bias) v`` per head, as
+    ``jax.nn.dot_product_attention``.
+
+    Shapes: ``query`` ``(B, T, N, H)`` (or ``(T, N, H)``), ``key`` and ``value``
+    ``(B, S, K, H)`` with ``N`` a multiple of ``K`` (grouped-query attention: each key/value
+    head serves ``N // K`` query heads).  ``bias`` and the boolean ``mask`` (True takes part)
+    broadcast to ``(B, N, T, S)``; ``is_causal`` lets query ``t`` see keys ``s <= t``;
+    ``query_seq_lengths`` / ``key_value_seq_lengths`` (one per batch entry) mask the padding
+    (padded queries give zero rows);
+    ``local_window_size`` ``(left, right)`` (or one number for both) lets ``t`` see
+    ``t - left <= s <= t + right``.  ``scale`` defaults to ``1 / sqrt(H)``.  Masked logits
+    become a large negative number, as JAX's, so a fully masked row attends uniformly.
+    Returns ``(B, T, N, H)`` (or ``(T, N, H)``).
+
+    Example:
+      >>> q = k = v = np.ones((2, 3, 1, 4))
+      >>> dot_product_attention(q, k, v, is_causal=True).shape
+      (2, 3, 1, 4)
+    """
+    if implementation not in (None, "xla"):
+        raise NotImplementedError(f"dot_product_attention: implementation={implementation!r} "
+                                  "is not available (functrace computes with NumPy).")
+    query, key, value = fnp.asarray(query), fnp.asarray(key), fnp.asarray(value)
+    unbatched = len(_shape(query)) == 3
+    if unbatched:
+        query, key, value = (fnp.expand_dims(a, 0) for a in (query, key, value))
+    b, t, n, h = _shape(query)
+    s_len, k_heads = _shape(key)[1], _shape(key)[2]
+    if _shape(key) != _shape(value) or _shape(key)[0] != b or _shape(key)[3] != h \
+            or n % k_heads:
+        raise ValueError(f"dot_product_attention: query {_shape(query)}, key {_shape(key)} "
+                         f"and value {_shape(value)} do not fit (B, T, N, H), (B, S, K, H) "
+                         "with N a multiple of K.")
+    if k_heads != n:  # grouped-query attention: each key/value head repeated for its group
+        key = fnp.repeat(key, n // k_heads, axis=2)
+        value = fnp.repeat(value, n // k_heads, axis=2)
+    dtype = _dtype(query)
+    scale = 1.0 / math.sqrt(h) if scale is None else scale
+    logits = fnp.einsum("btnh,bsnh->bnts", query, key) * scale
+    if bias is not None:
+        logits = logits + bias
+    keep = None if mask is None else fnp.broadcast_to(fnp.asarray(mask, bool), (b, n, t, s_len))
+    rows = np.arange(t)[:, None]
+    cols = np.arange(s_len)[None, :]
+    static = np.ones((t, s_len), bool)
+    if is_causal:
+        static &= cols <= rows
+    if local_window_size is not None:
+        left, right = ((local_window_size, local_window_size)
+                       if isinstance(local_window_size, int) else local_window_size)
+        static &= (cols >= rows - left) & (cols <= rows + right)
+    if not static.all():
+        keep = static if keep is None else keep & static
+    for lengths, axis in ((query_seq_lengths, 2), (key_value_seq_lengths, 3)):
+        if lengths is not None:
+            size = t if axis == 2 else s_len
+            within = fnp.expand_dims(np.arange(size), 0) < fnp.expand_dims(lengths, 1)  # (B, L)
+            within = fnp.expand_dims(within, (1, 3) if axis == 2 else (1, 2))
+            keep = within if keep is None else keep & within
+    if keep is not None:
+        logits = fnp.where(keep, logits, -0.7 * float(np.finfo(dtype).max))
+    weights = softmax(logits, axis=-1)
+    out = fnp.einsum("bnts,bsnh->btnh", weights, value)
+    if query_seq_lengths is not None:  # padded queries give zero rows, as JAX's
+        valid = fnp.expand_dims(np.arange(t), 0) < fnp.expand_dims(query_seq_lengths, 1)
+        out = fnp.where(fnp.expand_dims(valid, (2, 3)), out, 0.0)
+    return out[0] if unbatched else out
+
+
 def log_softmax(x: Array, axis: int = -1, where: Array | None = None) -> Array:
     """The logarithm of :func:`softmax`, ``x - logsumexp(x)``, stable for any input.
 
@@ -701,6 +776,7 @@ __all__ = [
     "Params",
     "accuracy",
     "celu",
+    "dot_product_attention",
     "elu",
     "gelu",
     "glu",

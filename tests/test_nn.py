@@ -498,3 +498,56 @@ def test_masked_log_softmax_is_constant_where_masked():
     assert np.all(np.isfinite(g))
     np.testing.assert_allclose(nn.standardize(x, axis=None), (x - x.mean()) / np.sqrt(
         x.var() + 1e-5), rtol=1e-10)
+
+
+def _np_attention(q, k, v, bias=None, keep=None, scale=None):
+    """A plain NumPy reference: per batch and head, softmax(q k^T * scale + bias) v."""
+    b, t, n, h = q.shape
+    group = n // k.shape[2]
+    k, v = np.repeat(k, group, axis=2), np.repeat(v, group, axis=2)
+    scale = 1 / np.sqrt(h) if scale is None else scale
+    logits = np.einsum("btnh,bsnh->bnts", q, k) * scale
+    if bias is not None:
+        logits = logits + bias
+    if keep is not None:
+        logits = np.where(keep, logits, -0.7 * np.finfo(q.dtype).max)
+    w = np.exp(logits - logits.max(-1, keepdims=True))
+    return np.einsum("bnts,bsnh->btnh", w / w.sum(-1, keepdims=True), v)
+
+
+def test_dot_product_attention():
+    rng = np.random.default_rng(1)
+    b, t, s, n, k_heads, h = 2, 3, 5, 4, 2, 8
+    q = rng.standard_normal((b, t, n, h))
+    k, v = rng.standard_normal((b, s, k_heads, h)), rng.standard_normal((b, s, k_heads, h))
+    bias = rng.standard_normal((1, n, t, s))
+    mask = rng.random((b, 1, t, s)) < 0.7
+    causal = np.arange(s)[None, :] <= np.arange(t)[:, None]
+    window = np.abs(np.arange(s)[None, :] - np.arange(t)[:, None]) <= 1
+    cases = [({}, {}), ({"bias": bias}, {"bias": bias}), ({"mask": mask}, {"keep": mask}),
+             ({"is_causal": True}, {"keep": causal}), ({"scale": 0.3}, {"scale": 0.3}),
+             ({"local_window_size": 1, "is_causal": True, "mask": mask},
+              {"keep": mask & causal & window})]
+    for kw, ref in cases:
+        want = _np_attention(q, k, v, **ref)
+        np.testing.assert_allclose(nn.dot_product_attention(q, k, v, **kw), want, rtol=1e-12)
+        np.testing.assert_allclose(ft.jit(lambda q, k, v, kw=kw: nn.dot_product_attention(
+            q, k, v, **kw))(q, k, v), want, rtol=1e-12)
+        check_grads(lambda q, k, v, kw=kw: nn.dot_product_attention(q, k, v, **kw), (q, k, v),
+                    order=1)
+    # Sequence lengths: padded keys are masked out, padded queries give zero rows.
+    lengths_q, lengths_kv = np.array([2, 3]), np.array([4, 2])
+    got = nn.dot_product_attention(q, k, v, query_seq_lengths=lengths_q,
+                                   key_value_seq_lengths=lengths_kv)
+    keep = np.arange(s)[None, None, None, :] < lengths_kv[:, None, None, None]
+    want = _np_attention(q, k, v, keep=keep)
+    want[0, 2:] = 0.0
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # Unbatched (T, N, H), and a fully masked row attends uniformly (no NaN), as JAX's.
+    np.testing.assert_allclose(nn.dot_product_attention(q[0], k[0], v[0]),
+                               _np_attention(q, k, v)[0], rtol=1e-12)
+    out = nn.dot_product_attention(q, k, v, mask=np.zeros((b, 1, t, s), bool))
+    np.testing.assert_allclose(out, np.repeat(np.repeat(v, 2, axis=2).mean(1, keepdims=True),
+                                              t, axis=1), rtol=1e-12)
+    with pytest.raises(ValueError, match="multiple"):
+        nn.dot_product_attention(q, k[:, :, :1].repeat(3, axis=2), v[:, :, :1].repeat(3, axis=2))
