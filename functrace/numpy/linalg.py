@@ -64,7 +64,7 @@ from functrace.numpy._elementwise import (
     stop_gradient,
     subtract,
 )
-from functrace.numpy._linalg import dot, matmul
+from functrace.numpy._linalg import dot
 from functrace.numpy._reductions import abs_squared, any, max, min, normalize_axis, sum  # noqa: A004
 from functrace.primitives import decompositions as dc
 from functrace.primitives import indexing as ix
@@ -73,7 +73,7 @@ from functrace.primitives import shape as sh
 
 # NumPy's names only: functrace.numpy._protocols routes np.linalg.<name> on tracers here.
 __all__ = ["cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
-           "inv", "lstsq",
+           "inv", "lstsq", "matmul",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot",
            "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "tensordot", "tensorinv",
            "tensorsolve", "trace", "vecdot", "vector_norm"]
@@ -688,6 +688,11 @@ def diagonal(x: Any, /, *, offset: int = 0) -> Any:
 def matrix_transpose(x: Any, /) -> Any:
     """``numpy.linalg.matrix_transpose``: the last two axes swapped."""
     return _shapes.matrix_transpose(x)
+
+
+def matmul(x1: Any, x2: Any, /) -> Any:
+    """``numpy.linalg.matmul``: :func:`functrace.numpy.matmul`."""
+    return _linalg.matmul(x1, x2)
 
 
 def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
