@@ -618,3 +618,25 @@ def test_at_combining_with_traced_index_arrays_equals_the_static_path(mode: str)
     np.testing.assert_array_equal(ft.vmap(traced)(xs, us, ids),
                                   np.stack([_NP_AT[mode](a, i, b)
                                             for a, b, i in zip(xs, us, ids, strict=True)]))
+
+
+def test_at_apply_with_traced_index_arrays_applies_once_per_occurrence() -> None:
+    x = np.array([0.5, 1.0, 1.5, 2.0, 2.5])
+    idx = np.array([1, 3, 1, 1, -1])  # position 1 three times
+
+    def traced(x: Any, i: Any) -> Any:
+        return x.at[i].apply(fnp.sin)
+
+    want = x.copy()
+    for k in idx:
+        want[k] = np.sin(want[k])
+    np.testing.assert_allclose(ft.jit(traced)(x, idx), want, rtol=1e-15)
+    static = ft.jit(lambda x: x.at[idx].apply(fnp.sin))
+    w = np.arange(5.0)
+    np.testing.assert_allclose(
+        ft.jit(ft.grad(lambda x, i: fnp.sum(traced(x, i) * w)))(x, idx),
+        ft.grad(lambda x: fnp.sum(static(x) * w))(x), rtol=1e-13)
+    check_grads(ft.jit(lambda x: traced(x, idx)), (x,), order=2)
+    np.testing.assert_allclose(  # dropped out of range, as the static path
+        ft.jit(lambda x, i: x.at[i].apply(fnp.sin, mode="drop"))(x, np.array([1, 9])),
+        [0.5, np.sin(1.0), 1.5, 2.0, 2.5])

@@ -470,9 +470,9 @@ class _IndexUpdateRef:
     combine every one (as ``np.add.at``, ``np.multiply.at``...), ``divide`` and ``power`` use
     their product (as JAX's: ``x / ones.at[idx].multiply(values)``), and ``apply`` applies its
     function once per occurrence.  With traced index arrays the combining updates are the
-    ``scatter_mul``/``scatter_min``/``scatter_max`` primitives; ``apply`` needs the positions
-    known while tracing (integers, slices, concrete index arrays, or a traced integer scalar):
-    traced index arrays raise ``NotImplementedError`` there.
+    ``scatter_mul``/``scatter_min``/``scatter_max`` primitives, and ``apply`` runs its
+    (elementwise) function on the whole array once per index entry, keeping the results where
+    a position has occurred that often.
 
     Integer indices out of range (static or traced) follow JAX's ``mode``, not NumPy's
     ``IndexError``: an update drops them (``mode=None``, ``"drop"``, ``"fill"``,
@@ -717,10 +717,11 @@ def _update(x: Any, index: Any, values: Any, mode: str) -> Any:
         out = _SCATTER[mode](flat_x, updates, [reshape(positions, (count,))], (0,))
         return reshape(out, x_aval.shape)
     if _has_tracers(index):
-        raise NotImplementedError(
-            "x.at[...].apply() with traced index arrays is not implemented in functrace: the "
-            "positions that repeat must be known while tracing. Use concrete index arrays, "
-            "slices or integers, or a traced integer scalar.")
+        assert func is not None
+        positions = getitem(iota, index)
+        count = aval(positions).size
+        out = _traced_apply_at(flat_x, reshape(positions, (count,)), func, x_aval.dtype)
+        return reshape(out, x_aval.shape)
     positions = iota[index]  # concrete: NumPy's indexing, which getitem follows
     pos = positions.reshape(-1)
     if func is not None:
@@ -810,6 +811,21 @@ def _apply_at(flat_x: Any, pos: np.ndarray, func: Callable[[Any], Any],
     for r in range(int(counts.max()) if counts.size else 0):
         at = uniq[counts > r]
         out = ix.scatter(out, convert(func(getitem(out, (at,))), dtype), [at], (0,))
+    return out
+
+
+def _traced_apply_at(flat_x: Any, pos: Any, func: Callable[[Any], Any],
+                     dtype: np.dtype[Any]) -> Any:
+    """:func:`_apply_at` for traced positions, whose repeats are unknown: each position's
+    occurrences counted (a scatter_add), then ``len(pos)`` rounds that apply ``func`` where the
+    count exceeds the round (so, once per occurrence; ``func`` runs on the whole array in each
+    round, elementwise)."""
+    n = aval(flat_x).size
+    occurrences = ix.scatter_add(np.zeros(n, np.intp), np.ones(aval(pos).size, np.intp), [pos],
+                                 (0,))
+    out = flat_x
+    for r in range(aval(pos).size):
+        out = where(greater(occurrences, r), convert(func(out), dtype), out)
     return out
 
 
