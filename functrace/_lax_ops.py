@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import functrace.numpy as fnp
+from functrace import nn
 from functrace.core import Tracer, get_aval
 from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
@@ -144,8 +145,7 @@ expm1 = _unary("expm1", fnp.expm1)
 log = _unary("log", fnp.log)
 log1p = _unary("log1p", fnp.log1p)
 tanh = _unary("tanh", fnp.tanh)
-logistic = _unary("logistic", lambda x: fnp.where(
-    x >= 0, 1 / (1 + fnp.exp(-fnp.abs(x))), fnp.exp(-fnp.abs(x)) / (1 + fnp.exp(-fnp.abs(x)))))
+logistic = _unary("logistic", nn.sigmoid)  # (nn's: stable for any input)
 sin = _unary("sin", fnp.sin)
 cos = _unary("cos", fnp.cos)
 tan = _unary("tan", fnp.tan)

@@ -1208,7 +1208,7 @@ def intersect1d(ar1: Any, ar2: Any, assume_unique: bool = False,
     if not return_indices:
         return out
     # Indices pad with one past the end, as JAX's (not a valid index).
-    return out, _fit(i1, size, a1.size), _fit(i2, size, a2.size)
+    return out, _sized(i1, size, a1.size), _sized(i2, size, a2.size)
 
 
 def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False, *, size: int | None = None,

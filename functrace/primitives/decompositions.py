@@ -261,7 +261,7 @@ def _cholesky_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
 
 def _cholesky_vjp(ct: Any, ans: Any, a: Any) -> Any:
     if _is_complex(ans):
-        return _vjp_by_transposing(lambda p, t, l: [_cholesky_jvp(t[0], l[0], p[0])], [a],
+        return _vjp_by_transposing(lambda p, t, out: [_cholesky_jvp(t[0], out[0], p[0])], [a],
                                    [ct], [ans])[0]
     # The transpose of the jvp: phi is a mask (its own transpose), the solves transpose.
     p = _phi(_mm(_mT(ans), ct))

@@ -751,18 +751,14 @@ def scatter_max(x: Any, updates: Any, indices: Sequence[Any], axes: Sequence[int
     return scatter_max_p.bind1(x, updates, *indices, axes=tuple(axes))
 
 
-def _mask(x: Any, dtype: Any) -> Any:
-    return convert_element_type(x, dtype)
-
-
 def _extremum_shares(x: Any, updates: Any, indices: Sequence[Any], ans: Any,
                      axes: tuple[int, ...]) -> tuple[Any, Any, Any]:
     """For scatter_min/max: which entries of ``x`` and of ``updates`` equal the result at
     their position (1 or 0), and how many do at each position.  The derivative is split
     equally among them, as JAX's (and as max's ties); a NaN result has no share-holder."""
     dtype = get_aval(x).dtype
-    x_tie = _mask(eq(x, ans), dtype)
-    u_tie = _mask(eq(updates, gather(ans, indices, axes)), dtype)
+    x_tie = convert_element_type(eq(x, ans), dtype)
+    u_tie = convert_element_type(eq(updates, gather(ans, indices, axes)), dtype)
     count = add(x_tie, scatter_add(zeros_like(x), u_tie, indices, axes))
     return x_tie, u_tie, count
 
@@ -808,8 +804,8 @@ def _others_products(updates: Any, indices: Sequence[Any], x: Any,
     is_zero = eq(updates, np.zeros((), dtype))
     nonzero = select_n(is_zero, updates, full_like(updates, 1))
     q_at = gather(scatter_mul(ones, nonzero, indices, axes), indices, axes)
-    zeros_at = gather(scatter_add(zeros_like(x), _mask(is_zero, dtype), indices, axes),
-                      indices, axes)
+    zero_count = scatter_add(zeros_like(x), convert_element_type(is_zero, dtype), indices, axes)
+    zeros_at = gather(zero_count, indices, axes)
     none = eq(zeros_at, np.zeros((), dtype))
     one = eq(zeros_at, np.ones((), dtype))
     zero = full_like(updates, 0)
