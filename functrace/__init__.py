@@ -5,21 +5,28 @@
 0.0
 """
 
-from functrace import errors, lax, nn, optim, testing, tree_util
+from functrace import errors, lax, nn, optim, testing, tree, tree_util
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
+    ShapeDtypeStruct,
     block_until_ready,
     checkpoint,
+    custom_gradient,
+    device_get,
+    device_put,
     eval_shape,
     grad,
     hessian,
     jacfwd,
+    jacobian,
     jacrev,
     jvp,
     linear_transpose,
     linearize,
     make_jaxpr,
+    named_call,
+    named_scope,
     remat,
     value_and_grad,
     vjp,
@@ -28,7 +35,7 @@ from functrace.api import (
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.errors import ConcretizationError, TracerLeakError
-from functrace.interpreters.jit import jit
+from functrace.interpreters.jit import disable_jit, jit
 from functrace.numpy import stop_gradient
 
 del _primitives
@@ -39,17 +46,23 @@ __all__ = [
     "ClosedJaxpr",
     "ConcretizationError",
     "Jaxpr",
+    "ShapeDtypeStruct",
     "ShapedArray",
     "TracerLeakError",
     "block_until_ready",
     "checkpoint",
+    "custom_gradient",
     "custom_jvp",
     "custom_vjp",
+    "device_get",
+    "device_put",
+    "disable_jit",
     "errors",
     "eval_shape",
     "grad",
     "hessian",
     "jacfwd",
+    "jacobian",
     "jacrev",
     "jit",
     "jvp",
@@ -57,12 +70,15 @@ __all__ = [
     "linear_transpose",
     "linearize",
     "make_jaxpr",
+    "named_call",
+    "named_scope",
     "nn",
     "numpy",
     "optim",
     "remat",
     "stop_gradient",
     "testing",
+    "tree",
     "tree_util",
     "value_and_grad",
     "vjp",

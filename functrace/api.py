@@ -6,12 +6,16 @@ function on flat lists (tracing and interpreting jaxprs), and rebuild the output
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import functools
+import math
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from functrace.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
+from functrace.custom_rules import custom_vjp
 from functrace.errors import AxisSpecError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import jvp_jaxpr, zeros
@@ -24,6 +28,7 @@ from functrace.tree_util import (
     broadcast_prefix,
     tree_flatten,
     tree_leaves,
+    tree_map,
     tree_structure,
     tree_unflatten,
 )
@@ -945,6 +950,100 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool = True, policy: Any =
 
 
 remat = checkpoint
+
+
+def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+             holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
+    """JAX's ``jacobian``: :func:`jacrev` (``allow_int`` is accepted and ignored)."""
+    return jacrev(f, argnums=argnums, has_aux=has_aux, holomorphic=holomorphic)
+
+
+def custom_gradient(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """JAX's ``custom_gradient``: ``fun(*args)`` returns ``(value, vjp_fn)``, where
+    ``vjp_fn(ct)`` returns the tuple of cotangents of ``args`` (a single one may be returned
+    bare).  The function computes ``value``; its derivative is ``vjp_fn``.
+
+    Built on :class:`custom_vjp`: the forward pass keeps the arguments, and the backward pass
+    calls ``fun`` again on them to get ``vjp_fn`` (so ``vjp_fn`` may close over anything, and
+    the result composes with every transformation).
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> @ft.custom_gradient
+    ... def clipped_log(x):
+    ...     return fnp.log(x), lambda g: (fnp.clip(g / x, -10.0, 10.0),)
+    >>> float(ft.grad(clipped_log)(0.01)), float(ft.grad(clipped_log)(0.5))
+    (10.0, 2.0)
+    """
+    _check_callable(fun, "custom_gradient")
+
+    @custom_vjp
+    def wrapped(*args: Any) -> Any:
+        return fun(*args)[0]
+
+    def fwd(*args: Any) -> tuple[Any, tuple[Any, ...]]:
+        return fun(*args)[0], args
+
+    def bwd(args: tuple[Any, ...], ct: Any) -> tuple[Any, ...]:
+        cts = fun(*args)[1](ct)
+        return tuple(cts) if isinstance(cts, (tuple, list)) else (cts,)
+
+    wrapped.defvjp(fwd, bwd)
+    functools.update_wrapper(wrapped, fun)
+    return wrapped
+
+
+def named_call(fun: Callable[..., Any], *, name: str | None = None) -> Callable[..., Any]:
+    """JAX's ``named_call``: ``fun`` itself (functrace's IR has no name scopes)."""
+    _check_callable(fun, "named_call")
+    return fun
+
+
+@contextlib.contextmanager
+def named_scope(name: str) -> Iterator[None]:
+    """JAX's ``named_scope``: a context manager that does nothing here."""
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope: the name must be a string, got {type(name).__name__}.")
+    yield
+
+
+class ShapeDtypeStruct:
+    """JAX's ``ShapeDtypeStruct``: a shape and a dtype standing for an array, for
+    :func:`eval_shape` and ``jit(f).lower``."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: Sequence[int], dtype: Any):
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __repr__(self) -> str:
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype))
+
+
+def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:
+    """JAX's ``device_put``: ``x`` with its leaves as NumPy arrays (there is one device, the
+    host)."""
+    return tree_map(lambda v: v if isinstance(v, Tracer) else np.asarray(v), x)
+
+
+def device_get(x: Any) -> Any:
+    """JAX's ``device_get``: ``x`` with its leaves as NumPy arrays."""
+    return tree_map(lambda v: v if isinstance(v, Tracer) else np.asarray(v), x)
 
 
 def block_until_ready(x: Any) -> Any:

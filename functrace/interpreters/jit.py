@@ -20,6 +20,7 @@ explicit extra input of the call (closure conversion); such a jaxpr is not cache
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import inspect
@@ -48,9 +49,9 @@ from functrace.interpreters.jvp import jvp_jaxpr, jvp_rules, zeros
 from functrace.interpreters.vjp import backward_pass, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.tracing import JaxprTrace, tape_rewrites
-from functrace.tree_util import PyTreeDef, tree_flatten, tree_structure, tree_unflatten
+from functrace.tree_util import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
 
-__all__ = ["Jitted", "Lowered", "jit", "jit_p", "trace_to_jaxpr"]
+__all__ = ["Jitted", "Lowered", "disable_jit", "jit", "jit_p", "trace_to_jaxpr"]
 
 # ---------------------------------------------------------------------------------------------
 # Closed tracing
@@ -385,6 +386,15 @@ opt.inlinable.add(jit_p)
 _PY_SCALARS = (bool, int, float, complex)
 
 
+def _stand_in(x: Any) -> Any:
+    """An array of ``x``'s shape and dtype if ``x`` is an abstract one (anything with
+    ``.shape`` and ``.dtype`` that is not an array or a tracer), else ``x``."""
+    if isinstance(x, (Tracer, np.ndarray, np.generic)) or not (
+            hasattr(x, "shape") and hasattr(x, "dtype")):
+        return x
+    return np.broadcast_to(np.zeros((), np.dtype(x.dtype)), tuple(x.shape))
+
+
 def _leaf(x: Any) -> Any:
     if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
         return x
@@ -480,6 +490,8 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)  # as a method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _jit_disabled:
+            return self._fun(*args, **kwargs)
         if not kwargs:  # fast path: Python or NumPy scalars seen before
             run = self._by_type.get(tuple(map(type, args)))
             if run is not None:
@@ -517,6 +529,9 @@ class Jitted:
             f = np.add(e, a, out=e)
             return (f,)
         """
+        # Abstract arguments (``ShapeDtypeStruct``, ``ShapedArray``) stand for arrays of their
+        # type: a broadcast zero of it (no memory) is traced in their place.
+        args, kwargs = tree_map(_stand_in, (args, kwargs))
         entry, _ = self._lookup(args, kwargs)
         info = _info(entry.closed, self._name)
         return Lowered(entry.closed, info.optimized(), info.compiled().source)
@@ -612,6 +627,21 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
                 p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD):
             names += (p.name,)
     return nums, names
+
+
+_jit_disabled = False
+
+
+@contextlib.contextmanager
+def disable_jit(disable: bool = True) -> Iterator[None]:
+    """JAX's ``disable_jit``: inside the ``with`` block, jitted functions run their Python
+    code eagerly (so ``print`` shows values and Python control flow sees them)."""
+    global _jit_disabled
+    previous, _jit_disabled = _jit_disabled, bool(disable)
+    try:
+        yield
+    finally:
+        _jit_disabled = previous
 
 
 def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),

@@ -1,0 +1,122 @@
+"""JAX's smaller top-level names, for code written against ``jax``: ``jacobian``,
+``custom_gradient``, ``disable_jit``, ``ShapeDtypeStruct``, ``device_put``/``device_get``,
+``named_call``/``named_scope`` and the ``tree`` namespace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrace as ft
+import functrace.numpy as fnp
+
+
+def test_jacobian_is_jacrev() -> None:
+    f = lambda x: fnp.sin(x) * x[::-1]  # noqa: E731
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_array_equal(ft.jacobian(f)(x), ft.jacrev(f)(x))
+    jac, aux = ft.jacobian(lambda x: (f(x), x.sum()), has_aux=True)(x)
+    np.testing.assert_array_equal(jac, ft.jacrev(f)(x))
+    assert float(aux) == pytest.approx(x.sum())
+
+
+@ft.custom_gradient
+def clipped_log(x):
+    return fnp.log(x), lambda g: (fnp.clip(g / x, -10.0, 10.0),)
+
+
+def test_custom_gradient_replaces_the_derivative() -> None:
+    assert float(clipped_log(2.0)) == pytest.approx(np.log(2.0))
+    assert float(ft.grad(clipped_log)(0.01)) == 10.0  # clipped, where 1/x is 100
+    assert float(ft.grad(clipped_log)(0.5)) == 2.0
+    assert float(ft.jit(ft.grad(clipped_log))(0.01)) == 10.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(clipped_log))(np.array([0.01, 0.5])),
+                                  [10.0, 2.0])
+    # The custom derivative g / x is itself differentiated: -g / x**2.
+    assert float(ft.grad(ft.grad(clipped_log))(0.5)) == pytest.approx(-4.0)
+    assert clipped_log.__name__ == "clipped_log"
+
+
+def test_custom_gradient_with_several_arguments_and_a_bare_cotangent() -> None:
+    @ft.custom_gradient
+    def f(x, y):
+        return x * y, lambda g: (g * y, 2 * g * x)  # a deliberately "wrong" y-derivative
+
+    gx, gy = ft.grad(f, argnums=(0, 1))(2.0, 3.0)
+    assert (float(gx), float(gy)) == (3.0, 4.0)
+
+    @ft.custom_gradient
+    def double(x):
+        return 2 * x, lambda g: 5 * g  # one argument: the cotangent may come bare
+
+    assert float(ft.grad(double)(1.0)) == 5.0
+
+
+def test_custom_gradient_has_no_forward_mode() -> None:
+    with pytest.raises(TypeError, match="forward-mode"):
+        ft.jvp(clipped_log, (0.5,), (1.0,))
+
+
+def test_disable_jit_runs_the_python_code() -> None:
+    traces = []
+
+    @ft.jit
+    def f(x):
+        traces.append(type(x).__name__)
+        return x * 2
+
+    with ft.disable_jit():
+        assert float(f(1.0)) == 2.0
+        assert float(f(2.0)) == 4.0
+        with ft.disable_jit(False):  # nested: jit again inside
+            f(3.0)
+    assert traces == ["float", "float", "Tracer"]
+    f(4.0)
+    assert traces == ["float", "float", "Tracer"]  # cached: the setting was restored
+    with pytest.raises(ZeroDivisionError), ft.disable_jit():
+        1 / 0
+    f(np.ones(2))
+    assert traces[-1] == "Tracer"  # restored after an exception too
+
+
+def test_shape_dtype_struct() -> None:
+    s = ft.ShapeDtypeStruct((3, 2), np.float32)
+    assert (s.shape, s.dtype, s.ndim, s.size) == ((3, 2), np.dtype(np.float32), 2, 6)
+    assert s == ft.ShapeDtypeStruct([3, 2], "float32") and len({s, ft.ShapeDtypeStruct((3, 2),
+                                                                                     "f4")}) == 1
+    assert repr(s) == "ShapeDtypeStruct(shape=(3, 2), dtype=float32)"
+    out = ft.eval_shape(lambda x: x @ x.T, s)
+    assert (out.shape, out.dtype) == ((3, 3), np.dtype(np.float32))
+    text = ft.jit(lambda x: fnp.sin(x) + 1).lower(s).as_text()
+    assert "np.sin" in text
+
+
+def test_device_put_and_get_give_numpy_arrays() -> None:
+    tree = {"a": 1.0, "b": [np.float32(2), (3,)]}
+    for fn in (ft.device_put, ft.device_get):
+        out = fn(tree)
+        assert isinstance(out["a"], np.ndarray) and out["b"][0].dtype == np.float32
+        assert ft.tree_util.tree_structure(out) == ft.tree_util.tree_structure(tree)
+    assert float(ft.grad(lambda x: ft.device_put(x) ** 2)(3.0)) == 6.0
+
+
+def test_named_call_and_named_scope_change_nothing() -> None:
+    f = ft.named_call(fnp.sin, name="sine")
+    assert f is fnp.sin
+    with ft.named_scope("layer1"):
+        assert float(ft.grad(f)(0.0)) == 1.0
+    with pytest.raises(TypeError, match="string"), ft.named_scope(3):  # type: ignore[arg-type]
+        pass
+
+
+def test_tree_namespace() -> None:
+    tree = {"a": 1, "b": (2, 3)}
+    assert ft.tree.map(lambda x: x * 2, tree) == {"a": 2, "b": (4, 6)}
+    assert ft.tree.leaves(tree) == [1, 2, 3]
+    leaves, treedef = ft.tree.flatten(tree)
+    assert ft.tree.unflatten(treedef, leaves) == tree
+    assert ft.tree.structure(tree) == treedef
+    assert ft.tree.reduce(lambda a, b: a + b, tree) == 6
+    assert ft.tree.all({"x": True, "y": [True, 1]}) and not ft.tree.all([True, 0])
+    outer, inner = ft.tree.structure([0, 0]), ft.tree.structure((0, 0, 0))
+    assert ft.tree.transpose(outer, inner, [(1, 2, 3), (4, 5, 6)]) == ([1, 4], [2, 5], [3, 6])
