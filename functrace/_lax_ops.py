@@ -22,6 +22,7 @@ from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
 from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
+from functrace.primitives import special
 from functrace.tree_util import tree_flatten, tree_unflatten
 
 _PY_SCALARS = (bool, int, float, complex)
@@ -158,6 +159,24 @@ asinh = _unary("asinh", fnp.arcsinh)
 acosh = _unary("acosh", fnp.arccosh)
 atanh = _unary("atanh", fnp.arctanh)
 sqrt = _unary("sqrt", fnp.sqrt)
+erf = _unary("erf", special.erf)
+erfc = _unary("erfc", special.erfc)
+erf_inv = _unary("erf_inv", special.erf_inv)
+lgamma = _unary("lgamma", special.lgamma)
+digamma = _unary("digamma", special.digamma)
+bessel_i0e = _unary("bessel_i0e", special.bessel_i0e)
+bessel_i1e = _unary("bessel_i1e", special.bessel_i1e)
+polygamma = _binary("polygamma", special.polygamma)
+zeta = _binary("zeta", special.zeta)
+igamma = _binary("igamma", special.igamma)
+igammac = _binary("igammac", special.igammac)
+igamma_grad_a = _binary("igamma_grad_a", special.igamma_grad_a)
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """``jax.lax.betainc``: the regularized incomplete beta function, elementwise, on operands
+    of one dtype and shape."""
+    return special.betainc(*_operands("betainc", a, b, x))
 rsqrt = _unary("rsqrt", lambda x: 1 / fnp.sqrt(x))
 cbrt = _unary("cbrt", fnp.cbrt)
 abs = _unary("abs", fnp.abs)  # noqa: A001
@@ -668,20 +687,21 @@ def top_k(operand: Any, k: int) -> tuple[Any, Any]:
 
 
 __all__ = [
-    "RoundingMethod", "abs", "acos", "acosh", "add", "and_", "argmax", "argmin", "asin",
-    "asinh", "associative_scan", "atan", "atan2", "atanh", "batch_matmul", "bitwise_and",
+    "abs", "acos", "acosh", "add", "and_", "argmax", "argmin", "asin", "asinh", "associative_scan",
+    "atan", "atan2", "atanh", "batch_matmul", "bessel_i0e", "bessel_i1e", "betainc", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "broadcast", "broadcast_in_dim",
     "broadcasted_iota", "cbrt", "ceil", "clamp", "complex", "concatenate", "conj",
-    "convert_element_type", "cos", "cosh", "cumlogsumexp", "cummax", "cummin", "cumprod",
-    "cumsum", "div", "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice",
+    "convert_element_type", "cos", "cosh", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum",
+    "digamma", "div", "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice",
     "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
-    "dynamic_update_slice_in_dim", "eq", "exp", "exp2", "expand_dims", "expm1", "floor", "full",
-    "full_like", "ge", "gt", "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le",
-    "log", "log1p", "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_",
-    "or_", "pad", "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and",
-    "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "rem", "reshape",
-    "rev", "round", "rsqrt", "select", "select_n", "shift_left", "shift_right_arithmetic",
-    "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort",
-    "sort_key_val", "sqrt",
-    "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor", "zeros_like_array",
+    "dynamic_update_slice_in_dim", "eq", "erf", "erf_inv", "erfc", "exp", "exp2", "expand_dims",
+    "expm1", "floor", "full", "full_like", "ge", "gt", "igamma", "igamma_grad_a", "igammac",
+    "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le", "lgamma", "log", "log1p",
+    "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_", "or_", "pad",
+    "polygamma", "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and",
+    "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "rem", "reshape", "rev",
+    "round", "RoundingMethod", "rsqrt", "select", "select_n", "shift_left",
+    "shift_right_arithmetic", "shift_right_logical", "sign", "sin", "sinh", "slice",
+    "slice_in_dim", "sort", "sort_key_val", "sqrt", "square", "squeeze", "sub", "tan", "tanh",
+    "top_k", "transpose", "xor", "zeros_like_array", "zeta",
 ]

@@ -219,16 +219,17 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 
 
 def gelu(x: Array, approximate: bool = True) -> Array:
-    """The Gaussian error linear unit in its tanh approximation (Hendrycks & Gimpel, 2016).
+    """The Gaussian error linear unit (Hendrycks & Gimpel, 2016), as ``jax.nn.gelu``.
 
-    ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``, as ``jax.nn.gelu`` computes
-    by default (``approximate=True``). The exact form ``x * Phi(x)`` needs ``erf``, which
-    ``functrace.numpy`` does not have (``approximate=False`` raises ``NotImplementedError``);
-    the two differ by less than ``1e-3``.
+    By default (``approximate=True``) the tanh approximation
+    ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``; with
+    ``approximate=False`` the exact ``x * Phi(x)``, where ``Phi`` is the standard normal CDF,
+    computed as ``x * erfc(-x / sqrt(2)) / 2`` (accurate for negative ``x`` too, where
+    ``1 + erf`` would cancel). The two differ by less than ``1e-3``.
 
     Args:
       x: an array.
-      approximate: must be True.
+      approximate: whether to use the tanh approximation.
 
     Returns:
       ``gelu(x)``.
@@ -236,10 +237,13 @@ def gelu(x: Array, approximate: bool = True) -> Array:
     Example:
       >>> np.round(gelu(np.array([-1e4, 0.0, 1.0, 1e4])), 4)
       array([-0.000e+00,  0.000e+00,  8.412e-01,  1.000e+04])
+      >>> np.round(gelu(np.array([-1e4, 0.0, 1.0, 1e4]), approximate=False), 4)
+      array([-0.000e+00,  0.000e+00,  8.413e-01,  1.000e+04])
     """
     if not approximate:
-        raise NotImplementedError("gelu(approximate=False) needs erf, which functrace does not "
-                                  "have; use the tanh approximation (the default).")
+        from functrace.scipy.special import ndtr  # noqa: PLC0415 - scipy.special imports nn
+
+        return x * ndtr(x)
     return 0.5 * x * (1 + fnp.tanh(_GELU_C * (x + 0.044715 * x**3)))
 
 

@@ -9,7 +9,8 @@ from functrace.primitives import (
     linalg,
     reductions,
     shape,
+    special,
 )
 
 __all__ = ["control_flow", "decompositions", "elementwise", "fft", "indexing", "linalg",
-           "reductions", "shape"]
+           "reductions", "shape", "special"]

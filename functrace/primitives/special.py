@@ -1,0 +1,294 @@
+"""Special functions as elementwise primitives, named as in ``jax.lax``: ``erf``, ``erfc``,
+``erf_inv``, ``lgamma``, ``digamma``, ``polygamma``, ``zeta``, ``bessel_i0e``, ``bessel_i1e``,
+``igamma``, ``igammac``, ``igamma_grad_a``, ``regularized_incomplete_beta``;
+and ``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
+to be accurate in the tails.
+
+The values come from the NumPy kernels of :mod:`functrace.primitives._special_kernels` and
+:mod:`functrace.primitives._incomplete_kernels`,
+evaluated in float64 and rounded to the operand's dtype (float32 stays float32).  Operands
+must be real floating point (``functrace.numpy`` and ``functrace.scipy`` convert integers
+first); complex operands are refused, as JAX refuses them.
+
+Each derivative is written with these same primitives, so every order is available:
+
+* ``erf' = 2/sqrt(pi) exp(-x^2)`` and ``erfc' = -erf'``; ``erfcx' = 2 x erfcx(x) - 2/sqrt(pi)``;
+* ``erf_inv' = sqrt(pi)/2 exp(y^2)`` and ``ndtri' = sqrt(2 pi) exp(y^2 / 2)``, from the output
+  ``y``;
+* ``log_ndtr' = sqrt(2/pi) / erfcx(-x / sqrt 2)``, the ratio ``pdf / cdf`` without forming
+  either (both underflow far in the lower tail; the ratio is about ``-x`` there);
+* ``lgamma' = digamma``, ``gamma' = gamma * digamma``, ``digamma' = polygamma(1, .)`` and
+  ``polygamma(m, .)' = polygamma(m + 1, .)``;
+* ``zeta(s, q)`` in ``q``: ``-s zeta(s + 1, q)``;
+* ``bessel_i0e' = i1e - sign(x) i0e`` and ``bessel_i1e' = i0e - i1e (sign(x) + 1/x)``, which is
+  1/2 at 0;
+* ``igamma(a, x)``: ``igamma_grad_a(a, x)`` in ``a`` and the gamma density
+  ``x^(a-1) e^-x / Gamma(a)`` in ``x`` (``igammac``: their negatives); ``igamma_grad_a`` in
+  ``x``: that density times ``log x - digamma(a)``;
+* ``betainc(a, b, x)`` in ``x``: the beta density ``x^(a-1) (1-x)^(b-1) / B(a, b)``.
+
+As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta`` and the parameters
+``a``, ``b`` of ``betainc`` have no derivative, nor has ``igamma_grad_a`` in ``a``:
+differentiating with respect to them raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from functrace.core import Primitive, ShapedArray, get_aval
+from functrace.interpreters.jvp import defjvp
+from functrace.interpreters.vjp import defvjp
+from functrace.primitives import _incomplete_kernels as incomplete
+from functrace.primitives import _special_kernels as kernels
+from functrace.primitives import elementwise as ew
+from functrace.primitives.elementwise import (
+    add,
+    div,
+    elementwise,
+    exp,
+    full_like,
+    gt_p,
+    log,
+    log1p,
+    mul,
+    neg,
+    scalar_like,
+    select_n,
+    sign,
+    sub,
+)
+
+
+def _special(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
+    """An elementwise primitive of real floating operands, valued by ``kernel`` in float64."""
+
+    def impl(*args: Any) -> Any:
+        dtype = np.result_type(*args)
+        if dtype.kind != "f":
+            raise TypeError(f"{name} requires real floating-point operands, got {dtype}.")
+        with np.errstate(all="ignore"):
+            out = kernel(*(np.asarray(a, dtype=np.float64) for a in args))
+        return np.asarray(out, dtype=dtype)
+
+    prim = elementwise(name, impl)
+    generic_shape = prim.shape_rule
+
+    def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
+        for a in avals:
+            if a.dtype.kind != "f":
+                raise TypeError(f"{name} requires real floating-point operands, got "
+                                f"{a.str_short()}.")
+        return generic_shape(*avals, **params)
+
+    prim.shape_rule = shape_rule
+    return prim
+
+
+def _rules(prim: Primitive, *arg_rules: Callable[..., Any] | None,
+           residuals: tuple[bool, tuple[bool, ...]] | None = None) -> None:
+    """The same per-argument rule as jvp (times the tangent) and vjp (times the cotangent):
+    the derivative of an elementwise function is a pointwise factor either way."""
+    defjvp(prim, *arg_rules)
+    defvjp(prim, *arg_rules, residuals=residuals)
+
+
+def _no_derivative(prim_name: str, arg: str) -> Callable[..., Any]:
+    def rule(t: Any, ans: Any, *args: Any) -> Any:
+        raise ValueError(f"{prim_name}: the derivative with respect to {arg} is not "
+                         "supported (as in JAX).")
+
+    return rule
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+# -- the error function and its relatives -------------------------------------------------------
+
+erf_p = _special("erf", kernels.erf)
+erfc_p = _special("erfc", kernels.erfc)
+erfcx_p = _special("erfcx", kernels.erfcx)
+erf_inv_p = _special("erf_inv", kernels.erfinv)
+ndtri_p = _special("ndtri", kernels.ndtri)
+log_ndtr_p = _special("log_ndtr", kernels.log_ndtr)
+
+
+def erf(x: Any) -> Any:
+    """The error function, ``2/sqrt(pi)`` times the integral of ``exp(-t^2)`` from 0 to ``x``."""
+    return erf_p.bind1(x)
+
+
+def erfc(x: Any) -> Any:
+    """``1 - erf(x)``, accurate where it is small (large ``x``)."""
+    return erfc_p.bind1(x)
+
+
+def erfcx(x: Any) -> Any:
+    """The scaled complementary error function ``exp(x^2) erfc(x)``, finite for large ``x``."""
+    return erfcx_p.bind1(x)
+
+
+def erf_inv(x: Any) -> Any:
+    """The inverse of ``erf`` on ``[-1, 1]`` (``+-inf`` at ``+-1``, NaN outside)."""
+    return erf_inv_p.bind1(x)
+
+
+def ndtri(p: Any) -> Any:
+    """The inverse of the standard normal CDF on ``[0, 1]``, accurate in both tails."""
+    return ndtri_p.bind1(p)
+
+
+def log_ndtr(x: Any) -> Any:
+    """The log of the standard normal CDF, accurate far into the lower tail."""
+    return log_ndtr_p.bind1(x)
+
+
+def _gaussian(x: Any) -> Any:
+    return exp(neg(mul(x, x)))
+
+
+_rules(erf_p, lambda t, ans, x: mul(t, mul(scalar_like(x, _TWO_OVER_SQRT_PI), _gaussian(x))),
+       residuals=(False, (True,)))
+_rules(erfc_p, lambda t, ans, x: mul(t, mul(scalar_like(x, -_TWO_OVER_SQRT_PI), _gaussian(x))),
+       residuals=(False, (True,)))
+_rules(erfcx_p, lambda t, ans, x: mul(t, sub(mul(scalar_like(x, 2), mul(x, ans)),
+                                             scalar_like(x, _TWO_OVER_SQRT_PI))))
+_rules(erf_inv_p, lambda t, ans, x: mul(t, mul(scalar_like(ans, math.sqrt(math.pi) / 2),
+                                               exp(mul(ans, ans)))),
+       residuals=(True, (False,)))
+_rules(ndtri_p, lambda t, ans, x: mul(t, mul(scalar_like(ans, math.sqrt(2 * math.pi)),
+                                             exp(mul(scalar_like(ans, 0.5), mul(ans, ans))))),
+       residuals=(True, (False,)))
+_rules(log_ndtr_p, lambda t, ans, x: div(mul(t, scalar_like(x, math.sqrt(2 / math.pi))),
+                                         erfcx(mul(x, scalar_like(x, -math.sqrt(0.5))))),
+       residuals=(False, (True,)))
+
+# -- the gamma function and its derivatives -----------------------------------------------------
+
+lgamma_p = _special("lgamma", kernels.lgamma)
+gamma_p = _special("gamma", kernels.gamma)
+digamma_p = _special("digamma", kernels.digamma)
+polygamma_p = _special("polygamma", kernels.polygamma)
+zeta_p = _special("zeta", kernels.zeta)
+
+
+def lgamma(x: Any) -> Any:
+    """``log |Gamma(x)|`` (``inf`` at the poles, the non-positive integers)."""
+    return lgamma_p.bind1(x)
+
+
+def gamma(x: Any) -> Any:
+    """The gamma function, with its sign (``scipy.special.gamma``'s values at the poles)."""
+    return gamma_p.bind1(x)
+
+
+def digamma(x: Any) -> Any:
+    """The digamma function, the derivative of ``lgamma``."""
+    return digamma_p.bind1(x)
+
+
+def polygamma(m: Any, x: Any) -> Any:
+    """The ``m``-th derivative of ``digamma`` (``m`` a non-negative integer, as a float)."""
+    return polygamma_p.bind1(m, x)
+
+
+def zeta(s: Any, q: Any) -> Any:
+    """The Hurwitz zeta function, the sum of ``(k + q)^-s`` over ``k >= 0``."""
+    return zeta_p.bind1(s, q)
+
+
+_rules(lgamma_p, lambda t, ans, x: mul(t, digamma(x)), residuals=(False, (True,)))
+_rules(gamma_p, lambda t, ans, x: mul(t, mul(ans, digamma(x))))
+_rules(digamma_p, lambda t, ans, x: mul(t, polygamma(scalar_like(x, 1), x)),
+       residuals=(False, (True,)))
+_rules(polygamma_p, _no_derivative("polygamma", "m"),
+       lambda t, ans, m, x: mul(t, polygamma(add(m, scalar_like(m, 1)), x)),
+       residuals=(False, (True,)))
+_rules(zeta_p, _no_derivative("zeta", "s"),
+       lambda t, ans, s, q: mul(t, neg(mul(s, zeta(add(s, scalar_like(s, 1)), q)))),
+       residuals=(False, (True,)))
+
+# -- exponentially scaled modified Bessel functions ----------------------------------------------
+
+bessel_i0e_p = _special("bessel_i0e", kernels.i0e)
+bessel_i1e_p = _special("bessel_i1e", kernels.i1e)
+
+
+def bessel_i0e(x: Any) -> Any:
+    """``exp(-|x|) I0(x)``, the modified Bessel function of order 0, scaled."""
+    return bessel_i0e_p.bind1(x)
+
+
+def bessel_i1e(x: Any) -> Any:
+    """``exp(-|x|) I1(x)``, the modified Bessel function of order 1, scaled."""
+    return bessel_i1e_p.bind1(x)
+
+
+def _i1e_slope(ans: Any, x: Any) -> Any:
+    # i0e(x) - i1e(x) (sign(x) + 1/x), whose limit at 0 is 1/2; the formula is evaluated at a
+    # safe point there, so that the branch not taken has no 1/0 (whose zero cotangent would
+    # make a second derivative NaN).
+    tiny = np.finfo(get_aval(x).dtype).eps
+    away = gt_p.bind1(ew.abs(x), scalar_like(x, tiny))
+    safe = select_n(away, full_like(x, tiny), x)
+    slope = sub(bessel_i0e(safe), mul(bessel_i1e(safe),
+                                      add(sign(safe), div(scalar_like(x, 1), safe))))
+    return select_n(away, full_like(x, 0.5), slope)
+
+
+_rules(bessel_i0e_p, lambda t, ans, x: mul(t, sub(bessel_i1e(x), mul(sign(x), ans))))
+_rules(bessel_i1e_p, lambda t, ans, x: mul(t, _i1e_slope(ans, x)), residuals=(False, (True,)))
+
+# -- incomplete gamma and beta functions ------------------------------------------------------
+
+igamma_p = _special("igamma", incomplete.gammainc)
+igammac_p = _special("igammac", incomplete.gammaincc)
+igamma_grad_a_p = _special("igamma_grad_a", incomplete.gammainc_da)
+regularized_incomplete_beta_p = _special("regularized_incomplete_beta", incomplete.betainc)
+
+
+def igamma(a: Any, x: Any) -> Any:
+    """The regularized lower incomplete gamma function ``P(a, x)``."""
+    return igamma_p.bind1(a, x)
+
+
+def igammac(a: Any, x: Any) -> Any:
+    """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``, accurate
+    where it is small."""
+    return igammac_p.bind1(a, x)
+
+
+def igamma_grad_a(a: Any, x: Any) -> Any:
+    """``dP(a, x) / da``."""
+    return igamma_grad_a_p.bind1(a, x)
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """The regularized incomplete beta function ``I_x(a, b)``."""
+    return regularized_incomplete_beta_p.bind1(a, b, x)
+
+
+def _gamma_density(a: Any, x: Any) -> Any:
+    """``dP/dx = x^(a-1) exp(-x) / Gamma(a)``, through logarithms."""
+    return exp(sub(sub(mul(sub(a, scalar_like(a, 1)), log(x)), x), lgamma(a)))
+
+
+_rules(igamma_p, lambda t, ans, a, x: mul(t, igamma_grad_a(a, x)),
+       lambda t, ans, a, x: mul(t, _gamma_density(a, x)), residuals=(False, (True,)))
+_rules(igammac_p, lambda t, ans, a, x: neg(mul(t, igamma_grad_a(a, x))),
+       lambda t, ans, a, x: neg(mul(t, _gamma_density(a, x))), residuals=(False, (True,)))
+# d/dx dP/da = d/da dP/dx = dP/dx (log x - digamma(a)); the second derivative in ``a`` has no
+# kernel, so it raises (JAX's igamma_grad_a has no derivative at all).
+_rules(igamma_grad_a_p, _no_derivative("igamma_grad_a", "a"),
+       lambda t, ans, a, x: mul(t, mul(_gamma_density(a, x), sub(log(x), digamma(a)))),
+       residuals=(False, (True,)))
+_rules(regularized_incomplete_beta_p, _no_derivative("betainc", "a"),
+       _no_derivative("betainc", "b"),
+       lambda t, ans, a, b, x: mul(t, exp(sub(add(
+           mul(sub(a, scalar_like(a, 1)), log(x)), mul(sub(b, scalar_like(b, 1)), log1p(neg(x)))),
+           sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))))),
+       residuals=(False, (True,)))

@@ -1,0 +1,340 @@
+"""``jax.scipy.special`` / ``scipy.special``: special functions on traced or concrete arrays.
+
+Every function is differentiable to any order (in the arguments where the function is
+differentiable at all) and works under ``jit`` and ``vmap``.  Arguments follow NumPy's rules:
+integers become float64, float32 stays float32, and the arguments broadcast; complex arguments
+are refused.  Values at poles and outside the domain are ``scipy.special``'s (``gammaln`` is
+``inf`` at the non-positive integers, ``erfinv(2)`` is NaN, ``ndtri(0)`` is ``-inf``...).
+
+The primitives behind them are in :mod:`functrace.primitives.special`; what is written here
+combines them, as JAX does, with guards so that no derivative is NaN where the value is fine.
+
+>>> import functrace as ft
+>>> from functrace.scipy import special
+>>> float(special.erf(0.5))
+0.5204998778130465
+>>> float(ft.grad(special.gammaln)(1.0))  # digamma(1) = -Euler's constant
+-0.5772156649015329
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import functrace.numpy as fnp
+from functrace import nn
+from functrace.core import Tracer
+from functrace.custom_rules import custom_jvp
+from functrace.numpy._base import as_operand, aval, convert, promote
+from functrace.primitives import special as sp
+
+__all__ = [
+    "beta", "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
+    "expit", "factorial", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
+    "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
+    "ndtri", "poch", "polygamma", "psi", "rel_entr", "softmax", "xlog1py", "xlogy", "zeta",
+]
+
+
+def _inexact(name: str, *args: Any) -> list[Any]:
+    """The arguments at their common floating dtype (integers and booleans as float64),
+    broadcast to one shape (a scalar among arrays stays a scalar)."""
+    ops = promote(name, *[as_operand(a) for a in args], scalars=True)
+    dtype = aval(ops[0]).dtype
+    if dtype.kind == "c":
+        raise TypeError(f"scipy.special.{name}: complex arguments are not supported, got "
+                        f"{dtype}.")
+    if dtype.kind != "f":
+        ops = [convert(x, np.dtype(np.float64)) for x in ops]
+    elif dtype.itemsize < 4:  # float16 is computed, and returned, as float32
+        ops = [convert(x, np.dtype(np.float32)) for x in ops]
+    return ops
+
+
+# -- error functions and the normal distribution ------------------------------------------------
+
+
+def erf(x: Any) -> Any:
+    """The error function ``erf(x) = 2/sqrt(pi) * integral of exp(-t**2) from 0 to x``."""
+    return sp.erf(*_inexact("erf", x))
+
+
+def erfc(x: Any) -> Any:
+    """The complementary error function ``1 - erf(x)``, accurate for large ``x``."""
+    return sp.erfc(*_inexact("erfc", x))
+
+
+def erfcx(x: Any) -> Any:
+    """The scaled complementary error function ``exp(x**2) * erfc(x)``."""
+    return sp.erfcx(*_inexact("erfcx", x))
+
+
+def erfinv(y: Any) -> Any:
+    """The inverse of ``erf``: ``erf(erfinv(y)) == y`` on ``[-1, 1]``."""
+    return sp.erf_inv(*_inexact("erfinv", y))
+
+
+def erfcinv(y: Any) -> Any:
+    """The inverse of ``erfc`` on ``[0, 2]``, accurate for tiny ``y``: ``-ndtri(y/2)/sqrt(2)``."""
+    (y,) = _inexact("erfcinv", y)
+    return sp.ndtri(y * 0.5) * -math.sqrt(0.5)
+
+
+def ndtr(x: Any) -> Any:
+    """The standard normal CDF, ``erfc(-x / sqrt(2)) / 2`` (accurate in the lower tail)."""
+    (x,) = _inexact("ndtr", x)
+    return sp.erfc(x * -math.sqrt(0.5)) * 0.5
+
+
+def ndtri(p: Any) -> Any:
+    """The inverse of :func:`ndtr`: the standard normal quantile of ``p``."""
+    return sp.ndtri(*_inexact("ndtri", p))
+
+
+def log_ndtr(x: Any) -> Any:
+    """``log(ndtr(x))``, accurate for very negative ``x`` (where ``ndtr`` underflows)."""
+    return sp.log_ndtr(*_inexact("log_ndtr", x))
+
+
+# -- the gamma function -------------------------------------------------------------------------
+
+
+def gammaln(x: Any) -> Any:
+    """``log |Gamma(x)|`` (``inf`` at the non-positive integers)."""
+    return sp.lgamma(*_inexact("gammaln", x))
+
+
+def gamma(x: Any) -> Any:
+    """The gamma function."""
+    return sp.gamma(*_inexact("gamma", x))
+
+
+def gammasgn(x: Any) -> Any:
+    """The sign of ``Gamma(x)``: 1 for ``x > 0``, alternating between the poles below 0 (where
+    it is NaN), as ``scipy.special.gammasgn``. Its derivative is zero."""
+    (x,) = _inexact("gammasgn", x)
+    safe = fnp.where(fnp.isfinite(x), x, 1.0)
+    floor_x = fnp.floor(safe)
+    negative = fnp.less(safe, 0.0)
+    # Gamma < 0 on (-1, 0), (-3, -2), ...: where the floor is odd.
+    sign = fnp.where(fnp.logical_and(negative, fnp.equal(fnp.remainder(floor_x, 2.0), 1.0)),
+                     -1.0, 1.0)
+    sign = fnp.where(fnp.logical_and(negative, fnp.equal(safe, floor_x)), np.nan, sign)  # poles
+    sign = fnp.where(fnp.equal(x, 0.0), fnp.where(fnp.signbit(x), -1.0, 1.0), sign)
+    sign = fnp.where(fnp.logical_or(fnp.isnan(x), fnp.equal(x, -np.inf)), np.nan, sign)
+    return fnp.asarray(sign, dtype=aval(x).dtype)
+
+
+def digamma(x: Any) -> Any:
+    """The digamma function ``psi = d/dx log Gamma(x)``."""
+    return sp.digamma(*_inexact("digamma", x))
+
+
+psi = digamma
+
+
+def polygamma(n: Any, x: Any) -> Any:
+    """The ``n``-th derivative of ``digamma`` (``n`` a non-negative integer, or an array of
+    them); not differentiable in ``n``."""
+    n_op = as_operand(n)
+    if not isinstance(n_op, Tracer):
+        order = np.asarray(n_op)
+        if order.dtype.kind not in "biuf" or np.any(order < 0) or np.any(order != np.floor(order)):
+            raise ValueError(f"polygamma: the order n must be a non-negative integer, got {n!r}.")
+    n_op, x = _inexact("polygamma", n_op, x)
+    return sp.polygamma(n_op, x)
+
+
+def zeta(x: Any, q: Any = None) -> Any:
+    """The Hurwitz zeta function ``sum over k >= 0 of (k + q)**-x`` (Riemann's with ``q=None``,
+    ``q = 1``); differentiable in ``q`` only."""
+    if q is None:
+        q = 1.0
+    x, q = _inexact("zeta", x, q)
+    return sp.zeta(x, q)
+
+
+def gammainc(a: Any, x: Any) -> Any:
+    """The regularized lower incomplete gamma function ``P(a, x)``, differentiable in ``a``
+    and ``x``."""
+    a, x = _inexact("gammainc", a, x)
+    return sp.igamma(a, x)
+
+
+def gammaincc(a: Any, x: Any) -> Any:
+    """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``, accurate
+    where it is tiny."""
+    a, x = _inexact("gammaincc", a, x)
+    return sp.igammac(a, x)
+
+
+def betainc(a: Any, b: Any, x: Any) -> Any:
+    """The regularized incomplete beta function ``I_x(a, b)``; differentiable in ``x`` only
+    (as in JAX)."""
+    a, b, x = _inexact("betainc", a, b, x)
+    return sp.betainc(a, b, x)
+
+
+def betaln(a: Any, b: Any) -> Any:
+    """``log |B(a, b)|`` = ``gammaln(a) + gammaln(b) - gammaln(a + b)``."""
+    a, b = _inexact("betaln", a, b)
+    return sp.lgamma(a) + sp.lgamma(b) - sp.lgamma(a + b)
+
+
+def beta(a: Any, b: Any) -> Any:
+    """The beta function ``Gamma(a) Gamma(b) / Gamma(a + b)``."""
+    a, b = _inexact("beta", a, b)
+    sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
+    return sign * fnp.exp(betaln(a, b))
+
+
+def factorial(n: Any, exact: bool = False) -> Any:
+    """``n!`` as ``Gamma(n + 1)``, 0 for negative ``n`` (``exact=True`` is not supported)."""
+    if exact:
+        raise NotImplementedError("factorial: exact=True is not supported (as in JAX).")
+    (n,) = _inexact("factorial", n)
+    return fnp.where(fnp.less(n, 0.0), 0.0, fnp.exp(sp.lgamma(n + 1.0)))
+
+
+def poch(z: Any, m: Any) -> Any:
+    """The rising factorial ``Gamma(z + m) / Gamma(z)``."""
+    z, m = _inexact("poch", z, m)
+    sign = gammasgn(z + m) * gammasgn(z)
+    return sign * fnp.exp(sp.lgamma(z + m) - sp.lgamma(z))
+
+
+def multigammaln(a: Any, d: int) -> Any:
+    """The log of the multivariate gamma function of dimension ``d``:
+    ``d(d-1)/4 log(pi) + sum over j < d of gammaln(a - j/2)``."""
+    d = int(d)
+    if d < 1:
+        raise ValueError(f"multigammaln: the dimension d must be a positive integer, got {d}.")
+    (a,) = _inexact("multigammaln", a)
+    total = d * (d - 1) / 4.0 * math.log(math.pi)
+    return total + sum(sp.lgamma(a - j / 2.0) for j in range(d))
+
+
+# -- Bessel functions -----------------------------------------------------------------------------
+
+
+def i0e(x: Any) -> Any:
+    """``exp(-|x|) I0(x)``, the exponentially scaled modified Bessel function of order 0."""
+    return sp.bessel_i0e(*_inexact("i0e", x))
+
+
+def i0(x: Any) -> Any:
+    """The modified Bessel function of the first kind of order 0, ``i0e(x) exp(|x|)``."""
+    (x,) = _inexact("i0", x)
+    return sp.bessel_i0e(x) * fnp.exp(fnp.abs(x))
+
+
+def i1e(x: Any) -> Any:
+    """``exp(-|x|) I1(x)``, the exponentially scaled modified Bessel function of order 1."""
+    return sp.bessel_i1e(*_inexact("i1e", x))
+
+
+def i1(x: Any) -> Any:
+    """The modified Bessel function of the first kind of order 1, ``i1e(x) exp(|x|)``."""
+    (x,) = _inexact("i1", x)
+    return sp.bessel_i1e(x) * fnp.exp(fnp.abs(x))
+
+
+# -- logistic functions and entropies --------------------------------------------------------------
+
+
+def expit(x: Any) -> Any:
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, stable for any ``x``."""
+    return nn.sigmoid(*_inexact("expit", x))
+
+
+def logit(p: Any) -> Any:
+    """The inverse of :func:`expit`: ``log(p / (1 - p))``."""
+    (p,) = _inexact("logit", p)
+    return fnp.log(p / (1.0 - p))
+
+
+def _xlog(name: str, log_fn: Any, one: float, x: Any, y: Any) -> Any:
+    """``x * log_fn(y)``, 0 where ``x`` is 0 and ``y`` is not NaN: there ``y`` is replaced by
+    ``one``, where ``log_fn`` is 0 (so no ``0 * -inf`` is formed)."""
+    x, y = _inexact(name, x, y)
+    zero = fnp.logical_and(fnp.equal(x, 0.0), fnp.logical_not(fnp.isnan(y)))
+    return x * log_fn(fnp.where(zero, one, y))
+
+
+@custom_jvp
+def xlogy(x: Any, y: Any) -> Any:
+    """``x * log(y)``, 0 where ``x`` is 0 (unless ``y`` is NaN). Its derivative is
+    ``(log(y), x / y)`` everywhere, as JAX's."""
+    return _xlog("xlogy", fnp.log, 1.0, x, y)
+
+
+@xlogy.defjvp
+def _xlogy_jvp(primals: tuple[Any, Any], tangents: tuple[Any, Any]) -> tuple[Any, Any]:
+    x, y = _inexact("xlogy", *primals)
+    x_dot, y_dot = tangents
+    return xlogy(x, y), x_dot * fnp.log(y) + y_dot * x / y
+
+
+@custom_jvp
+def xlog1py(x: Any, y: Any) -> Any:
+    """``x * log1p(y)``, 0 where ``x`` is 0 (unless ``y`` is NaN). Its derivative is
+    ``(log1p(y), x / (1 + y))`` everywhere, as JAX's."""
+    return _xlog("xlog1py", fnp.log1p, 0.0, x, y)
+
+
+@xlog1py.defjvp
+def _xlog1py_jvp(primals: tuple[Any, Any], tangents: tuple[Any, Any]) -> tuple[Any, Any]:
+    x, y = _inexact("xlog1py", *primals)
+    x_dot, y_dot = tangents
+    return xlog1py(x, y), x_dot * fnp.log1p(y) + y_dot * x / (1.0 + y)
+
+
+def entr(x: Any) -> Any:
+    """The elementwise entropy ``-x log(x)``: 0 at 0, ``-inf`` for negative ``x``."""
+    (x,) = _inexact("entr", x)
+    positive = fnp.greater(x, 0.0)
+    safe = fnp.where(positive, x, 1.0)
+    value = fnp.where(positive, -safe * fnp.log(safe), 0.0)
+    return fnp.where(fnp.less(x, 0.0), -np.inf, fnp.where(fnp.isnan(x), np.nan, value))
+
+
+def rel_entr(p: Any, q: Any) -> Any:
+    """``p log(p / q)`` for ``p, q > 0``; 0 where ``p == 0 <= q``; ``inf`` otherwise."""
+    p, q = _inexact("rel_entr", p, q)
+    both = fnp.logical_and(fnp.greater(p, 0.0), fnp.greater(q, 0.0))
+    safe_p, safe_q = fnp.where(both, p, 1.0), fnp.where(both, q, 1.0)
+    value = safe_p * fnp.log(safe_p / safe_q)
+    edge = fnp.where(fnp.logical_and(fnp.equal(p, 0.0), fnp.greater_equal(q, 0.0)), 0.0, np.inf)
+    out = fnp.where(both, value, edge)
+    return fnp.where(fnp.logical_or(fnp.isnan(p), fnp.isnan(q)), np.nan, out)
+
+
+def kl_div(p: Any, q: Any) -> Any:
+    """``p log(p / q) - p + q`` for ``p, q > 0``; ``q`` where ``p == 0 <= q``; ``inf``
+    otherwise."""
+    p, q = _inexact("kl_div", p, q)
+    both = fnp.logical_and(fnp.greater(p, 0.0), fnp.greater(q, 0.0))
+    safe_p, safe_q = fnp.where(both, p, 1.0), fnp.where(both, q, 1.0)
+    value = safe_p * fnp.log(safe_p / safe_q) - safe_p + safe_q
+    zero_p = fnp.logical_and(fnp.equal(p, 0.0), fnp.greater_equal(q, 0.0))
+    out = fnp.where(both, value, fnp.where(zero_p, q, np.inf))
+    return fnp.where(fnp.logical_or(fnp.isnan(p), fnp.isnan(q)), np.nan, out)
+
+
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
+              return_sign: bool = False) -> Any:
+    """``log(sum(b * exp(a)))`` over ``axis``, stably: :func:`functrace.numpy.logsumexp`."""
+    return fnp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+
+
+def softmax(x: Any, axis: Any = None) -> Any:
+    """``exp(x) / sum(exp(x))`` over ``axis`` (all axes by default, as SciPy's)."""
+    return nn.softmax(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: Any = None) -> Any:
+    """``x - logsumexp(x)`` over ``axis`` (all axes by default, as SciPy's)."""
+    return nn.log_softmax(x, axis=axis)

@@ -1,0 +1,92 @@
+"""Rows of the primitive table (same format as ``tests/cases.py``) for the special functions of
+``functrace.primitives.special``, at the primitive level and through ``functrace.lax`` and
+``functrace.scipy.special``.
+
+References are ``tests/special_reference.py``'s plain-Python implementations.  Domains keep to
+where the functions are smooth and the references accurate: away from the poles of the gamma
+family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whose second
+derivative jumps there).  The order ``m`` of ``polygamma`` and the exponent ``s`` of ``zeta`` are
+integer-valued / fixed-range data without a derivative (``nondiff_argnums``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import special_reference as ref
+from cases import Case, Sample, away_from_zero, binary, shape, unary, uniform
+
+import functrace.scipy.special as fsp
+from functrace import lax
+from functrace.primitives import special as sp
+
+Make = Callable[[np.random.Generator, np.dtype[Any]], Sample]
+
+
+def _order_and_x(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """polygamma's (m, x): m in {0, 1, 2, 3} (as floats), x in [0.5, 4]."""
+    shp = shape(rng)
+    m = rng.integers(0, 4, size=shp).astype(dtype)
+    return Sample((np.asarray(m), uniform(rng, shp, dtype, lo=0.5, hi=4.0)))
+
+
+_SQ = binary(x_bounds={"lo": 2.0, "hi": 5.0}, y_bounds={"lo": 0.5, "hi": 3.0})
+_AX = binary(x_bounds={"lo": 0.5, "hi": 4.0}, y_bounds={"lo": 0.2, "hi": 5.0})
+
+
+def _betainc_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """betainc's (a, b, x): a, b in [0.5, 4], x in [0.05, 0.75]."""
+    shp = shape(rng)
+    return Sample((uniform(rng, shp, dtype, lo=0.5, hi=4.0),
+                   uniform(rng, shp, dtype, lo=0.5, hi=4.0),
+                   uniform(rng, shp, dtype, lo=0.05, hi=0.75)))
+
+
+SPECIAL_CASES: list[Case] = [
+    Case("erf", sp.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5)),
+    Case("erfc", sp.erfc, ref.erfc, unary(uniform, lo=-2.5, hi=2.5)),
+    Case("erfcx", sp.erfcx, ref.erfcx, unary(uniform, lo=-1.5, hi=3.0)),
+    Case("erf_inv", sp.erf_inv, ref.erf_inv, unary(uniform, lo=-0.9, hi=0.9)),
+    Case("ndtri", sp.ndtri, ref.ndtri, unary(uniform, lo=0.05, hi=0.95)),
+    Case("log_ndtr", sp.log_ndtr, ref.log_ndtr, unary(uniform, lo=-4.0, hi=4.0)),
+    Case("lgamma", sp.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0)),
+    Case("lgamma", sp.lgamma, ref.lgamma, unary(uniform, lo=-2.9, hi=-2.1), label="negative"),
+    Case("gamma", sp.gamma, ref.gamma, unary(uniform, lo=0.3, hi=5.0)),
+    Case("gamma", sp.gamma, ref.gamma, unary(uniform, lo=-1.9, hi=-1.1), label="negative"),
+    Case("digamma", sp.digamma, ref.digamma, unary(uniform, lo=0.3, hi=6.0)),
+    Case("polygamma", sp.polygamma, ref.polygamma, _order_and_x, nondiff_argnums=(0,)),
+    Case("zeta", sp.zeta, ref.zeta, _SQ, nondiff_argnums=(0,)),
+    Case("bessel_i0e", sp.bessel_i0e, ref.i0e, unary(uniform, lo=-4.0, hi=4.0)),
+    Case("bessel_i1e", sp.bessel_i1e, ref.i1e, unary(away_from_zero, lo=0.1, hi=4.0)),
+    # The derivative in ``a`` is checked to first order in tests/test_scipy.py (its own
+    # derivative in ``a`` has no kernel); the table differentiates in x to second order.
+    Case("igamma", sp.igamma, ref.igamma, _AX, nondiff_argnums=(0,)),
+    Case("igammac", sp.igammac, ref.igammac, _AX, nondiff_argnums=(0,)),
+    # Its derivative in ``a`` (a second derivative of P) has no kernel: differentiated in x.
+    Case("igamma_grad_a", sp.igamma_grad_a, ref.igamma_grad_a, _AX, nondiff_argnums=(0,),
+         tol={"float64": (1e-12, 1e-10)}),
+    Case("regularized_incomplete_beta", sp.betainc, ref.betainc, _betainc_args,
+         nondiff_argnums=(0, 1)),
+    # Through the public namespaces.
+    Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
+    Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
+    Case("erf_inv", fsp.erfinv, ref.erf_inv, unary(uniform, lo=-0.9, hi=0.9),
+         label="scipy.special.erfinv"),
+    Case("erfc", fsp.ndtr, ref.ndtr, unary(uniform, lo=-3.0, hi=3.0), label="scipy.special.ndtr"),
+    Case("lgamma", fsp.gammaln, ref.lgamma, unary(uniform, lo=0.3, hi=6.0),
+         label="scipy.special.gammaln"),
+    Case("digamma", fsp.digamma, ref.digamma, unary(uniform, lo=0.3, hi=6.0),
+         label="scipy.special.digamma"),
+    Case("polygamma", fsp.polygamma, ref.polygamma, _order_and_x, nondiff_argnums=(0,),
+         label="scipy.special.polygamma"),
+    Case("zeta", fsp.zeta, ref.zeta, _SQ, nondiff_argnums=(0,), label="scipy.special.zeta"),
+    Case("igamma", fsp.gammainc, ref.igamma, _AX, nondiff_argnums=(0,),
+         label="scipy.special.gammainc"),
+    Case("igammac", fsp.gammaincc, ref.igammac, _AX, nondiff_argnums=(0,),
+         label="scipy.special.gammaincc"),
+    Case("regularized_incomplete_beta", fsp.betainc, ref.betainc, _betainc_args,
+         nondiff_argnums=(0, 1), label="scipy.special.betainc"),
+    Case("igamma", lax.igamma, ref.igamma, _AX, nondiff_argnums=(0,), label="lax"),
+]

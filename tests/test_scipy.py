@@ -1,0 +1,424 @@
+"""``functrace.scipy.special`` and ``functrace.scipy.stats``: values against independent
+references and closed forms, SciPy's values at the edges (poles, infinities, zeros of the
+domain), derivatives against central differences, composition with jit/vmap, and errors.
+
+The primitives themselves are rows of the primitive table (``tests/cases_special.py``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import special_reference as ref
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import functrace as ft
+import functrace.numpy as fnp
+from functrace import nn
+from functrace.scipy import special, stats
+from functrace.testing import check_grads
+
+EULER = 0.57721566490153286061
+
+
+def close(got: object, expected: object, rtol: float = 1e-13, atol: float = 1e-14) -> None:
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=rtol, atol=atol)
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+def test_error_function_values_and_tails() -> None:
+    x = np.linspace(-6, 6, 241)
+    close(special.erf(x), ref.erf(x))
+    close(special.erfc(x), ref.erfc(x))
+    # Far tails: erfc keeps full relative precision until it underflows near x = 27.
+    big = np.array([10.0, 20.0, 26.0])
+    close(special.erfc(big), [math.erfc(v) for v in big], rtol=1e-13, atol=0)
+    # erfcx = exp(x^2) erfc(x) stays finite, ~ 1 / (x sqrt(pi)) for large x.
+    close(special.erfcx(np.array([1e3, 1e8])),
+          [1 / (v * math.sqrt(math.pi)) * (1 - 1 / (2 * v * v)) for v in (1e3, 1e8)],
+          rtol=1e-12)
+    assert special.erfcx(-30.0) == np.inf
+
+
+def test_inverse_error_functions_round_trip_and_tails() -> None:
+    y = np.linspace(-0.999, 0.999, 101)
+    close(special.erf(special.erfinv(y)), y, rtol=1e-14, atol=1e-15)
+    close(special.erfinv(np.array([-1.0, 1.0, 1.5, -2.0])), [-np.inf, np.inf, np.nan, np.nan])
+    tiny = np.array([1e-10, 1e-100, 1e-300])
+    close(special.erfc(special.erfcinv(tiny)), tiny, rtol=1e-12, atol=0)
+    p = np.array([1e-300, 1e-20, 1e-5, 0.3, 0.5, 0.9, 1 - 1e-12])
+    close(special.ndtr(special.ndtri(p)), p, rtol=1e-11, atol=0)
+    close(special.ndtri(np.array([0.0, 1.0])), [-np.inf, np.inf])
+
+
+def test_log_ndtr_deep_in_the_lower_tail() -> None:
+    # Phi(x) = phi(x) / -x * (1 - 1/x^2 + 3/x^4 - 15/x^6 + 105/x^8 - ...) for x -> -inf.
+    x = np.array([-40.0, -1e3, -1e5])
+    u = 1 / x**2
+    asymptotic = (-x**2 / 2 - np.log(-x) - 0.5 * np.log(2 * np.pi)
+                  + np.log1p(-u + 3 * u**2 - 15 * u**3 + 105 * u**4))
+    close(special.log_ndtr(x), asymptotic, rtol=1e-12)
+    x = np.linspace(-5, 5, 41)
+    close(special.log_ndtr(x), ref.log_ndtr(x), rtol=1e-13)
+    assert special.log_ndtr(40.0) == pytest.approx(-math.erfc(40 / math.sqrt(2)) / 2, rel=1e-12,
+                                                   abs=0)
+
+
+def test_gamma_family_values() -> None:
+    x = np.concatenate([np.linspace(0.05, 30, 200), -np.linspace(0.05, 4.95, 50) - 0.0123])
+    close(special.gammaln(x), ref.lgamma(x), rtol=1e-13, atol=1e-14)
+    small = x[np.abs(x) < 20]
+    close(special.gamma(small), ref.gamma(small), rtol=1e-12)
+    positive = x[x > 0]
+    close(special.digamma(positive), ref.digamma(positive), rtol=1e-13, atol=1e-14)
+    for n in range(1, 6):
+        close(special.polygamma(n, positive), ref.polygamma(n, positive), rtol=1e-12)
+    assert float(special.digamma(1.0)) == pytest.approx(-EULER, abs=1e-15)
+    assert float(special.polygamma(1, 1.0)) == pytest.approx(math.pi**2 / 6, rel=1e-14)
+    assert float(special.zeta(2.0)) == pytest.approx(math.pi**2 / 6, rel=1e-14)
+    assert float(special.zeta(4.0, 1.0)) == pytest.approx(math.pi**4 / 90, rel=1e-14)
+    close(special.zeta(3.0, np.array([0.5, 2.0, 10.0])), ref.zeta(3.0, np.array([0.5, 2, 10])),
+          rtol=1e-13)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.01, 50.0), st.floats(-4.9, -0.01).filter(lambda v: abs(v - round(v)) > 1e-3))
+def test_gamma_identities(x: float, negative: float) -> None:
+    # Recurrences and reflection, at random points (positive and negative non-integer).
+    close(special.gammaln(x + 1) - special.gammaln(x), math.log(x), rtol=1e-11, atol=1e-12)
+    close(special.digamma(x + 1) - special.digamma(x), 1 / x, rtol=1e-11, atol=1e-12)
+    close(special.polygamma(2, x + 1) - special.polygamma(2, x), 2 / x**3, rtol=1e-9, atol=1e-12)
+    close(special.digamma(1 - negative) - special.digamma(negative),
+          math.pi / math.tan(math.pi * negative), rtol=1e-9, atol=1e-10)
+    close(special.gamma(negative) * special.gamma(1 - negative),
+          math.pi / math.sin(math.pi * negative), rtol=1e-11)
+    close(special.zeta(3.0, x) - special.zeta(3.0, x + 1), x**-3.0, rtol=1e-10, atol=1e-15)
+
+
+def test_gamma_family_at_poles_and_infinities() -> None:
+    edge = np.array([0.0, -0.0, -1.0, -2.0, np.inf, -np.inf, np.nan])
+    close(special.gammaln(edge), [np.inf, np.inf, np.inf, np.inf, np.inf, -np.inf, np.nan])
+    close(special.gamma(edge), [np.inf, -np.inf, np.nan, np.nan, np.inf, np.nan, np.nan])
+    close(special.gammasgn(np.array([0.0, -0.0, -1.0, -0.5, -1.5, -2.5, np.inf, -np.inf, np.nan,
+                                     3.0])),
+          [1, -1, np.nan, -1, 1, -1, 1, np.nan, np.nan, 1])
+    assert special.gamma(172.0) == np.inf
+
+
+def test_bessel_values() -> None:
+    x = np.linspace(-9, 9, 73)
+    close(special.i0e(x), ref.i0e(x), rtol=1e-13)
+    close(special.i1e(x), ref.i1e(x), rtol=1e-13, atol=1e-15)
+    close(special.i0(x), np.i0(x), rtol=1e-13)
+    close(special.i1(x), ref.i1e(x) * np.exp(np.abs(x)), rtol=1e-13, atol=1e-15)
+    close(special.i0e(np.array([1e4, np.inf])), [1 / math.sqrt(2 * math.pi * 1e4) * (1 + 1 / 8e4
+                                                                                   + 9 / 2 / 64e8),
+                                                   0.0], rtol=1e-12)
+
+
+def test_beta_poch_factorial_multigammaln() -> None:
+    a, b = np.array([0.5, 2.0, 7.5, -0.5]), np.array([1.5, 3.0, 0.25, 2.0])
+    expected = [math.gamma(u) * math.gamma(v) / math.gamma(u + v)
+                for u, v in zip(a, b, strict=True)]
+    close(special.beta(a, b), expected, rtol=1e-12)
+    close(special.betaln(a[:3], b[:3]), np.log(expected[:3]), rtol=1e-12)
+    close(special.poch(np.array([2.5, -1.5]), 3.0),
+          [2.5 * 3.5 * 4.5, -1.5 * -0.5 * 0.5], rtol=1e-12)
+    close(special.factorial(np.array([0, 1, 5, 10, -1])), [1, 1, 120, 3628800, 0], rtol=1e-12)
+    with pytest.raises(NotImplementedError):
+        special.factorial(3, exact=True)
+    d = 3
+    expected_mv = d * (d - 1) / 4 * math.log(math.pi) + sum(math.lgamma(4.2 - j / 2)
+                                                          for j in range(d))
+    close(special.multigammaln(4.2, d), expected_mv, rtol=1e-13)
+
+
+def test_logistic_and_entropy_functions() -> None:
+    x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
+    close(special.expit(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
+    close(special.logit(special.expit(x[1:4])), x[1:4], rtol=1e-13)
+    close(special.xlogy(np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, 3.0, 3.0, np.nan])),
+          [0.0, 0.0, 2 * math.log(3), np.nan])
+    close(special.xlog1py(np.array([0.0, 2.0]), np.array([-1.0, 0.5])), [0.0, 2 * math.log1p(0.5)])
+    close(special.entr(np.array([0.0, 0.5, -1.0, np.inf])), [0.0, 0.5 * math.log(2), -np.inf,
+                                                             -np.inf])
+    close(special.rel_entr(np.array([0.0, 0.5, 1.0, -1.0]), np.array([0.0, 0.25, 0.0, 1.0])),
+          [0.0, 0.5 * math.log(2), np.inf, np.inf])
+    close(special.kl_div(np.array([0.0, 0.5, 1.0]), np.array([2.0, 0.25, 0.0])),
+          [2.0, 0.5 * math.log(2) - 0.25, np.inf])
+    z = np.array([[1.0, 2.0], [3.0, 0.5]])
+    close(special.logsumexp(z), math.log(np.exp(z).sum()))
+    close(special.softmax(z), np.exp(z) / np.exp(z).sum())
+    close(special.log_softmax(z, axis=1), z - np.log(np.exp(z).sum(1, keepdims=True)))
+
+
+def test_dtypes_follow_numpy() -> None:
+    assert special.erf(np.float32(0.5)).dtype == np.float32
+    assert special.gammaln(np.arange(1, 4)).dtype == np.float64
+    assert special.zeta(np.float32(2.0), np.float32(1.0)).dtype == np.float32
+    assert special.xlogy(np.float32(2.0), 3.0).dtype == np.float32
+    assert special.erf(np.float16(0.5)).dtype == np.float32
+    assert special.erf(True).dtype == np.float64
+    close(special.erf(np.float32(0.5)), np.float32(math.erf(0.5)), rtol=1e-7)
+
+
+def test_no_warnings_at_edges() -> None:
+    with np.errstate(all="raise"):
+        special.xlogy(np.array([0.0, 1.0]), np.array([0.0, 2.0]))
+        special.gammasgn(np.array([np.inf, -np.inf, -2.0]))
+        special.entr(np.array([0.0, -1.0]))
+        special.erfinv(np.array([1.0, 2.0]))
+        special.gammaln(np.array([0.0, -1.0]))
+
+
+# -- derivatives -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, x", [
+    (special.erf, [-1.5, 0.2, 2.0]), (special.erfc, [-1.5, 0.2, 2.0]),
+    (special.erfcx, [-1.0, 0.5, 4.0]), (special.erfinv, [-0.9, 0.1, 0.7]),
+    (special.erfcinv, [0.1, 1.0, 1.9]), (special.ndtr, [-3.0, 0.0, 2.0]),
+    (special.ndtri, [0.01, 0.5, 0.8]), (special.log_ndtr, [-30.0, -2.0, 3.0]),
+    (special.gammaln, [0.3, 2.5, -1.5]), (special.gamma, [0.7, 3.5, -0.5]),
+    (special.digamma, [0.4, 5.0]), (lambda x: special.polygamma(2, x), [0.6, 4.0]),
+    (lambda q: special.zeta(2.5, q), [0.6, 4.0]), (special.i0e, [-2.0, 0.5]),
+    (special.i1e, [-2.0, 0.5]), (special.i0, [-2.0, 0.5]), (special.i1, [-2.0, 0.5]),
+    (special.expit, [-3.0, 0.5]), (special.logit, [0.1, 0.7]), (special.entr, [0.2, 1.5]),
+    (lambda x: special.beta(x, 2.5), [0.5, 3.0]), (lambda x: special.poch(x, 2.5), [0.5, 3.0]),
+    (lambda x: special.multigammaln(x, 3), [2.0, 4.5]), (special.factorial, [0.5, 3.2]),
+    (lambda x: nn.gelu(x, approximate=False), [-3.0, 0.1, 2.0]),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_second_derivatives_match_central_differences(fn: object, x: list[float]) -> None:
+    check_grads(fn, (np.array(x),), order=2, modes=("fwd", "rev"))
+    check_grads(fn, (np.array(x, np.float32),), order=1, modes=("fwd", "rev"),
+                atol=5e-2, rtol=5e-2)
+
+
+def test_closed_form_derivatives() -> None:
+    x = 0.7
+    assert ft.grad(special.erf)(x) == pytest.approx(2 / math.sqrt(math.pi) * math.exp(-x * x))
+    assert ft.grad(ft.grad(special.erf))(x) == pytest.approx(
+        -4 * x / math.sqrt(math.pi) * math.exp(-x * x))
+    assert ft.grad(special.gammaln)(1.0) == pytest.approx(-EULER, abs=1e-15)
+    assert ft.grad(ft.grad(special.gammaln))(1.0) == pytest.approx(math.pi**2 / 6, rel=1e-13)
+    assert ft.grad(ft.grad(ft.grad(special.gammaln)))(1.0) == pytest.approx(
+        -2 * 1.2020569031595942, rel=1e-13)  # psi''(1) = -2 zeta(3)
+    y = float(special.erfinv(0.3))
+    assert ft.grad(special.erfinv)(0.3) == pytest.approx(math.sqrt(math.pi) / 2 * math.exp(y * y))
+    # d/dx log Phi(x) = phi(x) / Phi(x) ~ -x far in the lower tail, with no 0/0 there.
+    assert ft.grad(special.log_ndtr)(-1e4) == pytest.approx(1e4, rel=1e-7)
+    assert ft.grad(special.i1e)(0.0) == 0.5
+    # xlogy's derivative is JAX's custom one: (log y, x / y), also at x = 0.
+    gx, gy = ft.grad(special.xlogy, argnums=(0, 1))(0.0, 2.0)
+    assert (float(gx), float(gy)) == (math.log(2.0), 0.0)
+
+
+def test_non_differentiable_arguments_raise() -> None:
+    with pytest.raises(ValueError, match="polygamma.*respect to m"):
+        ft.grad(lambda m: special.polygamma(m, 2.0))(1.0)
+    with pytest.raises(ValueError, match="zeta.*respect to s"):
+        ft.grad(lambda s: special.zeta(s, 2.0))(3.0)
+    assert ft.grad(lambda x: special.polygamma(1, x))(2.0) == pytest.approx(
+        float(special.polygamma(2, 2.0)))
+
+
+def test_compositions_with_jit_and_vmap() -> None:
+    x = np.linspace(0.2, 3.0, 7)
+    f = lambda v: special.gammaln(v) * special.erf(v) + special.digamma(v)  # noqa: E731
+    close(ft.jit(f)(x), f(x))
+    close(ft.vmap(ft.grad(f))(x), [ft.grad(f)(v) for v in x])
+    close(ft.jit(ft.vmap(ft.grad(f)))(x), ft.vmap(ft.grad(f))(x))
+    close(ft.jacfwd(f)(x), ft.jacrev(f)(x))
+    close(ft.hessian(lambda v: fnp.sum(special.gammaln(v)))(x),
+          np.diag(special.polygamma(1, x)))
+    m = np.array([0.0, 1.0, 2.0])
+    close(ft.vmap(special.polygamma)(m, x[:3]), [special.polygamma(int(k), v)
+                                               for k, v in zip(m, x[:3], strict=True)])
+
+
+def test_errors() -> None:
+    with pytest.raises(TypeError, match="complex"):
+        special.erf(1j)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        special.polygamma(-1, 2.0)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        special.polygamma(1.5, 2.0)
+    with pytest.raises(ValueError, match="positive integer"):
+        special.multigammaln(2.0, 0)
+    from functrace.primitives import special as prims
+    with pytest.raises(TypeError, match="floating"):
+        prims.erf(np.array([1, 2]))
+    with pytest.raises(TypeError, match="floating"):
+        ft.make_jaxpr(prims.lgamma)(np.array([1, 2]))
+
+
+# -- stats -------------------------------------------------------------------------------------
+
+
+def test_norm() -> None:
+    x, loc, scale = np.array([-3.0, 0.2, 4.0]), 0.5, 2.0
+    z = (x - loc) / scale
+    close(stats.norm.logpdf(x, loc, scale), -z**2 / 2 - math.log(scale) - math.log(2 * math.pi) / 2)
+    close(stats.norm.pdf(x), np.exp(-x**2 / 2) / math.sqrt(2 * math.pi))
+    close(stats.norm.cdf(x, loc, scale), ref.ndtr(z))
+    close(stats.norm.sf(x, loc, scale), ref.ndtr(-z))
+    close(stats.norm.logcdf(x), ref.log_ndtr(x))
+    close(stats.norm.logsf(x), ref.log_ndtr(-x))
+    q = np.array([0.01, 0.5, 0.9])
+    close(stats.norm.cdf(stats.norm.ppf(q, loc, scale), loc, scale), q)
+    close(stats.norm.isf(q, loc, scale), stats.norm.ppf(1 - q, loc, scale), rtol=1e-12)
+    assert stats.norm.logcdf(-40.0) == pytest.approx(float(special.log_ndtr(-40.0)))
+    check_grads(lambda m, s: stats.norm.logpdf(x, m, s), (0.5, 2.0), order=2)
+    check_grads(lambda v: stats.norm.logcdf(v, 0.5, 2.0), (x,), order=2)
+
+
+def test_densities_against_closed_forms() -> None:
+    x = np.array([0.3, 1.2, 2.5])
+    close(stats.t.logpdf(x, 3.0, 0.1, 1.5),
+          [math.lgamma(2) - math.lgamma(1.5) - 0.5 * math.log(3 * math.pi) - math.log(1.5)
+           - 2 * math.log1p(((v - 0.1) / 1.5) ** 2 / 3) for v in x])
+    close(stats.gamma.logpdf(x, 2.5, 0.0, 2.0),
+          [1.5 * math.log(v / 2) - v / 2 - math.lgamma(2.5) - math.log(2) for v in x])
+    close(stats.gamma.logpdf(-1.0, 2.5), -np.inf)
+    close(stats.chi2.logpdf(x, 3.0), stats.gamma.logpdf(x, 1.5, 0.0, 2.0))
+    u = np.array([0.1, 0.5, 0.9])
+    close(stats.beta.logpdf(u, 2.5, 1.5),
+          [1.5 * math.log(v) + 0.5 * math.log1p(-v) - (math.lgamma(2.5) + math.lgamma(1.5)
+                                                       - math.lgamma(4.0)) for v in u])
+    close(stats.beta.logpdf(np.array([-0.1, 1.1]), 2.0, 2.0), [-np.inf, -np.inf])
+    k = np.array([0.0, 3.0, -1.0, 1.5])
+    close(stats.poisson.logpmf(k, 2.0), [-2.0, 3 * math.log(2) - math.log(6) - 2, -np.inf,
+                                         -np.inf])
+    close(stats.poisson.pmf(0.0, 0.0), 1.0)
+    close(stats.bernoulli.logpmf(np.array([0.0, 1.0, 2.0]), 0.3),
+          [math.log(0.7), math.log(0.3), -np.inf])
+    close(stats.expon.logpdf(np.array([-1.0, 2.0]), 0.0, 2.0), [-np.inf, -1 - math.log(2)])
+    close(stats.expon.cdf(np.array([-1.0, 2.0])), [0.0, 1 - math.exp(-2)])
+    close(stats.expon.ppf(stats.expon.cdf(x)), x)
+    close(stats.laplace.logpdf(x, 1.0, 2.0), -np.abs(x - 1) / 2 - math.log(4))
+    close(stats.laplace.cdf(np.array([-1.0, 3.0])), [0.5 * math.exp(-1), 1 - 0.5 * math.exp(-3)])
+    close(stats.logistic.logpdf(x), -x - 2 * np.log1p(np.exp(-x)))
+    close(stats.logistic.ppf(stats.logistic.cdf(x)), x, rtol=1e-12)
+    close(stats.cauchy.logpdf(x, 0.0, 2.0), -np.log(np.pi * 2 * (1 + (x / 2) ** 2)))
+    close(stats.cauchy.ppf(stats.cauchy.cdf(x)), x, rtol=1e-12)
+    close(stats.uniform.logpdf(np.array([-1.0, 0.5, 3.0]), 0.0, 2.0),
+          [-np.inf, -math.log(2), -np.inf])
+    close(stats.uniform.ppf(np.array([0.25, 1.5]), 1.0, 2.0), [1.5, np.nan])
+
+
+def test_multivariate_normal_and_dirichlet() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + 3 * np.eye(3)
+    mean = rng.standard_normal(3)
+    x = rng.standard_normal((5, 3))
+    diff = x - mean
+    expected = (-0.5 * np.einsum("ni,ij,nj->n", diff, np.linalg.inv(cov), diff)
+                - 0.5 * np.linalg.slogdet(cov)[1] - 1.5 * math.log(2 * math.pi))
+    close(stats.multivariate_normal.logpdf(x, mean, cov), expected, rtol=1e-12)
+    close(stats.multivariate_normal.pdf(x[0], mean, cov), np.exp(expected[0]), rtol=1e-12)
+    close(stats.multivariate_normal.logpdf(0.3, 0.1, 2.0),
+          float(stats.norm.logpdf(0.3, 0.1, math.sqrt(2.0))))
+    check_grads(lambda m, c: stats.multivariate_normal.logpdf(x, m, c @ c.T), (mean, cov),
+                order=2)
+    g = ft.grad(lambda c: fnp.sum(stats.multivariate_normal.logpdf(x, mean, c)))(cov)
+    np.testing.assert_allclose(g, g.T, rtol=1e-13)  # the symmetric part is used, as JAX's
+    diff_cov = np.einsum("ni,nj->ij", diff, diff)
+    inv = np.linalg.inv(cov)
+    np.testing.assert_allclose(g, 0.5 * (inv @ diff_cov @ inv) - 2.5 * inv, rtol=1e-10)
+    with pytest.raises(NotImplementedError):
+        stats.multivariate_normal.logpdf(x, mean, cov, allow_singular=True)
+    with pytest.raises(ValueError, match="dimension"):
+        stats.multivariate_normal.logpdf(x, mean[:2], cov)
+
+    alpha = np.array([1.5, 2.0, 3.0])
+    p = np.array([0.2, 0.3, 0.5])
+    expected_d = (sum((u - 1) * math.log(v) for u, v in zip(alpha, p, strict=True))
+                  + math.lgamma(alpha.sum()) - sum(math.lgamma(u) for u in alpha))
+    close(stats.dirichlet.logpdf(p, alpha), expected_d, rtol=1e-13)
+    close(stats.dirichlet.logpdf(p[:2], alpha), expected_d, rtol=1e-13)
+    columns = np.stack([p, p[::-1]], axis=1)  # two points, components along axis 0
+    close(stats.dirichlet.pdf(columns, alpha)[0], math.exp(expected_d), rtol=1e-13)
+    close(stats.dirichlet.logpdf(np.array([0.5, 0.6, 0.1]), alpha), -np.inf)
+    check_grads(lambda al: stats.dirichlet.logpdf(p, al), (alpha,), order=2)
+    with pytest.raises(ValueError, match="first axis"):
+        stats.dirichlet.logpdf(np.ones(5) / 5, alpha)
+
+
+# -- incomplete gamma and beta functions ---------------------------------------------------------
+
+
+def test_incomplete_gamma_values_tails_and_edges() -> None:
+    a = np.array([0.5, 1.3, 2.5, 4.0])
+    x = np.array([0.1, 1.0, 2.5, 5.0])
+    close(special.gammainc(a, x), ref.igamma(a, x), rtol=1e-13)
+    close(special.gammaincc(a, x), ref.igammac(a, x), rtol=1e-13)
+    close(special.gammainc(a, x) + special.gammaincc(a, x), np.ones(4), rtol=1e-15)
+    # P(1, x) = 1 - exp(-x); Q(1, x) = exp(-x) keeps its precision far in the tail.
+    close(special.gammaincc(1.0, np.array([50.0, 700.0])), np.exp([-50.0, -700.0]), rtol=1e-13)
+    close(special.gammainc(1.0, 1e-10), -np.expm1(-1e-10), rtol=1e-14)
+    # P(1/2, x) = erf(sqrt x).
+    close(special.gammainc(0.5, np.array([0.01, 2.0])), ref.erf(np.sqrt([0.01, 2.0])), rtol=1e-14)
+    close(special.gammainc(np.array([2.0, 2.0]), np.array([0.0, np.inf])), [0.0, 1.0])
+    b = np.array([0.7, 2.0, 3.5, 1.2])
+    u = np.array([0.1, 0.4, 0.6, 0.75])
+    close(special.betainc(a, b, u), ref.betainc(a, b, u), rtol=1e-13)
+    close(special.betainc(a, b, u), 1 - special.betainc(b, a, 1 - u), rtol=1e-13)
+    close(special.betainc(2.0, 3.0, np.array([0.0, 1.0])), [0.0, 1.0])
+    close(special.betainc(1.0, 1.0, 0.3), 0.3, rtol=1e-15)  # the uniform distribution's CDF
+
+
+def test_incomplete_gamma_derivatives() -> None:
+    a, x = np.array([0.5, 1.3, 2.5, 4.0]), np.array([0.1, 1.0, 2.5, 5.0])
+    check_grads(special.gammainc, (a, x), order=1)
+    check_grads(special.gammaincc, (a, x), order=1)
+    check_grads(lambda x: special.gammainc(a, x), (x,), order=2)
+    check_grads(lambda x: special.betainc(2.0, 3.0, x), (np.array([0.2, 0.6]),), order=2)
+    # dP/da against the term-by-term derivative of the series.
+    close(ft.vmap(ft.grad(special.gammainc))(a, x), ref.igamma_grad_a(a, x), rtol=1e-12)
+    # dP/dx is the gamma density.
+    close(ft.grad(special.gammainc, argnums=1)(2.5, 1.5),
+          1.5**1.5 * math.exp(-1.5) / math.gamma(2.5), rtol=1e-13)
+    with pytest.raises(ValueError, match="respect to a"):
+        ft.hessian(lambda a: special.gammainc(a, 2.0))(1.5)
+    with pytest.raises(ValueError, match="betainc.*respect to a"):
+        ft.grad(lambda a: special.betainc(a, 2.0, 0.5))(1.5)
+
+
+def test_cdfs_of_the_gamma_beta_t_and_poisson_distributions() -> None:
+    x = np.array([-1.0, 0.0, 0.3, 1.7, 4.0])
+    pos = x[2:]
+    close(stats.gamma.cdf(x, 2.5, 0.0, 1.3),
+          np.concatenate([[0.0, 0.0], ref.igamma(np.full(3, 2.5), pos / 1.3)]), rtol=1e-13)
+    close(stats.gamma.sf(pos, 2.5), ref.igammac(np.full(3, 2.5), pos), rtol=1e-13)
+    close(stats.gamma.logcdf(pos, 2.5), np.log(ref.igamma(np.full(3, 2.5), pos)), rtol=1e-13)
+    close(stats.chi2.cdf(pos, 3.0), ref.igamma(np.full(3, 1.5), pos / 2), rtol=1e-13)
+    close(stats.chi2.sf(pos, 3.0), 1 - ref.igamma(np.full(3, 1.5), pos / 2), rtol=1e-12)
+    k = np.array([-1.0, 0.0, 2.5, 7.0])
+    expected = [0.0] + [math.exp(-2) * sum(2.0**j / math.factorial(j) for j in range(int(v) + 1))
+                        for v in k[1:]]
+    close(stats.poisson.cdf(k, 2.0), expected, rtol=1e-13)
+    u = np.array([-0.1, 0.2, 0.7, 1.2])
+    inside = ref.betainc(np.full(2, 2.5), np.full(2, 1.5), u[1:3])
+    close(stats.beta.cdf(u, 2.5, 1.5), [0.0, *inside, 1.0], rtol=1e-13)
+    close(stats.beta.sf(u, 2.5, 1.5), [1.0, *(1 - inside), 0.0], rtol=1e-12)
+    # t with df = 1 is the Cauchy distribution; with df = 2 the CDF is 1/2 + t / (2 sqrt(2 + t^2)).
+    t = np.array([-3.0, -0.5, 0.0, 0.8, 5.0])
+    close(stats.t.cdf(t, 1.0), stats.cauchy.cdf(t), rtol=1e-13)
+    close(stats.t.cdf(t, 2.0, 0.0, 1.0), 0.5 + t / (2 * np.sqrt(2 + t**2)), rtol=1e-13)
+    close(stats.t.cdf(t, 2.0, 0.1, 1.2), stats.t.cdf((t - 0.1) / 1.2, 2.0), rtol=1e-13)
+    check_grads(lambda v: stats.t.cdf(v, 3.5, 0.1, 1.2), (t,), order=2)
+    check_grads(lambda v: stats.gamma.cdf(v, 2.5), (pos,), order=2)
+    check_grads(lambda a: stats.gamma.cdf(1.7, a), (np.array([0.8, 2.5]),), order=1)
+    check_grads(lambda v: stats.beta.cdf(v, 2.5, 1.5), (u[1:3],), order=2)
+    close(stats.bernoulli.cdf(np.array([-1.0, 0.0, 0.5, 1.0]), 0.3), [0.0, 0.7, 0.7, 1.0])
+    close(stats.bernoulli.ppf(np.array([0.0, 0.5, 0.8, 1.0, 1.5]), 0.3), [0, 0, 1, 1, np.nan])
+    close(stats.cauchy.logcdf(t), np.log(stats.cauchy.cdf(t)))
+    with np.errstate(all="raise"):  # no warnings from the branches not taken
+        stats.gamma.cdf(x, 0.5)
+        stats.beta.cdf(u, 0.5, 0.5)
+        stats.poisson.cdf(k, 2.0)
