@@ -17,6 +17,17 @@ import numpy as np
 
 import functrace.numpy as fnp
 from functrace import nn
+from functrace._lax_conv import (
+    ConvDimensionNumbers,
+    conv,
+    conv_dimension_numbers,
+    conv_general_dilated,
+    conv_general_permutations,
+    conv_transpose,
+    conv_with_general_padding,
+    padtype_to_pads,
+    reduce_window,
+)
 from functrace.core import Tracer, get_aval
 from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
@@ -684,4 +695,8 @@ __all__ = [
     "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort",
     "sort_key_val", "sqrt",
     "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor", "zeros_like_array",
+    # convolutions and windowed reductions (functrace/_lax_conv.py)
+    "ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
+    "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
+    "padtype_to_pads", "reduce_window",
 ]
