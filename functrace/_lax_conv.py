@@ -4,15 +4,16 @@ No primitive is added: each function is a short program of ``transpose``, ``pad`
 ``slice``, ``concatenate``, ``reshape`` and ``dot_general`` (or an elementwise reduction), so
 jvp, vjp, vmap and jit come from those primitives' rules, to any order.
 
-**Convolution** (``conv_general_dilated``).  The input is put channels-last, ``(N, spatial...,
-C)``, and padded by one ``pad``: its interior padding inserts the ``lhs_dilation - 1`` zeros
-between entries, and negative edges crop.  Each kernel offset reads one strided ``slice`` of
-the padded input (offset times ``rhs_dilation``, step ``window_strides``); the slices joined
-along the channel axis are the *im2col* patch matrix ``(N, out spatial..., K * C)``, contracted
-with the kernel reshaped to ``(K * C, O)`` by one ``dot_general``.  Feature groups
-(``feature_group_count``) and batch groups (``batch_group_count``) are split off the channel
-or the batch axis and become a batch axis of that ``dot_general``.  (One product over all the
-offsets beat one product per offset, summed: see docs/control_flow.md.)
+**Convolution** (``conv_general_dilated``).  The input is laid out features first, ``(C, N,
+spatial...)``, and padded by one ``pad``: its interior padding inserts the ``lhs_dilation - 1``
+zeros between entries, and negative edges crop.  Each kernel offset reads one strided
+``slice`` of the padded input (offset times ``rhs_dilation``, step ``window_strides``); the
+slices joined along the feature axis are the *im2col* patch matrix ``(K * C, N, out
+spatial...)``, contracted with the kernel reshaped to ``(O, K * C)`` by one ``dot_general``.
+Feature groups (``feature_group_count``) and batch groups (``batch_group_count``) are split
+off the feature or the batch axis and become a batch axis of that ``dot_general``.  (One
+product over all the offsets beat one product per offset, summed, by 2-3x: see
+docs/control_flow.md.)
 
 **Windowed reductions** (``reduce_window``).  As in XLA, a window reduces the operand's entries
 it covers, starting from ``init_value``; the padding and the holes of ``base_dilation`` are
@@ -348,49 +349,51 @@ def _check_groups(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...],
 def _conv(lhs: Any, rhs: Any, dnums: ConvDimensionNumbers, strides: tuple[int, ...],
           pads: Pairs, lhs_dil: tuple[int, ...], rhs_dil: tuple[int, ...],
           out_sizes: list[int], features: int, batches: int) -> Any:
-    """The convolution, its arguments checked: im2col and one ``dot_general``."""
+    """The convolution, its arguments checked: im2col and one ``dot_general``.
+
+    Features lead: the input is laid out (C, N, spatial...), so that each window slice is
+    (C, N, out spatial...) and joining them along axis 0 copies long contiguous runs; the
+    patch matrix (K * C, N, out spatial...) then enters the product without a copy, as the
+    right operand of ``kernel (O, K * C) @ patches``."""
     lhs_spec, rhs_spec, out_spec = dnums
     n = len(strides)
     dtype = get_aval(lhs).dtype
-    x = sh.transpose(lhs, (lhs_spec[0], *lhs_spec[2:], lhs_spec[1]))  # N, spatial..., C
-    w = sh.transpose(rhs, (*rhs_spec[2:], rhs_spec[1], rhs_spec[0]))  # spatial..., I, O
-    batch, c = sh.shape_of(x)[0], sh.shape_of(x)[-1]
-    *k_sizes, i, o = sh.shape_of(w)
+    x = sh.transpose(lhs, (lhs_spec[1], lhs_spec[0], *lhs_spec[2:]))  # C, N, spatial...
+    w = sh.transpose(rhs, (rhs_spec[0], *rhs_spec[2:], rhs_spec[1]))  # O, spatial..., I
+    c, batch = sh.shape_of(x)[:2]
+    o, *k_sizes, i = sh.shape_of(w)
     groups = max(features, batches)
     out_batch = batch // batches
-    # The result, channels-last, then in the layout out_spec asks for.
-    out_shape = (out_batch, *out_sizes, o)
+    # The result is (O, N, out spatial...), then in the layout out_spec asks for.
+    out_shape = (o, out_batch, *out_sizes)
     to_layout = [0] * (n + 2)
-    to_layout[out_spec[0]], to_layout[out_spec[1]] = 0, n + 1
+    to_layout[out_spec[0]], to_layout[out_spec[1]] = 1, 0
     for d, a in enumerate(out_spec[2:]):
-        to_layout[a] = d + 1
+        to_layout[a] = d + 2
     taps = math.prod(k_sizes)
     if taps == 0 or 0 in out_sizes:
         return np.zeros(tuple(out_shape[p] for p in to_layout), dtype)
-    x = _pad(x, 0, [(0, 0, 0), *((lo, hi, d - 1) for (lo, hi), d in zip(pads, lhs_dil,
-                                                                         strict=True)),
-                    (0, 0, 0)])
-    spatial = sh.shape_of(x)[1:-1]
-    if features > 1:  # channels (g, c) -> a leading group axis: (G, N, spatial..., C / G)
-        x = sh.reshape(x, (batch, *spatial, groups, c // groups))
-        x = sh.transpose(x, (n + 1, *range(n + 1), n + 2))
-    elif batches > 1:  # batch (g, n) -> (G, N / G, spatial..., C)
-        x = sh.reshape(x, (groups, out_batch, *spatial, c))
-    lead = 2 if groups > 1 else 1
-    windows = _window_slices(x, range(lead, lead + n), k_sizes, rhs_dil, strides, out_sizes)
-    # (groups..., out batch, out spatial..., taps * I): offset-major, as the kernel below.
-    patches = windows[0] if taps == 1 else ix.concatenate(windows, lead + n)
-    kernel = sh.reshape(w, (taps * i, o))
+    x = _pad(x, 0, [(0, 0, 0), (0, 0, 0), *((lo, hi, d - 1) for (lo, hi), d in zip(
+        pads, lhs_dil, strict=True))])
+    spatial = sh.shape_of(x)[2:]
+    if features > 1:  # channels (g, c): (G, C / G, N, spatial...)
+        x = sh.reshape(x, (groups, c // groups, batch, *spatial))
+    elif batches > 1:  # batch (g, n): (G, C, N / G, spatial...)
+        x = sh.reshape(x, (c, groups, out_batch, *spatial))
+        x = sh.transpose(x, (1, 0, *range(2, n + 3)))
+    lead = 1 if groups > 1 else 0  # the group axis
+    windows = _window_slices(x, range(lead + 2, lead + 2 + n), k_sizes, rhs_dil, strides,
+                             out_sizes)
+    # (groups..., taps * I, out batch, out spatial...): offset-major, as the kernel's columns.
+    patches = windows[0] if taps == 1 else ix.concatenate(windows, lead)
+    kernel = sh.reshape(w, (o, taps * i))
     if groups == 1:
-        out = la.dot_general(patches, kernel, (((n + 1,), (0,)), ((), ())))
-    else:
-        kernel = sh.transpose(sh.reshape(kernel, (taps * i, groups, o // groups)), (1, 0, 2))
-        out = la.dot_general(patches, kernel, (((n + 2,), (1,)), ((0,), (0,))))
-        # (G, N, out spatial..., O / G) -> (N, out spatial..., G, O / G): output feature g * O /
-        # G + k belongs to group g.
-        out = sh.transpose(out, (*range(1, n + 2), 0, n + 2))
-        out = sh.reshape(out, out_shape)
-    return sh.transpose(out, to_layout)
+        return sh.transpose(la.dot_general(kernel, patches, (((1,), (0,)), ((), ()))),
+                            to_layout)
+    # Output feature g * O / G + k belongs to group g: (G, O / G, N, ...) is (O, N, ...).
+    kernel = sh.reshape(kernel, (groups, o // groups, taps * i))
+    out = la.dot_general(kernel, patches, (((2,), (1,)), ((0,), (0,))))
+    return sh.transpose(sh.reshape(out, out_shape), to_layout)
 
 
 def conv(lhs: Any, rhs: Any, window_strides: Sequence[int], padding: str,
