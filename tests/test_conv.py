@@ -88,10 +88,10 @@ FIXED: list[tuple[str, Callable[[], Any], Any]] = [
 
 @pytest.mark.parametrize("call,expected", [pytest.param(c, e, id=n) for n, c, e in FIXED])
 def test_fixed_values(call: Callable[[], Any], expected: Any) -> None:
-    got = call()
-    assert np.shape(got) == np.shape(expected)
-    np.testing.assert_allclose(got, expected, rtol=1e-12)
-    assert np.asarray(got).dtype == np.asarray(expected).dtype
+    for got in (call(), ft.jit(call)()):
+        assert np.shape(got) == np.shape(expected)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        assert np.asarray(got).dtype == np.asarray(expected).dtype
 
 
 # Larger configurations than the table's, against the loops of tests/cases_conv.py.
