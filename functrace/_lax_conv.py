@@ -191,7 +191,8 @@ def _pad(x: Any, value: Any, config: Sequence[tuple[int, int, int]]) -> Any:
     """``pad`` unless ``config`` changes nothing."""
     if all(c == (0, 0, 0) for c in config):
         return x
-    return ix.pad(x, np.asarray(value, get_aval(x).dtype), config)
+    return ix.pad(x, value if isinstance(value, Tracer) else np.asarray(value, get_aval(x).dtype),
+                  config)
 
 
 def _window_bounds(shape: Sequence[int], axes: Sequence[int], sizes: Sequence[int],
@@ -231,10 +232,11 @@ def _same_dtype(name: str, lhs: Any, rhs: Any, preferred_element_type: Any
     if preferred_element_type is None:
         return lhs, rhs
     new = np.dtype(preferred_element_type)
-    ok = (new.itemsize >= dtype.itemsize
-          and (new.kind == dtype.kind or (dtype.kind in "iu" and new.kind in "iuf")
-               or (dtype.kind == "u" and new.kind == "i") or dtype.kind == "b"))
-    if not ok:
+    # As JAX: integers may accumulate in floats; otherwise integers stay integers (signed ones
+    # signed), floats floats and complex complex; never narrower.
+    kind = {"i": "i", "u": "iu", "f": "f", "c": "c"}.get(dtype.kind, "biufc")
+    if not (new.itemsize >= dtype.itemsize
+            and (new.kind in kind or (dtype.kind in "iu" and new.kind == "f"))):
         raise TypeError(f"lax.{name}: preferred_element_type {new} is incompatible with "
                         f"inputs of dtype {dtype} (it must be of the same kind, or a float for "
                         "integer inputs, and not narrower).")
@@ -425,6 +427,9 @@ def _conv_transpose_padding(k: int, s: int, padding: Any) -> tuple[int, int]:
     elif padding == "VALID":
         total = k + s - 2 + max(k - s, 0)
         low = k - 1
+    elif isinstance(padding, str):
+        raise ValueError(f"conv_transpose: padding must be 'SAME', 'VALID' or (low, high) "
+                         f"pairs, got {padding!r}.")
     else:
         low, high = (k - p - 1 for p in padding)
         total = low + high
@@ -473,7 +478,7 @@ def conv_transpose(lhs: Any, rhs: Any, strides: Sequence[int], padding: Padding,
     rhs_dil = _ints("conv_transpose", "rhs_dilation", rhs_dilation, n)
     strides = _ints("conv_transpose", "strides", strides, n)
     pads: Padding = padding
-    if use_consistent_padding or padding in ("SAME", "VALID"):
+    if use_consistent_padding or (isinstance(padding, str) and padding in ("SAME", "VALID")):
         per_dim = [padding] * n if isinstance(padding, str) else _pairs("conv_transpose",
                                                                         padding, n)
         pads = [_conv_transpose_padding(_dilate(k, r), s, p)

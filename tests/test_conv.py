@@ -281,3 +281,18 @@ def test_tied_maxima_share_the_derivative() -> None:
     x = np.array([1.0, 3.0, 3.0, 0.0])
     g = ft.grad(lambda x: fnp.sum(lax.reduce_window(x, -np.inf, lax.max, (3,))))(x)
     np.testing.assert_allclose(g, [0.0, 1.0, 1.0, 0.0])  # two windows, each split 1/2 + 1/2
+
+
+@pytest.mark.parametrize("computation", [lax.add, lax.max, lambda a, b: a * 0.5 + b])
+def test_traced_init_value(computation: Any) -> None:
+    """init_value may be traced: differentiated, and batched by vmap (JAX batches neither for
+    computations it does not know)."""
+    x = np.array([0.3, 1.2, -0.7, 2.1, 0.9])
+
+    def f(x: Any, init: Any) -> Any:
+        return lax.reduce_window(x, init, computation, (2,), (1,), [(1, 1)])
+
+    check_grads(f, (x, np.float64(0.4)), order=2, modes=("fwd", "rev"))
+    inits = np.array([0.4, 1.5])
+    batched = ft.vmap(f, in_axes=(None, 0))(x, inits)
+    np.testing.assert_allclose(batched, np.stack([f(x, i) for i in inits]), rtol=1e-12)
