@@ -17,6 +17,17 @@ import numpy as np
 
 import functrace.numpy as fnp
 from functrace import nn
+from functrace._lax_conv import (
+    ConvDimensionNumbers,
+    conv,
+    conv_dimension_numbers,
+    conv_general_dilated,
+    conv_general_permutations,
+    conv_transpose,
+    conv_with_general_padding,
+    padtype_to_pads,
+    reduce_window,
+)
 from functrace.core import Tracer, get_aval
 from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
@@ -690,17 +701,19 @@ __all__ = [
     "abs", "acos", "acosh", "add", "and_", "argmax", "argmin", "asin", "asinh", "associative_scan",
     "atan", "atan2", "atanh", "batch_matmul", "bessel_i0e", "bessel_i1e", "betainc", "bitwise_and",
     "bitwise_not", "bitwise_or", "bitwise_xor", "broadcast", "broadcast_in_dim",
-    "broadcasted_iota", "cbrt", "ceil", "clamp", "complex", "concatenate", "conj",
-    "convert_element_type", "cos", "cosh", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum",
-    "digamma", "div", "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice",
-    "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
-    "dynamic_update_slice_in_dim", "eq", "erf", "erf_inv", "erfc", "exp", "exp2", "expand_dims",
-    "expm1", "floor", "full", "full_like", "ge", "gt", "igamma", "igamma_grad_a", "igammac",
-    "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le", "lgamma", "log", "log1p",
-    "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_", "or_", "pad",
-    "polygamma", "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and",
-    "reduce_max", "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "rem", "reshape", "rev",
-    "round", "RoundingMethod", "rsqrt", "select", "select_n", "shift_left",
+    "broadcasted_iota", "cbrt", "ceil", "clamp", "complex", "concatenate", "conj", "conv",
+    "conv_dimension_numbers", "conv_general_dilated", "conv_general_permutations",
+    "conv_transpose", "conv_with_general_padding", "ConvDimensionNumbers", "convert_element_type",
+    "cos", "cosh", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum", "digamma", "div",
+    "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
+    "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim", "eq",
+    "erf", "erf_inv", "erfc", "exp", "exp2", "expand_dims", "expm1", "floor", "full", "full_like",
+    "ge", "gt", "igamma", "igamma_grad_a", "igammac", "imag", "index_in_dim", "integer_pow",
+    "iota", "is_finite", "le", "lgamma", "log", "log1p", "logistic", "lt", "max", "min", "mul",
+    "ne", "neg", "nextafter", "not_", "or_", "pad", "padtype_to_pads", "polygamma",
+    "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and", "reduce_max",
+    "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "reduce_window", "rem", "reshape",
+    "rev", "round", "RoundingMethod", "rsqrt", "select", "select_n", "shift_left",
     "shift_right_arithmetic", "shift_right_logical", "sign", "sin", "sinh", "slice",
     "slice_in_dim", "sort", "sort_key_val", "sqrt", "square", "squeeze", "sub", "tan", "tanh",
     "top_k", "transpose", "xor", "zeros_like_array", "zeta",

@@ -1055,13 +1055,14 @@ CASES += [
 
 # More rows, same format, kept in their own files (each imports its helpers from this module,
 # so they are imported here, at the end, once everything above exists).
+from cases_conv import CONV_CASES  # noqa: E402
 from cases_decompositions import DECOMPOSITION_CASES  # noqa: E402
 from cases_numpy_extra import NUMPY_EXTRA_CASES  # noqa: E402
 from cases_special import SPECIAL_CASES  # noqa: E402
 from cases_structural import STRUCTURAL_CASES  # noqa: E402
 
 ALL_CASES: list[Case] = (CASES + STRUCTURAL_CASES + DECOMPOSITION_CASES + NUMPY_EXTRA_CASES
-                         + SPECIAL_CASES)
+                         + SPECIAL_CASES + CONV_CASES)
 
 
 def ids(cases: list[Case]) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 FAMILIES = ("scalar", "chain", "mlp", "tracing", "jacobian", "numdiff", "per_example",
-            "control_flow")
+            "control_flow", "conv")
 
 
 def load() -> None:
