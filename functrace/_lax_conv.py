@@ -502,8 +502,8 @@ _MONOIDS: dict[str, tuple[Callable[..., Any], Callable[[Any, Any], Any],
                           Callable[[np.dtype[Any]], Any]]] = {
     "add": (fnp.sum, fnp.add, lambda dtype: 0),
     "mul": (fnp.prod, fnp.multiply, lambda dtype: 1),
-    "max": (fnp.max, fnp.maximum, lambda dtype: _extreme(dtype, highest=False)),
-    "min": (fnp.min, fnp.minimum, lambda dtype: _extreme(dtype, highest=True)),
+    "max": (fnp.max, fnp.maximum, lambda dtype: dtype_extreme(dtype, highest=False)),
+    "min": (fnp.min, fnp.minimum, lambda dtype: dtype_extreme(dtype, highest=True)),
 }
 # Callables recognised as those operations: Python's, NumPy's, functrace.numpy's; lax's
 # (functrace's and JAX's) are recognised by module and name, below.
@@ -516,7 +516,9 @@ _NAMES = {"add": "add", "mul": "mul", "max": "max", "min": "min", "multiply": "m
           "maximum": "max", "minimum": "min"}
 
 
-def _extreme(dtype: np.dtype[Any], highest: bool) -> Any:
+def dtype_extreme(dtype: np.dtype[Any], highest: bool) -> Any:
+    """The largest (``highest``) or smallest value of ``dtype``: the identity of ``min`` (or
+    ``max``), infinite for floats (shared with ``_lax_ops``' reductions)."""
     if dtype.kind == "b":
         return highest
     if dtype.kind in "iu":

@@ -25,6 +25,7 @@ from functrace._lax_conv import (
     conv_general_permutations,
     conv_transpose,
     conv_with_general_padding,
+    dtype_extreme,
     padtype_to_pads,
     reduce_window,
 )
@@ -494,21 +495,12 @@ def reduce_prod(operand: Any, axes: Sequence[int]) -> Any:
     return fnp.prod(operand, axis=_axes(axes), dtype=_dtype(operand))
 
 
-def _lowest(dtype: np.dtype[Any], highest: bool) -> Any:
-    if dtype.kind == "b":
-        return highest
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return info.max if highest else info.min
-    return np.inf if highest else -np.inf
-
-
 def reduce_max(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.max(operand, axis=_axes(axes), initial=_lowest(_dtype(operand), False))
+    return fnp.max(operand, axis=_axes(axes), initial=dtype_extreme(_dtype(operand), False))
 
 
 def reduce_min(operand: Any, axes: Sequence[int]) -> Any:
-    return fnp.min(operand, axis=_axes(axes), initial=_lowest(_dtype(operand), True))
+    return fnp.min(operand, axis=_axes(axes), initial=dtype_extreme(_dtype(operand), True))
 
 
 def reduce_and(operand: Any, axes: Sequence[int]) -> Any:
