@@ -5,7 +5,7 @@
 0.0
 """
 
-from functrace import errors, lax, nn, optim, scipy, testing, tree, tree_util
+from functrace import debug, errors, lax, nn, optim, scipy, testing, tree, tree_util
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
@@ -54,6 +54,7 @@ __all__ = [
     "custom_gradient",
     "custom_jvp",
     "custom_vjp",
+    "debug",
     "device_get",
     "device_put",
     "disable_jit",

@@ -329,11 +329,14 @@ class Primitive:
     (``functrace/primitives/``); its jvp, vjp and batching rules live in the interpreters' tables.
     """
 
-    __slots__ = ("name", "multiple_results", "impl", "impl1", "shape_rule")
+    __slots__ = ("name", "multiple_results", "effectful", "impl", "impl1", "shape_rule")
 
-    def __init__(self, name: str, multiple_results: bool = False):
+    def __init__(self, name: str, multiple_results: bool = False, effectful: bool = False):
         self.name = name
         self.multiple_results = multiple_results
+        # Run for its effect (a debug callback): interpreters and jit's passes never skip,
+        # remove, merge or pre-compute its equations, even when nothing reads its outputs.
+        self.effectful = effectful
         self.impl: Callable[..., list[Any]] = _no_rule(name, "impl")
         # The same implementation returning its single output, where the primitive has one
         # (set by ``elementwise``): ``bind1`` at the root calls it without building a list.

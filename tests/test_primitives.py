@@ -338,7 +338,10 @@ RULE_EXEMPTIONS: dict[tuple[str, str], str] = {
 }
 
 # primitive name -> why it has no row in the table.
-ROW_EXEMPTIONS: dict[str, str] = {}
+ROW_EXEMPTIONS: dict[str, str] = {
+    "debug_callback": "run for its effect (a debug print), with a token output and no value to "
+                      "compare: tests/test_debug.py checks it under every transformation",
+}
 
 
 def _has_rule(prim: Primitive, rule: str) -> bool:

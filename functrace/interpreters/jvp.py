@@ -32,13 +32,13 @@ def instantiate(t: Any, primal: Any) -> Any:
 
 
 def live_eqns(jaxpr: Jaxpr) -> list[bool]:
-    """For each equation, whether some output of ``jaxpr`` depends on it."""
+    """For each equation, whether some output of ``jaxpr`` depends on it (or it is effectful)."""
     cached = jaxpr.cache.get("live_eqns")
     if cached is None:
         live = {v for v in jaxpr.outvars if type(v) is Var}
         cached = []
         for eqn in reversed(jaxpr.eqns):
-            used = any(v in live for v in eqn.outvars)
+            used = eqn.primitive.effectful or any(v in live for v in eqn.outvars)
             if used:
                 live.update(v for v in eqn.invars if type(v) is Var)
             cached.append(used)

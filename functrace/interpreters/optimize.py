@@ -63,8 +63,9 @@ def _sub(env: dict[Var, Atom], v: Atom) -> Atom:
 def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Remove equations and constants that no output depends on.
 
-    Inputs are kept (the signature does not change).  Every primitive is pure, so an
-    equation none of whose outputs is used can go.
+    Inputs are kept (the signature does not change).  Every primitive but the effectful ones
+    (``Primitive.effectful``: debug callbacks) is pure, so an equation none of whose outputs
+    is used can go.
 
     >>> import functrace as ft
     >>> closed = ft.make_jaxpr(lambda x: (ft.numpy.sin(x), x * 2.0)[1])(1.0)
@@ -77,7 +78,7 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     live = {v for v in jaxpr.outvars if type(v) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        if any(v in live for v in eqn.outvars) or eqn.primitive.effectful:
             kept.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)  # type: ignore[misc]
     kept.reverse()
@@ -98,6 +99,8 @@ def _atom_key(v: Atom) -> Any:
 
 
 def _eqn_key(eqn: Eqn, invars: list[Atom]) -> Any:
+    if eqn.primitive.effectful:
+        return None  # two prints of one value are two prints
     try:
         params = tuple(sorted(eqn.params.items()))
         hash(params)
@@ -154,6 +157,8 @@ def _read_only(x: Any) -> Any:
 
 
 def _foldable(eqn: Eqn) -> bool:
+    if eqn.primitive.effectful:
+        return False  # (run at every call, never once at compile time)
     if eqn.primitive.name in _VIEW_PRIMS:
         return True
     return all(v.aval.size <= FOLD_LIMIT for v in eqn.outvars)

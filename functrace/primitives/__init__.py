@@ -1,6 +1,7 @@
 """The primitives, one module per family.  Importing this package registers every rule."""
 
 from functrace.primitives import (
+    callback,
     control_flow,
     decompositions,
     elementwise,
@@ -12,5 +13,5 @@ from functrace.primitives import (
     special,
 )
 
-__all__ = ["control_flow", "decompositions", "elementwise", "fft", "indexing", "linalg",
+__all__ = ["callback", "control_flow", "decompositions", "elementwise", "fft", "indexing", "linalg",
            "reductions", "shape", "special"]
