@@ -992,6 +992,50 @@ def custom_gradient(fun: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any,
+                  vmap_method: str | None = None, **kwargs: Any) -> Any:
+    """JAX's ``pure_callback``: call the Python function ``callback(*args, **kwargs)`` on the
+    NumPy values of its arguments from traced code (``jit``, ``vmap``, ``grad``'s forward
+    pass), with outputs of the types ``result_shape_dtypes`` declares (a pytree of anything with
+    ``.shape`` and ``.dtype``, such as ``ShapeDtypeStruct``).
+
+    ``callback`` must be pure: ``jit`` may drop it when its outputs are unused. It has no
+    derivative (wrap it in ``custom_jvp`` to give it one). ``vmap_method`` says how ``vmap``
+    batches it: ``"sequential"`` (a call per member), ``"expand_dims"`` (one call; unbatched
+    arguments get a leading axis of length 1), ``"broadcast_all"`` (one call; every argument
+    broadcast to the batch); without one, ``vmap`` raises ``NotImplementedError``, as in JAX.
+
+    >>> import numpy as np, functrace as ft
+    >>> f = ft.jit(lambda x: ft.pure_callback(np.sinc, ft.ShapeDtypeStruct(x.shape, x.dtype), x))
+    >>> f(np.array([0.0, 0.5]))
+    array([1.        , 0.63661977])
+    """
+    from functrace.primitives.callback import VMAP_METHODS
+    from functrace.primitives.callback import pure_callback as bind_callback
+
+    _check_callable(callback, "pure_callback")
+    if vmap_method is not None and vmap_method not in VMAP_METHODS:
+        raise ValueError(f"pure_callback: vmap_method must be None or one of "
+                         f"{', '.join(repr(m) for m in VMAP_METHODS)}, got {vmap_method!r}.")
+    result_leaves, result_tree = tree_flatten(result_shape_dtypes)
+    if not all(hasattr(r, "shape") and hasattr(r, "dtype") for r in result_leaves):
+        raise TypeError("pure_callback: result_shape_dtypes must be a pytree of objects with "
+                        f".shape and .dtype (ShapeDtypeStruct), got {result_shape_dtypes!r}.")
+    result_avals = [ShapedArray(tuple(r.shape), np.dtype(r.dtype)) for r in result_leaves]
+    leaves, in_tree = tree_flatten((args, kwargs))
+
+    def flat_callback(*values: Any) -> list[Any]:
+        call_args, call_kwargs = tree_unflatten(in_tree, list(values))
+        out_leaves, out_tree = tree_flatten(callback(*call_args, **call_kwargs))
+        if out_tree != result_tree:
+            raise ValueError(f"pure_callback: the callback returned a {out_tree}, but "
+                             f"result_shape_dtypes is a {result_tree}.")
+        return out_leaves
+
+    outs = bind_callback(flat_callback, result_avals, *leaves, vmap_method=vmap_method)
+    return tree_unflatten(result_tree, [_to_output(o) for o in outs])
+
+
 def named_call(fun: Callable[..., Any], *, name: str | None = None) -> Callable[..., Any]:
     """JAX's ``named_call``: ``fun`` itself (functrace's IR has no name scopes)."""
     _check_callable(fun, "named_call")

@@ -120,3 +120,76 @@ def test_tree_namespace() -> None:
     assert ft.tree.all({"x": True, "y": [True, 1]}) and not ft.tree.all([True, 0])
     outer, inner = ft.tree.structure([0, 0]), ft.tree.structure((0, 0, 0))
     assert ft.tree.transpose(outer, inner, [(1, 2, 3), (4, 5, 6)]) == ([1, 4], [2, 5], [3, 6])
+
+
+def sin_callback(x):
+    return ft.pure_callback(np.sin, ft.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+
+def test_pure_callback_under_jit_with_pytrees_and_dtypes() -> None:
+    x = np.array([0.5, 1.0])
+    np.testing.assert_array_equal(sin_callback(x), np.sin(x))
+    np.testing.assert_array_equal(ft.jit(sin_callback)(x), np.sin(x))
+    out = ft.pure_callback(lambda a, scale: {"a": a * scale, "b": (a.sum(),)},
+                           {"a": ft.ShapeDtypeStruct((2,), np.float32),
+                            "b": (ft.ShapeDtypeStruct((), np.float64),)},
+                           np.ones(2, np.float32), scale=3.0)
+    assert out["a"].dtype == np.float32 and out["b"][0].dtype == np.float64
+    np.testing.assert_array_equal(out["a"], [3.0, 3.0])
+    closed = ft.make_jaxpr(sin_callback)(x)
+    assert [e.primitive.name for e in closed.jaxpr.eqns] == ["pure_callback"]
+    # Its value feeds differentiable code that does not differentiate through it.
+    g = ft.grad(lambda w: fnp.sum(w * ft.stop_gradient(sin_callback(x))))(np.ones(2))
+    np.testing.assert_allclose(g, np.sin(x))
+
+
+@pytest.mark.parametrize("method", ["sequential", "sequential_unrolled", "expand_dims",
+                                    "broadcast_all", "legacy_vectorized"])
+def test_pure_callback_vmap_methods(method: str) -> None:
+    calls = []
+
+    def product(a, b):
+        calls.append(a.shape)
+        return a * b
+
+    def f(x, y):
+        shape = np.broadcast_shapes(x.shape, y.shape)
+        return ft.pure_callback(product, ft.ShapeDtypeStruct(shape, x.dtype), x, y,
+                                vmap_method=method)
+
+    xs, y = np.arange(6.0).reshape(3, 2), np.array([1.0, 10.0])
+    np.testing.assert_array_equal(ft.vmap(f, in_axes=(0, None))(xs, y), xs * y)
+    np.testing.assert_array_equal(ft.jit(ft.vmap(f, in_axes=(0, None)))(xs, y), xs * y)
+    np.testing.assert_array_equal(ft.vmap(f, in_axes=(1, None), out_axes=1)(xs.T.copy(), y[:1]),
+                                  xs.T * y[:1])
+    sequential = method.startswith("sequential")
+    assert calls[0] == ((2,) if sequential else (3, 2))
+
+
+def test_pure_callback_errors() -> None:
+    x = np.ones(2)
+    with pytest.raises(NotImplementedError, match="vmap_method"):
+        ft.vmap(sin_callback)(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="do not support"):
+        ft.grad(lambda v: fnp.sum(sin_callback(v)))(x)
+    with pytest.raises(ValueError, match="do not support"):
+        ft.jvp(sin_callback, (x,), (x,))
+    with pytest.raises(ValueError, match="shape"):
+        ft.pure_callback(lambda v: np.ones(3), ft.ShapeDtypeStruct((2,), np.float64), x)
+    with pytest.raises(ValueError, match="returned"):
+        ft.pure_callback(lambda v: (v, v), ft.ShapeDtypeStruct((2,), np.float64), x)
+    with pytest.raises(ValueError, match="vmap_method"):
+        ft.pure_callback(np.sin, ft.ShapeDtypeStruct((2,), np.float64), x, vmap_method="loop")
+    with pytest.raises(TypeError, match="ShapeDtypeStruct"):
+        ft.pure_callback(np.sin, (2,), x)
+
+
+def test_pure_callback_with_a_custom_jvp() -> None:
+    @ft.custom_jvp
+    def sin(x):
+        return sin_callback(x)
+
+    sin.defjvp(lambda primals, tangents: (sin(primals[0]),
+                                          fnp.cos(primals[0]) * tangents[0]))
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(sin(v)))(np.array([0.3, 1.0])),
+                               np.cos([0.3, 1.0]))

@@ -341,6 +341,8 @@ RULE_EXEMPTIONS: dict[tuple[str, str], str] = {
 ROW_EXEMPTIONS: dict[str, str] = {
     "debug_callback": "run for its effect (a debug print), with a token output and no value to "
                       "compare: tests/test_debug.py checks it under every transformation",
+    "pure_callback": "an opaque user function with no derivative (as JAX's): "
+                     "tests/test_jax_compat.py checks it under jit, vmap and its errors",
 }
 
 
