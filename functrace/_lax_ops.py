@@ -10,6 +10,7 @@ rounds half away from zero by default.  ``functrace.lax`` re-exports them.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,12 +31,12 @@ from functrace._lax_conv import (
     reduce_window,
 )
 from functrace.core import Tracer, get_aval
+from functrace.primitives import collectives, special
 from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
 from functrace.primitives import linalg as la
 from functrace.primitives import shape as sh
-from functrace.primitives import special
-from functrace.tree_util import tree_flatten, tree_unflatten
+from functrace.tree_util import tree_flatten, tree_map, tree_unflatten
 
 _PY_SCALARS = (bool, int, float, complex)
 
@@ -183,6 +184,61 @@ zeta = _binary("zeta", special.zeta)
 igamma = _binary("igamma", special.igamma)
 igammac = _binary("igammac", special.igammac)
 igamma_grad_a = _binary("igamma_grad_a", special.igamma_grad_a)
+
+
+def psum(x: Any, axis_name: Any) -> Any:
+    """``jax.lax.psum``: the sum of ``x`` (a pytree) over the members of the batch axis
+    ``axis_name`` of an enclosing ``vmap(..., axis_name=...)`` (a tuple: several axes)."""
+    axes = collectives.normalize_axes(axis_name)
+    return tree_map(lambda v: collectives.psum(fnp.asarray(v), axes), x)
+
+
+def pmean(x: Any, axis_name: Any) -> Any:
+    """``jax.lax.pmean``: the mean of ``x`` over the named batch axes."""
+    axes = collectives.normalize_axes(axis_name)
+    n = math.prod(collectives.axis_size(a) for a in axes)
+    return tree_map(lambda v: fnp.true_divide(collectives.psum(fnp.asarray(v), axes), n), x)
+
+
+def pmax(x: Any, axis_name: Any) -> Any:
+    """``jax.lax.pmax``: the maximum of ``x`` over the named batch axes (no derivative)."""
+    axes = collectives.normalize_axes(axis_name)
+    return tree_map(lambda v: collectives.pmax_p.bind1(fnp.asarray(v), axes=axes), x)
+
+
+def pmin(x: Any, axis_name: Any) -> Any:
+    """``jax.lax.pmin``: the minimum of ``x`` over the named batch axes (no derivative)."""
+    axes = collectives.normalize_axes(axis_name)
+    return tree_map(lambda v: collectives.pmin_p.bind1(fnp.asarray(v), axes=axes), x)
+
+
+def all_gather(x: Any, axis_name: Any, *, axis: int = 0, tiled: bool = False) -> Any:
+    """``jax.lax.all_gather``: every member's ``x`` stacked along a new axis ``axis`` (with
+    ``tiled``, concatenated along the existing axis ``axis``)."""
+    axes = collectives.normalize_axes(axis_name)
+
+    def gather(v: Any) -> Any:
+        v = fnp.asarray(v)
+        ndim = get_aval(v).ndim
+        if not -ndim - 1 <= axis <= ndim:
+            raise ValueError(f"all_gather: axis {axis} is out of range for an operand of "
+                             f"rank {ndim}.")
+        where = axis % (ndim + 1)
+        out = collectives.all_gather(v, axes, where)
+        if not tiled:
+            return out
+        if ndim == 0:
+            raise ValueError("all_gather with tiled=True needs an operand of rank >= 1.")
+        shape = get_aval(out).shape
+        return fnp.reshape(out, shape[:where] + (shape[where] * shape[where + 1],)
+                           + shape[where + 2:])
+
+    return tree_map(gather, x)
+
+
+def axis_index(axis_name: Any) -> Any:
+    """``jax.lax.axis_index``: the position of the member along the named batch axis."""
+    return collectives.axis_index(collectives.normalize_axes(axis_name))
 
 
 def betainc(a: Any, b: Any, x: Any) -> Any:
@@ -690,23 +746,24 @@ def top_k(operand: Any, k: int) -> tuple[Any, Any]:
 
 
 __all__ = [
-    "abs", "acos", "acosh", "add", "and_", "argmax", "argmin", "asin", "asinh", "associative_scan",
-    "atan", "atan2", "atanh", "batch_matmul", "bessel_i0e", "bessel_i1e", "betainc", "bitwise_and",
-    "bitwise_not", "bitwise_or", "bitwise_xor", "broadcast", "broadcast_in_dim",
-    "broadcasted_iota", "cbrt", "ceil", "clamp", "complex", "concatenate", "conj", "conv",
-    "conv_dimension_numbers", "conv_general_dilated", "conv_general_permutations",
-    "conv_transpose", "conv_with_general_padding", "ConvDimensionNumbers", "convert_element_type",
-    "cos", "cosh", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum", "digamma", "div",
-    "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice", "dynamic_slice_in_dim",
-    "dynamic_update_index_in_dim", "dynamic_update_slice", "dynamic_update_slice_in_dim", "eq",
-    "erf", "erf_inv", "erfc", "exp", "exp2", "expand_dims", "expm1", "floor", "full", "full_like",
-    "ge", "gt", "igamma", "igamma_grad_a", "igammac", "imag", "index_in_dim", "integer_pow",
-    "iota", "is_finite", "le", "lgamma", "log", "log1p", "logistic", "lt", "max", "min", "mul",
-    "ne", "neg", "nextafter", "not_", "or_", "pad", "padtype_to_pads", "polygamma",
-    "population_count", "pow", "real", "reciprocal", "reduce", "reduce_and", "reduce_max",
-    "reduce_min", "reduce_or", "reduce_prod", "reduce_sum", "reduce_window", "rem", "reshape",
-    "rev", "round", "RoundingMethod", "rsqrt", "select", "select_n", "shift_left",
-    "shift_right_arithmetic", "shift_right_logical", "sign", "sin", "sinh", "slice",
-    "slice_in_dim", "sort", "sort_key_val", "sqrt", "square", "squeeze", "sub", "tan", "tanh",
-    "top_k", "transpose", "xor", "zeros_like_array", "zeta",
+    "abs", "acos", "acosh", "add", "all_gather", "and_", "argmax", "argmin", "asin", "asinh",
+    "associative_scan", "atan", "atan2", "atanh", "axis_index", "batch_matmul", "bessel_i0e",
+    "bessel_i1e", "betainc", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+    "broadcast", "broadcast_in_dim", "broadcasted_iota", "cbrt", "ceil", "clamp", "complex",
+    "concatenate", "conj", "conv", "conv_dimension_numbers", "conv_general_dilated",
+    "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
+    "ConvDimensionNumbers", "convert_element_type", "cos", "cosh", "cumlogsumexp", "cummax",
+    "cummin", "cumprod", "cumsum", "digamma", "div", "dot", "dot_general", "dynamic_index_in_dim",
+    "dynamic_slice", "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
+    "dynamic_update_slice_in_dim", "eq", "erf", "erf_inv", "erfc", "exp", "exp2", "expand_dims",
+    "expm1", "floor", "full", "full_like", "ge", "gt", "igamma", "igamma_grad_a", "igammac",
+    "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le", "lgamma", "log", "log1p",
+    "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_", "or_", "pad",
+    "padtype_to_pads", "pmax", "pmean", "pmin", "polygamma", "population_count", "pow", "psum",
+    "real", "reciprocal", "reduce", "reduce_and", "reduce_max", "reduce_min", "reduce_or",
+    "reduce_prod", "reduce_sum", "reduce_window", "rem", "reshape", "rev", "round",
+    "RoundingMethod", "rsqrt", "select", "select_n", "shift_left", "shift_right_arithmetic",
+    "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort", "sort_key_val",
+    "sqrt", "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor",
+    "zeros_like_array", "zeta",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import jvp_jaxpr, zeros
 from functrace.interpreters.vjp import backward_pass
 from functrace.interpreters.vmap import vmap_jaxpr
+from functrace.primitives.collectives import axis_frame
 from functrace.primitives.shape import broadcast_batch, moveaxis, reshape
 from functrace.tracing import trace_abstract, trace_flat, trace_known
 from functrace.tree_util import (
@@ -603,7 +604,8 @@ def _check_axis_spec(spec: Any, name: str) -> None:
 
 
 def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
-         axis_size: int | None = None) -> Callable[..., Any]:
+         axis_size: int | None = None, axis_name: Hashable | None = None
+         ) -> Callable[..., Any]:
     """Vectorize ``f`` over an axis of its inputs, in one batched pass (no Python loop).
 
     Args:
@@ -614,6 +616,9 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         ``in_axes`` None that are not arrays (a function, a string) are passed through.
       out_axes: where the batch axis goes in each output (same forms).
       axis_size: the batch size, needed only when no input is batched.
+      axis_name: a name for the batch axis, for the collectives inside ``f``
+        (``lax.psum(x, axis_name)``, ``lax.pmean``, ``lax.all_gather``, ``lax.axis_index``...),
+        as in JAX.
 
     Raises:
       ValueError: batched inputs disagree on the batch size, or an axis is out of range.
@@ -653,10 +658,12 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         store = _OutStore()
         avals = [_unbatched_aval(x, d) for x, d in zip(leaves, bdims, strict=True)]
         known = [x if d is None else None for x, d in zip(leaves, bdims, strict=True)]
-        closed, _, trace = trace_flat(
-            _flat_fun(lambda a, kw: f(*a, **kw), in_tree, store, static=static), avals, known)
-        outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
-                                     trace.values)
+        with axis_frame(axis_name, size):
+            closed, _, trace = trace_flat(
+                _flat_fun(lambda a, kw: f(*a, **kw), in_tree, store, static=static), avals,
+                known)
+            outs, out_bdims = vmap_jaxpr(closed.jaxpr, closed.consts, leaves, bdims, size,
+                                         trace.values, axis_name)
         out_tree = store.tree
         assert out_tree is not None
         out_spec = tree_unflatten(out_tree, [0] * out_tree.num_leaves) if out_axes == 0 else None

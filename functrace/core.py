@@ -334,8 +334,10 @@ class Primitive:
     def __init__(self, name: str, multiple_results: bool = False, effectful: bool = False):
         self.name = name
         self.multiple_results = multiple_results
-        # Run for its effect (a debug callback): interpreters and jit's passes never skip,
-        # remove, merge or pre-compute its equations, even when nothing reads its outputs.
+        # Run for its effect (a debug callback), or with a value only where it is carried out
+        # (a collective, inside the vmap naming its axis): interpreters and jit's passes
+        # never skip, remove, merge or pre-compute its equations, and a staging trace records
+        # them even on known values.
         self.effectful = effectful
         self.impl: Callable[..., list[Any]] = _no_rule(name, "impl")
         # The same implementation returning its single output, where the primitive has one

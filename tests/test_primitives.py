@@ -343,6 +343,10 @@ ROW_EXEMPTIONS: dict[str, str] = {
                       "compare: tests/test_debug.py checks it under every transformation",
     "pure_callback": "an opaque user function with no derivative (as JAX's): "
                      "tests/test_jax_compat.py checks it under jit, vmap and its errors",
+    **{name: "a collective: it has a value only inside a vmap naming its axis, which the "
+             "table's checks (eager value, vmap over an unnamed axis) do not provide; "
+             "tests/test_collectives.py checks values, nesting, jit and derivatives"
+       for name in ("psum", "pmax", "pmin", "all_gather", "axis_index")},
 }
 
 

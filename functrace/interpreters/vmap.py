@@ -7,7 +7,7 @@ are; the others go through the primitive's batching rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from functrace.core import Jaxpr, Literal, Primitive, Var
@@ -17,6 +17,17 @@ from functrace.interpreters.eval import read
 BatchRule = Callable[..., tuple[list[Any], list[int | None]]]
 batch_rules: dict[Primitive, BatchRule] = {}
 
+# Collectives over named axes (``psum``...): rule(axis_name, axis_size, args, bdims, **params),
+# called for every equation of the primitive, batched or not (a sum over the batch of an
+# unbatched value is not that value); ``axis_name`` is the name of the axis being batched
+# (None if it has none).  Filled by ``functrace.primitives.collectives``.
+collective_rules: dict[Primitive, Callable[..., tuple[list[Any], list[int | None]]]] = {}
+
+# The names of the batch axes being batched, innermost last: a batching rule that batches an
+# inner jaxpr (a loop's body, a jit call) along the same axis batches it under the same name.
+_names: list[Hashable | None] = []
+_INHERIT: Any = object()
+
 
 def vmap_jaxpr(
     jaxpr: Jaxpr,
@@ -25,8 +36,25 @@ def vmap_jaxpr(
     bdims: Sequence[int | None],
     axis_size: int,
     values: Mapping[Var, Any] | None = None,
+    axis_name: Hashable | None = _INHERIT,
 ) -> tuple[list[Any], list[int | None]]:
-    """Outputs of ``jaxpr`` and their batch dimensions; ``values`` are known unbatched values."""
+    """Outputs of ``jaxpr`` and their batch dimensions; ``values`` are known unbatched values.
+
+    ``axis_name`` names the batch axis for the collectives (``psum(x, name)``...); by default
+    it is that of the enclosing batching (a rule batching an inner jaxpr along the same axis).
+    """
+    if axis_name is _INHERIT:
+        axis_name = _names[-1] if _names else None
+    _names.append(axis_name)
+    try:
+        return _vmap_eqns(jaxpr, consts, args, bdims, axis_size, values, axis_name)
+    finally:
+        _names.pop()
+
+
+def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],
+               bdims: Sequence[int | None], axis_size: int, values: Mapping[Var, Any] | None,
+               axis_name: Hashable | None) -> tuple[list[Any], list[int | None]]:
     env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))
     dims: dict[Var, int | None] = dict(zip(jaxpr.invars, bdims, strict=True))
@@ -34,11 +62,15 @@ def vmap_jaxpr(
     for eqn in jaxpr.eqns:
         xs = [read(env, v) for v in eqn.invars]
         ds = [None if isinstance(v, Literal) else dims.get(v) for v in eqn.invars]
-        if all(d is None for d in ds):
+        out_dims: list[int | None]
+        collective = collective_rules.get(eqn.primitive)
+        if collective is not None:
+            outs, out_dims = collective(axis_name, axis_size, xs, ds, **eqn.params)
+        elif all(d is None for d in ds):
             first = eqn.outvars[0]
             outs = ([known[v] for v in eqn.outvars] if first in known
                     else eqn.primitive.bind(*xs, **eqn.params))
-            out_dims: list[int | None] = [None] * len(outs)
+            out_dims = [None] * len(outs)
         else:
             rule = batch_rules.get(eqn.primitive)
             if rule is None:

@@ -2,6 +2,7 @@
 
 from functrace.primitives import (
     callback,
+    collectives,
     control_flow,
     decompositions,
     elementwise,
@@ -13,5 +14,5 @@ from functrace.primitives import (
     special,
 )
 
-__all__ = ["callback", "control_flow", "decompositions", "elementwise", "fft", "indexing", "linalg",
-           "reductions", "shape", "special"]
+__all__ = ["callback", "collectives", "control_flow", "decompositions", "elementwise", "fft",
+           "indexing", "linalg", "reductions", "shape", "special"]
