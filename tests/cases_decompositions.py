@@ -1,5 +1,5 @@
 """Rows of the primitive table (same format as ``tests/cases.py``) for the matrix
-decompositions of ``functrace.numpy.linalg``: cholesky, eigh, svd, qr and pinv (the primitives
+decompositions of ``functrace.numpy.linalg``: cholesky, eigh, svd, qr, lu and pinv (the primitives
 of ``functrace.primitives.decompositions``), each at the binder level and through the
 ``functrace.numpy.linalg`` functions built on them (eigvalsh, svdvals, matrix_rank, cond,
 lstsq, the spectral and nuclear norms), and matrix_power and multi_dot.
@@ -181,6 +181,29 @@ def norm_of_ladder(norm: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def np_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Textbook Gaussian elimination with partial pivoting, matrix by matrix: ``lu`` (``l``
+    below the diagonal, ``u`` on and above), the row swaps (int32) and the permutation with
+    ``a[perm] = l @ u``."""
+    *lead, m, n = a.shape
+    k = min(m, n)
+    out = np.array(a, copy=True)
+    pivots = np.zeros((*lead, k), np.int32)
+    perms = np.zeros((*lead, m), np.int32)
+    for index in np.ndindex(*lead):
+        x, perm = out[index], list(range(m))
+        for j in range(k):
+            p = j + int(np.argmax(np.abs(x[j:, j])))
+            pivots[index + (j,)] = p
+            x[[j, p]] = x[[p, j]]
+            perm[j], perm[p] = perm[p], perm[j]
+            if x[j, j] != 0:
+                x[j + 1:, j] /= x[j, j]
+            x[j + 1:, j + 1:] -= np.outer(x[j + 1:, j], x[j, j + 1:])
+        perms[index] = perm
+    return out, pivots, perms
+
+
 # -- the functions of the rows, for functrace (fnp) and NumPy (np) alike ------------------------
 
 
@@ -324,6 +347,9 @@ DECOMPOSITION_CASES: list[Case] = [
     # mode="complete" of a tall matrix: values only (no derivative, as in JAX)
     Case("qr", qr_fixed(fnp.linalg.qr, mode="complete"), qr_fixed(np.linalg.qr, mode="complete"),
          shaped((2, 4), (1, 2)), differentiable=False, label="fnp.linalg.qr complete tall"),
+    # lu: partial pivoting (the pivots are integers without derivative); tall, square and wide
+    Case("lu", lambda a: dc.lu(a), np_lu, matrices(), differentiable=False),
+    Case("lu", lambda a: dc.lu(a)[0], lambda a: np_lu(a)[0], matrices()),
     # pinv: full rank, and rank deficient (x @ y of rank r: the rank stays r when x, y move)
     Case("pinv", lambda a: dc.pinv(ladder(a), 1e-15), lambda a: np.linalg.pinv(ladder(a)),
          matrices()),
