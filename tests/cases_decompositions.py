@@ -182,9 +182,9 @@ def norm_of_ladder(norm: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def np_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Textbook Gaussian elimination with partial pivoting, matrix by matrix: ``lu`` (``l``
-    below the diagonal, ``u`` on and above), the row swaps (int32) and the permutation with
-    ``a[perm] = l @ u``."""
+    """Textbook Gaussian elimination with partial pivoting (LAPACK's pivot: largest
+    ``|Re| + |Im|``), matrix by matrix: ``lu`` (``l`` below the diagonal, ``u`` on and above),
+    the row swaps (int32) and the permutation with ``a[perm] = l @ u``."""
     *lead, m, n = a.shape
     k = min(m, n)
     out = np.array(a, copy=True)
@@ -193,7 +193,7 @@ def np_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for index in np.ndindex(*lead):
         x, perm = out[index], list(range(m))
         for j in range(k):
-            p = j + int(np.argmax(np.abs(x[j:, j])))
+            p = j + int(np.argmax(np.abs(x[j:, j].real) + np.abs(x[j:, j].imag)))
             pivots[index + (j,)] = p
             x[[j, p]] = x[[p, j]]
             perm[j], perm[p] = perm[p], perm[j]

@@ -592,8 +592,9 @@ def _lu_shape(a: ShapedArray) -> list[ShapedArray]:
 
 def _lu_impl(a: Any) -> list[Any]:
     # Right-looking elimination, one column at a time for the whole stack (NumPy has no LU).
-    # A zero pivot column is left as it is (LAPACK reports it and goes on), so singular
-    # matrices factor too.
+    # The pivot is the first entry of largest |Re| + |Im| (LAPACK's i?amax), the modulus for
+    # real matrices.  A zero pivot column is left as it is (LAPACK reports it and goes on), so
+    # singular matrices factor too.
     a = np.asarray(a)
     *lead, m, n = a.shape
     count, k = math.prod(lead), min(m, n)
@@ -602,7 +603,8 @@ def _lu_impl(a: Any) -> list[Any]:
     pivots = np.empty((count, k), np.int32)
     rows = np.arange(count)
     for j in range(k):
-        p = j + np.argmax(np.abs(x[:, j:, j]), axis=1)
+        column = x[:, j:, j]
+        p = j + np.argmax(np.abs(column.real) + np.abs(column.imag), axis=1)
         pivots[:, j] = p
         x[rows, j], x[rows, p] = x[rows, p], x[rows, j]
         perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j]
