@@ -762,7 +762,7 @@ def block_diag(*arrs: Any) -> Any:
     if bad:
         raise ValueError(f"scipy.linalg.block_diag: arguments must have at most 2 dimensions, "
                          f"got shapes {[aval(ops[i]).shape for i in bad]} at positions {bad}.")
-    dtype = result_dtype(*[aval(x) for x in ops])
+    dtype = result_dtype(*[aval(x).strong() for x in ops])  # Python scalars as arrays (SciPy)
     blocks = [fnp.atleast_2d(convert(x, dtype)) for x in ops]
     widths = [aval(x).shape[1] for x in blocks]
     total = builtins.sum(widths)
@@ -777,7 +777,7 @@ def _vectors(name: str, *args: Any) -> list[Any]:
     """The arguments at their common dtype, at least 1-d, their leading (batch) axes
     broadcast: JAX's vectorized signature ``(m), (n) -> (m, n)``."""
     ops = [fnp.atleast_1d(as_operand(x)) for x in args]
-    dtype = result_dtype(*[aval(x) for x in ops])
+    dtype = result_dtype(*[aval(x).strong() for x in ops])
     try:
         lead = np.broadcast_shapes(*[aval(x).shape[:-1] for x in ops])
     except ValueError:
