@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 import functrace.numpy as fnp
-from functrace.numpy._base import as_operand, aval, convert
+from functrace.numpy._base import as_operand, aval
+from functrace.scipy._inexact import inexact
 
 __all__ = ["cumulative_trapezoid", "trapezoid"]
 
@@ -24,9 +25,7 @@ def _samples(name: str, y: Any, x: Any, dx: Any, axis: int) -> tuple[Any, Any, i
     """``y`` (inexact: integers and booleans as float64), the spacings along ``axis`` (``dx``, or
     the differences of ``x``: 1-d, or ``y``'s shape) shaped to broadcast against the pairs of
     neighbouring samples, and the axis as a non-negative number."""
-    y = as_operand(y)
-    if aval(y).dtype.kind not in "fc":
-        y = convert(y, np.dtype(np.float64))
+    (y,) = inexact(y)
     nd = aval(y).ndim
     if nd == 0:
         raise ValueError(f"scipy.integrate.{name}: y must have at least one dimension, got a "

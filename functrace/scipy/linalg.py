@@ -40,6 +40,7 @@ from functrace.custom_rules import custom_jvp
 from functrace.lax import fori_loop
 from functrace.numpy._base import as_operand, aval, convert, result_dtype
 from functrace.primitives import decompositions as dc
+from functrace.scipy._inexact import inexact
 
 __all__ = [
     "block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion", "det",
@@ -47,18 +48,6 @@ __all__ = [
     "pascal", "polar", "qr", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
     "toeplitz",
 ]
-
-
-def _inexact(name: str, *args: Any) -> list[Any]:
-    """The arguments at their common inexact dtype, as SciPy's LAPACK wrappers convert them:
-    integers and booleans as float64, float16 as float32; complex stays complex."""
-    ops = [as_operand(x) for x in args]
-    dtype = result_dtype(*[aval(x) for x in ops])
-    if dtype.kind not in "fc":
-        dtype = np.dtype(np.float64)
-    elif dtype.itemsize < 4:
-        dtype = np.dtype(np.float32)
-    return [convert(x, dtype) for x in ops]
 
 
 def _square(name: str, a: Any, what: str = "a") -> None:
@@ -147,7 +136,7 @@ def solve_triangular(a: Any, b: Any, trans: int | str = 0, lower: bool = False,
     if isinstance(trans, bool) or trans not in _TRANS:
         raise ValueError(f"scipy.linalg.solve_triangular: trans must be 0, 1, 2, 'N', 'T' or "
                          f"'C', got {trans!r}.")
-    a, b = _inexact("solve_triangular", a, b)
+    a, b = inexact(a, b)
     _square("solve_triangular", a)
     b, vector = _as_columns("solve_triangular", a, b)
     t = _read_triangle(a, lower, unit_diagonal)
@@ -171,7 +160,7 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False,
            [0., 2.]])
     """
     del overwrite_a, check_finite
-    (a,) = _inexact("cholesky", a)
+    (a,) = inexact(a)
     _square("cholesky", a)
     return fnp.linalg.cholesky(a, upper=not lower)
 
@@ -201,7 +190,7 @@ def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False,
         raise TypeError("scipy.linalg.cho_solve: expected c_and_lower = (c, lower), as "
                         f"cho_factor returns, got {type(c_and_lower).__name__}.")
     c, lower = c_and_lower
-    c, b = _inexact("cho_solve", c, b)
+    c, b = inexact(c, b)
     _square("cho_solve", c, "c")
     b, vector = _as_columns("cho_solve", c, b)
     # a = l l^H: x = l^-H (l^-1 b);  a = u^H u: x = u^-1 (u^-H b).
@@ -222,7 +211,7 @@ def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True
     so this works under ``jit`` and ``vmap`` too.  ``lu`` is differentiable (through the fixed
     row order); ``piv`` is an integer array without derivative."""
     del overwrite_a, check_finite
-    (a,) = _inexact("lu_factor", a)
+    (a,) = inexact(a)
     _matrix("lu_factor", a)
     packed, pivots, _ = dc.lu(a)
     return packed, pivots
@@ -259,7 +248,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: b
     if isinstance(trans, bool) or trans not in (0, 1, 2):
         raise ValueError(f"scipy.linalg.lu_solve: trans must be 0, 1 or 2, got {trans!r}.")
     packed, pivots = lu_and_piv
-    packed, b = _inexact("lu_solve", packed, b)
+    packed, b = inexact(packed, b)
     _square("lu_solve", packed, "lu")
     pivots = as_operand(pivots)
     n = aval(packed).shape[-1]
@@ -299,7 +288,7 @@ def lu(a: Any, permute_l: bool = False, overwrite_a: bool = False, check_finite:
            [0.        , 0.66666667]])
     """
     del overwrite_a, check_finite
-    (a,) = _inexact("lu", a)
+    (a,) = inexact(a)
     _matrix("lu", a)
     packed, _, perm = dc.lu(a)
     m, n = aval(a).shape[-2:]
@@ -351,7 +340,7 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False,
         raise ValueError(f"scipy.linalg.solve: {assume_a!r} is not a recognized matrix structure "
                          f"(use one of {sorted(k for k in _ASSUME_A if k)}).")
     kind = _ASSUME_A[assume_a]
-    a, b = _inexact("solve", a, b)
+    a, b = inexact(a, b)
     _square("solve", a)
     b, vector = _as_columns("solve", a, b)
     if kind in ("sym", "her", "pos"):
@@ -377,7 +366,7 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *,
     :func:`solve`'s ``assume_a`` and ``lower`` say.  A singular matrix raises NumPy's
     ``LinAlgError``."""
     del overwrite_a, check_finite
-    (a,) = _inexact("inv", a)
+    (a,) = inexact(a)
     _square("inv", a)
     if assume_a in (None, "gen", "general"):
         return fnp.linalg.inv(a)
@@ -390,7 +379,7 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     """``scipy.linalg.det``: the determinant of each square matrix of a stack (differentiable
     twice everywhere, singular matrices included: see :func:`functrace.numpy.linalg.det`)."""
     del overwrite_a, check_finite
-    (a,) = _inexact("det", a)
+    (a,) = inexact(a)
     _square("det", a)
     return fnp.linalg.det(a)
 
@@ -430,7 +419,7 @@ def eigh(a: Any, b: Any = None, lower: bool = True, eigvals_only: bool = False,
     if type not in (1, 2, 3):
         raise ValueError(f"scipy.linalg.eigh: type must be 1, 2 or 3, got {type!r}.")
     operands = [a] if b is None else [a, b]
-    ops = _inexact("eigh", *operands)
+    ops = inexact(*operands)
     a = ops[0]
     _square("eigh", a)
     uplo = "L" if lower else "U"
@@ -477,7 +466,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, overwrite_a
     if lapack_driver not in ("gesdd", "gesvd"):
         raise ValueError(f"scipy.linalg.svd: lapack_driver must be 'gesdd' or 'gesvd', got "
                          f"{lapack_driver!r}.")
-    (a,) = _inexact("svd", a)
+    (a,) = inexact(a)
     _matrix("svd", a)
     if not compute_uv:
         return fnp.linalg.svd(a, compute_uv=False)
@@ -510,7 +499,7 @@ def qr(a: Any, overwrite_a: bool = False, lwork: Any = None, mode: str = "full",
     if pivoting:
         raise NotImplementedError("scipy.linalg.qr: pivoting=True (column pivoting) is not "
                                   "supported.")
-    (a,) = _inexact("qr", a)
+    (a,) = inexact(a)
     _matrix("qr", a)
     if mode == "r":
         r = fnp.linalg.qr(a, mode="r")
@@ -577,7 +566,7 @@ def expm(A: Any, *, upper_triangular: bool = False,  # noqa: N803 - SciPy's name
     array([[2.71828183, 2.71828183],
            [0.        , 2.71828183]])
     """
-    (a,) = _inexact("expm", A)
+    (a,) = inexact(A)
     _square("expm", a, "A")
     if upper_triangular:
         a = fnp.triu(a)
@@ -628,7 +617,7 @@ def expm_frechet(A: Any, E: Any, method: str | None = None,  # noqa: N803 - SciP
     if method not in (None, "SPS", "blockEnlarge"):
         raise ValueError(f"scipy.linalg.expm_frechet: unknown method {method!r} (None, 'SPS' "
                          "or 'blockEnlarge').")
-    a, e = _inexact("expm_frechet", A, E)
+    a, e = inexact(A, E)
     _square("expm_frechet", a, "A")
     if aval(a).shape != aval(e).shape:
         raise ValueError(f"scipy.linalg.expm_frechet: A of shape {aval(a).shape} and E of shape "
@@ -656,7 +645,7 @@ def polar(a: Any, side: str = "right") -> tuple[Any, Any]:
     """
     if side not in ("right", "left"):
         raise ValueError(f"scipy.linalg.polar: side must be 'right' or 'left', got {side!r}.")
-    (a,) = _inexact("polar", a)
+    (a,) = inexact(a)
     _matrix("polar", a)
     w, s, vh = fnp.linalg.svd(a, full_matrices=False)
     u = fnp.matmul(w, vh)
@@ -691,7 +680,7 @@ def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
     array([[1.],
            [2.]])
     """
-    a, b, q = _inexact("solve_sylvester", a, b, q)
+    a, b, q = inexact(a, b, q)
     _square("solve_sylvester", a)
     _square("solve_sylvester", b, "b")
     m, n = aval(a).shape[-1], aval(b).shape[-1]
@@ -738,7 +727,7 @@ def sqrtm(A: Any, disp: Any = None, blocksize: Any = None) -> Any:  # noqa: N803
            [0., 3.]])
     """
     del disp, blocksize
-    (a,) = _inexact("sqrtm", A)
+    (a,) = inexact(A)
     _square("sqrtm", a, "A")
     return _sqrtm(a)
 

@@ -26,7 +26,8 @@ import numpy as np
 
 import functrace.numpy as fnp
 from functrace._lax_conv import conv_general_dilated
-from functrace.numpy._base import as_operand, aval, convert, result_dtype
+from functrace.numpy._base import aval
+from functrace.scipy._inexact import inexact
 
 __all__ = ["convolve", "convolve2d", "correlate", "correlate2d", "detrend", "fftconvolve"]
 
@@ -42,17 +43,11 @@ def _inputs(name: str, in1: Any, in2: Any, mode: str) -> tuple[Any, Any]:
     if mode not in _MODES:
         raise ValueError(f"scipy.signal.{name}: mode must be 'full', 'same' or 'valid', got "
                          f"{mode!r}.")
-    ops = [as_operand(in1), as_operand(in2)]
-    if aval(ops[0]).ndim != aval(ops[1]).ndim:
+    a, b = inexact(in1, in2)
+    if aval(a).ndim != aval(b).ndim:
         raise ValueError(f"scipy.signal.{name}: in1 and in2 should have the same "
-                         f"dimensionality, got shapes {aval(ops[0]).shape} and "
-                         f"{aval(ops[1]).shape}.")
-    dtype = result_dtype(*[aval(x) for x in ops])
-    if dtype.kind not in "fc":
-        dtype = np.dtype(np.float64)
-    elif dtype.itemsize < 4:
-        dtype = np.dtype(np.float32)
-    return convert(ops[0], dtype), convert(ops[1], dtype)
+                         f"dimensionality, got shapes {aval(a).shape} and {aval(b).shape}.")
+    return a, b
 
 
 def _valid_window(name: str, s1: Sequence[int], s2: Sequence[int]) -> tuple[list[int], bool]:
@@ -301,11 +296,7 @@ def detrend(data: Any, axis: int = -1, type: str = "linear",  # noqa: A002 - Sci
     if type not in ("linear", "l", "constant", "c"):
         raise ValueError(f"scipy.signal.detrend: trend type must be 'linear' or 'constant', got "
                          f"{type!r}.")
-    x = as_operand(data)
-    if aval(x).dtype.kind not in "fc":
-        x = convert(x, np.dtype(np.float64))
-    elif aval(x).dtype.itemsize < 4:
-        x = convert(x, np.dtype(np.float32))
+    (x,) = inexact(data)
     nd = aval(x).ndim
     if nd == 0 or not -nd <= axis < nd:
         raise ValueError(f"scipy.signal.detrend: axis {axis} is out of range for data of shape "
