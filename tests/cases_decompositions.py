@@ -1,5 +1,5 @@
 """Rows of the primitive table (same format as ``tests/cases.py``) for the matrix
-decompositions of ``functrace.numpy.linalg``: cholesky, eigh, svd, qr, lu and pinv (the primitives
+decompositions: cholesky, eigh, svd, qr, lu, qr_pivots and pinv (the primitives
 of ``functrace.primitives.decompositions``), each at the binder level and through the
 ``functrace.numpy.linalg`` functions built on them (eigvalsh, svdvals, matrix_rank, cond,
 lstsq, the spectral and nuclear norms), and matrix_power and multi_dot.
@@ -204,6 +204,38 @@ def np_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return out, pivots, perms
 
 
+def np_qr_pivots(a: np.ndarray) -> np.ndarray:
+    """The column order of a QR with column pivoting, matrix by matrix: at step ``j`` the
+    column (among those not yet taken, in their current order) whose part orthogonal to the
+    columns taken has the largest norm is swapped into place ``j``."""
+    *lead, m, n = a.shape
+    out = np.zeros((*lead, n), np.int32)
+    for index in np.ndindex(*lead):
+        order = list(range(n))
+        for j in range(min(m, n)):
+            cols = a[index][:, order]
+            rest = cols[:, j:]
+            if j:
+                q = np.linalg.qr(cols[:, :j])[0]
+                rest = rest - q @ (q.conj().T @ rest)
+            p = j + int(np.argmax(np.linalg.norm(rest, axis=0)))
+            order[j], order[p] = order[p], order[j]
+        out[index] = order
+    return out
+
+
+def pivoted_r(pivots: Callable[[Any], Any], xp: Any) -> Callable[[Any], Any]:
+    """``r`` of the QR of a laddered matrix's columns (reversed, so that the pivoting reorders
+    them) taken in ``pivots``' order, with the signs of its rows fixed."""
+
+    def fn(a: Any) -> Any:
+        b = ladder(a)[..., ::-1]
+        r = xp.linalg.qr(xp.take_along_axis(b, pivots(b)[..., None, :], axis=-1), mode="r")
+        return fix_rows(r, _signs(r))
+
+    return fn
+
+
 # -- the functions of the rows, for functrace (fnp) and NumPy (np) alike ------------------------
 
 
@@ -350,6 +382,11 @@ DECOMPOSITION_CASES: list[Case] = [
     # lu: partial pivoting (the pivots are integers without derivative); tall, square and wide
     Case("lu", lambda a: dc.lu(a), np_lu, matrices(), differentiable=False),
     Case("lu", lambda a: dc.lu(a)[0], lambda a: np_lu(a)[0], matrices()),
+    # qr_pivots: the column order of a rank-revealing QR (integers), and qr of the columns in
+    # that order (its derivative: qr's, with the order held fixed)
+    Case("qr_pivots", lambda a: dc.qr_pivots(a), np_qr_pivots, matrices(), differentiable=False),
+    Case("qr_pivots", pivoted_r(dc.qr_pivots, fnp), pivoted_r(np_qr_pivots, np), matrices(),
+         label="qr of the pivoted columns"),
     # pinv: full rank, and rank deficient (x @ y of rank r: the rank stays r when x, y move)
     Case("pinv", lambda a: dc.pinv(ladder(a), 1e-15), lambda a: np.linalg.pinv(ladder(a)),
          matrices()),

@@ -249,6 +249,25 @@ def test_eigh_svd_qr_follow_numpy() -> None:
     check_grads(lambda m: linalg.qr(m, mode="r")[0] ** 2, (a,), order=1, modes=("fwd", "rev"))
 
 
+def test_qr_with_column_pivoting() -> None:
+    m = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0], [1.0, 0.0, -1.0]])
+    q, r, p = linalg.qr(m, mode="economic", pivoting=True)
+    assert p.dtype == np.int32 and p.tolist() == [2, 0, 1]  # scipy.linalg.qr's
+    close(np.abs(np.diag(r)), [12.08304597, 1.96893685, 0.25910965], rtol=3e-8)  # 8 digits
+    close(q @ r, m[:, p])
+    r_only, p_only = linalg.qr(m, mode="r", pivoting=True)
+    assert r_only.shape == (4, 3) and p_only.tolist() == [2, 0, 1]
+    # rank revealing: a rank-2 matrix's third diagonal entry is at rounding level, and a
+    # stack pivots each matrix on its own (as jit does)
+    low_rank = RNG.standard_normal((2, 5, 2)) @ RNG.standard_normal((2, 2, 4))
+    for f in (linalg.qr, ft.jit(linalg.qr, static_argnames=("mode", "pivoting"))):
+        q, r, p = f(low_rank, mode="economic", pivoting=True)
+        close(q @ r, np.take_along_axis(low_rank, p[:, None, :], axis=-1))
+        d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+        assert np.all(np.diff(d, axis=-1) <= 1e-12) and np.all(d[:, 2:] < 1e-12)
+        assert sorted(p[0].tolist()) == [0, 1, 2, 3]
+
+
 # -- expm and the matrix functions --------------------------------------------------------------
 
 A = np.array([[1.0, 2.0, 0.5], [-1.5, 0.25, 3.0], [0.75, -2.0, 1.0]])
@@ -409,6 +428,8 @@ DIFFERENTIABLE: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("solve sym", lambda a, b: linalg.solve(a, b, assume_a="sym", lower=True), (A3, B3)),
     ("inv", linalg.inv, (A3,)),
     ("det", linalg.det, (A3,)),
+    ("qr pivoting", lambda a: linalg.qr(a, mode="economic", pivoting=True)[1],
+     (RNG.standard_normal((4, 3)),)),
     ("eigh generalized", lambda a, b: linalg.eigh(a + a.T, spd(b), eigvals_only=True),
      (A3, A3.T)),
     ("expm", linalg.expm, (A3,)),
@@ -492,7 +513,6 @@ def test_solve_triangular_round_trip(n: int, lower: bool, trans: int, unit: bool
     (lambda: linalg.eigh(np.eye(2), type=4), ValueError, "type"),
     (lambda: linalg.svd(np.eye(2), lapack_driver="x"), ValueError, "lapack_driver"),
     (lambda: linalg.qr(np.eye(2), mode="raw"), NotImplementedError, "raw"),
-    (lambda: linalg.qr(np.eye(2), pivoting=True), NotImplementedError, "pivoting"),
     (lambda: linalg.qr(np.eye(2), mode="x"), ValueError, "mode"),
     (lambda: linalg.expm(np.ones((2, 3))), ValueError, r"expm: .*\(2, 3\)"),
     (lambda: linalg.polar(np.eye(2), side="up"), ValueError, "side"),

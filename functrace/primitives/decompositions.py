@@ -1,5 +1,6 @@
 """Matrix decompositions: cholesky, eigh, svd, qr, lu (with partial pivoting) and eig, and
-pinv, for stacks of real or complex matrices.
+pinv, for stacks of real or complex matrices; and qr_pivots, the column order of a
+rank-revealing QR.
 
 Each one is a primitive because the IR names it and its derivative is not that of any program
 of other primitives (NumPy computes it by an iterative LAPACK routine; lu's pivots depend on
@@ -46,6 +47,7 @@ from functrace.primitives.elementwise import (
     add,
     conj,
     convert_element_type,
+    defzero,
     div,
     eq,
     imag,
@@ -665,6 +667,52 @@ jvp_rules[lu_p] = _lu_jvp
 vjp_rules[lu_p] = _lu_vjp
 vjp_residuals[lu_p] = (True, (False,))  # reads the factors and the permutation, not a
 _front_batch_all(lu_p)
+
+
+# -- qr_pivots ----------------------------------------------------------------------------------
+# The column order of a rank-revealing QR (LAPACK's geqp3; Businger and Golub): at each step the
+# remaining column of largest norm, after projecting out the columns already taken, comes next.
+# Only the order is a primitive (integers, whose derivative is zero): the factors are those of
+# qr(a[..., order]), so their derivative is qr's with the order held fixed.
+qr_pivots_p = Primitive("qr_pivots")
+
+
+def qr_pivots(a: Any) -> Any:
+    """The column order ``p`` (int32, ``(..., n)``) of a stack of matrices ``(..., m, n)``
+    for which ``qr(a[..., p])`` has a non-increasing ``|diag(r)|`` (column pivoting)."""
+    return qr_pivots_p.bind1(a)
+
+
+def _qr_pivots_shape(a: ShapedArray) -> list[ShapedArray]:
+    check_matrices("qr_pivots", a, square=False)
+    return [ShapedArray((*a.shape[:-2], a.shape[-1]), np.dtype(np.int32))]
+
+
+def _qr_pivots_impl(a: Any) -> list[Any]:
+    # Gram-Schmidt on the remaining columns, for the whole stack: each step takes the first
+    # column of largest remaining norm and projects its direction out of the others.
+    a = np.asarray(a)
+    *lead, m, n = a.shape
+    count = math.prod(lead)
+    x = a.reshape(count, m, n).copy()
+    order = np.tile(np.arange(n, dtype=np.int32), (count, 1))
+    rows = np.arange(count)
+    for j in range(min(m, n)):
+        norms = np.sum(np.abs(x[:, :, j:]) ** 2, axis=1)
+        p = j + np.argmax(norms, axis=1)
+        x[rows, :, j], x[rows, :, p] = x[rows, :, p], x[rows, :, j]
+        order[rows, j], order[rows, p] = order[rows, p], order[rows, j]
+        norm = np.sqrt(norms[rows, p - j])
+        q = x[:, :, j] / np.where(norm == 0, 1, norm)[:, None]
+        x[:, :, j + 1:] -= q[:, :, None] * np.sum(np.conj(q)[:, :, None] * x[:, :, j + 1:],
+                                                   axis=1)[:, None, :]
+    return [order.reshape((*lead, n))]
+
+
+qr_pivots_p.impl = _qr_pivots_impl
+qr_pivots_p.shape_rule = _qr_pivots_shape
+defzero(qr_pivots_p)
+_front_batch_all(qr_pivots_p)
 
 
 # -- pinv ---------------------------------------------------------------------------------------

@@ -479,15 +479,23 @@ def qr(a: Any, overwrite_a: bool = False, lwork: Any = None, mode: str = "full",
     ``mode``: ``'full'`` (``q: (m, m)``, ``r: (m, n)``), ``'economic'`` (``q: (m, k)``,
     ``r: (k, n)``, ``k = min(m, n)``) or ``'r'`` (the tuple ``(r,)``, ``r: (m, n)``, as SciPy).
     ``'full'`` has no derivative for tall matrices (the extra columns of ``q`` are any basis of
-    a complement: ``NotImplementedError``); ``'r'`` and ``'economic'`` have.  ``'raw'`` and
-    ``pivoting=True`` raise ``NotImplementedError``.  The signs of ``r``'s diagonal are
-    LAPACK's.
+    a complement: ``NotImplementedError``); ``'r'`` and ``'economic'`` have.  ``'raw'`` raises
+    ``NotImplementedError``.  The signs of ``r``'s diagonal are LAPACK's.
+
+    ``pivoting=True`` also returns the column order ``p`` (int32) of a rank-revealing QR,
+    ``a[..., p] = q @ r`` with ``|diag(r)|`` non-increasing (LAPACK's ``geqp3``): ``p`` comes
+    from the ``qr_pivots`` primitive (chosen on the values, so under ``jit`` too; among columns
+    whose remaining norms tie, as in rank-deficient matrices, the order may differ from
+    LAPACK's), and the derivative is that of the QR of the reordered columns.
 
     >>> import numpy as np
     >>> (r,) = qr(np.array([[3.0], [4.0]]), mode="r")
     >>> np.abs(r)
     array([[5.],
            [0.]])
+    >>> q, r, p = qr(np.array([[1.0, 3.0], [0.0, 4.0]]), pivoting=True)
+    >>> p, np.abs(np.diag(r))
+    (array([1, 0], dtype=int32), array([5. , 0.8]))
     """
     del overwrite_a, lwork, check_finite
     if mode not in ("full", "economic", "r"):
@@ -496,19 +504,20 @@ def qr(a: Any, overwrite_a: bool = False, lwork: Any = None, mode: str = "full",
                                       "reflectors) is not supported.")
         raise ValueError(f"scipy.linalg.qr: mode must be 'full', 'economic', 'r' or 'raw', got "
                          f"{mode!r}.")
-    if pivoting:
-        raise NotImplementedError("scipy.linalg.qr: pivoting=True (column pivoting) is not "
-                                  "supported.")
     (a,) = inexact(a)
     _matrix("qr", a)
+    order: tuple[Any, ...] = ()
+    if pivoting:
+        order = (dc.qr_pivots(a),)
+        a = fnp.take_along_axis(a, order[0][..., None, :], axis=-1)
     if mode == "r":
         r = fnp.linalg.qr(a, mode="r")
         m, n = aval(a).shape[-2:]
         if m > n:  # SciPy's r has m rows: pad the reduced one with zero rows (differentiable)
             r = fnp.concatenate([r, fnp.zeros((*aval(r).shape[:-2], m - n, n),
                                               aval(r).dtype)], axis=-2)
-        return (r,)
-    return tuple(fnp.linalg.qr(a, mode="complete" if mode == "full" else "reduced"))
+        return (r, *order)
+    return (*fnp.linalg.qr(a, mode="complete" if mode == "full" else "reduced"), *order)
 
 
 # -- matrix functions --------------------------------------------------------------------------
