@@ -565,7 +565,7 @@ def expm(A: Any, *, upper_triangular: bool = False,  # noqa: N803 - SciPy's name
     (Al-Mohy and Higham show they approximate the exponential's as well), under every
     transformation.  In float64 the values were within 6e-15 of the largest entry of 40- and
     50-digit references on the random matrices we tried (SciPy's, by Al-Mohy and Higham 2009,
-    which can square fewer times, within 4e-13).
+    which can square fewer times, within 1e-13).
 
     ``upper_triangular=True`` (JAX's option) reads only the upper triangle.  ``max_squarings``
     (JAX's, default 16 there): None (SciPy's behaviour) squares as often as needed; an integer
