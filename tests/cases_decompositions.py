@@ -1,5 +1,5 @@
 """Rows of the primitive table (same format as ``tests/cases.py``) for the matrix
-decompositions of ``functrace.numpy.linalg``: cholesky, eigh, svd, qr and pinv (the primitives
+decompositions: cholesky, eigh, svd, qr, lu, qr_pivots and pinv (the primitives
 of ``functrace.primitives.decompositions``), each at the binder level and through the
 ``functrace.numpy.linalg`` functions built on them (eigvalsh, svdvals, matrix_rank, cond,
 lstsq, the spectral and nuclear norms), and matrix_power and multi_dot.
@@ -181,6 +181,61 @@ def norm_of_ladder(norm: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def np_lu(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Textbook Gaussian elimination with partial pivoting (LAPACK's pivot: largest
+    ``|Re| + |Im|``), matrix by matrix: ``lu`` (``l`` below the diagonal, ``u`` on and above),
+    the row swaps (int32) and the permutation with ``a[perm] = l @ u``."""
+    *lead, m, n = a.shape
+    k = min(m, n)
+    out = np.array(a, copy=True)
+    pivots = np.zeros((*lead, k), np.int32)
+    perms = np.zeros((*lead, m), np.int32)
+    for index in np.ndindex(*lead):
+        x, perm = out[index], list(range(m))
+        for j in range(k):
+            p = j + int(np.argmax(np.abs(x[j:, j].real) + np.abs(x[j:, j].imag)))
+            pivots[index + (j,)] = p
+            x[[j, p]] = x[[p, j]]
+            perm[j], perm[p] = perm[p], perm[j]
+            if x[j, j] != 0:
+                x[j + 1:, j] /= x[j, j]
+            x[j + 1:, j + 1:] -= np.outer(x[j + 1:, j], x[j, j + 1:])
+        perms[index] = perm
+    return out, pivots, perms
+
+
+def np_qr_pivots(a: np.ndarray) -> np.ndarray:
+    """The column order of a QR with column pivoting, matrix by matrix: at step ``j`` the
+    column (among those not yet taken, in their current order) whose part orthogonal to the
+    columns taken has the largest norm is swapped into place ``j``."""
+    *lead, m, n = a.shape
+    out = np.zeros((*lead, n), np.int32)
+    for index in np.ndindex(*lead):
+        order = list(range(n))
+        for j in range(min(m, n)):
+            cols = a[index][:, order]
+            rest = cols[:, j:]
+            if j:
+                q = np.linalg.qr(cols[:, :j])[0]
+                rest = rest - q @ (q.conj().T @ rest)
+            p = j + int(np.argmax(np.linalg.norm(rest, axis=0)))
+            order[j], order[p] = order[p], order[j]
+        out[index] = order
+    return out
+
+
+def pivoted_r(pivots: Callable[[Any], Any], xp: Any) -> Callable[[Any], Any]:
+    """``r`` of the QR of a laddered matrix's columns (reversed, so that the pivoting reorders
+    them) taken in ``pivots``' order, with the signs of its rows fixed."""
+
+    def fn(a: Any) -> Any:
+        b = ladder(a)[..., ::-1]
+        r = xp.linalg.qr(xp.take_along_axis(b, pivots(b)[..., None, :], axis=-1), mode="r")
+        return fix_rows(r, _signs(r))
+
+    return fn
+
+
 # -- the functions of the rows, for functrace (fnp) and NumPy (np) alike ------------------------
 
 
@@ -324,6 +379,14 @@ DECOMPOSITION_CASES: list[Case] = [
     # mode="complete" of a tall matrix: values only (no derivative, as in JAX)
     Case("qr", qr_fixed(fnp.linalg.qr, mode="complete"), qr_fixed(np.linalg.qr, mode="complete"),
          shaped((2, 4), (1, 2)), differentiable=False, label="fnp.linalg.qr complete tall"),
+    # lu: partial pivoting (the pivots are integers without derivative); tall, square and wide
+    Case("lu", lambda a: dc.lu(a), np_lu, matrices(), differentiable=False),
+    Case("lu", lambda a: dc.lu(a)[0], lambda a: np_lu(a)[0], matrices()),
+    # qr_pivots: the column order of a rank-revealing QR (integers), and qr of the columns in
+    # that order (its derivative: qr's, with the order held fixed)
+    Case("qr_pivots", lambda a: dc.qr_pivots(a), np_qr_pivots, matrices(), differentiable=False),
+    Case("qr_pivots", pivoted_r(dc.qr_pivots, fnp), pivoted_r(np_qr_pivots, np), matrices(),
+         label="qr of the pivoted columns"),
     # pinv: full rank, and rank deficient (x @ y of rank r: the rank stays r when x, y move)
     Case("pinv", lambda a: dc.pinv(ladder(a), 1e-15), lambda a: np.linalg.pinv(ladder(a)),
          matrices()),

@@ -1,12 +1,15 @@
-"""Matrix decompositions: cholesky, eigh, svd and qr, and pinv, for stacks of real or complex
-matrices.
+"""Matrix decompositions: cholesky, eigh, svd, qr, lu (with partial pivoting) and eig, and
+pinv, for stacks of real or complex matrices; and qr_pivots, the column order of a
+rank-revealing QR.
 
 Each one is a primitive because the IR names it and its derivative is not that of any program
-of other primitives (NumPy computes it by an iterative LAPACK routine).  ``pinv`` is one too,
+of other primitives (NumPy computes it by an iterative LAPACK routine; lu's pivots depend on
+the values, so its impl eliminates in NumPy, NumPy having no LU).  ``pinv`` is one too,
 so that its derivative exists where the SVD's does not (repeated or zero singular values).
 The derivative rules are the standard ones (Murray 2016 for cholesky; Giles 2008 for eigh;
-Townsend 2016 for svd; Walter & Lehmann 2018 for qr; Golub & Pereyra 1973 for pinv), written
-with functrace primitives so that they can be differentiated again.  ``docs/linalg.md`` says
+Townsend 2016 for svd; Walter & Lehmann 2018 for qr; de Hoog, Anderssen & Lukas 2011 for
+lu; Golub & Pereyra 1973 for pinv), written with functrace primitives so that they can be
+differentiated again.  ``docs/linalg.md`` says
 them in words.
 
 Every rule works on stacks ``(..., m, n)``: batching moves the batch axis to the front and
@@ -30,6 +33,7 @@ function computed, for any perturbation.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -43,6 +47,7 @@ from functrace.primitives.elementwise import (
     add,
     conj,
     convert_element_type,
+    defzero,
     div,
     eq,
     imag,
@@ -53,7 +58,7 @@ from functrace.primitives.elementwise import (
     select_n,
     sub,
 )
-from functrace.primitives.indexing import concatenate, slice_in_dim
+from functrace.primitives.indexing import concatenate, pad, slice_in_dim
 from functrace.primitives.linalg import (
     _mT,
     adjugate_p,
@@ -556,6 +561,158 @@ qr_p.shape_rule = _qr_shape
 jvp_rules[qr_p] = _qr_jvp
 vjp_rules[qr_p] = _qr_vjp
 _front_batch_all(qr_p)
+
+
+# -- lu -----------------------------------------------------------------------------------------
+# LU with partial pivoting, as LAPACK's getrf and jax.lax.linalg.lu: ``a[..., perm, :] = l u``
+# with ``l`` unit lower triangular (m x k) and ``u`` upper triangular (k x n), k = min(m, n),
+# packed in one m x n matrix (the unit diagonal of ``l`` is implied).  The pivots depend on the
+# values, so they are chosen in the impl: the IR names the factorization, and jit and vmap need
+# nothing special.  They are integers, without derivative.  With the row order held fixed,
+# l' u + l u' = P a' gives l^-1 l' + u' u^-1 = l^-1 P a' u^-1, whose strict lower triangle is
+# l^-1 l' and whose upper triangle is u' u^-1 (de Hoog, Anderssen & Lukas; JAX's rule).  For
+# rectangular matrices l is padded to m x m and u to n x n with the identity.
+lu_p = Primitive("lu", multiple_results=True)
+
+
+def lu(a: Any) -> tuple[Any, Any, Any]:
+    """``lu, pivots, permutation`` of a stack of matrices ``(..., m, n)``: ``lu`` holds ``l``
+    below its diagonal and ``u`` on and above it, ``pivots`` (int32, ``(..., k)``) LAPACK's row
+    interchanges (row ``i`` swapped with row ``pivots[i]``, 0-based) and ``permutation`` (int32,
+    ``(..., m)``) their product: ``a[..., permutation, :] == l @ u``."""
+    lu_, pivots, permutation = lu_p.bind(a)
+    return lu_, pivots, permutation
+
+
+def _lu_shape(a: ShapedArray) -> list[ShapedArray]:
+    check_matrices("lu", a, square=False)
+    *lead, m, n = a.shape
+    int32 = np.dtype(np.int32)
+    return [ShapedArray(a.shape, a.dtype, a.weak_type),
+            ShapedArray((*lead, min(m, n)), int32), ShapedArray((*lead, m), int32)]
+
+
+def _lu_impl(a: Any) -> list[Any]:
+    # Right-looking elimination, one column at a time for the whole stack (NumPy has no LU).
+    # The pivot is the first entry of largest |Re| + |Im| (LAPACK's i?amax), the modulus for
+    # real matrices.  A zero pivot column is left as it is (LAPACK reports it and goes on), so
+    # singular matrices factor too.
+    a = np.asarray(a)
+    *lead, m, n = a.shape
+    count, k = math.prod(lead), min(m, n)
+    x = a.reshape(count, m, n).copy()
+    perm = np.tile(np.arange(m, dtype=np.int32), (count, 1))
+    pivots = np.empty((count, k), np.int32)
+    rows = np.arange(count)
+    for j in range(k):
+        column = x[:, j:, j]
+        p = j + np.argmax(np.abs(column.real) + np.abs(column.imag), axis=1)
+        pivots[:, j] = p
+        x[rows, j], x[rows, p] = x[rows, p], x[rows, j]
+        perm[rows, j], perm[rows, p] = perm[rows, p], perm[rows, j]
+        d = x[:, j, j]
+        x[:, j + 1:, j] /= np.where(d == 0, 1, d)[:, None]
+        x[:, j + 1:, j + 1:] -= x[:, j + 1:, j, None] * x[:, j, None, j + 1:]
+    return [x.reshape(a.shape), pivots.reshape((*lead, k)), perm.reshape((*lead, m))]
+
+
+def _triu(x: Any) -> Any:
+    """The upper triangle of each matrix (``np.triu``), as a product with a constant mask."""
+    n, m = shape_of(x)[-2:]
+    return mul(x, _const(x, 1 - np.tri(n, m, -1)))
+
+
+def _lu_square_factors(lu_: Any) -> tuple[Any, Any]:
+    """``l`` padded to ``m x m`` and ``u`` to ``n x n`` with the identity (invertible)."""
+    *lead, m, n = shape_of(lu_)
+    k, nd = min(m, n), len(shape_of(lu_))
+    zero = np.zeros((), get_aval(lu_).dtype)
+    keep = [(0, 0, 0)] * (nd - 2)
+    low = _tril(slice_in_dim(lu_, 0, k, nd - 1), -1)
+    if m > k:
+        low = pad(low, zero, [*keep, (0, 0, 0), (0, m - k, 0)])
+    up = _triu(slice_in_dim(lu_, 0, k, nd - 2))
+    if n > k:
+        up = add(pad(up, zero, [*keep, (0, n - k, 0), (0, 0, 0)]),
+                 _const(lu_, np.diag((np.arange(n) >= k).astype(float))))
+    return add(low, _eye(lu_, m)), up
+
+
+def permutation_matrix(perm: Any, dtype: Any) -> Any:
+    """The matrices ``p`` (of ``dtype``) with ``p @ x == x[..., perm, :]``: ``p[i, j] = 1``
+    where ``perm[i] == j``."""
+    *lead, m = shape_of(perm)
+    columns = _stacked(np.broadcast_to(np.arange(m), (m, m)), tuple(lead), get_aval(perm).dtype)
+    return convert_element_type(eq(_along(perm, (*lead, m, m), -2), columns), np.dtype(dtype))
+
+
+def _lu_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]) -> list[Any]:
+    lu_, _, perm = ans
+    l, u = _lu_square_factors(lu_)
+    x = _mm(permutation_matrix(perm, get_aval(lu_).dtype), tangents[0])
+    lau = _solve_right(solve(l, x), u)  # l^-1 P da u^-1
+    return [add(_mm(l, _tril(lau, -1)), _mm(_triu(lau), u)), None, None]
+
+
+def _lu_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool]) -> list[Any]:
+    if cts[0] is None:  # the pivots and the permutation carry no cotangent
+        return [None]
+    return transpose_linear(lambda a_dot: [_lu_jvp(args, [a_dot], ans)[0]],
+                            [get_aval(args[0]).strong()], [cts[0]])
+
+
+lu_p.impl = _lu_impl
+lu_p.shape_rule = _lu_shape
+jvp_rules[lu_p] = _lu_jvp
+vjp_rules[lu_p] = _lu_vjp
+vjp_residuals[lu_p] = (True, (False,))  # reads the factors and the permutation, not a
+_front_batch_all(lu_p)
+
+
+# -- qr_pivots ----------------------------------------------------------------------------------
+# The column order of a rank-revealing QR (LAPACK's geqp3; Businger and Golub): at each step the
+# remaining column of largest norm, after projecting out the columns already taken, comes next.
+# Only the order is a primitive (integers, whose derivative is zero): the factors are those of
+# qr(a[..., order]), so their derivative is qr's with the order held fixed.
+qr_pivots_p = Primitive("qr_pivots")
+
+
+def qr_pivots(a: Any) -> Any:
+    """The column order ``p`` (int32, ``(..., n)``) of a stack of matrices ``(..., m, n)``
+    for which ``qr(a[..., p])`` has a non-increasing ``|diag(r)|`` (column pivoting)."""
+    return qr_pivots_p.bind1(a)
+
+
+def _qr_pivots_shape(a: ShapedArray) -> list[ShapedArray]:
+    check_matrices("qr_pivots", a, square=False)
+    return [ShapedArray((*a.shape[:-2], a.shape[-1]), np.dtype(np.int32))]
+
+
+def _qr_pivots_impl(a: Any) -> list[Any]:
+    # Gram-Schmidt on the remaining columns, for the whole stack: each step takes the first
+    # column of largest remaining norm and projects its direction out of the others.
+    a = np.asarray(a)
+    *lead, m, n = a.shape
+    count = math.prod(lead)
+    x = a.reshape(count, m, n).copy()
+    order = np.tile(np.arange(n, dtype=np.int32), (count, 1))
+    rows = np.arange(count)
+    for j in range(min(m, n)):
+        norms = np.sum(np.abs(x[:, :, j:]) ** 2, axis=1)
+        p = j + np.argmax(norms, axis=1)
+        x[rows, :, j], x[rows, :, p] = x[rows, :, p], x[rows, :, j]
+        order[rows, j], order[rows, p] = order[rows, p], order[rows, j]
+        norm = np.sqrt(norms[rows, p - j])
+        q = x[:, :, j] / np.where(norm == 0, 1, norm)[:, None]
+        x[:, :, j + 1:] -= q[:, :, None] * np.sum(np.conj(q)[:, :, None] * x[:, :, j + 1:],
+                                                   axis=1)[:, None, :]
+    return [order.reshape((*lead, n))]
+
+
+qr_pivots_p.impl = _qr_pivots_impl
+qr_pivots_p.shape_rule = _qr_pivots_shape
+defzero(qr_pivots_p)
+_front_batch_all(qr_pivots_p)
 
 
 # -- pinv ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""``jax.scipy``'s counterparts: :mod:`functrace.scipy.special` and :mod:`functrace.scipy.stats`."""
+"""``jax.scipy``'s counterparts: :mod:`functrace.scipy.special`, :mod:`functrace.scipy.stats`,
+:mod:`functrace.scipy.linalg`, :mod:`functrace.scipy.signal` and
+:mod:`functrace.scipy.integrate`."""
 
-from functrace.scipy import special, stats
+from functrace.scipy import integrate, linalg, signal, special, stats
 
-__all__ = ["special", "stats"]
+__all__ = ["integrate", "linalg", "signal", "special", "stats"]
