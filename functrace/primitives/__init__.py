@@ -10,7 +10,8 @@ from functrace.primitives import (
     reductions,
     shape,
     special,
+    xla_math,
 )
 
 __all__ = ["control_flow", "decompositions", "elementwise", "fft", "indexing", "linalg",
-           "reductions", "shape", "special"]
+           "reductions", "shape", "special", "xla_math"]
