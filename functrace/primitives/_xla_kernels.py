@@ -27,7 +27,7 @@ floating-point warnings.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,8 +56,13 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``s, e`` with ``s = a + b`` rounded and ``s + e == a + b`` exactly (Knuth)."""
     s = a + b
     b_virtual = s - a
-    a_virtual = s - b_virtual
-    return s, (a - a_virtual) + (b - b_virtual)
+    a_virtual = np.asarray(s - b_virtual)  # (0-d results are NumPy scalars, not arrays)
+    b_virtual = np.asarray(b_virtual)
+    # err = (a - a_virtual) + (b - b_virtual), in place (these arrays can be large)
+    np.subtract(a, a_virtual, out=a_virtual)
+    np.subtract(b, b_virtual, out=b_virtual)
+    np.add(a_virtual, b_virtual, out=a_virtual)
+    return s, a_virtual
 
 
 def _round_to_odd(s: np.ndarray, err: np.ndarray) -> np.ndarray:
@@ -65,10 +70,12 @@ def _round_to_odd(s: np.ndarray, err: np.ndarray) -> np.ndarray:
     exact or when its last bit is odd, else its neighbour towards ``err``.  Rounding a
     round-to-odd result again, to nearest, is correct (no double-rounding error) whenever the
     first format has two more bits than the second."""
-    int_type = np.int64 if s.dtype == _F64 else np.int32
-    even = (s.view(int_type) & 1) == 0
-    towards = np.where(err > 0, np.inf, -np.inf).astype(s.dtype)
-    return np.where((err != 0) & even & np.isfinite(s), np.nextafter(s, towards), s)
+    bits = s.view(np.int64 if s.dtype == _F64 else np.int32)
+    # One step of the bit pattern: +1 moves away from zero, so towards err when the signs agree
+    # (err NaN, when s is not finite: no step).
+    step = np.where(np.signbit(err) == np.signbit(s), 1, -1).astype(bits.dtype)
+    step *= (np.abs(err) > 0) & ((bits & 1) == 0)
+    return (bits + step).view(s.dtype)
 
 
 _VELTKAMP = 134217729.0  # 2**27 + 1: splits a float64 into two 26-bit halves
@@ -80,10 +87,11 @@ def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hi, a - hi
 
 
-def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray,
+           b_split: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     p = a * b
     a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(b)
+    b_hi, b_lo = _split(b) if b_split is None else b_split
     p_err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # a*b == p + p_err
     s, s_err = _two_sum(c, p)
     tail, tail_err = _two_sum(s_err, p_err)
@@ -109,9 +117,27 @@ def _horner(x: np.ndarray, coefficients: Sequence[float]) -> np.ndarray:
     """The polynomial with ``coefficients`` (highest degree first) at ``x``, one fma a step."""
     dtype = x.dtype.type
     p = np.full_like(x, dtype(coefficients[0]))
+    if x.dtype == _F32:
+        x64 = x.astype(np.float64)
+        for c in coefficients[1:]:
+            s, err = _two_sum(p.astype(np.float64) * x64, np.float64(dtype(c)))
+            p = _round_to_odd(s, err).astype(np.float32)
+        return p
+    x_split = _split(x)  # the same multiplier at every step: split it once
     for c in coefficients[1:]:
-        p = fma(p, x, dtype(c))
+        p = _fma64(p, x, np.full_like(x, c), x_split)
     return p
+
+
+def _piecewise(x: np.ndarray, masks: Sequence[np.ndarray],
+               pieces: Sequence[Callable[[np.ndarray], np.ndarray]]) -> np.ndarray:
+    """``pieces[i]`` evaluated on the entries of ``x`` where ``masks[i]`` (disjoint masks
+    covering ``x``) only: selecting afterwards, as XLA does, would compute them everywhere."""
+    out = np.empty_like(x)
+    for mask, piece in zip(masks, pieces, strict=True):
+        if mask.any():
+            out[mask] = piece(x[mask])
+    return out
 
 
 # -- log ----------------------------------------------------------------------------------------
@@ -179,12 +205,15 @@ def log1p(x: Any) -> np.ndarray:
     """``log(1 + x)``, as XLA:CPU computes it."""
     x = _flush_subnormals(np.asarray(x))
     dtype = x.dtype.type
-    with np.errstate(all="ignore"):
-        far = log(x + dtype(1))
+
+    def near(x: np.ndarray) -> np.ndarray:
         x2 = x * x
         ratio = _horner(x, _LOG1P_NUM) / _horner(x, _LOG1P_DEN)
-        near = x + fma(dtype(-0.5), x2, (x * x2) * ratio)
-        return np.where(np.abs(x) < dtype(0.41421356237309504880), near, far)
+        return x + fma(dtype(-0.5), x2, (x * x2) * ratio)
+
+    with np.errstate(all="ignore"):
+        is_near = np.abs(x) < dtype(0.41421356237309504880)
+        return _piecewise(x, [is_near, ~is_near], [near, lambda x: log(x + dtype(1))])
 
 
 # -- erf_inv ------------------------------------------------------------------------------------
@@ -232,14 +261,16 @@ def erf_inv(x: Any) -> np.ndarray:
     ranges = _ERFINV_F32 if x.dtype == _F32 else _ERFINV_F64
     with np.errstate(all="ignore"):
         w = -log1p(x * -x)
-        p = np.zeros_like(x)
-        below = np.zeros(x.shape, bool)
+        masks, pieces = [], []
+        taken = np.zeros(x.shape, bool)
         for i, (bound, shift, coefficients) in enumerate(ranges):
-            here = (w < dtype(bound)) & ~below if bound != np.inf else ~below
-            # The first range is a polynomial in w, the others in sqrt(w).
-            t = w - dtype(shift) if i == 0 else np.sqrt(w) - dtype(shift)
-            p = np.where(here, _horner(t, coefficients), p)
-            below |= here
+            here = ~taken & (w < dtype(bound)) if i < len(ranges) - 1 else ~taken
+            taken |= here
+            # The first range is a polynomial in w, the others in sqrt(w) (NaN: the last).
+            masks.append(here)
+            pieces.append(lambda w, i=i, shift=shift, coefficients=coefficients: _horner(
+                (w if i == 0 else np.sqrt(w)) - dtype(shift), coefficients))
+        p = _piecewise(w, masks, pieces)
         return np.where(np.abs(x) == dtype(1), x * dtype(np.inf), p * x)
 
 
