@@ -859,7 +859,14 @@ def categorical(key: Array, logits: Any, axis: int = -1, shape: Shape | None = N
         shape = batch_shape
     else:
         shape = _shape("categorical", shape)
-        _check_shape("categorical", shape, batch_shape)
+        try:
+            ok = np.broadcast_shapes(shape, batch_shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"categorical: shape {shape} must end with (a broadcast of) the "
+                             f"batch shape of logits, its shape without axis {axis}: "
+                             f"{batch_shape}.")
     prefix = shape[:len(shape) - len(batch_shape)]
     if replace:
         noise_shape = prefix + shape[len(prefix):axis + len(prefix)] + (logits_shape[axis],) \
