@@ -41,38 +41,52 @@ from typing import Any
 import numpy as np
 
 import functrace.numpy as fnp
-from functrace import _lax_ops as lax
+from functrace import lax
+from functrace.api import vmap
 from functrace.core import Tracer, get_aval
+from functrace.custom_rules import custom_jvp
 from functrace.errors import ConcretizationError
 from functrace.numpy import linalg as fnp_linalg
 from functrace.primitives.xla_math import fma, xla_erf, xla_erf_inv, xla_log, xla_log1p, xla_tan
+from functrace.scipy.special import gammaln
 
 __all__ = [
     "PRNGKey",
     "bernoulli",
+    "beta",
     "bits",
     "categorical",
     "cauchy",
+    "chisquare",
     "choice",
     "clone",
+    "dirichlet",
     "exponential",
+    "f",
     "fold_in",
+    "gamma",
     "geometric",
     "gumbel",
     "key",
     "key_data",
     "laplace",
+    "loggamma",
     "logistic",
+    "lognormal",
     "maxwell",
     "multivariate_normal",
     "normal",
+    "pareto",
     "permutation",
+    "poisson",
     "rademacher",
     "randint",
     "rayleigh",
     "split",
+    "t",
     "truncated_normal",
     "uniform",
+    "weibull_min",
     "wrap_key_data",
 ]
 
@@ -1115,3 +1129,398 @@ def maxwell(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     # The norm as a chain of fused multiply-adds (XLA's own order varies with the shape).
     z0, z1, z2 = z[..., 0], z[..., 1], z[..., 2]
     return _result(fnp.sqrt(fma(z2, z2, fma(z1, z1, fnp.multiply(z0, z0)))))
+
+
+# -- the gamma family ---------------------------------------------------------------------------
+#
+# JAX's gamma sampler, step for step: one key per element (``split(key, size)``), and for each
+# Marsaglia and Tsang's rejection method, "A simple method for generating gamma variables"
+# (2000), in a while loop (batched with vmap, as JAX's).  One step differs: XLA computes
+# ``1/3 / sqrt(d)`` with the CPU's approximate reciprocal square root refined by Newton steps,
+# which no portable code can reproduce, and this computes it correctly rounded; the samples
+# agree with JAX's in most entries and to the last bits in the others (see docs/random.md).
+
+
+def _gamma_one(key: Array, alpha: Array, log_space: bool) -> Array:
+    dtype = _aval_of(alpha)[1]
+
+    def const(v: float) -> np.ndarray:
+        return np.asarray(v, dtype)
+
+    zero, one = const(0), const(1)
+    # alpha < 1: sample Gamma(alpha + 1) and scale by U**(1/alpha) (in log space if asked).
+    boost_mask = fnp.greater_equal(alpha, one)
+    alpha_orig = alpha
+    alpha = fnp.where(boost_mask, alpha, fnp.add(alpha, one))
+    d = fnp.subtract(alpha, const(1 / 3))
+    c = fnp.divide(const(1 / 3), fnp.sqrt(d))
+
+    def rejected(state: tuple[Array, ...]) -> Array:
+        _, x2, v3, u = state
+        squeeze = fnp.greater_equal(u, fma(const(-0.0331), fnp.multiply(x2, x2), one))
+        bound = fma(x2, const(0.5), fnp.multiply(d, fnp.add(fnp.subtract(one, v3), xla_log(v3))))
+        return fnp.logical_and(squeeze, fnp.greater_equal(xla_log(u), bound))
+
+    def propose(state: tuple[Array, ...]) -> tuple[Array, ...]:
+        keys = _split(state[0], (3,))
+
+        def draw_normal(kxv: tuple[Array, ...]) -> tuple[Array, ...]:
+            ks = _split(kxv[0], (2,))
+            x = _normal(ks[1], (), dtype)
+            return ks[0], x, fma(x, c, one)
+
+        _, x, v = lax.while_loop(lambda kxv: fnp.less_equal(kxv[2], zero), draw_normal,
+                                 (keys[1], zero, const(-1)))
+        u = _uniform(keys[2], (), dtype, 0.0, 1.0)
+        return keys[0], fnp.multiply(x, x), fnp.multiply(fnp.multiply(v, v), v), u
+
+    keys = _split(key, (2,))
+    # (x2, v3, u) = (0, 1, 2) satisfies the loop's condition: one proposal at least.
+    _, _, v3, _ = lax.while_loop(rejected, propose, (keys[0], zero, one, const(2)))
+    if log_space:
+        log_u = fnp.negative(fnp.negative(xla_log1p(fnp.negative(
+            _uniform(keys[1], (), dtype, 0.0, 1.0)))))
+        log_boost = fnp.where(fnp.logical_or(boost_mask, fnp.equal(log_u, zero)), zero,
+                              fnp.multiply(log_u, fnp.divide(one, alpha_orig)))
+        return fnp.add(fnp.add(xla_log(d), xla_log(v3)), log_boost)
+    u = fnp.subtract(one, _uniform(keys[1], (), dtype, 0.0, 1.0))
+    boost = fnp.where(boost_mask, one, fnp.power(u, fnp.divide(one, alpha_orig)))
+    return fnp.multiply(fnp.multiply(d, v3), boost)
+
+
+def _gamma_samples(key: Array, a: Array, log_space: bool) -> Array:
+    shape = _aval_of(a)[0]
+    n = math.prod(shape)
+    if n == 0:
+        return fnp.zeros(shape, _aval_of(a)[1])
+    keys = _split(key, (n,))
+    flat = vmap(lambda k, alpha: _gamma_one(k, alpha, log_space))(keys, fnp.reshape(a, (n,)))
+    return fnp.reshape(flat, shape)
+
+
+@custom_jvp
+def _gamma_sampler(key: Array, a: Array, log_space: bool) -> Array:
+    return _gamma_samples(key, a, log_space)
+
+
+def _gamma_sampler_jvp(key: Array, log_space: bool, primals: tuple[Array, ...],
+                       tangents: tuple[Array, ...]) -> tuple[Array, Array]:
+    """The implicit reparameterisation derivative (as JAX's ``random_gamma_grad``): the sample
+    x moves with ``a`` so that its quantile stays put, ``dx/da = -dF/da / dF/dx`` for the
+    regularised incomplete gamma ``F(a, x)``, whose x-derivative is the density."""
+    (a,), (a_dot,) = primals, tangents
+    ans = _gamma_sampler(key, a, log_space)
+    x = fnp.exp(ans) if log_space else ans
+    x = fnp.maximum(x, np.asarray(np.finfo(_aval_of(a)[1]).tiny, _aval_of(a)[1]))
+    log_x = fnp.log(x)
+    dF_da = lax.igamma_grad_a(a, x)  # noqa: N806 - the math's name
+    # log of the density times x (d log x / da) or of the density alone (dx / da)
+    log_density = fnp.subtract(fnp.subtract(fnp.multiply(a if log_space else a - 1, log_x), x),
+                               gammaln(a))
+    return ans, fnp.multiply(a_dot, fnp.negative(fnp.divide(dF_da, fnp.exp(log_density))))
+
+
+_gamma_sampler.nondiff_argnums = (0, 2)
+_gamma_sampler.defjvp(_gamma_sampler_jvp)
+
+
+def _shape_param(name: str, key: Array, a: Any, shape: Shape | None, dtype: DTypeLike
+                 ) -> tuple[Array, np.dtype[Any], Array]:
+    """The key checked, the dtype, and the parameter ``a`` converted and broadcast to the
+    result's shape (``a``'s own by default)."""
+    key = _check_key(name, key)
+    dt = _float_dtype(name, dtype)
+    a = _convert(a, dt)
+    a_shape = _aval_of(a)[0]
+    out_shape = a_shape if shape is None else _shape(name, shape)
+    _check_shape(name, out_shape, a_shape)
+    return key, dt, fnp.broadcast_to(a, out_shape)
+
+
+def gamma(key: Array, a: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Gamma samples of shape parameter ``a`` (unit scale), by JAX's algorithm.
+
+    Marsaglia and Tsang's rejection method, one key per element as in JAX; the values agree
+    with JAX's in most entries and otherwise in the last bits (XLA's approximate ``rsqrt``,
+    see ``docs/random.md``).  Differentiable in ``a`` by implicit reparameterisation (JAX's
+    rule): ``dx/da = -(dF/da) / (dF/dx)`` with ``F`` the gamma CDF.
+
+    Args:
+      key: a key.
+      a: the shape parameter (> 0), an array or a traced value.
+      shape: the result's shape (default ``a``'s); ``a`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    >>> from functrace import random
+    >>> random.gamma(random.PRNGKey(0), 2.0, (3,))
+    array([1.3520308 , 1.12435945, 3.73240416])
+    """
+    key, _, a = _shape_param("gamma", key, a, shape, dtype)
+    return _result(_gamma_sampler(key, a, False))
+
+
+def loggamma(key: Array, a: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Logarithms of gamma samples, computed in log space (accurate for small ``a``, where
+    the samples themselves underflow); as :func:`gamma`, JAX's algorithm.
+
+    >>> from functrace import random
+    >>> random.loggamma(random.PRNGKey(0), 0.01, (2,))
+    array([-111.95421555, -228.98216108])
+    """
+    key, _, a = _shape_param("loggamma", key, a, shape, dtype)
+    return _result(_gamma_sampler(key, a, True))
+
+
+def chisquare(key: Array, df: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Chi-square samples with ``df`` degrees of freedom: ``2 Gamma(df / 2)``.
+
+    >>> from functrace import random
+    >>> random.chisquare(random.PRNGKey(0), 3.0, (2,))
+    array([1.81389348, 1.44835385])
+    """
+    key, dt, df = _shape_param("chisquare", key, df, shape, dtype)
+    half = fnp.divide(df, np.asarray(2, dt))
+    return _result(fnp.multiply(fnp.exp(_gamma_sampler(key, half, True)), np.asarray(2, dt)))
+
+
+def t(key: Array, df: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Student's t samples with ``df`` degrees of freedom: ``z sqrt(df/2 / Gamma(df/2))``.
+
+    >>> from functrace import random
+    >>> random.t(random.PRNGKey(0), 5.0, (2,))
+    array([ 1.46806694, -0.55869328])
+    """
+    key, dt, df = _shape_param("t", key, df, shape, dtype)
+    keys = _split(key, (2,))
+    z = _normal(keys[0], _aval_of(df)[0], dt)
+    half = fnp.divide(df, np.asarray(2, dt))
+    g = _gamma_sampler(keys[1], half, False)
+    return _result(fnp.multiply(z, fnp.sqrt(fnp.divide(half, g))))
+
+
+def beta(key: Array, a: Any, b: Any, shape: Shape | None = None,
+         dtype: DTypeLike = None) -> Array:
+    """Beta samples, ``Ga / (Ga + Gb)`` for gamma samples drawn in log space (so that small
+    ``a`` and ``b`` keep their precision), as JAX's.
+
+    >>> from functrace import random
+    >>> random.beta(random.PRNGKey(0), 2.0, 3.0, (2,))
+    array([0.32795607, 0.61380901])
+    """
+    key = _check_key("beta", key)
+    dt = _float_dtype("beta", dtype)
+    a, b = _convert(a, dt), _convert(b, dt)
+    params = _broadcast_shapes("beta", _aval_of(a)[0], _aval_of(b)[0])
+    out_shape = params if shape is None else _shape("beta", shape)
+    _check_shape("beta", out_shape, _aval_of(a)[0], _aval_of(b)[0])
+    keys = _split(key, (2,))
+    log_a = _gamma_sampler(keys[0], fnp.broadcast_to(a, out_shape), True)
+    log_b = _gamma_sampler(keys[1], fnp.broadcast_to(b, out_shape), True)
+    log_max = fnp.maximum(log_a, log_b)
+    ga = fnp.exp(fnp.subtract(log_a, log_max))
+    gb = fnp.exp(fnp.subtract(log_b, log_max))
+    return _result(fnp.divide(ga, fnp.add(ga, gb)))
+
+
+def dirichlet(key: Array, alpha: Any, shape: Shape | None = None,
+              dtype: DTypeLike = None) -> Array:
+    """Dirichlet samples: normalised gamma samples (drawn in log space, as JAX's).
+
+    Args:
+      key: a key.
+      alpha: the concentrations, shape ``(..., k)``.
+      shape: the batch shape (default ``alpha.shape[:-1]``); the result is ``shape + (k,)``.
+      dtype: float32 or float64 (the default).
+
+    >>> import numpy as np
+    >>> from functrace import random
+    >>> random.dirichlet(random.PRNGKey(0), np.array([1.0, 2.0, 3.0]))
+    array([0.07065346, 0.16705569, 0.76229085])
+    """
+    key = _check_key("dirichlet", key)
+    dt = _float_dtype("dirichlet", dtype)
+    alpha = _convert(alpha, dt)
+    a_shape = _aval_of(alpha)[0]
+    if len(a_shape) < 1:
+        raise ValueError("dirichlet requires alpha.ndim >= 1, got alpha.ndim == 0.")
+    batch = a_shape[:-1] if shape is None else _shape("dirichlet", shape)
+    _check_shape("dirichlet", batch, a_shape[:-1])
+    log_g = _gamma_sampler(key, fnp.broadcast_to(alpha, batch + a_shape[-1:]), True)
+    # softmax: the gamma samples normalised, without leaving log space before the ratio
+    e = fnp.exp(fnp.subtract(log_g, fnp.max(log_g, axis=-1, keepdims=True)))
+    return _result(fnp.divide(e, fnp.sum(e, axis=-1, keepdims=True)))
+
+
+def f(key: Array, dfnum: Any, dfden: Any, shape: Shape | None = None,
+      dtype: DTypeLike = None) -> Array:
+    """F-distribution samples, ``(X1 / dfnum) / (X2 / dfden)`` for chi-square ``X1``, ``X2``.
+
+    >>> from functrace import random
+    >>> random.f(random.PRNGKey(0), 3.0, 5.0, (2,))
+    array([1.54798047, 0.35745633])
+    """
+    key = _check_key("f", key)
+    dt = _float_dtype("f", dtype)
+    dfnum, dfden = _convert(dfnum, dt), _convert(dfden, dt)
+    params = _broadcast_shapes("f", _aval_of(dfnum)[0], _aval_of(dfden)[0])
+    out_shape = params if shape is None else _shape("f", shape)
+    _check_shape("f", out_shape, _aval_of(dfnum)[0], _aval_of(dfden)[0])
+    keys = _split(key, (2,))
+    two = np.asarray(2, dt)
+
+    def chi2(k: Array, df: Array) -> Array:
+        half = fnp.divide(fnp.broadcast_to(df, out_shape), two)
+        return fnp.multiply(fnp.exp(_gamma_sampler(k, half, True)), two)
+
+    num = fnp.divide(chi2(keys[1], dfnum), dfnum)
+    den = fnp.divide(chi2(keys[0], dfden), dfden)
+    return _result(fnp.divide(num, den))
+
+
+# -- Poisson ------------------------------------------------------------------------------------
+
+
+def _poisson_knuth(key: Array, lam: Array, shape: tuple[int, ...], dtype: np.dtype[Any]
+                   ) -> Array:
+    """Knuth's method: count float32 uniforms until their product drops below exp(-lam)."""
+
+    def more(state: tuple[Array, ...]) -> Array:
+        return fnp.any(fnp.greater(_convert(state[3], lam.dtype), fnp.negative(lam)))
+
+    def step(state: tuple[Array, ...]) -> tuple[Array, ...]:
+        i, k, key, log_prod = state
+        keys = _split(key, (2,))
+        k = fnp.where(fnp.greater(_convert(log_prod, lam.dtype), fnp.negative(lam)),
+                      fnp.add(k, np.asarray(1, dtype)), k)
+        u = _uniform(keys[1], shape, np.dtype(np.float32), 0.0, 1.0)
+        return fnp.add(i, 1), k, keys[0], fnp.add(log_prod, xla_log(u))
+
+    init = (np.asarray(0), fnp.zeros(shape, dtype), key, fnp.zeros(shape, np.float32))
+    k = lax.while_loop(more, step, init)[1]
+    return fnp.subtract(k, np.asarray(1, dtype))
+
+
+def _poisson_rejection(key: Array, lam: Array, shape: tuple[int, ...], dtype: np.dtype[Any]
+                       ) -> Array:
+    """Hormann's transformed rejection ("The transformed rejection method for generating
+    Poisson random variables", 1993), for large ``lam``."""
+    ftype = lam.dtype
+    log_lam = xla_log(lam)
+    b = fnp.add(np.asarray(0.931, ftype), fnp.multiply(np.asarray(2.53, ftype), fnp.sqrt(lam)))
+    a = fnp.add(np.asarray(-0.059, ftype), fnp.multiply(np.asarray(0.02483, ftype), b))
+    inv_alpha = fnp.add(np.asarray(1.1239, ftype),
+                        fnp.divide(np.asarray(1.1328, ftype), fnp.subtract(b, 3.4)))
+    v_r = fnp.subtract(np.asarray(0.9277, ftype),
+                       fnp.divide(np.asarray(3.6224, ftype), fnp.subtract(b, 2)))
+
+    def more(state: tuple[Array, ...]) -> Array:
+        return fnp.any(fnp.logical_not(state[2]))
+
+    def step(state: tuple[Array, ...]) -> tuple[Array, ...]:
+        i, k_out, accepted, key = state
+        keys = _split(key, (3,))
+        u = fnp.subtract(_uniform(keys[1], shape, ftype, 0.0, 1.0), np.asarray(0.5, ftype))
+        v = _uniform(keys[2], shape, ftype, 0.0, 1.0)
+        u_shifted = fnp.subtract(np.asarray(0.5, ftype), fnp.abs(u))
+        k = fnp.floor(fnp.add(fnp.add(fnp.multiply(fnp.add(fnp.divide(fnp.multiply(2, a),
+                                                                       u_shifted), b), u),
+                                      lam), np.asarray(0.43, ftype)))
+        s = xla_log(fnp.divide(fnp.multiply(v, inv_alpha),
+                               fnp.add(fnp.divide(a, fnp.multiply(u_shifted, u_shifted)), b)))
+        t_ = fnp.subtract(fnp.add(fnp.negative(lam), fnp.multiply(k, log_lam)),
+                          gammaln(fnp.add(k, np.asarray(1, ftype))))
+        accept1 = fnp.logical_and(fnp.greater_equal(u_shifted, 0.07), fnp.less_equal(v, v_r))
+        reject = fnp.logical_or(fnp.less(k, 0), fnp.logical_and(fnp.less(u_shifted, 0.013),
+                                                               fnp.greater(v, u_shifted)))
+        accept = fnp.logical_or(accept1, fnp.logical_and(fnp.logical_not(reject),
+                                                         fnp.less_equal(s, t_)))
+        k_out = fnp.where(accept, k, k_out)
+        return fnp.add(i, 1), k_out, fnp.logical_or(accepted, accept), keys[0]
+
+    init = (np.asarray(0), fnp.full(shape, -1, ftype), fnp.zeros(shape, bool), key)
+    return fnp.asarray(lax.while_loop(more, step, init)[1], dtype)
+
+
+def poisson(key: Array, lam: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Poisson samples of rate ``lam``, by JAX's algorithm (in float32, as JAX's): Knuth's
+    product of uniforms for ``lam < 10`` (JAX's values bit for bit there), Hormann's
+    transformed rejection above (JAX's draws; ``lgamma`` may round differently from XLA's, so
+    an accept/reject decision, and the sample, may differ).
+
+    Args:
+      key: a key.
+      lam: the rate (>= 0), an array too.
+      shape: the result's shape (default ``lam``'s); ``lam`` broadcasts to it.
+      dtype: an integer dtype (default int64).
+
+    >>> from functrace import random
+    >>> random.poisson(random.PRNGKey(0), 3.0, (5,))
+    array([0, 0, 4, 4, 1])
+    """
+    key = _check_key("poisson", key)
+    dt = np.dtype(np.int64 if dtype is None else dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"poisson: dtype must be an integer dtype, got {dt}.")
+    # As JAX's: the rate in float32, whatever its dtype (so are the uniforms).
+    lam = _convert(lam if isinstance(lam, Tracer) else np.asarray(lam), np.dtype(np.float32))
+    lam_shape = _aval_of(lam)[0]
+    out_shape = lam_shape if shape is None else _shape("poisson", shape)
+    _check_shape("poisson", out_shape, lam_shape)
+    lam = fnp.broadcast_to(fnp.stop_gradient(lam), out_shape)
+    knuth = fnp.logical_or(fnp.isnan(lam), fnp.less(lam, 10))
+    lam_knuth = fnp.where(knuth, lam, np.zeros((), lam.dtype))
+    lam_rejection = fnp.where(knuth, np.asarray(1e5, lam.dtype), lam)
+    out = fnp.where(knuth, _poisson_knuth(key, lam_knuth, out_shape, dt),
+                    _poisson_rejection(key, lam_rejection, out_shape, dt))
+    return _result(fnp.where(fnp.equal(lam, 0), np.zeros((), dt), out))
+
+
+# -- transformations of the above (float functions from NumPy: not bit-exact) -------------------
+
+
+def lognormal(key: Array, sigma: Any = 1.0, shape: Shape | None = None,
+              dtype: DTypeLike = None) -> Array:
+    """Log-normal samples, ``exp(sigma z)`` (``exp`` is NumPy's, so the last bits may differ
+    from JAX's).
+
+    >>> from functrace import random
+    >>> random.lognormal(random.PRNGKey(0), 0.5, (2,))
+    array([0.90219818, 0.67544544])
+    """
+    key, dt, sigma = _shape_param("lognormal", key, sigma, shape, dtype)
+    return _result(fnp.exp(fnp.multiply(_normal(key, _aval_of(sigma)[0], dt), sigma)))
+
+
+def pareto(key: Array, b: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Pareto samples of shape ``b``, ``exp(E / b)`` for exponential ``E`` (``exp`` is
+    NumPy's: the last bits may differ from JAX's).
+
+    >>> from functrace import random
+    >>> random.pareto(random.PRNGKey(0), 3.0, (2,))
+    array([1.19804395, 1.08463233])
+    """
+    key, dt, b = _shape_param("pareto", key, b, shape, dtype)
+    u = _uniform(key, _aval_of(b)[0], dt, 0.0, 1.0)
+    e = fnp.negative(xla_log1p(fnp.negative(u)))
+    return _result(fnp.exp(fnp.divide(e, b)))
+
+
+def weibull_min(key: Array, scale: Any, concentration: Any, shape: Shape | None = None,
+                dtype: DTypeLike = None) -> Array:
+    """Weibull samples, ``scale (-log1p(-u)) ** (1 / concentration)`` (the power is NumPy's:
+    the last bits may differ from JAX's).
+
+    >>> from functrace import random
+    >>> random.weibull_min(random.PRNGKey(0), 2.0, 1.5, (2,))
+    array([1.32963939, 0.78035921])
+    """
+    key = _check_key("weibull_min", key)
+    dt = _float_dtype("weibull_min", dtype)
+    scale, concentration = _convert(scale, dt), _convert(concentration, dt)
+    params = _broadcast_shapes("weibull_min", _aval_of(scale)[0], _aval_of(concentration)[0])
+    out_shape = params if shape is None else _shape("weibull_min", shape)
+    _check_shape("weibull_min", out_shape, params)
+    u = _uniform(key, out_shape, dt, 0.0, 1.0)
+    e = fnp.negative(xla_log1p(fnp.negative(u)))
+    return _result(fnp.multiply(fnp.power(e, fnp.divide(np.asarray(1, dt), concentration)),
+                                scale))

@@ -89,6 +89,8 @@ def _cases() -> dict[str, Case]:
                                                 np.array([[1.0], [3.0]])),
         "geometric": lambda r, k: r.geometric(k, 0.3, (6,)),
         "geometric_array": lambda r, k: r.geometric(k, np.array([0.1, 0.5, 0.9])),
+        "poisson": lambda r, k: r.poisson(k, 3.5, (8,)),
+        "poisson_small": lambda r, k: r.poisson(k, np.array([0.0, 0.1, 1.0, 9.5]), dtype=np.int32),
     }
     floats = {
         "uniform": lambda r, k, dt: r.uniform(k, (5,), dt),
@@ -113,6 +115,27 @@ def _cases() -> dict[str, Case]:
 
 
 CASES: dict[str, Case] = _cases()
+
+# Samplers that follow JAX's algorithm and draws but whose float code is not XLA's to the
+# last bit (gamma: XLA's approximate rsqrt; exp, pow and sums: NumPy's or another order):
+# compared with a relative tolerance (float32 rtol, float64 rtol).
+CLOSE_CASES: dict[str, tuple[Case, float, float]] = {
+    "gamma": (lambda r, k: r.gamma(k, np.array([0.3, 1.0, 2.5, 7.3]), (2, 4)), 0, 1e-13),
+    "gamma_f32": (lambda r, k: r.gamma(k, 2.5, (5,), np.float32), 1e-5, 0),
+    "loggamma": (lambda r, k: r.loggamma(k, np.array([0.01, 0.5, 3.0])), 0, 1e-12),
+    "beta": (lambda r, k: r.beta(k, 2.0, np.array([0.5, 3.0]), (3, 2)), 0, 1e-13),
+    "dirichlet": (lambda r, k: r.dirichlet(k, np.array([0.5, 2.0, 3.0]), (2,)), 0, 1e-13),
+    "chisquare": (lambda r, k: r.chisquare(k, 3.0, (5,)), 0, 1e-13),
+    "t": (lambda r, k: r.t(k, np.array([1.0, 5.0, 30.0])), 0, 1e-13),
+    "f": (lambda r, k: r.f(k, 3.0, 7.0, (4,)), 0, 1e-13),
+    "lognormal": (lambda r, k: r.lognormal(k, 0.5, (5,)), 0, 1e-14),
+    "pareto": (lambda r, k: r.pareto(k, 3.0, (5,)), 0, 1e-14),
+    "weibull_min": (lambda r, k: r.weibull_min(k, 2.0, 1.5, (5,)), 0, 1e-14),
+    "maxwell": (lambda r, k: r.maxwell(k, (6,)), 0, 1e-14),
+    "maxwell_f32": (lambda r, k: r.maxwell(k, (6,), np.float32), 1e-6, 0),
+    "multivariate_normal_5": (lambda r, k: r.multivariate_normal(
+        k, np.arange(5.0), np.eye(5) + 0.1, (3,)), 0, 1e-14),
+}
 
 # Large results, compared through a digest of their bytes.
 DIGEST_CASES: dict[str, Case] = {
