@@ -89,6 +89,8 @@ def _cases() -> dict[str, Case]:
                                                 np.array([[1.0], [3.0]])),
         "geometric": lambda r, k: r.geometric(k, 0.3, (6,)),
         "geometric_array": lambda r, k: r.geometric(k, np.array([0.1, 0.5, 0.9])),
+        "orthogonal": lambda r, k: r.orthogonal(k, 3, (2,)),
+        "orthogonal_wide": lambda r, k: r.orthogonal(k, 2, m=4),
         "poisson": lambda r, k: r.poisson(k, 3.5, (8,)),
         "poisson_small": lambda r, k: r.poisson(k, np.array([0.0, 0.1, 1.0, 9.5]), dtype=np.int32),
     }
@@ -133,6 +135,7 @@ CLOSE_CASES: dict[str, tuple[Case, float, float]] = {
     "weibull_min": (lambda r, k: r.weibull_min(k, 2.0, 1.5, (5,)), 0, 1e-14),
     "maxwell": (lambda r, k: r.maxwell(k, (6,)), 0, 1e-14),
     "maxwell_f32": (lambda r, k: r.maxwell(k, (6,), np.float32), 1e-6, 0),
+    "orthogonal_f32": (lambda r, k: r.orthogonal(k, 3, (), np.float32), 1e-4, 0),
     "multivariate_normal_5": (lambda r, k: r.multivariate_normal(
         k, np.arange(5.0), np.eye(5) + 0.1, (3,)), 0, 1e-14),
 }

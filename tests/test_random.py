@@ -241,6 +241,16 @@ def test_permutation_and_choice_without_replacement() -> None:
     assert np.all(np.abs(counts / N - 0.2) < 0.02)
 
 
+@pytest.mark.parametrize("n, m", [(4, None), (3, 5), (5, 2)])
+def test_orthogonal_is_orthonormal(n: int, m: int | None) -> None:
+    q = random.orthogonal(_K, n, (3,), m=m)
+    assert q.shape == (3, n, n if m is None else m)
+    small = min(q.shape[-2:])
+    gram = q @ np.swapaxes(q, -1, -2) if n <= q.shape[-1] else np.swapaxes(q, -1, -2) @ q
+    np.testing.assert_allclose(gram, np.broadcast_to(np.eye(small), (3, small, small)),
+                               atol=1e-12)
+
+
 def test_truncated_normal_stays_inside() -> None:
     for lo, hi in [(-0.1, 0.1), (3.0, 3.5), (-np.inf, -4.0)]:
         x = random.truncated_normal(_K, lo, hi, (2000,), np.float32)
@@ -289,6 +299,7 @@ SAMPLERS: dict[str, Callable[[Any], Any]] = {
     "lognormal": lambda k: random.lognormal(k, 0.5, (3,)),
     "pareto": lambda k: random.pareto(k, 3.0, (3,)),
     "weibull_min": lambda k: random.weibull_min(k, 2.0, 1.5, (3,)),
+    "orthogonal": lambda k: random.orthogonal(k, 3, (2,)),
 }
 
 
