@@ -18,6 +18,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -495,3 +496,9 @@ def test_errors(name: str, call: Callable[[], Any], error: type[Exception], matc
 def test_traced_sizes_must_be_concrete() -> None:
     with pytest.raises(ConcretizationError, match="concrete"):
         ft.jit(lambda n: random.permutation(KEY, n))(np.int64(5))
+
+
+def test_docs_name_every_function() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "random.md").read_text()
+    missing = [name for name in random.__all__ if f"`{name}" not in page]
+    assert not missing, f"docs/random.md does not list {missing}"
