@@ -8,12 +8,14 @@ samplers are ordinary functions: they work under ``jit``, ``vmap`` and ``grad``.
 The generator is JAX's default, Threefry-2x32 with ``jax_threefry_partitionable`` (JAX's
 default since 0.5), and every sampler follows JAX's algorithm step for step, so the results
 are JAX's, bit for bit, for the same key, shape and dtype (JAX with ``jax_enable_x64``, whose
-default dtypes, float64 and int64, are NumPy's and functrace's).  Bits, keys, integers,
-uniforms, Bernoulli draws and permutations use integer arithmetic and exact float operations
+default dtypes, float64 and int64, are NumPy's and functrace's).  Keys, bits, integers,
+permutations and default-bound uniforms use integer arithmetic and exact float operations
 only, and agree on every platform.  The samplers that go through ``log``, ``erf_inv``,
-``tan``... agree with JAX on the CPU (x86-64 with FMA, as measured with JAX 0.10), where XLA's
-own float code is reproduced operation by operation (:mod:`functrace.primitives.xla_math`);
-JAX on a GPU rounds differently, and so disagrees with itself.  See ``docs/random.md``.
+``tan``, multiply-adds... agree with JAX on the CPU (x86-64 with FMA, as measured with JAX
+0.10), where XLA's own float code is reproduced operation by operation
+(:mod:`functrace.primitives.xla_math`); JAX on a GPU rounds differently, and so disagrees with
+itself.  The gamma family follows JAX's algorithm and draws but not all of its rounding.  See
+``docs/random.md``, which lists what agrees and what does not.
 
 Keys are JAX's *legacy* keys: ``uint32`` arrays of shape ``(2,)`` (``(..., 2)`` for an array
 of keys, as ``split`` returns).  ``key(seed)`` returns the same form (JAX's typed key arrays
@@ -902,6 +904,14 @@ def categorical(key: Array, logits: Any, axis: int = -1, shape: Shape | None = N
 def exponential(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Standard exponential samples, ``-log1p(-u)``.
 
+    Args:
+      key: a key.
+      shape: the result's shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
+
     >>> from functrace import random
     >>> random.exponential(random.PRNGKey(0), (2,))
     array([0.54207056, 0.24372319])
@@ -914,6 +924,14 @@ def exponential(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array
 
 def laplace(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Standard Laplace samples, ``sign(u) log1p(-|u|)`` for ``u`` in (-1, 1).
+
+    Args:
+      key: a key.
+      shape: the result's shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.laplace(random.PRNGKey(0), (2,))
@@ -929,6 +947,14 @@ def laplace(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
 def logistic(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Standard logistic samples, ``log(u) - log1p(-u)``.
 
+    Args:
+      key: a key.
+      shape: the result's shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
+
     >>> from functrace import random
     >>> random.logistic(random.PRNGKey(0), (2,))
     array([-0.32911032, -1.28738678])
@@ -942,6 +968,14 @@ def logistic(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
 
 def cauchy(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Standard Cauchy samples, ``tan(pi (u - 1/2))``.
+
+    Args:
+      key: a key.
+      shape: the result's shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.cauchy(random.PRNGKey(0), (2,))
@@ -1114,6 +1148,15 @@ def rayleigh(key: Array, scale: Any = 1.0, shape: Shape | None = None,
              dtype: DTypeLike = None) -> Array:
     """Rayleigh samples, ``scale sqrt(-2 log u)``.
 
+    Args:
+      key: a key.
+      scale: the scale (arrays too; differentiable).
+      shape: the result's shape (default ``scale``'s); ``scale`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
+
     >>> from functrace import random
     >>> random.rayleigh(random.PRNGKey(0), 2.0, (2,))
     array([2.63997102, 3.49983995])
@@ -1131,6 +1174,15 @@ def rayleigh(key: Array, scale: Any = 1.0, shape: Shape | None = None,
 def geometric(key: Array, p: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
     """Geometric samples (trials until the first success, probability ``p``):
     ``floor(log u / log1p(-p)) + 1``.
+
+    Args:
+      key: a key.
+      p: the success probability (a float or an array; its dtype is the uniforms').
+      shape: the result's shape (default ``p``'s); ``p`` broadcasts to it.
+      dtype: an integer dtype (default int64).
+
+    Returns:
+      Integers >= 1, of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.geometric(random.PRNGKey(0), 0.5, (4,))
@@ -1156,6 +1208,14 @@ def geometric(key: Array, p: Any, shape: Shape | None = None, dtype: DTypeLike =
 
 def maxwell(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Maxwell samples: the length of a standard normal 3-vector.
+
+    Args:
+      key: a key.
+      shape: the result's shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.maxwell(random.PRNGKey(0), (2,)).shape
@@ -1301,6 +1361,15 @@ def loggamma(key: Array, a: Any, shape: Shape | None = None, dtype: DTypeLike = 
     """Logarithms of gamma samples, computed in log space (accurate for small ``a``, where
     the samples themselves underflow); as :func:`gamma`, JAX's algorithm.
 
+    Args:
+      key: a key.
+      a: the gamma shape parameter (> 0) (arrays too; differentiable).
+      shape: the result's shape (default ``a``'s); ``a`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
+
     >>> from functrace import random
     >>> random.loggamma(random.PRNGKey(0), 0.01, (2,))
     array([-111.95421555, -228.98216108])
@@ -1311,6 +1380,15 @@ def loggamma(key: Array, a: Any, shape: Shape | None = None, dtype: DTypeLike = 
 
 def chisquare(key: Array, df: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
     """Chi-square samples with ``df`` degrees of freedom: ``2 Gamma(df / 2)``.
+
+    Args:
+      key: a key.
+      df: the degrees of freedom (> 0) (arrays too; differentiable).
+      shape: the result's shape (default ``df``'s); ``df`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.chisquare(random.PRNGKey(0), 3.0, (2,))
@@ -1323,6 +1401,15 @@ def chisquare(key: Array, df: Any, shape: Shape | None = None, dtype: DTypeLike 
 
 def t(key: Array, df: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
     """Student's t samples with ``df`` degrees of freedom: ``z sqrt(df/2 / Gamma(df/2))``.
+
+    Args:
+      key: a key.
+      df: the degrees of freedom (> 0) (arrays too; differentiable).
+      shape: the result's shape (default ``df``'s); ``df`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.t(random.PRNGKey(0), 5.0, (2,))
@@ -1340,6 +1427,15 @@ def beta(key: Array, a: Any, b: Any, shape: Shape | None = None,
          dtype: DTypeLike = None) -> Array:
     """Beta samples, ``Ga / (Ga + Gb)`` for gamma samples drawn in log space (so that small
     ``a`` and ``b`` keep their precision), as JAX's.
+
+    Args:
+      key: a key.
+      a, b: the shape parameters (> 0) (arrays too; differentiable).
+      shape: the result's shape (default: the parameters' broadcast shape).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.beta(random.PRNGKey(0), 2.0, 3.0, (2,))
@@ -1392,6 +1488,16 @@ def dirichlet(key: Array, alpha: Any, shape: Shape | None = None,
 def f(key: Array, dfnum: Any, dfden: Any, shape: Shape | None = None,
       dtype: DTypeLike = None) -> Array:
     """F-distribution samples, ``(X1 / dfnum) / (X2 / dfden)`` for chi-square ``X1``, ``X2``.
+
+    Args:
+      key: a key.
+      dfnum, dfden: the numerator's and the denominator's degrees of freedom (> 0;
+        arrays too; differentiable).
+      shape: the result's shape (default: the parameters' broadcast shape).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.f(random.PRNGKey(0), 3.0, 5.0, (2,))
@@ -1521,6 +1627,15 @@ def lognormal(key: Array, sigma: Any = 1.0, shape: Shape | None = None,
     """Log-normal samples, ``exp(sigma z)`` (``exp`` is NumPy's, so the last bits may differ
     from JAX's).
 
+    Args:
+      key: a key.
+      sigma: the log's standard deviation (arrays too; differentiable).
+      shape: the result's shape (default ``sigma``'s); ``sigma`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
+
     >>> from functrace import random
     >>> random.lognormal(random.PRNGKey(0), 0.5, (2,))
     array([0.90219818, 0.67544544])
@@ -1532,6 +1647,15 @@ def lognormal(key: Array, sigma: Any = 1.0, shape: Shape | None = None,
 def pareto(key: Array, b: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
     """Pareto samples of shape ``b``, ``exp(E / b)`` for exponential ``E`` (``exp`` is
     NumPy's: the last bits may differ from JAX's).
+
+    Args:
+      key: a key.
+      b: the shape (> 0) (arrays too; differentiable).
+      shape: the result's shape (default ``b``'s); ``b`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.pareto(random.PRNGKey(0), 3.0, (2,))
@@ -1547,6 +1671,15 @@ def weibull_min(key: Array, scale: Any, concentration: Any, shape: Shape | None 
                 dtype: DTypeLike = None) -> Array:
     """Weibull samples, ``scale (-log1p(-u)) ** (1 / concentration)`` (the power is NumPy's:
     the last bits may differ from JAX's).
+
+    Args:
+      key: a key.
+      scale, concentration: the scale and the shape (> 0) (arrays too; differentiable).
+      shape: the result's shape (default: the parameters' broadcast shape).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
 
     >>> from functrace import random
     >>> random.weibull_min(random.PRNGKey(0), 2.0, 1.5, (2,))
