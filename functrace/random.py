@@ -181,8 +181,8 @@ def _check_key(name: str, key: Any, batched: bool = False) -> Array:
 def PRNGKey(seed: int | Array) -> Array:  # noqa: N802 - JAX's name
     """A key from an integer seed, as ``jax.random.PRNGKey`` makes it.
 
-    The seed's 64 bits become the key's two words (high, low); a 32-bit seed is zero-padded
-    (a negative int32 seed keeps its 32 bits, as in JAX).
+    The seed's 64 bits become the key's two words (high, low); a narrower seed is the low
+    word, sign-extended to 32 bits (the high word is 0), as in JAX.
 
     Args:
       seed: a Python int (within int64) or an integer scalar (traced values too).
@@ -213,18 +213,16 @@ def PRNGKey(seed: int | Array) -> Array:  # noqa: N802 - JAX's name
                         "Use functrace.vmap for batching.")
     if dtype.kind not in "iu":
         raise TypeError(f"PRNGKey: the seed must be an integer, got dtype {dtype}.")
-    bits = 8 * dtype.itemsize
-    unsigned = lax.convert_element_type(seed, np.dtype(f"u{dtype.itemsize}"))
-    if bits == 64:
+    if dtype.itemsize == 8:
+        unsigned = lax.convert_element_type(seed, np.dtype(np.uint64))
         hi = lax.convert_element_type(fnp.right_shift(unsigned, np.uint64(32)), _U32)
     else:
+        # A narrower seed is zero-padded above 32 bits, and sign-extended to 32 bits (JAX
+        # widens it to int64 before taking the low word).
         hi = np.zeros((), _U32)
-    if bits > 32:
-        lo = lax.convert_element_type(fnp.bitwise_and(unsigned, np.asarray(0xFFFFFFFF,
-                                                                            unsigned.dtype)),
-                                      _U32)
-    else:
-        lo = lax.convert_element_type(unsigned, _U32)
+        unsigned = lax.convert_element_type(seed, np.dtype(np.int64))
+    lo = lax.convert_element_type(fnp.bitwise_and(unsigned, np.asarray(0xFFFFFFFF,
+                                                                        unsigned.dtype)), _U32)
     return _result(fnp.stack([hi, lo]))
 
 

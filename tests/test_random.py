@@ -131,6 +131,8 @@ def test_keys_are_uint32_pairs() -> None:
     assert random.PRNGKey(0).dtype == np.uint32
     np.testing.assert_array_equal(random.key(5), random.PRNGKey(5))
     np.testing.assert_array_equal(random.PRNGKey(np.int32(-1)), [0, 2 ** 32 - 1])
+    np.testing.assert_array_equal(random.PRNGKey(np.int8(-1)), [0, 2 ** 32 - 1])  # as JAX's
+    np.testing.assert_array_equal(random.PRNGKey(np.uint8(200)), [0, 200])
     np.testing.assert_array_equal(random.PRNGKey(np.uint64(2 ** 64 - 1)), [2 ** 32 - 1] * 2)
     keys = random.split(KEY, 4)
     assert random.key_data(keys) is not None and random.key_data(keys).shape == (4, 2)

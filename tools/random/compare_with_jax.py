@@ -92,6 +92,12 @@ def cases() -> dict[str, Callable[[Any, Any], Any]]:
         "categorical_no_replace": lambda m, k: m.categorical(k, logits[:2], shape=(3, 2),
                                                              replace=False),
     })
+    for n, m, batch in ((3, None, ()), (4, None, (2,)), (3, 5, ()), (8, None, ())):
+        out[f"orthogonal{n}x{m}{batch}"] = lambda mod, k, n=n, m=m, b=batch: mod.orthogonal(
+            k, n, b, m=m)
+    for seed_dtype in (np.int8, np.int16, np.uint8, np.int32, np.uint32, np.uint64):
+        out[f"PRNGKey_{np.dtype(seed_dtype).name}"] = lambda m, k, t=seed_dtype: m.split(
+            m.PRNGKey(t(-3 if np.dtype(t).kind == "i" else 200)))
     for d in (2, 3):
         a = np.random.default_rng(d).standard_normal((d, d))
         cov, mean = a @ a.T + d * np.eye(d), np.arange(d, dtype=float)
