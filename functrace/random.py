@@ -1274,8 +1274,8 @@ def _gamma_one(key: Array, alpha: Array, log_space: bool) -> Array:
     # (x2, v3, u) = (0, 1, 2) satisfies the loop's condition: one proposal at least.
     _, _, v3, _ = lax.while_loop(rejected, propose, (keys[0], zero, one, const(2)))
     if log_space:
-        log_u = fnp.negative(fnp.negative(xla_log1p(fnp.negative(
-            _uniform(keys[1], (), dtype, 0.0, 1.0)))))
+        # log U as JAX's -exponential(): -(-log1p(-u)), the same bits as log1p(-u)
+        log_u = xla_log1p(fnp.negative(_uniform(keys[1], (), dtype, 0.0, 1.0)))
         log_boost = fnp.where(fnp.logical_or(boost_mask, fnp.equal(log_u, zero)), zero,
                               fnp.multiply(log_u, fnp.divide(one, alpha_orig)))
         return fnp.add(fnp.add(xla_log(d), xla_log(v3)), log_boost)
@@ -1294,9 +1294,9 @@ def _gamma_samples(key: Array, a: Array, log_space: bool) -> Array:
     return fnp.reshape(flat, shape)
 
 
-@custom_jvp
-def _gamma_sampler(key: Array, a: Array, log_space: bool) -> Array:
-    return _gamma_samples(key, a, log_space)
+# The samples, with their derivative in ``a`` given by the rule below (the key and the flag
+# are not differentiated).
+_gamma_sampler = custom_jvp(_gamma_samples, nondiff_argnums=(0, 2))
 
 
 def _gamma_sampler_jvp(key: Array, log_space: bool, primals: tuple[Array, ...],
@@ -1316,7 +1316,6 @@ def _gamma_sampler_jvp(key: Array, log_space: bool, primals: tuple[Array, ...],
     return ans, fnp.multiply(a_dot, fnp.negative(fnp.divide(dF_da, fnp.exp(log_density))))
 
 
-_gamma_sampler.nondiff_argnums = (0, 2)
 _gamma_sampler.defjvp(_gamma_sampler_jvp)
 
 
