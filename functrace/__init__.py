@@ -5,7 +5,7 @@
 0.0
 """
 
-from functrace import debug, errors, lax, nn, optim, scipy, testing, tree, tree_util
+from functrace import debug, errors, lax, nn, optim, random, scipy, testing, tree, tree_util
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
@@ -78,6 +78,7 @@ __all__ = [
     "numpy",
     "optim",
     "pure_callback",
+    "random",
     "remat",
     "scipy",
     "stop_gradient",

@@ -1060,9 +1060,10 @@ from cases_decompositions import DECOMPOSITION_CASES  # noqa: E402
 from cases_numpy_extra import NUMPY_EXTRA_CASES  # noqa: E402
 from cases_special import SPECIAL_CASES  # noqa: E402
 from cases_structural import STRUCTURAL_CASES  # noqa: E402
+from cases_xla_math import XLA_MATH_CASES  # noqa: E402
 
 ALL_CASES: list[Case] = (CASES + STRUCTURAL_CASES + DECOMPOSITION_CASES + NUMPY_EXTRA_CASES
-                         + SPECIAL_CASES + CONV_CASES)
+                         + SPECIAL_CASES + CONV_CASES + XLA_MATH_CASES)
 
 
 def ids(cases: list[Case]) -> list[str]:

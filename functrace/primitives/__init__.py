@@ -12,7 +12,8 @@ from functrace.primitives import (
     reductions,
     shape,
     special,
+    xla_math,
 )
 
 __all__ = ["callback", "collectives", "control_flow", "decompositions", "elementwise", "fft",
-           "indexing", "linalg", "reductions", "shape", "special"]
+           "indexing", "linalg", "reductions", "shape", "special", "xla_math"]

@@ -1,0 +1,119 @@
+"""Elementwise primitives valued as XLA:CPU computes them, bit for bit: ``fma``, ``xla_log``,
+``xla_log1p``, ``xla_erf``, ``xla_erf_inv`` and ``xla_tan``.
+
+``functrace.random`` reproduces ``jax.random``'s numbers exactly, and those numbers go
+through XLA's own floating-point code: fused multiply-adds and its ``log``, ``log1p``,
+``erf_inv``... (see :mod:`functrace.primitives._xla_kernels` for what that code is and how it
+is reproduced).  NumPy's ufuncs differ from it in the last bit now and then, hence these
+primitives (a reason the IR must name: no composition of the other primitives rounds the same
+way).  ``fma(a, b, c)`` is ``a * b + c`` rounded once, as ``math.fma``.
+
+Operands are float32 or float64, one dtype (scalars may meet arrays, as for every elementwise
+primitive).  The derivatives are the functions' own, written with the ordinary primitives:
+``fma``'s is linear in each argument, ``log' = 1/x``, ``log1p' = 1/(1 + x)``,
+``erf' = 2/sqrt(pi) exp(-x^2)``, ``erf_inv' = sqrt(pi)/2 exp(y^2)`` (from the output ``y``)
+and ``tan' = 1 + y^2``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from functrace.core import Primitive, ShapedArray
+from functrace.interpreters.jvp import defjvp
+from functrace.interpreters.vjp import defvjp
+from functrace.primitives import _xla_kernels as kernels
+from functrace.primitives.elementwise import (
+    add,
+    div,
+    elementwise,
+    exp,
+    mul,
+    neg,
+    scalar_like,
+)
+
+
+def _xla(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
+    """An elementwise primitive of float32 or float64 operands, valued by ``kernel``."""
+
+    def impl(*args: Any) -> Any:
+        dtype = np.result_type(*args)
+        return kernel(*(np.asarray(a, dtype=dtype) for a in args))
+
+    prim = elementwise(name, impl)
+    generic_shape = prim.shape_rule
+
+    def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
+        for a in avals:
+            if a.dtype not in (np.float32, np.float64):
+                raise TypeError(f"{name} requires float32 or float64 operands, got "
+                                f"{a.str_short()}.")
+        return generic_shape(*avals, **params)
+
+    prim.shape_rule = shape_rule
+    return prim
+
+
+def _rules(prim: Primitive, *arg_rules: Callable[..., Any],
+           residuals: tuple[bool, tuple[bool, ...]] | None = None) -> None:
+    """One per-argument factor for both modes (an elementwise derivative is pointwise)."""
+    defjvp(prim, *arg_rules)
+    defvjp(prim, *arg_rules, residuals=residuals)
+
+
+fma_p = _xla("fma", kernels.fma)
+xla_log_p = _xla("xla_log", kernels.log)
+xla_log1p_p = _xla("xla_log1p", kernels.log1p)
+xla_erf_p = _xla("xla_erf", kernels.erf)
+xla_erf_inv_p = _xla("xla_erf_inv", kernels.erf_inv)
+xla_tan_p = _xla("xla_tan", kernels.tan)
+
+
+def fma(a: Any, b: Any, c: Any) -> Any:
+    """``a * b + c`` with one rounding."""
+    return fma_p.bind1(a, b, c)
+
+
+def xla_log(x: Any) -> Any:
+    """The natural logarithm."""
+    return xla_log_p.bind1(x)
+
+
+def xla_log1p(x: Any) -> Any:
+    """``log(1 + x)``."""
+    return xla_log1p_p.bind1(x)
+
+
+def xla_erf(x: Any) -> Any:
+    """The error function."""
+    return xla_erf_p.bind1(x)
+
+
+def xla_erf_inv(x: Any) -> Any:
+    """The inverse error function on [-1, 1]."""
+    return xla_erf_inv_p.bind1(x)
+
+
+def xla_tan(x: Any) -> Any:
+    """The tangent."""
+    return xla_tan_p.bind1(x)
+
+
+_rules(fma_p, lambda t, ans, a, b, c: mul(t, b), lambda t, ans, a, b, c: mul(t, a),
+       lambda t, ans, a, b, c: t, residuals=(False, (True, True, False)))
+_rules(xla_log_p, lambda t, ans, x: div(t, x), residuals=(False, (True,)))
+_rules(xla_log1p_p, lambda t, ans, x: div(t, add(x, scalar_like(x, 1))),
+       residuals=(False, (True,)))
+_rules(xla_erf_p, lambda t, ans, x: mul(t, mul(scalar_like(x, 2 / math.sqrt(math.pi)),
+                                               exp(neg(mul(x, x))))),
+       residuals=(False, (True,)))
+_rules(xla_erf_inv_p, lambda t, ans, x: mul(t, mul(scalar_like(ans, math.sqrt(math.pi) / 2),
+                                                   exp(mul(ans, ans)))),
+       residuals=(True, (False,)))
+_rules(xla_tan_p, lambda t, ans, x: mul(t, add(scalar_like(ans, 1), mul(ans, ans))),
+       residuals=(True, (False,)))
