@@ -21,6 +21,7 @@ from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import jvp_jaxpr, zeros
 from functrace.interpreters.vjp import backward_pass
 from functrace.interpreters.vmap import vmap_jaxpr
+from functrace.primitives import callback as callbacks
 from functrace.primitives.collectives import axis_frame
 from functrace.primitives.shape import broadcast_batch, moveaxis, reshape
 from functrace.tracing import trace_abstract, trace_flat, trace_known
@@ -1017,13 +1018,11 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
     >>> f(np.array([0.0, 0.5]))
     array([1.        , 0.63661977])
     """
-    from functrace.primitives.callback import VMAP_METHODS
-    from functrace.primitives.callback import pure_callback as bind_callback
-
     _check_callable(callback, "pure_callback")
-    if vmap_method is not None and vmap_method not in VMAP_METHODS:
-        raise ValueError(f"pure_callback: vmap_method must be None or one of "
-                         f"{', '.join(repr(m) for m in VMAP_METHODS)}, got {vmap_method!r}.")
+    if vmap_method is not None and vmap_method not in callbacks.VMAP_METHODS:
+        choices = ", ".join(repr(m) for m in callbacks.VMAP_METHODS)
+        raise ValueError(f"pure_callback: vmap_method must be None or one of {choices}, got "
+                         f"{vmap_method!r}.")
     result_leaves, result_tree = tree_flatten(result_shape_dtypes)
     if not all(hasattr(r, "shape") and hasattr(r, "dtype") for r in result_leaves):
         raise TypeError("pure_callback: result_shape_dtypes must be a pytree of objects with "
@@ -1039,7 +1038,7 @@ def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args:
                              f"result_shape_dtypes is a {result_tree}.")
         return out_leaves
 
-    outs = bind_callback(flat_callback, result_avals, *leaves, vmap_method=vmap_method)
+    outs = callbacks.pure_callback(flat_callback, result_avals, *leaves, vmap_method=vmap_method)
     return tree_unflatten(result_tree, [_to_output(o) for o in outs])
 
 
