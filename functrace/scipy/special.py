@@ -28,8 +28,9 @@ import functrace.numpy as fnp
 from functrace import nn
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
-from functrace.numpy._base import as_operand, aval, convert, promote
+from functrace.numpy._base import as_operand, aval, promote
 from functrace.primitives import special as sp
+from functrace.scipy._inexact import inexact
 
 __all__ = [
     "beta", "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
@@ -42,16 +43,12 @@ __all__ = [
 def _inexact(name: str, *args: Any) -> list[Any]:
     """The arguments at their common floating dtype (integers and booleans as float64),
     broadcast to one shape (a scalar among arrays stays a scalar)."""
-    ops = promote(name, *[as_operand(a) for a in args], scalars=True)
+    ops = inexact(*args)  # (the dtype rule of the rest of functrace.scipy)
     dtype = aval(ops[0]).dtype
     if dtype.kind == "c":
         raise TypeError(f"scipy.special.{name}: complex arguments are not supported, got "
                         f"{dtype}.")
-    if dtype.kind != "f":
-        ops = [convert(x, np.dtype(np.float64)) for x in ops]
-    elif dtype.itemsize < 4:  # float16 is computed, and returned, as float32
-        ops = [convert(x, np.dtype(np.float32)) for x in ops]
-    return ops
+    return promote(name, *ops, scalars=True)
 
 
 # -- error functions and the normal distribution ------------------------------------------------
