@@ -14,12 +14,17 @@ For each row of a workload in turn, baseline first, the runner (:func:`run_workl
 2. calls it once (which also compiles what it jits) and compares its result with its reference
    row (the baseline unless the row says otherwise) with ``np.allclose`` at a dtype-appropriate
    tolerance — a row that raises is ERROR, one that disagrees is MISMATCH, and neither is timed;
-3. times the row (or measures its peak memory, for ``kind="memory"``).
+3. measures the row's peak memory, for ``kind="memory"``.
+
+Then it times the checked rows side by side (``kind="time"``): each row is warmed up and
+calibrated, and their repeats are taken in rounds, one repeat of each row per round (see
+:mod:`benchmarks.timing`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import signal
 import threading
@@ -32,7 +37,15 @@ from typing import Any, Literal
 import numpy as np
 
 from benchmarks.peers import Unavailable, to_numpy
-from benchmarks.timing import TimerConfig, Timing, measure, measure_peak_memory
+from benchmarks.timing import (
+    TimerConfig,
+    Timing,
+    interleave,
+    measure_peak_memory,
+    plan,
+    repeat_once,
+    summarize,
+)
 
 __all__ = [
     "REGISTRY",
@@ -463,6 +476,7 @@ def _run_workload(
     needed = {workload.baseline} | {i.check_against for i in impls if i.check_against}
     results: dict[str, Any] = {}
     rows: dict[str, Row] = {}
+    fns: dict[str, Callable[[], Any]] = {}
     for impl in order:
         row = rows[impl.name] = Row(impl.name, "ok")
         start = time.perf_counter()
@@ -471,20 +485,21 @@ def _run_workload(
         if fn is None:
             log(f"  {impl.name}: {row.status}")
             continue
-        gc.collect()
-        gc.freeze()  # libraries imported and caches filled by the first call, as above
-        try:
-            with time_limit(row_timeout):
-                if workload.kind == "memory":
+        if workload.kind == "memory":
+            gc.collect()
+            try:
+                with time_limit(row_timeout):
                     row.peak_bytes = measure_peak_memory(fn)
-                else:
-                    row.timing = measure(fn, timer)
-        except Exception as exc:
-            row.status, row.message = "error", "while measuring: " + fail(exc)
-        del fn
-        total = time.perf_counter() - start
-        log(f"  {impl.name}: {row.status} (first call {first:.2f} s, {total:.2f} s in all)")
+            except Exception as exc:
+                row.status, row.message = "error", "while measuring: " + fail(exc)
+            del fn
+        else:
+            fns[impl.name] = fn
+        log(f"  {impl.name}: {row.status} (first call {first:.2f} s)")
     results.clear()
+    if fns:
+        _time_rows(fns, rows, timer, log, row_timeout, fail)
+        fns.clear()
     rows = {impl.name: rows[impl.name] for impl in impls}  # back to display order
 
     # Ratios and the extra column.
@@ -502,3 +517,50 @@ def _run_workload(
             row.extra = extra.compute(value, rows[unit].value if unit in rows else None)
     out.rows = list(rows.values())
     return out
+
+
+def _time_rows(
+    fns: dict[str, Callable[[], Any]],
+    rows: dict[str, Row],
+    timer: TimerConfig,
+    log: Callable[[str], None],
+    row_timeout: float | None,
+    fail: Callable[[BaseException], str],
+) -> None:
+    """Time the checked rows side by side: plan each, then take their repeats in rounds.
+
+    ``row_timeout`` bounds each row's warm-up and calibration, and each of its repeats; a row
+    that fails or runs past it is ERROR and leaves the rounds.
+    """
+    gc.collect()
+    gc.freeze()  # libraries imported and caches filled by the first calls, as above
+    start = time.perf_counter()
+    plans: dict[str, tuple[int, int]] = {}  # name -> (calls per repeat, repeats)
+    samples: dict[str, list[float]] = {}
+
+    def guarded(name: str, action: Callable[[], Any]) -> Any:
+        """``action()``, or None after marking the row as ERROR."""
+        try:
+            with time_limit(row_timeout):
+                return action()
+        except Exception as exc:
+            rows[name].status, rows[name].message = "error", "while measuring: " + fail(exc)
+            plans.pop(name, None)
+            return None
+
+    for name, fn in fns.items():
+        planned = guarded(name, functools.partial(plan, fn, timer))
+        if planned is not None:
+            plans[name], samples[name] = planned, []
+    rounds = 0
+    while turn := interleave({name: p[1] for name, p in plans.items()}, rounds):
+        for name in turn:
+            if name in plans:  # (not if it failed earlier in this round)
+                per_call = guarded(name, functools.partial(repeat_once, fns[name], plans[name][0]))
+                if per_call is not None:
+                    samples[name].append(per_call)
+        rounds += 1
+    for name, (number, _) in plans.items():
+        rows[name].timing = summarize(samples[name], number)
+    log(f"  timed {len(plans)} row(s) in {rounds} interleaved rounds, "
+        f"{time.perf_counter() - start:.1f} s")

@@ -69,7 +69,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--row-timeout",
         type=float,
         metavar="SECONDS",
-        help="limit on each row's first call, and on its measurement (default 120, quick 30)",
+        help="limit on each row's first call, on its warm-up and calibration, and on each of its "
+        "timed repeats (default 120, quick 30)",
     )
     return p.parse_args(argv)
 

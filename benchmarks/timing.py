@@ -1,16 +1,22 @@
 """Timing and peak-memory helpers built on ``time.perf_counter`` and ``tracemalloc``.
 
-``measure`` follows the ``timeit`` recipe: warm up, find an inner loop count ``number`` large
-enough that one repeat lasts about ``target`` seconds (so that timer resolution does not matter
-for microsecond-scale calls), then time ``repeats`` such loops and report the median, min and max
-of the per-call time. The number of repeats shrinks for slow calls so that one implementation
+Timing follows the ``timeit`` recipe: warm up, find an inner loop count ``number`` large enough
+that one repeat lasts about ``target`` seconds (so that timer resolution does not matter for
+microsecond-scale calls), then time ``repeats`` such loops and report the median, min and max of
+the per-call time. The number of repeats shrinks for slow calls so that one implementation
 spends about ``budget`` seconds, but never below ``min_repeat``.
+
+``measure`` times one callable alone. The runner instead plans every row of a workload
+(``plan``) and then takes their repeats in rounds, one repeat of each row per round
+(``interleave``, ``repeat_once``): on a shared machine whose speed drifts over seconds, rows
+timed one after the other in blocks of a few seconds each see different machines, while rows
+taking turns see the same one, so their ratios are a side-by-side comparison.
 
 The garbage collector stays enabled (unlike ``timeit``): libraries that allocate many small
 Python objects pay for collecting them, as their users do. ``gc.collect()`` runs before each
 repeat so that one implementation's garbage is not collected on another's clock. (The runner
-``gc.freeze()``-s the objects that exist before a row is measured — imported libraries, compiled
-caches — so that these collections scan only what the measured code allocates.)
+``gc.freeze()``-s the objects that exist before the rows are measured — imported libraries,
+compiled caches — so that these collections scan only what the measured code allocates.)
 """
 
 from __future__ import annotations
@@ -24,7 +30,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TimerConfig", "Timing", "measure", "measure_peak_memory"]
+__all__ = [
+    "TimerConfig",
+    "Timing",
+    "interleave",
+    "measure",
+    "measure_peak_memory",
+    "plan",
+    "repeat_once",
+    "summarize",
+]
 
 
 @dataclass(frozen=True)
@@ -76,24 +91,47 @@ def _calibrate(fn: Callable[[], Any], cfg: TimerConfig) -> tuple[int, float]:
     return number, per_call
 
 
-def measure(fn: Callable[[], Any], cfg: TimerConfig) -> Timing:
-    """Time ``fn()``: warm-up, adaptive inner loop, median of repeats."""
+def plan(fn: Callable[[], Any], cfg: TimerConfig) -> tuple[int, int]:
+    """Warm ``fn`` up and choose ``(number, repeats)``: calls per repeat and repeats."""
     for _ in range(cfg.warmup):
         fn()
     number, per_call = _calibrate(fn, cfg)
     per_repeat = number * per_call
     repeats = int(min(cfg.repeat, max(cfg.min_repeat, cfg.budget // max(per_repeat, 1e-12))))
-    samples: list[float] = []
-    for _ in range(repeats):
-        gc.collect()
-        samples.append(_time_loop(fn, number) / number)
+    return number, repeats
+
+
+def repeat_once(fn: Callable[[], Any], number: int) -> float:
+    """One repeat: seconds per call over ``number`` calls, after a garbage collection."""
+    gc.collect()
+    return _time_loop(fn, number) / number
+
+
+def summarize(samples: list[float], number: int) -> Timing:
     return Timing(
         median=statistics.median(samples),
         min=min(samples),
         max=max(samples),
-        repeats=repeats,
+        repeats=len(samples),
         number=number,
     )
+
+
+def measure(fn: Callable[[], Any], cfg: TimerConfig) -> Timing:
+    """Time ``fn()`` alone: warm-up, adaptive inner loop, median of repeats."""
+    number, repeats = plan(fn, cfg)
+    return summarize([repeat_once(fn, number) for _ in range(repeats)], number)
+
+
+def interleave(plans: dict[str, int], rounds_done: int) -> list[str]:
+    """The rows that take a repeat in round ``rounds_done``, given each row's number of repeats:
+    those with repeats left, in an order rotated by one row each round, so that no row always
+    runs first (or right after the same neighbour)."""
+    names = [name for name, repeats in plans.items() if repeats > rounds_done]
+    if not names:
+        return names
+    k = rounds_done % len(names)
+    return names[k:] + names[:k]
 
 
 def measure_peak_memory(fn: Callable[[], Any]) -> int:
