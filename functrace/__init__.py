@@ -5,7 +5,7 @@
 0.0
 """
 
-from functrace import debug, errors, lax, nn, optim, random, scipy, testing, tree, tree_util
+from functrace import debug, dtypes, errors, lax, nn, optim, random, scipy, testing, tree, tree_util
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
@@ -35,6 +35,7 @@ from functrace.api import (
 )
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
+from functrace.dtypes import float0
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.jit import disable_jit, jit
 from functrace.numpy import stop_gradient
@@ -59,8 +60,10 @@ __all__ = [
     "device_get",
     "device_put",
     "disable_jit",
+    "dtypes",
     "errors",
     "eval_shape",
+    "float0",
     "grad",
     "hessian",
     "jacfwd",

@@ -16,6 +16,7 @@ import numpy as np
 
 from functrace.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
 from functrace.custom_rules import custom_vjp
+from functrace.dtypes import float0_zeros, is_float0
 from functrace.errors import AxisSpecError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import jvp_jaxpr, zeros
@@ -194,16 +195,19 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> t
 
 
 def _check_differentiable(avals: Sequence[ShapedArray], args: tuple[Any, ...],
-                          argnums: tuple[int, ...], name: str) -> None:
-    """Refuse non-floating differentiated leaves (``avals``, of ``args[i] for i in argnums``)."""
+                          argnums: tuple[int, ...], name: str, allow_int: bool = False) -> None:
+    """Refuse non-floating differentiated leaves (``avals``, of ``args[i] for i in argnums``);
+    ``allow_int`` lets integer and boolean leaves through (their derivatives are zeros)."""
     for k, aval in enumerate(avals):
-        if aval.dtype.kind not in "fc":
+        if aval.dtype.kind not in "fc" and not (allow_int and aval.dtype.kind in "biu"):
             # The argument each leaf came from, worked out only for the message.
             argnum_of = [i for i in argnums for _ in tree_flatten(args[i])[0]]
             raise TypeError(
                 f"{name} requires real- or complex-valued (floating point) inputs, but argument "
-                f"{argnum_of[k]} has dtype {aval.dtype}. Convert it with .astype(float) or pass "
-                "it as a non-differentiated argument (leave it out of argnums)."
+                f"{argnum_of[k]} has dtype {aval.dtype}. Convert it with .astype(float), pass "
+                "it as a non-differentiated argument (leave it out of argnums)"
+                + (", or pass allow_int=True to get a zero (float0) derivative for it."
+                   if name in ("grad", "jacrev") else ".")
             )
 
 
@@ -221,16 +225,19 @@ def _diff_partial(f: Callable[..., Any], args: tuple[Any, ...], argnums: tuple[i
 
 
 def _diff_leaves(args: tuple[Any, ...], argnums: tuple[int, ...], name: str,
-                 holomorphic: bool = False, complex_ok: bool = True
+                 holomorphic: bool = False, complex_ok: bool = True, allow_int: bool = False
                  ) -> tuple[list[Any], PyTreeDef, list[ShapedArray]]:
-    """The leaves of the differentiated arguments, their tree and their avals (all floating).
+    """The leaves of the differentiated arguments, their tree and their avals (all floating,
+    or with ``allow_int`` also integer or boolean).
 
-    ``holomorphic``: every leaf must be complex.  ``complex_ok=False`` (jacfwd's): without
-    ``holomorphic``, complex leaves are refused, as in JAX."""
+    ``holomorphic``: every floating leaf must be complex.  ``complex_ok=False`` (jacfwd's):
+    without ``holomorphic``, complex leaves are refused, as in JAX."""
     leaves, tree = _flatten_args(tuple(args[i] for i in argnums))
     avals = [get_aval(x) for x in leaves]
-    _check_differentiable(avals, args, argnums, name)
+    _check_differentiable(avals, args, argnums, name, allow_int)
     for aval in avals:
+        if aval.dtype.kind in "biu":
+            continue  # (let through by allow_int)
         if holomorphic and aval.dtype.kind != "c":
             raise TypeError(f"{name} with holomorphic=True requires inputs with a complex "
                             f"dtype, but got {aval.dtype}.")
@@ -317,18 +324,37 @@ def _jvp_flat(flat_f: Callable[..., list[Any]], primals: list[Any], tangents: li
 
 
 def _check_tangents(primals: list[Any], tangents: list[Any], name: str,
-                    dtype_error: type[Exception] = TypeError) -> list[Any]:
+                    dtype_error: type[Exception] = TypeError,
+                    int_tangents: str = "float0") -> list[Any]:
     """Tangents (or cotangents) checked against their primals: same shape, and the same dtype
     unless the tangent is a Python scalar (converted, as NumPy does with Python scalars).
-    Tangents of integer primals are dropped (None)."""
+
+    Tangents of integer and boolean primals are dropped (None): with ``int_tangents="float0"``
+    (jvp's and linearize's, as JAX) they must be ``float0`` arrays; with ``"any"`` (vjp's
+    cotangents of integer outputs, as JAX) any array of the right shape is taken."""
     out: list[Any] = []
     for p, t in zip(primals, tangents, strict=True):
+        pa = get_aval(p)
+        if is_float0(t):
+            if pa.dtype.kind in "fc" or np.shape(t) != pa.shape:
+                raise dtype_error(
+                    f"{name}: a float0 tangent of shape {np.shape(t)} was given for a primal "
+                    f"of type {pa.str_short()}; float0 tangents stand for integer and boolean "
+                    "primals, with their shape.")
+            out.append(None)
+            continue
         t = _leaf_value(t)
-        pa, ta = get_aval(p), get_aval(t)
+        ta = get_aval(t)
         if pa.shape != ta.shape:
             raise ValueError(f"{name}: a tangent of shape {ta.shape} was given for a primal of "
                              f"shape {pa.shape}; they must match.")
         if pa.dtype.kind not in "fc":
+            if int_tangents == "float0":
+                raise dtype_error(
+                    f"{name}: primal and tangent arguments do not match: the tangent of a "
+                    f"primal of dtype {pa.dtype} must have dtype float0 (integer and boolean "
+                    f"values have no derivative), but one of dtype {ta.dtype} was given. Pass "
+                    f"functrace.dtypes.float0_zeros({pa.shape}).")
             out.append(None)
             continue
         if ta.dtype != pa.dtype:
@@ -340,6 +366,13 @@ def _check_tangents(primals: list[Any], tangents: list[Any], name: str,
             t = np.asarray(t, pa.dtype) if not isinstance(t, Tracer) else t.astype(pa.dtype)
         out.append(t)
     return out
+
+
+def _tangent_outputs(dots: Sequence[Any], avals: Sequence[ShapedArray]) -> list[Any]:
+    """Output tangents (or input cotangents) handed to the user, each an array it owns:
+    ``float0`` zeros where the primal (of type ``avals[i]``) is an integer or boolean value."""
+    return [float0_zeros(a.shape) if a.dtype.kind not in "fc" else t
+            for t, a in zip(_owned_outputs(dots), avals, strict=True)]
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
@@ -378,7 +411,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     out_tree, aux = _split_aux(store, outs, has_aux)
     n = out_tree.num_leaves
     out = tree_unflatten(out_tree, [_to_output(o) for o in outs[:n]])
-    out_dot = tree_unflatten(out_tree, _owned_outputs(dots[:n]))
+    out_dot = tree_unflatten(out_tree, _tangent_outputs(dots[:n], [get_aval(o) for o in outs[:n]]))
     return (out, out_dot, aux) if has_aux else (out, out_dot)
 
 
@@ -421,8 +454,9 @@ def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False
         t_leaves = [zeros(get_aval(p).strong()) if t is None else t
                     for t, p in zip(t_leaves, p_leaves, strict=True)]
         outs = eval_jaxpr(linear.jaxpr, linear.consts, *t_leaves, known=lin_trace.values)
-        return tree_unflatten(out_tree, _owned_outputs(outs))
+        return tree_unflatten(out_tree, _tangent_outputs(outs, out_avals))
 
+    out_avals = [get_aval(o) for o in out_vals]
     out = tree_unflatten(out_tree, [_to_output(o) for o in out_vals])
     return (out, f_jvp, aux) if has_aux else (out, f_jvp)
 
@@ -455,9 +489,9 @@ class _Pullback:
         if ct_tree != self.out_tree:
             raise ValueError(f"vjp: the cotangent must have the structure of the output, "
                              f"{self.out_tree}, got {ct_tree}.")
-        ct_leaves = _check_tangents(self.outs, ct_leaves, "vjp", ValueError)
+        ct_leaves = _check_tangents(self.outs, ct_leaves, "vjp", ValueError, int_tangents="any")
         cts_in = self.flat(*ct_leaves)
-        return tuple(tree_unflatten(self.in_tree, _owned_outputs(cts_in)))
+        return tuple(tree_unflatten(self.in_tree, _tangent_outputs(cts_in, self.in_avals)))
 
 
 def _vjp(f: Callable[..., Any], p_leaves: list[Any], in_tree: PyTreeDef,
@@ -503,7 +537,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
+                   has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False
+                   ) -> Callable[..., Any]:
     """A function returning ``f``'s value and its gradient with respect to ``argnums``.
 
     Args:
@@ -514,9 +549,12 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
       holomorphic: ``f`` is a holomorphic function of complex inputs with a complex output;
         the gradient is its complex derivative ``f'(z)``.  Without it, complex inputs are
         allowed (the output must be real) and the gradient is ``df/dx - i df/dy``, as in JAX.
+      allow_int: let integer and boolean arguments be differentiated: their gradient is
+        ``float0`` zeros of their shape (see :mod:`functrace.dtypes`), as in JAX.
 
     Raises:
-      TypeError: the output is not a scalar, or a differentiated input is not floating point.
+      TypeError: the output is not a scalar, or a differentiated input is not floating point
+        (integer or boolean, without ``allow_int``).
       ValueError: ``argnums`` is out of range.
 
     >>> import functrace as ft
@@ -529,7 +567,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), name)
-        leaves, diff_tree, avals = _diff_leaves(args, nums, name, holomorphic)
+        leaves, diff_tree, avals = _diff_leaves(args, nums, name, holomorphic,
+                                                allow_int=allow_int)
         outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, diff_tree,
                                    avals, has_aux, name)
         out_tree = pullback.out_tree
@@ -544,7 +583,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         out_dtype = get_aval(outs[0]).dtype
         _check_output_dtype(out_dtype, holomorphic, name)
         grads = pullback.flat(np.ones((), out_dtype), last=True)
-        grads_tree = tree_unflatten(diff_tree, _owned_outputs(grads))
+        grads_tree = tree_unflatten(diff_tree, _tangent_outputs(grads, avals))
         grad_out = grads_tree[0] if isinstance(argnums, int) else grads_tree
         value = _to_output(outs[0])
         return ((value, aux) if has_aux else value), grad_out
@@ -553,7 +592,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
-         has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
+         has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False
+         ) -> Callable[..., Any]:
     """The gradient of a scalar function, by reverse mode.
 
     Args:
@@ -562,6 +602,8 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
       has_aux: if True, ``f`` returns ``(output, aux)`` and the result is ``(grad, aux)``.
       holomorphic: ``f`` is holomorphic, from complex inputs to a complex output (see
         :func:`value_and_grad`).
+      allow_int: integer and boolean arguments get ``float0`` zeros as their gradient instead
+        of a ``TypeError`` (see :func:`value_and_grad`).
 
     Returns:
       A function with ``f``'s arguments returning the gradient, shaped like the argument(s).
@@ -575,7 +617,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     1.0
     """
     _check_callable(f, "grad")
-    vg = value_and_grad(f, argnums, has_aux, holomorphic)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic, allow_int)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)
@@ -828,13 +870,14 @@ def _split_aux(store: _OutStore, outs: list[Any], has_aux: bool) -> tuple[PyTree
 
 
 def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
-           holomorphic: bool = False) -> Callable[..., Any]:
+           holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``f`` by reverse mode: one vjp per output row, batched by ``vmap``.
 
     The result has shape ``out.shape + in.shape`` (pytrees: the output tree of input trees).
     Cheap when outputs are few and inputs many.  Outputs are real (inputs may be complex, as
     for ``grad``); with ``holomorphic=True`` inputs and outputs are complex and the result is
-    the complex derivative of a holomorphic ``f``.
+    the complex derivative of a holomorphic ``f``.  With ``allow_int=True``, integer and
+    boolean inputs are accepted and their blocks are zeros of the input's dtype, as in JAX.
 
     >>> import numpy as np, functrace as ft
     >>> ft.jacrev(lambda x: x ** 2)(np.array([1.0, 2.0]))
@@ -845,7 +888,8 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
 
     def jac(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacrev")
-        leaves, in_tree, avals = _diff_leaves(args, nums, "jacrev", holomorphic)
+        leaves, in_tree, avals = _diff_leaves(args, nums, "jacrev", holomorphic,
+                                              allow_int=allow_int)
         outs, pullback, aux = _vjp(_diff_partial(f, args, nums, kwargs), leaves, in_tree, avals,
                                    has_aux, "jacrev")
         for o in outs:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from functrace.api import jvp, vjp
+from functrace.dtypes import float0_zeros, is_float0
 from functrace.tree_util import tree_flatten, tree_map
 
 # Step sizes balance truncation error O(eps^2) against rounding error O(machine eps / eps).
@@ -96,7 +97,7 @@ def _random_like(rng: np.random.Generator, tree: Any) -> Any:
     def draw(x: Any) -> Any:
         x = np.asarray(x)
         if x.dtype.kind not in "fc":
-            return np.zeros(x.shape, x.dtype)
+            return float0_zeros(x.shape)  # integers and booleans have no direction to go
         if x.dtype.kind == "c":  # a direction in the complex plane: both parts random
             return (rng.standard_normal(x.shape)
                     + 1j * rng.standard_normal(x.shape)).astype(x.dtype)
@@ -115,8 +116,10 @@ def _axpy(a: float, x: Any, y: Any) -> Any:
 
 
 def _wide(x: Any) -> np.ndarray:
-    """``x`` in float64 (complex128 if complex), for comparing."""
+    """``x`` in float64 (complex128 if complex), for comparing; ``float0`` as zeros."""
     x = np.asarray(x)
+    if is_float0(x):
+        return np.zeros(x.shape)
     return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
 
 
