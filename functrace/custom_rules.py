@@ -43,6 +43,7 @@ from functrace.core import (
     get_aval,
     new_current,
 )
+from functrace.dtypes import float0_zeros
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
@@ -467,6 +468,9 @@ class _JvpRule(_Rule):
                  ) -> list[Any]:
         call, name = self.call, self.__name__
         nondiff = self.nondiff_args(consts)
+        # Integer and boolean primals' tangents are float0 zeros, as in JAX.
+        tangents = [t if get_aval(p).dtype.kind in "fc" else float0_zeros(get_aval(p).shape)
+                    for p, t in zip(primals, tangents, strict=True)]
         out = self.jvp(*nondiff.values(), tree_unflatten(call.in_tree, primals),
                        tree_unflatten(call.in_tree, tangents))
         if not (isinstance(out, (tuple, list)) and len(out) == 2):

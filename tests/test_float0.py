@@ -125,3 +125,20 @@ def test_agrees_with_jax() -> None:
         assert np.asarray(a).dtype == np.asarray(b).dtype and np.shape(a) == np.shape(b)
     with pytest.raises(TypeError):
         jax.jvp(lambda x, k: x * k, (2.0, 3), (1.0, 0))
+
+
+def test_custom_jvp_rules_see_float0_tangents_for_integer_arguments() -> None:
+    seen: list[Any] = []
+
+    @ft.custom_jvp
+    def f(x: Any, n: Any) -> Any:
+        return x * n
+
+    @f.defjvp
+    def f_jvp(primals: Any, tangents: Any) -> Any:
+        (x, n), (x_dot, n_dot) = primals, tangents
+        seen.append(n_dot)
+        return x * n, x_dot * n
+
+    assert float(ft.grad(f)(2.0, 3)) == 3.0
+    assert seen and all(is_float0_of(t, ()) for t in seen)
