@@ -7,6 +7,7 @@ operands of elementwise primitives as they are).
 """
 
 import sys
+from typing import Any
 
 from numpy import (
     bool,  # noqa: A004 - NumPy's name
@@ -52,8 +53,9 @@ from numpy import (
 )
 from numpy import broadcast_shapes as _np_broadcast_shapes
 from numpy import iterable as _np_iterable
+from numpy import log as _np_log
 
-from functrace.numpy import _protocols, fft, linalg
+from functrace.numpy import _protocols, _ufunc, fft, linalg
 from functrace.numpy._composite import (
     apply_along_axis,
     apply_over_axes,
@@ -401,6 +403,38 @@ from functrace.numpy._statistics import (
     quantile,
 )
 
+# The functions that are ``jax.numpy.ufunc`` objects, with NumPy's ufunc methods.
+_LN2 = float(_np_log(2.0))
+add = _ufunc.ufunc(add, 2, identity=0, reduction=sum, accumulation=cumsum, scatter="add")
+multiply = _ufunc.ufunc(multiply, 2, identity=1, reduction=prod, accumulation=cumprod,
+                        scatter="multiply")
+subtract = _ufunc.ufunc(subtract, 2, reorderable=False)
+maximum = _ufunc.ufunc(maximum, 2, reduction=max, scatter="max", idempotent=True,
+                       accumulation=lambda a, axis: _lax_cumulative("cummax", a, axis))
+minimum = _ufunc.ufunc(minimum, 2, reduction=min, scatter="min", idempotent=True,
+                       accumulation=lambda a, axis: _lax_cumulative("cummin", a, axis))
+logaddexp = _ufunc.ufunc(logaddexp, 2, identity=-inf, reduction=logsumexp,
+                         accumulation=lambda a, axis: _lax_cumulative("cumlogsumexp", a, axis))
+logaddexp2 = _ufunc.ufunc(
+    logaddexp2, 2, identity=-inf,
+    reduction=lambda a, axis, keepdims: logsumexp(a * _LN2, axis, keepdims) / _LN2,
+    accumulation=lambda a, axis: _lax_cumulative("cumlogsumexp", a * _LN2, axis) / _LN2)
+logical_and = _ufunc.ufunc(logical_and, 2, identity=True, reduction=all, idempotent=True)
+logical_or = _ufunc.ufunc(logical_or, 2, identity=False, reduction=any, idempotent=True)
+logical_xor = _ufunc.ufunc(logical_xor, 2, identity=False)
+bitwise_and = _ufunc.ufunc(bitwise_and, 2, identity=-1)
+bitwise_or = _ufunc.ufunc(bitwise_or, 2, identity=0)
+bitwise_xor = _ufunc.ufunc(bitwise_xor, 2, identity=0)
+negative = _ufunc.ufunc(negative, 1)
+ufunc, frompyfunc = _ufunc.ufunc, _ufunc.frompyfunc
+
+
+def _lax_cumulative(name: str, a: Any, axis: int) -> Any:
+    from functrace import lax
+
+    return getattr(lax, name)(a, axis=axis)
+
+
 # NumPy 2's array-API names for the same functions.
 acos, asin, atan, atan2 = arccos, arcsin, arctan, arctan2
 acosh, asinh, atanh, pow = arccosh, arcsinh, arctanh, power  # noqa: A001 - NumPy's name
@@ -420,7 +454,7 @@ __all__ = [
     "bitwise_count", "einsum_path", "fromfunction", "i0", "isdtype", "lexsort", "mask_indices",
     "place",
     "poly", "polydiv", "r_", "c_", "sort_complex", "unique_all", "unique_counts", "unique_inverse",
-    "unique_values", "packbits", "unpackbits",
+    "unique_values", "packbits", "unpackbits", "ufunc", "frompyfunc",
     "abs", "absolute", "acos", "acosh", "add", "all", "allclose", "amax", "amin", "angle",
     "any", "append", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "argmax", "argmin", "argsort", "around", "array", "array_equal", "array_equiv",

@@ -63,11 +63,14 @@ def install(fnp: ModuleType) -> None:
         if getattr(np, ufunc.__name__, None) is not ufunc:  # another library's (scipy.special)
             raise _unsupported(f"The ufunc {ufunc.__name__!r}, which is not NumPy's,")
         fn = ufuncs.get(ufunc.__name__)
-        if method == "reduce" and ufunc.__name__ in ("add", "maximum", "minimum", "multiply"):
-            reducer = {"add": "sum", "maximum": "max", "minimum": "min", "multiply": "prod"}
-            fn = getattr(fnp, reducer[ufunc.__name__], None)
-            if fn is not None and not set(kwargs) - {"axis", "keepdims"}:
-                return fn(*inputs, **kwargs)
+        if method == "at":
+            raise TypeError(f"numpy.{ufunc.__name__}.at writes into its argument, and traced "
+                            "arrays are immutable: use functrace.numpy."
+                            f"{ufunc.__name__}.at(..., inplace=False), or x.at[index], which "
+                            "return the updated array.")
+        if method in ("reduce", "accumulate", "outer", "reduceat") and isinstance(fn, fnp.ufunc):
+            # np.add.reduce(x), np.maximum.accumulate(x), np.multiply.outer(x, y)...
+            return getattr(fn, method)(*inputs, **kwargs)
         if fn is None or method != "__call__":
             label = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
             raise _unsupported(label)
@@ -89,6 +92,8 @@ def install(fnp: ModuleType) -> None:
         return fn(*args, **kwargs)
 
     def binary(fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
+        fn = getattr(fn, "_fn", fn)  # a ufunc object's function itself: one call fewer
+
         def op(self: Any, other: Any) -> Any:
             if not isinstance(other, _OPERAND_TYPES):
                 return NotImplemented
@@ -126,7 +131,7 @@ def install(fnp: ModuleType) -> None:
     methods.update({
         "__array_ufunc__": array_ufunc,
         "__array_function__": array_function,
-        "__neg__": fnp.negative,
+        "__neg__": fnp.negative._fn,  # (the ufunc object's function: a method binds it)
         "__pos__": fnp.positive,
         "__abs__": fnp.abs,
         "__invert__": fnp.invert,
