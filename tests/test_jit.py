@@ -371,6 +371,33 @@ def test_static_args_must_be_ints_and_strings() -> None:
         ft.jit(lambda x: x, static_argnums=("x",))  # type: ignore[arg-type]
 
 
+def test_jit_with_options_only_is_a_decorator() -> None:
+    @ft.jit(static_argnums=1)
+    def power(x: Any, n: int) -> Any:
+        return x ** n
+
+    @ft.jit(static_argnames="mode")
+    def act(x: Any, mode: str = "relu") -> Any:
+        return fnp.maximum(x, 0.0) if mode == "relu" else fnp.tanh(x)
+
+    assert isinstance(power, jit_module.Jitted) and power.__name__ == "power"
+    assert float(power(2.0, 3)) == 8.0 and float(power(2.0, 4)) == 16.0
+    assert power.trace_count == 2
+    np.testing.assert_allclose(act(np.array([-1.0, 2.0])), [0.0, 2.0])
+    np.testing.assert_allclose(act(np.array([-1.0, 2.0]), mode="tanh"), np.tanh([-1.0, 2.0]))
+    np.testing.assert_allclose(ft.jit()(fnp.sin)(np.pi / 2), 1.0)  # no options at all
+    assert float(ft.jit(static_argnames="n")(lambda x, n: x * n)(3.0, n=2)) == 6.0
+    assert float(ft.grad(power, argnums=0)(3.0, 2)) == 6.0
+
+
+@pytest.mark.parametrize("bad", [None, 5, "f"])
+def test_jit_of_a_non_callable_is_a_clear_error(bad: Any) -> None:
+    with pytest.raises(TypeError, match=rf"Expected a callable value, got {bad!r}.*jit"):
+        ft.jit(bad)
+    with pytest.raises(TypeError, match=rf"Expected a callable value, got {bad!r}"):
+        ft.jit(static_argnums=0)(bad)
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 
