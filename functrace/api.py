@@ -10,7 +10,7 @@ import contextlib
 import functools
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -261,16 +261,39 @@ def _check_output_dtype(dtype: np.dtype[Any], holomorphic: bool, name: str) -> N
 # make_jaxpr
 
 
-def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
-               ) -> Callable[..., ClosedJaxpr]:
+@overload
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               axis_env: Sequence[tuple[Hashable, int]] | None = None,
+               return_shape: Literal[False] = False) -> Callable[..., ClosedJaxpr]: ...
+
+
+@overload
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               axis_env: Sequence[tuple[Hashable, int]] | None = None, *,
+               return_shape: Literal[True]) -> Callable[..., tuple[ClosedJaxpr, Any]]: ...
+
+
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               axis_env: Sequence[tuple[Hashable, int]] | None = None,
+               return_shape: bool = False) -> Callable[..., Any]:
     """The jaxpr that ``f`` traces to on arguments of the given shapes and dtypes.
 
     Args:
       f: the function to trace.  Its arguments may be pytrees of arrays and numbers.
       static_argnums: positions of arguments passed to ``f`` as plain Python values.
+      axis_env: ``(name, size)`` pairs naming axes as an enclosing ``vmap(...,
+        axis_name=name)`` would, so that ``f`` may use collectives on them (``lax.psum``,
+        ``lax.axis_index``...), which are recorded as equations.
+      return_shape: also return the output's types: a pytree, with the output's structure,
+        of :class:`ShapeDtypeStruct`.
 
     Returns:
-      A function of ``f``'s arguments returning the ``ClosedJaxpr``; ``str()`` prints it.
+      A function of ``f``'s arguments returning the ``ClosedJaxpr`` (``str()`` prints it),
+      or with ``return_shape`` the pair ``(closed_jaxpr, out_shapes)``.
+
+    Raises:
+      TypeError: ``f`` is not callable, or ``axis_env`` is not a sequence of
+        ``(name, size)`` pairs.
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> print(ft.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(1.0))
@@ -278,11 +301,14 @@ def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
         b:f64[] = sin a
         c:f64[] = mul b 2.0:f64[]
       in (c,) }
+    >>> ft.make_jaxpr(lambda x: {"y": x[:2]}, return_shape=True)(fnp.ones(3))[1]
+    {'y': ShapeDtypeStruct(shape=(2,), dtype=float64)}
     """
     _check_callable(f, "make_jaxpr")
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    axes = _axis_env(axis_env)
 
-    def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
+    def make(*args: Any, **kwargs: Any) -> Any:
         nums = tuple(i % len(args) for i in static) if args else ()
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
 
@@ -296,12 +322,39 @@ def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
         raw, in_tree = tree_flatten((dyn, kwargs))
         leaves, passed = _split_static(raw, [True] * len(raw))
         store = _OutStore()
-        closed, _, _ = trace_flat(_flat_fun(g, in_tree, store, static=passed),
-                                  [get_aval(x) for x in leaves], [None] * len(leaves))
+        with contextlib.ExitStack() as frames:
+            for name, size in axes:
+                frames.enter_context(axis_frame(name, size))
+            closed, _, _ = trace_flat(_flat_fun(g, in_tree, store, static=passed),
+                                      [get_aval(x) for x in leaves], [None] * len(leaves))
         closed.out_tree = store.tree
-        return closed
+        if not return_shape:
+            return closed
+        assert store.tree is not None
+        shapes = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                  for a in closed.out_avals]
+        return closed, tree_unflatten(store.tree, shapes)
 
     return make
+
+
+def _axis_env(axis_env: Sequence[tuple[Hashable, int]] | None) -> list[tuple[Hashable, int]]:
+    """make_jaxpr's ``axis_env``, checked: (name, size) pairs with a hashable name and a size
+    that is a non-negative int."""
+    pairs = list(axis_env) if axis_env is not None else []
+    for pair in pairs:
+        ok = (isinstance(pair, (tuple, list)) and len(pair) == 2
+              and isinstance(pair[1], (int, np.integer)) and not isinstance(pair[1], bool)
+              and pair[1] >= 0)
+        try:
+            ok = ok and hash(pair[0]) is not None
+        except TypeError:
+            ok = False
+        if not ok:
+            raise TypeError(f"make_jaxpr: axis_env must be a sequence of (name, size) pairs, "
+                            f"with a hashable name and a non-negative int size, but it has "
+                            f"{pair!r}: e.g. axis_env=[('i', 4)].")
+    return [(name, int(size)) for name, size in pairs]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1058,13 +1111,15 @@ def named_scope(name: str) -> Iterator[None]:
 
 class ShapeDtypeStruct:
     """JAX's ``ShapeDtypeStruct``: a shape and a dtype standing for an array, for
-    :func:`eval_shape` and ``jit(f).lower``."""
+    :func:`eval_shape` and ``jit(f).lower``; ``weak_type`` marks the type of a Python scalar
+    (as :func:`make_jaxpr` with ``return_shape=True`` reports it)."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("shape", "dtype", "weak_type")
 
-    def __init__(self, shape: Sequence[int], dtype: Any):
+    def __init__(self, shape: Sequence[int], dtype: Any, weak_type: bool = False):
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
 
     @property
     def ndim(self) -> int:
@@ -1075,14 +1130,15 @@ class ShapeDtypeStruct:
         return math.prod(self.shape)
 
     def __repr__(self) -> str:
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
-                and self.dtype == other.dtype)
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
 
     def __hash__(self) -> int:
-        return hash((self.shape, self.dtype))
+        return hash((self.shape, self.dtype, self.weak_type))
 
 
 def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:

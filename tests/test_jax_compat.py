@@ -1,14 +1,28 @@
 """JAX's smaller top-level names, for code written against ``jax``: ``jacobian``,
 ``custom_gradient``, ``disable_jit``, ``ShapeDtypeStruct``, ``device_put``/``device_get``,
-``named_call``/``named_scope`` and the ``tree`` namespace."""
+``named_call``/``named_scope`` and the ``tree`` namespace; and options of the larger names
+that JAX has (``make_jaxpr``'s ``return_shape`` and ``axis_env``...), compared with JAX itself
+where it is installed."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
 import functrace as ft
+import functrace.lax as lax
 import functrace.numpy as fnp
+from functrace.interpreters.eval import eval_jaxpr
+
+
+@pytest.fixture(scope="module")
+def jax() -> Any:
+    """JAX, with 64-bit types as functrace's defaults (skips the test without JAX)."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
 
 
 def test_jacobian_is_jacrev() -> None:
@@ -85,6 +99,9 @@ def test_shape_dtype_struct() -> None:
     assert s == ft.ShapeDtypeStruct([3, 2], "float32") and len({s, ft.ShapeDtypeStruct((3, 2),
                                                                                      "f4")}) == 1
     assert repr(s) == "ShapeDtypeStruct(shape=(3, 2), dtype=float32)"
+    weak = ft.ShapeDtypeStruct((), "int64", weak_type=True)
+    assert repr(weak) == "ShapeDtypeStruct(shape=(), dtype=int64, weak_type=True)"
+    assert weak != ft.ShapeDtypeStruct((), "int64") and weak.weak_type
     out = ft.eval_shape(lambda x: x @ x.T, s)
     assert (out.shape, out.dtype) == ((3, 3), np.dtype(np.float32))
     text = ft.jit(lambda x: fnp.sin(x) + 1).lower(s).as_text()
@@ -193,3 +210,63 @@ def test_pure_callback_with_a_custom_jvp() -> None:
                                           fnp.cos(primals[0]) * tangents[0]))
     np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(sin(v)))(np.array([0.3, 1.0])),
                                np.cos([0.3, 1.0]))
+
+
+# ---------------------------------------------------------------------------------------------
+# make_jaxpr's return_shape and axis_env
+
+
+def _tree_fn(x: Any) -> Any:
+    return {"a": x * 2.0, "b": (x.sum(), 3, x[:2].astype(np.float32))}
+
+
+def test_make_jaxpr_return_shape() -> None:
+    closed, shapes = ft.make_jaxpr(_tree_fn, return_shape=True)(np.ones(3))
+    assert str(closed) == str(ft.make_jaxpr(_tree_fn)(np.ones(3)))
+    S = ft.ShapeDtypeStruct
+    assert shapes == {"a": S((3,), np.float64),
+                      "b": (S((), np.float64), S((), np.int64, weak_type=True),
+                            S((2,), np.float32))}
+    # With static arguments and keyword arguments.
+    closed, shape = ft.make_jaxpr(lambda n, x, *, y: fnp.tile(x, n) + y, static_argnums=0,
+                                  return_shape=True)(2, np.ones(3), y=1.0)
+    assert shape == S((6,), np.float64) and len(closed.jaxpr.invars) == 2
+
+
+def test_make_jaxpr_return_shape_as_jax(jax: Any) -> None:
+    _, ours = ft.make_jaxpr(_tree_fn, return_shape=True)(np.ones(3))
+    _, theirs = jax.make_jaxpr(_tree_fn, return_shape=True)(jax.numpy.ones(3))
+    flat = jax.tree_util.tree_leaves(theirs)
+    assert ft.tree_util.tree_structure(ours) == ft.tree_util.tree_structure(
+        jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(theirs), [0] * len(flat)))
+    assert [(s.shape, s.dtype, s.weak_type) for s in ft.tree_util.tree_leaves(ours)] == [
+        (s.shape, s.dtype, s.weak_type) for s in flat]
+
+
+def test_make_jaxpr_axis_env_records_collectives() -> None:
+    closed = ft.make_jaxpr(lambda x: lax.psum(x, "i") + lax.axis_index("i"),
+                           axis_env=[("i", 4)])(1.0)
+    assert [e.primitive.name for e in closed.jaxpr.eqns] == [
+        "psum", "axis_index", "convert_element_type", "add"]
+    # Sizes are known: pmean divides by them, all_gather's result has them.
+    closed, shape = ft.make_jaxpr(lambda x: lax.all_gather(lax.pmean(x, "j"), "i"),
+                                  axis_env=[("i", 4), ("j", 3)], return_shape=True)(np.ones(2))
+    assert shape == ft.ShapeDtypeStruct((4, 2), np.float64)
+    assert "div b 3.0:f64[]" in str(closed)
+    # The jaxpr runs under a vmap that names its axes.
+    closed = ft.make_jaxpr(lambda x: lax.psum(x, "i") * x, axis_env=[("i", 4)])(1.0)
+    run = ft.vmap(lambda x: eval_jaxpr(closed.jaxpr, closed.consts, x)[0], axis_name="i")
+    np.testing.assert_array_equal(run(np.arange(4.0)), [0.0, 6.0, 12.0, 18.0])
+
+
+@pytest.mark.parametrize("env", [["i"], [("i", -1)], [("i", 2.0)], [(["i"], 2)], [("i", 2, 3)]])
+def test_make_jaxpr_axis_env_errors(env: Any) -> None:
+    with pytest.raises(TypeError, match=r"axis_env must be a sequence of \(name, size\) pairs"):
+        ft.make_jaxpr(lambda x: x, axis_env=env)
+
+
+def test_make_jaxpr_unbound_axis_name_is_a_name_error() -> None:
+    with pytest.raises(NameError, match="unbound axis name: 'i'"):
+        ft.make_jaxpr(lambda x: lax.psum(x, "i"))(1.0)
+    with pytest.raises(NameError, match="unbound axis name: 'k'"):
+        ft.make_jaxpr(lambda x: lax.psum(x, "k"), axis_env=[("i", 2)])(1.0)
