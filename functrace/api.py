@@ -1001,12 +1001,49 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
     return pullback  # type: ignore[no-any-return]
 
 
-def checkpoint(f: Callable[..., Any], *, prevent_cse: bool = True, policy: Any = None,
-               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = True,
+               policy: Callable[..., bool] | None = None,
+               static_argnums: int | Sequence[int] = (),
+               static_argnames: str | Sequence[str] = ()) -> Callable[..., Any]:
     """JAX's ``checkpoint`` (``remat``): ``f`` itself.  JAX recomputes ``f``'s intermediates
     in the backward pass instead of storing them; functrace's tape keeps them (the values and
-    derivatives are the same), so the options are accepted and ignored."""
+    derivatives are the same), so the options are checked and ignored.
+
+    Args:
+      f: the function.
+      prevent_cse: a bool, or (as JAX) a sequence with one per argument (pytree prefixes
+        of the arguments, with bool leaves).
+      policy: JAX's saving policy (a callable), or None.
+      static_argnums, static_argnames: arguments JAX keeps as Python values; here every
+        argument reaches ``f`` as it was passed, so ``f`` may branch on these.
+
+    Raises:
+      TypeError: an option has the wrong type.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> g = ft.checkpoint(lambda x, n: fnp.sin(x) * n, static_argnames="n")
+    >>> float(ft.grad(g)(0.0, n=3))
+    3.0
+    """
     _check_callable(f, "checkpoint")
+    cse_leaves = ([prevent_cse] if isinstance(prevent_cse, bool) else
+                  tree_leaves(list(prevent_cse)) if isinstance(prevent_cse, (tuple, list))
+                  else None)
+    if cse_leaves is None or not all(isinstance(b, bool) for b in cse_leaves):
+        raise TypeError(f"checkpoint: prevent_cse must be a bool or a tuple of bools (one per "
+                        f"argument), got {prevent_cse!r}.")
+    if policy is not None and not callable(policy):
+        raise TypeError(f"checkpoint: policy must be None or a callable (a "
+                        f"checkpoint_policies entry), got {policy!r}.")
+    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    names = (static_argnames,) if isinstance(static_argnames, str) else static_argnames
+    if not isinstance(nums, (tuple, list)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"checkpoint: static_argnums must be an int or a tuple of ints, got "
+                        f"{static_argnums!r}.")
+    if not isinstance(names, (tuple, list)) or not all(isinstance(k, str) for k in names):
+        raise TypeError(f"checkpoint: static_argnames must be a string or a tuple of strings, "
+                        f"got {static_argnames!r}.")
     return f
 
 

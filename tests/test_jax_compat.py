@@ -270,3 +270,43 @@ def test_make_jaxpr_unbound_axis_name_is_a_name_error() -> None:
         ft.make_jaxpr(lambda x: lax.psum(x, "i"))(1.0)
     with pytest.raises(NameError, match="unbound axis name: 'k'"):
         ft.make_jaxpr(lambda x: lax.psum(x, "k"), axis_env=[("i", 2)])(1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoint / remat options
+
+
+def _steps(x: Any, n: int, mode: str = "sin") -> Any:
+    for _ in range(n):  # Python control flow on the static arguments
+        x = fnp.sin(x) if mode == "sin" else fnp.cos(x)
+    return x
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"static_argnums": 1}, {"static_argnums": (1, 2)}, {"static_argnames": "n"},
+    {"static_argnames": ("n", "mode")}, {"prevent_cse": False}, {"prevent_cse": (True, False)},
+    {"prevent_cse": [True, (False,)]}, {"policy": lambda *a, **k: True},
+])
+@pytest.mark.parametrize("remat", [ft.checkpoint, ft.remat], ids=["checkpoint", "remat"])
+def test_checkpoint_options_are_accepted(remat: Any, options: dict[str, Any]) -> None:
+    g = remat(_steps, **options)
+    assert g is _steps
+    assert float(ft.grad(g)(0.0, 2)) == 1.0  # sin(sin(x))' at 0
+    assert float(ft.grad(g)(0.0, n=1, mode="cos")) == 0.0
+    assert float(ft.jit(ft.grad(g), static_argnames=("n", "mode"))(0.5, n=1, mode="cos")) == \
+        pytest.approx(-np.sin(0.5))
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"prevent_cse": None}, r"prevent_cse must be a bool or a tuple of bools.*got None"),
+    ({"prevent_cse": "yes"}, r"prevent_cse must be a bool.*got 'yes'"),
+    ({"prevent_cse": (True, 1)}, r"prevent_cse must be a bool.*got \(True, 1\)"),
+    ({"policy": "dots"}, r"policy must be None or a callable.*got 'dots'"),
+    ({"static_argnums": "n"}, r"static_argnums must be an int or a tuple of ints, got 'n'"),
+    ({"static_argnames": 1}, r"static_argnames must be a string or a tuple of strings, got 1"),
+])
+def test_checkpoint_option_errors(options: dict[str, Any], match: str) -> None:
+    with pytest.raises(TypeError, match=match):
+        ft.checkpoint(_steps, **options)
+    with pytest.raises(TypeError, match="Expected a callable value, got 3"):
+        ft.checkpoint(3)  # type: ignore[arg-type]
