@@ -934,6 +934,31 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bo
 # Smaller parts of JAX's API
 
 
+def typeof(x: Any) -> ShapedArray:
+    """The abstract value of an array, a number or a tracer: its ``ShapedArray`` (shape, dtype,
+    and ``weak_type`` for a Python number), as JAX's ``typeof``.  Under a transformation it is
+    the type the function sees (under ``vmap``, without the batch axis).
+
+    Raises:
+      TypeError: ``x`` is not an array, a number or a tracer (``typeof`` takes one value,
+        not a pytree: map it over one with ``tree_map(ft.typeof, tree)``).
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.typeof(np.ones((2, 3), np.float32)), ft.typeof(1.0)
+    (ShapedArray(f32[2,3]), ShapedArray(f64[], weak_type=True))
+    >>> ft.vmap(lambda x: print(ft.typeof(x)) or x)(np.ones((4, 2)))[0]
+    ShapedArray(f64[2])
+    array([1., 1.])
+    """
+    if isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex)):
+        aval = get_aval(x)
+        if aval.dtype.kind in "biufc":
+            return aval
+    raise TypeError(f"typeof: {x!r} of type {type(x).__name__} is not a valid functrace value: "
+                    "expected an array, a NumPy scalar, a Python number or a tracer (for a "
+                    "pytree of them, use tree_map(typeof, tree)).")
+
+
 def eval_shape(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """The types ``f`` would return, without computing it: a pytree of ``ShapedArray`` (with
     ``.shape`` and ``.dtype``), as JAX's ``eval_shape`` (arguments may be arrays or anything

@@ -310,3 +310,45 @@ def test_checkpoint_option_errors(options: dict[str, Any], match: str) -> None:
         ft.checkpoint(_steps, **options)
     with pytest.raises(TypeError, match="Expected a callable value, got 3"):
         ft.checkpoint(3)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# typeof
+
+
+def test_typeof_of_values() -> None:
+    SA = ft.ShapedArray
+    assert ft.typeof(np.ones((2, 3), np.float32)) == SA((2, 3), np.dtype(np.float32))
+    assert ft.typeof(np.int8(3)) == SA((), np.dtype(np.int8))
+    assert repr(ft.typeof(1.0)) == "ShapedArray(f64[], weak_type=True)"
+    assert repr(ft.typeof(2)) == "ShapedArray(i64[], weak_type=True)"
+    assert repr(ft.typeof(1j)) == "ShapedArray(c128[], weak_type=True)"
+    assert repr(ft.typeof(True)) == "ShapedArray(bool[])"
+
+
+def test_typeof_of_tracers() -> None:
+    seen: list[str] = []
+
+    def f(x: Any) -> Any:
+        seen.append(repr(ft.typeof(x)))
+        return x * 2.0
+
+    ft.jit(f)(np.ones(3, np.float32))
+    ft.vmap(f)(np.ones((4, 2)))
+    ft.grad(lambda x: f(x).sum())(np.ones(5))
+    ft.jit(f)(1.0)
+    assert seen == ["ShapedArray(f32[3])", "ShapedArray(f64[2])", "ShapedArray(f64[5])",
+                    "ShapedArray(f64[], weak_type=True)"]
+
+
+def test_typeof_as_jax(jax: Any) -> None:
+    for x in [1.0, 2, True, 1j, np.float32(1.0), np.ones((2, 3)), np.arange(4, dtype=np.int16)]:
+        ours, theirs = ft.typeof(x), jax.typeof(x)
+        assert (ours.shape, ours.dtype, ours.weak_type) == (theirs.shape, theirs.dtype,
+                                                            theirs.weak_type), x
+
+
+@pytest.mark.parametrize("x", ["s", [1.0, 2.0], None, np.array(["a"]), object()])
+def test_typeof_of_a_non_value_is_a_clear_error(x: Any) -> None:
+    with pytest.raises(TypeError, match=r"typeof: .* of type \w+ is not a valid functrace value"):
+        ft.typeof(x)
