@@ -39,6 +39,7 @@ from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.jit import disable_jit, jit
 from functrace.numpy import stop_gradient
+from functrace.tracing import ensure_compile_time_eval
 
 del _primitives
 
@@ -60,6 +61,7 @@ __all__ = [
     "device_get",
     "device_put",
     "disable_jit",
+    "ensure_compile_time_eval",
     "errors",
     "eval_shape",
     "grad",
