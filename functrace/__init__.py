@@ -29,6 +29,7 @@ from functrace.api import (
     named_scope,
     pure_callback,
     remat,
+    typeof,
     value_and_grad,
     vjp,
     vmap,
@@ -39,6 +40,7 @@ from functrace.dtypes import float0
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.jit import disable_jit, jit
 from functrace.numpy import stop_gradient
+from functrace.tracing import ensure_compile_time_eval
 
 del _primitives
 
@@ -61,6 +63,7 @@ __all__ = [
     "device_put",
     "disable_jit",
     "dtypes",
+    "ensure_compile_time_eval",
     "errors",
     "eval_shape",
     "float0",
@@ -88,6 +91,7 @@ __all__ = [
     "testing",
     "tree",
     "tree_util",
+    "typeof",
     "value_and_grad",
     "vjp",
     "vmap",

@@ -10,7 +10,7 @@ import contextlib
 import functools
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -268,16 +268,39 @@ def _check_output_dtype(dtype: np.dtype[Any], holomorphic: bool, name: str) -> N
 # make_jaxpr
 
 
-def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
-               ) -> Callable[..., ClosedJaxpr]:
+@overload
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               axis_env: Sequence[tuple[Hashable, int]] | None = None,
+               return_shape: Literal[False] = False) -> Callable[..., ClosedJaxpr]: ...
+
+
+@overload
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               axis_env: Sequence[tuple[Hashable, int]] | None = None, *,
+               return_shape: Literal[True]) -> Callable[..., tuple[ClosedJaxpr, Any]]: ...
+
+
+def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+               axis_env: Sequence[tuple[Hashable, int]] | None = None,
+               return_shape: bool = False) -> Callable[..., Any]:
     """The jaxpr that ``f`` traces to on arguments of the given shapes and dtypes.
 
     Args:
       f: the function to trace.  Its arguments may be pytrees of arrays and numbers.
       static_argnums: positions of arguments passed to ``f`` as plain Python values.
+      axis_env: ``(name, size)`` pairs naming axes as an enclosing ``vmap(...,
+        axis_name=name)`` would, so that ``f`` may use collectives on them (``lax.psum``,
+        ``lax.axis_index``...), which are recorded as equations.
+      return_shape: also return the output's types: a pytree, with the output's structure,
+        of :class:`ShapeDtypeStruct`.
 
     Returns:
-      A function of ``f``'s arguments returning the ``ClosedJaxpr``; ``str()`` prints it.
+      A function of ``f``'s arguments returning the ``ClosedJaxpr`` (``str()`` prints it),
+      or with ``return_shape`` the pair ``(closed_jaxpr, out_shapes)``.
+
+    Raises:
+      TypeError: ``f`` is not callable, or ``axis_env`` is not a sequence of
+        ``(name, size)`` pairs.
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> print(ft.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(1.0))
@@ -285,11 +308,14 @@ def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
         b:f64[] = sin a
         c:f64[] = mul b 2.0:f64[]
       in (c,) }
+    >>> ft.make_jaxpr(lambda x: {"y": x[:2]}, return_shape=True)(fnp.ones(3))[1]
+    {'y': ShapeDtypeStruct(shape=(2,), dtype=float64)}
     """
     _check_callable(f, "make_jaxpr")
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    axes = _axis_env(axis_env)
 
-    def make(*args: Any, **kwargs: Any) -> ClosedJaxpr:
+    def make(*args: Any, **kwargs: Any) -> Any:
         nums = tuple(i % len(args) for i in static) if args else ()
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
 
@@ -303,12 +329,39 @@ def make_jaxpr(f: Callable[..., Any], static_argnums: int | Sequence[int] = ()
         raw, in_tree = tree_flatten((dyn, kwargs))
         leaves, passed = _split_static(raw, [True] * len(raw))
         store = _OutStore()
-        closed, _, _ = trace_flat(_flat_fun(g, in_tree, store, static=passed),
-                                  [get_aval(x) for x in leaves], [None] * len(leaves))
+        with contextlib.ExitStack() as frames:
+            for name, size in axes:
+                frames.enter_context(axis_frame(name, size))
+            closed, _, _ = trace_flat(_flat_fun(g, in_tree, store, static=passed),
+                                      [get_aval(x) for x in leaves], [None] * len(leaves))
         closed.out_tree = store.tree
-        return closed
+        if not return_shape:
+            return closed
+        assert store.tree is not None
+        shapes = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                  for a in closed.out_avals]
+        return closed, tree_unflatten(store.tree, shapes)
 
     return make
+
+
+def _axis_env(axis_env: Sequence[tuple[Hashable, int]] | None) -> list[tuple[Hashable, int]]:
+    """make_jaxpr's ``axis_env``, checked: (name, size) pairs with a hashable name and a size
+    that is a non-negative int."""
+    pairs = list(axis_env) if axis_env is not None else []
+    for pair in pairs:
+        ok = (isinstance(pair, (tuple, list)) and len(pair) == 2
+              and isinstance(pair[1], (int, np.integer)) and not isinstance(pair[1], bool)
+              and pair[1] >= 0)
+        try:
+            ok = ok and hash(pair[0]) is not None
+        except TypeError:
+            ok = False
+        if not ok:
+            raise TypeError(f"make_jaxpr: axis_env must be a sequence of (name, size) pairs, "
+                            f"with a hashable name and a non-negative int size, but it has "
+                            f"{pair!r}: e.g. axis_env=[('i', 4)].")
+    return [(name, int(size)) for name, size in pairs]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -925,6 +978,31 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bo
 # Smaller parts of JAX's API
 
 
+def typeof(x: Any) -> ShapedArray:
+    """The abstract value of an array, a number or a tracer: its ``ShapedArray`` (shape, dtype,
+    and ``weak_type`` for a Python number), as JAX's ``typeof``.  Under a transformation it is
+    the type the function sees (under ``vmap``, without the batch axis).
+
+    Raises:
+      TypeError: ``x`` is not an array, a number or a tracer (``typeof`` takes one value,
+        not a pytree: map it over one with ``tree_map(ft.typeof, tree)``).
+
+    >>> import numpy as np, functrace as ft
+    >>> ft.typeof(np.ones((2, 3), np.float32)), ft.typeof(1.0)
+    (ShapedArray(f32[2,3]), ShapedArray(f64[], weak_type=True))
+    >>> ft.vmap(lambda x: print(ft.typeof(x)) or x)(np.ones((4, 2)))[0]
+    ShapedArray(f64[2])
+    array([1., 1.])
+    """
+    if isinstance(x, (Tracer, np.ndarray, np.generic, bool, int, float, complex)):
+        aval = get_aval(x)
+        if aval.dtype.kind in "biufc":
+            return aval
+    raise TypeError(f"typeof: {x!r} of type {type(x).__name__} is not a valid functrace value: "
+                    "expected an array, a NumPy scalar, a Python number or a tracer (for a "
+                    "pytree of them, use tree_map(typeof, tree)).")
+
+
 def eval_shape(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """The types ``f`` would return, without computing it: a pytree of ``ShapedArray`` (with
     ``.shape`` and ``.dtype``), as JAX's ``eval_shape`` (arguments may be arrays or anything
@@ -992,12 +1070,49 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
     return pullback  # type: ignore[no-any-return]
 
 
-def checkpoint(f: Callable[..., Any], *, prevent_cse: bool = True, policy: Any = None,
-               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = True,
+               policy: Callable[..., bool] | None = None,
+               static_argnums: int | Sequence[int] = (),
+               static_argnames: str | Sequence[str] = ()) -> Callable[..., Any]:
     """JAX's ``checkpoint`` (``remat``): ``f`` itself.  JAX recomputes ``f``'s intermediates
     in the backward pass instead of storing them; functrace's tape keeps them (the values and
-    derivatives are the same), so the options are accepted and ignored."""
+    derivatives are the same), so the options are checked and ignored.
+
+    Args:
+      f: the function.
+      prevent_cse: a bool, or (as JAX) a sequence with one per argument (pytree prefixes
+        of the arguments, with bool leaves).
+      policy: JAX's saving policy (a callable), or None.
+      static_argnums, static_argnames: arguments JAX keeps as Python values; here every
+        argument reaches ``f`` as it was passed, so ``f`` may branch on these.
+
+    Raises:
+      TypeError: an option has the wrong type.
+
+    >>> import functrace as ft, functrace.numpy as fnp
+    >>> g = ft.checkpoint(lambda x, n: fnp.sin(x) * n, static_argnames="n")
+    >>> float(ft.grad(g)(0.0, n=3))
+    3.0
+    """
     _check_callable(f, "checkpoint")
+    cse_leaves = ([prevent_cse] if isinstance(prevent_cse, bool) else
+                  tree_leaves(list(prevent_cse)) if isinstance(prevent_cse, (tuple, list))
+                  else None)
+    if cse_leaves is None or not all(isinstance(b, bool) for b in cse_leaves):
+        raise TypeError(f"checkpoint: prevent_cse must be a bool or a tuple of bools (one per "
+                        f"argument), got {prevent_cse!r}.")
+    if policy is not None and not callable(policy):
+        raise TypeError(f"checkpoint: policy must be None or a callable (a "
+                        f"checkpoint_policies entry), got {policy!r}.")
+    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    names = (static_argnames,) if isinstance(static_argnames, str) else static_argnames
+    if not isinstance(nums, (tuple, list)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"checkpoint: static_argnums must be an int or a tuple of ints, got "
+                        f"{static_argnums!r}.")
+    if not isinstance(names, (tuple, list)) or not all(isinstance(k, str) for k in names):
+        raise TypeError(f"checkpoint: static_argnames must be a string or a tuple of strings, "
+                        f"got {static_argnames!r}.")
     return f
 
 
@@ -1102,13 +1217,15 @@ def named_scope(name: str) -> Iterator[None]:
 
 class ShapeDtypeStruct:
     """JAX's ``ShapeDtypeStruct``: a shape and a dtype standing for an array, for
-    :func:`eval_shape` and ``jit(f).lower``."""
+    :func:`eval_shape` and ``jit(f).lower``; ``weak_type`` marks the type of a Python scalar
+    (as :func:`make_jaxpr` with ``return_shape=True`` reports it)."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("shape", "dtype", "weak_type")
 
-    def __init__(self, shape: Sequence[int], dtype: Any):
+    def __init__(self, shape: Sequence[int], dtype: Any, weak_type: bool = False):
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
 
     @property
     def ndim(self) -> int:
@@ -1119,14 +1236,15 @@ class ShapeDtypeStruct:
         return math.prod(self.shape)
 
     def __repr__(self) -> str:
-        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{weak})"
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
-                and self.dtype == other.dtype)
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
 
     def __hash__(self) -> int:
-        return hash((self.shape, self.dtype))
+        return hash((self.shape, self.dtype, self.weak_type))
 
 
 def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:

@@ -93,6 +93,14 @@ class custom_jvp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
       fun: the function.  Its arguments and outputs are pytrees of arrays.
       nondiff_argnums: positions of arguments that are not differentiated (Python values,
         functions, or arrays held constant).  They are passed to the rule first.
+      nondiff_argnames: the same, by parameter name (a string or a sequence of them); as in
+        JAX, each name is turned into its parameter's position and joins
+        ``nondiff_argnums``, so the rule receives every nondiff argument first, in the order
+        of the positions, however the caller passed it.
+
+    Raises:
+      ValueError: a name in ``nondiff_argnames`` is not a parameter of ``fun`` that can be
+        passed by position and by name.
 
     Example: ``log(1 + exp(x))`` whose naive derivative ``exp(x) / (1 + exp(x))`` is
     ``inf / inf`` for large ``x``:
@@ -110,10 +118,12 @@ class custom_jvp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
     1.0
     """
 
-    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()):
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: str | Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun: Callable[..., R] = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = _nondiff_argnums(fun, nondiff_argnums, nondiff_argnames,
+                                                "custom_jvp")
         self.jvp: JvpFn | None = None
 
     def defjvp(self, jvp: JvpFn) -> JvpFn:
@@ -186,7 +196,14 @@ class custom_vjp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
     Args:
       fun: the function.  Its arguments and outputs are pytrees of arrays.
       nondiff_argnums: positions of arguments that are not differentiated; ``bwd`` receives
-        them first and returns cotangents for the other arguments only.
+        them first and returns cotangents for the other arguments only.  ``fwd`` receives
+        every argument, in the function's order.
+      nondiff_argnames: the same, by parameter name (a string or a sequence of them), turned
+        into positions that join ``nondiff_argnums``, as in JAX.
+
+    Raises:
+      ValueError: a name in ``nondiff_argnames`` is not a parameter of ``fun`` that can be
+        passed by position and by name.
 
     Example: a gradient clipped to [-1, 1] on its way back:
 
@@ -203,10 +220,12 @@ class custom_vjp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
     1.0
     """
 
-    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()):
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: str | Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun: Callable[..., R] = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = _nondiff_argnums(fun, nondiff_argnums, nondiff_argnames,
+                                                "custom_vjp")
         self.fwd: FwdFn | None = None
         self.bwd: BwdFn | None = None
 
@@ -234,6 +253,39 @@ class custom_vjp(Generic[P, R]):  # noqa: N801 - lower-case like a function, as 
 
 def _name(f: Any) -> str:
     return str(getattr(f, "__name__", type(f).__name__))
+
+
+def _nondiff_argnums(fun: Callable[..., Any], nums: Sequence[int], names: str | Sequence[str],
+                     kind: str) -> tuple[int, ...]:
+    """``nums`` and the positions of the parameters ``names``, sorted without repeats (as
+    JAX's ``custom_jvp`` / ``custom_vjp``, which also take names only of parameters that may be
+    passed both ways; JAX ignores other names silently, functrace says so)."""
+    names = (names,) if isinstance(names, str) else tuple(names)
+    if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"{kind}: nondiff_argnums must be a sequence of ints, got {nums!r}.")
+    if not all(isinstance(k, str) for k in names):
+        raise TypeError(f"{kind}: nondiff_argnames must be a string or a sequence of strings, "
+                        f"got {names!r}.")
+    positions = {int(i) for i in nums}
+    if not names:
+        return tuple(sorted(positions))
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        raise TypeError(f"{kind}: nondiff_argnames={names} needs the signature of "
+                        f"{_name(fun)}, which inspect cannot read; use nondiff_argnums.") from None
+    by_name = {p.name: (i, p) for i, p in enumerate(params)}
+    for name in names:
+        i, p = by_name.get(name, (-1, None))
+        if p is None or p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            what = ("no such parameter" if p is None
+                    else f"it as a {p.kind.description} parameter")
+            raise ValueError(
+                f"{kind}: nondiff_argnames names {name!r}, but {_name(fun)}"
+                f"{inspect.signature(fun)} has {what}. Name a positional-or-keyword "
+                "parameter (one its rules receive by position), or use nondiff_argnums.")
+        positions.add(i)
+    return tuple(sorted(positions))
 
 
 def _resolve_kwargs(fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]

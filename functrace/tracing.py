@@ -19,7 +19,8 @@ tracers as constants, and whatever it binds one level up is recorded in the oute
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,41 @@ zero_derivative: set[Primitive] = set()
 # pass's residuals, so that the backward pass does not run the forward pass again.
 TapeRewrite = Callable[["JaxprTrace", Sequence[Any], dict[str, Any]], "list[Any] | None"]
 tape_rewrites: dict[Primitive, TapeRewrite] = {}
+
+
+# Set by ``ensure_compile_time_eval``: operations on concrete values only run now, at the root.
+_compile_time_eval = False
+
+
+@contextmanager
+def ensure_compile_time_eval() -> Iterator[None]:
+    """JAX's ``ensure_compile_time_eval``: inside the block, an operation whose operands are
+    all concrete (NumPy arrays, numbers: nothing traced) is computed now, and gives a NumPy
+    array, instead of being recorded in the jaxpr of ``jit``, ``make_jaxpr`` or ``vmap``.
+    Operations on traced values are recorded as usual.
+
+    functrace already computes the *values* of such operations while tracing (so Python
+    control flow on them works without this block); the block makes the results plain arrays,
+    which NumPy functions accept and which the jaxpr does not contain.  Effectful primitives
+    (``debug.print``, ``pure_callback``, collectives) are still recorded: they run when the
+    function runs.
+
+    >>> import numpy as np, functrace as ft, functrace.numpy as fnp
+    >>> def f(x):
+    ...     with ft.ensure_compile_time_eval():
+    ...         table = fnp.cos(np.linspace(0.0, np.pi, 3))  # a NumPy array, computed now
+    ...     return x * table
+    >>> print(ft.make_jaxpr(f)(np.ones(3)))
+    { lambda a:f64[3]; b:f64[3]. let
+        c:f64[3] = mul b a
+      in (c,) }
+    """
+    global _compile_time_eval
+    previous, _compile_time_eval = _compile_time_eval, True
+    try:
+        yield
+    finally:
+        _compile_time_eval = previous
 
 
 class JaxprTrace(Trace):
@@ -97,6 +133,13 @@ class JaxprTrace(Trace):
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
         parent = self.parent
         assert parent is not None
+        if _compile_time_eval and not prim.effectful and not any(
+                isinstance(x, Tracer) for x in args):
+            _state.trace = _root
+            try:
+                return prim.impl(*args, **params)
+            finally:
+                _state.trace = self
         if self.fold_constants:
             # Fold what carries no derivative: operations on constants alone, and
             # zero-derivative operations on known values. They run one level up, where the

@@ -1,5 +1,5 @@
 """custom_jvp and custom_vjp: the classic examples, every transformation honouring the rule,
-pytrees, nondiff_argnums, and the errors for rules that break their contract."""
+pytrees, nondiff_argnums / nondiff_argnames, and the errors for rules that break their contract."""
 
 from __future__ import annotations
 
@@ -497,6 +497,116 @@ def test_keyword_arguments_are_resolved_to_positions() -> None:
     assert scale(2.0, s=3.0) == 6.0
     assert ft.grad(lambda x: scale(x=x, s=3.0))(2.0) == 3.0
     assert ft.grad(lambda x: sin_times(x, y=2.0))(0.0) == 2.0
+
+
+@partial(ft.custom_jvp, nondiff_argnames=("n",))
+def power_jvp(x: Any, n: int, y: Any) -> Any:
+    return x ** n * y
+
+
+@power_jvp.defjvp
+def _power_jvp_rule(n: int, primals: Any, tangents: Any) -> tuple[Any, Any]:
+    (x, y), (x_dot, y_dot) = primals, tangents
+    return power_jvp(x, n, y), 10.0 * n * x ** (n - 1) * y * x_dot + x ** n * y_dot
+
+
+# ``bwd`` receives the nondiff arguments in the order of their positions, the ones named by
+# argnums and by argnames together; ``fwd`` receives every argument.
+@partial(ft.custom_vjp, nondiff_argnums=(0,), nondiff_argnames="n")
+def power_vjp(m: float, x: Any, n: int, y: Any) -> Any:
+    return m * x ** n * y
+
+
+def _power_fwd(m: float, x: Any, n: int, y: Any) -> tuple[Any, Any]:
+    return power_vjp(m, x, n, y), (x, y)
+
+
+def _power_bwd(m: float, n: int, res: Any, ct: Any) -> tuple[Any, Any]:
+    x, y = res
+    return 10.0 * m * n * x ** (n - 1) * y * ct, m * x ** n * ct
+
+
+power_vjp.defvjp(_power_fwd, _power_bwd)
+
+
+def test_nondiff_argnames_become_positions() -> None:
+    assert power_jvp.nondiff_argnums == (1,)
+    assert power_vjp.nondiff_argnums == (0, 2)
+    both = ft.custom_jvp(lambda x, n: x, nondiff_argnums=(1,), nondiff_argnames=["n"])
+    assert both.nondiff_argnums == (1,)
+
+
+# The rule's derivative for x is 10 times the true one (30 at x=1, n=3, y=2 for power_jvp).
+@pytest.mark.parametrize("call", [
+    lambda f, x, y: f(x, 3, y),
+    lambda f, x, y: f(x, n=3, y=y),
+    lambda f, x, y: f(y=y, n=3, x=x),
+], ids=["positional", "n by keyword", "all by keyword"])
+def test_nondiff_argnames_of_custom_jvp(call: Any) -> None:
+    f = partial(call, power_jvp)
+    assert float(f(2.0, 3.0)) == 24.0
+    out, out_dot = ft.jvp(f, (1.0, 2.0), (1.0, 0.0))
+    assert (float(out), float(out_dot)) == (2.0, 60.0)
+    assert ft.grad(f, argnums=(0, 1))(1.0, 2.0) == (60.0, 1.0)
+    assert float(ft.jit(ft.grad(f))(1.0, 2.0)) == 60.0
+    assert float(ft.grad(ft.jit(f))(1.0, 2.0)) == 60.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(f))(np.array([1.0, 2.0]), np.ones(2)),
+                                  [30.0, 120.0])
+    np.testing.assert_array_equal(ft.vmap(f)(np.array([1.0, 2.0]), np.ones(2)), [1.0, 8.0])
+
+
+@pytest.mark.parametrize("call", [
+    lambda f, x, y: f(2.0, x, 3, y),
+    lambda f, x, y: f(2.0, x, n=3, y=y),
+    lambda f, x, y: f(y=y, n=3, x=x, m=2.0),
+], ids=["positional", "n by keyword", "all by keyword"])
+def test_nondiff_argnames_of_custom_vjp(call: Any) -> None:
+    f = partial(call, power_vjp)
+    assert float(f(2.0, 3.0)) == 48.0
+    assert ft.grad(f, argnums=(0, 1))(1.0, 2.0) == (120.0, 2.0)
+    assert float(ft.jit(ft.grad(f))(1.0, 2.0)) == 120.0
+    assert float(ft.grad(ft.jit(f))(1.0, 2.0)) == 120.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(f))(np.array([1.0, 2.0]), np.ones(2)),
+                                  [60.0, 240.0])
+    np.testing.assert_array_equal(ft.jit(ft.vmap(f))(np.array([1.0, 2.0]), np.ones(2)),
+                                  [2.0, 16.0])
+
+
+def test_nondiff_argnames_as_jax() -> None:
+    jax = pytest.importorskip("jax")
+    seen: list[tuple[str, Any]] = []
+
+    def make(custom_jvp: Any) -> Any:
+        @partial(custom_jvp, nondiff_argnames=("n",), nondiff_argnums=(0,))
+        def f(m: float, x: Any, n: int) -> Any:
+            return m * x ** n
+
+        @f.defjvp
+        def f_jvp(m: float, n: int, primals: Any, tangents: Any) -> tuple[Any, Any]:
+            seen.append((type(m).__name__, n))
+            (x,), (x_dot,) = primals, tangents
+            return f(m, x, n), m * n * x ** (n - 1) * x_dot
+
+        return f
+
+    ours = ft.grad(lambda x: make(ft.custom_jvp)(2.0, x, n=3))(1.5)
+    theirs = jax.grad(lambda x: make(jax.custom_jvp)(2.0, x, n=3))(1.5)
+    assert float(ours) == pytest.approx(float(theirs)) == 13.5
+    assert seen == [("float", 3), ("float", 3)]
+
+
+@pytest.mark.parametrize(("fun", "names", "error", "match"), [
+    (lambda x, *, n: x, "n", ValueError, "names 'n', but <lambda>\\(x, \\*, n\\) has it as a "
+     "keyword-only parameter"),
+    (lambda x, n: x, ("m",), ValueError, "names 'm', but <lambda>\\(x, n\\) has no such"),
+    (lambda x, /, n: x, "x", ValueError, "'x'.*positional-only parameter.*nondiff_argnums"),
+    (lambda x, n: x, (1,), TypeError, "nondiff_argnames must be a string or a sequence of str"),
+])
+@pytest.mark.parametrize("kind", [ft.custom_jvp, ft.custom_vjp], ids=["custom_jvp", "custom_vjp"])
+def test_bad_nondiff_argnames_are_clear_errors(kind: Any, fun: Any, names: Any,
+                                               error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        kind(fun, nondiff_argnames=names)
 
 
 # -- errors ---------------------------------------------------------------------------------------

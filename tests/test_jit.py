@@ -25,6 +25,7 @@ from test_autodiff import CLOSED_FORMS
 import functrace as ft
 import functrace.lax as lax
 import functrace.numpy as fnp
+from functrace import tracing
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters import jit as jit_module
 
@@ -371,6 +372,33 @@ def test_static_args_must_be_ints_and_strings() -> None:
         ft.jit(lambda x: x, static_argnums=("x",))  # type: ignore[arg-type]
 
 
+def test_jit_with_options_only_is_a_decorator() -> None:
+    @ft.jit(static_argnums=1)
+    def power(x: Any, n: int) -> Any:
+        return x ** n
+
+    @ft.jit(static_argnames="mode")
+    def act(x: Any, mode: str = "relu") -> Any:
+        return fnp.maximum(x, 0.0) if mode == "relu" else fnp.tanh(x)
+
+    assert isinstance(power, jit_module.Jitted) and power.__name__ == "power"
+    assert float(power(2.0, 3)) == 8.0 and float(power(2.0, 4)) == 16.0
+    assert power.trace_count == 2
+    np.testing.assert_allclose(act(np.array([-1.0, 2.0])), [0.0, 2.0])
+    np.testing.assert_allclose(act(np.array([-1.0, 2.0]), mode="tanh"), np.tanh([-1.0, 2.0]))
+    np.testing.assert_allclose(ft.jit()(fnp.sin)(np.pi / 2), 1.0)  # no options at all
+    assert float(ft.jit(static_argnames="n")(lambda x, n: x * n)(3.0, n=2)) == 6.0
+    assert float(ft.grad(power, argnums=0)(3.0, 2)) == 6.0
+
+
+@pytest.mark.parametrize("bad", [None, 5, "f"])
+def test_jit_of_a_non_callable_is_a_clear_error(bad: Any) -> None:
+    with pytest.raises(TypeError, match=rf"Expected a callable value, got {bad!r}.*jit"):
+        ft.jit(bad)
+    with pytest.raises(TypeError, match=rf"Expected a callable value, got {bad!r}"):
+        ft.jit(static_argnums=0)(bad)
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 
@@ -609,3 +637,87 @@ def test_reverse_mode_of_jit_agrees_with_reverse_mode(name: str, f: Callable[...
                 assert g.dtype == ft.dtypes.float0 and g.shape == e.shape
             else:
                 np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# ensure_compile_time_eval
+
+
+def _with_table(x: Any) -> Any:
+    with ft.ensure_compile_time_eval():
+        table = fnp.cos(np.linspace(0.0, np.pi, 3))  # concrete operands only: computed now
+        assert type(table) is np.ndarray
+        idx = int(np.argmax(np.asarray(table)))  # NumPy accepts it (a tracer it refuses)
+        y = fnp.sin(x) * 2.0  # traced operands: recorded as usual
+    return y * table + x[idx]
+
+
+def test_ensure_compile_time_eval_computes_constants_now() -> None:
+    x = np.array([0.1, 0.2, 0.3])
+    want = np.sin(x) * 2.0 * np.cos([0.0, np.pi / 2, np.pi]) + x[0]
+    closed = ft.make_jaxpr(_with_table)(x)
+    names = [e.primitive.name for e in closed.jaxpr.eqns]
+    assert "cos" not in names and names.count("sin") == 1
+    np.testing.assert_allclose(_with_table(x), want)
+    np.testing.assert_allclose(ft.jit(_with_table)(x), want)
+    np.testing.assert_allclose(ft.vmap(_with_table)(np.stack([x, x])), [want, want])
+    # Derivatives of the traced part are unchanged.
+    g = ft.grad(lambda x: _with_table(x).sum())
+    want_grad = 2.0 * np.cos(x) * np.cos([0.0, np.pi / 2, np.pi]) + [3.0, 0.0, 0.0]
+    np.testing.assert_allclose(g(x), want_grad)
+    np.testing.assert_allclose(ft.jit(g)(x), want_grad)
+
+
+def test_without_ensure_compile_time_eval_constants_are_recorded_tracers() -> None:
+    def f(x: Any) -> Any:
+        c = fnp.cos(np.ones(2))
+        assert isinstance(c, ft.core.Tracer)
+        with pytest.raises(ConcretizationError, match="np.asarray"):
+            np.asarray(c)
+        return x + c
+
+    assert [e.primitive.name for e in ft.make_jaxpr(f)(np.ones(2)).jaxpr.eqns] == ["cos", "add"]
+
+
+def test_ensure_compile_time_eval_is_scoped_and_nests() -> None:
+    with ft.ensure_compile_time_eval():
+        with ft.ensure_compile_time_eval():
+            assert tracing._compile_time_eval
+        assert tracing._compile_time_eval
+    assert not tracing._compile_time_eval
+    with pytest.raises(ValueError, match="inside"), ft.ensure_compile_time_eval():
+        raise ValueError("inside")
+    assert not tracing._compile_time_eval
+
+
+def test_ensure_compile_time_eval_keeps_effectful_primitives_staged() -> None:
+    seen: list[float] = []
+
+    def f(x: Any) -> Any:
+        with ft.ensure_compile_time_eval():
+            ft.debug.callback(lambda v: seen.append(float(v)), np.float64(2.0))
+            n = lax.psum(1.0, "i")  # carried out by the vmap that names the axis
+        return x * n
+
+    g = ft.jit(ft.vmap(f, axis_name="i"))
+    np.testing.assert_array_equal(g(np.ones(3)), [3.0, 3.0, 3.0])
+    g(np.ones(3))
+    assert seen == [2.0, 2.0]  # at every call (its operand is not batched: once)
+
+
+def test_ensure_compile_time_eval_as_jax() -> None:
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+
+    def make(np_: Any, ensure: Any) -> Any:
+        def f(x: Any) -> Any:
+            with ensure():
+                table = np_.cos(np.linspace(0.0, np.pi, 3)) * 2.0
+            return x * table
+        return f
+
+    ours = ft.make_jaxpr(make(fnp, ft.ensure_compile_time_eval))(np.ones(3))
+    theirs = jax.make_jaxpr(make(jax.numpy, jax.ensure_compile_time_eval))(np.ones(3))
+    assert [e.primitive.name for e in ours.jaxpr.eqns] == ["mul"]
+    assert [e.primitive.name for e in theirs.jaxpr.eqns] == ["mul"]
+    np.testing.assert_allclose(ours.consts[0], np.asarray(theirs.consts[0]))

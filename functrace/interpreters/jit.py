@@ -21,12 +21,13 @@ explicit extra input of the call (closure conversion); such a jaxpr is not cache
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 import gc
 import inspect
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -644,10 +645,31 @@ def disable_jit(disable: bool = True) -> Iterator[None]:
         _jit_disabled = previous
 
 
+class _Missing(enum.Enum):
+    """The type of ``jit``'s default ``fun``: told apart from ``None``, which is an error."""
+
+    MISSING = enum.auto()
+
+
+@overload
 def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), *,
         donate_argnums: int | Sequence[int] = (), donate_argnames: str | Sequence[str] = (),
-        keep_unused: bool = False, inline: bool = False) -> Jitted:
+        keep_unused: bool = False, inline: bool = False) -> Jitted: ...
+
+
+@overload
+def jit(*, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+        donate_argnums: int | Sequence[int] = (), donate_argnames: str | Sequence[str] = (),
+        keep_unused: bool = False, inline: bool = False
+        ) -> Callable[[Callable[..., Any]], Jitted]: ...
+
+
+def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
+        static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (), *,
+        donate_argnums: int | Sequence[int] = (), donate_argnames: str | Sequence[str] = (),
+        keep_unused: bool = False, inline: bool = False
+        ) -> Jitted | Callable[[Callable[..., Any]], Jitted]:
     """Compile ``fun``: trace it once per input signature, optimise, run generated NumPy code.
 
     The cache key is the arguments' pytree structure, each leaf's shape and dtype (a Python
@@ -657,6 +679,8 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
 
     Args:
       fun: the function to compile. Arguments and results are pytrees of arrays and numbers.
+        Without it, ``jit(**options)`` returns a decorator, as in JAX:
+        ``@jit(static_argnums=1)`` is ``jit(f, static_argnums=1)``.
       static_argnums: positions of arguments passed to ``fun`` as Python values (part of the
         cache key, so they must be hashable); ``fun`` may branch on them.
       static_argnames: the same, by parameter name.
@@ -666,12 +690,13 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
 
     Returns:
       A :class:`Jitted` function: call it like ``fun``; ``.lower(*args)`` shows the optimised
-      jaxpr and generated source; ``.trace_count`` counts traces.
+      jaxpr and generated source; ``.trace_count`` counts traces.  Without ``fun``, a
+      decorator that returns one.
 
     Raises:
       ConcretizationError: ``fun`` needs the value of a traced argument (``if x > 0:``);
         mark it static or use ``functrace.lax.cond`` / ``functrace.numpy.where``.
-      TypeError: a static argument is not hashable.
+      TypeError: ``fun`` is not callable, or a static argument is not hashable.
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> f = ft.jit(lambda x, y: x * y + fnp.exp(x * y))
@@ -680,9 +705,20 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
     >>> power = ft.jit(lambda x, n: x ** n, static_argnums=1)
     >>> float(power(2.0, 3)), power.trace_count
     (8.0, 1)
+    >>> @ft.jit(static_argnames="n")
+    ... def repeat(x, n):
+    ...     return fnp.concatenate([x] * n)
+    >>> repeat(fnp.ones(2), n=2).shape
+    (4,)
     """
+    if fun is _Missing.MISSING:
+        def decorate(f: Callable[..., Any]) -> Jitted:
+            return jit(f, static_argnums, static_argnames)  # the hints are ignored anyway
+
+        return decorate
     if not callable(fun):
-        raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function.")
+        raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
+                        "(to pass only options, name them: jit(static_argnums=...)).")
     return Jitted(fun, (static_argnums,) if isinstance(static_argnums, int)
                   else tuple(static_argnums),
                   (static_argnames,) if isinstance(static_argnames, str)
