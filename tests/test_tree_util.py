@@ -667,8 +667,11 @@ def test_docstring_examples_run() -> None:
 
 
 def test_public_functions_are_documented() -> None:
+    type_aliases = {"KeyEntry", "KeyPath"}  # typing aliases carry no docstring of their own
     for name in tree_util.__all__:
         obj = getattr(tree_util, name)
+        if name in type_aliases:
+            continue
         assert obj.__doc__ and ">>>" in obj.__doc__, name
     assert isinstance(tree_structure(1), PyTreeDef)
 
