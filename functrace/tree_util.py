@@ -504,6 +504,8 @@ def _describe_node(kind: _NodeKind | None, aux: Any, num_children: int) -> str:
         return f"a {kind.nodetype.__name__} of length {num_children}"
     if kind is _DICT:
         return f"a dict with keys {list(aux)}"
+    if aux is kind.nodetype:  # a namedtuple's aux data is its class
+        return f"a namedtuple {kind.nodetype.__name__} with {num_children} fields"
     return f"a {kind.nodetype.__name__} node with aux data {aux!r} and {num_children} children"
 
 

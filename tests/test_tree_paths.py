@@ -671,3 +671,12 @@ def test_tree_util_covers_jax_tree_util() -> None:
     skipped = {"default_registry"}  # functrace has one registry and no API that takes one
     jax_names = {n for n in dir(jtu) if not n.startswith("_")} - skipped
     assert jax_names <= set(tu.__all__)
+
+
+def test_namedtuple_mismatch_message() -> None:
+    # A namedtuple's aux data is its class (as JAX's flatten_one_level reports); the error
+    # describes the node by name rather than printing the class.
+    with pytest.raises(ValueError, match="expected a namedtuple Point with 2 fields, got a tuple"):
+        ft.tree.map(lambda x, y: x, Point(1, 2), (1, 2))
+    with pytest.raises(ValueError, match=r"mismatch at tree\[0\]\.y: expected a list of length 1"):
+        ft.tree.map(lambda x, y: x, [Point(1, [2])], [Point(1, [2, 3])])
