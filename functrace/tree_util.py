@@ -5,6 +5,10 @@ A pytree is a value built from *nodes* (tuples, lists, dicts, ``None``, namedtup
 (arrays, numbers, anything else). Every public transformation flattens its arguments,
 works on the flat list of leaves, and unflattens the results, as in ``jax.tree_util``.
 
+Each leaf also has a *key path*: the tuple of key entries (:class:`SequenceKey`,
+:class:`DictKey`, :class:`GetAttrKey`, :class:`FlattenedIndexKey`) that leads from the root
+to it, as :func:`tree_flatten_with_path` returns and :func:`keystr` prints.
+
 Flattening runs on every call of a transformed function, so the hot paths dispatch on the
 exact ``type(x)`` with one dict lookup and build nothing but the leaf list and the treedef.
 """
@@ -15,22 +19,45 @@ import collections
 import dataclasses
 import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeAlias, TypeVar, overload
 
 __all__ = [
+    "DictKey",
+    "FlattenedIndexKey",
+    "GetAttrKey",
+    "KeyEntry",
+    "KeyPath",
+    "Partial",
     "PyTreeDef",
+    "SequenceKey",
+    "all_leaves",
     "broadcast_prefix",
+    "flatten_one_level",
+    "flatten_one_level_with_keys",
+    "is_tree_node",
+    "keystr",
     "register_dataclass",
     "register_pytree_node",
     "register_pytree_node_class",
+    "register_pytree_with_keys",
+    "register_pytree_with_keys_class",
+    "register_static",
     "tree_all",
+    "tree_broadcast",
     "tree_flatten",
+    "tree_flatten_with_path",
     "tree_leaves",
+    "tree_leaves_with_path",
     "tree_map",
+    "tree_map_with_path",
     "tree_reduce",
+    "tree_reduce_associative",
     "tree_structure",
     "tree_transpose",
     "tree_unflatten",
+    "treedef_children",
+    "treedef_is_leaf",
+    "treedef_tuple",
 ]
 
 T = TypeVar("T")
@@ -42,15 +69,101 @@ UnflattenFunc = Callable[[Any, tuple[Any, ...]], Any]
 """``unflatten_func(aux_data, children) -> node``."""
 
 
+# --- key paths ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SequenceKey:
+    """The key of a tuple's or list's child: its index. Prints as ``[idx]``.
+
+    Example:
+        >>> SequenceKey(0), str(SequenceKey(0))
+        (SequenceKey(idx=0), '[0]')
+    """
+
+    idx: int
+
+    def __str__(self) -> str:
+        return f"[{self.idx!r}]"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DictKey:
+    """The key of a dict's child: its dict key. Prints as ``[repr(key)]``.
+
+    Example:
+        >>> DictKey('a'), str(DictKey('a'))
+        (DictKey(key='a'), "['a']")
+    """
+
+    key: Hashable
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GetAttrKey:
+    """The key of a namedtuple's or dataclass's child: its attribute name. Prints as ``.name``.
+
+    Example:
+        >>> GetAttrKey('w'), str(GetAttrKey('w'))
+        (GetAttrKey(name='w'), '.w')
+    """
+
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FlattenedIndexKey:
+    """The key of a child of a node registered without keys: its position among the children.
+
+    Example:
+        >>> FlattenedIndexKey(1), str(FlattenedIndexKey(1))
+        (FlattenedIndexKey(key=1), '[<flat index 1>]')
+    """
+
+    key: int
+
+    def __str__(self) -> str:
+        return f"[<flat index {self.key}>]"
+
+
+KeyEntry: TypeAlias = Hashable
+"""One step of a key path: usually a :class:`SequenceKey`, :class:`DictKey`,
+:class:`GetAttrKey` or :class:`FlattenedIndexKey`, but a class registered with
+:func:`register_pytree_with_keys` may use any hashable value."""
+KeyPath: TypeAlias = tuple[KeyEntry, ...]
+"""The key entries leading from the root of a pytree to one of its subtrees."""
+KeyLeafPair: TypeAlias = tuple[KeyEntry, Any]
+"""``(key, child)``, as ``flatten_with_keys`` functions return them."""
+FlattenWithKeysFunc = Callable[[Any], tuple[Iterable[KeyLeafPair], Hashable]]
+"""``flatten_with_keys(node) -> (((key, child), ...), aux_data)``."""
+ChildKey = Callable[[Any, int], KeyEntry]
+"""``child_key(aux_data, i)``: the key of child ``i`` of a node with that aux data."""
+
+
+def _flat_index_key(aux: Any, i: int) -> KeyEntry:
+    return FlattenedIndexKey(i)
+
+
+def _sequence_key(aux: Any, i: int) -> KeyEntry:
+    return SequenceKey(i)
+
+
 class _NodeKind:
     """How one node type splits into (children, aux), is rebuilt, and is printed.
 
     ``unflatten`` receives the rebuilt children as a fresh list it may keep.
-    ``to_str(aux, child_strs)`` prints the node; ``path_entry(aux, i)`` names child ``i``
-    in error messages (``[0]``, ``['a']``, ``.x``).
+    ``to_str(aux, child_strs)`` prints the node. ``flatten_with_keys(x)`` returns
+    ``([(key, child), ...], aux)``; unless given, it is ``flatten`` with the keys
+    ``child_key(aux, i)`` (by default :class:`FlattenedIndexKey`).
     """
 
-    __slots__ = ("nodetype", "flatten", "unflatten", "to_str", "path_entry")
+    __slots__ = ("nodetype", "flatten", "unflatten", "to_str", "flatten_with_keys")
 
     def __init__(
         self,
@@ -58,20 +171,23 @@ class _NodeKind:
         flatten: Callable[[Any], tuple[Iterable[Any], Any]],
         unflatten: Callable[[Any, list[Any]], Any],
         to_str: Callable[[Any, list[str]], str],
-        path_entry: Callable[[Any, int], str] | None = None,
+        child_key: ChildKey = _flat_index_key,
+        flatten_with_keys: Callable[[Any], tuple[Iterable[KeyLeafPair], Any]] | None = None,
     ) -> None:
         self.nodetype = nodetype
         self.flatten = flatten
         self.unflatten = unflatten
         self.to_str = to_str
-        self.path_entry = path_entry or _index_entry
+        if flatten_with_keys is None:
+
+            def flatten_with_keys(x: Any) -> tuple[list[KeyLeafPair], Any]:
+                children, aux = flatten(x)
+                return [(child_key(aux, i), c) for i, c in enumerate(children)], aux
+
+        self.flatten_with_keys = flatten_with_keys
 
     def __repr__(self) -> str:
         return f"_NodeKind({self.nodetype.__qualname__})"
-
-
-def _index_entry(aux: Any, i: int) -> str:
-    return f"[{i}]"
 
 
 def _sorted_keys(d: dict[Any, Any]) -> list[Any]:
@@ -112,16 +228,22 @@ def _defaultdict_flatten(d: collections.defaultdict[Any, Any]) -> tuple[list[Any
     return children, (d.default_factory, keys)
 
 
-_TUPLE = _NodeKind(tuple, lambda x: (x, None), lambda aux, ch: tuple(ch), _tuple_str)
+_TUPLE = _NodeKind(
+    tuple, lambda x: (x, None), lambda aux, ch: tuple(ch), _tuple_str, _sequence_key
+)
 _LIST = _NodeKind(
-    list, lambda x: (x, None), lambda aux, ch: ch, lambda aux, cs: "[" + ", ".join(cs) + "]"
+    list,
+    lambda x: (x, None),
+    lambda aux, ch: ch,
+    lambda aux, cs: "[" + ", ".join(cs) + "]",
+    _sequence_key,
 )
 _DICT = _NodeKind(
     dict,
     _dict_flatten,
     lambda aux, ch: dict(zip(aux, ch, strict=True)),
     _dict_str,
-    lambda aux, i: f"[{aux[i]!r}]",
+    lambda aux, i: DictKey(aux[i]),
 )
 _NONE = _NodeKind(type(None), lambda x: ((), None), lambda aux, ch: None, lambda aux, cs: "None")
 _ORDERED_DICT = _NodeKind(
@@ -129,14 +251,14 @@ _ORDERED_DICT = _NodeKind(
     _ordered_dict_flatten,
     lambda aux, ch: collections.OrderedDict(zip(aux, ch, strict=True)),
     lambda aux, cs: _custom_str("OrderedDict", aux, cs),
-    lambda aux, i: f"[{aux[i]!r}]",
+    lambda aux, i: DictKey(aux[i]),
 )
 _DEFAULTDICT = _NodeKind(
     collections.defaultdict,
     _defaultdict_flatten,
     lambda aux, ch: collections.defaultdict(aux[0], zip(aux[1], ch, strict=True)),
     lambda aux, cs: _custom_str("defaultdict", aux, cs),
-    lambda aux, i: f"[{aux[1][i]!r}]",
+    lambda aux, i: DictKey(aux[1][i]),
 )
 
 # Exact type -> kind. Namedtuple classes are added on first sight; registered types on
@@ -148,13 +270,18 @@ _BUILTIN_TYPES = frozenset(_KINDS)
 _REGISTERED: set[type] = set()
 
 
+def _is_namedtuple_class(cls: type) -> bool:
+    return issubclass(cls, tuple) and hasattr(cls, "_fields")
+
+
 def _namedtuple_kind(cls: type) -> _NodeKind:
+    fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
     kind = _NodeKind(
         cls,
-        lambda x: (x, None),
+        lambda x: (x, cls),  # the class as aux data, as JAX's flatten_one_level reports it
         lambda aux, ch: cls(*ch),
         lambda aux, cs: f"CustomNode(namedtuple[{cls.__name__}], [{', '.join(cs)}])",
-        lambda aux, i: f".{cls._fields[i]}",  # type: ignore[attr-defined]
+        lambda aux, i: GetAttrKey(fields[i]),
     )
     _KINDS[cls] = kind
     return kind
@@ -306,7 +433,7 @@ def _rebuild_treedef(nodetype: type | None, aux: Any, children: tuple[PyTreeDef,
         return _LEAF
     kind = _KINDS.get(nodetype)
     if kind is None:
-        if not (issubclass(nodetype, tuple) and hasattr(nodetype, "_fields")):
+        if not _is_namedtuple_class(nodetype):
             raise TypeError(
                 f"cannot unpickle a PyTreeDef: {nodetype.__qualname__} is not a registered "
                 "pytree node type in this process; register it before loading."
@@ -377,6 +504,8 @@ def _describe_node(kind: _NodeKind | None, aux: Any, num_children: int) -> str:
         return f"a {kind.nodetype.__name__} of length {num_children}"
     if kind is _DICT:
         return f"a dict with keys {list(aux)}"
+    if aux is kind.nodetype:  # a namedtuple's aux data is its class
+        return f"a namedtuple {kind.nodetype.__name__} with {num_children} fields"
     return f"a {kind.nodetype.__name__} node with aux data {aux!r} and {num_children} children"
 
 
@@ -412,7 +541,8 @@ def _flatten_up_to(td: PyTreeDef, x: Any, out: list[Any], is_leaf: IsLeaf | None
         try:
             _flatten_up_to(child_td, child, out, is_leaf)
         except _Mismatch as e:
-            e.path.append(kind.path_entry(aux, i))
+            keyed, _ = kind.flatten_with_keys(x)
+            e.path.append(str(list(keyed)[i][0]))
             raise
 
 
@@ -539,9 +669,9 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: IsLeaf | Non
     treedef = _flatten(tree, leaves, is_leaf)
     if not rest:
         return _unflatten(treedef, map(f, leaves))
-    all_leaves = [leaves]
+    leaf_lists = [leaves]
     for i, other in enumerate(rest, start=1):
-        all_leaves.append(
+        leaf_lists.append(
             _flatten_up_to_or_raise(
                 treedef,
                 other,
@@ -550,7 +680,7 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: IsLeaf | Non
                 f"first tree|argument {i}",
             )
         )
-    return _unflatten(treedef, map(f, *all_leaves))
+    return _unflatten(treedef, map(f, *leaf_lists))
 
 
 _NO_INITIAL = object()
@@ -678,6 +808,345 @@ def tree_transpose(
     # flat is laid out outer-major: leaf j of inner tree i sits at i * inner_size + j.
     columns = [[flat[i * inner_size + j] for i in range(outer_size)] for j in range(inner_size)]
     return inner_treedef.unflatten([outer_treedef.unflatten(col) for col in columns])
+
+
+def tree_broadcast(prefix_tree: Any, full_tree: Any, is_leaf: IsLeaf | None = None) -> Any:
+    """Copy each leaf of ``prefix_tree`` over the subtree of ``full_tree`` that it covers.
+
+    Unlike :func:`broadcast_prefix` (which serves ``vmap``'s ``in_axes``), ``None`` in
+    ``prefix_tree`` is an empty node, as everywhere else in pytrees, so it only matches a
+    ``None`` in ``full_tree``.
+
+    Args:
+        prefix_tree: a pytree whose structure is a prefix of ``full_tree``'s.
+        full_tree: the pytree whose structure the result takes.
+        is_leaf: optional predicate marking subtrees of either tree to keep whole.
+
+    Returns:
+        A pytree with the structure of ``full_tree`` whose every leaf is the prefix leaf
+        covering it.
+
+    Raises:
+        ValueError: if ``prefix_tree`` is not a tree prefix of ``full_tree``.
+
+    Example:
+        >>> tree_broadcast({'a': 1, 'b': 2}, {'a': (0, 0), 'b': [0, None]})
+        {'a': (1, 1), 'b': [2, None]}
+    """
+    prefix_leaves: list[Any] = []
+    prefix_def = _flatten(prefix_tree, prefix_leaves, is_leaf)
+    subtrees = _flatten_up_to_or_raise(
+        prefix_def,
+        full_tree,
+        is_leaf,
+        "tree_broadcast: the prefix tree is not a tree prefix of the full tree.",
+        "prefix|full tree",
+    )
+    result: list[Any] = []
+    for leaf, subtree in zip(prefix_leaves, subtrees, strict=True):
+        result.extend([leaf] * len(tree_leaves(subtree, is_leaf)))
+    return tree_structure(full_tree, is_leaf).unflatten(result)
+
+
+def tree_reduce_associative(
+    operation: Callable[[T, T], T],
+    tree: Any,
+    *,
+    identity: Any = _NO_INITIAL,
+    is_leaf: IsLeaf | None = None,
+) -> T:
+    """Combine the leaves of ``tree`` with an associative ``operation``, as a balanced tree.
+
+    The leaves are split in halves recursively, so ``operation`` is nested about
+    ``log2(n)`` deep instead of ``n`` deep as in :func:`tree_reduce`; the result is the same
+    when ``operation`` is associative.
+
+    Args:
+        operation: an associative function of two values.
+        tree: the pytree whose leaves are combined, in flattening order.
+        identity: returned when ``tree`` has no leaves.
+        is_leaf: optional predicate marking subtrees to keep whole.
+
+    Returns:
+        The combined value.
+
+    Raises:
+        TypeError: ``tree`` has no leaves and no ``identity`` is given.
+
+    Example:
+        >>> tree_reduce_associative(lambda a, b: (a, b), [1, 2, 3, 4])
+        ((1, 2), (3, 4))
+    """
+    leaves = tree_leaves(tree, is_leaf)
+    if not leaves:
+        if identity is _NO_INITIAL:
+            raise TypeError(
+                "tree_reduce_associative: the tree has no leaves and no identity was given; "
+                "pass identity=... to reduce an empty tree."
+            )
+        return identity  # type: ignore[no-any-return]
+
+    def reduce_range(lo: int, hi: int) -> T:
+        if hi - lo == 1:
+            return leaves[lo]  # type: ignore[no-any-return]
+        mid = (lo + hi) // 2
+        return operation(reduce_range(lo, mid), reduce_range(mid, hi))
+
+    return reduce_range(0, len(leaves))
+
+
+def all_leaves(iterable: Iterable[Any], is_leaf: IsLeaf | None = None) -> bool:
+    """Whether every element of ``iterable`` is a leaf (so ``None``, a node, is not).
+
+    Args:
+        iterable: the values to test.
+        is_leaf: optional predicate; a value for which it returns True counts as a leaf.
+
+    Returns:
+        True if no element is a pytree node.
+
+    Example:
+        >>> all_leaves([1, 'a', 2.0]), all_leaves([1, (2,)]), all_leaves([None])
+        (True, False, False)
+    """
+    return all(
+        (is_leaf is not None and is_leaf(x)) or _kind_of(x) is None for x in iterable
+    )
+
+
+def is_tree_node(typ: type) -> bool:
+    """Whether instances of the type ``typ`` are pytree nodes (built in, namedtuple or registered).
+
+    Raises:
+        TypeError: if ``typ`` is not a type (pass ``type(x)`` to ask about a value ``x``).
+
+    Example:
+        >>> is_tree_node(dict), is_tree_node(type(None)), is_tree_node(int)
+        (True, True, False)
+    """
+    if not isinstance(typ, type):
+        raise TypeError(
+            f"is_tree_node: expected a type, got {typ!r} (an instance of "
+            f"{type(typ).__qualname__}); pass type(x) to ask about a value x."
+        )
+    return typ in _KINDS or _is_namedtuple_class(typ)
+
+
+def treedef_children(treedef: PyTreeDef) -> list[PyTreeDef]:
+    """The treedefs of the root's children (empty for a leaf); same as ``treedef.children()``.
+
+    Example:
+        >>> treedef_children(tree_structure((1, [2, 3], None)))
+        [PyTreeDef(*), PyTreeDef([*, *]), PyTreeDef(None)]
+    """
+    return treedef.children()
+
+
+def treedef_is_leaf(treedef: PyTreeDef) -> bool:
+    """Whether ``treedef`` has a single node: a leaf, or an empty node such as ``None``, as JAX.
+
+    Example:
+        >>> treedef_is_leaf(tree_structure(1)), treedef_is_leaf(tree_structure([1]))
+        (True, False)
+    """
+    return treedef.num_nodes == 1
+
+
+def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
+    """The treedef of a tuple whose children have the given treedefs.
+
+    Raises:
+        TypeError: if an element is not a :class:`PyTreeDef`.
+
+    Example:
+        >>> treedef_tuple([tree_structure(1), tree_structure([1, 2])])
+        PyTreeDef((*, [*, *]))
+    """
+    children = tuple(treedefs)
+    for i, td in enumerate(children):
+        if not isinstance(td, PyTreeDef):
+            raise TypeError(
+                f"treedef_tuple: element {i} is a {type(td).__qualname__}, expected a "
+                "PyTreeDef (build one with tree_structure)."
+            )
+    return PyTreeDef(_TUPLE, None, children)
+
+
+def _node_kind_or_raise(tree: Any, fname: str) -> _NodeKind:
+    kind = _kind_of(tree)
+    if kind is None:
+        raise ValueError(
+            f"{fname}: can't tree-flatten type: {type(tree).__qualname__}; it is a leaf, "
+            "not a pytree node."
+        )
+    return kind
+
+
+def flatten_one_level(tree: Any) -> tuple[list[Any], Hashable]:
+    """Split a pytree node into its children and aux data, without recursing.
+
+    Raises:
+        ValueError: if ``tree`` is a leaf.
+
+    Example:
+        >>> flatten_one_level({'b': [1, 2], 'a': 3})
+        ([3, [1, 2]], ('a', 'b'))
+    """
+    children, aux = _node_kind_or_raise(tree, "flatten_one_level").flatten(tree)
+    return list(children), aux
+
+
+def flatten_one_level_with_keys(tree: Any) -> tuple[list[KeyLeafPair], Hashable]:
+    """Like :func:`flatten_one_level`, with each child paired with its key entry.
+
+    Raises:
+        ValueError: if ``tree`` is a leaf.
+
+    Example:
+        >>> flatten_one_level_with_keys([5, 6])
+        ([(SequenceKey(idx=0), 5), (SequenceKey(idx=1), 6)], None)
+    """
+    keyed, aux = _node_kind_or_raise(tree, "flatten_one_level_with_keys").flatten_with_keys(tree)
+    return list(keyed), aux
+
+
+# --- key paths: flattening with paths -------------------------------------------------
+
+
+def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
+    """Print a key path, such as ``"['a'][0].w"``.
+
+    Args:
+        keys: the key path, a tuple of key entries.
+        simple: print each entry bare (``a``, ``0``, ``w``) rather than as Python access
+            syntax (``['a']``, ``[0]``, ``.w``).
+        separator: the string put between entries.
+
+    Returns:
+        The entries' strings joined by ``separator``.
+
+    Example:
+        >>> path = (DictKey('a'), SequenceKey(0), GetAttrKey('w'))
+        >>> keystr(path), keystr(path, simple=True, separator='/')
+        ("['a'][0].w", 'a/0/w')
+    """
+    if not simple:
+        return separator.join(str(k) for k in keys)
+    return separator.join(_simple_key_str(k) for k in keys)
+
+
+def _simple_key_str(key: KeyEntry) -> str:
+    if isinstance(key, SequenceKey):
+        return str(key.idx)
+    if isinstance(key, (DictKey, FlattenedIndexKey)):
+        return str(key.key)
+    if isinstance(key, GetAttrKey):
+        return key.name
+    return str(key)
+
+
+def _flatten_with_path(
+    x: Any,
+    path: KeyPath,
+    leaves: list[tuple[KeyPath, Any]],
+    is_leaf: Callable[..., bool] | None,
+    is_leaf_takes_path: bool,
+) -> PyTreeDef:
+    if is_leaf is not None and (is_leaf(path, x) if is_leaf_takes_path else is_leaf(x)):
+        leaves.append((path, x))
+        return _LEAF
+    kind = _kind_of(x)
+    if kind is None:
+        leaves.append((path, x))
+        return _LEAF
+    keyed, aux = kind.flatten_with_keys(x)
+    child_defs = tuple(
+        _flatten_with_path(c, (*path, k), leaves, is_leaf, is_leaf_takes_path) for k, c in keyed
+    )
+    return PyTreeDef(kind, aux, child_defs)
+
+
+def tree_flatten_with_path(
+    tree: Any, is_leaf: Callable[..., bool] | None = None, is_leaf_takes_path: bool = False
+) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
+    """Flatten a pytree like :func:`tree_flatten`, pairing each leaf with its key path.
+
+    Lists and tuples give :class:`SequenceKey`, dicts :class:`DictKey` (in sorted-key order,
+    as the leaves), namedtuples and dataclasses :class:`GetAttrKey`, and classes registered
+    without keys :class:`FlattenedIndexKey`.
+
+    Args:
+        tree: the pytree to flatten.
+        is_leaf: optional predicate marking subtrees to keep whole, called as ``is_leaf(x)``,
+            or ``is_leaf(path, x)`` when ``is_leaf_takes_path`` is True.
+        is_leaf_takes_path: whether ``is_leaf`` also receives the subtree's key path.
+
+    Returns:
+        ``([(path, leaf), ...], treedef)``, the same leaves and treedef as ``tree_flatten``.
+
+    Example:
+        >>> pairs, treedef = tree_flatten_with_path({'b': [1, 2], 'a': 3})
+        >>> [(keystr(path), leaf) for path, leaf in pairs]
+        [("['a']", 3), ("['b'][0]", 1), ("['b'][1]", 2)]
+    """
+    leaves: list[tuple[KeyPath, Any]] = []
+    treedef = _flatten_with_path(tree, (), leaves, is_leaf, is_leaf_takes_path)
+    return leaves, treedef
+
+
+def tree_leaves_with_path(
+    tree: Any, is_leaf: Callable[..., bool] | None = None, is_leaf_takes_path: bool = False
+) -> list[tuple[KeyPath, Any]]:
+    """The ``(key path, leaf)`` pairs of a pytree; see :func:`tree_flatten_with_path`.
+
+    Example:
+        >>> tree_leaves_with_path([1, (2,)])
+        [((SequenceKey(idx=0),), 1), ((SequenceKey(idx=1), SequenceKey(idx=0)), 2)]
+    """
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
+
+
+def tree_map_with_path(
+    f: Callable[..., Any],
+    tree: Any,
+    *rest: Any,
+    is_leaf: Callable[..., bool] | None = None,
+    is_leaf_takes_path: bool = False,
+) -> Any:
+    """Like :func:`tree_map`, but ``f`` also receives each leaf's key path first.
+
+    Args:
+        f: called as ``f(path, x, *xs)`` once per leaf ``x`` of ``tree``.
+        tree: the pytree whose structure the result takes.
+        *rest: more pytrees with the structure of ``tree`` (or with ``tree`` as a prefix).
+        is_leaf: optional predicate marking subtrees of ``tree`` to keep whole.
+        is_leaf_takes_path: whether ``is_leaf`` is called as ``is_leaf(path, x)``.
+
+    Returns:
+        A pytree with the structure of ``tree`` whose leaves are ``f(path, x, *xs)``.
+
+    Raises:
+        ValueError: if a tree in ``rest`` does not match ``tree``.
+
+    Example:
+        >>> tree_map_with_path(lambda p, x: f'{keystr(p)}={x}', {'a': 1, 'b': (2,)})
+        {'a': "['a']=1", 'b': ("['b'][0]=2",)}
+    """
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    paths = [p for p, _ in pairs]
+    leaf_lists = [[x for _, x in pairs]]
+    for i, other in enumerate(rest, start=1):
+        leaf_lists.append(
+            _flatten_up_to_or_raise(
+                treedef,
+                other,
+                None,
+                f"tree_map_with_path: tree argument {i} does not have the structure of the "
+                "first tree.",
+                f"first tree|argument {i}",
+            )
+        )
+    return treedef.unflatten([f(*args) for args in zip(paths, *leaf_lists, strict=True)])
 
 
 # --- registration ---------------------------------------------------------------------
@@ -862,7 +1331,212 @@ def register_dataclass(
             flatten,
             unflatten,
             lambda aux, cs: _custom_str(name, aux, cs),
-            lambda aux, i: f".{data[i]}",
+            lambda aux, i: GetAttrKey(data[i]),
         ),
     )
     return cls
+
+
+def register_pytree_with_keys(
+    nodetype: type,
+    flatten_with_keys: FlattenWithKeysFunc,
+    unflatten_func: UnflattenFunc,
+    flatten_func: FlattenFunc | None = None,
+) -> None:
+    """Register a class as a pytree node type whose children have key entries.
+
+    Like :func:`register_pytree_node`, but the flattening function names each child, so
+    :func:`tree_flatten_with_path` reports those keys instead of :class:`FlattenedIndexKey`.
+
+    Args:
+        nodetype: the class. Only exact instances are nodes, not subclasses.
+        flatten_with_keys: ``flatten_with_keys(x) -> (((key, child), ...), aux_data)``; a key
+            is usually a :class:`GetAttrKey`, :class:`DictKey` or :class:`SequenceKey` but may
+            be any hashable value (:func:`keystr` prints it with ``str``).
+        unflatten_func: ``unflatten_func(aux_data, children) -> x``; ``children`` is a tuple.
+        flatten_func: optional faster ``flatten_func(x) -> (children, aux_data)`` for the
+            paths that need no keys; it must agree with ``flatten_with_keys``. By default the
+            keys are computed and dropped.
+
+    Raises:
+        ValueError: if ``nodetype`` is already a pytree node type.
+
+    Example:
+        >>> class Pair:
+        ...     def __init__(self, a, b):
+        ...         self.a, self.b = a, b
+        >>> register_pytree_with_keys(
+        ...     Pair,
+        ...     lambda p: (((GetAttrKey('a'), p.a), (GetAttrKey('b'), p.b)), None),
+        ...     lambda aux, ch: Pair(*ch))
+        >>> [keystr(path) for path, _ in tree_leaves_with_path([Pair(1, 2)])]
+        ['[0].a', '[0].b']
+    """
+    if flatten_func is None:
+
+        def flatten_dropping_keys(x: Any) -> tuple[list[Any], Hashable]:
+            keyed, aux = flatten_with_keys(x)
+            return [c for _, c in keyed], aux
+
+        flatten_func = flatten_dropping_keys
+    name = nodetype.__name__
+    _register(
+        nodetype,
+        _NodeKind(
+            nodetype,
+            flatten_func,
+            lambda aux, ch: unflatten_func(aux, tuple(ch)),
+            lambda aux, cs: _custom_str(name, aux, cs),
+            flatten_with_keys=flatten_with_keys,
+        ),
+    )
+
+
+def register_pytree_with_keys_class(cls: TypeT) -> TypeT:
+    """Class decorator: register ``cls`` with keys, using its methods, as in JAX.
+
+    ``cls.tree_flatten_with_keys(self) -> (((key, child), ...), aux_data)``, the classmethod
+    ``cls.tree_unflatten(aux_data, children)`` and, if defined, ``cls.tree_flatten(self)``
+    (see :func:`register_pytree_with_keys`).
+
+    Raises:
+        TypeError: if ``cls`` lacks ``tree_flatten_with_keys`` or ``tree_unflatten``.
+
+    Example:
+        >>> @register_pytree_with_keys_class
+        ... class Named:
+        ...     def __init__(self, v):
+        ...         self.v = v
+        ...     def tree_flatten_with_keys(self):
+        ...         return ((GetAttrKey('v'), self.v),), None
+        ...     @classmethod
+        ...     def tree_unflatten(cls, aux, children):
+        ...         return cls(*children)
+        >>> tree_leaves_with_path(Named(3))
+        [((GetAttrKey(name='v'),), 3)]
+    """
+    missing = [m for m in ("tree_flatten_with_keys", "tree_unflatten") if not hasattr(cls, m)]
+    if missing:
+        raise TypeError(
+            f"register_pytree_with_keys_class: {cls.__qualname__} has no {' or '.join(missing)}; "
+            "define tree_flatten_with_keys(self) and the classmethod "
+            "tree_unflatten(cls, aux_data, children)."
+        )
+    register_pytree_with_keys(
+        cls,
+        cls.tree_flatten_with_keys,  # type: ignore[attr-defined]
+        cls.tree_unflatten,  # type: ignore[attr-defined]
+        getattr(cls, "tree_flatten", None),
+    )
+    return cls
+
+
+def register_static(cls: TypeT) -> TypeT:
+    """Register ``cls`` as a node with no children whose instances are kept in the treedef.
+
+    A static value is then part of the structure: transformations do not trace it, ``jit``
+    keys its cache on it (so instances must be hashable and comparable, and equal ones are
+    interchangeable), and ``tree_map`` passes it through untouched. Usable as a decorator.
+
+    Args:
+        cls: the class to register.
+
+    Returns:
+        ``cls`` itself.
+
+    Raises:
+        TypeError: if ``cls`` is not a class or its instances are unhashable
+            (``__hash__ = None``, as for a dataclass with ``eq=True`` and no ``frozen=True``).
+        ValueError: if ``cls`` is already a pytree node type.
+
+    Example:
+        >>> @register_static
+        ... @dataclasses.dataclass(frozen=True)
+        ... class Activation:
+        ...     name: str
+        >>> tree_flatten([Activation('relu'), 2.0])
+        ([2.0], PyTreeDef([CustomNode(Activation[Activation(name='relu')], []), *]))
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_static: expected a class, got {cls!r}.")
+    if cls.__hash__ is None:  # type: ignore[comparison-overlap]
+        raise TypeError(
+            f"register_static: instances of {cls.__qualname__} are unhashable, but a static "
+            "value is part of the treedef and must be hashable; define __hash__ (for a "
+            "dataclass, use frozen=True)."
+        )
+    name = cls.__name__
+    _register(
+        cls,
+        _NodeKind(
+            cls,
+            lambda x: ((), x),
+            lambda aux, ch: aux,
+            lambda aux, cs: _custom_str(name, aux, cs),
+        ),
+    )
+    return cls
+
+
+# --- Partial --------------------------------------------------------------------------
+
+
+class _OpaqueCallable:
+    """A callable that delegates calls, equality and hashing to the one it wraps.
+
+    :class:`Partial` wraps a ``functools.partial`` given as its function in one, because
+    ``functools.partial`` would otherwise merge the inner partial's arguments into its own,
+    turning arguments the caller fixed statically into pytree children (JAX does the same).
+    """
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _OpaqueCallable) and self.func == other.func
+
+    def __hash__(self) -> int:
+        return hash(self.func)
+
+    def __repr__(self) -> str:
+        return f"_OpaqueCallable({self.func!r})"
+
+
+class Partial(functools.partial[T]):
+    """A ``functools.partial`` that is a pytree: its arguments are children, its function static.
+
+    So a function with some arguments bound can be passed to, or returned from, ``jit``,
+    ``vmap`` and ``grad``: the bound arguments are traced like any other leaves, and the
+    function (compared by identity) is part of the treedef. Bound arguments are the
+    children in two subtrees, the positional tuple and the keyword dict, whose key entries
+    are ``FlattenedIndexKey(0)`` and ``FlattenedIndexKey(1)``, as in JAX.
+
+    Example:
+        >>> def affine(w, x, b=0.0):
+        ...     return w * x + b
+        >>> p = Partial(affine, 2.0, b=1.0)
+        >>> p(3.0)
+        7.0
+        >>> tree_leaves(p)
+        [2.0, 1.0]
+        >>> tree_map(lambda v: v * 10, p)(3.0)
+        70.0
+    """
+
+    def __new__(cls, func: Callable[..., T], *args: Any, **kwargs: Any) -> Partial[T]:
+        if isinstance(func, functools.partial):
+            func = _OpaqueCallable(func)
+        return super().__new__(cls, func, *args, **kwargs)
+
+
+def _partial_unflatten(func: Callable[..., Any], children: tuple[Any, ...]) -> Partial[Any]:
+    args, kwargs = children
+    return Partial(func, *args, **kwargs)
+
+
+register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func), _partial_unflatten)
