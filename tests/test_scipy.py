@@ -137,6 +137,41 @@ def test_beta_poch_factorial_multigammaln() -> None:
     close(special.multigammaln(4.2, d), expected_mv, rtol=1e-13)
 
 
+def test_loggamma_rgamma_comb_boxcox() -> None:
+    x = np.array([-2.5, -1.0, 0.0, -0.0, 0.5, 3.0, 171.2, np.inf, -np.inf, np.nan])
+    close(special.loggamma(x), [np.nan, np.nan, np.inf, np.inf, math.lgamma(0.5), math.log(2),
+                                math.lgamma(171.2), np.inf, np.nan, np.nan])
+    y = np.array([-2.5, -1.5, -1.0, 0.0, -0.0, 0.5, 3.0, np.inf, -np.inf, np.nan, -170.5])
+    close(special.rgamma(y), [1 / math.gamma(v) if v % 1 or v > 0 else 0.0 for v in y[:7]]
+          + [0.0, 0.0, np.nan, 1 / math.gamma(-170.5)], rtol=1e-13)
+    assert np.signbit(special.rgamma(-0.0))
+    n = np.array([5.0, 5.0, -1.0, 3.5, 5.0, 0.0, 30.0])
+    k = np.array([2.0, 6.0, 2.0, 1.5, -1.0, 0.0, 12.0])
+    comb_35 = math.gamma(4.5) / (math.gamma(2.5) * math.gamma(3.0))
+    close(special.comb(n, k), [10, 0, 0, comb_35, 0, 1, math.comb(30, 12)], rtol=1e-13)
+    close(special.comb(n[:3], k[:3], repetition=True), [15, 210, 0], rtol=1e-13)
+    assert special.comb(np.int32(5), 2).dtype == np.float64
+    assert special.comb(np.float32(5), np.float32(2)).dtype == np.float32
+    # boxcox: the power branch, lambda = 0, tiny lambda (the series), and the edges.
+    u = np.array([2.0, 2.0, 2.0, 3.0, 0.0, 0.0, 0.0, -1.0, np.inf])
+    lam = np.array([0.5, 0.0, 1e-9, -2e-4, 0.5, 0.0, -0.5, 0.5, 1.0])
+    expected = [2 * (math.sqrt(2) - 1), math.log(2), math.log(2) * (1 + 1e-9 * math.log(2) / 2),
+                math.expm1(-2e-4 * math.log(3)) / -2e-4, -2.0, -np.inf, -np.inf, np.nan, np.inf]
+    close(special.boxcox(u, lam), expected, rtol=1e-15)
+    close(special.boxcox1p(u - 1.0, lam), expected, rtol=1e-15)
+    close(special.boxcox1p(1e-12, 0.7), 1e-12 * (1 - 0.3e-12 / 2), rtol=1e-15)
+    # Smooth in lambda through 0: d/dl = log(x)^2 / 2, d2/dl2 = log(x)^3 / 3 at l = 0.
+    assert ft.grad(special.boxcox, argnums=1)(2.0, 0.0) == pytest.approx(math.log(2)**2 / 2)
+    assert ft.grad(ft.grad(special.boxcox, argnums=1), argnums=1)(2.0, 0.0) == pytest.approx(
+        math.log(2)**3 / 3)
+    with np.errstate(all="raise"):
+        special.boxcox(u, lam)
+        special.boxcox1p(u - 1.0, lam)
+        special.loggamma(x)
+        special.rgamma(y)
+        special.comb(n, k)
+
+
 def test_logistic_and_entropy_functions() -> None:
     x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
     close(special.expit(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
@@ -191,6 +226,12 @@ def test_no_warnings_at_edges() -> None:
     (lambda x: special.beta(x, 2.5), [0.5, 3.0]), (lambda x: special.poch(x, 2.5), [0.5, 3.0]),
     (lambda x: special.multigammaln(x, 3), [2.0, 4.5]), (special.factorial, [0.5, 3.2]),
     (lambda x: nn.gelu(x, approximate=False), [-3.0, 0.1, 2.0]),
+    (special.loggamma, [0.3, 2.5]), (special.rgamma, [-1.5, 0.4, 3.0]),
+    (lambda x: special.comb(x, 2.5), [3.0, 6.5]), (lambda k: special.comb(7.5, k), [1.5, 4.0]),
+    (lambda x: special.boxcox(x, 0.3), [0.5, 2.0]),
+    (lambda lam: special.boxcox(2.5, lam), [-0.5, 0.0, 1e-4, 0.7]),
+    (lambda x: special.boxcox1p(x, -0.4), [-0.5, 2.0]),
+    (lambda lam: special.boxcox1p(1.5, lam), [-0.5, 0.0, 1e-4, 0.7]),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_second_derivatives_match_central_differences(fn: object, x: list[float]) -> None:
     check_grads(fn, (np.array(x),), order=2, modes=("fwd", "rev"))
