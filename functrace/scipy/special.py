@@ -33,11 +33,12 @@ from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "digamma", "entr", "erf", "erfc",
-    "erfcinv", "erfcx", "erfinv", "expit", "factorial", "gamma", "gammainc", "gammaincc", "gammaln",
-    "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "loggamma", "logit",
-    "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma", "psi", "rel_entr",
-    "rgamma", "softmax", "xlog1py", "xlogy", "zeta",
+    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma", "entr", "erf",
+    "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial", "fresnel",
+    "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
+    "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "poch", "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy",
+    "zeta",
 ]
 
 
@@ -287,6 +288,57 @@ def boxcox1p(x: Any, lmbda: Any) -> Any:
     """The Box-Cox transformation of ``1 + x``: ``((1 + x)**lmbda - 1) / lmbda``
     (``log1p(x)`` at ``lmbda == 0``), accurate for small ``x``; NaN for ``x < -1``."""
     return _boxcox("boxcox1p", fnp.log1p, -1.0, x, lmbda)
+
+
+# -- exponential, Dawson, Fresnel and dilogarithm integrals --------------------------------------
+
+
+def expi(x: Any) -> Any:
+    """The exponential integral ``Ei(x)``, the principal value of the integral of ``e**t / t``
+    from ``-inf`` to ``x`` (``-inf`` at 0). Its derivative is ``exp(x) / x``."""
+    return sp.expi(*_inexact("expi", x))
+
+
+def exp1(x: Any) -> Any:
+    """The exponential integral ``E1(x)``, the integral of ``exp(-x t) / t`` over ``t > 1``,
+    for ``x >= 0`` (``inf`` at 0, NaN below, as SciPy's real ``exp1``). Its derivative is
+    ``-exp(-x) / x``."""
+    return sp.exp1(*_inexact("exp1", x))
+
+
+def expn(n: Any, x: Any) -> Any:
+    """The generalized exponential integral ``E_n(x)``, the integral of ``exp(-x t) / t**n``
+    over ``t > 1``, for integer ``n`` (NaN for ``n < 0``, as SciPy) and ``x >= 0``; not
+    differentiable in ``n``. Its derivative in ``x`` is ``-expn(n - 1, x)``."""
+    n_op = as_operand(n)
+    if not isinstance(n_op, Tracer):
+        order = np.asarray(n_op)
+        if order.dtype.kind not in "biuf" or np.any(order != np.floor(order)):
+            raise ValueError(f"expn: the order n must be an integer, got {n!r}.")
+    n_op, x = _inexact("expn", n_op, x)
+    negative = fnp.less(n_op, 0.0)
+    return fnp.where(negative, np.nan, sp.expn(fnp.where(negative, 0.0, n_op), x))
+
+
+def dawsn(x: Any) -> Any:
+    """Dawson's integral ``exp(-x**2)`` times the integral of ``exp(t**2)`` from 0 to ``x``.
+    Its derivative is ``1 - 2 x dawsn(x)``."""
+    return sp.dawsn(*_inexact("dawsn", x))
+
+
+def fresnel(x: Any) -> tuple[Any, Any]:
+    """The Fresnel integrals ``(S(x), C(x))``: the integrals of ``sin(pi t**2 / 2)`` and
+    ``cos(pi t**2 / 2)`` from 0 to ``x``, as ``scipy.special.fresnel``. Their derivatives
+    are those integrands."""
+    (x,) = _inexact("fresnel", x)
+    return sp.fresnel_s(x), sp.fresnel_c(x)
+
+
+def spence(z: Any) -> Any:
+    """Spence's function in SciPy's convention: the integral of ``log(t) / (1 - t)`` from 1
+    to ``z``, the dilogarithm ``Li2(1 - z)``, for ``z >= 0`` (NaN below). Its derivative is
+    ``log(z) / (1 - z)``."""
+    return sp.spence(*_inexact("spence", z))
 
 
 # -- Bessel functions -----------------------------------------------------------------------------
