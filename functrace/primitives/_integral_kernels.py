@@ -142,7 +142,7 @@ def exp1(x: np.ndarray) -> np.ndarray:
     """The exponential integral E1(x) = integral of e^(-xt)/t over t > 1, for x >= 0.
 
     0 < x <= 1/2: the power series; x > 1/2: the continued fraction.  inf at 0, 0 at inf, NaN for
-    x < 0 (scipy's real exp1).  Measured max error 2 ulp.
+    x < 0 (scipy's real exp1).  Measured max error 1.8 ulp.
     """
     x, shape = _flat(x)
     out = np.full_like(x, _NAN)
@@ -161,7 +161,7 @@ def expi(x: np.ndarray) -> np.ndarray:
 
     0 < x <= 50: the series around Ei's zero; x > 50: the asymptotic series (inf beyond
     x = 716.4 where Ei overflows).  -inf at 0, 0 at -inf, inf at inf.  Measured max error
-    8 ulp (from E1 for x < 0; 2 ulp for x > 0).
+    4 ulp.
     """
     x, shape = _flat(x)
     out = np.full_like(x, _NAN)
@@ -185,7 +185,7 @@ def expn(n: np.ndarray, x: np.ndarray) -> np.ndarray:
     n >= 1: the series for x <= 1/2, the continued fraction above; n <= 0: the closed form
     x^(n-1) Gamma(1-n, x).  At x = 0: 1/(n-1) for n >= 2, inf otherwise; NaN for x < 0 and
     for non-integer n (scipy's expn truncates a non-integer n, with a warning; ours refuses).
-    Measured max error 3 ulp.
+    Measured max error 2.9 ulp (n from 0 to 200).
     """
     n, x, shape = _flat2(n, x)
     out = np.full_like(x, _NAN)
@@ -213,7 +213,7 @@ def dawsn(x: np.ndarray) -> np.ndarray:
     |x| <= 7: exp(-x^2) sum_k x^(2k+1) / (k! (2k+1)) (Kummer's transformation of
     x 1F1(1; 3/2; -x^2), whose terms are all positive); |x| > 7: the asymptotic series
     1/(2x) sum_k (2k-1)!! / (2x^2)^k, cut at k = 30.  Odd; 0 at +-inf.  Measured max
-    error 2 ulp.
+    error 8 ulp (near x = 5.4, from the ~100 terms of the series).
     """
     x, shape = _flat(x)
     out = np.full_like(x, _NAN)
@@ -312,7 +312,7 @@ def fresnel_s(x: np.ndarray) -> np.ndarray:
 
     |x| <= 1.5: the power series; beyond, Laplace's continued fraction of the complementary
     error function at (1 - i) sqrt(pi) x / 2, with the phase pi x^2 / 2 reduced exactly.
-    Odd; +-1/2 at +-inf.  Measured max error 3 ulp.
+    Odd; +-1/2 at +-inf.  Measured max error 2.8 ulp.
     """
     return _fresnel(x, True)
 
@@ -320,7 +320,7 @@ def fresnel_s(x: np.ndarray) -> np.ndarray:
 @_quiet
 def fresnel_c(x: np.ndarray) -> np.ndarray:
     """The Fresnel integral C(x), the integral of cos(pi t^2 / 2) from 0 to x (as
-    :func:`fresnel_s`).  Measured max error 3 ulp."""
+    :func:`fresnel_s`).  Measured max error 3.9 ulp."""
     return _fresnel(x, False)
 
 
