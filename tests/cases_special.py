@@ -36,6 +36,13 @@ _SQ = binary(x_bounds={"lo": 2.0, "hi": 5.0}, y_bounds={"lo": 0.5, "hi": 3.0})
 _AX = binary(x_bounds={"lo": 0.5, "hi": 4.0}, y_bounds={"lo": 0.2, "hi": 5.0})
 
 
+def _expn_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """expn's (n, x): n in {0, 1, 2, 3} (as floats), x in [0.3, 2.5]."""
+    shp = shape(rng)
+    n = rng.integers(0, 4, size=shp).astype(dtype)
+    return Sample((np.asarray(n), uniform(rng, shp, dtype, lo=0.3, hi=2.5)))
+
+
 def _betainc_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     """betainc's (a, b, x): a, b in [0.5, 4], x in [0.05, 0.75]."""
     shp = shape(rng)
@@ -69,6 +76,13 @@ SPECIAL_CASES: list[Case] = [
          tol={"float64": (1e-12, 1e-10)}),
     Case("regularized_incomplete_beta", sp.betainc, ref.betainc, _betainc_args,
          nondiff_argnums=(0, 1)),
+    Case("expi", sp.expi, ref.expi, unary(uniform, lo=0.5, hi=4.0)),
+    Case("exp1", sp.exp1, ref.exp1, unary(uniform, lo=0.2, hi=2.5)),
+    Case("expn", sp.expn, ref.expn, _expn_args, nondiff_argnums=(0,)),
+    Case("dawsn", sp.dawsn, ref.dawsn, unary(uniform, lo=-2.0, hi=2.0)),
+    Case("fresnel_s", sp.fresnel_s, ref.fresnel_s, unary(uniform, lo=-1.5, hi=1.5)),
+    Case("fresnel_c", sp.fresnel_c, ref.fresnel_c, unary(uniform, lo=-1.5, hi=1.5)),
+    Case("spence", sp.spence, ref.spence, unary(uniform, lo=0.3, hi=1.7)),
     # Through the public namespaces.
     Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
     Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
@@ -89,4 +103,9 @@ SPECIAL_CASES: list[Case] = [
     Case("regularized_incomplete_beta", fsp.betainc, ref.betainc, _betainc_args,
          nondiff_argnums=(0, 1), label="scipy.special.betainc"),
     Case("igamma", lax.igamma, ref.igamma, _AX, nondiff_argnums=(0,), label="lax"),
+    Case("expn", fsp.expn, ref.expn, _expn_args, nondiff_argnums=(0,),
+         label="scipy.special.expn"),
+    Case("expi", fsp.expi, ref.expi, unary(uniform, lo=0.5, hi=4.0), label="scipy.special.expi"),
+    Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
+         unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

@@ -126,3 +126,66 @@ igamma = _vectorize(lambda a, x: _gammainc_series(a, x)[0])
 igammac = _vectorize(lambda a, x: 1.0 - _gammainc_series(a, x)[0])
 igamma_grad_a = _vectorize(lambda a, x: _gammainc_series(a, x)[1])
 betainc = _vectorize(_betainc_series)
+
+EULER = 0.57721566490153286061
+
+
+def _ei(x: float) -> float:
+    """Ei(x) = gamma + log x + sum x^k / (k k!) (fine for x in [0.5, 5])."""
+    terms, term = [], 1.0
+    for k in range(1, 80):
+        term *= x / k
+        terms.append(term / k)
+    return EULER + math.log(x) + math.fsum(terms)
+
+
+def _e1(x: float) -> float:
+    """E1(x) = -gamma - log x - sum (-x)^k / (k k!) (fine for x in (0, 2.5])."""
+    terms, term = [], 1.0
+    for k in range(1, 80):
+        term *= -x / k
+        terms.append(term / k)
+    return -EULER - math.log(x) - math.fsum(terms)
+
+
+def _expn(n: float, x: float) -> float:
+    """E_n(x) by the upward recurrence E_(k+1) = (e^-x - x E_k) / k from E_0 = e^-x / x
+    (stable for x <= k)."""
+    value = math.exp(-x) / x
+    if n >= 1:
+        value = _e1(x)
+        for k in range(1, int(n)):
+            value = (math.exp(-x) - x * value) / k
+    return value
+
+
+def _dawsn(x: float) -> float:
+    """D(x) = sum (-1)^k 2^k x^(2k+1) / (2k+1)!! (fine for |x| <= 2)."""
+    terms, term = [x], x
+    for k in range(1, 80):
+        term *= -2 * x * x / (2 * k + 1)
+        terms.append(term)
+    return math.fsum(terms)
+
+
+def _fresnel(x: float, sine: bool) -> float:
+    """The power series of S or C (fine for |x| <= 1.5)."""
+    w = math.pi / 2 * x * x
+    terms = [(-1) ** k * x * w ** j / (math.factorial(j) * (2 * j + 1))
+             for k in range(30) for j in [2 * k + (1 if sine else 0)]]
+    return math.fsum(terms)
+
+
+def _spence(z: float) -> float:
+    """Li2(1 - z) = sum (1 - z)^k / k^2 (fine for |1 - z| <= 0.7)."""
+    y = 1.0 - z
+    return math.fsum(y ** k / k**2 for k in range(1, 400))
+
+
+expi = _vectorize(_ei)
+exp1 = _vectorize(_e1)
+expn = _vectorize(_expn)
+dawsn = _vectorize(_dawsn)
+fresnel_s = _vectorize(lambda x: _fresnel(x, True))
+fresnel_c = _vectorize(lambda x: _fresnel(x, False))
+spence = _vectorize(_spence)

@@ -137,6 +137,161 @@ def test_beta_poch_factorial_multigammaln() -> None:
     close(special.multigammaln(4.2, d), expected_mv, rtol=1e-13)
 
 
+def test_loggamma_rgamma_comb_boxcox() -> None:
+    x = np.array([-2.5, -1.0, 0.0, -0.0, 0.5, 3.0, 171.2, np.inf, -np.inf, np.nan])
+    close(special.loggamma(x), [np.nan, np.nan, np.inf, np.inf, math.lgamma(0.5), math.log(2),
+                                math.lgamma(171.2), np.inf, np.nan, np.nan])
+    y = np.array([-2.5, -1.5, -1.0, 0.0, -0.0, 0.5, 3.0, np.inf, -np.inf, np.nan, -170.5])
+    close(special.rgamma(y), [1 / math.gamma(v) if v % 1 or v > 0 else 0.0 for v in y[:7]]
+          + [0.0, 0.0, np.nan, 1 / math.gamma(-170.5)], rtol=1e-13)
+    assert np.signbit(special.rgamma(-0.0))
+    n = np.array([5.0, 5.0, -1.0, 3.5, 5.0, 0.0, 30.0])
+    k = np.array([2.0, 6.0, 2.0, 1.5, -1.0, 0.0, 12.0])
+    comb_35 = math.gamma(4.5) / (math.gamma(2.5) * math.gamma(3.0))
+    close(special.comb(n, k), [10, 0, 0, comb_35, 0, 1, math.comb(30, 12)], rtol=1e-13)
+    close(special.comb(n[:3], k[:3], repetition=True), [15, 210, 0], rtol=1e-13)
+    assert special.comb(np.int32(5), 2).dtype == np.float64
+    assert special.comb(np.float32(5), np.float32(2)).dtype == np.float32
+    # boxcox: the power branch, lambda = 0, tiny lambda (the series), and the edges.
+    u = np.array([2.0, 2.0, 2.0, 3.0, 0.0, 0.0, 0.0, -1.0, np.inf])
+    lam = np.array([0.5, 0.0, 1e-9, -2e-4, 0.5, 0.0, -0.5, 0.5, 1.0])
+    expected = [2 * (math.sqrt(2) - 1), math.log(2), math.log(2) * (1 + 1e-9 * math.log(2) / 2),
+                math.expm1(-2e-4 * math.log(3)) / -2e-4, -2.0, -np.inf, -np.inf, np.nan, np.inf]
+    close(special.boxcox(u, lam), expected, rtol=1e-15)
+    close(special.boxcox1p(u - 1.0, lam), expected, rtol=1e-15)
+    close(special.boxcox1p(1e-12, 0.7), 1e-12 * (1 - 0.3e-12 / 2), rtol=1e-15)
+    # Smooth in lambda through 0: d/dl = log(x)^2 / 2, d2/dl2 = log(x)^3 / 3 at l = 0.
+    assert ft.grad(special.boxcox, argnums=1)(2.0, 0.0) == pytest.approx(math.log(2)**2 / 2)
+    assert ft.grad(ft.grad(special.boxcox, argnums=1), argnums=1)(2.0, 0.0) == pytest.approx(
+        math.log(2)**3 / 3)
+    with np.errstate(all="raise"):
+        special.boxcox(u, lam)
+        special.boxcox1p(u - 1.0, lam)
+        special.loggamma(x)
+        special.rgamma(y)
+        special.comb(n, k)
+
+
+def test_exponential_dawson_fresnel_spence_values() -> None:
+    x = np.linspace(0.5, 4.0, 36)
+    close(special.expi(x), ref.expi(x), rtol=1e-14)
+    small = np.linspace(0.05, 2.5, 50)
+    close(special.exp1(small), ref.exp1(small), rtol=1e-14)
+    close(special.expi(-small), -ref.exp1(small), rtol=1e-14)
+    for n in range(5):
+        close(special.expn(n, small), ref.expn(np.full(50, float(n)), small), rtol=1e-13)
+    u = np.linspace(-2.0, 2.0, 41)
+    close(special.dawsn(u), ref.dawsn(u), rtol=1e-14, atol=1e-300)
+    v = np.linspace(-1.5, 1.5, 31)
+    s, c = special.fresnel(v)
+    close(s, ref.fresnel_s(v), rtol=1e-14, atol=1e-300)
+    close(c, ref.fresnel_c(v), rtol=1e-14, atol=1e-300)
+    z = np.linspace(0.3, 1.7, 29)
+    close(special.spence(z), ref.spence(z), rtol=1e-14, atol=1e-300)
+    # Identities and tails: E_n recurrence; Ei next to its zero keeps relative precision (the
+    # slope there is e^x0 / x0); the asymptotic forms far out.
+    w = np.array([0.7, 3.0, 30.0])
+    for n in range(1, 4):
+        close(n * special.expn(n + 1, w) + w * special.expn(n, w), np.exp(-w), rtol=1e-14)
+    x0 = 0.37250741078136663446
+    assert special.expi(x0 + 1e-10) == pytest.approx(1e-10 * math.exp(x0) / x0, rel=1e-8)
+    big = np.array([200.0, 500.0])
+    close(special.exp1(big) * big * np.exp(big),
+          1 - 1 / big + 2 / big**2 - 6 / big**3 + 24 / big**4 - 120 / big**5 + 720 / big**6
+          - 5040 / big**7, rtol=1e-12)
+    close(special.dawsn(np.array([1e4, 1e150])), [1 / 2e4 * (1 + 1 / 2e8), 0.5e-150], rtol=1e-15)
+    s, c = special.fresnel(np.array([1e4, 1e8 + 0.5]))
+    # Far out C ~ 1/2 + sin(pi x^2/2) / (pi x) - cos(pi x^2/2) / (pi^2 x^3): with x^2 / 2 an
+    # even integer (1e4), 1/2 - 1/(pi^2 x^3); for 1e8 + 1/2, x^2 / 2 = 5e15 + 2.5e7 + 1/8.
+    close(c, [0.5 - 1 / (math.pi**2 * 1e12),
+              0.5 + math.sin(math.pi / 8) / (math.pi * (1e8 + 0.5))], rtol=1e-15)
+    close(s, [0.5 - 1 / (math.pi * 1e4), 0.5 - math.cos(math.pi / 8) / (math.pi * (1e8 + 0.5))],
+          rtol=1e-15)
+    close(special.spence(np.array([0.0, 1.0, 2.0, 1e10])),
+          [math.pi**2 / 6, 0.0, -math.pi**2 / 12,
+           -math.pi**2 / 6 - math.log(1e10 - 1) ** 2 / 2 + 1e-10 + 1e-20 / 4], rtol=1e-15)
+    # Edges, as scipy.special.
+    edge = np.array([-1.0, -0.0, 0.0, np.inf, -np.inf, np.nan])
+    close(special.exp1(edge), [np.nan, np.inf, np.inf, 0.0, np.nan, np.nan])
+    close(special.expi(edge), [-0.21938393439552029, -np.inf, -np.inf, np.inf, 0.0, np.nan])
+    close(special.dawsn(edge), [-0.53807950691276842, 0.0, 0.0, 0.0, 0.0, np.nan])
+    close(special.fresnel(edge)[1], [-0.77989340037682282, 0.0, 0.0, 0.5, -0.5, np.nan])
+    close(special.spence(edge), [np.nan, math.pi**2 / 6, math.pi**2 / 6, np.nan, np.nan, np.nan])
+    close(special.expn(np.array([0, 1, 2, 3, -1]), np.array([0.0, 0.0, 0.0, 0.0, 1.0])),
+          [np.inf, np.inf, 1.0, 0.5, np.nan])
+    assert special.expi(720.0) == np.inf
+    assert special.fresnel(np.float32(0.5))[0].dtype == np.float32
+    assert special.expn(2, np.float32(1.0)).dtype == np.float32
+    assert special.expn(2, 1).dtype == np.float64
+    with pytest.raises(ValueError, match="expn: the order n must be an integer"):
+        special.expn(1.5, 2.0)
+    with np.errstate(all="raise"):
+        for fn in (special.exp1, special.expi, special.dawsn, special.fresnel, special.spence):
+            fn(edge)
+
+
+def test_integral_derivatives() -> None:
+    x = np.array([0.3, 1.7, 9.0])
+    close(ft.vmap(ft.grad(special.expi))(x), np.exp(x) / x, rtol=1e-14)
+    close(ft.vmap(ft.grad(special.exp1))(x), -np.exp(-x) / x, rtol=1e-14)
+    close(ft.vmap(ft.grad(lambda v: special.expn(3, v)))(x), -special.expn(2, x), rtol=1e-14)
+    # At n = 0 the derivative is -E_(-1)(x) = -e^-x (x + 1) / x^2 (the kernel takes n < 0).
+    close(ft.vmap(ft.grad(lambda v: special.expn(0, v)))(x), -np.exp(-x) * (x + 1) / x**2,
+          rtol=1e-14)
+    close(ft.vmap(ft.grad(special.dawsn))(x), 1 - 2 * x * special.dawsn(x), rtol=1e-14)
+    close(ft.vmap(ft.grad(lambda v: special.fresnel(v)[0]))(x), np.sin(np.pi * x**2 / 2),
+          rtol=1e-13)
+    assert ft.grad(special.spence)(1.0) == -1.0
+    assert ft.grad(ft.grad(special.spence))(1.0) == pytest.approx(0.5, rel=1e-15)
+    with pytest.raises(ValueError, match="expn.*respect to n"):
+        ft.grad(lambda n: special.expn(n, 2.0))(1.0)
+    close(ft.jit(ft.vmap(ft.grad(special.spence)))(x), np.log(x) / (1 - x), rtol=1e-14)
+
+
+def test_integrals_against_mpmath_in_ulps() -> None:
+    # Wide grids with the tails; the kernels' own check (tools/special/) runs denser ones.
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    rng = np.random.default_rng(7)
+    x = np.concatenate([10.0 ** rng.uniform(-300, 2.8, 60), rng.uniform(0, 4, 60)])
+
+    def ulps(got: np.ndarray, fn: object, args: np.ndarray) -> float:
+        exact = np.array([float(fn(mp.mpf(float(a)))) for a in args])  # type: ignore[operator]
+        normal = np.abs(exact) > 1e-300  # (S(x) ~ pi x^3 / 6 underflows for tiny x)
+        return float(np.max(np.abs(got - exact)[normal] / (np.abs(exact[normal]) * 2.0**-52)))
+
+    assert ulps(special.exp1(x), mp.e1, x) < 8
+    assert ulps(special.expi(x), mp.ei, x) < 8
+    assert ulps(special.expi(-x), mp.ei, -x) < 8
+    assert ulps(special.expn(5, x), lambda v: mp.expint(5, v), x) < 8
+    assert ulps(special.dawsn(x * 3), lambda v: mp.sqrt(mp.pi) / 2 * mp.exp(-v * v) * mp.erfi(v),
+                x * 3) < 16
+    assert ulps(special.fresnel(x)[0], mp.fresnels, x) < 8
+    assert ulps(special.fresnel(x)[1], mp.fresnelc, x) < 8
+    assert ulps(special.spence(x), lambda v: mp.polylog(2, 1 - v), x) < 8
+
+
+def test_integrals_against_jax() -> None:
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    x = np.array([0.3, 1.0, 2.5, 7.0])
+    for ours, theirs in [(special.exp1, jsp.exp1), (special.expi, jsp.expi),
+                         (special.dawsn, jsp.dawsn), (special.spence, jsp.spence),
+                         (lambda v: special.fresnel(v)[0], lambda v: jsp.fresnel(v)[0]),
+                         (lambda v: special.fresnel(v)[1], lambda v: jsp.fresnel(v)[1]),
+                         (lambda v: special.expn(3, v), lambda v: jsp.expn(3, v))]:
+        close(ours(x), np.asarray(theirs(x)), rtol=1e-12)
+    # Derivatives where JAX's are right: its exp1/expn have no second derivative, and its
+    # spence' is 0 at z = 1 (the limit of log(z) / (1 - z) is -1) and NaN at 1.4 (JAX 0.10.2).
+    for ours, theirs in [(special.expi, jsp.expi), (special.dawsn, jsp.dawsn)]:
+        close(ft.vmap(ft.grad(ours))(x), np.asarray(jax.vmap(jax.grad(theirs))(x)), rtol=1e-12)
+        close(ft.vmap(ft.grad(ft.grad(ours)))(x),
+              np.asarray(jax.vmap(jax.grad(jax.grad(theirs)))(x)), rtol=1e-10)
+    close(ft.vmap(ft.grad(special.exp1))(x), np.asarray(jax.vmap(jax.grad(jsp.exp1))(x)),
+          rtol=1e-12)
+
+
 def test_logistic_and_entropy_functions() -> None:
     x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
     close(special.expit(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
@@ -191,6 +346,16 @@ def test_no_warnings_at_edges() -> None:
     (lambda x: special.beta(x, 2.5), [0.5, 3.0]), (lambda x: special.poch(x, 2.5), [0.5, 3.0]),
     (lambda x: special.multigammaln(x, 3), [2.0, 4.5]), (special.factorial, [0.5, 3.2]),
     (lambda x: nn.gelu(x, approximate=False), [-3.0, 0.1, 2.0]),
+    (special.loggamma, [0.3, 2.5]), (special.rgamma, [-1.5, 0.4, 3.0]),
+    (lambda x: special.comb(x, 2.5), [3.0, 6.5]), (lambda k: special.comb(7.5, k), [1.5, 4.0]),
+    (lambda x: special.boxcox(x, 0.3), [0.5, 2.0]),
+    (lambda lam: special.boxcox(2.5, lam), [-0.5, 0.0, 1e-4, 0.7]),
+    (lambda x: special.boxcox1p(x, -0.4), [-0.5, 2.0]),
+    (lambda lam: special.boxcox1p(1.5, lam), [-0.5, 0.0, 1e-4, 0.7]),
+    (special.expi, [-2.0, 0.2, 3.0]), (special.exp1, [0.2, 3.0]),
+    (lambda x: special.expn(2, x), [0.2, 3.0]), (special.dawsn, [-2.0, 0.5, 8.0]),
+    (lambda x: special.fresnel(x)[0], [-2.0, 0.5, 3.0]),
+    (lambda x: special.fresnel(x)[1], [-2.0, 0.5, 3.0]), (special.spence, [0.2, 0.9995, 4.0]),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_second_derivatives_match_central_differences(fn: object, x: list[float]) -> None:
     check_grads(fn, (np.array(x),), order=2, modes=("fwd", "rev"))

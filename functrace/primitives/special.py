@@ -1,8 +1,10 @@
 """Special functions as elementwise primitives, named as in ``jax.lax``: ``erf``, ``erfc``,
 ``erf_inv``, ``lgamma``, ``digamma``, ``polygamma``, ``zeta``, ``bessel_i0e``, ``bessel_i1e``,
 ``igamma``, ``igammac``, ``igamma_grad_a``, ``regularized_incomplete_beta``;
-and ``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
-to be accurate in the tails.
+``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
+to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
+``fresnel_s``, ``fresnel_c`` and ``spence``, which jax.lax lacks (JAX writes them as loops of
+lax operations; here each is one kernel).
 
 The values come from the NumPy kernels of :mod:`functrace.primitives._special_kernels` and
 :mod:`functrace.primitives._incomplete_kernels`,
@@ -25,11 +27,15 @@ Each derivative is written with these same primitives, so every order is availab
 * ``igamma(a, x)``: ``igamma_grad_a(a, x)`` in ``a`` and the gamma density
   ``x^(a-1) e^-x / Gamma(a)`` in ``x`` (``igammac``: their negatives); ``igamma_grad_a`` in
   ``x``: that density times ``log x - digamma(a)``;
-* ``betainc(a, b, x)`` in ``x``: the beta density ``x^(a-1) (1-x)^(b-1) / B(a, b)``.
+* ``betainc(a, b, x)`` in ``x``: the beta density ``x^(a-1) (1-x)^(b-1) / B(a, b)``;
+* ``expi' = e^x / x``, ``exp1' = -e^-x / x``, ``expn(n, x)`` in ``x``: ``-expn(n - 1, x)``
+  (the kernel takes every integer ``n``, so this holds at ``n = 0`` too);
+* ``dawsn' = 1 - 2 x dawsn(x)``; ``fresnel_s' = sin(pi x^2 / 2)``, ``fresnel_c' = cos(...)``;
+* ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there).
 
-As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta`` and the parameters
-``a``, ``b`` of ``betainc`` have no derivative, nor has ``igamma_grad_a`` in ``a``:
-differentiating with respect to them raises ``ValueError``.
+As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
+of ``expn`` and the parameters ``a``, ``b`` of ``betainc`` have no derivative, nor has
+``igamma_grad_a`` in ``a``: differentiating with respect to them raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -44,10 +50,12 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.primitives import _incomplete_kernels as incomplete
+from functrace.primitives import _integral_kernels as integral
 from functrace.primitives import _special_kernels as kernels
 from functrace.primitives import elementwise as ew
 from functrace.primitives.elementwise import (
     add,
+    cos,
     div,
     elementwise,
     exp,
@@ -60,6 +68,7 @@ from functrace.primitives.elementwise import (
     scalar_like,
     select_n,
     sign,
+    sin,
     sub,
 )
 
@@ -292,3 +301,83 @@ _rules(regularized_incomplete_beta_p, _no_derivative("betainc", "a"),
            mul(sub(a, scalar_like(a, 1)), log(x)), mul(sub(b, scalar_like(b, 1)), log1p(neg(x)))),
            sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))))),
        residuals=(False, (True,)))
+
+
+# -- exponential, Dawson, Fresnel and dilogarithm integrals -----------------------------------
+# (primitives because each is one kernel of series and continued fractions; as compositions of
+# functrace operations they would be loops in the IR.)
+
+expi_p = _special("expi", integral.expi)
+exp1_p = _special("exp1", integral.exp1)
+expn_p = _special("expn", integral.expn)
+dawsn_p = _special("dawsn", integral.dawsn)
+fresnel_s_p = _special("fresnel_s", integral.fresnel_s)
+fresnel_c_p = _special("fresnel_c", integral.fresnel_c)
+spence_p = _special("spence", integral.spence)
+
+
+def expi(x: Any) -> Any:
+    """The exponential integral ``Ei(x)`` (``-E1(-x)`` for ``x < 0``)."""
+    return expi_p.bind1(x)
+
+
+def exp1(x: Any) -> Any:
+    """The exponential integral ``E1(x)`` for ``x >= 0`` (NaN below)."""
+    return exp1_p.bind1(x)
+
+
+def expn(n: Any, x: Any) -> Any:
+    """The generalized exponential integral ``E_n(x)``, ``n`` an integer (as a float) of any
+    sign."""
+    return expn_p.bind1(n, x)
+
+
+def dawsn(x: Any) -> Any:
+    """Dawson's integral ``exp(-x^2)`` times the integral of ``exp(t^2)`` from 0 to ``x``."""
+    return dawsn_p.bind1(x)
+
+
+def fresnel_s(x: Any) -> Any:
+    """The Fresnel integral ``S(x)``, the integral of ``sin(pi t^2 / 2)`` from 0 to ``x``."""
+    return fresnel_s_p.bind1(x)
+
+
+def fresnel_c(x: Any) -> Any:
+    """The Fresnel integral ``C(x)``, the integral of ``cos(pi t^2 / 2)`` from 0 to ``x``."""
+    return fresnel_c_p.bind1(x)
+
+
+def spence(z: Any) -> Any:
+    """Spence's function, the integral of ``log(t) / (1 - t)`` from 1 to ``z`` (SciPy's)."""
+    return spence_p.bind1(z)
+
+
+def _half_pi_square(x: Any) -> Any:
+    return mul(scalar_like(x, math.pi / 2), mul(x, x))
+
+
+def _spence_slope(z: Any) -> Any:
+    # log(z) / (1 - z) = -log1p(d) / d with d = z - 1; within 1e-3 of z = 1 its Taylor series
+    # -(1 - d/2 + d^2/3 - d^3/4 + d^4/5 - d^5/6) (next term d^6/7 < 2e-19), so that the value
+    # and its derivatives are right at z = 1 and the branch not taken has no 0/0.
+    d = sub(z, scalar_like(z, 1))
+    away = gt_p.bind1(ew.abs(d), scalar_like(z, 1e-3))
+    safe_d = select_n(away, full_like(z, 1.0), d)
+    far = neg(div(log1p(safe_d), safe_d))
+    near_d = select_n(away, d, full_like(z, 0.0))
+    series = scalar_like(z, -1.0 / 6.0)
+    for k in range(5, 0, -1):
+        series = add(scalar_like(z, (-1.0) ** (k - 1) / k), mul(near_d, series))
+    return select_n(away, neg(series), far)
+
+
+_rules(expi_p, lambda t, ans, x: mul(t, div(exp(x), x)), residuals=(False, (True,)))
+_rules(exp1_p, lambda t, ans, x: neg(mul(t, div(exp(neg(x)), x))), residuals=(False, (True,)))
+_rules(expn_p, _no_derivative("expn", "n"),
+       lambda t, ans, n, x: neg(mul(t, expn(sub(n, scalar_like(n, 1)), x))),
+       residuals=(False, (True,)))
+_rules(dawsn_p, lambda t, ans, x: mul(t, sub(scalar_like(x, 1), mul(scalar_like(x, 2),
+                                                                     mul(x, ans)))))
+_rules(fresnel_s_p, lambda t, ans, x: mul(t, sin(_half_pi_square(x))), residuals=(False, (True,)))
+_rules(fresnel_c_p, lambda t, ans, x: mul(t, cos(_half_pi_square(x))), residuals=(False, (True,)))
+_rules(spence_p, lambda t, ans, z: mul(t, _spence_slope(z)), residuals=(False, (True,)))

@@ -33,10 +33,12 @@ from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "beta", "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
-    "expit", "factorial", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
-    "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
-    "ndtri", "poch", "polygamma", "psi", "rel_entr", "softmax", "xlog1py", "xlogy", "zeta",
+    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma", "entr", "erf",
+    "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial", "fresnel",
+    "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
+    "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "poch", "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy",
+    "zeta",
 ]
 
 
@@ -125,6 +127,27 @@ def gammasgn(x: Any) -> Any:
     return fnp.asarray(sign, dtype=aval(x).dtype)
 
 
+def loggamma(x: Any) -> Any:
+    """``log Gamma(x)`` for real ``x``: :func:`gammaln` for ``x > 0``, ``inf`` at 0 and NaN for
+    ``x < 0`` (where ``Gamma`` has no real logarithm where it is negative; SciPy's real
+    ``loggamma`` and JAX's return NaN there too, and JAX also at 0)."""
+    (x,) = _inexact("loggamma", x)
+    positive = fnp.greater(x, 0.0)
+    value = sp.lgamma(fnp.where(positive, x, 1.0))
+    return fnp.where(positive, value, fnp.where(fnp.equal(x, 0.0), np.inf, np.nan))
+
+
+def rgamma(x: Any) -> Any:
+    """``1 / Gamma(x)``, with ``Gamma``'s sign: 0 at the poles (the non-positive integers)
+    and at ``+-inf``, as ``scipy.special.rgamma``. Its derivative is ``-rgamma(x) digamma(x)``
+    away from the poles (at a pole this returns 0, not the limit)."""
+    (x,) = _inexact("rgamma", x)
+    pole = fnp.logical_or(fnp.isinf(x), fnp.logical_and(fnp.less_equal(x, 0.0),
+                                                         fnp.equal(x, fnp.floor(x))))
+    value = 1.0 / sp.gamma(fnp.where(pole, 1.0, x))
+    return fnp.where(pole, fnp.where(fnp.equal(x, 0.0), x, 0.0), value)
+
+
 def digamma(x: Any) -> Any:
     """The digamma function ``psi = d/dx log Gamma(x)``."""
     return sp.digamma(*_inexact("digamma", x))
@@ -196,6 +219,22 @@ def factorial(n: Any, exact: bool = False) -> Any:
     return fnp.where(fnp.less(n, 0.0), 0.0, fnp.exp(sp.lgamma(n + 1.0)))
 
 
+def comb(N: Any, k: Any, *, repetition: bool = False) -> Any:  # noqa: N803 (SciPy's name)
+    """The binomial coefficient ``N! / (k! (N - k)!)`` as a float, through ``gammaln``
+    (JAX's ``comb``; SciPy's with ``exact=False``): 0 where ``N < 0``, ``k < 0`` or ``k > N``.
+    With ``repetition=True``, ``comb(N + k - 1, k)`` (and 1 where ``k == 0 <= N``)."""
+    N, k = _inexact("comb", N, k)  # noqa: N806
+    if repetition:
+        return fnp.where(fnp.logical_and(fnp.equal(k, 0.0), fnp.greater_equal(N, 0.0)), 1.0,
+                         comb(N + k - 1.0, k))
+    inside = fnp.logical_and(fnp.logical_and(fnp.less_equal(k, N), fnp.greater_equal(N, 0.0)),
+                             fnp.greater_equal(k, 0.0))
+    safe_n, safe_k = fnp.where(inside, N, 0.0), fnp.where(inside, k, 0.0)
+    value = fnp.exp(sp.lgamma(safe_n + 1.0) - sp.lgamma(safe_k + 1.0)
+                    - sp.lgamma(safe_n - safe_k + 1.0))
+    return fnp.where(inside, value, 0.0)
+
+
 def poch(z: Any, m: Any) -> Any:
     """The rising factorial ``Gamma(z + m) / Gamma(z)``."""
     z, m = _inexact("poch", z, m)
@@ -212,6 +251,94 @@ def multigammaln(a: Any, d: int) -> Any:
     (a,) = _inexact("multigammaln", a)
     total = d * (d - 1) / 4.0 * math.log(math.pi)
     return total + sum(sp.lgamma(a - j / 2.0) for j in range(d))
+
+
+def _boxcox(name: str, log_fn: Any, edge: float, x: Any, lmbda: Any) -> Any:
+    """``(exp(lmbda * log_fn(x)) - 1) / lmbda``, ``log_fn(x)`` where ``lmbda == 0``, for ``x``
+    above ``edge`` (where ``log_fn`` is ``-inf``; NaN below it).
+
+    Written as ``L * exprel(lmbda * L)`` with ``L = log_fn(x)`` and ``exprel(t) = expm1(t) / t``,
+    whose Taylor series is used for ``|t| < 1e-3``: the value is then smooth in ``lmbda``
+    through 0, so the derivatives in ``lmbda`` there are the true ones (``L**2 / 2``...).
+    """
+    x, lmbda = _inexact(name, x, lmbda)
+    inside = fnp.greater(x, edge)
+    log_x = log_fn(fnp.where(inside, x, edge + 1.0))
+    t = lmbda * log_x
+    small = fnp.less(fnp.abs(t), 1e-3)
+    t_small = fnp.where(small, t, 0.0)
+    # 1 + t/2 + t^2/6 + t^3/24 + t^4/120: the next term, t^5/720, is below 2e-18.
+    series = 1.0 + t_small * (0.5 + t_small * (1.0 / 6.0 + t_small * (
+        1.0 / 24.0 + t_small * (1.0 / 120.0))))
+    power = fnp.expm1(fnp.where(small, 1.0, t)) / fnp.where(small, 1.0, lmbda)
+    value = fnp.where(small, log_x * series, power)
+    # At the edge x**lmbda is 0 for lmbda > 0 (the value is -1/lmbda) and inf otherwise.
+    positive = fnp.greater(lmbda, 0.0)
+    at_edge = fnp.where(positive, -1.0 / fnp.where(positive, lmbda, 1.0), -np.inf)
+    return fnp.where(inside, value, fnp.where(fnp.equal(x, edge), at_edge, np.nan))
+
+
+def boxcox(x: Any, lmbda: Any) -> Any:
+    """The Box-Cox transformation ``(x**lmbda - 1) / lmbda`` (``log(x)`` at ``lmbda == 0``),
+    NaN for ``x < 0``; smooth in ``lmbda`` through 0."""
+    return _boxcox("boxcox", fnp.log, 0.0, x, lmbda)
+
+
+def boxcox1p(x: Any, lmbda: Any) -> Any:
+    """The Box-Cox transformation of ``1 + x``: ``((1 + x)**lmbda - 1) / lmbda``
+    (``log1p(x)`` at ``lmbda == 0``), accurate for small ``x``; NaN for ``x < -1``."""
+    return _boxcox("boxcox1p", fnp.log1p, -1.0, x, lmbda)
+
+
+# -- exponential, Dawson, Fresnel and dilogarithm integrals --------------------------------------
+
+
+def expi(x: Any) -> Any:
+    """The exponential integral ``Ei(x)``, the principal value of the integral of ``e**t / t``
+    from ``-inf`` to ``x`` (``-inf`` at 0). Its derivative is ``exp(x) / x``."""
+    return sp.expi(*_inexact("expi", x))
+
+
+def exp1(x: Any) -> Any:
+    """The exponential integral ``E1(x)``, the integral of ``exp(-x t) / t`` over ``t > 1``,
+    for ``x >= 0`` (``inf`` at 0, NaN below, as SciPy's real ``exp1``). Its derivative is
+    ``-exp(-x) / x``."""
+    return sp.exp1(*_inexact("exp1", x))
+
+
+def expn(n: Any, x: Any) -> Any:
+    """The generalized exponential integral ``E_n(x)``, the integral of ``exp(-x t) / t**n``
+    over ``t > 1``, for integer ``n`` (NaN for ``n < 0``, as SciPy) and ``x >= 0``; not
+    differentiable in ``n``. Its derivative in ``x`` is ``-expn(n - 1, x)``."""
+    n_op = as_operand(n)
+    if not isinstance(n_op, Tracer):
+        order = np.asarray(n_op)
+        if order.dtype.kind not in "biuf" or np.any(order != np.floor(order)):
+            raise ValueError(f"expn: the order n must be an integer, got {n!r}.")
+    n_op, x = _inexact("expn", n_op, x)
+    negative = fnp.less(n_op, 0.0)
+    return fnp.where(negative, np.nan, sp.expn(fnp.where(negative, 0.0, n_op), x))
+
+
+def dawsn(x: Any) -> Any:
+    """Dawson's integral ``exp(-x**2)`` times the integral of ``exp(t**2)`` from 0 to ``x``.
+    Its derivative is ``1 - 2 x dawsn(x)``."""
+    return sp.dawsn(*_inexact("dawsn", x))
+
+
+def fresnel(x: Any) -> tuple[Any, Any]:
+    """The Fresnel integrals ``(S(x), C(x))``: the integrals of ``sin(pi t**2 / 2)`` and
+    ``cos(pi t**2 / 2)`` from 0 to ``x``, as ``scipy.special.fresnel``. Their derivatives
+    are those integrands."""
+    (x,) = _inexact("fresnel", x)
+    return sp.fresnel_s(x), sp.fresnel_c(x)
+
+
+def spence(z: Any) -> Any:
+    """Spence's function in SciPy's convention: the integral of ``log(t) / (1 - t)`` from 1
+    to ``z``, the dilogarithm ``Li2(1 - z)``, for ``z >= 0`` (NaN below). Its derivative is
+    ``log(z) / (1 - z)``."""
+    return sp.spence(*_inexact("spence", z))
 
 
 # -- Bessel functions -----------------------------------------------------------------------------
