@@ -179,3 +179,22 @@ def test_agrees_with_jax() -> None:
                        lambda u: u.at(x, np.array([0, 0, 2]), 0.3, inplace=False)):
             np.testing.assert_allclose(method(getattr(fnp, name)), method(getattr(jnp, name)),
                                        rtol=1e-12)
+
+
+def test_at_with_traced_indices() -> None:
+    idx = np.array([[0, 0], [1, 2]])
+    for name in ("add", "logaddexp", "subtract"):
+        u, ref = getattr(fnp, name), getattr(np, name)
+        expected = []
+        for row in idx:
+            out = np.zeros(3)
+            ref.at(out, row, 1.0)
+            expected.append(out)
+        np.testing.assert_allclose(ft.vmap(lambda i, u=u: u.at(np.zeros(3), i, 1.0,
+                                                                inplace=False))(idx), expected)
+        np.testing.assert_allclose(ft.jit(lambda i, u=u: u.at(np.zeros(3), i, 1.0,
+                                                               inplace=False))(idx[0]),
+                                   expected[0])
+    np.testing.assert_allclose(
+        ft.vmap(lambda i: fnp.negative.at(np.arange(3.0), i, inplace=False))(idx),
+        [[0.0, 1.0, 2.0], [0.0, -1.0, -2.0]])

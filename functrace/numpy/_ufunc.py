@@ -183,12 +183,13 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
             assert b is not None
             return getattr(_IndexUpdateRef(a, indices), self._scatter)(b)
         # Unbuffered in general: the flat positions selected, in order, updated one by one.
-        positions = fnp.reshape(fnp.arange(a.size).reshape(a.shape)[indices], (-1,))
+        # (fnp.getitem, not [], so that traced indices into the concrete position table work)
+        selected = fnp.getitem(np.arange(a.size).reshape(a.shape), indices)
+        positions = fnp.reshape(selected, (-1,))
         if b is None:
             operands: Any = positions
         else:
-            sel = fnp.arange(a.size).reshape(a.shape)[indices]
-            operands = (positions, fnp.reshape(fnp.broadcast_to(b, sel.shape), (-1,)))
+            operands = (positions, fnp.reshape(fnp.broadcast_to(b, np.shape(selected)), (-1,)))
 
         def step(flat: Any, item: Any) -> tuple[Any, None]:
             if b is None:
