@@ -45,7 +45,8 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
         # The common cases in a traced function skip promote's general path (this runs once
         # per traced operation): two tracers of one dtype (broadcast if their shapes differ),
         # a (strongly typed) floating tracer with a Python number, which takes its dtype
-        # (NEP 50), and a tracer with a constant array of its dtype and shape (or a scalar).
+        # (NEP 50), and a tracer with a constant array of its dtype and shape (or a scalar);
+        # outside transformations, a floating NumPy array with a Python number likewise.
         tx, ty = type(x), type(y)
         if tx is Tracer and ty is Tracer and x.aval.dtype == y.aval.dtype:
             sx, sy = x.aval.shape, y.aval.shape
@@ -59,6 +60,10 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
             y = convert(y, x.aval.dtype)
         elif ty is Tracer and (tx is float or tx is int) and _takes_scalars(y.aval):
             x = convert(x, y.aval.dtype)
+        elif tx is np.ndarray and (ty is float or ty is int) and x.dtype.kind in "fc":
+            y = convert(y, x.dtype)  # the same for a concrete array (outside transformations)
+        elif ty is np.ndarray and (tx is float or tx is int) and y.dtype.kind in "fc":
+            x = convert(x, y.dtype)
         elif not ((tx is Tracer and ty is np.ndarray and _fits(y, x.aval))
                   or (ty is Tracer and tx is np.ndarray and _fits(x, y.aval))):
             x, y = promote(name, x, y, scalars=True)
