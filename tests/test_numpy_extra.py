@@ -793,3 +793,13 @@ def test_i0_values_are_numpys_and_its_derivatives_are_bessel_functions() -> None
     check_grads(fnp.i0, (np.array([-9.0, -2.0, 0.3, 5.0, 12.0]),), order=2)
     with pytest.raises(TypeError, match="complex"):
         fnp.i0(np.array([1j]))
+
+
+def test_repeat_of_a_scalar_along_axis_0() -> None:
+    # NumPy (and JAX) repeat a 0-d array along axis 0 or -1 as a 1-d one.
+    for axis in (0, -1):
+        np.testing.assert_array_equal(fnp.repeat(np.array(1.5), 2, axis=axis),
+                                      np.repeat(np.array(1.5), 2, axis=axis))
+    assert float(ft.grad(lambda s: fnp.sum(fnp.repeat(s, 3, axis=0)))(2.0)) == 3.0
+    with pytest.raises(np.exceptions.AxisError):
+        fnp.repeat(np.array(1.5), 2, axis=1)

@@ -878,8 +878,8 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
     ``total_repeat_length`` fixes the result's length along ``axis`` (cut, or padded with the
     last entry), which lets the counts be traced."""
     a = as_operand(a)
-    if axis is None:
-        a, axis = ravel(a), 0
+    if axis is None or aval(a).ndim == 0:  # (a scalar repeats as a 1-d array, as in NumPy)
+        a, axis = ravel(a), 0 if axis is None else axis
     ax = normalize_axis(axis, aval(a).ndim, "repeat")
     if total_repeat_length is not None:
         return _repeat_to_length(a, repeats, ax, int(total_repeat_length))
