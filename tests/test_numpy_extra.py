@@ -803,3 +803,10 @@ def test_repeat_of_a_scalar_along_axis_0() -> None:
     assert float(ft.grad(lambda s: fnp.sum(fnp.repeat(s, 3, axis=0)))(2.0)) == 3.0
     with pytest.raises(np.exceptions.AxisError):
         fnp.repeat(np.array(1.5), 2, axis=1)
+
+
+def test_pad_of_a_scalar_is_the_scalar() -> None:
+    for mode in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        out = fnp.pad(np.array(1.5), 1, mode=mode)
+        assert out.shape == () and float(out) == float(np.pad(np.array(1.5), 1, mode=mode))
+    assert float(ft.grad(lambda s: fnp.pad(s, 2) * 3.0)(2.0)) == 3.0

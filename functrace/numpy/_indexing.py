@@ -881,6 +881,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     array = as_operand(array)
     shape = aval(array).shape
     nd = len(shape)
+    if nd == 0 and isinstance(mode, str) and mode in _PAD_MODES:
+        return array  # a 0-d array has no axis to pad (NumPy returns it as it is)
     if not isinstance(mode, str) or mode not in _PAD_MODES:
         raise NotImplementedError(f"pad: mode {mode!r} is not supported by functrace; the "
                                   f"supported modes are {', '.join(_PAD_MODES)}.")
