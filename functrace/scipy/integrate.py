@@ -136,7 +136,7 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, args: tuple[Any, ...] = ()
 
     >>> import numpy as np
     >>> ys = odeint(lambda y, t: [y[1], -y[0]], [1.0, 0.0], np.array([0.0, np.pi]))
-    >>> np.round(ys, 8) + 0.0
+    >>> np.round(ys, 6) + 0.0
     array([[ 1.,  0.],
            [-1.,  0.]])
     """
