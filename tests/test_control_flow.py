@@ -367,6 +367,36 @@ def test_long_loops_run_compiled_bodies() -> None:
     np.testing.assert_allclose(grad(lambda x: f(x, np.asarray(100)).sum())(x), g, rtol=1e-10)
 
 
+def test_short_loops_run_many_times_get_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A while_loop of 3 steps inside a 20-step scan: the steps count over all the loop's
+    # runs, so its body is compiled too (not interpreted 60 times), with the same values.
+    from functrace.primitives import control_flow
+
+    compiled: list[list[str]] = []
+    original = control_flow.compile_jaxpr
+
+    def counting(closed: Any, name: str = "jitted") -> Any:
+        compiled.append([e.primitive.name for e in closed.jaxpr.eqns])
+        return original(closed, name)
+
+    monkeypatch.setattr(control_flow, "compile_jaxpr", counting)
+
+    def f(x: Any) -> Any:
+        def outer(c: Any, _: Any) -> Any:
+            inner = lax.while_loop(lambda s: s[1] < 3, lambda s: (s[0] * 1.01 + 0.5, s[1] + 1),
+                                   (c, 0))
+            return inner[0], None
+        return lax.scan(outer, x, None, length=20)[0]
+
+    ft.jit(f)(np.array(1.0))  # (compiles the jitted function; the loop bodies run inside)
+    expected = 1.0
+    for _ in range(60):
+        expected = expected * 1.01 + 0.5
+    np.testing.assert_allclose(f(np.array(1.0)), expected, rtol=1e-13)
+    assert any("while" not in names and "scan" not in names and "mul" in names
+               for names in compiled), compiled
+
+
 def _long_loop(checkpoint_every: int | None) -> Fn:
     def f(w: Any, x0: Any) -> Any:
         def body(i: Any, x: Any) -> Any:

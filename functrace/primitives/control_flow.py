@@ -126,20 +126,21 @@ COMPILE_AFTER = 16
 class _Stepper:
     """Runs a loop body step after step in an impl (concrete values, at the root): by the
     eval interpreter for the first ``COMPILE_AFTER`` steps, then as straight-line NumPy made
-    by jit's code generator (cached on the body, so a jitted loop compiles it once)."""
+    by jit's code generator (cached on the body, so a jitted loop compiles it once).  Steps
+    are counted on the body, over all the loop's runs: a short loop run many times (a
+    ``while_loop`` inside a ``scan`` or a training loop) gets compiled too."""
 
-    __slots__ = ("closed", "steps", "fn")
+    __slots__ = ("closed", "cache", "fn")
 
     def __init__(self, closed: ClosedJaxpr):
         self.closed = closed
-        self.steps = 0
-        cache = closed.jaxpr.cache.get("control_flow", {})
-        self.fn: Callable[..., Sequence[Any]] | None = cache.get(("compiled",))
+        self.cache: dict[Any, Any] = closed.jaxpr.cache.setdefault("control_flow", {})
+        self.fn: Callable[..., Sequence[Any]] | None = self.cache.get(("compiled",))
 
     def __call__(self, *args: Any) -> list[Any]:
         if self.fn is None:
-            self.steps += 1
-            if self.steps <= COMPILE_AFTER:
+            steps = self.cache[("steps",)] = self.cache.get(("steps",), 0) + 1
+            if steps <= COMPILE_AFTER:
                 return _eval(self.closed, *args)
             self.fn = _cached(self.closed, ("compiled",),
                               lambda: compile_jaxpr(optimize(self.closed), "body").fn)
