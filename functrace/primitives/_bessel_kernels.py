@@ -291,28 +291,33 @@ def _y01(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @_quiet
 def j0(x: np.ndarray) -> np.ndarray:
-    """The Bessel function of the first kind of order 0 (even; 0 at +-inf)."""
+    """The Bessel function of the first kind of order 0 (even; 0 at +-inf).  Measured max
+    error 3.8 ulp where |J0| > 1e-3 sqrt(2/(pi x)), 5.8 ulp within 1e-9 of its zeros below 25
+    and 1e-6 above (up to x = 2^49; beyond, absolute accuracy only)."""
     x, shape = _flat(x)
     return _j01(np.abs(x))[0].reshape(shape)
 
 
 @_quiet
 def j1(x: np.ndarray) -> np.ndarray:
-    """The Bessel function of the first kind of order 1 (odd; 0 at +-inf)."""
+    """The Bessel function of the first kind of order 1 (odd; 0 at +-inf).  Measured max
+    error 3.0 ulp away from zeros, 4.2 ulp next to them (as :func:`j0`)."""
     x, shape = _flat(x)
     return (np.copysign(1.0, x) * _j01(np.abs(x))[1]).reshape(shape)
 
 
 @_quiet
 def y0(x: np.ndarray) -> np.ndarray:
-    """The Bessel function of the second kind of order 0: -inf at 0, NaN for x < 0."""
+    """The Bessel function of the second kind of order 0: -inf at 0, NaN for x < 0.
+    Measured max error 3.9 ulp away from zeros, 4.8 ulp next to them (as :func:`j0`)."""
     x, shape = _flat(x)
     return _y01(x)[0].reshape(shape)
 
 
 @_quiet
 def y1(x: np.ndarray) -> np.ndarray:
-    """The Bessel function of the second kind of order 1: -inf at 0, NaN for x < 0."""
+    """The Bessel function of the second kind of order 1: -inf at 0, NaN for x < 0.
+    Measured max error 3.5 ulp away from zeros, 8.3 ulp next to them (as :func:`j0`)."""
     x, shape = _flat(x)
     return _y01(x)[1].reshape(shape)
 
@@ -363,6 +368,8 @@ def jn(n: np.ndarray, x: np.ndarray) -> np.ndarray:
     J_(-n) = (-1)^n J_n, J_n(-x) = (-1)^n J_n(x)); NaN for non-integer n.
 
     |n| <= 1: j0, j1; |x| >= |n|: the recurrence upwards; |x| < |n|: Miller's method.
+    Measured max error relative to max(|J_n|, sqrt(2/(pi max(x, n)))): 3 to 6 ulp for n up
+    to 30, 14 at n = 100, 103 at n = 1000 (the relative error grows next to the zeros).
     """
     n, x, shape = _flat2(n, x)
     out = np.full_like(x, _NAN)
@@ -388,7 +395,9 @@ def yn(n: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The Bessel function of the second kind Y_n(x) of integer order n (Y_(-n) =
     (-1)^n Y_n), by Y_(k+1) = (2k/x) Y_k - Y_(k-1) upwards from Y0, Y1 (Y grows with k, so
     the recurrence is stable).  NaN for x < 0 and non-integer n; -inf at 0 (times (-1)^n);
-    the overflow to -inf of large orders is kept."""
+    the overflow to -inf of large orders is kept.  Measured max error relative to
+    max(|Y_n|, sqrt(2/(pi max(x, n)))): 3 to 8 ulp for n up to 30, 20 at n = 100, 195 at
+    n = 1000."""
     n, x, shape = _flat2(n, x)
     integer = (n == np.floor(n)) & np.isfinite(n)
     order = np.where(integer, np.abs(n), 0.0)
