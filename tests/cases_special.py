@@ -5,8 +5,10 @@
 References are ``tests/special_reference.py``'s plain-Python implementations.  Domains keep to
 where the functions are smooth and the references accurate: away from the poles of the gamma
 family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whose second
-derivative jumps there).  The order ``m`` of ``polygamma`` and the exponent ``s`` of ``zeta`` are
-integer-valued / fixed-range data without a derivative (``nondiff_argnums``).
+derivative jumps there; ``bessel_j1`` too, whose slope is a select at 0).  The order ``m`` of
+``polygamma``, the exponent ``s`` of ``zeta`` and the order ``n`` of ``bessel_jn`` and
+``bessel_yn`` are integer-valued / fixed-range data without a derivative
+(``nondiff_argnums``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ def _expn_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     shp = shape(rng)
     n = rng.integers(0, 4, size=shp).astype(dtype)
     return Sample((np.asarray(n), uniform(rng, shp, dtype, lo=0.3, hi=2.5)))
+
+
+def _bessel_order_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """jn's and yn's (n, x): n in {-3, ..., 4} (as floats), x in [0.5, 7]."""
+    shp = shape(rng)
+    n = rng.integers(-3, 5, size=shp).astype(dtype)
+    return Sample((np.asarray(n), uniform(rng, shp, dtype, lo=0.5, hi=7.0)))
 
 
 def _betainc_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
@@ -83,6 +92,13 @@ SPECIAL_CASES: list[Case] = [
     Case("fresnel_s", sp.fresnel_s, ref.fresnel_s, unary(uniform, lo=-1.5, hi=1.5)),
     Case("fresnel_c", sp.fresnel_c, ref.fresnel_c, unary(uniform, lo=-1.5, hi=1.5)),
     Case("spence", sp.spence, ref.spence, unary(uniform, lo=0.3, hi=1.7)),
+    # (j1's second derivative is smooth through 0, but its slope has a select there.)
+    Case("bessel_j0", sp.bessel_j0, ref.j0, unary(uniform, lo=-7.0, hi=7.0)),
+    Case("bessel_j1", sp.bessel_j1, ref.j1, unary(away_from_zero, lo=0.1, hi=7.0)),
+    Case("bessel_y0", sp.bessel_y0, ref.y0, unary(uniform, lo=0.5, hi=7.0)),
+    Case("bessel_y1", sp.bessel_y1, ref.y1, unary(uniform, lo=0.5, hi=7.0)),
+    Case("bessel_jn", sp.bessel_jn, ref.jn, _bessel_order_args, nondiff_argnums=(0,)),
+    Case("bessel_yn", sp.bessel_yn, ref.yn, _bessel_order_args, nondiff_argnums=(0,)),
     # Through the public namespaces.
     Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
     Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
@@ -106,6 +122,13 @@ SPECIAL_CASES: list[Case] = [
     Case("expn", fsp.expn, ref.expn, _expn_args, nondiff_argnums=(0,),
          label="scipy.special.expn"),
     Case("expi", fsp.expi, ref.expi, unary(uniform, lo=0.5, hi=4.0), label="scipy.special.expi"),
+    Case("bessel_j1", fsp.j1, ref.j1, unary(away_from_zero, lo=0.1, hi=7.0),
+         label="scipy.special.j1"),
+    Case("bessel_y0", fsp.y0, ref.y0, unary(uniform, lo=0.5, hi=7.0), label="scipy.special.y0"),
+    Case("bessel_jn", fsp.jn, ref.jn, _bessel_order_args, nondiff_argnums=(0,),
+         label="scipy.special.jn"),
+    Case("bessel_yn", fsp.yn, ref.yn, _bessel_order_args, nondiff_argnums=(0,),
+         label="scipy.special.yn"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
+
+_EULER = 0.57721566490153286061
 
 # B_2, B_4, ..., B_20 (Bernoulli numbers).
 _BERNOULLI = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
@@ -189,3 +192,50 @@ dawsn = _vectorize(_dawsn)
 fresnel_s = _vectorize(lambda x: _fresnel(x, True))
 fresnel_c = _vectorize(lambda x: _fresnel(x, False))
 spence = _vectorize(_spence)
+
+
+# -- Bessel functions of integer order: the power series summed exactly in rationals (from the
+# float argument, itself exact), only the logarithm, Euler's constant and pi in floating point.
+
+def _bessel_jy_sums(n: int, x: float) -> tuple[Fraction, Fraction, Fraction]:
+    """A = sum_k (-u)^k / (k! (n+k)!), B = sum_k (H_k + H_(n+k)) (-u)^k / (k! (n+k)!) and
+    C = sum_(k<n) (n-k-1)! / k! (x/2)^(2k-n), u = x^2/4, exactly (45 terms: x <= 8)."""
+    half = Fraction(x) / 2
+    u = half * half
+    a = b = Fraction(0)
+    term = Fraction(1, math.factorial(n))  # (-u)^k / (k! (n+k)!)
+    h_k, h_nk = Fraction(0), sum((Fraction(1, j) for j in range(1, n + 1)), Fraction(0))
+    for k in range(45):
+        a += term
+        b += (h_k + h_nk) * term
+        term *= -u / ((k + 1) * (n + k + 1))
+        h_k += Fraction(1, k + 1)
+        h_nk += Fraction(1, n + k + 1)
+    c = sum((Fraction(math.factorial(n - k - 1), math.factorial(k)) * half ** (2 * k - n)
+             for k in range(n)), Fraction(0))
+    return a, b, c
+
+
+def _jn(n: float, x: float) -> float:
+    order = int(abs(n))
+    sign = -1.0 if order % 2 and (n < 0) != (x < 0) else 1.0
+    a, _, _ = _bessel_jy_sums(order, abs(x))
+    return sign * float((Fraction(abs(x)) / 2) ** order * a)
+
+
+def _yn(n: float, x: float) -> float:
+    """Y_n = 2/pi (log(x/2) + gamma) J_n - C/pi - (x/2)^n B/pi (DLMF 10.8.1)."""
+    order = int(abs(n))
+    a, b, c = _bessel_jy_sums(order, x)
+    power = (Fraction(x) / 2) ** order
+    y = (2 / math.pi * (math.log(x / 2) + _EULER) * float(power * a)
+         - float(c + power * b) / math.pi)
+    return -y if order % 2 and n < 0 else y
+
+
+jn = _vectorize(_jn)
+yn = _vectorize(_yn)
+j0 = _vectorize(lambda x: _jn(0, x))
+j1 = _vectorize(lambda x: _jn(1, x))
+y0 = _vectorize(lambda x: _yn(0, x))
+y1 = _vectorize(lambda x: _yn(1, x))

@@ -292,6 +292,148 @@ def test_integrals_against_jax() -> None:
           rtol=1e-12)
 
 
+def test_bessel_values_edges_and_dtypes() -> None:
+    x = np.linspace(0.05, 8.0, 60)
+    close(special.j0(x), ref.j0(x), rtol=1e-13, atol=1e-15)
+    close(special.j1(-x), -ref.j1(x), rtol=1e-13, atol=1e-15)
+    close(special.y0(x), ref.y0(x), rtol=1e-12, atol=1e-15)
+    close(special.y1(x), ref.y1(x), rtol=1e-12, atol=1e-15)
+    for n in (-4, -1, 2, 3, 7, 12):
+        nn = np.full(x.size, float(n))
+        close(special.jn(n, x), ref.jn(nn, x), rtol=1e-12, atol=1e-15)
+        close(special.jn(n, -x), ref.jn(nn, -x), rtol=1e-12, atol=1e-15)
+        close(special.yn(n, x), ref.yn(nn, x), rtol=1e-12, atol=1e-15)
+    # Identities: the Wronskian J1 Y0 - J0 Y1 = 2 / (pi x) (also far out, where both are
+    # Hankel's), the recurrence, and Neumann's sum J0^2 + 2 sum J_k^2 = 1.
+    w = np.array([0.3, 2.2, 9.0, 24.9, 25.1, 400.0, 1e5, 1e9])
+    close(special.j1(w) * special.y0(w) - special.j0(w) * special.y1(w), 2 / (np.pi * w),
+          rtol=1e-14)
+    for n in (1, 5, 40):
+        close(special.jn(n - 1, w) + special.jn(n + 1, w), 2 * n / w * special.jn(n, w),
+              rtol=1e-11, atol=1e-15)
+    v = np.array([0.5, 7.0, 30.0])
+    total = special.j0(v) ** 2 + 2 * sum(special.jn(k, v) ** 2 for k in range(1, 80))
+    close(total, np.ones(3), rtol=1e-14)
+    # Miller's method far below the turning point: J_n(x) = (x/2)^n / n! (1 - (x/2)^2 / (n+1)
+    # + ...), also where it underflows.
+    close(special.jn(np.array([30, 100, 200]), 1e-3),
+          [(5e-4) ** 30 / math.factorial(30) * (1 - 2.5e-7 / 31), 0.0, 0.0], rtol=1e-14, atol=0)
+    # Edges, as scipy.special (but 0 at +-inf, the limit, where SciPy 1.17 returns NaN).
+    edge = np.array([-1.0, -0.0, 0.0, np.inf, -np.inf, np.nan])
+    close(special.j0(edge), [0.76519768655796655, 1.0, 1.0, 0.0, 0.0, np.nan])
+    close(special.j1(edge), [-0.44005058574493352, 0.0, 0.0, 0.0, 0.0, np.nan])
+    close(special.y0(edge), [np.nan, -np.inf, -np.inf, 0.0, np.nan, np.nan])
+    close(special.y1(edge), [np.nan, -np.inf, -np.inf, 0.0, np.nan, np.nan])
+    close(special.jn(np.array([0, 2, -3, 3]), 0.0), [1.0, 0.0, 0.0, 0.0])
+    close(special.yn(np.array([0, 2, -3, -2, 3]), np.array([0.0, 0.0, 0.0, 0.0, -1.0])),
+          [-np.inf, -np.inf, np.inf, -np.inf, np.nan])
+    assert special.yn(400, 1.0) == -np.inf  # overflow, as SciPy
+    assert special.j0(np.float32(2.0)).dtype == np.float32
+    assert special.jn(2, np.float32(2.0)).dtype == np.float32
+    assert special.y1(3).dtype == np.float64
+    with pytest.raises(ValueError, match="jn: the order n must be an integer"):
+        special.jn(1.5, 2.0)
+    with pytest.raises(ValueError, match="yn: the order n must be an integer"):
+        special.yn(np.inf, 2.0)
+    with np.errstate(all="raise"):
+        for fn in (special.j0, special.j1, special.y0, special.y1):
+            fn(edge)
+        special.jn(5, edge)
+        special.yn(5, edge)
+
+
+def test_bessel_jn_stacks_orders_as_jax() -> None:
+    z = np.array([[0.5, 3.0, 12.0]])
+    out = special.bessel_jn(z, v=4)
+    assert out.shape == (5, 1, 3) and out.dtype == np.float64
+    close(out, [special.jn(k, z) for k in range(5)], rtol=1e-15, atol=0)
+    assert special.bessel_jn(np.float32(1.5), v=2).dtype == np.float32
+    assert special.bessel_jn(2, v=1).dtype == np.float64
+    assert special.bessel_jn(1.0, v=-1).shape == (0,)
+    close(special.bessel_jn(0.0, v=2), [1.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match="bessel_jn: the order v must be an integer"):
+        special.bessel_jn(1.0, v=1.5)  # type: ignore[arg-type]
+    close(ft.jacfwd(lambda t: special.bessel_jn(t, v=2))(1.5),
+          [-special.j1(1.5), (special.j0(1.5) - special.jn(2, 1.5)) / 2,
+           (special.j1(1.5) - special.jn(3, 1.5)) / 2], rtol=1e-15)
+
+
+def test_bessel_derivatives() -> None:
+    x = np.array([0.4, 3.0, 11.0, 60.0])
+    close(ft.vmap(ft.grad(special.j0))(x), -special.j1(x), rtol=1e-15)
+    close(ft.vmap(ft.grad(special.y0))(x), -special.y1(x), rtol=1e-15)
+    close(ft.vmap(ft.grad(special.j1))(x), special.j0(x) - special.j1(x) / x, rtol=1e-14)
+    close(ft.vmap(ft.grad(special.y1))(x), special.y0(x) - special.y1(x) / x, rtol=1e-14)
+    # J0'' = -J1' and Bessel's equation x^2 y'' + x y' + (x^2 - n^2) y = 0 for n = 3.
+    close(ft.vmap(ft.grad(ft.grad(special.j0)))(x), special.j1(x) / x - special.j0(x),
+          rtol=1e-13, atol=1e-16)
+    for fn in (lambda v: special.jn(3, v), lambda v: special.yn(3, v)):
+        d1 = ft.vmap(ft.grad(fn))(x)
+        d2 = ft.vmap(ft.grad(ft.grad(fn)))(x)
+        close(x**2 * d2 + x * d1, (9 - x**2) * fn(x), rtol=1e-13, atol=1e-13)
+    # j1' is 1/2 at 0, and j1'' is 0 there (j1 = x/2 - x^3/16 + ...).
+    assert ft.grad(special.j1)(0.0) == 0.5
+    assert ft.grad(ft.grad(special.j1))(0.0) == 0.0
+    assert ft.grad(special.j1)(1e-9) == pytest.approx(0.5, rel=1e-15)
+    for name, fn in (("jn", special.jn), ("yn", special.yn)):
+        with pytest.raises(ValueError, match=f"bessel_{name}.*respect to n"):
+            ft.grad(lambda n, f=fn: f(n, 2.0))(1.0)
+    close(ft.jit(ft.vmap(ft.grad(special.y1)))(x), ft.vmap(ft.grad(special.y1))(x), rtol=0)
+    n = np.array([0.0, 1.0, 2.0, -3.0])
+    close(ft.vmap(special.jn)(n, x), [special.jn(int(k), v) for k, v in zip(n, x, strict=True)],
+          rtol=0)
+
+
+def test_bessel_against_mpmath() -> None:
+    # Relative error in ulps over 1e-5 ... 1e6, also within 1e-9 of zeros (the Taylor series
+    # around the zeros below x = 25, the reduced phase above); for integer orders, the error
+    # relative to the envelope max(|f|, sqrt(2 / (pi max(x, n)))).
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    rng = np.random.default_rng(11)
+    # (Above 25 the phase's O(x^-3) part carries a rounding of about 1e-23, so the relative
+    # error stays small only a little further from the zeros: 1e-6 there.)
+    near = [(float(mp.besseljzero(0, 3)), 1e-9), (float(mp.besseljzero(1, 30)), 1e-6),
+            (float(mp.besselyzero(0, 1)), 1e-9), (float(mp.besselyzero(1, 300)), 1e-6)]
+    x = np.concatenate([10.0 ** rng.uniform(-5, 6, 60), rng.uniform(0, 30, 60),
+                        [z + s * d for z, d in near for s in (-1, 1)]])
+
+    def ulps(got: np.ndarray, fn: object, args: np.ndarray) -> float:
+        exact = np.array([float(fn(mp.mpf(float(a)))) for a in args])  # type: ignore[operator]
+        return float(np.max(np.abs(got - exact) / (np.abs(exact) * 2.0**-52)))
+
+    assert ulps(special.j0(x), mp.j0, x) < 8
+    assert ulps(special.j1(x), mp.j1, x) < 8
+    assert ulps(special.y0(x), lambda v: mp.bessely(0, v), x) < 8
+    assert ulps(special.y1(x), lambda v: mp.bessely(1, v), x) < 8
+    for n in (2, 7, 30):
+        v = np.concatenate([10.0 ** rng.uniform(-1, 3, 40), n + rng.uniform(-2, 2, 10)])
+        for ours, theirs in ((special.jn, mp.besselj), (special.yn, mp.bessely)):
+            exact = np.array([float(theirs(n, mp.mpf(float(a)))) for a in v])
+            scale = np.maximum(np.abs(exact), np.sqrt(2 / (np.pi * np.maximum(v, n))))
+            assert np.max(np.abs(ours(n, v) - exact) / scale) < 32 * 2.0**-52
+
+
+def test_bessel_against_autograd_and_jax() -> None:
+    ag = pytest.importorskip("autograd")
+    asp = pytest.importorskip("autograd.scipy.special")
+    x = np.array([0.3, 2.0, 7.5, 40.0])
+    for ours, theirs in [(special.j0, asp.j0), (special.j1, asp.j1), (special.y0, asp.y0),
+                         (special.y1, asp.y1), (lambda v: special.jn(3, v), lambda v: asp.jn(3, v)),
+                         (lambda v: special.yn(2, v), lambda v: asp.yn(2, v))]:
+        close(ours(x), theirs(x), rtol=1e-12, atol=1e-15)
+        close(ft.vmap(ft.grad(ours))(x), ag.elementwise_grad(theirs)(x), rtol=1e-12, atol=1e-15)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    z = np.array([0.3, 2.0, 7.5])
+    theirs = np.asarray(jsp.bessel_jn(z, v=3))
+    assert special.bessel_jn(z, v=3).shape == theirs.shape
+    close(special.bessel_jn(z, v=3), theirs, rtol=1e-10, atol=1e-14)
+    close(ft.grad(lambda t: special.bessel_jn(t, v=3)[3])(1.5),
+          jax.grad(lambda t: jsp.bessel_jn(t, v=3)[3])(1.5), rtol=1e-10)
+
+
 def test_logistic_and_entropy_functions() -> None:
     x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
     close(special.expit(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
@@ -356,6 +498,9 @@ def test_no_warnings_at_edges() -> None:
     (lambda x: special.expn(2, x), [0.2, 3.0]), (special.dawsn, [-2.0, 0.5, 8.0]),
     (lambda x: special.fresnel(x)[0], [-2.0, 0.5, 3.0]),
     (lambda x: special.fresnel(x)[1], [-2.0, 0.5, 3.0]), (special.spence, [0.2, 0.9995, 4.0]),
+    (special.j0, [-3.0, 0.5, 30.0]), (special.j1, [-3.0, 0.5, 30.0]),
+    (special.y0, [0.5, 3.0, 30.0]), (special.y1, [0.5, 3.0, 30.0]),
+    (lambda x: special.jn(4, x), [0.5, 3.0, 30.0]), (lambda x: special.yn(-3, x), [0.7, 3.0, 30.0]),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_second_derivatives_match_central_differences(fn: object, x: list[float]) -> None:
     check_grads(fn, (np.array(x),), order=2, modes=("fwd", "rev"))

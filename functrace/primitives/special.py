@@ -4,10 +4,12 @@
 ``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
 to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
 ``fresnel_s``, ``fresnel_c`` and ``spence``, which jax.lax lacks (JAX writes them as loops of
-lax operations; here each is one kernel).
+lax operations; here each is one kernel); and the Bessel functions ``bessel_j0``,
+``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of integer order,
+which jax.lax lacks too.
 
 The values come from the NumPy kernels of :mod:`functrace.primitives._special_kernels` and
-:mod:`functrace.primitives._incomplete_kernels`,
+:mod:`functrace.primitives._incomplete_kernels`, ``_integral_kernels`` and ``_bessel_kernels``,
 evaluated in float64 and rounded to the operand's dtype (float32 stays float32).  Operands
 must be real floating point (``functrace.numpy`` and ``functrace.scipy`` convert integers
 first); complex operands are refused, as JAX refuses them.
@@ -31,11 +33,15 @@ Each derivative is written with these same primitives, so every order is availab
 * ``expi' = e^x / x``, ``exp1' = -e^-x / x``, ``expn(n, x)`` in ``x``: ``-expn(n - 1, x)``
   (the kernel takes every integer ``n``, so this holds at ``n = 0`` too);
 * ``dawsn' = 1 - 2 x dawsn(x)``; ``fresnel_s' = sin(pi x^2 / 2)``, ``fresnel_c' = cos(...)``;
-* ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there).
+* ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
+* ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
+  ``jn(n, x)`` and ``yn(n, x)`` in ``x``: ``(f(n - 1, x) - f(n + 1, x)) / 2`` (the kernels
+  take every integer ``n``).
 
 As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
-of ``expn`` and the parameters ``a``, ``b`` of ``betainc`` have no derivative, nor has
-``igamma_grad_a`` in ``a``: differentiating with respect to them raises ``ValueError``.
+of ``expn``, ``bessel_jn`` and ``bessel_yn`` and the parameters ``a``, ``b`` of ``betainc``
+have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
+raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ import numpy as np
 from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
+from functrace.primitives import _bessel_kernels as bessel
 from functrace.primitives import _incomplete_kernels as incomplete
 from functrace.primitives import _integral_kernels as integral
 from functrace.primitives import _special_kernels as kernels
@@ -381,3 +388,74 @@ _rules(dawsn_p, lambda t, ans, x: mul(t, sub(scalar_like(x, 1), mul(scalar_like(
 _rules(fresnel_s_p, lambda t, ans, x: mul(t, sin(_half_pi_square(x))), residuals=(False, (True,)))
 _rules(fresnel_c_p, lambda t, ans, x: mul(t, cos(_half_pi_square(x))), residuals=(False, (True,)))
 _rules(spence_p, lambda t, ans, z: mul(t, _spence_slope(z)), residuals=(False, (True,)))
+
+
+# -- Bessel functions of integer order ----------------------------------------------------------
+# (primitives because each is one kernel of series, recurrences and Hankel's expansion.)
+
+bessel_j0_p = _special("bessel_j0", bessel.j0)
+bessel_j1_p = _special("bessel_j1", bessel.j1)
+bessel_y0_p = _special("bessel_y0", bessel.y0)
+bessel_y1_p = _special("bessel_y1", bessel.y1)
+bessel_jn_p = _special("bessel_jn", bessel.jn)
+bessel_yn_p = _special("bessel_yn", bessel.yn)
+
+
+def bessel_j0(x: Any) -> Any:
+    """The Bessel function of the first kind of order 0."""
+    return bessel_j0_p.bind1(x)
+
+
+def bessel_j1(x: Any) -> Any:
+    """The Bessel function of the first kind of order 1."""
+    return bessel_j1_p.bind1(x)
+
+
+def bessel_y0(x: Any) -> Any:
+    """The Bessel function of the second kind of order 0 (-inf at 0, NaN for ``x < 0``)."""
+    return bessel_y0_p.bind1(x)
+
+
+def bessel_y1(x: Any) -> Any:
+    """The Bessel function of the second kind of order 1 (-inf at 0, NaN for ``x < 0``)."""
+    return bessel_y1_p.bind1(x)
+
+
+def bessel_jn(n: Any, x: Any) -> Any:
+    """``J_n(x)`` for an integer order ``n`` (as a float) of any sign."""
+    return bessel_jn_p.bind1(n, x)
+
+
+def bessel_yn(n: Any, x: Any) -> Any:
+    """``Y_n(x)`` for an integer order ``n`` (as a float) of any sign."""
+    return bessel_yn_p.bind1(n, x)
+
+
+def _j1_slope(x: Any) -> Any:
+    # j0(x) - j1(x) / x, whose limit at 0 is 1/2; evaluated at a safe point there, so that the
+    # branch not taken has no 0/0 (see _i1e_slope).
+    tiny = np.finfo(get_aval(x).dtype).eps
+    away = gt_p.bind1(ew.abs(x), scalar_like(x, tiny))
+    safe = select_n(away, full_like(x, 1.0), x)
+    slope = sub(bessel_j0(safe), div(bessel_j1(safe), safe))
+    return select_n(away, full_like(x, 0.5), slope)
+
+
+def _order_step(bessel_fn: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """d/dx f(n, x) = (f(n - 1, x) - f(n + 1, x)) / 2, for J_n and Y_n alike."""
+    def rule(t: Any, ans: Any, n: Any, x: Any) -> Any:
+        one = scalar_like(n, 1)
+        return mul(t, mul(scalar_like(x, 0.5),
+                          sub(bessel_fn(sub(n, one), x), bessel_fn(add(n, one), x))))
+
+    return rule
+
+
+_rules(bessel_j0_p, lambda t, ans, x: neg(mul(t, bessel_j1(x))), residuals=(False, (True,)))
+_rules(bessel_j1_p, lambda t, ans, x: mul(t, _j1_slope(x)), residuals=(False, (True,)))
+_rules(bessel_y0_p, lambda t, ans, x: neg(mul(t, bessel_y1(x))), residuals=(False, (True,)))
+_rules(bessel_y1_p, lambda t, ans, x: mul(t, sub(bessel_y0(x), div(ans, x))))
+_rules(bessel_jn_p, _no_derivative("bessel_jn", "n"), _order_step(bessel_jn),
+       residuals=(False, (True,)))
+_rules(bessel_yn_p, _no_derivative("bessel_yn", "n"), _order_step(bessel_yn),
+       residuals=(False, (True,)))

@@ -33,12 +33,12 @@ from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma", "entr", "erf",
-    "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial", "fresnel",
-    "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
-    "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-    "poch", "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy",
-    "zeta",
+    "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma",
+    "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
+    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
+    "i1", "i1e", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax", "loggamma", "logit",
+    "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma", "psi", "rel_entr",
+    "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
 ]
 
 
@@ -364,6 +364,83 @@ def i1(x: Any) -> Any:
     """The modified Bessel function of the first kind of order 1, ``i1e(x) exp(|x|)``."""
     (x,) = _inexact("i1", x)
     return sp.bessel_i1e(x) * fnp.exp(fnp.abs(x))
+
+
+def j0(x: Any) -> Any:
+    """The Bessel function of the first kind of order 0. Its derivative is ``-j1(x)``."""
+    return sp.bessel_j0(*_inexact("j0", x))
+
+
+def j1(x: Any) -> Any:
+    """The Bessel function of the first kind of order 1. Its derivative is
+    ``j0(x) - j1(x) / x`` (1/2 at 0)."""
+    return sp.bessel_j1(*_inexact("j1", x))
+
+
+def y0(x: Any) -> Any:
+    """The Bessel function of the second kind of order 0 (``-inf`` at 0, NaN for ``x < 0``,
+    as SciPy). Its derivative is ``-y1(x)``."""
+    return sp.bessel_y0(*_inexact("y0", x))
+
+
+def y1(x: Any) -> Any:
+    """The Bessel function of the second kind of order 1 (``-inf`` at 0, NaN for ``x < 0``).
+    Its derivative is ``y0(x) - y1(x) / x``."""
+    return sp.bessel_y1(*_inexact("y1", x))
+
+
+def _integer_order(name: str, n: Any, x: Any) -> list[Any]:
+    """``n`` and ``x`` at a common floating dtype, once a concrete ``n`` is checked to be
+    integer-valued."""
+    n_op = as_operand(n)
+    if not isinstance(n_op, Tracer):
+        order = np.asarray(n_op)
+        if (order.dtype.kind not in "biuf" or not np.all(np.isfinite(order))
+                or np.any(order != np.floor(order))):
+            raise ValueError(f"{name}: the order n must be an integer, got {n!r}.")
+    return _inexact(name, n_op, x)
+
+
+def jn(n: Any, x: Any) -> Any:
+    """The Bessel function of the first kind ``J_n(x)`` of integer order ``n`` (of any sign);
+    not differentiable in ``n``. Its derivative in ``x`` is
+    ``(jn(n - 1, x) - jn(n + 1, x)) / 2``.
+
+    >>> from functrace.scipy import special
+    >>> round(float(special.jn(2, 1.5)), 12)
+    0.232087672144
+    """
+    return sp.bessel_jn(*_integer_order("jn", n, x))
+
+
+def yn(n: Any, x: Any) -> Any:
+    """The Bessel function of the second kind ``Y_n(x)`` of integer order ``n`` (NaN for
+    ``x < 0``, ``-inf`` at 0 times ``(-1)**n``); not differentiable in ``n``. Its derivative
+    in ``x`` is ``(yn(n - 1, x) - yn(n + 1, x)) / 2``."""
+    return sp.bessel_yn(*_integer_order("yn", n, x))
+
+
+def bessel_jn(z: Any, *, v: int, n_iter: int = 50) -> Any:
+    """``J_0(z), J_1(z), ..., J_v(z)`` stacked on a new leading axis (shape ``(v + 1,) +
+    z.shape``), as ``jax.scipy.special.bessel_jn``. ``n_iter`` is accepted for JAX's
+    signature and ignored: the kernel chooses its own number of steps.
+
+    Raises:
+        TypeError: if ``v`` is not an integer.
+
+    >>> from functrace.scipy import special
+    >>> special.bessel_jn(1.0, v=2).round(6)
+    array([0.765198, 0.440051, 0.114903])
+    """
+    del n_iter
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"bessel_jn: the order v must be an integer, got {v!r}.")
+    (z,) = _inexact("bessel_jn", z)
+    z_aval = aval(z)
+    orders = np.arange(max(int(v), -1) + 1, dtype=z_aval.dtype)
+    orders = orders.reshape(orders.shape + (1,) * len(z_aval.shape))
+    n_op, z_op = promote("bessel_jn", orders, fnp.expand_dims(z, 0))
+    return sp.bessel_jn(n_op, z_op)
 
 
 # -- logistic functions and entropies --------------------------------------------------------------
