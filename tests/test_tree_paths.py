@@ -11,13 +11,15 @@ import collections
 import dataclasses
 import functools
 import pickle
-from collections import OrderedDict, defaultdict, namedtuple
-from typing import Any, NamedTuple
+from collections import OrderedDict, defaultdict
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+
+# The random pytrees of test_tree_util (tuples, lists, dicts, namedtuples, None and ints).
+from test_tree_util import Pair, Point, trees
 
 import functrace as ft
 from functrace import tree_util as tu
@@ -35,26 +37,6 @@ from functrace.tree_util import (
     tree_map_with_path,
     tree_structure,
 )
-
-Point = namedtuple("Point", ["x", "y"])
-
-
-class Pair(NamedTuple):
-    first: Any
-    second: Any
-
-
-def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(
-        st.lists(children, max_size=3).map(tuple),
-        st.lists(children, max_size=3),
-        st.dictionaries(st.text(alphabet="abcxyz", min_size=1, max_size=2), children, max_size=3),
-        st.builds(Point, children, children),
-        st.builds(Pair, children, children),
-    )
-
-
-trees = st.recursive(st.one_of(st.integers(-1000, 1000), st.none()), extend, max_leaves=16)
 
 
 def follow(tree: Any, path: tuple[Any, ...]) -> Any:
