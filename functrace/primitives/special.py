@@ -459,3 +459,50 @@ _rules(bessel_jn_p, _no_derivative("bessel_jn", "n"), _order_step(bessel_jn),
        residuals=(False, (True,)))
 _rules(bessel_yn_p, _no_derivative("bessel_yn", "n"), _order_step(bessel_yn),
        residuals=(False, (True,)))
+
+
+# -- modified Bessel functions of the first kind, real order -----------------------------------
+# (primitives because each is one kernel of a series, an expansion and Miller's recurrence.)
+
+bessel_iv_p = _special("bessel_iv", bessel.iv)
+bessel_ive_p = _special("bessel_ive", bessel.ive)
+
+
+def bessel_iv(v: Any, x: Any) -> Any:
+    """``I_v(x)`` for a real order ``v >= 0`` (or an integer of any sign) and real ``x``
+    (``x >= 0`` unless ``v`` is an integer)."""
+    return bessel_iv_p.bind1(v, x)
+
+
+def bessel_ive(v: Any, x: Any) -> Any:
+    """``exp(-|x|) I_v(x)``, finite for large ``x``."""
+    return bessel_ive_p.bind1(v, x)
+
+
+def _i_slope(bessel_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+    """d/dx I_v = I_(v+1) + (v / x) I_v, which needs no order below v; at x = 0, where v / x
+    is 0/0, the other form (I_(v-1) + I_(v+1)) / 2, at orders whose values at 0 the kernel
+    knows (1/2 at v = 1, 0 above and at v = 0, inf for 0 < v < 1).  Each branch is evaluated
+    at a safe point of the other, so that the branch not taken has no 0/0 (see _i1e_slope)."""
+    def slope(v: Any, x: Any, ans: Any) -> Any:
+        one = scalar_like(v, 1)
+        away = ew.ne_p.bind1(x, scalar_like(x, 0))
+        far_x = select_n(away, full_like(x, 1.0), x)
+        far_ans = select_n(away, full_like(x, 0.0), ans)
+        far = add(bessel_fn(add(v, one), far_x), mul(div(v, far_x), far_ans))
+        near_x = select_n(away, x, full_like(x, 0.0))
+        near_v = select_n(away, v, full_like(v, 1.0))  # (infinite at 0 for 0 < v < 1)
+        near = mul(scalar_like(x, 0.5), add(bessel_fn(sub(near_v, one), near_x),
+                                            bessel_fn(add(near_v, one), near_x)))
+        return select_n(away, near, far)
+
+    return slope
+
+
+_iv_slope = _i_slope(bessel_iv)
+_ive_slope = _i_slope(bessel_ive)
+_rules(bessel_iv_p, _no_derivative("bessel_iv", "v"),
+       lambda t, ans, v, x: mul(t, _iv_slope(v, x, ans)))
+# exp(-|x|) I_v(x): the slope of I_v, scaled, less sign(x) times the value.
+_rules(bessel_ive_p, _no_derivative("bessel_ive", "v"),
+       lambda t, ans, v, x: mul(t, sub(_ive_slope(v, x, ans), mul(sign(x), ans))))
