@@ -500,8 +500,9 @@ def _i_large(v: np.ndarray, x: np.ndarray, scaled: bool) -> np.ndarray:
 def _i_miller(v: np.ndarray, x: np.ndarray, scaled: bool) -> np.ndarray:
     """I_v(x) (times exp(-x) if scaled) for x >= 25 by the downward recurrence from
     order mu + top, mu = v - floor(v), normalized by I_mu(x).  Above order
-    sqrt(v^2 + 40 x) the ratios I_(k+1)/I_k multiply to below e^-20 on the way down to v, so the start's error (squared) is far below an ulp.
-    Large values are scaled down by 2^-830 on the way, as in :func:`_jn_miller`."""
+    sqrt(v^2 + 40 x) the ratios I_(k+1)/I_k multiply to below e^-20 on the way down to v,
+    so the start's error (squared) is far below an ulp.  Large values are scaled down by
+    2^-830 on the way, as in :func:`_jn_miller`."""
     mu = v - np.floor(v)
     m = np.floor(v)
     top = int(np.max(np.sqrt(v * v + 40.0 * x), initial=0.0)) + 20

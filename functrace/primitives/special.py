@@ -5,8 +5,8 @@
 to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
 ``fresnel_s``, ``fresnel_c`` and ``spence``, which jax.lax lacks (JAX writes them as loops of
 lax operations; here each is one kernel); and the Bessel functions ``bessel_j0``,
-``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of integer order,
-which jax.lax lacks too.
+``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of integer order
+and ``bessel_iv``, ``bessel_ive`` of real order, which jax.lax lacks too.
 
 The values come from the NumPy kernels of :mod:`functrace.primitives._special_kernels` and
 :mod:`functrace.primitives._incomplete_kernels`, ``_integral_kernels`` and ``_bessel_kernels``,
@@ -36,10 +36,13 @@ Each derivative is written with these same primitives, so every order is availab
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
 * ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
   ``jn(n, x)`` and ``yn(n, x)`` in ``x``: ``(f(n - 1, x) - f(n + 1, x)) / 2`` (the kernels
-  take every integer ``n``).
+  take every integer ``n``);
+* ``iv(v, x)`` in ``x``: ``iv(v + 1, x) + (v / x) iv(v, x)`` (``(iv(v - 1, 0) + iv(v + 1, 0)) / 2``
+  at 0); ``ive(v, x)``: the same with ``ive``, less ``sign(x) ive(v, x)``.
 
 As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
-of ``expn``, ``bessel_jn`` and ``bessel_yn`` and the parameters ``a``, ``b`` of ``betainc``
+of ``expn``, ``bessel_jn`` and ``bessel_yn``, the order ``v`` of ``bessel_iv`` and
+``bessel_ive`` and the parameters ``a``, ``b`` of ``betainc``
 have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
 raises ``ValueError``.
 """
