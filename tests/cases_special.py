@@ -6,9 +6,9 @@ References are ``tests/special_reference.py``'s plain-Python implementations.  D
 where the functions are smooth and the references accurate: away from the poles of the gamma
 family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whose second
 derivative jumps there; ``bessel_j1`` too, whose slope is a select at 0).  The order ``m`` of
-``polygamma``, the exponent ``s`` of ``zeta`` and the order ``n`` of ``bessel_jn`` and
-``bessel_yn`` are integer-valued / fixed-range data without a derivative
-(``nondiff_argnums``).
+``polygamma``, the exponent ``s`` of ``zeta``, the order ``n`` of ``bessel_jn`` and
+``bessel_yn`` and the order ``v`` of ``bessel_iv`` and ``bessel_ive`` are integer-valued /
+fixed-range data without a derivative (``nondiff_argnums``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ def _bessel_order_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample
     shp = shape(rng)
     n = rng.integers(-3, 5, size=shp).astype(dtype)
     return Sample((np.asarray(n), uniform(rng, shp, dtype, lo=0.5, hi=7.0)))
+
+
+def _real_order_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """iv's and ive's (v, x): v in [0, 4] (real), x in [0.3, 6]."""
+    shp = shape(rng)
+    return Sample((uniform(rng, shp, dtype, lo=0.0, hi=4.0),
+                   uniform(rng, shp, dtype, lo=0.3, hi=6.0)))
 
 
 def _betainc_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
@@ -99,6 +106,8 @@ SPECIAL_CASES: list[Case] = [
     Case("bessel_y1", sp.bessel_y1, ref.y1, unary(uniform, lo=0.5, hi=7.0)),
     Case("bessel_jn", sp.bessel_jn, ref.jn, _bessel_order_args, nondiff_argnums=(0,)),
     Case("bessel_yn", sp.bessel_yn, ref.yn, _bessel_order_args, nondiff_argnums=(0,)),
+    Case("bessel_iv", sp.bessel_iv, ref.iv, _real_order_args, nondiff_argnums=(0,)),
+    Case("bessel_ive", sp.bessel_ive, ref.ive, _real_order_args, nondiff_argnums=(0,)),
     # Through the public namespaces.
     Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
     Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
@@ -129,6 +138,10 @@ SPECIAL_CASES: list[Case] = [
          label="scipy.special.jn"),
     Case("bessel_yn", fsp.yn, ref.yn, _bessel_order_args, nondiff_argnums=(0,),
          label="scipy.special.yn"),
+    Case("bessel_iv", fsp.iv, ref.iv, _real_order_args, nondiff_argnums=(0,),
+         label="scipy.special.iv"),
+    Case("bessel_ive", fsp.ive, ref.ive, _real_order_args, nondiff_argnums=(0,),
+         label="scipy.special.ive"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

@@ -434,6 +434,85 @@ def test_bessel_against_autograd_and_jax() -> None:
           jax.grad(lambda t: jsp.bessel_jn(t, v=3)[3])(1.5), rtol=1e-10)
 
 
+def test_iv_values_edges_and_dtypes() -> None:
+    v = np.array([0.0, 0.5, 1.0, 2.5, 3.0, 3.7])
+    x = np.array([0.0, 0.7, 3.0, 6.0, 9.5, 2.0])
+    close(special.iv(v, x), ref.iv(v, x), rtol=1e-13)
+    close(special.ive(v, x), ref.ive(v, x), rtol=1e-13)
+    # Orders 0 and 1 share the kernels of i0e, i1e and i1.
+    w = np.array([-30.0, -2.0, 0.0, 0.3, 7.0, 100.0])
+    close(special.ive(0, w), special.i0e(w), rtol=0, atol=0)
+    close(special.ive(1, w), special.i1e(w), rtol=0, atol=0)
+    close(special.iv(0, w), special.i0(w), rtol=0, atol=0)
+    close(special.iv(1, w), special.i1(w), rtol=0, atol=0)
+    # Integer orders: I_-n = I_n, I_n(-x) = (-1)^n I_n(x); the recurrence
+    # I_(v-1) - I_(v+1) = (2v / x) I_v for real orders, on all three ranges.
+    close(special.iv(-3, 2.0), special.iv(3, 2.0), rtol=0, atol=0)
+    close(special.iv(3, -2.0), -special.iv(3, 2.0), rtol=0, atol=0)
+    close(special.ive(2, -2.0), special.ive(2, 2.0), rtol=0, atol=0)
+    for order, arg in ((2.3, 4.0), (7.5, 60.0), (40.2, 90.0), (1.5, 400.0)):
+        close(special.ive(order - 1, arg) - special.ive(order + 1, arg),
+              2 * order / arg * special.ive(order, arg), rtol=1e-13)
+    # I_(1/2)(x) = sqrt(2 / (pi x)) sinh(x), in closed form.
+    t = np.array([0.1, 5.0, 30.0, 700.0])
+    close(special.ive(0.5, t), np.sqrt(2 / (np.pi * t)) * -np.expm1(-2 * t) / 2, rtol=1e-14)
+    # I_v overflows only with its value (I_2(712) ~ 1e307), not with exp(x) at 709.8.
+    assert np.isfinite(special.iv(2.0, 712.0)) and special.iv(2.0, 715.0) == np.inf
+    close(special.iv(np.array([0.0, 1.0, 2.0, 0.5]), 0.0), [1.0, 0.0, 0.0, 0.0])
+    close(special.ive(2.0, np.array([np.inf, np.nan])), [0.0, np.nan])
+    assert np.isnan(special.iv(0.5, -1.0)) and np.isnan(special.iv(-0.5, 1.0))
+    assert special.iv(np.float32(2.0), np.float32(1.5)).dtype == np.float32
+    assert special.ive(2, 3).dtype == np.float64
+    with pytest.raises(TypeError, match="iv: complex"):
+        special.iv(1.0, 1j)
+
+
+def test_iv_derivatives() -> None:
+    v = np.array([0.0, 0.5, 1.0, 2.0, 3.7])
+    x = np.array([1.3, 0.4, 5.0, 30.0, 2.0])
+    grad_x = ft.vmap(ft.grad(special.iv, argnums=1))
+    close(grad_x(v, x), special.iv(v + 1, x) + v / x * special.iv(v, x), rtol=1e-13)
+    w, y = v[2:], x[2:]
+    close(grad_x(w, y), (special.iv(w - 1, y) + special.iv(w + 1, y)) / 2, rtol=1e-13)
+    grad2 = ft.vmap(ft.grad(ft.grad(special.iv, argnums=1), argnums=1))
+    # I_v'' = (1 + v^2 / x^2) I_v - I_v' / x, the modified Bessel equation.
+    close(grad2(v, x), (1 + v**2 / x**2) * special.iv(v, x) - grad_x(v, x) / x, rtol=1e-12)
+    scaled = ft.vmap(ft.grad(special.ive, argnums=1))
+    close(scaled(v, x), grad_x(v, x) * np.exp(-x) - special.ive(v, x), rtol=1e-11)
+    close(ft.grad(special.ive, argnums=1)(2.0, -1.5), ft.grad(special.ive, argnums=1)(2.0, 1.5)
+          * -1, rtol=1e-14)
+    # At x = 0: 1/2 at v = 1, 0 at v = 0 and v > 1, and the second derivative I_0''(0) = 1/2.
+    close(grad_x(np.array([0.0, 1.0, 2.0]), np.zeros(3)), [0.0, 0.5, 0.0])
+    close(ft.grad(ft.grad(special.i0))(0.0), 0.5)
+    close(ft.jit(ft.vmap(special.ive))(v, x), special.ive(v, x), rtol=0, atol=0)
+    for fn in (special.iv, special.ive):
+        with pytest.raises(ValueError, match="bessel_iv.*respect to v"):
+            ft.grad(fn)(1.0, 2.0)
+
+
+def test_iv_against_mpmath() -> None:
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    rng = np.random.default_rng(5)
+    v = np.concatenate([rng.uniform(0, 5, 60), rng.uniform(5, 100, 60), [0.0, 1.0, 2.0]])
+    x = np.concatenate([10.0 ** rng.uniform(-3, 3, 120), [3.0, 40.0, 700.0]])
+    exact = np.array([float(mp.besseli(a, b) * mp.exp(-b)) for a, b in zip(v, x, strict=True)])
+    ok = exact > 1e-290
+    errors = np.abs(special.ive(v, x) - exact)[ok] / (exact[ok] * 2.0**-52)
+    assert np.max(errors) < 8
+
+
+def test_iv_against_autograd() -> None:
+    ag = pytest.importorskip("autograd")
+    asp = pytest.importorskip("autograd.scipy.special")
+    v = np.array([0.0, 0.5, 1.0, 2.5, 7.0])
+    x = np.array([0.3, 2.0, 7.5, 40.0, 12.0])
+    for ours, theirs in ((special.iv, asp.iv), (special.ive, asp.ive)):
+        close(ours(v, x), theirs(v, x), rtol=1e-12, atol=0)
+        close(ft.vmap(ft.grad(ours, argnums=1))(v, x),
+              ag.elementwise_grad(theirs, argnum=1)(v, x), rtol=1e-11, atol=0)
+
+
 def test_logistic_and_entropy_functions() -> None:
     x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
     close(special.expit(x), [0.0, 1 / (1 + math.exp(3)), 0.5, 1 / (1 + math.exp(-2)), 1.0])

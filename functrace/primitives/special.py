@@ -5,8 +5,8 @@
 to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
 ``fresnel_s``, ``fresnel_c`` and ``spence``, which jax.lax lacks (JAX writes them as loops of
 lax operations; here each is one kernel); and the Bessel functions ``bessel_j0``,
-``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of integer order,
-which jax.lax lacks too.
+``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of integer order
+and ``bessel_iv``, ``bessel_ive`` of real order, which jax.lax lacks too.
 
 The values come from the NumPy kernels of :mod:`functrace.primitives._special_kernels` and
 :mod:`functrace.primitives._incomplete_kernels`, ``_integral_kernels`` and ``_bessel_kernels``,
@@ -36,10 +36,13 @@ Each derivative is written with these same primitives, so every order is availab
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
 * ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
   ``jn(n, x)`` and ``yn(n, x)`` in ``x``: ``(f(n - 1, x) - f(n + 1, x)) / 2`` (the kernels
-  take every integer ``n``).
+  take every integer ``n``);
+* ``iv(v, x)`` in ``x``: ``iv(v + 1, x) + (v / x) iv(v, x)`` (``(iv(v - 1, 0) + iv(v + 1, 0)) / 2``
+  at 0); ``ive(v, x)``: the same with ``ive``, less ``sign(x) ive(v, x)``.
 
 As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
-of ``expn``, ``bessel_jn`` and ``bessel_yn`` and the parameters ``a``, ``b`` of ``betainc``
+of ``expn``, ``bessel_jn`` and ``bessel_yn``, the order ``v`` of ``bessel_iv`` and
+``bessel_ive`` and the parameters ``a``, ``b`` of ``betainc``
 have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
 raises ``ValueError``.
 """
@@ -459,3 +462,50 @@ _rules(bessel_jn_p, _no_derivative("bessel_jn", "n"), _order_step(bessel_jn),
        residuals=(False, (True,)))
 _rules(bessel_yn_p, _no_derivative("bessel_yn", "n"), _order_step(bessel_yn),
        residuals=(False, (True,)))
+
+
+# -- modified Bessel functions of the first kind, real order -----------------------------------
+# (primitives because each is one kernel of a series, an expansion and Miller's recurrence.)
+
+bessel_iv_p = _special("bessel_iv", bessel.iv)
+bessel_ive_p = _special("bessel_ive", bessel.ive)
+
+
+def bessel_iv(v: Any, x: Any) -> Any:
+    """``I_v(x)`` for a real order ``v >= 0`` (or an integer of any sign) and real ``x``
+    (``x >= 0`` unless ``v`` is an integer)."""
+    return bessel_iv_p.bind1(v, x)
+
+
+def bessel_ive(v: Any, x: Any) -> Any:
+    """``exp(-|x|) I_v(x)``, finite for large ``x``."""
+    return bessel_ive_p.bind1(v, x)
+
+
+def _i_slope(bessel_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+    """d/dx I_v = I_(v+1) + (v / x) I_v, which needs no order below v; at x = 0, where v / x
+    is 0/0, the other form (I_(v-1) + I_(v+1)) / 2, at orders whose values at 0 the kernel
+    knows (1/2 at v = 1, 0 above and at v = 0, inf for 0 < v < 1).  Each branch is evaluated
+    at a safe point of the other, so that the branch not taken has no 0/0 (see _i1e_slope)."""
+    def slope(v: Any, x: Any, ans: Any) -> Any:
+        one = scalar_like(v, 1)
+        away = ew.ne_p.bind1(x, scalar_like(x, 0))
+        far_x = select_n(away, full_like(x, 1.0), x)
+        far_ans = select_n(away, full_like(x, 0.0), ans)
+        far = add(bessel_fn(add(v, one), far_x), mul(div(v, far_x), far_ans))
+        near_x = select_n(away, x, full_like(x, 0.0))
+        near_v = select_n(away, v, full_like(v, 1.0))  # (infinite at 0 for 0 < v < 1)
+        near = mul(scalar_like(x, 0.5), add(bessel_fn(sub(near_v, one), near_x),
+                                            bessel_fn(add(near_v, one), near_x)))
+        return select_n(away, near, far)
+
+    return slope
+
+
+_iv_slope = _i_slope(bessel_iv)
+_ive_slope = _i_slope(bessel_ive)
+_rules(bessel_iv_p, _no_derivative("bessel_iv", "v"),
+       lambda t, ans, v, x: mul(t, _iv_slope(v, x, ans)))
+# exp(-|x|) I_v(x): the slope of I_v, scaled, less sign(x) times the value.
+_rules(bessel_ive_p, _no_derivative("bessel_ive", "v"),
+       lambda t, ans, v, x: mul(t, sub(_ive_slope(v, x, ans), mul(sign(x), ans))))
