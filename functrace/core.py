@@ -584,6 +584,11 @@ class Tracer:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         value = self.concrete("np.asarray() (converting a traced array to a NumPy array)")
+        if self.aval.dtype.kind in "biu":
+            # An integer or boolean value has no derivative to drop: a known one converts
+            # (NumPy indexing a constant array with an index computed by functrace from
+            # constants, under vmap or jacfwd, where JAX would compute it eagerly).
+            return np.asarray(value, dtype=dtype)
         raise ConcretizationError(
             "np.asarray() / np.array() on a traced array would drop its derivative, so it is "
             f"refused (value {value!r}). Use functrace.numpy functions on traced values, "

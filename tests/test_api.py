@@ -838,3 +838,23 @@ def test_smaller_parts_of_jax_api() -> None:
     x = np.ones(2)
     np.testing.assert_array_equal(ft.block_until_ready(g(x)), [2.0, 2.0])
     np.testing.assert_array_equal(x, [1.0, 1.0])  # a donated argument is still valid
+
+
+def test_known_integer_tracers_convert_to_numpy() -> None:
+    # Under jacfwd (vmap of jvp) an operation on constants is recorded, with its value known;
+    # NumPy indexing a constant with it needs that value (JAX computes it eagerly there).
+    y = np.array([[0.3, -0.2], [0.1, 0.9]])
+    c = y[np.argmax(y, axis=0)].sum()
+
+    def f(x: Any) -> Any:
+        return fnp.sum(fnp.sin(x * 2.0 + y[fnp.argmax(y, axis=0)].sum()))
+
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(ft.hessian(f)(x), np.diag(-4.0 * np.sin(2.0 * x + c)),
+                               rtol=1e-12, atol=1e-15)
+    # Floating tracers still refuse (their derivative would be dropped), and unknown values
+    # cannot convert.
+    with pytest.raises(ConcretizationError, match="derivative"):
+        ft.grad(lambda a: np.asarray(a).sum())(1.0)
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda a: np.asarray(fnp.argmax(a)))(y)
