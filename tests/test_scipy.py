@@ -811,3 +811,41 @@ def test_cdfs_of_the_gamma_beta_t_and_poisson_distributions() -> None:
         stats.gamma.cdf(x, 0.5)
         stats.beta.cdf(u, 0.5, 0.5)
         stats.poisson.cdf(k, 2.0)
+
+
+# -- bernoulli, owens_t, hyp1f1 --------------------------------------------------------------
+
+
+def test_bernoulli_numbers() -> None:
+    from fractions import Fraction
+
+    b = special.bernoulli(12)
+    assert b.dtype == np.float64 and b.shape == (13,)
+    exact = [Fraction(1), Fraction(-1, 2), Fraction(1, 6), 0, Fraction(-1, 30), 0, Fraction(1, 42),
+             0, Fraction(-1, 30), 0, Fraction(5, 66), 0, Fraction(-691, 2730)]
+    assert list(b) == [float(v) for v in exact]
+    assert list(special.bernoulli(0)) == [1.0]
+    assert list(special.bernoulli(1)) == [1.0, -0.5]
+    # sum over k <= m of C(m+1, k) B_k = 0, in float64 up to m = 30; B_30 = 8615841276005/14322.
+    many = special.bernoulli(300)
+    assert many[30] == 8615841276005 / 14322
+    for m in range(2, 31):
+        terms = [math.comb(m + 1, k) * many[k] for k in range(m + 1)]
+        assert abs(math.fsum(terms)) < 1e-12 * max(abs(t) for t in terms)
+    # The even ones alternate in sign; from B_260 on they are beyond float64 (signed infinity).
+    even = many[2:259:2]
+    assert np.all(np.sign(even) == np.where(np.arange(1, 130) % 2 == 1, 1.0, -1.0))
+    assert np.all(np.isfinite(many[:260])) and np.all(many[3::2] == 0.0)
+    assert list(many[260:266]) == [-np.inf, 0.0, np.inf, 0.0, -np.inf, 0.0]
+    with pytest.raises(ValueError, match="bernoulli: n must be a non-negative integer"):
+        special.bernoulli(-1)
+    with pytest.raises(TypeError):
+        special.bernoulli(2.5)  # type: ignore[arg-type]
+    scipy_special = pytest.importorskip("scipy.special")
+    close(many, scipy_special.bernoulli(300), rtol=1e-11, atol=0)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    # JAX's come from a 50-term zeta sum: B_4 is 2.5e-6 off (0.10.2), the later ones closer.
+    close(special.bernoulli(40), np.asarray(jsp.bernoulli(40)), rtol=3e-6, atol=1e-300)
+    close(special.bernoulli(40)[10:], np.asarray(jsp.bernoulli(40))[10:], rtol=1e-12, atol=0)

@@ -20,6 +20,8 @@ combines them, as JAX does, with guards so that no derivative is NaN where the v
 from __future__ import annotations
 
 import math
+import operator
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -33,8 +35,8 @@ from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma",
-    "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
+    "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn",
+    "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
     "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
     "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax", "loggamma",
     "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma", "psi", "rel_entr",
@@ -233,6 +235,47 @@ def comb(N: Any, k: Any, *, repetition: bool = False) -> Any:  # noqa: N803 (Sci
     value = fnp.exp(sp.lgamma(safe_n + 1.0) - sp.lgamma(safe_k + 1.0)
                     - sp.lgamma(safe_n - safe_k + 1.0))
     return fnp.where(inside, value, 0.0)
+
+
+# B_0, B_1, ... as exact fractions, extended on demand (see bernoulli).
+_BERNOULLI: list[Fraction] = [Fraction(1)]
+# From this index on every nonzero B_n is beyond float64 (|B_256| is about 8e302, |B_258|
+# about 1.3e306, |B_260| overflows), so the exact numbers stop here and the rest are signed
+# infinities.
+_BERNOULLI_FINITE = 260
+
+
+def _bernoulli_exact(n: int) -> list[Fraction]:
+    """``B_0 .. B_n`` (``n <= _BERNOULLI_FINITE``) from ``sum over k <= m of C(m+1, k) B_k = 0``
+    for ``m >= 1``, which gives ``B_1 = -1/2``."""
+    for m in range(len(_BERNOULLI), n + 1):
+        if m > 1 and m % 2:
+            _BERNOULLI.append(Fraction(0))
+            continue
+        total = Fraction(0)
+        binom = 1  # C(m+1, k), stepped along k
+        for k in range(m):
+            total += binom * _BERNOULLI[k]
+            binom = binom * (m + 1 - k) // (k + 1)
+        _BERNOULLI.append(-total / (m + 1))
+    return _BERNOULLI[:n + 1]
+
+
+def bernoulli(n: int) -> Any:
+    """The Bernoulli numbers ``B_0, B_1, ..., B_n`` as a float64 array of ``n + 1`` entries,
+    with ``B_1 = -1/2`` (JAX's and SciPy's convention).  They are exact fractions rounded once
+    to float64; from ``B_260`` on the even ones are beyond float64 and are ``inf`` with the
+    sign of ``(-1)**(n/2 + 1)``.  ``n`` must be a concrete non-negative integer (it sets the
+    shape); there is no derivative."""
+    count = operator.index(n)
+    if count < 0:
+        raise ValueError(f"bernoulli: n must be a non-negative integer, got {n!r}.")
+    exact = _bernoulli_exact(min(count, _BERNOULLI_FINITE - 1))
+    out = np.zeros(count + 1, dtype=np.float64)
+    out[:len(exact)] = [float(b) for b in exact]
+    even = np.arange(_BERNOULLI_FINITE, count + 1, 2)
+    out[even] = np.where(even % 4 == 0, -np.inf, np.inf)
+    return out
 
 
 def poch(z: Any, m: Any) -> Any:
