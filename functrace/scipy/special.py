@@ -39,8 +39,8 @@ __all__ = [
     "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
     "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
     "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax", "loggamma",
-    "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma", "psi", "rel_entr",
-    "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
+    "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch", "polygamma", "psi",
+    "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
 ]
 
 
@@ -361,6 +361,15 @@ def expn(n: Any, x: Any) -> Any:
     n_op, x = _inexact("expn", n_op, x)
     negative = fnp.less(n_op, 0.0)
     return fnp.where(negative, np.nan, sp.expn(fnp.where(negative, 0.0, n_op), x))
+
+
+def owens_t(h: Any, a: Any) -> Any:
+    """Owen's T function ``T(h, a)``: the integral of
+    ``exp(-h**2 (1 + x**2) / 2) / (2 pi (1 + x**2))`` from 0 to ``a``, the probability that a
+    standard bivariate normal ``(X, Y)`` has ``X > h`` and ``0 < Y < a X``.  Differentiable
+    in both arguments to every order (``dT/da`` is the integrand at ``a``, ``dT/dh`` is
+    ``-exp(-h**2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))``)."""
+    return sp.owens_t(*_inexact("owens_t", h, a))
 
 
 def dawsn(x: Any) -> Any:
