@@ -915,3 +915,34 @@ def test_owens_t_derivatives_and_jax() -> None:
     for argnums in (0, 1):
         close(ft.vmap(ft.grad(special.owens_t, argnums=argnums))(h, a),
               np.asarray(jax.vmap(jax.grad(jsp.owens_t, argnums=argnums))(h, a)), rtol=1e-12)
+
+
+def test_hyp1f1_values_derivative_and_jax() -> None:
+    a = np.array([0.5, 1.0, 2.5, 3.0, 1.0, 0.3])
+    b = np.array([1.5, 2.0, 0.7, 4.0, 3.0, 5.0])
+    x = np.array([-3.0, 3.0, 10.0, -40.0, 200.0, 0.0])
+    # Closed forms: 1F1(1; 2; x) = (e^x - 1) / x; 1F1(a; a; x) = e^x; 1F1(1/2; 3/2; -x^2)
+    # = sqrt(pi) erf(x) / (2 x).
+    v = np.array([-5.0, -0.5, 0.7, 30.0])
+    close(special.hyp1f1(1.0, 2.0, v), np.expm1(v) / v, rtol=1e-14)
+    close(special.hyp1f1(2.5, 2.5, v), np.exp(v), rtol=1e-14)
+    w = v[:3]  # (at x = -900 the series of Kummer's transformation overflows: NaN, see docs)
+    close(special.hyp1f1(0.5, 1.5, -w**2), np.sqrt(np.pi) * special.erf(w) / (2 * w), rtol=1e-14)
+    assert special.hyp1f1(np.float32(1.0), np.float32(2.0), np.float32(1.0)).dtype == np.float32
+    assert special.hyp1f1(1, 2, 3).dtype == np.float64
+    close(ft.jit(ft.vmap(ft.grad(special.hyp1f1, argnums=2)))(a, b, x),
+          a / b * special.hyp1f1(a + 1, b + 1, x), rtol=1e-15)
+    check_grads(lambda t: special.hyp1f1(a[:3], b[:3], t), (np.array([-1.2, 0.4, 2.0]),), order=2)
+    with pytest.raises(ValueError, match="hyp1f1.*respect to a"):
+        ft.grad(special.hyp1f1)(1.0, 2.0, 3.0)
+    with pytest.raises(ValueError, match="hyp1f1.*respect to b"):
+        ft.grad(special.hyp1f1, argnums=1)(1.0, 2.0, 3.0)
+    assert np.isnan(special.hyp1f1(1.0, -2.0, 0.5))  # (a pole of the series)
+    scipy_special = pytest.importorskip("scipy.special")
+    close(special.hyp1f1(a, b, x), scipy_special.hyp1f1(a, b, x), rtol=1e-14)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    # (JAX 0.10.2 gives -0.104 for 1F1(3; 4; -40), whose value is 9.375e-5 as SciPy's.)
+    close(special.hyp1f1(a[:3], b[:3], x[:3]), np.asarray(jsp.hyp1f1(a[:3], b[:3], x[:3])),
+          rtol=1e-11)

@@ -327,6 +327,7 @@ fresnel_s_p = _special("fresnel_s", integral.fresnel_s)
 fresnel_c_p = _special("fresnel_c", integral.fresnel_c)
 spence_p = _special("spence", integral.spence)
 owens_t_p = _special("owens_t", integral.owens_t)
+hyp1f1_p = _special("hyp1f1", integral.hyp1f1)
 
 
 def expi(x: Any) -> Any:
@@ -371,6 +372,11 @@ def owens_t(h: Any, a: Any) -> Any:
     return owens_t_p.bind1(h, a)
 
 
+def hyp1f1(a: Any, b: Any, x: Any) -> Any:
+    """Kummer's confluent hypergeometric function ``1F1(a; b; x)``."""
+    return hyp1f1_p.bind1(a, b, x)
+
+
 def _half_pi_square(x: Any) -> Any:
     return mul(scalar_like(x, math.pi / 2), mul(x, x))
 
@@ -411,6 +417,11 @@ _rules(owens_t_p,
                                        mul(scalar_like(a, 2 * math.pi),
                                            add(scalar_like(a, 1), mul(a, a))))),
        residuals=(False, (True, True)))
+# d/dx 1F1(a; b; x) = (a / b) 1F1(a + 1; b + 1; x); none in a and b (as betainc's parameters).
+_rules(hyp1f1_p, _no_derivative("hyp1f1", "a"), _no_derivative("hyp1f1", "b"),
+       lambda t, ans, a, b, x: mul(t, mul(div(a, b), hyp1f1(add(a, scalar_like(a, 1)),
+                                                            add(b, scalar_like(b, 1)), x))),
+       residuals=(False, (True,)))
 
 
 # -- Bessel functions of integer order ----------------------------------------------------------

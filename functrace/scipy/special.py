@@ -37,10 +37,11 @@ from functrace.scipy._inexact import inexact
 __all__ = [
     "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn",
     "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
-    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
-    "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax", "loggamma",
-    "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch", "polygamma", "psi",
-    "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
+    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "i0",
+    "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
+    "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
+    "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1",
+    "yn", "zeta",
 ]
 
 
@@ -370,6 +371,13 @@ def owens_t(h: Any, a: Any) -> Any:
     in both arguments to every order (``dT/da`` is the integrand at ``a``, ``dT/dh`` is
     ``-exp(-h**2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))``)."""
     return sp.owens_t(*_inexact("owens_t", h, a))
+
+
+def hyp1f1(a: Any, b: Any, x: Any) -> Any:
+    """Kummer's confluent hypergeometric function ``1F1(a; b; x)`` for real arguments (power
+    series; Kummer's transformation for ``x < 0``).  Differentiable in ``x`` only
+    (``a/b 1F1(a+1; b+1; x)``); differentiating in ``a`` or ``b`` raises ``ValueError``."""
+    return sp.hyp1f1(*_inexact("hyp1f1", a, b, x))
 
 
 def dawsn(x: Any) -> Any:
