@@ -811,3 +811,138 @@ def test_cdfs_of_the_gamma_beta_t_and_poisson_distributions() -> None:
         stats.gamma.cdf(x, 0.5)
         stats.beta.cdf(u, 0.5, 0.5)
         stats.poisson.cdf(k, 2.0)
+
+
+# -- bernoulli, owens_t, hyp1f1 --------------------------------------------------------------
+
+
+def test_bernoulli_numbers() -> None:
+    from fractions import Fraction
+
+    b = special.bernoulli(12)
+    assert b.dtype == np.float64 and b.shape == (13,)
+    exact = [Fraction(1), Fraction(-1, 2), Fraction(1, 6), 0, Fraction(-1, 30), 0, Fraction(1, 42),
+             0, Fraction(-1, 30), 0, Fraction(5, 66), 0, Fraction(-691, 2730)]
+    assert list(b) == [float(v) for v in exact]
+    assert list(special.bernoulli(0)) == [1.0]
+    assert list(special.bernoulli(1)) == [1.0, -0.5]
+    # sum over k <= m of C(m+1, k) B_k = 0, in float64 up to m = 30; B_30 = 8615841276005/14322.
+    many = special.bernoulli(300)
+    assert many[30] == 8615841276005 / 14322
+    for m in range(2, 31):
+        terms = [math.comb(m + 1, k) * many[k] for k in range(m + 1)]
+        assert abs(math.fsum(terms)) < 1e-12 * max(abs(t) for t in terms)
+    # The even ones alternate in sign; from B_260 on they are beyond float64 (signed infinity).
+    even = many[2:259:2]
+    assert np.all(np.sign(even) == np.where(np.arange(1, 130) % 2 == 1, 1.0, -1.0))
+    assert np.all(np.isfinite(many[:260])) and np.all(many[3::2] == 0.0)
+    assert list(many[260:266]) == [-np.inf, 0.0, np.inf, 0.0, -np.inf, 0.0]
+    with pytest.raises(ValueError, match="bernoulli: n must be a non-negative integer"):
+        special.bernoulli(-1)
+    with pytest.raises(TypeError):
+        special.bernoulli(2.5)  # type: ignore[arg-type]
+    scipy_special = pytest.importorskip("scipy.special")
+    close(many, scipy_special.bernoulli(300), rtol=1e-11, atol=0)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    # JAX's come from a 50-term zeta sum: B_4 is 2.5e-6 off (0.10.2), the later ones closer.
+    close(special.bernoulli(40), np.asarray(jsp.bernoulli(40)), rtol=3e-6, atol=1e-300)
+    close(special.bernoulli(40)[10:], np.asarray(jsp.bernoulli(40))[10:], rtol=1e-12, atol=0)
+
+
+def test_owens_t_values_symmetries_and_edges() -> None:
+    # T(0, a) = arctan(a) / (2 pi); T(h, 1) = Phi(h) (1 - Phi(h)) / 2; T(h, inf) = Q(|h|) / 2.
+    a = np.array([1e-8, 0.3, 1.0, 2.5, 1e6])
+    close(special.owens_t(0.0, a), np.arctan(a) / (2 * np.pi), rtol=1e-15, atol=0)
+    h = np.array([0.1, 1.3, 4.0, 12.0])
+    phi, q = special.ndtr(h), special.ndtr(-h)
+    # (rtol: special.ndtr(-12) is 1.7e-14 off the 40-digit 1.776482112077679e-33; owens_t is not.)
+    close(special.owens_t(h, 1.0), phi * q / 2, rtol=3e-14, atol=0)
+    close(special.owens_t(h, np.inf), special.ndtr(-h) / 2, rtol=3e-14, atol=0)
+    # Even in h, odd in a; the reflection T(h, a) + T(a h, 1/a) = (Phi(h) + Phi(a h)) / 2
+    # - Phi(h) Phi(a h) at points on both sides of |a| = 1.
+    hs, as_ = np.meshgrid([0.2, 0.9, 2.2], [0.4, 0.95, 1.7, 3.0])
+    hs, as_ = hs.ravel(), as_.ravel()
+    t = special.owens_t(hs, as_)
+    close(special.owens_t(-hs, as_), t, rtol=0, atol=0)
+    close(special.owens_t(hs, -as_), -t, rtol=0, atol=0)
+    ph, pah = special.ndtr(hs), special.ndtr(as_ * hs)
+    close(t + special.owens_t(as_ * hs, 1 / as_), (ph + pah) / 2 - ph * pah, rtol=1e-14)
+    edge_h = np.array([0.0, 0.0, 1.0, np.inf, -np.inf, np.nan, 1.0, 40.0])
+    edge_a = np.array([np.inf, -np.inf, 0.0, 1.0, -2.0, 1.0, np.nan, 1.0])
+    close(special.owens_t(edge_h, edge_a), [0.25, -0.25, 0.0, 0.0, -0.0, np.nan, np.nan, 0.0])
+    assert special.owens_t(np.float32(1.0), np.float32(0.5)).dtype == np.float32
+    assert special.owens_t(1, 2).dtype == np.float64
+    with np.errstate(all="raise"):
+        special.owens_t(edge_h, edge_a)
+
+
+def test_owens_t_against_mpmath_in_ulps() -> None:
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    rng = np.random.default_rng(11)
+    h = np.concatenate([10.0 ** rng.uniform(-5, 1.55, 60), rng.uniform(0, 5, 60)])
+    a = rng.permutation(np.concatenate([10.0 ** rng.uniform(-5, 5, 60), rng.uniform(0, 3, 60)]))
+
+    def exact(hv: float, av: float) -> float:
+        hm, am = mp.mpf(hv), mp.mpf(av)
+        # Breakpoints on the scale 1/h of the Gaussian, so that quad resolves it.
+        pts = sorted({mp.mpf(0), am, *(c / hm for c in (0.5, 1, 2, 4, 8, 16, 32) if c / hm < am),
+                      *([mp.mpf(1)] if am > 1 else [])})
+        return float(mp.exp(-hm * hm / 2) / (2 * mp.pi)
+                     * mp.quad(lambda x: mp.exp(-hm * hm * x * x / 2) / (1 + x * x), pts))
+
+    want = np.array([exact(hv, av) for hv, av in zip(h, a, strict=True)])
+    got = special.owens_t(h, a)
+    normal = np.abs(want) > 1e-300
+    assert np.max(np.abs(got - want)[normal] / (np.abs(want[normal]) * 2.0**-52)) < 8
+
+
+def test_owens_t_derivatives_and_jax() -> None:
+    h = np.array([-2.0, 0.0, 0.3, 1.0, 3.0])
+    a = np.array([0.5, -2.0, 1.0, 7.0, 0.2])
+    close(ft.vmap(ft.grad(special.owens_t, argnums=1))(h, a),
+          np.exp(-h**2 * (1 + a**2) / 2) / (2 * np.pi * (1 + a**2)), rtol=1e-14)
+    close(ft.jit(ft.vmap(ft.grad(special.owens_t)))(h, a),
+          -np.exp(-h**2 / 2) * special.erf(a * h / np.sqrt(2)) / (2 * np.sqrt(2 * np.pi)),
+          rtol=1e-14)
+    check_grads(special.owens_t, (h, a), order=2)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    close(special.owens_t(h, a), np.asarray(jsp.owens_t(h, a)), rtol=1e-12)
+    for argnums in (0, 1):
+        close(ft.vmap(ft.grad(special.owens_t, argnums=argnums))(h, a),
+              np.asarray(jax.vmap(jax.grad(jsp.owens_t, argnums=argnums))(h, a)), rtol=1e-12)
+
+
+def test_hyp1f1_values_derivative_and_jax() -> None:
+    a = np.array([0.5, 1.0, 2.5, 3.0, 1.0, 0.3])
+    b = np.array([1.5, 2.0, 0.7, 4.0, 3.0, 5.0])
+    x = np.array([-3.0, 3.0, 10.0, -40.0, 200.0, 0.0])
+    # Closed forms: 1F1(1; 2; x) = (e^x - 1) / x; 1F1(a; a; x) = e^x; 1F1(1/2; 3/2; -x^2)
+    # = sqrt(pi) erf(x) / (2 x).
+    v = np.array([-5.0, -0.5, 0.7, 30.0])
+    close(special.hyp1f1(1.0, 2.0, v), np.expm1(v) / v, rtol=1e-14)
+    close(special.hyp1f1(2.5, 2.5, v), np.exp(v), rtol=1e-14)
+    w = v[:3]  # (at x = -900 the series of Kummer's transformation overflows: NaN, see docs)
+    close(special.hyp1f1(0.5, 1.5, -w**2), np.sqrt(np.pi) * special.erf(w) / (2 * w), rtol=1e-14)
+    assert special.hyp1f1(np.float32(1.0), np.float32(2.0), np.float32(1.0)).dtype == np.float32
+    assert special.hyp1f1(1, 2, 3).dtype == np.float64
+    close(ft.jit(ft.vmap(ft.grad(special.hyp1f1, argnums=2)))(a, b, x),
+          a / b * special.hyp1f1(a + 1, b + 1, x), rtol=1e-15)
+    check_grads(lambda t: special.hyp1f1(a[:3], b[:3], t), (np.array([-1.2, 0.4, 2.0]),), order=2)
+    with pytest.raises(ValueError, match="hyp1f1.*respect to a"):
+        ft.grad(special.hyp1f1)(1.0, 2.0, 3.0)
+    with pytest.raises(ValueError, match="hyp1f1.*respect to b"):
+        ft.grad(special.hyp1f1, argnums=1)(1.0, 2.0, 3.0)
+    assert np.isnan(special.hyp1f1(1.0, -2.0, 0.5))  # (a pole of the series)
+    scipy_special = pytest.importorskip("scipy.special")
+    close(special.hyp1f1(a, b, x), scipy_special.hyp1f1(a, b, x), rtol=1e-14)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jsp = pytest.importorskip("jax.scipy.special")
+    # (JAX 0.10.2 gives -0.104 for 1F1(3; 4; -40), whose value is 9.375e-5 as SciPy's.)
+    close(special.hyp1f1(a[:3], b[:3], x[:3]), np.asarray(jsp.hyp1f1(a[:3], b[:3], x[:3])),
+          rtol=1e-11)

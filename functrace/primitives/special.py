@@ -3,10 +3,10 @@
 ``igamma``, ``igammac``, ``igamma_grad_a``, ``regularized_incomplete_beta``;
 ``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
 to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
-``fresnel_s``, ``fresnel_c`` and ``spence``, which jax.lax lacks (JAX writes them as loops of
-lax operations; here each is one kernel); and the Bessel functions ``bessel_j0``,
-``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of integer order
-and ``bessel_iv``, ``bessel_ive`` of real order, which jax.lax lacks too.
+``fresnel_s``, ``fresnel_c``, ``spence`` and Owen's ``owens_t``, which jax.lax lacks (JAX
+writes them as loops of lax operations; here each is one kernel); and the Bessel functions
+``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of
+integer order and ``bessel_iv``, ``bessel_ive`` of real order, which jax.lax lacks too.
 
 The values come from the NumPy kernels of :mod:`functrace.primitives._special_kernels` and
 :mod:`functrace.primitives._incomplete_kernels`, ``_integral_kernels`` and ``_bessel_kernels``,
@@ -34,6 +34,8 @@ Each derivative is written with these same primitives, so every order is availab
   (the kernel takes every integer ``n``, so this holds at ``n = 0`` too);
 * ``dawsn' = 1 - 2 x dawsn(x)``; ``fresnel_s' = sin(pi x^2 / 2)``, ``fresnel_c' = cos(...)``;
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
+* ``owens_t(h, a)``: ``-exp(-h^2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))`` in ``h``, the integrand
+  ``exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))`` in ``a``;
 * ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
   ``jn(n, x)`` and ``yn(n, x)`` in ``x``: ``(f(n - 1, x) - f(n + 1, x)) / 2`` (the kernels
   take every integer ``n``);
@@ -324,6 +326,8 @@ dawsn_p = _special("dawsn", integral.dawsn)
 fresnel_s_p = _special("fresnel_s", integral.fresnel_s)
 fresnel_c_p = _special("fresnel_c", integral.fresnel_c)
 spence_p = _special("spence", integral.spence)
+owens_t_p = _special("owens_t", integral.owens_t)
+hyp1f1_p = _special("hyp1f1", integral.hyp1f1)
 
 
 def expi(x: Any) -> Any:
@@ -362,6 +366,17 @@ def spence(z: Any) -> Any:
     return spence_p.bind1(z)
 
 
+def owens_t(h: Any, a: Any) -> Any:
+    """Owen's T function ``T(h, a)``, the integral of
+    ``exp(-h^2 (1 + x^2) / 2) / (2 pi (1 + x^2))`` from 0 to ``a``."""
+    return owens_t_p.bind1(h, a)
+
+
+def hyp1f1(a: Any, b: Any, x: Any) -> Any:
+    """Kummer's confluent hypergeometric function ``1F1(a; b; x)``."""
+    return hyp1f1_p.bind1(a, b, x)
+
+
 def _half_pi_square(x: Any) -> Any:
     return mul(scalar_like(x, math.pi / 2), mul(x, x))
 
@@ -391,6 +406,22 @@ _rules(dawsn_p, lambda t, ans, x: mul(t, sub(scalar_like(x, 1), mul(scalar_like(
 _rules(fresnel_s_p, lambda t, ans, x: mul(t, sin(_half_pi_square(x))), residuals=(False, (True,)))
 _rules(fresnel_c_p, lambda t, ans, x: mul(t, cos(_half_pi_square(x))), residuals=(False, (True,)))
 _rules(spence_p, lambda t, ans, z: mul(t, _spence_slope(z)), residuals=(False, (True,)))
+# dT/dh = -exp(-h^2 / 2) erf(a h / sqrt 2) / (2 sqrt(2 pi)) (the integral of the h-derivative of
+# the integrand is a Gaussian one); dT/da is the integrand at a.
+_rules(owens_t_p,
+       lambda t, ans, h, a: mul(t, mul(scalar_like(h, -0.5 / math.sqrt(2 * math.pi)),
+                                       mul(exp(mul(scalar_like(h, -0.5), mul(h, h))),
+                                           erf(mul(scalar_like(h, math.sqrt(0.5)), mul(a, h)))))),
+       lambda t, ans, h, a: mul(t, div(exp(mul(scalar_like(a, -0.5),
+                                               mul(mul(h, h), add(scalar_like(a, 1), mul(a, a))))),
+                                       mul(scalar_like(a, 2 * math.pi),
+                                           add(scalar_like(a, 1), mul(a, a))))),
+       residuals=(False, (True, True)))
+# d/dx 1F1(a; b; x) = (a / b) 1F1(a + 1; b + 1; x); none in a and b (as betainc's parameters).
+_rules(hyp1f1_p, _no_derivative("hyp1f1", "a"), _no_derivative("hyp1f1", "b"),
+       lambda t, ans, a, b, x: mul(t, mul(div(a, b), hyp1f1(add(a, scalar_like(a, 1)),
+                                                            add(b, scalar_like(b, 1)), x))),
+       residuals=(False, (True,)))
 
 
 # -- Bessel functions of integer order ----------------------------------------------------------

@@ -20,6 +20,8 @@ combines them, as JAX does, with guards so that no derivative is NaN where the v
 from __future__ import annotations
 
 import math
+import operator
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -33,12 +35,13 @@ from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma",
-    "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
-    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e",
-    "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax", "loggamma",
-    "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "poch", "polygamma", "psi", "rel_entr",
-    "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
+    "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn",
+    "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
+    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "i0",
+    "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
+    "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
+    "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1",
+    "yn", "zeta",
 ]
 
 
@@ -235,6 +238,47 @@ def comb(N: Any, k: Any, *, repetition: bool = False) -> Any:  # noqa: N803 (Sci
     return fnp.where(inside, value, 0.0)
 
 
+# B_0, B_1, ... as exact fractions, extended on demand (see bernoulli).
+_BERNOULLI: list[Fraction] = [Fraction(1)]
+# From this index on every nonzero B_n is beyond float64 (|B_256| is about 8e302, |B_258|
+# about 1.3e306, |B_260| overflows), so the exact numbers stop here and the rest are signed
+# infinities.
+_BERNOULLI_FINITE = 260
+
+
+def _bernoulli_exact(n: int) -> list[Fraction]:
+    """``B_0 .. B_n`` (``n <= _BERNOULLI_FINITE``) from ``sum over k <= m of C(m+1, k) B_k = 0``
+    for ``m >= 1``, which gives ``B_1 = -1/2``."""
+    for m in range(len(_BERNOULLI), n + 1):
+        if m > 1 and m % 2:
+            _BERNOULLI.append(Fraction(0))
+            continue
+        total = Fraction(0)
+        binom = 1  # C(m+1, k), stepped along k
+        for k in range(m):
+            total += binom * _BERNOULLI[k]
+            binom = binom * (m + 1 - k) // (k + 1)
+        _BERNOULLI.append(-total / (m + 1))
+    return _BERNOULLI[:n + 1]
+
+
+def bernoulli(n: int) -> Any:
+    """The Bernoulli numbers ``B_0, B_1, ..., B_n`` as a float64 array of ``n + 1`` entries,
+    with ``B_1 = -1/2`` (JAX's and SciPy's convention).  They are exact fractions rounded once
+    to float64; from ``B_260`` on the even ones are beyond float64 and are ``inf`` with the
+    sign of ``(-1)**(n/2 + 1)``.  ``n`` must be a concrete non-negative integer (it sets the
+    shape); there is no derivative."""
+    count = operator.index(n)
+    if count < 0:
+        raise ValueError(f"bernoulli: n must be a non-negative integer, got {n!r}.")
+    exact = _bernoulli_exact(min(count, _BERNOULLI_FINITE - 1))
+    out = np.zeros(count + 1, dtype=np.float64)
+    out[:len(exact)] = [float(b) for b in exact]
+    even = np.arange(_BERNOULLI_FINITE, count + 1, 2)
+    out[even] = np.where(even % 4 == 0, -np.inf, np.inf)
+    return out
+
+
 def poch(z: Any, m: Any) -> Any:
     """The rising factorial ``Gamma(z + m) / Gamma(z)``."""
     z, m = _inexact("poch", z, m)
@@ -318,6 +362,22 @@ def expn(n: Any, x: Any) -> Any:
     n_op, x = _inexact("expn", n_op, x)
     negative = fnp.less(n_op, 0.0)
     return fnp.where(negative, np.nan, sp.expn(fnp.where(negative, 0.0, n_op), x))
+
+
+def owens_t(h: Any, a: Any) -> Any:
+    """Owen's T function ``T(h, a)``: the integral of
+    ``exp(-h**2 (1 + x**2) / 2) / (2 pi (1 + x**2))`` from 0 to ``a``, the probability that a
+    standard bivariate normal ``(X, Y)`` has ``X > h`` and ``0 < Y < a X``.  Differentiable
+    in both arguments to every order (``dT/da`` is the integrand at ``a``, ``dT/dh`` is
+    ``-exp(-h**2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))``)."""
+    return sp.owens_t(*_inexact("owens_t", h, a))
+
+
+def hyp1f1(a: Any, b: Any, x: Any) -> Any:
+    """Kummer's confluent hypergeometric function ``1F1(a; b; x)`` for real arguments (power
+    series; Kummer's transformation for ``x < 0``).  Differentiable in ``x`` only
+    (``a/b 1F1(a+1; b+1; x)``); differentiating in ``a`` or ``b`` raises ``ValueError``."""
+    return sp.hyp1f1(*_inexact("hyp1f1", a, b, x))
 
 
 def dawsn(x: Any) -> Any:
