@@ -7,8 +7,9 @@ where the functions are smooth and the references accurate: away from the poles 
 family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whose second
 derivative jumps there; ``bessel_j1`` too, whose slope is a select at 0).  The order ``m`` of
 ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n`` of ``bessel_jn`` and
-``bessel_yn`` and the order ``v`` of ``bessel_iv`` and ``bessel_ive`` are integer-valued /
-fixed-range data without a derivative (``nondiff_argnums``).
+``bessel_yn``, the order ``v`` of ``bessel_iv`` and ``bessel_ive`` and the parameters ``a``,
+``b`` of ``hyp1f1`` are integer-valued / fixed-range data without a derivative
+(``nondiff_argnums``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,17 @@ def _real_order_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
     shp = shape(rng)
     return Sample((uniform(rng, shp, dtype, lo=0.0, hi=4.0),
                    uniform(rng, shp, dtype, lo=0.3, hi=6.0)))
+
+
+def _hyp1f1_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """hyp1f1's (a, b, x): a, b in [0.5, 3], x in [-2, 2]."""
+    shp = shape(rng)
+    return Sample((uniform(rng, shp, dtype, lo=0.5, hi=3.0),
+                   uniform(rng, shp, dtype, lo=0.5, hi=3.0),
+                   uniform(rng, shp, dtype, lo=-2.0, hi=2.0)))
+
+
+_OWENS = binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": 0.2, "hi": 2.0})
 
 
 def _betainc_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
@@ -108,6 +120,8 @@ SPECIAL_CASES: list[Case] = [
     Case("bessel_yn", sp.bessel_yn, ref.yn, _bessel_order_args, nondiff_argnums=(0,)),
     Case("bessel_iv", sp.bessel_iv, ref.iv, _real_order_args, nondiff_argnums=(0,)),
     Case("bessel_ive", sp.bessel_ive, ref.ive, _real_order_args, nondiff_argnums=(0,)),
+    Case("owens_t", sp.owens_t, ref.owens_t, _OWENS),
+    Case("hyp1f1", sp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1)),
     # Through the public namespaces.
     Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
     Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
@@ -142,6 +156,9 @@ SPECIAL_CASES: list[Case] = [
          label="scipy.special.iv"),
     Case("bessel_ive", fsp.ive, ref.ive, _real_order_args, nondiff_argnums=(0,),
          label="scipy.special.ive"),
+    Case("owens_t", fsp.owens_t, ref.owens_t, _OWENS, label="scipy.special.owens_t"),
+    Case("hyp1f1", fsp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1),
+         label="scipy.special.hyp1f1"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]
