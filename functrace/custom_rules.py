@@ -521,8 +521,8 @@ class _JvpRule(_Rule):
         call, name = self.call, self.__name__
         nondiff = self.nondiff_args(consts)
         # Integer and boolean primals' tangents are float0 zeros, as in JAX.
-        tangents = [t if get_aval(p).dtype.kind in "fc" else float0_zeros(get_aval(p).shape)
-                    for p, t in zip(primals, tangents, strict=True)]
+        tangents = [t if a.dtype.kind in "fc" else float0_zeros(a.shape)
+                    for a, t in zip(map(get_aval, primals), tangents, strict=True)]
         out = self.jvp(*nondiff.values(), tree_unflatten(call.in_tree, primals),
                        tree_unflatten(call.in_tree, tangents))
         if not (isinstance(out, (tuple, list)) and len(out) == 2):

@@ -14,7 +14,6 @@ which every transformation understands.  Results are new arrays: ``at`` needs
 from __future__ import annotations
 
 import inspect
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from functrace.core import Tracer, get_aval
 from functrace.numpy._indexing import _IndexUpdateRef
+from functrace.numpy._reductions import _no_out, normalize_axes, normalize_axis
 
 Fn = Callable[..., Any]
 
@@ -74,9 +74,9 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         from functrace import numpy as fnp
 
         self._binary_only("reduce")
-        _no_out(self.__name__, "reduce", out)
-        a = fnp.asarray(a) if dtype is None else fnp.asarray(a).astype(dtype)
-        axes = _axes(a.ndim, axis)
+        _no_out(f"{self.__name__}.reduce", out)
+        a = fnp.asarray(a, dtype=dtype)
+        axes = normalize_axes(axis, a.ndim, f"{self.__name__}.reduce")
         if axis is None and not self._reorderable and a.ndim != 1:
             # The fold over the entries in order (C order), as JAX's.
             flat_where = None if where is None else fnp.reshape(
@@ -133,12 +133,12 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         from functrace import numpy as fnp
 
         self._binary_only("accumulate")
-        _no_out(self.__name__, "accumulate", out)
-        a = fnp.asarray(a) if dtype is None else fnp.asarray(a).astype(dtype)
+        _no_out(f"{self.__name__}.accumulate", out)
+        a = fnp.asarray(a, dtype=dtype)
         if a.ndim == 0:
             raise ValueError(f"{self.__name__}.accumulate needs an array of at least one "
                              "dimension, got a scalar.")
-        axis = _axes(a.ndim, axis)[0]
+        axis = normalize_axis(axis, a.ndim, f"{self.__name__}.accumulate")
         if self._accumulation is not None:
             return self._accumulation(a, axis=axis)
         moved = fnp.moveaxis(a, axis, 0)
@@ -210,7 +210,7 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         from functrace import numpy as fnp
 
         self._binary_only("reduceat")
-        _no_out(self.__name__, "reduceat", out)
+        _no_out(f"{self.__name__}.reduceat", out)
         if isinstance(indices, Tracer):
             raise TypeError(f"{self.__name__}.reduceat needs known indices: their values decide "
                             "the result's slices, so they cannot be traced.")
@@ -218,8 +218,8 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         if idx.ndim != 1 or idx.dtype.kind not in "iu":
             raise TypeError(f"{self.__name__}.reduceat: indices must be a 1-d sequence of "
                             f"integers, got {indices!r}.")
-        a = fnp.asarray(a) if dtype is None else fnp.asarray(a).astype(dtype)
-        axis = _axes(a.ndim, axis)[0]
+        a = fnp.asarray(a, dtype=dtype)
+        axis = normalize_axis(axis, a.ndim, f"{self.__name__}.reduceat")
         n = a.shape[axis]
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise IndexError(f"{self.__name__}.reduceat: index out of bounds for axis {axis} "
@@ -235,28 +235,6 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         if not pieces:
             return fnp.moveaxis(moved[:0], 0, axis)
         return fnp.moveaxis(fnp.stack(pieces), 0, axis)
-
-
-def _no_out(name: str, method: str, out: Any) -> None:
-    if out is not None:
-        raise TypeError(f"{name}.{method}(..., out=...) cannot write into an array: functrace "
-                        "values are immutable; use the returned value.")
-
-
-def _axes(ndim: int, axis: Any) -> tuple[int, ...]:
-    """``axis`` (an int, a tuple of them, or None for all) as normalized non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    raw = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for ax in raw:
-        ax = operator.index(ax)
-        if not -ndim <= ax < ndim:
-            raise ValueError(f"axis {ax} is out of bounds for an array of dimension {ndim}.")
-        out.append(ax % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"duplicate value in axis: {axis!r}.")
-    return tuple(out)
 
 
 def _fold(fn: Fn, first: Any, rest: Any) -> Any:
