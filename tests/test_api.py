@@ -7,6 +7,7 @@ Tables first, then the tests that cross them.
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
 from collections import namedtuple
 from collections.abc import Callable
@@ -858,3 +859,14 @@ def test_known_integer_tracers_convert_to_numpy() -> None:
         ft.grad(lambda a: np.asarray(a).sum())(1.0)
     with pytest.raises(ConcretizationError):
         ft.jit(lambda a: np.asarray(fnp.argmax(a)))(y)
+
+
+def test_import_leaves_numpys_lazy_submodules_unloaded() -> None:
+    """``import functrace`` reads NumPy's namespace without importing the submodules NumPy
+    loads on first access (numpy.f2py alone pulls in argparse, subprocess and more)."""
+    code = ("import sys, functrace; "
+            "print(sorted(m for m in ('numpy.f2py', 'numpy.ma', 'numpy.ctypeslib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

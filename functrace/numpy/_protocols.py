@@ -41,8 +41,9 @@ def _keywords(fn: Callable[..., Any]) -> frozenset[str]:
 def install(fnp: ModuleType) -> None:
     """Register NumPy's protocols and the Python operators on tracers, given the namespace."""
     ufuncs: dict[str, Callable[..., Any]] = {}
-    for name in dir(np):
-        obj = getattr(np, name)
+    # NumPy's namespace as it is: ``getattr`` over ``dir(np)`` would import every lazily
+    # loaded submodule (numpy.f2py, numpy.ma, ...), a quarter of a second of import time.
+    for obj in list(vars(np).values()):
         if isinstance(obj, np.ufunc) and hasattr(fnp, obj.__name__):
             ufuncs[obj.__name__] = getattr(fnp, obj.__name__)
     ufunc_aliases = {"absolute": "abs", "divide": "true_divide", "conjugate": "conj"}
