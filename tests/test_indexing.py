@@ -128,6 +128,58 @@ def test_getitem_gradient(case: tuple[tuple[int, ...], tuple[Any, ...]]) -> None
     np.testing.assert_allclose(g, _grad_reference(shape, index, w), atol=1e-12)
 
 
+def random_basic_index(rng: np.random.Generator) -> tuple[tuple[int, ...], Any]:
+    """A shape and an index of static integers (Python or NumPy, some out of range) and
+    slices only: what ``getitem``'s shortcut (``_basic_window``) handles."""
+    shape = tuple(int(n) for n in rng.integers(0, 5, size=int(rng.integers(0, 4))))
+    items: list[Any] = []
+    for n in shape[:int(rng.integers(0, len(shape) + 1))]:
+        if rng.random() < 0.4:
+            i = int(rng.integers(-n - 1, n + 1))
+            items.append(np.int32(i) if rng.random() < 0.2 else i)
+        else:
+            lo, hi = (None if rng.random() < 0.3 else int(rng.integers(-n - 2, n + 3))
+                      for _ in range(2))
+            items.append(slice(lo, hi, rng.choice([None, 1, 2, 3, -1, -2])))
+    return shape, (items[0] if len(items) == 1 and rng.random() < 0.5 else tuple(items))
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2**32 - 1).map(lambda seed: random_basic_index(
+    np.random.default_rng(seed))))
+def test_basic_index_shortcut_records_the_general_plan(case: tuple[tuple[int, ...], Any]
+                                                       ) -> None:
+    """Integers and slices take a shortcut past the general plan: the same equations (or
+    the same IndexError), the same values as NumPy's and the same gradient."""
+    from functrace.numpy import _indexing
+
+    shape, index = case
+    x = _values(shape)
+
+    def record() -> str:
+        try:
+            return str(ft.make_jaxpr(lambda a: a[index])(x))
+        except IndexError as e:
+            return f"IndexError: {e}"
+
+    shortcut = record()
+    basic_window = _indexing._basic_window
+    _indexing._basic_window = lambda shape, index: None  # the general plan only
+    try:
+        assert record() == shortcut
+    finally:
+        _indexing._basic_window = basic_window
+    try:
+        expected = x[index]
+    except IndexError:
+        assert shortcut.startswith("IndexError")
+        return
+    np.testing.assert_array_equal(ft.jit(lambda a: a[index])(x), expected)
+    w = np.random.default_rng(0).standard_normal(expected.shape)
+    g = ft.grad(lambda a: fnp.sum(a[index] * w))(x)
+    np.testing.assert_allclose(g, _grad_reference(shape, index, w), atol=1e-12)
+
+
 @settings(max_examples=25)
 @given(index_expressions, st.integers(1, 3), st.sampled_from([0, 1, -1]))
 def test_getitem_vmap(case: tuple[tuple[int, ...], tuple[Any, ...]], size: int,

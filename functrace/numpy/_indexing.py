@@ -112,9 +112,59 @@ def getitem(a: Any, index: Any) -> Any:
     a = as_operand(a)
     if type(index) is tuple and _leading_index_arrays(a, index):
         return _gather_leading(a, index)
+    window = _basic_window(aval(a).shape, index)
+    if window is not None:
+        return _apply_window(a, *window)
     items = _index_items(index)
     a, plan = _plan(a, items)
     return _apply(a, plan)
+
+
+Window = tuple[list[int], list[int], list[int], list[int]]
+
+
+def _basic_window(shape: tuple[int, ...], index: Any) -> Window | None:
+    """For the commonest indices, static integers and slices with positive steps (``x[0]``,
+    ``x[:, 1:3]``, ``x[i, ::2]``): the window ``(starts, limits, strides, dropped axes)``
+    that the general plan would build, without building it; None for any other index (and
+    for out-of-range integers, whose error the general path raises)."""
+    items = index if type(index) is tuple else (index,)
+    if len(items) > len(shape):
+        return None
+    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    dropped = []
+    for d, item in enumerate(items):
+        if type(item) is slice:
+            start, stop, step = item.indices(shape[d])
+            m = len(range(start, stop, step))
+            if step < 0 and m > 1:
+                return None  # a reversal: the general path's ``rev``
+            if m == 0:
+                start, step = 0, 1
+            elif m == 1:
+                step = 1
+            starts[d], strides[d] = start, step
+            limits[d] = start + (m - 1) * step + 1 if m else 0
+        elif type(item) is int or isinstance(item, np.integer):
+            n = shape[d]
+            if not -n <= item < n:
+                return None
+            starts[d] = int(item) % n
+            limits[d] = starts[d] + 1
+            dropped.append(d)
+        else:
+            return None
+    return starts, limits, strides, dropped
+
+
+def _apply_window(a: Any, starts: list[int], limits: list[int], strides: list[int],
+                  dropped: list[int]) -> Any:
+    """``a`` read through a static window (a ``slice`` equation unless it is the whole of
+    ``a``), with the ``dropped`` axes (of integer indices) squeezed out."""
+    if starts != [0] * len(starts) or limits != list(aval(a).shape) or (
+            strides != [1] * len(strides)):
+        a = ix.static_slice(a, starts, limits, strides)
+    return sh.squeeze(a, tuple(dropped)) if dropped else a
 
 
 def _leading_index_arrays(a: Any, index: tuple[Any, ...]) -> bool:

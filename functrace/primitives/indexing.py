@@ -156,17 +156,19 @@ def _slice_impl(x: Any, *, start_indices: tuple[int, ...], limit_indices: tuple[
 
 def _slice_shape(x: ShapedArray, *, start_indices: tuple[int, ...],
                  limit_indices: tuple[int, ...], strides: tuple[int, ...]) -> list[ShapedArray]:
-    bounds = list(zip(start_indices, limit_indices, strides, strict=False))
-    if len(bounds) != x.ndim or len(limit_indices) != x.ndim or len(strides) != x.ndim or any(
-            not 0 <= lo <= hi <= n or st < 1
-            for (lo, hi, st), n in zip(bounds, x.shape, strict=True)):
+    shape = []
+    if len(start_indices) == len(limit_indices) == len(strides) == len(x.shape):
+        for lo, hi, st, n in zip(start_indices, limit_indices, strides, x.shape):  # noqa: B905
+            if not 0 <= lo <= hi <= n or st < 1:
+                break
+            shape.append((hi - lo + st - 1) // st)
+    if len(shape) != len(x.shape) or len(start_indices) != len(x.shape):
         raise ValueError(
             f"slice: invalid window start_indices={start_indices}, limit_indices="
             f"{limit_indices}, strides={strides} for an operand of type {x.str_short()} "
             "(expected one entry per axis with 0 <= start <= limit <= size and strides >= 1)."
         )
-    shape = tuple((hi - lo + st - 1) // st for lo, hi, st in bounds)
-    return [ShapedArray(shape, x.dtype, x.weak_type)]
+    return [ShapedArray(tuple(shape), x.dtype, x.weak_type)]
 
 
 def _slice_vjp(ct: Any, ans: Any, x: Any, *, start_indices: tuple[int, ...],
@@ -501,11 +503,13 @@ def _index_shape(name: str, x: ShapedArray, indices: Sequence[ShapedArray],
                  axes: tuple[int, ...]) -> tuple[int, ...]:
     """The common shape ``B`` of the index arrays, after checking them against ``x``."""
     shape = indices[0].shape if indices else ()
-    if not indices or len(indices) != len(axes) or len(set(axes)) != len(axes) or any(
-        not 0 <= a < x.ndim for a in axes
-    ) or any(i.shape != shape or i.dtype.kind not in "iu" for i in indices) or (
-        any(x.shape[a] == 0 for a in axes) and 0 not in shape
-    ):
+    ok = bool(indices) and len(indices) == len(axes) and len(set(axes)) == len(axes)
+    for i, a in zip(indices, axes) if ok else ():  # noqa: B905 (lengths checked)
+        if not (0 <= a < x.ndim and i.shape == shape and i.dtype.kind in "iu") or (
+                x.shape[a] == 0 and 0 not in shape):
+            ok = False
+            break
+    if not ok:
         raise ValueError(
             f"{name}: cannot index an operand of type {x.str_short()} along axes={axes} with "
             f"indices of types ({_types(*indices)}): expected one integer index array per "
