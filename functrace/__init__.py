@@ -5,7 +5,20 @@
 0.0
 """
 
-from functrace import debug, dtypes, errors, lax, nn, optim, random, scipy, testing, tree, tree_util
+from functrace import (
+    custom_batching,
+    debug,
+    dtypes,
+    errors,
+    lax,
+    nn,
+    optim,
+    random,
+    scipy,
+    testing,
+    tree,
+    tree_util,
+)
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
@@ -57,6 +70,7 @@ __all__ = [
     "block_until_ready",
     "checkpoint",
     "closure_convert",
+    "custom_batching",
     "custom_gradient",
     "custom_jvp",
     "custom_vjp",
