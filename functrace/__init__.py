@@ -6,6 +6,8 @@
 """
 
 from functrace import (
+    ad_checkpoint,
+    checkpoint_policies,
     custom_batching,
     debug,
     dtypes,
@@ -48,6 +50,7 @@ from functrace.api import (
     vjp,
     vmap,
 )
+from functrace.config import config
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.dtypes import float0
@@ -67,9 +70,12 @@ __all__ = [
     "ShapeDtypeStruct",
     "ShapedArray",
     "TracerLeakError",
+    "ad_checkpoint",
     "block_until_ready",
     "checkpoint",
+    "checkpoint_policies",
     "closure_convert",
+    "config",
     "custom_batching",
     "custom_gradient",
     "custom_jvp",

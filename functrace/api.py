@@ -1132,14 +1132,16 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
                static_argnums: int | Sequence[int] = (),
                static_argnames: str | Sequence[str] = ()) -> Callable[..., Any]:
     """JAX's ``checkpoint`` (``remat``): ``f`` itself.  JAX recomputes ``f``'s intermediates
-    in the backward pass instead of storing them; functrace's tape keeps them (the values and
-    derivatives are the same), so the options are checked and ignored.
+    in the backward pass instead of storing them (those its ``policy`` does not save);
+    functrace's tape keeps them all, as under ``checkpoint_policies.everything_saveable``, so
+    the values and derivatives are the same and the options are checked and otherwise ignored.
 
     Args:
       f: the function.
       prevent_cse: a bool, or (as JAX) a sequence with one per argument (pytree prefixes
         of the arguments, with bool leaves).
-      policy: JAX's saving policy (a callable), or None.
+      policy: None or a saving policy, ``policy(prim, *avals, **params) -> bool``, such as
+        the entries of :mod:`functrace.checkpoint_policies`.
       static_argnums, static_argnames: arguments JAX keeps as Python values; here every
         argument reaches ``f`` as it was passed, so ``f`` may branch on these.
 
