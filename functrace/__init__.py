@@ -5,13 +5,29 @@
 0.0
 """
 
-from functrace import debug, dtypes, errors, lax, nn, optim, random, scipy, testing, tree, tree_util
+from functrace import (
+    ad_checkpoint,
+    checkpoint_policies,
+    custom_batching,
+    debug,
+    dtypes,
+    errors,
+    lax,
+    nn,
+    optim,
+    random,
+    scipy,
+    testing,
+    tree,
+    tree_util,
+)
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
 from functrace.api import (
     ShapeDtypeStruct,
     block_until_ready,
     checkpoint,
+    closure_convert,
     custom_gradient,
     device_get,
     device_put,
@@ -34,6 +50,7 @@ from functrace.api import (
     vjp,
     vmap,
 )
+from functrace.config import config
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.dtypes import float0
@@ -53,8 +70,13 @@ __all__ = [
     "ShapeDtypeStruct",
     "ShapedArray",
     "TracerLeakError",
+    "ad_checkpoint",
     "block_until_ready",
     "checkpoint",
+    "checkpoint_policies",
+    "closure_convert",
+    "config",
+    "custom_batching",
     "custom_gradient",
     "custom_jvp",
     "custom_vjp",

@@ -1070,19 +1070,78 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
     return pullback  # type: ignore[no-any-return]
 
 
+def closure_convert(fun: Callable[..., Any], *example_args: Any
+                    ) -> tuple[Callable[..., Any], list[Any]]:
+    """JAX's ``closure_convert``: ``fun`` with the traced floating values it closes over made
+    explicit arguments.
+
+    ``fun`` is traced on the shapes and dtypes of ``example_args``.  The traced values it
+    reads from its enclosing scope (tracers of an outer ``grad``, ``jvp``, ``jit``...) whose
+    dtype is floating or complex, the ones a derivative can flow through, are returned as
+    ``hoisted_consts``; ``converted_fun(*args, *hoisted_consts)`` computes ``fun(*args)``.
+    Concrete values and integer or boolean tracers stay closed over.  Outside any
+    transformation nothing is traced, so ``hoisted_consts`` is empty.  This is what a
+    ``custom_vjp`` or ``custom_jvp`` rule needs to differentiate with respect to a closure.
+
+    Args:
+      fun: the function; its arguments and outputs are pytrees of arrays.
+      example_args: arguments with the structure, shapes and dtypes of later calls.
+
+    Returns:
+      ``(converted_fun, hoisted_consts)``, ``hoisted_consts`` a list of tracers.
+
+    Raises:
+      TypeError: ``converted_fun`` is called with arguments of another pytree structure.
+
+    >>> import functrace as ft
+    >>> def outer(w):
+    ...     g, consts = ft.closure_convert(lambda x: w * x, 1.0)
+    ...     return g(3.0, *consts), len(consts)
+    >>> outer(2.0)[1], float(ft.grad(lambda w: outer(w)[0])(2.0))
+    (0, 3.0)
+    """
+    _check_callable(fun, "closure_convert")
+    leaves, in_tree = tree_flatten(example_args)
+    store = _OutStore()
+    closed = trace_abstract(_flat_fun(fun, in_tree, store, False, "closure_convert"),
+                            [get_aval(_leaf_value(x)) for x in leaves])
+    hoist = [isinstance(c, Tracer) and get_aval(c).dtype.kind in "fc" for c in closed.consts]
+    hoisted = [c for c, h in zip(closed.consts, hoist, strict=True) if h]
+    out_tree = store.tree
+    assert out_tree is not None
+    n_consts = len(hoisted)
+
+    def converted_fun(*args_and_consts: Any) -> Any:
+        n_args = len(args_and_consts) - n_consts
+        args, moved = args_and_consts[:n_args], iter(args_and_consts[n_args:])
+        arg_leaves, tree = tree_flatten(tuple(args))
+        if tree != in_tree:
+            raise TypeError(f"closure_convert: the converted function was traced for arguments "
+                            f"of structure {in_tree} (then its {n_consts} hoisted constants), "
+                            f"but it was called with {tree}.")
+        consts = [next(moved) if h else c for c, h in zip(closed.consts, hoist, strict=True)]
+        outs = eval_jaxpr(closed.jaxpr, consts, *arg_leaves)
+        return tree_unflatten(out_tree, [_to_output(o) for o in outs])
+
+    functools.update_wrapper(converted_fun, fun)
+    return converted_fun, hoisted
+
+
 def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = True,
                policy: Callable[..., bool] | None = None,
                static_argnums: int | Sequence[int] = (),
                static_argnames: str | Sequence[str] = ()) -> Callable[..., Any]:
     """JAX's ``checkpoint`` (``remat``): ``f`` itself.  JAX recomputes ``f``'s intermediates
-    in the backward pass instead of storing them; functrace's tape keeps them (the values and
-    derivatives are the same), so the options are checked and ignored.
+    in the backward pass instead of storing them (those its ``policy`` does not save);
+    functrace's tape keeps them all, as under ``checkpoint_policies.everything_saveable``, so
+    the values and derivatives are the same and the options are checked and otherwise ignored.
 
     Args:
       f: the function.
       prevent_cse: a bool, or (as JAX) a sequence with one per argument (pytree prefixes
         of the arguments, with bool leaves).
-      policy: JAX's saving policy (a callable), or None.
+      policy: None or a saving policy, ``policy(prim, *avals, **params) -> bool``, such as
+        the entries of :mod:`functrace.checkpoint_policies`.
       static_argnums, static_argnames: arguments JAX keeps as Python values; here every
         argument reaches ``f`` as it was passed, so ``f`` may branch on these.
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from functrace import _lax_ops
+from functrace._lax_solvers import custom_linear_solve, custom_root
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, current_trace, get_aval
 from functrace.numpy import clip, not_equal, stop_gradient
 from functrace.primitives.control_flow import (
@@ -33,8 +34,8 @@ from functrace.primitives.elementwise import convert_element_type as _convert
 from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["cond", "fori_loop", "map", "scan", "stop_gradient", "switch", "while_loop",
-           *_lax_ops.__all__]
+__all__ = ["cond", "custom_linear_solve", "custom_root", "fori_loop", "map", "scan",
+           "stop_gradient", "switch", "while_loop", *_lax_ops.__all__]
 # (stop_gradient is also here, as jax.lax.stop_gradient is: the same function as
 # functrace.stop_gradient.)  jax.lax's other operations live in functrace/_lax_ops.py and are
 # attributes of this module through __getattr__ (below), so that their names (max, min,

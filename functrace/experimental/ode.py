@@ -24,11 +24,9 @@ import numpy as np
 
 import functrace.numpy as fnp
 from functrace import lax
-from functrace.api import vjp
-from functrace.core import ClosedJaxpr, Tracer, get_aval
+from functrace.api import closure_convert, vjp
+from functrace.core import Tracer, get_aval
 from functrace.custom_rules import custom_vjp
-from functrace.interpreters.eval import eval_jaxpr
-from functrace.tracing import trace_abstract
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 __all__ = ["odeint"]
@@ -115,7 +113,7 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
                             f"dtype {get_aval(x).dtype}; convert it, e.g. y0 = "
                             "np.asarray(y0, float).")
     y0 = tree_unflatten(y_tree, y0_leaves)
-    func, consts = _closure_convert(func, y0, t[0], args)
+    func, consts = closure_convert(func, y0, t[0], *args)
     arg_leaves, arg_tree = tree_flatten((*args, *consts))
     flat_y0, unravel, unravel_rows = _ravel(y0_leaves, y_tree)
 
@@ -148,35 +146,6 @@ def _check_times(t: Any) -> Any:
         raise ValueError("odeint: the times t must be nondecreasing (the solver integrates "
                          "forwards from t[0]); to integrate backwards, substitute s = -t.")
     return t
-
-
-def _closure_convert(func: Callable[..., Any], y0: Any, t0: Any, args: tuple[Any, ...]
-                     ) -> tuple[Callable[..., Any], list[Any]]:
-    """``func`` and no extra arguments when it closes over no traced value; otherwise a
-    function of ``(y, t, *args, *consts)`` that evaluates ``func``'s jaxpr with the traced
-    values it closed over, ``consts``, passed in -- so the adjoint differentiates them."""
-    leaves, in_tree = tree_flatten((y0, t0, args))
-    out_trees: list[PyTreeDef] = []
-
-    def flat(*xs: Any) -> list[Any]:
-        y, t, a = tree_unflatten(in_tree, xs)
-        out, out_tree = tree_flatten(func(y, t, *a))
-        out_trees.append(out_tree)
-        return out
-
-    closed: ClosedJaxpr = trace_abstract(flat, [get_aval(x) for x in leaves])
-    traced = [c for c in closed.consts if isinstance(c, Tracer)]
-    if not traced:
-        return func, []
-    nargs = len(args)
-
-    def converted(y: Any, t: Any, *args_and_consts: Any) -> Any:
-        a, moved = args_and_consts[:nargs], iter(args_and_consts[nargs:])
-        consts = [next(moved) if isinstance(c, Tracer) else c for c in closed.consts]
-        outs = eval_jaxpr(closed.jaxpr, consts, *tree_flatten((y, t, a))[0])
-        return tree_unflatten(out_trees[0], outs)
-
-    return converted, traced
 
 
 def _ravel(leaves: Sequence[Any], tree: PyTreeDef, dtype: Any = None
