@@ -20,6 +20,7 @@ from functrace import (
     testing,
     tree,
     tree_util,
+    typing,
 )
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
@@ -51,11 +52,11 @@ from functrace.api import (
     vmap,
 )
 from functrace.config import config
-from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray
+from functrace.core import Array, ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.dtypes import float0
 from functrace.errors import ConcretizationError, TracerLeakError
-from functrace.interpreters.jit import disable_jit, jit
+from functrace.interpreters.jit import clear_caches, disable_jit, jit
 from functrace.numpy import stop_gradient
 from functrace.tracing import ensure_compile_time_eval
 
@@ -64,6 +65,7 @@ del _primitives
 __version__ = "0.1.0"
 
 __all__ = [
+    "Array",
     "ClosedJaxpr",
     "ConcretizationError",
     "Jaxpr",
@@ -74,6 +76,7 @@ __all__ = [
     "block_until_ready",
     "checkpoint",
     "checkpoint_policies",
+    "clear_caches",
     "closure_convert",
     "config",
     "custom_batching",
@@ -113,6 +116,7 @@ __all__ = [
     "testing",
     "tree",
     "tree_util",
+    "typing",
     "typeof",
     "value_and_grad",
     "vjp",

@@ -9,6 +9,7 @@ walk jaxprs and apply primitives through the same ``bind``, which is how transfo
 
 from __future__ import annotations
 
+import abc
 import dis
 import itertools
 import linecache
@@ -603,3 +604,20 @@ class Tracer:
     # The two used inside functrace are declared here for the type checker.
     __getitem__: Callable[..., Any]
     astype: Callable[..., Any]
+
+
+class Array(abc.ABC):  # noqa: B024 (a virtual base: its members are registered)
+    """The type of functrace's arrays, for annotations and ``isinstance`` checks, as
+    ``jax.Array``: a NumPy array (a concrete value, as functrace returns them) or a
+    :class:`Tracer` (a value being traced, inside a transformation).
+
+    >>> import numpy as np, functrace as ft
+    >>> isinstance(np.ones(2), ft.Array), isinstance(2.0, ft.Array)
+    (True, False)
+    >>> ft.grad(lambda x: float(isinstance(x, ft.Array)) * x)(1.0)
+    array(1.)
+    """
+
+
+Array.register(np.ndarray)
+Array.register(Tracer)

@@ -870,3 +870,33 @@ def test_import_leaves_numpys_lazy_submodules_unloaded() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_array_is_the_type_of_arrays_and_tracers() -> None:
+    """``ft.Array`` as ``jax.Array``: concrete results and tracers under every transformation
+    are instances; Python numbers and NumPy scalars are not (they are ``ArrayLike``)."""
+    seen: list[bool] = []
+
+    def f(x: Any) -> Any:
+        seen.append(isinstance(x, ft.Array))
+        return fnp.sum(x * 2.0)
+
+    x = np.arange(3.0)
+    ft.grad(f)(x)
+    ft.jit(f)(x)
+    ft.vmap(f)(x[:, None])
+    ft.jvp(f, (x,), (x,))
+    assert seen == [True] * 4
+    assert isinstance(ft.grad(f)(x), ft.Array)
+    assert not isinstance(2.0, ft.Array) and not isinstance(np.float64(2.0), ft.Array)
+    assert ft.typing.Array is ft.Array
+
+
+def test_clear_caches_forgets_every_jitted_functions_traces() -> None:
+    f, g = ft.jit(lambda x: x + 1.0), ft.jit(lambda x: x * 2.0)
+    f(np.ones(2)), g(np.ones(2))
+    f(np.ones(2)), g(np.ones(2))
+    assert (f.trace_count, g.trace_count) == (1, 1)
+    ft.clear_caches()
+    f(np.ones(2)), g(np.ones(2))
+    assert (f.trace_count, g.trace_count) == (2, 2)

@@ -25,6 +25,7 @@ import enum
 import functools
 import gc
 import inspect
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, overload
@@ -456,6 +457,24 @@ class Lowered:
         return f"Lowered(\n{self.jaxpr}\n)"
 
 
+# Every jitted function alive, for clear_caches.
+_LIVE: weakref.WeakSet[Jitted] = weakref.WeakSet()
+
+
+def clear_caches() -> None:
+    """Forget the traces of every jitted function (``jax.clear_caches``): each traces again
+    on its next call, as it did on its first.
+
+    >>> import functrace as ft
+    >>> f = ft.jit(lambda x: x + 1.0)
+    >>> _ = f(1.0); ft.clear_caches(); _ = f(2.0)
+    >>> f.trace_count
+    2
+    """
+    for jitted in list(_LIVE):
+        jitted.clear_cache()
+
+
 class Jitted:
     """A function compiled by :func:`jit`; call it like the original.
 
@@ -474,6 +493,7 @@ class Jitted:
         # Calls with Python or NumPy scalars only (and no static args), by argument types.
         self._by_type: dict[tuple[type, ...], Callable[..., Any]] = {}
         self._traces = 0
+        _LIVE.add(self)
 
     @property
     def trace_count(self) -> int:
