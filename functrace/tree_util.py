@@ -671,6 +671,12 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any, is_leaf: IsLeaf | Non
         return _unflatten(treedef, map(f, leaves))
     leaf_lists = [leaves]
     for i, other in enumerate(rest, start=1):
+        # The common case, a tree of the same structure: a full flatten is cheaper than
+        # matching against the treedef node by node (which a prefix or a mismatch needs).
+        other_leaves: list[Any] = []
+        if _flatten(other, other_leaves, None) == treedef:
+            leaf_lists.append(other_leaves)
+            continue
         leaf_lists.append(
             _flatten_up_to_or_raise(
                 treedef,
