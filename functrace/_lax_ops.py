@@ -30,6 +30,19 @@ from functrace._lax_conv import (
     padtype_to_pads,
     reduce_window,
 )
+from functrace._lax_gather import (
+    GatherDimensionNumbers,
+    GatherScatterMode,
+    ScatterDimensionNumbers,
+    gather,
+    index_take,
+    scatter,
+    scatter_add,
+    scatter_max,
+    scatter_min,
+    scatter_mul,
+    scatter_sub,
+)
 from functrace.core import Tracer, get_aval
 from functrace.primitives import collectives, special
 from functrace.primitives import elementwise as ew
@@ -766,4 +779,8 @@ __all__ = [
     "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort", "sort_key_val",
     "sqrt", "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor",
     "zeros_like_array", "zeta",
+    # functrace/_lax_gather.py
+    "GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather",
+    "index_take", "scatter", "scatter_add", "scatter_max", "scatter_min", "scatter_mul",
+    "scatter_sub",
 ]
