@@ -131,7 +131,7 @@ def assert_same(ours: Any, theirs: Any) -> None:
 # -- values --------------------------------------------------------------------------------------
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(MODES))
 def test_gather_matches_jax(seed: int, mode: str | None) -> None:
     case = random_case(seed)
@@ -141,7 +141,7 @@ def test_gather_matches_jax(seed: int, mode: str | None) -> None:
     assert_same(ours, theirs)
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(MODES),
        name=st.sampled_from(SCATTERS))
 def test_scatter_matches_jax(seed: int, mode: str | None, name: str) -> None:
