@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+import functrace.numpy as fnp
 from functrace import _lax_gather, _lax_ops
-from functrace.api import vmap
+from functrace.api import vmap as _vmap
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, current_trace, get_aval
-from functrace.numpy import asarray, clip, greater, not_equal, reshape, stop_gradient, where
+from functrace.numpy import clip, not_equal, stop_gradient
 from functrace.primitives.control_flow import (
     cond_p,
     convert_outputs,
@@ -579,23 +580,23 @@ def scatter_apply(operand: Any, scatter_indices: Any, func: Callable[[Any], Any]
     ...                   update_shape=(3,))
     array([0., 7., 2., 7., 4.])
     """
-    x = asarray(operand)
+    x = fnp.asarray(operand)
     aval = get_aval(x)
     counts = _lax_gather.scatter_counts(x, scatter_indices, dimension_numbers, update_shape,
                                         mode)
     n = int(np.prod(aval.shape, dtype=np.int64))
     if n == 0:
         return x
-    counts, flat = reshape(counts, (n,)), reshape(x, (n,))
-    apply = vmap(lambda v: asarray(func(v), aval.dtype))
+    counts, flat = fnp.reshape(counts, (n,)), fnp.reshape(x, (n,))
+    apply = _vmap(lambda v: fnp.asarray(func(v), aval.dtype))
 
     def body(carry: tuple[Any, Any]) -> tuple[Any, Any]:
         r, y = carry
-        return r + 1, where(greater(counts, r), apply(y), y)
+        return r + 1, fnp.where(fnp.greater(counts, r), apply(y), y)
 
     rounds = _lax_ops.reduce_max(counts, (0,))
     _, out = while_loop(lambda carry: carry[0] < rounds, body, (np.int64(0), flat))
-    return reshape(out, aval.shape)
+    return fnp.reshape(out, aval.shape)
 
 
 def __getattr__(name: str) -> Any:
