@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import functrace as ft
 import functrace.numpy as fnp
-from functrace import lax
+from functrace import _lax_ops, lax
 from functrace.testing import check_grads
 
 jax = pytest.importorskip("jax")
@@ -269,3 +269,10 @@ def test_conv_general_dilated_patches_float32_and_preferred_type() -> None:
                                                    preferred_element_type=pet)
         assert np.asarray(ours).dtype == np.asarray(theirs).dtype
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_no_name_of_lax_ops_is_shadowed() -> None:
+    """``functrace.lax`` serves ``_lax_ops``' names through ``__getattr__``: a module-level
+    name of ``lax.py`` with the same spelling (an import, say) would hide one."""
+    hidden = [n for n in _lax_ops.__all__ if getattr(lax, n) is not getattr(_lax_ops, n)]
+    assert not hidden
