@@ -317,6 +317,44 @@ def conv_general_dilated(lhs: Any, rhs: Any, window_strides: Sequence[int], padd
                  int(feature_group_count), int(batch_group_count))
 
 
+def conv_general_dilated_patches(lhs: Any, filter_shape: Sequence[int],
+                                 window_strides: Sequence[int], padding: Padding,
+                                 lhs_dilation: Sequence[int] | None = None,
+                                 rhs_dilation: Sequence[int] | None = None,
+                                 dimension_numbers: Any = None, precision: Any = None,
+                                 preferred_element_type: Any = None) -> Any:
+    """``jax.lax.conv_general_dilated_patches``: the patches that a convolution with a kernel
+    of spatial shape ``filter_shape`` would read, flattened into the output feature axis
+    (input channel slowest, then the patch's positions in order), so that a convolution is
+    these patches contracted with a flattened kernel.
+
+    The arguments are :func:`conv_general_dilated`'s, with ``filter_shape`` (the ``n``
+    spatial sizes) in place of the kernel.  Computed as a depthwise convolution with one-hot
+    kernels, one per patch position, so it is differentiable like any convolution.
+
+    >>> import numpy as np
+    >>> x = np.arange(4.0).reshape(1, 1, 4)              # N, C, W
+    >>> conv_general_dilated_patches(x, (2,), (1,), "VALID")[0]
+    array([[0., 1., 2.],
+           [1., 2., 3.]])
+    """
+    lhs = fnp.asarray(lhs)
+    filter_shape = tuple(int(k) for k in filter_shape)
+    lhs_shape = sh.shape_of(lhs)
+    dnums = conv_dimension_numbers(lhs_shape, (1, 1, *filter_shape), dimension_numbers)
+    channels = lhs_shape[dnums.lhs_spec[1]]
+    size = math.prod(filter_shape)
+    # Output feature c * size + p reads channel c at patch position p: kernel (O, I=1, ...)
+    one_hot = np.eye(size, dtype=get_aval(lhs).dtype).reshape(size, 1, *filter_shape)
+    rhs = np.tile(one_hot, (channels,) + (1,) * (len(filter_shape) + 1))
+    # The kernel's O and I axes go where its layout puts them; the spatial axes keep their
+    # order in the remaining places (as JAX's).
+    rhs = np.moveaxis(rhs, (0, 1), (dnums.rhs_spec[0], dnums.rhs_spec[1]))
+    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
+                                dnums, feature_group_count=channels,
+                                preferred_element_type=preferred_element_type)
+
+
 def _check_groups(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...],
                   dnums: ConvDimensionNumbers, features: int, batches: int) -> None:
     """JAX's shape checks of the feature counts and groups."""

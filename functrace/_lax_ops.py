@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from functrace._lax_conv import (
     conv,
     conv_dimension_numbers,
     conv_general_dilated,
+    conv_general_dilated_patches,
     conv_general_permutations,
     conv_transpose,
     conv_with_general_padding,
@@ -30,8 +32,21 @@ from functrace._lax_conv import (
     padtype_to_pads,
     reduce_window,
 )
+from functrace._lax_gather import (
+    GatherDimensionNumbers,
+    GatherScatterMode,
+    ScatterDimensionNumbers,
+    gather,
+    index_take,
+    scatter,
+    scatter_add,
+    scatter_max,
+    scatter_min,
+    scatter_mul,
+    scatter_sub,
+)
 from functrace.core import Tracer, get_aval
-from functrace.primitives import collectives, special
+from functrace.primitives import collectives, special, xla_math
 from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
 from functrace.primitives import linalg as la
@@ -745,6 +760,241 @@ def top_k(operand: Any, k: int) -> tuple[Any, Any]:
     return fnp.take_along_axis(x, order, axis=-1), fnp.asarray(order, np.int32)
 
 
+# -- shapes, dtypes and small utilities ----------------------------------------------------------
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """``jax.lax.broadcast_shapes``: the shape that ``shapes`` broadcast to (NumPy's rules).
+
+    >>> from functrace import lax
+    >>> lax.broadcast_shapes((2, 1), (3,))
+    (2, 3)
+    """
+    if not shapes:
+        raise ValueError("lax.broadcast_shapes needs at least one shape.")
+    try:
+        return tuple(int(n) for n in np.broadcast_shapes(*(tuple(s) for s in shapes)))
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: shapes="
+                         f"{[tuple(s) for s in shapes]}") from None
+
+
+def broadcast_to_rank(x: Any, rank: int) -> Any:
+    """``jax.lax.broadcast_to_rank``: ``x`` with leading axes of size 1 added up to ``rank``
+    (unchanged if it has that many axes already)."""
+    x = fnp.asarray(x)
+    ndim = get_aval(x).ndim
+    return x if ndim >= rank else fnp.reshape(x, (1,) * (rank - ndim) + get_aval(x).shape)
+
+
+def broadcast_like(arr: Any, like_arr: Any) -> Any:
+    """``jax.lax.broadcast_like``: ``arr`` broadcast to the shape of ``like_arr``."""
+    return fnp.broadcast_to(fnp.asarray(arr), get_aval(fnp.asarray(like_arr)).shape)
+
+
+def collapse(operand: Any, start_dimension: int, stop_dimension: int | None = None) -> Any:
+    """``jax.lax.collapse``: the axes ``start_dimension`` to ``stop_dimension`` (excluded; by
+    default the last) of ``operand`` merged into one.
+
+    >>> import numpy as np
+    >>> from functrace import lax
+    >>> lax.collapse(np.zeros((2, 3, 4)), 1).shape
+    (2, 12)
+    """
+    x = fnp.asarray(operand)
+    shape = get_aval(x).shape
+    lo, hi, _ = builtins.slice(start_dimension, stop_dimension).indices(len(shape))
+    if hi < lo:
+        raise ValueError(f"lax.collapse: start_dimension {start_dimension} is after "
+                         f"stop_dimension {stop_dimension} for an operand of rank "
+                         f"{len(shape)}.")
+    return fnp.reshape(x, shape[:lo] + (math.prod(shape[lo:hi]),) + shape[hi:])
+
+
+def split(operand: Any, sizes: Sequence[int], axis: int = 0) -> list[Any]:
+    """``jax.lax.split``: ``operand`` cut along ``axis`` into pieces of ``sizes`` (which must
+    add up to the axis' length).
+
+    >>> import numpy as np
+    >>> from functrace import lax
+    >>> lax.split(np.arange(6), (2, 4))
+    [array([0, 1]), array([2, 3, 4, 5])]
+    """
+    x = fnp.asarray(operand)
+    shape = get_aval(x).shape
+    axis = axis + len(shape) if -len(shape) <= axis < 0 else axis
+    if not 0 <= axis < len(shape):
+        raise ValueError(f"lax.split: axis {axis} is out of range for an operand of rank "
+                         f"{len(shape)}.")
+    sizes = [int(n) for n in sizes]
+    if any(n < 0 for n in sizes) or sum(sizes) != shape[axis]:
+        raise ValueError(f"Sum of sizes {sum(sizes)} must be equal to dimension {axis} of the "
+                         f"operand shape {list(shape)} (and no size negative).")
+    starts = np.cumsum([0, *sizes])
+    return [ix.slice_in_dim(x, int(a), int(b), axis)
+            for a, b in zip(starts[:-1], starts[1:], strict=True)]
+
+
+def stack(operands: Sequence[Any], axis: int = 0) -> Any:
+    """``jax.lax.stack``: arrays of one shape and dtype joined along a new axis ``axis``."""
+    return fnp.stack([fnp.asarray(x) for x in operands], axis=axis)
+
+
+def unstack(x: Any, axis: int = 0) -> tuple[Any, ...]:
+    """``jax.lax.unstack``: the slices of ``x`` along ``axis``, as a tuple."""
+    x = fnp.asarray(x)
+    shape = get_aval(x).shape
+    axis %= len(shape)
+    return tuple(fnp.squeeze(ix.slice_in_dim(x, k, k + 1, axis), axis)
+                 for k in range(shape[axis]))
+
+
+def tile(operand: Any, reps: Sequence[int]) -> Any:
+    """``jax.lax.tile``: ``operand`` repeated ``reps[i]`` times along axis ``i`` (one entry per
+    axis)."""
+    x = fnp.asarray(operand)
+    if len(reps) != get_aval(x).ndim:
+        raise TypeError(f"reps length must be equal to the ndim of x, got len(reps)={len(reps)} "
+                        f"and x.ndim={get_aval(x).ndim}.")
+    return fnp.tile(x, tuple(int(r) for r in reps))
+
+
+def empty(shape: Sequence[int], dtype: Any, *, out_sharding: Any = None) -> Any:
+    """``jax.lax.empty``: an array of ``shape`` and ``dtype`` whose values are not to be
+    relied on (zeros here, as JAX's on CPU)."""
+    return fnp.zeros(tuple(shape), np.dtype(dtype))
+
+
+_DEFAULT_DTYPES = {bool: np.dtype(bool), int: np.dtype(np.int64), float: np.dtype(np.float64),
+                   builtins.complex: np.dtype(np.complex128)}
+
+
+def dtype(x: Any) -> np.dtype[Any]:
+    """``jax.lax.dtype``: the dtype of an array, tracer or scalar (a Python number gets
+    functrace's default dtype: int64, float64, complex128), or the dtype named by a dtype-like
+    (``'float32'``, ``np.int8``)."""
+    if x is None:
+        raise ValueError(f"Invalid argument to dtype: {x}.")
+    if type(x) in _DEFAULT_DTYPES:
+        return _DEFAULT_DTYPES[type(x)]
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
+        return get_aval(x).dtype
+    if isinstance(x, (str, type, np.dtype)):
+        return np.dtype(x)
+    if hasattr(x, "dtype"):
+        return np.dtype(x.dtype)
+    raise TypeError(f"Cannot determine dtype of {x}")
+
+
+def optimization_barrier(operand: Any, /) -> Any:
+    """``jax.lax.optimization_barrier``: ``operand`` (a pytree) unchanged.  In XLA it stops
+    the compiler from moving work across it; functrace's ``jit`` does not reorder work
+    across a Python call boundary, so here it is the identity, under every transformation."""
+    return tree_map(lambda v: v if isinstance(v, Tracer) else np.asarray(v), operand)
+
+
+def platform_dependent(*args: Any, default: Callable[..., Any] | None = None,
+                       **per_platform: Callable[..., Any]) -> Any:
+    """``jax.lax.platform_dependent``: ``per_platform['cpu'](*args)``, functrace's platform,
+    or else ``default(*args)``."""
+    branch = per_platform.get("cpu", default)
+    if branch is None:
+        raise NotImplementedError(f"lax.platform_dependent: no branch for platform 'cpu' "
+                                  f"(got {sorted(per_platform)}) and no default.")
+    return branch(*args)
+
+
+# -- bits ----------------------------------------------------------------------------------------
+
+
+def _integer_operand(name: str, x: Any) -> Any:
+    x = fnp.asarray(x)
+    if get_aval(x).dtype.kind not in "iu":
+        raise TypeError(f"{name} does not accept dtype {get_aval(x).dtype}. Accepted dtypes "
+                        "are subtypes of integer.")
+    return x
+
+
+def clz(x: Any) -> Any:
+    """``jax.lax.clz``: the number of leading zero bits of each integer (of its two's
+    complement: 0 for negative numbers).
+
+    >>> import numpy as np
+    >>> from functrace import lax
+    >>> lax.clz(np.array([0, 1, 255, -1], np.int32))
+    array([32,  31,  24,   0], dtype=int32)
+    """
+    x = _integer_operand("clz", x)
+    dtype = get_aval(x).dtype
+    bits = 8 * dtype.itemsize
+    u = fnp.asarray(x, np.dtype(f"u{dtype.itemsize}"))
+    shift = 1
+    while shift < bits:  # every bit below the highest set one set too
+        u = fnp.bitwise_or(u, fnp.right_shift(u, np.asarray(shift, get_aval(u).dtype)))
+        shift *= 2
+    return fnp.asarray(bits - fnp.asarray(fnp.bitwise_count(u), np.int64), dtype)
+
+
+def mulhi(x: Any, y: Any, /) -> Any:
+    """``jax.lax.mulhi``: the high half of the double-width product of integers of one dtype
+    (signed or unsigned), as C's ``(x * (wide) y) >> bits``.
+
+    >>> import numpy as np
+    >>> from functrace import lax
+    >>> lax.mulhi(np.array([2**31 - 1, -5], np.int32), np.array([7, 2**31 - 1], np.int32))
+    array([ 3, -3], dtype=int32)
+    """
+    x, y = _operands("mulhi", _integer_operand("mulhi", x), _integer_operand("mulhi", y))
+    dtype = get_aval(x).dtype
+    bits = 8 * dtype.itemsize
+    if dtype.itemsize <= 4:  # the product fits in 64 bits
+        wide = np.dtype(np.int64 if dtype.kind == "i" else np.uint64)
+        product = fnp.multiply(fnp.asarray(x, wide), fnp.asarray(y, wide))
+        return fnp.asarray(fnp.right_shift(product, np.asarray(bits, wide)), dtype)
+    # 64 bits: schoolbook multiplication on 32-bit halves, in uint64 (no partial sum overflows)
+    u64 = np.dtype(np.uint64)
+    a, b = fnp.asarray(x, u64), fnp.asarray(y, u64)
+    half, low = np.uint64(32), np.uint64(0xFFFFFFFF)
+    a_hi, a_lo = fnp.right_shift(a, half), fnp.bitwise_and(a, low)
+    b_hi, b_lo = fnp.right_shift(b, half), fnp.bitwise_and(b, low)
+    hi_lo = fnp.multiply(a_hi, b_lo)
+    cross = fnp.add(fnp.add(fnp.right_shift(fnp.multiply(a_lo, b_lo), half),
+                            fnp.bitwise_and(hi_lo, low)), fnp.multiply(a_lo, b_hi))
+    high = fnp.add(fnp.add(fnp.multiply(a_hi, b_hi), fnp.right_shift(hi_lo, half)),
+                   fnp.right_shift(cross, half))
+    if dtype.kind == "i":  # a signed operand -2^63 <= v < 0 reads as v + 2^64 above
+        zero = np.uint64(0)
+        high = fnp.subtract(high, fnp.where(fnp.less(x, 0), b, zero))
+        high = fnp.subtract(high, fnp.where(fnp.less(y, 0), a, zero))
+    return fnp.asarray(high, dtype)
+
+
+def reduce_xor(operand: Any, axes: Sequence[int]) -> Any:
+    """``jax.lax.reduce_xor``: the bitwise exclusive or over ``axes`` (for booleans, the
+    parity of the number of True entries)."""
+    x = fnp.asarray(operand)
+    if _dtype(x).kind not in "biu":
+        raise TypeError(f"reduce_xor does not accept dtype {_dtype(x)}. Accepted dtypes are "
+                        "booleans and integers.")
+    return reduce(x, np.zeros((), _dtype(x)), fnp.bitwise_xor, axes)
+
+
+def reduce_precision(operand: Any, exponent_bits: int, mantissa_bits: int) -> Any:
+    """``jax.lax.reduce_precision``: ``operand`` rounded, as XLA does, to the nearest float
+    with ``exponent_bits`` exponent bits and ``mantissa_bits`` mantissa bits (ties to even;
+    overflow to +-inf; numbers below the smallest normal one to +-0; NaN kept).  Its
+    derivative rounds the tangent the same way, as JAX's.
+
+    >>> import numpy as np
+    >>> from functrace import lax
+    >>> float(lax.reduce_precision(np.float64(1 / 3), exponent_bits=8, mantissa_bits=23))
+    0.3333333432674408
+    """
+    x = fnp.asarray(operand)
+    return xla_math.reduce_precision(x, operator.index(exponent_bits),
+                                     operator.index(mantissa_bits))
+
+
 __all__ = [
     "abs", "acos", "acosh", "add", "all_gather", "and_", "argmax", "argmin", "asin", "asinh",
     "associative_scan", "atan", "atan2", "atanh", "axis_index", "batch_matmul", "bessel_i0e",
@@ -766,4 +1016,12 @@ __all__ = [
     "shift_right_logical", "sign", "sin", "sinh", "slice", "slice_in_dim", "sort", "sort_key_val",
     "sqrt", "square", "squeeze", "sub", "tan", "tanh", "top_k", "transpose", "xor",
     "zeros_like_array", "zeta",
+    "broadcast_like", "broadcast_shapes", "broadcast_to_rank", "clz", "collapse",
+    "conv_general_dilated_patches", "dtype", "empty", "mulhi", "optimization_barrier",
+    "platform_dependent", "reduce_precision", "reduce_xor", "split", "stack", "tile",
+    "unstack",
+    # functrace/_lax_gather.py
+    "GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather",
+    "index_take", "scatter", "scatter_add", "scatter_max", "scatter_min", "scatter_mul",
+    "scatter_sub",
 ]

@@ -46,4 +46,12 @@ XLA_MATH_CASES = [
     Case("xla_erf", xm.xla_erf, _erf_ref, unary(uniform, lo=-2.5, hi=2.5)),
     Case("xla_erf_inv", xm.xla_erf_inv, _erf_inv_ref, unary(uniform, lo=-0.9, hi=0.9)),
     Case("xla_tan", xm.xla_tan, np.tan, unary(uniform, lo=-1.2, hi=1.2)),
+    # reduce_precision rounds as NumPy's casts do, within the normal range (it has no
+    # subnormals); to a format wider than the operand's it is the identity, whose derivative
+    # central differences can check (elsewhere it is piecewise constant, with JAX's linear rule)
+    Case("reduce_precision", lambda x: xm.reduce_precision(x, 5, 10),
+         lambda x: x.astype(np.float16).astype(x.dtype), unary(uniform, lo=0.01, hi=4.0),
+         differentiable=False, label="to float16"),
+    Case("reduce_precision", lambda x: xm.reduce_precision(x, 11, 52), lambda x: x,
+         unary(uniform, lo=-4.0, hi=4.0), label="identity"),
 ]

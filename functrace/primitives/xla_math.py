@@ -1,5 +1,6 @@
 """Elementwise primitives valued as XLA:CPU computes them, bit for bit: ``fma``, ``xla_log``,
-``xla_log1p``, ``xla_erf``, ``xla_erf_inv`` and ``xla_tan``.
+``xla_log1p``, ``xla_erf``, ``xla_erf_inv`` and ``xla_tan``; and ``reduce_precision``, XLA's
+rounding of floats to fewer exponent and mantissa bits.
 
 ``functrace.random`` reproduces ``jax.random``'s numbers exactly, and those numbers go
 through XLA's own floating-point code: fused multiply-adds and its ``log``, ``log1p``,
@@ -23,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from functrace.core import Primitive, ShapedArray
-from functrace.interpreters.jvp import defjvp
+from functrace.core import Primitive, ShapedArray, get_aval
+from functrace.interpreters.jvp import defjvp, deflinear_jvp
 from functrace.interpreters.vjp import defvjp
 from functrace.primitives import _xla_kernels as kernels
 from functrace.primitives.elementwise import (
@@ -117,3 +118,67 @@ _rules(xla_erf_inv_p, lambda t, ans, x: mul(t, mul(scalar_like(ans, math.sqrt(ma
        residuals=(True, (False,)))
 _rules(xla_tan_p, lambda t, ans, x: mul(t, add(scalar_like(ans, 1), mul(ans, ans))),
        residuals=(True, (False,)))
+
+
+# -- reduce_precision: a float rounded to fewer exponent and mantissa bits, as XLA does ----------
+# (A primitive: the rounding works on the bits, which no other primitive reaches, and JAX's IR
+# names it.  Like JAX's, it is linear for differentiation: the tangent is rounded the same way.)
+
+reduce_precision_p = elementwise("reduce_precision", lambda x, *, exponent_bits, mantissa_bits:
+                                 _reduce_precision_impl(x, exponent_bits, mantissa_bits))
+
+
+def reduce_precision(x: Any, exponent_bits: int, mantissa_bits: int) -> Any:
+    """``x`` rounded to the nearest float with ``exponent_bits`` exponent bits and
+    ``mantissa_bits`` mantissa bits (ties to even); what overflows becomes +-inf, what falls
+    below the smallest normal number becomes +-0 (no subnormals), NaN stays NaN."""
+    _reduce_precision_check(get_aval(x), exponent_bits=exponent_bits,
+                            mantissa_bits=mantissa_bits)  # (the root does not run shape rules)
+    return reduce_precision_p.bind1(x, exponent_bits=exponent_bits, mantissa_bits=mantissa_bits)
+
+
+def _reduce_precision_impl(x: Any, exponent_bits: int, mantissa_bits: int) -> np.ndarray:
+    x = np.asarray(x)
+    info = np.finfo(x.dtype)
+    src_mantissa, src_exponent, nbits = info.nmant, info.nexp, 8 * x.dtype.itemsize
+    uint = np.dtype(f"u{x.dtype.itemsize}")
+    one = uint.type(1)
+    bits = np.atleast_1d(x).view(uint).copy()
+    if mantissa_bits < src_mantissa:
+        # Round to nearest, ties to even: add half an ulp of the shorter mantissa, less one,
+        # plus the last kept bit; then cut the dropped bits.  A carry into the exponent is the
+        # correct rounding up to the next binade (or to infinity).
+        shift = uint.type(src_mantissa - mantissa_bits)
+        last = one << shift
+        kept_bit = (bits & last) >> shift
+        bits = (bits + kept_bit + ((last >> one) - one)) & ~(last - one)
+    if exponent_bits < src_exponent:
+        exponent_mask = uint.type(((1 << src_exponent) - 1) << src_mantissa)
+        bias = (1 << (src_exponent - 1)) - 1
+        reduced_bias = (1 << (exponent_bits - 1)) - 1
+        exponent = bits & exponent_mask
+        over = exponent > uint.type((bias + reduced_bias) << src_mantissa)
+        under = exponent <= uint.type((bias - reduced_bias) << src_mantissa)
+        signed_zero = bits & uint.type(1 << (nbits - 1))
+        bits = np.where(over, signed_zero | exponent_mask, np.where(under, signed_zero, bits))
+    out = bits.view(x.dtype).reshape(x.shape)
+    return np.where(np.isnan(x), x, out)
+
+
+_reduce_precision_shape = reduce_precision_p.shape_rule
+
+
+def _reduce_precision_check(x: ShapedArray, *, exponent_bits: int,
+                            mantissa_bits: int) -> list[ShapedArray]:
+    if x.dtype.kind != "f":
+        raise TypeError(f"reduce_precision requires a floating operand, got {x.str_short()}.")
+    if exponent_bits < 1 or mantissa_bits < 0:
+        raise ValueError(f"reduce_precision: exponent_bits must be >= 1 and mantissa_bits >= 0, "
+                         f"got {exponent_bits} and {mantissa_bits}.")
+    return _reduce_precision_shape(x, exponent_bits=exponent_bits, mantissa_bits=mantissa_bits)
+
+
+reduce_precision_p.shape_rule = _reduce_precision_check
+deflinear_jvp(reduce_precision_p)
+defvjp(reduce_precision_p, lambda ct, ans, x, **params: reduce_precision(ct, **params),
+       residuals=(False, (False,)))
