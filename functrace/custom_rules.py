@@ -660,19 +660,22 @@ def _custom_vjp_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str
     if type(rule) is not _FwdBwd:
         return None
     values, differentiated = [], False
+    parent = trace.parent
     for x in args:
-        if type(x) is Tracer:
-            if x._trace is not trace or x.val is None:
+        if type(x) is Tracer and x._trace is trace:
+            if x.val is None:
                 return None
             values.append(x.val)
             differentiated = True
+        elif type(x) is Tracer and isinstance(parent, EvalTrace):
+            return None
         else:
-            values.append(x)
+            values.append(x)  # an outer tracer (an argument the outer trace differentiates)
     if not differentiated:
         return None
     n = params["num_consts"]
-    assert trace.parent is not None
-    with new_current(trace.parent):
+    assert parent is not None
+    with new_current(parent):
         outs, residuals = rule.run_fwd(values[:n], values[n:])
     return trace.process(custom_vjp_call_p, args,
                          {**params, "fwd_bwd": _RecordedFwdBwd(rule, outs, residuals)})

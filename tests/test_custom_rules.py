@@ -410,6 +410,26 @@ def test_custom_vjp_output_used_nonlinearly_under_second_order() -> None:
         rtol=1e-12)
 
 
+@ft.custom_vjp
+def _scaled_mul(a: Any, b: Any) -> Any:
+    return a * b
+
+
+_scaled_mul.defvjp(lambda a, b: (a * b, (a, b)),
+                   lambda res, ct: (2.0 * ct * res[1], 3.0 * ct * res[0]))  # scaled on purpose
+
+
+def test_custom_vjp_argument_differentiated_only_by_the_outer_transformation() -> None:
+    # y is differentiated by the inner grad, x only by the outer one: fwd still runs in the
+    # outer trace, as in JAX (found by fuzzing: the values differed, and jacfwd refused).
+    f = lambda x, y: fnp.sin(_scaled_mul(y, x))  # noqa: E731
+    x, y = 0.3, 0.7
+    # d/dx [cos(y x) * 2 x], the product's derivative in x being fwd's own (y), not 3 y
+    expected = -np.sin(y * x) * y * 2 * x + 2 * np.cos(y * x)
+    assert np.isclose(ft.grad(lambda x: ft.grad(f, 1)(x, y))(x), expected, rtol=1e-12)
+    assert np.isclose(ft.jacfwd(ft.jacrev(f, 1), 0)(x, y), expected, rtol=1e-12)
+
+
 # -- pytrees and nondiff_argnums -------------------------------------------------------------------
 
 
