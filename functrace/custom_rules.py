@@ -38,6 +38,7 @@ from functrace.core import (
     Jaxpr,
     Primitive,
     ShapedArray,
+    Trace,
     Tracer,
     current_trace,
     get_aval,
@@ -53,6 +54,7 @@ from functrace.primitives.elementwise import add, convert_element_type
 from functrace.primitives.shape import bdim_to_front
 from functrace.tracing import (
     JaxprTrace,
+    parent_binds,
     tape_rewrites,
     trace_abstract,
     trace_flat,
@@ -628,8 +630,12 @@ class _RecordedFwdBwd(_FwdBwd):
 
     def __init__(self, rule: _FwdBwd, outs: list[Any], residuals: Any):
         super().__init__(rule.fwd, rule.bwd, rule.call)
-        self.outs: list[Any] | None = [np.asarray(o, dtype=a.dtype) for o, a
-                                       in zip(outs, rule.call.jaxpr.out_avals, strict=True)]
+        # Under an outer transformation the outputs are tracers of the parent trace.
+        self.outs: list[Any] | None = [
+            o if isinstance(o, Tracer) and o.aval.dtype == a.dtype
+            else convert_element_type(o, a.dtype) if isinstance(o, Tracer)
+            else np.asarray(o, dtype=a.dtype)
+            for o, a in zip(outs, rule.call.jaxpr.out_avals, strict=True)]
         self.residuals = residuals
 
     def __call__(self, consts: Sequence[Any], primals: Sequence[Any], cts: Sequence[Any]
@@ -644,23 +650,32 @@ class _RecordedFwdBwd(_FwdBwd):
 
 def _custom_vjp_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
                         ) -> list[Any] | None:
-    """Record a call on the eager tape of grad / vjp by running ``fwd`` once, now."""
+    """Record a call on the tape of grad / vjp by running ``fwd`` once, now, in the parent.
+
+    As in JAX, the call's value is ``fwd``'s output: under an outer transformation (the
+    parent is a trace: ``grad(grad(f))``, ``hessian``, ``jit(grad(f))``) the parent records
+    ``fwd``'s operations, so it differentiates ``fwd`` (and the outer forward mode works),
+    rather than meeting the custom rule again."""
     rule = params["fwd_bwd"]
-    if type(rule) is not _FwdBwd or not isinstance(trace.parent, EvalTrace):
+    if type(rule) is not _FwdBwd:
         return None
     values, differentiated = [], False
+    parent = trace.parent
     for x in args:
-        if type(x) is Tracer:
-            if x._trace is not trace or x.val is None:
+        if type(x) is Tracer and x._trace is trace:
+            if x.val is None:
                 return None
             values.append(x.val)
             differentiated = True
+        elif type(x) is Tracer and isinstance(parent, EvalTrace):
+            return None
         else:
-            values.append(x)
+            values.append(x)  # an outer tracer (an argument the outer trace differentiates)
     if not differentiated:
         return None
     n = params["num_consts"]
-    with new_current(trace.parent):
+    assert parent is not None
+    with new_current(parent):
         outs, residuals = rule.run_fwd(values[:n], values[n:])
     return trace.process(custom_vjp_call_p, args,
                          {**params, "fwd_bwd": _RecordedFwdBwd(rule, outs, residuals)})
@@ -833,4 +848,19 @@ custom_vjp_call_p.shape_rule = _custom_call_shape
 jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
 vjp_rules[custom_vjp_call_p] = _custom_vjp_call_vjp
 tape_rewrites[custom_vjp_call_p] = _custom_vjp_on_tape
+
+
+def _custom_vjp_in_parent(parent: Trace, args: list[Any], params: dict[str, Any]
+                          ) -> list[Any]:
+    """The value of a call recorded on a tape whose parent is a trace: ``fwd``'s output,
+    computed there already (``_custom_vjp_on_tape``)."""
+    rule = params["fwd_bwd"]
+    if isinstance(rule, _RecordedFwdBwd):
+        outs = rule.take_outs()
+        if outs is not None:
+            return outs
+    return parent.process(custom_vjp_call_p, args, params)
+
+
+parent_binds[custom_vjp_call_p] = _custom_vjp_in_parent
 _batch_call(custom_vjp_call_p, "fwd_bwd")

@@ -59,6 +59,13 @@ zero_derivative: set[Primitive] = set()
 TapeRewrite = Callable[["JaxprTrace", Sequence[Any], dict[str, Any]], "list[Any] | None"]
 tape_rewrites: dict[Primitive, TapeRewrite] = {}
 
+# How a trace computes, in a parent that is itself a trace, the known value of an equation of
+# one of these primitives: ``rule(parent, in_vals, params)`` returns the outputs' values (by
+# default the primitive is bound again in the parent). ``custom_vjp_call`` registers one: on
+# the tape of grad / vjp its value is ``fwd``'s output, already computed in the parent.
+ParentBind = Callable[[Trace, list[Any], dict[str, Any]], list[Any]]
+parent_binds: dict[Primitive, ParentBind] = {}
+
 
 # Set by ``ensure_compile_time_eval``: operations on concrete values only run now, at the root.
 _compile_time_eval = False
@@ -192,8 +199,12 @@ class JaxprTrace(Trace):
         elif known:
             _state.trace = parent
             try:
-                vals_out = (prim.impl(*in_vals, **params) if parent is _root
-                            else parent.process(prim, in_vals, params))
+                if parent is _root:
+                    vals_out = prim.impl(*in_vals, **params)
+                else:
+                    rule = parent_binds.get(prim)
+                    vals_out = (parent.process(prim, in_vals, params) if rule is None
+                                else rule(parent, in_vals, params))
             finally:
                 _state.trace = self
         else:

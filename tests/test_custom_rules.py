@@ -381,6 +381,55 @@ def test_custom_vjp_under_forward_over_reverse() -> None:
     assert np.isclose(hvp, -2.0 * np.sin(0.7))
 
 
+@ft.custom_vjp
+def _scaled_exp(x: Any) -> Any:
+    return fnp.exp(x)
+
+
+_scaled_exp.defvjp(lambda x: (fnp.exp(x), fnp.exp(x)),
+                   lambda y, ct: (2.0 * ct * y,))  # twice the true derivative, deliberately
+
+
+def test_custom_vjp_output_used_nonlinearly_under_second_order() -> None:
+    # As in JAX, the outer derivative of a custom_vjp call's *output* differentiates fwd (the
+    # inner grad ran fwd to get it), it does not apply the custom rule once more, and forward
+    # over reverse works when the output feeds the gradient (found by fuzzing against JAX).
+    f = lambda x: fnp.sin(_scaled_exp(x))  # noqa: E731
+    x = 0.3
+    y = np.exp(x)
+    # d/dx [cos(y) * 2y] with dy/dx = y (fwd's own derivative): JAX's value
+    expected = -np.sin(y) * y * 2 * y + np.cos(y) * 2 * y
+    assert np.isclose(ft.grad(ft.grad(f))(x), expected, rtol=1e-12)
+    assert np.isclose(ft.hessian(f)(x), expected, rtol=1e-12)
+    assert np.isclose(ft.jit(ft.grad(ft.grad(f)))(x), expected, rtol=1e-12)
+    assert np.isclose(ft.jvp(ft.grad(f), (x,), (1.0,))[1], expected, rtol=1e-12)
+    xs = np.array([0.3, -0.2])
+    np.testing.assert_allclose(
+        ft.hessian(lambda v: fnp.sum(fnp.sin(_scaled_exp(v))))(xs),
+        np.diag(-np.sin(np.exp(xs)) * 2 * np.exp(2 * xs) + np.cos(np.exp(xs)) * 2 * np.exp(xs)),
+        rtol=1e-12)
+
+
+@ft.custom_vjp
+def _scaled_mul(a: Any, b: Any) -> Any:
+    return a * b
+
+
+_scaled_mul.defvjp(lambda a, b: (a * b, (a, b)),
+                   lambda res, ct: (2.0 * ct * res[1], 3.0 * ct * res[0]))  # scaled on purpose
+
+
+def test_custom_vjp_argument_differentiated_only_by_the_outer_transformation() -> None:
+    # y is differentiated by the inner grad, x only by the outer one: fwd still runs in the
+    # outer trace, as in JAX (found by fuzzing: the values differed, and jacfwd refused).
+    f = lambda x, y: fnp.sin(_scaled_mul(y, x))  # noqa: E731
+    x, y = 0.3, 0.7
+    # d/dx [cos(y x) * 2 x], the product's derivative in x being fwd's own (y), not 3 y
+    expected = -np.sin(y * x) * y * 2 * x + 2 * np.cos(y * x)
+    assert np.isclose(ft.grad(lambda x: ft.grad(f, 1)(x, y))(x), expected, rtol=1e-12)
+    assert np.isclose(ft.jacfwd(ft.jacrev(f, 1), 0)(x, y), expected, rtol=1e-12)
+
+
 # -- pytrees and nondiff_argnums -------------------------------------------------------------------
 
 
