@@ -34,6 +34,7 @@ import numpy as np
 
 from functrace.core import (
     ClosedJaxpr,
+    Eqn,
     EvalTrace,
     Jaxpr,
     Primitive,
@@ -48,7 +49,7 @@ from functrace.dtypes import float0_zeros
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
-from functrace.interpreters.vjp import vjp_rules
+from functrace.interpreters.vjp import forward_sweeps, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type
 from functrace.primitives.shape import bdim_to_front
@@ -863,4 +864,20 @@ def _custom_vjp_in_parent(parent: Trace, args: list[Any], params: dict[str, Any]
 
 
 parent_binds[custom_vjp_call_p] = _custom_vjp_in_parent
+
+
+def _custom_vjp_forward_sweep(eqn: Eqn, in_vals: list[Any]) -> tuple[list[Any], Eqn]:
+    """A call in the forward sweep of a traced vjp (a ``jit`` call's, a ``cond`` branch's):
+    ``fwd`` runs, as on the eager tape, and the backward pass reads its residuals."""
+    rule = eqn.params["fwd_bwd"]
+    if type(rule) is not _FwdBwd:
+        return eqn.primitive.bind(*in_vals, **eqn.params), eqn
+    n = eqn.params["num_consts"]
+    outs, residuals = rule.run_fwd(in_vals[:n], in_vals[n:])
+    recorded = _RecordedFwdBwd(rule, outs, residuals)
+    return list(recorded.take_outs() or ()), Eqn(
+        eqn.primitive, eqn.invars, eqn.outvars, {**eqn.params, "fwd_bwd": recorded})
+
+
+forward_sweeps[custom_vjp_call_p] = _custom_vjp_forward_sweep
 _batch_call(custom_vjp_call_p, "fwd_bwd")

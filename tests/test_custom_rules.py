@@ -410,6 +410,25 @@ def test_custom_vjp_output_used_nonlinearly_under_second_order() -> None:
         rtol=1e-12)
 
 
+@pytest.mark.parametrize("wrap", [
+    pytest.param(lambda g: ft.jit(g), id="jit"),
+    pytest.param(lambda g: ft.jit(lambda v: ft.jit(g)(v) * 1.0), id="nested-jit"),
+])
+def test_custom_vjp_inside_a_staged_call_under_second_order(wrap: Callable[..., Any]) -> None:
+    # The forward pass that reverse mode builds for a jit call runs fwd for the call (as the
+    # eager tape does), so an outer derivative differentiates fwd's operations, as JAX's, and
+    # forward over reverse (hessian) works.  (Not yet inside lax.cond and lax.scan: see
+    # docs/autodiff.md.)
+    f = lambda v: fnp.sum(fnp.sin(wrap(_scaled_exp)(v)))  # noqa: E731
+    xs = np.array([0.3, -0.2])
+    y = np.exp(xs)
+    expected = -np.sin(y) * 2 * y * y + np.cos(y) * 2 * y
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(ft.grad(f)(v)))(xs), expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(ft.hessian(f)(xs), np.diag(expected), rtol=1e-12)
+    np.testing.assert_allclose(ft.grad(f)(xs), np.cos(y) * 2 * y, rtol=1e-12)
+
+
 @ft.custom_vjp
 def _scaled_mul(a: Any, b: Any) -> Any:
     return a * b

@@ -34,6 +34,7 @@ import numpy as np
 
 from functrace.core import (
     ClosedJaxpr,
+    Eqn,
     EvalTrace,
     Jaxpr,
     Primitive,
@@ -46,9 +47,9 @@ from functrace.core import (
 from functrace.errors import TracerLeakError
 from functrace.interpreters import optimize as opt
 from functrace.interpreters.codegen import Compiled, compile_jaxpr
-from functrace.interpreters.eval import eval_jaxpr_values, read
+from functrace.interpreters.eval import read
 from functrace.interpreters.jvp import jvp_jaxpr, jvp_rules, zeros
-from functrace.interpreters.vjp import backward_pass, vjp_rules
+from functrace.interpreters.vjp import backward_pass, forward_sweep, forward_sweeps, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.tracing import JaxprTrace, tape_rewrites
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
@@ -251,8 +252,8 @@ def _vjp_of(closed: ClosedJaxpr, ct_mask: tuple[bool, ...], needed: tuple[bool, 
     avals = [*closed.in_avals, *[a.strong() for a in _pick(ct_mask, closed.out_avals)]]
 
     def fun(*xs: Any) -> list[Any]:
-        values = eval_jaxpr_values(closed.jaxpr, closed.consts, *xs[:n])
-        cts_in = backward_pass(closed.jaxpr, values, _fill(ct_mask, xs[n:]), needed)
+        jaxpr, values = forward_sweep(closed.jaxpr, closed.consts, *xs[:n])
+        cts_in = backward_pass(jaxpr, values, _fill(ct_mask, xs[n:]), needed)
         out_mask[:] = [ct is not None for ct in cts_in]
         return [ct for ct in cts_in if ct is not None]
 
@@ -285,9 +286,9 @@ def _split_vjp(closed: ClosedJaxpr, wrt: tuple[bool, ...]) -> tuple[ClosedJaxpr,
     avals = [*in_avals, *[a.strong() for a in _pick(ct_mask, out_avals)]]
 
     def fun(*xs: Any) -> list[Any]:
-        values = eval_jaxpr_values(closed.jaxpr, closed.consts, *xs[:n])
-        outs = [read(values, v) for v in closed.jaxpr.outvars]
-        cts_in = backward_pass(closed.jaxpr, values, _fill(ct_mask, xs[n:]), list(wrt))
+        jaxpr, values = forward_sweep(closed.jaxpr, closed.consts, *xs[:n])
+        outs = [read(values, v) for v in jaxpr.outvars]
+        cts_in = backward_pass(jaxpr, values, _fill(ct_mask, xs[n:]), list(wrt))
         # A zero cotangent is a value too: the backward pass has one output per input in wrt.
         return [*outs, *[ct if ct is not None else zeros(a.strong())
                          for ct, a in zip(_pick(wrt, cts_in), _pick(wrt, in_avals),
@@ -330,6 +331,20 @@ def _jit_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
         return None
     fwd, split = _derive(_info(closed, name), ("tape", wrt), lambda: _split_vjp(closed, wrt))
     return trace.process(jit_p, args, {"jaxpr": fwd, "name": name})[:split.n_out]
+
+
+def _jit_forward_sweep(eqn: Eqn, in_vals: list[Any]) -> tuple[list[Any], Eqn]:
+    """A call in the forward sweep of a traced vjp (an enclosing call's): its forward pass
+    with residuals, as ``_jit_on_tape`` records it on the eager tape, so that what it calls
+    (``custom_vjp`` functions) sweeps forward the same way."""
+    closed, name = eqn.params["jaxpr"], eqn.params["name"]
+    wrt = tuple(get_aval(x).dtype.kind in "fc" for x in in_vals)
+    if "split" in closed.jaxpr.cache or not any(wrt):
+        return eqn.primitive.bind(*in_vals, **eqn.params), eqn
+    fwd, split = _derive(_info(closed, name), ("tape", wrt), lambda: _split_vjp(closed, wrt))
+    residuals = [Var(v.aval) for v in fwd.jaxpr.outvars[split.n_out:]]
+    return _bind(fwd, in_vals, name), Eqn(jit_p, eqn.invars, [*eqn.outvars, *residuals],
+                                          {"jaxpr": fwd, "name": name})
 
 
 def _jit_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool], *,
@@ -379,6 +394,7 @@ jit_p.shape_rule = _jit_shape
 jvp_rules[jit_p] = _jit_jvp
 vjp_rules[jit_p] = _jit_vjp
 tape_rewrites[jit_p] = _jit_on_tape
+forward_sweeps[jit_p] = _jit_forward_sweep
 batch_rules[jit_p] = _jit_batch
 opt.inlinable.add(jit_p)
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from functrace.core import Jaxpr, Primitive, Var
+from functrace.core import Eqn, Jaxpr, Primitive, Var
+from functrace.interpreters.eval import read
 from functrace.interpreters.jvp import unset_hook
 
 # rule(cts, ans, args, needed, **params) -> input cotangents (None where zero or not needed)
@@ -38,6 +39,42 @@ vjp_residuals: dict[Primitive, Residuals] = {}
 # the sum of its cotangent; the rules themselves return the cotangent at the result's shape.
 # The sum is the ``reduce_sum`` primitive, which ``functrace.primitives.shape`` puts here.
 sum_to_scalar: Callable[[Any], Any] = unset_hook
+
+
+# How a forward sweep followed by a backward pass *in one trace* (the vjp of a ``jit`` call or of
+# a ``cond`` branch, built by tracing) runs some primitives: ``rule(eqn, in_vals)`` returns the
+# values of the outputs of the equation the backward pass reads in ``eqn``'s place, and that
+# equation (it may have more outputs: residuals).  ``custom_vjp_call`` registers one: as on the
+# eager tape, the forward sweep runs the user's ``fwd`` (so an outer transformation of the
+# forward pass differentiates ``fwd``'s operations, as JAX does) and the equation handed to the
+# backward pass carries ``fwd``'s residuals for ``bwd``; ``jit`` registers one that calls the
+# forward pass of the call with its residuals, which applies the same to the calls inside.
+ForwardSweep = Callable[[Eqn, list[Any]], tuple[list[Any], Eqn]]
+forward_sweeps: dict[Primitive, ForwardSweep] = {}
+
+
+def forward_sweep(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any
+                  ) -> tuple[Jaxpr, dict[Var, Any]]:
+    """Evaluate ``jaxpr`` keeping every variable's value (the tape of a backward pass that
+    follows in the same trace), applying :data:`forward_sweeps`; returns the jaxpr for that
+    backward pass (``jaxpr`` itself unless a rule replaced an equation) and the values."""
+    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
+    env.update(zip(jaxpr.invars, args, strict=True))
+    eqns: list[Eqn] | None = None
+    for k, eqn in enumerate(jaxpr.eqns):
+        in_vals = [read(env, v) for v in eqn.invars]
+        sweep = forward_sweeps.get(eqn.primitive)
+        if sweep is None:
+            env.update(zip(eqn.outvars, eqn.primitive.bind(*in_vals, **eqn.params), strict=True))
+            continue
+        outs, new = sweep(eqn, in_vals)
+        if new is not eqn:
+            eqns = list(jaxpr.eqns) if eqns is None else eqns
+            eqns[k] = new
+        env.update(zip(new.outvars, outs, strict=True))
+    if eqns is not None:
+        jaxpr = Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
+    return jaxpr, env
 
 
 def active_vars(jaxpr: Jaxpr, wrt: Sequence[bool]) -> set[Var]:

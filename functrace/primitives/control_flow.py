@@ -37,10 +37,10 @@ from functrace.core import (
     new_current,
 )
 from functrace.interpreters.codegen import compile_jaxpr
-from functrace.interpreters.eval import eval_jaxpr, eval_jaxpr_values
+from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_jaxpr, jvp_rules, zeros
 from functrace.interpreters.optimize import optimize
-from functrace.interpreters.vjp import backward_pass, vjp_rules
+from functrace.interpreters.vjp import backward_pass, forward_sweep, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type, select_n
 from functrace.primitives.reductions import reduce_max
@@ -401,8 +401,8 @@ def _cond_vjp_branch(branch: ClosedJaxpr, wrt: Mask, ct_nz: Mask) -> ClosedJaxpr
         j, n = branch.jaxpr, len(branch.in_avals)
 
         def fun(*args: Any) -> list[Any]:
-            values = eval_jaxpr_values(j, branch.consts, *args[:n])
-            cts_in = backward_pass(j, values, _place(args[n:], ct_nz), wrt)
+            swept, values = forward_sweep(j, branch.consts, *args[:n])
+            cts_in = backward_pass(swept, values, _place(args[n:], ct_nz), wrt)
             return _instantiated(cts_in, args[:n], wrt)
 
         avals = [*branch.in_avals, *[a.strong() for a in _pick(branch.out_avals, ct_nz)]]
