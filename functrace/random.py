@@ -779,10 +779,13 @@ def _normal(key: Array, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
 def normal(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Standard normal samples: ``sqrt(2) erf_inv(u)`` of uniforms ``u`` in (-1, 1).
 
+    For a complex dtype, ``(x + 1j y) / sqrt(2)`` for independent standard normals ``x`` and
+    ``y`` drawn with the two halves of ``split(key)``, as JAX's (variance 1 in all).
+
     Args:
       key: a key.
       shape: the result's shape (default ``()``).
-      dtype: float32 or float64 (the default).
+      dtype: float32 or float64 (the default), or complex64 or complex128.
 
     Returns:
       An array of ``shape`` and ``dtype``.
@@ -792,7 +795,14 @@ def normal(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     array([-0.20584214, -0.78476578,  1.81608667])
     """
     key = _check_key("normal", key)
-    return _result(_normal(key, _shape("normal", shape), _float_dtype("normal", dtype)))
+    shape = _shape("normal", shape)
+    if dtype is not None and np.dtype(dtype) in (np.complex64, np.complex128):
+        dt = np.dtype(dtype)
+        real = np.dtype(np.float32 if dt == np.complex64 else np.float64)
+        key_re, key_im = _split(key, (2,))
+        z = lax.complex(_normal(key_re, shape, real), _normal(key_im, shape, real))
+        return _result(fnp.divide(z, np.asarray(np.sqrt(2), dt)))
+    return _result(_normal(key, shape, _float_dtype("normal", dtype)))
 
 
 def _gumbel(key: Array, shape: tuple[int, ...], dtype: np.dtype[Any],
