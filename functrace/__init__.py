@@ -57,10 +57,14 @@ from functrace.custom_rules import custom_jvp, custom_vjp
 from functrace.dtypes import float0
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.jit import clear_caches, disable_jit, jit
+
+# functrace.nn.initializers (jax.nn.initializers) draws with functrace.random, whose imports
+# (scipy.special) read functrace.nn: it is loaded here, after both.
+from functrace.nn import initializers as _nn_initializers  # noqa: F401
 from functrace.numpy import stop_gradient
 from functrace.tracing import ensure_compile_time_eval
 
-del _primitives
+del _primitives, _nn_initializers
 
 __version__ = "0.1.0"
 

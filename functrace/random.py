@@ -54,7 +54,9 @@ from functrace.scipy.special import gammaln
 
 __all__ = [
     "PRNGKey",
+    "ball",
     "bernoulli",
+    "binomial",
     "beta",
     "bits",
     "categorical",
@@ -63,10 +65,12 @@ __all__ = [
     "choice",
     "clone",
     "dirichlet",
+    "double_sided_maxwell",
     "exponential",
     "f",
     "fold_in",
     "gamma",
+    "generalized_normal",
     "geometric",
     "gumbel",
     "key",
@@ -76,6 +80,7 @@ __all__ = [
     "logistic",
     "lognormal",
     "maxwell",
+    "multinomial",
     "multivariate_normal",
     "normal",
     "orthogonal",
@@ -87,8 +92,10 @@ __all__ = [
     "rayleigh",
     "split",
     "t",
+    "triangular",
     "truncated_normal",
     "uniform",
+    "wald",
     "weibull_min",
     "wrap_key_data",
 ]
@@ -779,10 +786,13 @@ def _normal(key: Array, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Array:
 def normal(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     """Standard normal samples: ``sqrt(2) erf_inv(u)`` of uniforms ``u`` in (-1, 1).
 
+    For a complex dtype, ``(x + 1j y) / sqrt(2)`` for independent standard normals ``x`` and
+    ``y`` drawn with the two halves of ``split(key)``, as JAX's (variance 1 in all).
+
     Args:
       key: a key.
       shape: the result's shape (default ``()``).
-      dtype: float32 or float64 (the default).
+      dtype: float32 or float64 (the default), or complex64 or complex128.
 
     Returns:
       An array of ``shape`` and ``dtype``.
@@ -792,7 +802,14 @@ def normal(key: Array, shape: Shape = (), dtype: DTypeLike = None) -> Array:
     array([-0.20584214, -0.78476578,  1.81608667])
     """
     key = _check_key("normal", key)
-    return _result(_normal(key, _shape("normal", shape), _float_dtype("normal", dtype)))
+    shape = _shape("normal", shape)
+    if dtype is not None and np.dtype(dtype) in (np.complex64, np.complex128):
+        dt = np.dtype(dtype)
+        real = np.dtype(np.float32 if dt == np.complex64 else np.float64)
+        key_re, key_im = _split(key, (2,))
+        z = lax.complex(_normal(key_re, shape, real), _normal(key_im, shape, real))
+        return _result(fnp.divide(z, np.asarray(np.sqrt(2), dt)))
+    return _result(_normal(key, shape, _float_dtype("normal", dtype)))
 
 
 def _gumbel(key: Array, shape: tuple[int, ...], dtype: np.dtype[Any],
@@ -1692,3 +1709,421 @@ def weibull_min(key: Array, scale: Any, concentration: Any, shape: Shape | None 
     e = fnp.negative(xla_log1p(fnp.negative(u)))
     return _result(fnp.multiply(fnp.power(e, fnp.divide(np.asarray(1, dt), concentration)),
                                 scale))
+
+
+# -- the rest of jax.random's distributions -----------------------------------------------------
+#
+# Each follows JAX's algorithm and draws step for step (the same keys, split the same way), so
+# the results are JAX's where the float code is exact or XLA's (xla_log...), and agree to
+# rounding where a power, exp or sum is NumPy's (docs/random.md says which).
+
+
+def _float_params(name: str, dtype: DTypeLike, *params: Any
+                  ) -> tuple[np.dtype[Any], list[Array]]:
+    """The float dtype and the parameters converted to it."""
+    dt = _float_dtype(name, dtype)
+    return dt, [_convert(p, dt) for p in params]
+
+
+def _out_shape(name: str, shape: Shape | None, *param_shapes: tuple[int, ...]
+               ) -> tuple[int, ...]:
+    """``shape``, checked against the parameters', or their broadcast when None."""
+    if shape is None:
+        return _broadcast_shapes(name, *param_shapes)
+    out = _shape(name, shape)
+    _check_shape(name, out, *param_shapes)
+    return out
+
+
+def wald(key: Array, mean: Any, shape: Shape | None = None, dtype: DTypeLike = None) -> Array:
+    """Wald (inverse Gaussian) samples of mean ``mean`` and shape 1, by Michael, Schucany and
+    Haas's transformation of a chi-square(1) draw, as JAX's.
+
+    Args:
+      key: a key.
+      mean: the mean (> 0) (arrays too; differentiable).
+      shape: the result's shape (default ``mean``'s); ``mean`` broadcasts to it.
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      Positive samples of ``shape`` and ``dtype``.
+
+    >>> from functrace import random
+    >>> random.wald(random.PRNGKey(0), 2.0, (3,))
+    array([0.22327945, 3.90085525, 3.56995724])
+    """
+    key = _check_key("wald", key)
+    dt, (mean,) = _float_params("wald", dtype, mean)
+    shape = _out_shape("wald", shape, _aval_of(mean)[0])
+    keys = _split(key, (2,))
+    mean = fnp.broadcast_to(mean, shape)
+    v = _normal(keys[0], shape, dt)
+    z = _uniform(keys[1], shape, dt, 0.0, 1.0)
+    y = fnp.multiply(v, v)
+    mean_sq = fnp.multiply(mean, mean)
+    # the smaller root x of the quadratic, then x or mean**2 / x with probabilities
+    # mean / (mean + x) and x / (mean + x)
+    root = fnp.sqrt(fnp.add(fnp.multiply(fnp.multiply(mean, np.asarray(4, dt)), y),
+                            fnp.multiply(mean_sq, fnp.multiply(y, y))))
+    x = fnp.subtract(fnp.add(mean, fnp.divide(fnp.multiply(mean_sq, y), np.asarray(2, dt))),
+                     fnp.multiply(fnp.divide(mean, np.asarray(2, dt)), root))
+    small = fnp.less_equal(z, fnp.divide(mean, fnp.add(mean, x)))
+    return _result(fnp.where(small, x, fnp.divide(mean_sq, x)))
+
+
+def triangular(key: Array, left: Any, mode: Any, right: Any, shape: Shape | None = None,
+               dtype: DTypeLike = None) -> Array:
+    """Triangular samples on ``[left, right]`` with peak ``mode``, by inverting the CDF.
+
+    Args:
+      key: a key.
+      left, mode, right: the bounds and the peak, ``left <= mode <= right`` and
+        ``left < right`` (arrays too; differentiable).
+      shape: the result's shape (default: the parameters' broadcast shape).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of ``shape`` and ``dtype``.
+
+    >>> from functrace import random
+    >>> random.triangular(random.PRNGKey(0), 0.0, 0.5, 2.0, (3,))
+    array([0.67915608, 0.46507575, 1.67745447])
+    """
+    key = _check_key("triangular", key)
+    dt, (left, mode, right) = _float_params("triangular", dtype, left, mode, right)
+    shape = _out_shape("triangular", shape, *(_aval_of(a)[0] for a in (left, mode, right)))
+    left, mode, right = (fnp.broadcast_to(a, shape) for a in (left, mode, right))
+    width = fnp.subtract(right, left)
+    u = _uniform(key, shape, dt, 0.0, 1.0)
+    below = fnp.add(left, fnp.sqrt(fnp.multiply(fnp.multiply(u, width),
+                                                fnp.subtract(mode, left))))
+    above = fnp.subtract(right, fnp.sqrt(fnp.multiply(
+        fnp.multiply(fnp.subtract(np.asarray(1, dt), u), width), fnp.subtract(right, mode))))
+    cut = fnp.divide(fnp.subtract(mode, left), width)  # the CDF at the peak
+    return _result(fnp.where(fnp.less(u, cut), below, above))
+
+
+def double_sided_maxwell(key: Array, loc: Any, scale: Any, shape: Shape = (),
+                         dtype: DTypeLike = None) -> Array:
+    """Double-sided Maxwell samples, density proportional to ``z**2 exp(-z**2 / 2)`` for
+    ``z = (x - loc) / scale``: a Maxwell sample with a random sign.
+
+    As JAX's, ``shape`` is put *in front of* the parameters' broadcast shape, and an empty
+    ``shape`` counts as that broadcast shape: ``loc`` of shape ``(3,)`` gives samples of
+    shape ``(3, 3)`` by default and ``(2, 3)`` for ``shape=(2,)``.
+
+    Args:
+      key: a key.
+      loc, scale: the centre and the scale (arrays too; differentiable).
+      shape: the leading shape (above).
+      dtype: float32 or float64 (the default).
+
+    >>> from functrace import random
+    >>> random.double_sided_maxwell(random.PRNGKey(0), 0.0, 1.0, (3,))
+    array([ 1.98461204, -2.4782074 , -1.6334815 ])
+    """
+    key = _check_key("double_sided_maxwell", key)
+    dt, (loc, scale) = _float_params("double_sided_maxwell", dtype, loc, scale)
+    params = _broadcast_shapes("double_sided_maxwell", _aval_of(loc)[0], _aval_of(scale)[0])
+    lead = _shape("double_sided_maxwell", shape) or params
+    full = lead + params
+    keys = _split(key, (2,))
+    magnitude = maxwell(keys[0], full, dt)
+    sign = rademacher(keys[1], full, dt)
+    return _result(fnp.add(fnp.multiply(fnp.multiply(sign, magnitude), scale), loc))
+
+
+def _reciprocal(p: Any, dt: np.dtype[Any]) -> Array:
+    """``1 / p`` in ``dt``; a concrete ``p`` divided with NumPy's promotion first (a Python
+    float in double precision), as JAX computes ``1 / p`` before the sampler sees it."""
+    if isinstance(p, Tracer):
+        return fnp.divide(np.asarray(1, dt), _convert(p, dt))
+    return _convert(np.divide(1, np.asarray(p)), dt)
+
+
+def _generalized_normal(key: Array, p: Any, shape: tuple[int, ...], dt: np.dtype[Any]
+                        ) -> Array:
+    keys = _split(key, (2,))
+    inv_p = _reciprocal(p, dt)
+    g = gamma(keys[0], inv_p, shape, dt)
+    r = rademacher(keys[1], shape, dt)
+    return fnp.multiply(r, fnp.power(g, inv_p))
+
+
+def generalized_normal(key: Array, p: Any, shape: Shape = (), dtype: DTypeLike = None
+                       ) -> Array:
+    """Generalized normal samples, density proportional to ``exp(-|x|**p)``: ``G**(1/p)``
+    with a random sign, for ``G`` gamma-distributed of shape ``1/p`` (``p = 2`` is a normal
+    of variance 1/2, ``p = 1`` a Laplace).
+
+    Args:
+      key: a key.
+      p: the shape parameter (> 0) (an array broadcasting to ``shape`` too; differentiable,
+        through the gamma sampler's implicit derivative).
+      shape: the result's shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    >>> from functrace import random
+    >>> random.generalized_normal(random.PRNGKey(0), 2.0, (3,))
+    array([ 0.85279566, -1.33199983, -0.1654544 ])
+    """
+    key = _check_key("generalized_normal", key)
+    dt = _float_dtype("generalized_normal", dtype)
+    return _result(_generalized_normal(key, p, _shape("generalized_normal", shape), dt))
+
+
+def ball(key: Array, d: int, p: float = 2, shape: Shape = (), dtype: DTypeLike = None
+         ) -> Array:
+    """Points uniform in the unit ``p``-norm ball of dimension ``d`` (Barthe, Guedon,
+    Mendelson and Naor, 2005): generalized-normal coordinates divided by
+    ``(sum |g|**p + E)**(1/p)`` for an exponential ``E``.
+
+    Args:
+      key: a key.
+      d: the dimension (a concrete non-negative int).
+      p: the norm's exponent (> 0; differentiable).
+      shape: the batch shape (default ``()``).
+      dtype: float32 or float64 (the default).
+
+    Returns:
+      An array of shape ``(*shape, d)``.
+
+    >>> import numpy as np
+    >>> from functrace import random
+    >>> x = random.ball(random.PRNGKey(0), 3, shape=(1000,))
+    >>> x.shape, bool((np.linalg.norm(x, axis=-1) < 1).all())
+    ((1000, 3), True)
+    """
+    key = _check_key("ball", key)
+    dt = _float_dtype("ball", dtype)
+    d = _concrete_int("ball", d)
+    if d < 0:
+        raise ValueError(f"ball: the dimension d must be non-negative, got {d}.")
+    batch = _shape("ball", shape)
+    keys = _split(key, (2,))
+    g = _generalized_normal(keys[0], p, batch + (d,), dt)
+    e = exponential(keys[1], batch, dt)
+    p_dt = _convert(p, dt)
+    total = fnp.add(fnp.sum(fnp.power(fnp.abs(g), p_dt), axis=-1), e)
+    return _result(fnp.divide(g, fnp.expand_dims(fnp.power(total, _reciprocal(p, dt)), -1)))
+
+
+# Binomial: JAX's (TensorFlow's) algorithm: inversion by sums of geometric draws when
+# n * min(p, 1-p) <= 10, Hormann's BTRS transformed rejection above, both on min(p, 1 - p).
+
+# log(k!) - Stirling's approximation's, for k = 0..9 (as JAX's table; a series above)
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                  0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                  0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                  0.00833056343336287)
+
+
+def _stirling_tail(k: Array) -> Array:
+    dt = k.dtype
+    table = np.asarray(_STIRLING_TAIL, dt)
+    k_clamped = fnp.clip(k, np.asarray(0, dt), np.asarray(9, dt))
+    kp1 = fnp.add(k_clamped, np.asarray(1, dt))
+    kp1sq = fnp.multiply(kp1, kp1)
+    series = fnp.divide(fnp.subtract(np.asarray(1 / 12, dt), fnp.divide(
+        fnp.subtract(np.asarray(1 / 360, dt), fnp.divide(np.asarray(1 / 1260, dt), kp1sq)),
+        kp1sq)), kp1)
+    index = fnp.asarray(fnp.floor(k_clamped), np.int32)
+    return fnp.where(fnp.less_equal(k, np.asarray(9, dt)), fnp.take(table, index), series)
+
+
+def _binomial_inversion(key: Array, count: Array, prob: Array, shape: tuple[int, ...],
+                        dtype: np.dtype[Any]) -> Array:
+    """The number of geometric(prob) waiting times that fit in ``count`` trials."""
+    ftype = prob.dtype
+    # A success probability of 0 waits forever: its waiting time is +inf, which ends the loop
+    # at once (JAX's log(u) / log1p(-0.0) = log(u) / -0.0), without dividing by zero.
+    never = fnp.equal(prob, 0)
+    log1m_prob = fnp.where(never, np.asarray(-1, ftype), xla_log1p(fnp.negative(prob)))
+
+    def more(state: tuple[Array, ...]) -> Array:
+        return fnp.any(fnp.less_equal(state[2], count))
+
+    def step(state: tuple[Array, ...]) -> tuple[Array, ...]:
+        i, num_geom, geom_sum, key = state
+        keys = _split(key, (2,))
+        num_geom = fnp.where(fnp.less_equal(geom_sum, count),
+                             fnp.add(num_geom, np.asarray(1, ftype)), num_geom)
+        u = _uniform(keys[0], shape, ftype, 0.0, 1.0)
+        geom = fnp.where(never, np.asarray(np.inf, ftype),
+                         fnp.ceil(fnp.divide(xla_log(u), log1m_prob)))
+        return fnp.add(i, 1), num_geom, fnp.add(geom_sum, geom), keys[1]
+
+    init = (np.asarray(0), fnp.zeros(shape, ftype), fnp.zeros(shape, ftype), key)
+    k = lax.while_loop(more, step, init)[1]
+    return fnp.asarray(fnp.subtract(k, np.asarray(1, ftype)), dtype)
+
+
+def _binomial_btrs(key: Array, count: Array, prob: Array, shape: tuple[int, ...],
+                   dtype: np.dtype[Any]) -> Array:
+    """Hormann's BTRS ("The generation of binomial random variates", 1993)."""
+    ftype = prob.dtype
+
+    def c(v: float) -> np.ndarray:
+        return np.asarray(v, ftype)
+
+    stddev = fnp.sqrt(fnp.multiply(fnp.multiply(count, prob), fnp.subtract(c(1), prob)))
+    b = fnp.add(c(1.15), fnp.multiply(c(2.53), stddev))
+    a = fnp.add(fnp.add(c(-0.0873), fnp.multiply(c(0.0248), b)), fnp.multiply(c(0.01), prob))
+    cc = fnp.add(fnp.multiply(count, prob), c(0.5))
+    v_r = fnp.subtract(c(0.92), fnp.divide(c(4.2), b))
+    r = fnp.divide(prob, fnp.subtract(c(1), prob))
+    alpha = fnp.multiply(fnp.add(c(2.83), fnp.divide(c(5.1), b)), stddev)
+    m = fnp.floor(fnp.multiply(fnp.add(count, c(1)), prob))
+
+    def more(state: tuple[Array, ...]) -> Array:
+        return fnp.any(fnp.logical_not(state[2]))
+
+    def step(state: tuple[Array, ...]) -> tuple[Array, ...]:
+        i, k_out, accepted, key = state
+        keys = _split(key, (3,))
+        u = fnp.subtract(_uniform(keys[1], shape, ftype, 0.0, 1.0), c(0.5))
+        v = _uniform(keys[2], shape, ftype, 0.0, 1.0)
+        us = fnp.subtract(c(0.5), fnp.abs(u))
+        accept1 = fnp.logical_and(fnp.greater_equal(us, c(0.07)), fnp.less_equal(v, v_r))
+        k = fnp.floor(fnp.add(fnp.multiply(fnp.add(fnp.divide(fnp.multiply(c(2), a), us), b),
+                                           u), cc))
+        reject = fnp.logical_or(fnp.less(k, c(0)), fnp.greater(k, count))
+        log_v = xla_log(fnp.divide(fnp.multiply(v, alpha),
+                                   fnp.add(fnp.divide(a, fnp.multiply(us, us)), b)))
+        n_m1 = fnp.add(fnp.subtract(count, m), c(1))
+        n_k1 = fnp.add(fnp.subtract(count, k), c(1))
+        bound = fnp.add(fnp.add(
+            fnp.multiply(fnp.add(m, c(0.5)),
+                         xla_log(fnp.divide(fnp.add(m, c(1)), fnp.multiply(r, n_m1)))),
+            fnp.multiply(fnp.add(count, c(1)), xla_log(fnp.divide(n_m1, n_k1)))),
+            fnp.multiply(fnp.add(k, c(0.5)),
+                         xla_log(fnp.divide(fnp.multiply(r, n_k1), fnp.add(k, c(1))))))
+        bound = fnp.subtract(fnp.subtract(
+            fnp.add(fnp.add(bound, _stirling_tail(m)), _stirling_tail(fnp.subtract(count, m))),
+            _stirling_tail(k)), _stirling_tail(fnp.subtract(count, k)))
+        accept = fnp.logical_or(accept1, fnp.logical_and(fnp.logical_not(reject),
+                                                         fnp.less_equal(log_v, bound)))
+        return (fnp.add(i, 1), fnp.where(accept, k, k_out), fnp.logical_or(accepted, accept),
+                keys[0])
+
+    init = (np.asarray(0), fnp.full(shape, -1, ftype), fnp.zeros(shape, bool), key)
+    return fnp.asarray(lax.while_loop(more, step, init)[1], dtype)
+
+
+def _binomial(key: Array, count: Any, prob: Any, shape: Shape | None, dtype: np.dtype[Any]
+              ) -> Array:
+    prob = prob if isinstance(prob, Tracer) else np.asarray(prob)
+    if _aval_of(prob)[1].kind != "f":
+        prob = _convert(prob, np.dtype(np.float64))
+    # Counts, not derivatives: the parameters are held constant (JAX's derivative is 0).
+    prob = fnp.stop_gradient(prob)
+    ftype = _float_dtype("binomial", _aval_of(prob)[1])
+    count = fnp.stop_gradient(_convert(count, ftype))
+    out_shape = _out_shape("binomial", shape, _aval_of(count)[0], _aval_of(prob)[0])
+    count = fnp.broadcast_to(count, out_shape)
+    prob = fnp.broadcast_to(prob, out_shape)
+
+    def c(v: float) -> np.ndarray:
+        return np.asarray(v, ftype)
+
+    p_lt_half = fnp.less(prob, c(0.5))
+    q = fnp.where(p_lt_half, prob, fnp.subtract(c(1), prob))
+    count_bad = fnp.logical_or(fnp.isnan(count), fnp.less(count, c(0)))
+    count_inf = fnp.isinf(count)
+    q_nan = fnp.isnan(q)
+    q_neg = fnp.less(q, c(0))
+    q = fnp.where(fnp.logical_or(q_nan, q_neg), c(0.01), q)
+    use_inversion = fnp.logical_or(count_bad, fnp.less_equal(fnp.multiply(count, q), c(10)))
+    count = fnp.floor(count)  # as NumPy, for a float count
+    count_inv = fnp.where(use_inversion, count, c(0))
+    count_btrs = fnp.where(use_inversion, c(1e4), count)
+    q_btrs = fnp.where(use_inversion, c(0.5), q)
+    samples = fnp.where(use_inversion,
+                        _binomial_inversion(key, count_inv, q, out_shape, dtype),
+                        _binomial_btrs(key, count_btrs, q_btrs, out_shape, dtype))
+    invalid = fnp.logical_or(fnp.logical_or(q_neg, q_nan), count_bad)
+    samples = fnp.where(invalid, np.asarray(np.nan, dtype), samples)
+    samples = fnp.where(fnp.logical_and(count_inf, fnp.logical_not(invalid)),
+                        np.asarray(np.inf, dtype), samples)
+    keep = fnp.logical_or(fnp.logical_or(p_lt_half, count_bad), fnp.logical_or(q_nan, count_inf))
+    return fnp.where(keep, samples, fnp.subtract(fnp.asarray(count, dtype), samples))
+
+
+def binomial(key: Array, n: Any, p: Any, shape: Shape | None = None, dtype: DTypeLike = None
+             ) -> Array:
+    """Binomial samples, the number of successes in ``n`` trials of probability ``p``, by
+    JAX's algorithm (TensorFlow's): inversion for ``n min(p, 1-p) <= 10``, Hormann's BTRS
+    rejection above.  The counts are floats, as JAX's; a NaN or negative ``n`` or a NaN or
+    negative ``p`` gives NaN, an infinite ``n`` gives inf.  The samples are not
+    differentiable in ``n`` and ``p`` (their derivative is 0, as JAX's).
+
+    Args:
+      key: a key.
+      n: the number of trials (a float or an array; a fractional ``n`` is floored).
+      p: the success probability (its float dtype is the computation's).
+      shape: the result's shape (default: the broadcast of ``n``'s and ``p``'s shapes).
+      dtype: float32 or float64 (the default), the samples' dtype.
+
+    >>> from functrace import random
+    >>> random.binomial(random.PRNGKey(0), 10, 0.3, (5,))
+    array([4., 1., 3., 4., 3.])
+    """
+    key = _check_key("binomial", key)
+    dt = _float_dtype("binomial", dtype)
+    return _result(_binomial(key, n, p, shape, dt))
+
+
+def multinomial(key: Array, n: Any, p: Any, *, shape: Shape | None = None,
+                dtype: DTypeLike = None, unroll: int | bool = 1) -> Array:
+    """Multinomial samples: the counts of ``n`` trials among the outcomes of probabilities
+    ``p`` (along the last axis), drawn one outcome at a time as a binomial of the trials left
+    (JAX's algorithm, a ``scan`` over the outcomes).
+
+    Args:
+      key: a key.
+      n: the number of trials, broadcasting to ``p.shape[:-1]`` (the batch).
+      p: the outcome probabilities, summing to 1 along the last axis.
+      shape: the result's shape, batch and outcomes (default ``p.shape``); ``p`` broadcasts
+        to it.
+      dtype: float32 or float64 (the default), the counts' dtype.
+      unroll: accepted for JAX's signature (the scan is not unrolled).
+
+    Returns:
+      Float counts of ``shape``, summing to ``n`` along the last axis.
+
+    >>> import numpy as np
+    >>> from functrace import random
+    >>> random.multinomial(random.PRNGKey(0), 10, np.array([0.2, 0.3, 0.5]))
+    array([1., 4., 5.])
+    """
+    del unroll
+    key = _check_key("multinomial", key)
+    dt = _float_dtype("multinomial", dtype)
+    n = n if isinstance(n, Tracer) else np.asarray(n)
+    p = p if isinstance(p, Tracer) else np.asarray(p)
+    common = np.result_type(_aval_of(n)[1], _aval_of(p)[1])
+    common = _float_dtype("multinomial", common if common.kind == "f" else np.float64)
+    n, p = fnp.stop_gradient(_convert(n, common)), fnp.stop_gradient(_convert(p, common))
+    p_shape = _aval_of(p)[0]
+    if len(p_shape) < 1:
+        raise ValueError("multinomial requires p.ndim >= 1 (outcomes along the last axis), "
+                         "got a scalar p.")
+    out_shape = p_shape if shape is None else _shape("multinomial", shape)
+    _check_shape("multinomial", out_shape, p_shape)
+    if len(out_shape) < 1:
+        raise ValueError("multinomial: shape must end with the outcomes' axis, got ().")
+    _check_shape("multinomial", out_shape[:-1], _aval_of(n)[0])
+    n = fnp.broadcast_to(n, out_shape[:-1])
+    p = fnp.moveaxis(fnp.broadcast_to(p, out_shape), -1, 0)
+    # The probability of each outcome given that none of the earlier ones happened.
+    left = fnp.flip(fnp.cumsum(fnp.flip(p, 0), axis=0), 0)
+    ratios = fnp.divide(p, fnp.where(fnp.equal(left, 0), np.asarray(1, common), left))
+    keys = _split(key, (out_shape[-1],))
+
+    def draw(remainder: Array, ratio_key: tuple[Array, Array]) -> tuple[Array, Array]:
+        ratio, k = ratio_key
+        count = _binomial(k, remainder, fnp.clip(ratio, 0, 1), None, common)
+        return fnp.subtract(remainder, count), count
+
+    _, counts = lax.scan(draw, n, (ratios, keys))
+    return _result(fnp.asarray(fnp.moveaxis(counts, 0, -1), dt))

@@ -57,6 +57,23 @@ def _cases() -> dict[str, Case]:
         "bernoulli_high": lambda r, k: r.bernoulli(k, 0.4, (10,), mode="high"),
         "rademacher": lambda r, k: r.rademacher(k, (8,)),
         "rademacher_f32": lambda r, k: r.rademacher(k, (4,), np.float32),
+        "triangular": lambda r, k: r.triangular(k, -1.0, np.array([-0.5, 0.0, 2.0]), 2.0,
+                                                (2, 3)),
+        "triangular_f32": lambda r, k: r.triangular(k, 0.0, 0.3, 1.0, (6,), np.float32),
+        "wald_f32": lambda r, k: r.wald(k, 2.0, (6,), np.float32),
+        "double_sided_maxwell": lambda r, k: r.double_sided_maxwell(k, 1.0, 2.0, (6,)),
+        "double_sided_maxwell_params": lambda r, k: r.double_sided_maxwell(
+            k, np.array([0.0, 1.0]), 0.5),
+        "binomial_inversion": lambda r, k: r.binomial(k, 10, 0.3, (8,)),
+        "binomial_btrs": lambda r, k: r.binomial(k, 1000.0, np.array([0.2, 0.5, 0.9]), (3, 3)),
+        "binomial_f32": lambda r, k: r.binomial(k, np.float32(50), np.float32(0.6), (6,),
+                                                np.float32),
+        "binomial_edges": lambda r, k: r.binomial(
+            k, np.array([0.0, 5.0, np.inf, -1.0, 7.5, 3.0]),
+            np.array([0.5, 0.0, 0.5, 0.5, 0.5, np.nan])),
+        "multinomial": lambda r, k: r.multinomial(k, 20, np.array([0.1, 0.2, 0.3, 0.4])),
+        "multinomial_batch": lambda r, k: r.multinomial(
+            k, np.array([10.0, 500.0]), np.array([0.5, 0.0, 0.5]), shape=(2, 3)),
         "permutation": lambda r, k: r.permutation(k, 10),
         "permutation_2000_head": lambda r, k: r.permutation(k, 2000)[:8],
         "permutation_rows": lambda r, k: r.permutation(k, np.arange(12.0).reshape(4, 3)),
@@ -134,6 +151,12 @@ CLOSE_CASES: dict[str, tuple[Case, float, float]] = {
     "pareto": (lambda r, k: r.pareto(k, 3.0, (5,)), 0, 1e-14),
     "weibull_min": (lambda r, k: r.weibull_min(k, 2.0, 1.5, (5,)), 0, 1e-14),
     "maxwell": (lambda r, k: r.maxwell(k, (6,)), 0, 1e-14),
+    "wald": (lambda r, k: r.wald(k, np.array([0.5, 1.0, 3.0]), (4, 3)), 0, 1e-14),
+    "generalized_normal": (lambda r, k: r.generalized_normal(k, 1.5, (6,)), 0, 1e-14),
+    "generalized_normal_p": (lambda r, k: r.generalized_normal(
+        k, np.array([0.5, 2.0, 4.0]), (2, 3)), 0, 1e-14),
+    "ball": (lambda r, k: r.ball(k, 3, 2, (4,)), 0, 1e-14),
+    "ball_p1": (lambda r, k: r.ball(k, 2, 1.0, (3,)), 0, 1e-14),
     "maxwell_f32": (lambda r, k: r.maxwell(k, (6,), np.float32), 1e-6, 0),
     "orthogonal_f32": (lambda r, k: r.orthogonal(k, 3, (), np.float32), 1e-4, 0),
     "multivariate_normal_5": (lambda r, k: r.multivariate_normal(

@@ -202,7 +202,113 @@ MOMENTS: list[tuple[str, Callable[[], Any], float, float, float]] = [
      (math.exp(0.25) - 1) * math.exp(0.25), 5.9),
     ("pareto", lambda: random.pareto(_K, 10.0, (N,)), 10 / 9, 10 / (81 * 8), 14.8),
     ("weibull_min", lambda: random.weibull_min(_K, 2.0, 1.5, (N,)), *_WEIBULL, 1.0),
+    ("wald", lambda: random.wald(_K, 2.0, (N,)), 2.0, 8.0, 30.0),  # IG(mu, 1): var mu**3
+    ("triangular", lambda: random.triangular(_K, 0.0, 1.0, 4.0, (N,)), 5 / 3,
+     (16 + 1 - 4) / 18, -0.6),
+    ("double_sided_maxwell", lambda: random.double_sided_maxwell(_K, 1.0, 2.0, (N,)), 1.0,
+     12.0, -1 / 3),
+    ("generalized_normal_2", lambda: random.generalized_normal(_K, 2.0, (N,)), 0.0, 0.5, 0.0),
+    ("generalized_normal_1", lambda: random.generalized_normal(_K, 1.0, (N,)), 0.0, 2.0, 3.0),
+    ("generalized_normal_4", lambda: random.generalized_normal(_K, 4.0, (N,)), 0.0,
+     math.gamma(0.75) / math.gamma(0.25), -0.81),
+    ("binomial", lambda: random.binomial(_K, 20, 0.3, (N,)), 6.0, 4.2, -0.07),
+    ("binomial_btrs", lambda: random.binomial(_K, 400.0, 0.7, (N,)), 280.0, 84.0, 0.0),
+    ("binomial_float32", lambda: random.binomial(_K, 60.0, np.float32(0.4), (N,), np.float32),
+     24.0, 14.4, 0.0),
+    ("multinomial_first", lambda: random.multinomial(_K, 30, np.array([0.2, 0.3, 0.5]),
+                                                     shape=(N, 3))[:, 0], 6.0, 4.8, 0.0),
+    ("multinomial_last", lambda: random.multinomial(_K, 30, np.array([0.2, 0.3, 0.5]),
+                                                    shape=(N, 3))[:, 2], 15.0, 7.5, 0.0),
 ]
+
+
+def _ks_statistic(x: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> float:
+    x = np.sort(x)
+    f = cdf(x)
+    n = len(x)
+    return float(max((np.arange(1, n + 1) / n - f).max(), (f - np.arange(n) / n).max()))
+
+
+def _wald_cdf(x: np.ndarray, mu: float) -> np.ndarray:
+    from math import erfc, exp, sqrt  # noqa: PLC0415
+
+    def phi(z: float) -> float:
+        return 0.5 * erfc(-z / sqrt(2))
+    return np.array([phi(sqrt(1 / v) * (v / mu - 1)) + exp(2 / mu) * phi(-sqrt(1 / v) *
+                                                                          (v / mu + 1))
+                     for v in x])
+
+
+def _triangular_cdf(x: np.ndarray, a: float, c: float, b: float) -> np.ndarray:
+    return np.where(x <= c, (x - a) ** 2 / ((b - a) * (c - a)),
+                    1 - (b - x) ** 2 / ((b - a) * (b - c)))
+
+
+# Kolmogorov-Smirnov: the largest CDF gap of N samples; 1.95 / sqrt(N) is the 0.1% level.
+KS: list[tuple[str, Callable[[], Any], Callable[[np.ndarray], np.ndarray]]] = [
+    ("wald", lambda: random.wald(_K, 1.5, (N // 4,)), lambda x: _wald_cdf(x, 1.5)),
+    ("triangular", lambda: random.triangular(_K, -1.0, 0.5, 2.0, (N,)),
+     lambda x: _triangular_cdf(x, -1.0, 0.5, 2.0)),
+    ("generalized_normal_1", lambda: random.generalized_normal(_K, 1.0, (N,)),
+     lambda x: np.where(x < 0, 0.5 * np.exp(np.minimum(x, 0)), 1 - 0.5 * np.exp(-np.abs(x)))),
+    ("ball_radius", lambda: np.linalg.norm(random.ball(_K, 3, 2, (N,)), axis=-1),
+     lambda r: np.clip(r, 0, 1) ** 3),  # uniform in the 3-ball: P(|x| < r) = r**3
+    ("ball_l1_radius", lambda: np.abs(random.ball(_K, 2, 1.0, (N,))).sum(-1),
+     lambda r: np.clip(r, 0, 1) ** 2),
+]
+
+
+@pytest.mark.parametrize("name, draw, cdf", KS, ids=[k[0] for k in KS])
+def test_kolmogorov_smirnov(name: str, draw: Callable[[], Any],
+                            cdf: Callable[[np.ndarray], np.ndarray]) -> None:
+    x = np.asarray(draw(), np.float64)
+    assert _ks_statistic(x, cdf) < 1.95 / math.sqrt(len(x))
+
+
+def test_multinomial_counts_sum_to_n() -> None:
+    n = np.array([5.0, 50.0])
+    c = random.multinomial(_K, n, np.array([0.1, 0.0, 0.6, 0.3]), shape=(2, 4))
+    assert c.shape == (2, 4)
+    np.testing.assert_array_equal(c.sum(-1), [5.0, 50.0])
+    assert (c[:, 1] == 0).all() and (c >= 0).all() and (c == np.floor(c)).all()
+
+
+def test_binomial_support_and_edges() -> None:
+    x = random.binomial(_K, np.array([[3.0], [300.0]]), np.array([0.0, 0.2, 1.0]), (2, 3))
+    np.testing.assert_array_equal(x[:, 0], 0)
+    np.testing.assert_array_equal(x[:, 2], [3.0, 300.0])
+    assert (x >= 0).all() and (x <= [[3.0], [300.0]]).all()
+    nan_inf = random.binomial(_K, np.array([np.nan, -1.0, np.inf, 3.0]),
+                              np.array([0.5, 0.5, 0.5, np.nan]))
+    assert np.isnan(nan_inf[[0, 1, 3]]).all() and nan_inf[2] == np.inf
+
+
+def test_ball_inside_and_dims() -> None:
+    for p in (0.5, 1.0, 2.0, 5.0):
+        x = random.ball(_K, 4, p, (500,))
+        assert x.shape == (500, 4)
+        assert (np.sum(np.abs(x) ** p, axis=-1) < 1).all()
+    assert random.ball(_K, 0, 2, (3,)).shape == (3, 0)
+
+
+def test_complex_normal_matches_jax() -> None:
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    for dtype, rtol in ((np.complex128, 1e-15), (np.complex64, 1e-6)):
+        got = random.normal(KEY, (50,), dtype)
+        want = np.asarray(jax.random.normal(jax.numpy.asarray(KEY), (50,), dtype))
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=rtol)
+    z = random.normal(_K, (N,), np.complex128)
+    assert abs(np.mean(np.abs(z) ** 2) - 1) < 0.03 and abs(z.real.var() - 0.5) < 0.02
+
+
+def test_new_samplers_reproducible_per_key() -> None:
+    for f in (lambda k: random.wald(k, 1.0, (3,)), lambda k: random.binomial(k, 30, 0.4, (3,)),
+              lambda k: random.ball(k, 2, 2, (3,)),
+              lambda k: random.multinomial(k, 9, np.ones(3) / 3)):
+        np.testing.assert_array_equal(f(KEY), f(KEY))
+        assert not np.array_equal(f(KEY), f(random.PRNGKey(7)))
 
 
 @pytest.mark.parametrize("name, draw, mean, var, kurtosis", MOMENTS, ids=[m[0] for m in MOMENTS])
@@ -303,6 +409,14 @@ SAMPLERS: dict[str, Callable[[Any], Any]] = {
     "pareto": lambda k: random.pareto(k, 3.0, (3,)),
     "weibull_min": lambda k: random.weibull_min(k, 2.0, 1.5, (3,)),
     "orthogonal": lambda k: random.orthogonal(k, 3, (2,)),
+    "normal_complex": lambda k: random.normal(k, (3,), np.complex128),
+    "wald": lambda k: random.wald(k, np.array([0.5, 2.0, 4.0])),
+    "triangular": lambda k: random.triangular(k, 0.0, np.array([0.2, 0.5]), 1.0),
+    "double_sided_maxwell": lambda k: random.double_sided_maxwell(k, 0.0, np.ones(2)),
+    "generalized_normal": lambda k: random.generalized_normal(k, 1.5, (3,)),
+    "ball": lambda k: random.ball(k, 3, 1.5, (2,)),
+    "binomial": lambda k: random.binomial(k, np.array([5.0, 200.0]), 0.4),
+    "multinomial": lambda k: random.multinomial(k, 12, np.array([0.3, 0.3, 0.4])),
 }
 
 
@@ -349,13 +463,38 @@ GRADS: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
         KEY, m, a @ a.T + np.eye(2), (3,), method="eigh"),
      (np.array([1.0, -1.0]), np.array([[1.0, 0.2], [0.1, 0.8]]))),
     ("rayleigh", lambda s: random.rayleigh(KEY, s, (4,)), (2.0,)),
+    ("wald", lambda m: random.wald(KEY, m, (6,)), (np.array([0.7, 1.5, 3.0, 0.7, 1.5, 3.0]),)),
+    ("triangular", lambda a, c, b: random.triangular(KEY, a, c, b, (6,)), (-1.0, 0.3, 2.0)),
+    ("double_sided_maxwell", lambda loc, scale: random.double_sided_maxwell(KEY, loc, scale,
+                                                                            (4,)), (0.5, 2.0)),
 ]
 
 
 @pytest.mark.parametrize("name, f, args", GRADS, ids=[g[0] for g in GRADS])
 def test_derivatives_through_parameters(name: str, f: Callable[..., Any],
                                         args: tuple[Any, ...]) -> None:
-    check_grads(f, args, order=2 if name.startswith(("uniform", "rayleigh")) else 1)
+    order = 2 if name.startswith(("uniform", "rayleigh", "wald", "triangular", "double")) else 1
+    check_grads(f, args, order=order)
+
+
+def test_new_samplers_derivatives_match_jax() -> None:
+    # generalized_normal and ball differentiate through the gamma sampler's implicit
+    # derivative (test_gamma_derivative_is_implicit), not through its rejection loop: compared
+    # with JAX's rather than with central differences.
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jkey = jax.numpy.asarray(KEY)
+    for ours, theirs, x in (
+            (lambda p: random.generalized_normal(KEY, p, ()),
+             lambda p: jax.random.generalized_normal(jkey, p, ()), 1.5),
+            (lambda m: random.wald(KEY, m, ()), lambda m: jax.random.wald(jkey, m, ()), 1.5),
+            (lambda m: random.triangular(KEY, 0.0, m, 2.0),
+             lambda m: jax.random.triangular(jkey, 0.0, m, 2.0), 0.5),
+            (lambda p: fnp.sum(random.ball(KEY, 3, p)),
+             lambda p: jax.numpy.sum(jax.random.ball(jkey, 3, p)), 1.5),
+            (lambda p: random.binomial(KEY, 10.0, p), lambda p: jax.random.binomial(jkey, 10.0, p),
+             0.3)):
+        np.testing.assert_allclose(ft.grad(ours)(x), jax.grad(theirs)(x), rtol=1e-9)
 
 
 def test_gamma_derivative_is_implicit() -> None:
@@ -486,6 +625,20 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("dirichlet_scalar", lambda: random.dirichlet(KEY, 1.0), ValueError, "alpha.ndim >= 1"),
     ("poisson_float_dtype", lambda: random.poisson(KEY, 1.0, dtype=np.float32), TypeError,
      "integer dtype"),
+    ("wald_shape", lambda: random.wald(KEY, np.ones(3), (2,)), ValueError, "broadcast"),
+    ("wald_int_dtype", lambda: random.wald(KEY, 1.0, dtype=np.int32), ValueError, "float32"),
+    ("triangular_shapes", lambda: random.triangular(KEY, np.zeros(2), 0.5, np.ones(3)),
+     ValueError, "broadcast"),
+    ("ball_traced_d", lambda: ft.jit(lambda d: random.ball(KEY, d))(np.int64(2)),
+     ConcretizationError, "concrete"),
+    ("ball_negative_d", lambda: random.ball(KEY, -1), ValueError, "non-negative"),
+    ("binomial_shape", lambda: random.binomial(KEY, np.ones(3), 0.5, (2,)), ValueError,
+     "broadcast"),
+    ("binomial_int_dtype", lambda: random.binomial(KEY, 3, 0.5, dtype=np.int64), ValueError,
+     "float32"),
+    ("multinomial_scalar_p", lambda: random.multinomial(KEY, 3, 0.5), ValueError, "p.ndim"),
+    ("multinomial_n_shape", lambda: random.multinomial(KEY, np.ones(3), np.ones((2, 4)) / 4),
+     ValueError, "broadcast"),
 ]
 
 
@@ -504,3 +657,9 @@ def test_docs_name_every_function() -> None:
     page = (Path(__file__).parents[1] / "docs" / "random.md").read_text()
     missing = [name for name in random.__all__ if f"`{name}" not in page]
     assert not missing, f"docs/random.md does not list {missing}"
+
+
+def test_fma_and_log1p_keep_the_sign_of_zero() -> None:
+    # -0.5 * 0 + -0 is -0 in IEEE arithmetic, and XLA's log1p(-0) is -0 (binomial relies on it)
+    assert np.signbit(xla_math.fma(np.array([-0.5]), np.array([0.0]), np.array([-0.0])))[0]
+    assert np.signbit(xla_math.xla_log1p(np.array([-0.0, 0.0]))).tolist() == [True, False]

@@ -95,7 +95,10 @@ def _fma64(a: np.ndarray, b: np.ndarray, c: np.ndarray,
     p_err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # a*b == p + p_err
     s, s_err = _two_sum(c, p)
     tail, tail_err = _two_sum(s_err, p_err)
-    out = s + _round_to_odd(tail, tail_err)
+    tail = _round_to_odd(tail, tail_err)
+    # s is exact when the tail is 0: adding a +0 tail would turn s = -0 (a*b and c both -0,
+    # whose sum IEEE makes -0) into +0.
+    out = np.where(tail == 0, s, s + tail)
     # Dekker's product needs a*b and its halves to be finite; otherwise a*b + c is the answer.
     return np.where(np.isfinite(out) & np.isfinite(p), out, p + c)
 

@@ -43,10 +43,11 @@ from functrace.primitives import decompositions as dc
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion", "det",
-    "eigh", "expm", "expm_frechet", "hankel", "hilbert", "inv", "lu", "lu_factor", "lu_solve",
-    "pascal", "polar", "qr", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
-    "toeplitz",
+    "block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
+    "convolution_matrix", "det", "dft", "eigh", "expm", "expm_frechet", "fiedler",
+    "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "inv", "invhilbert",
+    "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "polar", "qr", "solve",
+    "solve_sylvester", "solve_triangular", "sqrtm", "svd", "toeplitz",
 ]
 
 
@@ -904,3 +905,220 @@ def pascal(n: int, kind: str = "symmetric", exact: bool = True) -> np.ndarray:
     out = np.array(table, dtype=np.uint64 if exact else np.float64).reshape(n, n)
     return out.T.copy() if kind == "upper" else out
 
+
+
+# -- more special matrices (jax.scipy.linalg's): written on functrace.numpy, so those built
+# from an input array are differentiable in it; those of a size alone are constants ----------
+
+
+def convolution_matrix(a: Any, n: int, mode: str = "full") -> Any:
+    """``scipy.linalg.convolution_matrix``: the Toeplitz matrix ``A`` with ``A @ v ==
+    np.convolve(a, v, mode)`` for every ``v`` of length ``n``: ``A[i, j] = a[i + s - j]`` (0
+    outside ``a``), ``s`` the first row ``mode`` keeps (``'full'``: all ``m + n - 1``;
+    ``'same'``: ``max(m, n)`` rows centred; ``'valid'``: the ``max(m, n) - min(m, n) + 1``
+    rows of full overlap).  Differentiable in ``a``.
+
+    >>> convolution_matrix(np.array([1.0, 2.0, 3.0]), 2)
+    array([[1., 0.],
+           [2., 1.],
+           [3., 2.],
+           [0., 3.]])
+    """
+    a = as_operand(a)
+    if len(aval(a).shape) != 1:
+        raise ValueError(f"scipy.linalg.convolution_matrix: a must be 1-d, got shape "
+                         f"{aval(a).shape}.")
+    n = int(n)
+    m = aval(a).shape[0]
+    if n <= 0 or m == 0:
+        raise ValueError(f"scipy.linalg.convolution_matrix: n must be positive and a "
+                         f"non-empty, got n = {n} and a of length {m}.")
+    if mode == "full":
+        start, rows = 0, m + n - 1
+    elif mode == "same":
+        rows = builtins.max(m, n)
+        start = (builtins.min(m, n) - 1) // 2 if m >= n else (m - 1) // 2
+    elif mode == "valid":
+        start, rows = builtins.min(m, n) - 1, builtins.max(m, n) - builtins.min(m, n) + 1
+    else:
+        raise ValueError(f"scipy.linalg.convolution_matrix: mode must be 'full', 'same' or "
+                         f"'valid', got {mode!r}.")
+    index = np.subtract.outer(np.arange(start, start + rows), np.arange(n))
+    inside = (index >= 0) & (index < m)
+    padded = fnp.concatenate([a, fnp.zeros((1,), aval(a).dtype)])
+    return fnp.take(padded, np.where(inside, index, m))
+
+
+def dft(n: int, scale: str | None = None, *, dtype: Any = None) -> np.ndarray:
+    """``scipy.linalg.dft``: the ``n x n`` discrete Fourier transform matrix
+    ``exp(-2 pi i j k / n)``, divided by ``sqrt(n)`` (``scale='sqrtn'``) or ``n``
+    (``'n'``); complex128 by default (a constant).
+
+    >>> np.round(dft(2), 12)
+    array([[ 1.+0.j,  1.+0.j],
+           [ 1.+0.j, -1.-0.j]])
+    """
+    if scale not in (None, "sqrtn", "n"):
+        raise ValueError(f"scipy.linalg.dft: scale must be None, 'sqrtn' or 'n', got {scale!r}.")
+    n = int(n)
+    # the exponent j k reduced mod n first, so that large products keep their accuracy
+    jk = np.outer(np.arange(n), np.arange(n)) % builtins.max(n, 1)
+    m = np.exp(-2j * np.pi * jk / builtins.max(n, 1))
+    if scale == "sqrtn":
+        m = m / math.sqrt(n)
+    elif scale == "n":
+        m = m / n
+    return m.astype(np.complex128 if dtype is None else dtype)
+
+
+def fiedler(a: Any) -> Any:
+    """``scipy.linalg.fiedler``: the symmetric Fiedler matrix ``F[i, j] = |a[i] - a[j]|``;
+    leading axes of ``a`` are batch axes.  Differentiable in ``a`` (``|x|`` has derivative 0
+    at 0, functrace's ``abs``).
+
+    >>> fiedler(np.array([1.0, 2.0, 4.0]))
+    array([[0., 1., 3.],
+           [1., 0., 2.],
+           [3., 2., 0.]])
+    """
+    (a,) = _vectors("fiedler", a)
+    return fnp.abs(a[..., :, None] - a[..., None, :])
+
+
+def fiedler_companion(a: Any) -> Any:
+    """``scipy.linalg.fiedler_companion``: the Fiedler companion matrix of the polynomial
+    with coefficients ``a`` (highest degree first, ``a[0] != 0``), a pentadiagonal matrix with
+    the polynomial's roots as eigenvalues; ``(0, 0)`` for a constant polynomial.
+    Differentiable in ``a``.
+
+    >>> fiedler_companion(np.array([1.0, -3.0, 2.0]))
+    array([[ 3., -2.],
+           [ 1.,  0.]])
+    """
+    a = as_operand(a)
+    if len(aval(a).shape) != 1:
+        raise ValueError(f"scipy.linalg.fiedler_companion: a must be 1-d, got shape "
+                         f"{aval(a).shape}.")
+    if aval(a).dtype.kind not in "fc":
+        a = convert(a, np.dtype(np.float64))
+    size = aval(a).shape[0]
+    if size <= 1:
+        return fnp.zeros((0, 0), aval(a).dtype)
+    a = a / a[0]
+    n = size - 1
+    # c = -sum_k a[k] E_k + the constant ones: E_k marks where -a[k] goes (SciPy's layout).
+    coef = np.zeros((size, n, n))
+    ones = np.zeros((n, n))
+    coef[1, 0, 0] = 1.0
+    if n > 1:
+        ones[1, 0] = 1.0
+    for i, j in zip(range(3, n, 2), range(1, n - 2, 2), strict=False):
+        ones[i, j] = 1.0
+    for k, (i, j) in enumerate(zip(range(2, n, 2), range(1, n - 1, 2), strict=False)):
+        coef[3 + 2 * k, i, j] = 1.0
+    for i, j in zip(range(0, n - 2, 2), range(2, n, 2), strict=False):
+        ones[i, j] = 1.0
+    for k, (i, j) in enumerate(zip(range(0, n - 1, 2), range(1, n, 2), strict=False)):
+        coef[2 + 2 * k, i, j] = 1.0
+    dtype = aval(a).dtype
+    return fnp.tensordot(-a, coef.astype(dtype), axes=1) + ones.astype(dtype)
+
+
+def hadamard(n: int, dtype: Any = int) -> np.ndarray:
+    """``scipy.linalg.hadamard``: Sylvester's ``n x n`` Hadamard matrix of +-1 (``n`` a power
+    of 2), int64 by default (a constant).
+
+    >>> hadamard(2)
+    array([[ 1,  1],
+           [ 1, -1]])
+    """
+    n = int(n)
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"scipy.linalg.hadamard: n must be a positive power of 2, got {n}.")
+    h = np.ones((1, 1), dtype=dtype)
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+def helmert(n: int, full: bool = False) -> np.ndarray:
+    """``scipy.linalg.helmert``: the Helmert matrix, orthogonal ``n x n`` (``full``) with
+    first row ``1 / sqrt(n)``, else its last ``n - 1`` rows (rows orthonormal, orthogonal to
+    the ones vector); float64 (a constant).
+
+    >>> np.round(helmert(2, full=True), 4)
+    array([[ 0.7071,  0.7071],
+           [ 0.7071, -0.7071]])
+    """
+    n = int(n)
+    h = np.tril(np.ones((n, n)), -1) - np.diag(np.arange(n))
+    d = np.arange(n) * np.arange(1, n + 1)
+    h[0] = 1
+    d[0] = n
+    out = h / np.sqrt(d)[:, None]
+    return out if full else out[1:]
+
+
+def invhilbert(n: int) -> np.ndarray:
+    """``scipy.linalg.invhilbert``: the exact inverse of :func:`hilbert`, float64 (its
+    integer entries from binomial coefficients, so exact while they fit in 53 bits).
+
+    >>> invhilbert(2)
+    array([[ 4., -6.],
+           [-6., 12.]])
+    """
+    n = int(n)
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            v = ((-1) ** (i + j) * (i + j + 1) * math.comb(n + i, n - j - 1)
+                 * math.comb(n + j, n - i - 1) * math.comb(i + j, i) ** 2)
+            out[i, j] = out[j, i] = float(v)
+    return out
+
+
+def invpascal(n: int, kind: str | None = None) -> np.ndarray:
+    """``scipy.linalg.invpascal``: the inverse of :func:`pascal`, ``kind`` ``'symmetric'``
+    (the default), ``'lower'`` or ``'upper'``; float64, as JAX's (a constant).
+
+    >>> invpascal(3)
+    array([[ 3., -3.,  1.],
+           [-3.,  5., -2.],
+           [ 1., -2.,  1.]])
+    """
+    kind = "symmetric" if kind is None else kind
+    if kind not in ("symmetric", "lower", "upper"):
+        raise ValueError(f"scipy.linalg.invpascal: kind must be 'symmetric', 'lower' or "
+                         f"'upper', got {kind!r}.")
+    n = int(n)
+    # The lower Pascal matrix's inverse is C(i, j) with alternating signs, exactly.
+    lower = np.array([[(-1) ** (i - j) * math.comb(i, j) for j in range(n)] for i in range(n)],
+                     dtype=object).reshape(n, n)
+    if kind == "lower":
+        out = lower
+    elif kind == "upper":
+        out = lower.T
+    else:  # P = L L^T, so inv(P) = inv(L)^T inv(L), in exact integers
+        out = lower.T.dot(lower)
+    return np.asarray(out, dtype=np.float64).reshape(n, n) + 0.0
+
+
+def leslie(f: Any, s: Any) -> Any:
+    """``scipy.linalg.leslie``: the Leslie matrix of fecundities ``f`` (length ``n``, the
+    first row) and survival rates ``s`` (length ``n - 1``, the subdiagonal); leading axes are
+    batch axes; integers become float64.  Differentiable in ``f`` and ``s``.
+
+    >>> leslie(np.array([0.1, 2.0, 1.0]), np.array([0.2, 0.8]))
+    array([[0.1, 2. , 1. ],
+           [0.2, 0. , 0. ],
+           [0. , 0.8, 0. ]])
+    """
+    f, s = _vectors("leslie", f, s)
+    if aval(f).dtype.kind not in "fc":
+        f, s = convert(f, np.dtype(np.float64)), convert(s, np.dtype(np.float64))
+    n = aval(f).shape[-1]
+    if n < 1 or aval(s).shape[-1] != n - 1:
+        raise ValueError(f"scipy.linalg.leslie: f must have length n >= 1 and s length "
+                         f"n - 1; got {aval(f).shape[-1]} and {aval(s).shape[-1]}.")
+    below = s[..., :, None] * np.eye(n - 1, n, dtype=aval(f).dtype)
+    return fnp.concatenate([f[..., None, :], below], axis=-2)

@@ -55,6 +55,8 @@ def main() -> None:
         f"{jax.__version__}",
         '(jax_enable_x64) on an x86-64 CPU.  Do not edit: regenerate."""',
         "",
+        "from math import inf, nan  # noqa: F401  (non-finite samples, e.g. binomial's)",
+        "",
         "VALUES = {",
     ]
     cases = {**CASES, **{name: case for name, (case, _, _) in CLOSE_CASES.items()}}
