@@ -49,7 +49,7 @@ from functrace.dtypes import float0_zeros
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_rules, zeros
-from functrace.interpreters.vjp import forward_sweeps, vjp_rules
+from functrace.interpreters.vjp import forward_sweeps, sweep_sources, vjp_rules
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type
 from functrace.primitives.shape import bdim_to_front
@@ -880,4 +880,5 @@ def _custom_vjp_forward_sweep(eqn: Eqn, in_vals: list[Any]) -> tuple[list[Any], 
 
 
 forward_sweeps[custom_vjp_call_p] = _custom_vjp_forward_sweep
+sweep_sources.add(custom_vjp_call_p)
 _batch_call(custom_vjp_call_p, "fwd_bwd")

@@ -413,12 +413,20 @@ def test_custom_vjp_output_used_nonlinearly_under_second_order() -> None:
 @pytest.mark.parametrize("wrap", [
     pytest.param(lambda g: ft.jit(g), id="jit"),
     pytest.param(lambda g: ft.jit(lambda v: ft.jit(g)(v) * 1.0), id="nested-jit"),
+    pytest.param(lambda g: lambda v: ft.lax.cond(fnp.sum(v) > -10.0, g, lambda u: u, v),
+                 id="cond"),
+    pytest.param(lambda g: lambda v: ft.lax.scan(lambda c, z: (c, g(z * c)), 1.0, v)[1],
+                 id="scan"),
+    pytest.param(lambda g: lambda v: ft.lax.fori_loop(0, 1, lambda i, u: g(u), v),
+                 id="fori_loop"),
+    pytest.param(lambda g: ft.jit(lambda v: ft.lax.cond(True, g, lambda u: u, v)),
+                 id="cond-in-jit"),
 ])
 def test_custom_vjp_inside_a_staged_call_under_second_order(wrap: Callable[..., Any]) -> None:
-    # The forward pass that reverse mode builds for a jit call runs fwd for the call (as the
-    # eager tape does), so an outer derivative differentiates fwd's operations, as JAX's, and
-    # forward over reverse (hessian) works.  (Not yet inside lax.cond and lax.scan: see
-    # docs/autodiff.md.)
+    # The forward pass that reverse mode builds for a jit call, and the value of a loop or a
+    # branch on grad's tape, run fwd for the call (as the eager tape does), so an outer
+    # derivative differentiates fwd's operations, as JAX's, and forward over reverse
+    # (hessian) works.
     f = lambda v: fnp.sum(fnp.sin(wrap(_scaled_exp)(v)))  # noqa: E731
     xs = np.array([0.3, -0.2])
     y = np.exp(xs)

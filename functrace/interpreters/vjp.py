@@ -51,6 +51,9 @@ sum_to_scalar: Callable[[Any], Any] = unset_hook
 # forward pass of the call with its residuals, which applies the same to the calls inside.
 ForwardSweep = Callable[[Eqn, list[Any]], tuple[list[Any], Eqn]]
 forward_sweeps: dict[Primitive, ForwardSweep] = {}
+# The primitives whose forward sweep differs from their evaluation (``custom_vjp_call``): a
+# jaxpr without any, nested jaxprs included, sweeps forward as it evaluates.
+sweep_sources: set[Primitive] = set()
 
 
 def forward_sweep(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any

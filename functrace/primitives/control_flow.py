@@ -40,12 +40,18 @@ from functrace.interpreters.codegen import compile_jaxpr
 from functrace.interpreters.eval import eval_jaxpr
 from functrace.interpreters.jvp import instantiate, jvp_jaxpr, jvp_rules, zeros
 from functrace.interpreters.optimize import optimize
-from functrace.interpreters.vjp import backward_pass, forward_sweep, vjp_rules
+from functrace.interpreters.vjp import (
+    backward_pass,
+    forward_sweep,
+    forward_sweeps,
+    sweep_sources,
+    vjp_rules,
+)
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.primitives.elementwise import add, convert_element_type, select_n
 from functrace.primitives.reductions import reduce_max
 from functrace.primitives.shape import bdim_to_front, broadcast_in_dim, moveaxis
-from functrace.tracing import trace_flat
+from functrace.tracing import parent_binds, trace_flat
 
 Mask = tuple[bool, ...]
 BDims = tuple[int | None, ...]
@@ -112,6 +118,66 @@ def _cached(closed: ClosedJaxpr, key: tuple[Any, ...], build: Callable[[], Any])
     if key not in cache:
         cache[key] = build()
     return cache[key]
+
+
+def _needs_sweep(closed: ClosedJaxpr) -> bool:
+    """Whether ``closed`` (or a jaxpr in its equations' params) calls a primitive whose
+    forward sweep differs from its evaluation (a ``custom_vjp`` function)."""
+    found = closed.jaxpr.cache.get("needs_sweep")
+    if found is None:
+        found = closed.jaxpr.cache["needs_sweep"] = any(
+            eqn.primitive in sweep_sources or any(_needs_sweep(j) for j in _param_jaxprs(eqn))
+            for eqn in closed.jaxpr.eqns)
+    return bool(found)
+
+
+def _param_jaxprs(eqn: Any) -> list[ClosedJaxpr]:
+    out = []
+    for v in eqn.params.values():
+        if isinstance(v, ClosedJaxpr):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out.extend(b for b in v if isinstance(b, ClosedJaxpr))
+    return out
+
+
+def swept(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """``closed`` computed by its forward sweep: the same function, whose ``custom_vjp`` calls
+    are computed by their ``fwd`` (``forward_sweeps``).  The value a loop or a branch gives
+    on the tape of ``grad`` is computed so one level up, where an outer transformation then
+    differentiates ``fwd``, as JAX's does; ``closed`` itself where nothing differs."""
+    if not _needs_sweep(closed):
+        return closed
+
+    def build() -> ClosedJaxpr:
+        def outputs(*xs: Any) -> list[Any]:
+            jaxpr, values = forward_sweep(closed.jaxpr, closed.consts, *xs)
+            return [values[v] if isinstance(v, Var) else v.val for v in jaxpr.outvars]
+
+        return _transform(outputs, closed.in_avals)
+
+    return _cached(closed, ("swept",), build)  # type: ignore[no-any-return]
+
+
+def _swept_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: swept(v) if isinstance(v, ClosedJaxpr) else
+            tuple(swept(b) if isinstance(b, ClosedJaxpr) else b for b in v)
+            if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+def _sweep_by_value(prim: Primitive) -> None:
+    """Let ``prim`` (a loop or a branch) compute by its bodies' forward sweeps where it is
+    swept forward (in a traced vjp) or its value is computed in an outer trace; the equation
+    the backward pass reads keeps the bodies themselves, whose vjp applies the custom rules."""
+
+    def sweep(eqn: Any, in_vals: list[Any]) -> tuple[list[Any], Any]:
+        return prim.bind(*in_vals, **_swept_params(eqn.params)), eqn
+
+    def in_parent(parent: Any, in_vals: list[Any], params: dict[str, Any]) -> list[Any]:
+        return parent.process(prim, in_vals, _swept_params(params))
+
+    forward_sweeps[prim] = sweep
+    parent_binds[prim] = in_parent
 
 
 def _eval(closed: ClosedJaxpr, *args: Any) -> list[Any]:
@@ -995,3 +1061,6 @@ scan_p.shape_rule = _scan_shape
 jvp_rules[scan_p] = _scan_jvp
 vjp_rules[scan_p] = _scan_vjp
 batch_rules[scan_p] = _scan_batch
+
+for _prim in (cond_p, while_p, scan_p):
+    _sweep_by_value(_prim)
