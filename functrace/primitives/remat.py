@@ -56,7 +56,7 @@ from functrace.interpreters.jvp import instantiate, jvp_jaxpr, jvp_rules
 from functrace.interpreters.vjp import active_vars, backward_pass, defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.control_flow import _pick, _place, _transform, _vmap_transform
-from functrace.tracing import JaxprTrace, tape_rewrites
+from functrace.tracing import JaxprTrace, tape_rewrites, zero_derivative
 
 __all__ = ["checkpoint_call", "checkpoint_p", "name_p"]
 
@@ -280,7 +280,8 @@ class _Tape(dict):  # type: ignore[type-arg]
 
 
 def _recompute(j: Jaxpr, consts: Sequence[Any], args: Sequence[Any], n_out: int,
-               saved: Sequence[Any], wrt: Sequence[bool]) -> dict[Var, Any]:
+               saved: Sequence[Any], wrt: tuple[bool, ...], ct_nz: tuple[bool, ...]
+               ) -> dict[Var, Any]:
     """The inner values that the backward pass reads, computed again from the inputs (and the
     saved values, the outputs of ``j`` past the first ``n_out``).  Equations whose results
     only saved values needed, or that the backward pass does not read, are not run again."""
@@ -288,25 +289,33 @@ def _recompute(j: Jaxpr, consts: Sequence[Any], args: Sequence[Any], n_out: int,
     env: dict[Var, Any] = _Tape(zip(j.constvars, consts, strict=True))
     env.update(zip(j.invars, args, strict=True))
     env.update(zip(saved_vars, saved, strict=True))  # type: ignore[arg-type]
-    for eqn, run in zip(j.eqns, _to_recompute(j, tuple(wrt), n_out), strict=True):
+    for eqn, run in zip(j.eqns, _to_recompute(j, wrt, n_out, ct_nz), strict=True):
         if run:
             outs = eqn.primitive.bind(*[read(env, v) for v in eqn.invars], **eqn.params)
             env.update(zip(eqn.outvars, outs, strict=True))
     return env
 
 
-def _to_recompute(j: Jaxpr, wrt: tuple[bool, ...], n_out: int) -> list[bool]:
-    """For each equation of ``j``, whether the backward pass needs it run again: some vjp
-    rule reads one of its outputs (``vjp_residuals``), or an equation run again does."""
-    key = ("to_recompute", wrt, n_out)
+def _to_recompute(j: Jaxpr, wrt: tuple[bool, ...], n_out: int, ct_nz: tuple[bool, ...]
+                  ) -> list[bool]:
+    """For each equation of ``j``, whether the backward pass needs it run again: the rule of
+    an equation pulled back (one that depends on the inputs ``wrt`` and that a cotangent can
+    reach from the outputs marked ``ct_nz``, not through a zero-derivative primitive) reads
+    one of its outputs
+    (``vjp_residuals``), or an equation run again does."""
+    key = ("to_recompute", wrt, n_out, ct_nz)
     cached = j.cache.get(key)
     if cached is None:
         saved = set(j.outvars[n_out:])
         active = active_vars(j, wrt)
+        reached = {v for v, nz in zip(j.outvars, ct_nz, strict=True) if nz and type(v) is Var}
         need: set[Var] = set()
         cached = []
         for eqn in reversed(j.eqns):
-            if any(v in active for v in eqn.outvars):  # pulled back: its rule reads values
+            if any(v in active and v in reached for v in eqn.outvars):
+                # Pulled back: its rule reads values, and passes cotangents on.
+                if eqn.primitive not in zero_derivative:
+                    reached.update(v for v in eqn.invars if type(v) is Var)
                 reads = vjp_residuals.get(eqn.primitive)
                 if reads is None or reads[0]:
                     need.update(eqn.outvars)
@@ -329,20 +338,20 @@ def _checkpoint_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: lis
     wrt = tuple(nd and a.dtype.kind in "fc" for nd, a in zip(needed, jaxpr.in_avals, strict=True))
     if not any(wrt):
         return [None] * len(args)
+    # The saved values are outputs too: an outer derivative may send them cotangents.
     saved = ans[n_out:]
-    cts = [*cts[:n_out], *[None] * (len(j.outvars) - n_out)]
+    ct_nz = tuple(ct is not None for ct in cts)
     if isinstance(current_trace(), EvalTrace):
         # Eager: recompute the forward pass, then pull back through it.
-        values = _recompute(j, jaxpr.consts, args, n_out, saved, wrt)
+        values = _recompute(j, jaxpr.consts, args, n_out, saved, wrt, ct_nz)
         return backward_pass(j, values, cts, wrt, consume=True)
     # Traced (a higher derivative, jit, a loop body): one checkpoint doing both.
-    ct_nz = tuple(ct is not None for ct in cts)
 
     def build() -> ClosedJaxpr:
         n, n_saved = len(args), len(j.outvars) - n_out
 
         def fun(*xs: Any) -> list[Any]:
-            values = _recompute(j, jaxpr.consts, xs[:n], n_out, xs[n:n + n_saved], wrt)
+            values = _recompute(j, jaxpr.consts, xs[:n], n_out, xs[n:n + n_saved], wrt, ct_nz)
             cts_in = backward_pass(j, values, _place(xs[n + n_saved:], ct_nz), wrt)
             return [instantiate(ct, x) for ct, x, w in zip(cts_in, xs[:n], wrt, strict=True)
                     if w]
