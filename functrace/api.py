@@ -23,8 +23,8 @@ from functrace.interpreters.jvp import jvp_jaxpr, zeros
 from functrace.interpreters.vjp import backward_pass
 from functrace.interpreters.vmap import vmap_jaxpr
 from functrace.primitives import callback as callbacks
-from functrace.primitives.remat import checkpoint_call
 from functrace.primitives.collectives import axis_frame
+from functrace.primitives.remat import checkpoint_call
 from functrace.primitives.shape import broadcast_batch, moveaxis, reshape
 from functrace.tracing import trace_abstract, trace_flat, trace_known
 from functrace.tree_util import (

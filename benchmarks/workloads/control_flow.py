@@ -273,7 +273,8 @@ def functrace_chain_loss(remat: bool, jit: bool = False) -> Callable[..., Any]:
 def make_checkpoint(config: Config) -> Impls:
     x = np.linspace(-1.0, 1.0, LENGTH)
     impls = Impls()
-    for label, remat, jit in (("no checkpoint", False, False), ("checkpoint per block", True, False),
+    for label, remat, jit in (("no checkpoint", False, False),
+                              ("checkpoint per block", True, False),
                               ("jit, checkpoint per block", True, True)):
 
         @impls.setup(f"functrace value_and_grad, {label}")

@@ -303,8 +303,9 @@ def _to_recompute(j: Jaxpr, wrt: tuple[bool, ...], n_out: int, ct_nz: tuple[bool
     reach from the outputs marked ``ct_nz``, not through a zero-derivative primitive) reads
     one of its outputs
     (``vjp_residuals``), or an equation run again does."""
+    cache: dict[tuple[Any, ...], Any] = j.cache.setdefault("remat", {})
     key = ("to_recompute", wrt, n_out, ct_nz)
-    cached = j.cache.get(key)
+    cached = cache.get(key)
     if cached is None:
         saved = set(j.outvars[n_out:])
         active = active_vars(j, wrt)
@@ -327,7 +328,7 @@ def _to_recompute(j: Jaxpr, wrt: tuple[bool, ...], n_out: int, ct_nz: tuple[bool
                 need.update(v for v in eqn.invars if type(v) is Var)
             cached.append(run)
         cached.reverse()
-        j.cache[key] = cached
+        cache[key] = cached
     return cached  # type: ignore[no-any-return]
 
 
