@@ -1158,7 +1158,8 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
         bool``, such as the entries of :mod:`functrace.checkpoint_policies`: the outputs of
         the equations of ``f`` it accepts are kept by the forward pass, not recomputed.
       static_argnums, static_argnames: arguments passed to ``f`` as Python values, untraced
-        (``f`` may branch on them under ``jit`` too).
+        (``f`` may branch on them under ``jit`` too).  Arguments that are not traced (numbers,
+        NumPy arrays) are passed as they are anyway.
 
     Raises:
       TypeError: an option has the wrong type.
@@ -1216,7 +1217,10 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
             return f(*full, **traced_kwargs,
                      **{k: v for k, v in kwargs.items() if k in names})
 
-        leaves, passed = _split_static(raw, [True] * len(raw))
+        # Only traced leaves are inputs of the checkpoint: the rest (numbers, arrays, any
+        # Python object) reach ``f`` as they are, constants of its jaxpr.
+        passed = {i: x for i, x in enumerate(raw) if not isinstance(x, Tracer)}
+        leaves = [x for x in raw if isinstance(x, Tracer)]
         store = _OutStore()
         outs = checkpoint_call(_flat_fun(g, in_tree, store, static=passed), leaves,
                                      prevent_cse=keep_cse, policy=policy)
