@@ -14,7 +14,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from functrace.core import ClosedJaxpr, ShapedArray, Tracer, get_aval
+from functrace.core import ClosedJaxpr, EvalTrace, ShapedArray, Tracer, current_trace, get_aval
 from functrace.custom_rules import custom_vjp
 from functrace.dtypes import float0_zeros, is_float0
 from functrace.errors import AxisSpecError
@@ -24,6 +24,7 @@ from functrace.interpreters.vjp import backward_pass
 from functrace.interpreters.vmap import vmap_jaxpr
 from functrace.primitives import callback as callbacks
 from functrace.primitives.collectives import axis_frame
+from functrace.primitives.remat import checkpoint_call
 from functrace.primitives.shape import broadcast_batch, moveaxis, reshape
 from functrace.tracing import trace_abstract, trace_flat, trace_known
 from functrace.tree_util import (
@@ -1131,19 +1132,34 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
                policy: Callable[..., bool] | None = None,
                static_argnums: int | Sequence[int] = (),
                static_argnames: str | Sequence[str] = ()) -> Callable[..., Any]:
-    """JAX's ``checkpoint`` (``remat``): ``f`` itself.  JAX recomputes ``f``'s intermediates
-    in the backward pass instead of storing them (those its ``policy`` does not save);
-    functrace's tape keeps them all, as under ``checkpoint_policies.everything_saveable``, so
-    the values and derivatives are the same and the options are checked and otherwise ignored.
+    """JAX's ``checkpoint`` (``remat``): ``f``, whose intermediates reverse mode recomputes
+    instead of storing them.
+
+    Under a transformation, a call is one ``checkpoint`` equation carrying ``f``'s jaxpr (it
+    prints nested).  ``grad`` and ``vjp`` keep only its inputs on their tape, plus the values
+    ``policy`` saves, and the backward pass runs ``f``'s forward pass again from them before
+    pulling back through it: memory for the intermediates of ``f`` is needed one checkpoint at
+    a time.  Values and derivatives are those of ``f``; ``jit``, ``vmap``, ``jvp`` and higher
+    derivatives see a checkpoint of the transformed function.  Outside any transformation
+    ``f`` is just called.
+
+    Where the arguments' values are known (``grad``, ``vjp``, ``jvp`` on concrete inputs),
+    ``f`` is traced with them, so Python control flow on values works in ``f`` (JAX traces
+    ``f`` abstractly and refuses it); under ``jit``, ``vmap`` and ``make_jaxpr`` it raises
+    ``ConcretizationError``, as in JAX: mark such arguments static.
 
     Args:
-      f: the function.
+      f: the function; its arguments and outputs are pytrees of arrays.
       prevent_cse: a bool, or (as JAX) a sequence with one per argument (pytree prefixes
-        of the arguments, with bool leaves).
-      policy: None or a saving policy, ``policy(prim, *avals, **params) -> bool``, such as
-        the entries of :mod:`functrace.checkpoint_policies`.
-      static_argnums, static_argnames: arguments JAX keeps as Python values; here every
-        argument reaches ``f`` as it was passed, so ``f`` may branch on these.
+        of the arguments, with bool leaves).  While any is True, ``jit`` keeps the backward
+        pass's recomputation a call of its own, so that its optimiser does not merge it with
+        the forward pass (which would keep the intermediates alive again).
+      policy: None (save nothing) or a saving policy, ``policy(prim, *avals, **params) ->
+        bool``, such as the entries of :mod:`functrace.checkpoint_policies`: the outputs of
+        the equations of ``f`` it accepts are kept by the forward pass, not recomputed.
+      static_argnums, static_argnames: arguments passed to ``f`` as Python values, untraced
+        (``f`` may branch on them under ``jit`` too).  Arguments that are not traced (numbers,
+        NumPy arrays) are passed as they are anyway.
 
     Raises:
       TypeError: an option has the wrong type.
@@ -1152,6 +1168,18 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
     >>> g = ft.checkpoint(lambda x, n: fnp.sin(x) * n, static_argnames="n")
     >>> float(ft.grad(g)(0.0, n=3))
     3.0
+    >>> print(ft.make_jaxpr(ft.checkpoint(lambda x: fnp.sin(fnp.sin(x))))(1.0))
+    { lambda ; a:f64[]. let
+        b:f64[] = checkpoint[
+          jaxpr={ lambda ; c:f64[]. let
+              d:f64[] = sin c
+              e:f64[] = sin d
+            in (e,) }
+          prevent_cse=True
+          differentiated=False
+          policy=None
+        ] a
+      in (b,) }
     """
     _check_callable(f, "checkpoint")
     cse_leaves = ([prevent_cse] if isinstance(prevent_cse, bool) else
@@ -1172,7 +1200,35 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
     if not isinstance(names, (tuple, list)) or not all(isinstance(k, str) for k in names):
         raise TypeError(f"checkpoint: static_argnames must be a string or a tuple of strings, "
                         f"got {static_argnames!r}.")
-    return f
+    keep_cse = any(cse_leaves)
+
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        static_pos = {i % len(args) for i in nums if -len(args) <= i < len(args)}
+        dyn = tuple(a for i, a in enumerate(args) if i not in static_pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
+        raw, in_tree = tree_flatten((dyn, dyn_kwargs))
+        if isinstance(current_trace(), EvalTrace) and not any(
+                isinstance(x, Tracer) for x in raw):
+            return f(*args, **kwargs)  # nothing to differentiate: just run it
+
+        def g(dyn_args: tuple[Any, ...], traced_kwargs: dict[str, Any]) -> Any:
+            it = iter(dyn_args)
+            full = [args[i] if i in static_pos else next(it) for i in range(len(args))]
+            return f(*full, **traced_kwargs,
+                     **{k: v for k, v in kwargs.items() if k in names})
+
+        # Only traced leaves are inputs of the checkpoint: the rest (numbers, arrays, any
+        # Python object) reach ``f`` as they are, constants of its jaxpr.
+        passed = {i: x for i, x in enumerate(raw) if not isinstance(x, Tracer)}
+        leaves = [x for x in raw if isinstance(x, Tracer)]
+        store = _OutStore()
+        outs = checkpoint_call(_flat_fun(g, in_tree, store, static=passed), leaves,
+                                     prevent_cse=keep_cse, policy=policy)
+        assert store.tree is not None
+        return tree_unflatten(store.tree, [_to_output(o) for o in outs])
+
+    functools.update_wrapper(checkpointed, f)
+    return checkpointed
 
 
 remat = checkpoint

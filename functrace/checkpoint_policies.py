@@ -5,10 +5,11 @@ function and says whether its output may be saved for the backward pass (True) o
 recomputed (False).  These are JAX's policies with JAX's signatures; ``offload`` policies, which
 move values to host memory on an accelerator, save them (there is only host memory here).
 
-functrace's :func:`~functrace.checkpoint` accepts them and checks that they are callable, but
-does not recompute anything: reverse mode reads its residuals from the tape kept by the forward
-pass (see docs/autodiff.md), so every policy behaves as ``everything_saveable``.  Values and
-derivatives are the same under every policy.
+Under reverse mode, :func:`~functrace.checkpoint` keeps its inputs and the outputs of the
+equations its policy accepts, and recomputes every other intermediate in the backward pass
+(see docs/autodiff.md): ``nothing_saveable`` (the same as ``policy=None``) saves least,
+``everything_saveable`` recomputes (almost) nothing.  Values and derivatives are the same
+under every policy; memory and time differ.
 
 >>> import functrace as ft
 >>> from functrace import checkpoint_policies as cp

@@ -863,6 +863,13 @@ CASES += [
     Case("while", _while_fn, _while_ref, _while_sample),
     Case("while_vjp", _while_grad_fn, _while_grad_ref, _while_sample, label="grad of while"),
     Case("scan", _scan_fn, _scan_ref, _scan_sample),
+    Case("checkpoint", ft.checkpoint(lambda x, y: fnp.sin(x * y) * x),
+         lambda x, y: (np.sin(x * y) * x).astype(x.dtype), binary()),
+    Case("checkpoint", ft.checkpoint(lambda x: fnp.tanh(x) ** 2,
+                                     policy=ft.checkpoint_policies.everything_saveable),
+         lambda x: (np.tanh(x) ** 2).astype(x.dtype), unary(), label="everything_saveable"),
+    Case("name", lambda x: ft.ad_checkpoint.checkpoint_name(fnp.sin(x), "s") * x,
+         lambda x: (np.sin(x) * x).astype(x.dtype), unary()),
 ]
 
 

@@ -421,11 +421,14 @@ def test_custom_vjp_output_used_nonlinearly_under_second_order() -> None:
                  id="fori_loop"),
     pytest.param(lambda g: ft.jit(lambda v: ft.lax.cond(True, g, lambda u: u, v)),
                  id="cond-in-jit"),
+    pytest.param(lambda g: ft.checkpoint(g), id="checkpoint"),
+    pytest.param(lambda g: ft.checkpoint(g, policy=ft.checkpoint_policies.dots_saveable),
+                 id="checkpoint-policy"),
 ])
 def test_custom_vjp_inside_a_staged_call_under_second_order(wrap: Callable[..., Any]) -> None:
-    # The forward pass that reverse mode builds for a jit call, and the value of a loop or a
-    # branch on grad's tape, run fwd for the call (as the eager tape does), so an outer
-    # derivative differentiates fwd's operations, as JAX's, and forward over reverse
+    # The forward pass that reverse mode builds for a jit call, and the value of a loop, a
+    # branch or a checkpoint on grad's tape, run fwd for the call (as the eager tape does), so
+    # an outer derivative differentiates fwd's operations, as JAX's, and forward over reverse
     # (hessian) works.
     f = lambda v: fnp.sum(fnp.sin(wrap(_scaled_exp)(v)))  # noqa: E731
     xs = np.array([0.3, -0.2])

@@ -31,6 +31,9 @@ Pass = Callable[[ClosedJaxpr], ClosedJaxpr]
 
 # Call primitives whose ``jaxpr`` param (a ClosedJaxpr) may be inlined; jit registers its own.
 inlinable: set[Primitive] = set()
+# Equations of an inlinable primitive that stay calls when the test holds (a checkpoint's
+# recomputation, which must not be merged with the forward pass it repeats).
+keep_calls: dict[Primitive, Callable[[Eqn], bool]] = {}
 
 # Folding an equation costs memory for its result for as long as the jaxpr lives, so results
 # bigger than this (in elements) stay computed at run time, unless the primitive only makes a
@@ -395,7 +398,8 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     eqns: list[Eqn] = []
     for eqn in jaxpr.eqns:
         invars = [_sub(env, v) for v in eqn.invars]
-        if eqn.primitive not in inlinable:
+        keep = keep_calls.get(eqn.primitive)
+        if eqn.primitive not in inlinable or (keep is not None and keep(eqn)):
             eqns.append(_renamed(eqn, invars))
             continue
         inner = inline_calls(eqn.params["jaxpr"])

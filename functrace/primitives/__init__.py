@@ -10,10 +10,11 @@ from functrace.primitives import (
     indexing,
     linalg,
     reductions,
+    remat,
     shape,
     special,
     xla_math,
 )
 
 __all__ = ["callback", "collectives", "control_flow", "decompositions", "elementwise", "fft",
-           "indexing", "linalg", "reductions", "shape", "special", "xla_math"]
+           "indexing", "linalg", "reductions", "remat", "shape", "special", "xla_math"]

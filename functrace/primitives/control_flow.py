@@ -165,7 +165,7 @@ def _swept_params(params: dict[str, Any]) -> dict[str, Any]:
             if isinstance(v, tuple) else v for k, v in params.items()}
 
 
-def _sweep_by_value(prim: Primitive) -> None:
+def sweep_by_value(prim: Primitive) -> None:
     """Let ``prim`` (a loop or a branch) compute by its bodies' forward sweeps where it is
     swept forward (in a traced vjp) or its value is computed in an outer trace; the equation
     the backward pass reads keeps the bodies themselves, whose vjp applies the custom rules."""
@@ -1063,4 +1063,4 @@ vjp_rules[scan_p] = _scan_vjp
 batch_rules[scan_p] = _scan_batch
 
 for _prim in (cond_p, while_p, scan_p):
-    _sweep_by_value(_prim)
+    sweep_by_value(_prim)
