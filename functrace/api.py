@@ -1170,7 +1170,7 @@ def checkpoint(f: Callable[..., Any], *, prevent_cse: bool | Sequence[bool] = Tr
     3.0
     >>> print(ft.make_jaxpr(ft.checkpoint(lambda x: fnp.sin(fnp.sin(x))))(1.0))
     { lambda ; a:f64[]. let
-        b:f64[] = checkpoint[
+        b:f64[] = remat2[
           jaxpr={ lambda ; c:f64[]. let
               d:f64[] = sin c
               e:f64[] = sin d

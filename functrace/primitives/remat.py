@@ -1,8 +1,8 @@
-"""Rematerialisation: the ``checkpoint`` primitive (``functrace.checkpoint``, JAX's remat) and
-``name`` (``ad_checkpoint.checkpoint_name``).
+"""Rematerialisation: the ``remat2`` primitive (``functrace.checkpoint``, JAX's remat, under
+JAX's primitive name) and ``name`` (``ad_checkpoint.checkpoint_name``).
 
-``checkpoint[jaxpr, prevent_cse, differentiated, policy]`` runs its inner jaxpr.  What makes
-it more than a call is reverse mode: on the tape of ``grad`` / ``vjp`` a checkpoint equation
+``remat2[jaxpr, prevent_cse, differentiated, policy]`` runs its inner jaxpr.  What makes it
+more than a call is reverse mode: on the tape of ``grad`` / ``vjp`` a checkpoint equation
 keeps only its *inputs* (``vjp_residuals``), not its intermediates, and its vjp rule recomputes
 the inner forward pass from them before pulling back through it.  Memory for a chain of
 checkpointed blocks is then the blocks' inputs plus one block's intermediates, at the price of
@@ -168,7 +168,7 @@ def checkpoint_call(fun: Callable[..., Sequence[Any]], args: Sequence[Any], *,
 # ---------------------------------------------------------------------------------------------
 # checkpoint: a call of ``jaxpr`` whose intermediates reverse mode recomputes
 
-checkpoint_p = Primitive("checkpoint", multiple_results=True)  # prints nested, as JAX's
+checkpoint_p = Primitive("remat2", multiple_results=True)  # JAX's name; prints nested
 
 
 def _checkpoint_impl(*args: Any, jaxpr: ClosedJaxpr, prevent_cse: bool, differentiated: bool,
