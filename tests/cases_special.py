@@ -111,6 +111,8 @@ SPECIAL_CASES: list[Case] = [
     Case("fresnel_s", sp.fresnel_s, ref.fresnel_s, unary(uniform, lo=-1.5, hi=1.5)),
     Case("fresnel_c", sp.fresnel_c, ref.fresnel_c, unary(uniform, lo=-1.5, hi=1.5)),
     Case("spence", sp.spence, ref.spence, unary(uniform, lo=0.3, hi=1.7)),
+    Case("si", sp.si, ref.si, unary(uniform, lo=-7.0, hi=7.0)),
+    Case("ci", sp.ci, ref.ci, unary(away_from_zero, lo=0.2, hi=7.0)),
     # (j1's second derivative is smooth through 0, but its slope has a select there.)
     Case("bessel_j0", sp.bessel_j0, ref.j0, unary(uniform, lo=-7.0, hi=7.0)),
     Case("bessel_j1", sp.bessel_j1, ref.j1, unary(away_from_zero, lo=0.1, hi=7.0)),
@@ -159,6 +161,10 @@ SPECIAL_CASES: list[Case] = [
     Case("owens_t", fsp.owens_t, ref.owens_t, _OWENS, label="scipy.special.owens_t"),
     Case("hyp1f1", fsp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1),
          label="scipy.special.hyp1f1"),
+    Case("si", lambda x: fsp.sici(x)[0], ref.si, unary(uniform, lo=-7.0, hi=7.0),
+         label="scipy.special.sici"),
+    Case("ci", lambda x: fsp.sici(x)[1], ref.ci, unary(away_from_zero, lo=0.2, hi=7.0),
+         label="scipy.special.sici"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

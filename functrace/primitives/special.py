@@ -3,7 +3,8 @@
 ``igamma``, ``igammac``, ``igamma_grad_a``, ``regularized_incomplete_beta``;
 ``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
 to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
-``fresnel_s``, ``fresnel_c``, ``spence`` and Owen's ``owens_t``, which jax.lax lacks (JAX
+``fresnel_s``, ``fresnel_c``, the sine and cosine integrals ``si`` and ``ci``, ``spence`` and
+Owen's ``owens_t``, which jax.lax lacks (JAX
 writes them as loops of lax operations; here each is one kernel); and the Bessel functions
 ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of
 integer order and ``bessel_iv``, ``bessel_ive`` of real order, which jax.lax lacks too.
@@ -33,6 +34,8 @@ Each derivative is written with these same primitives, so every order is availab
 * ``expi' = e^x / x``, ``exp1' = -e^-x / x``, ``expn(n, x)`` in ``x``: ``-expn(n - 1, x)``
   (the kernel takes every integer ``n``, so this holds at ``n = 0`` too);
 * ``dawsn' = 1 - 2 x dawsn(x)``; ``fresnel_s' = sin(pi x^2 / 2)``, ``fresnel_c' = cos(...)``;
+* ``si' = sin(x) / x`` (its Taylor polynomial near 0, so that every order is right there) and
+  ``ci' = cos(x) / x``;
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
 * ``owens_t(h, a)``: ``-exp(-h^2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))`` in ``h``, the integrand
   ``exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))`` in ``a``;
@@ -325,6 +328,8 @@ expn_p = _special("expn", integral.expn)
 dawsn_p = _special("dawsn", integral.dawsn)
 fresnel_s_p = _special("fresnel_s", integral.fresnel_s)
 fresnel_c_p = _special("fresnel_c", integral.fresnel_c)
+si_p = _special("si", integral.sin_integral)
+ci_p = _special("ci", integral.cos_integral)
 spence_p = _special("spence", integral.spence)
 owens_t_p = _special("owens_t", integral.owens_t)
 hyp1f1_p = _special("hyp1f1", integral.hyp1f1)
@@ -359,6 +364,17 @@ def fresnel_s(x: Any) -> Any:
 def fresnel_c(x: Any) -> Any:
     """The Fresnel integral ``C(x)``, the integral of ``cos(pi t^2 / 2)`` from 0 to ``x``."""
     return fresnel_c_p.bind1(x)
+
+
+def si(x: Any) -> Any:
+    """The sine integral ``Si(x)``, the integral of ``sin(t) / t`` from 0 to ``x``."""
+    return si_p.bind1(x)
+
+
+def ci(x: Any) -> Any:
+    """The cosine integral ``Ci(x)``, Euler's constant plus ``log|x|`` plus the integral of
+    ``(cos(t) - 1) / t`` from 0 to ``|x|`` (-inf at 0)."""
+    return ci_p.bind1(x)
 
 
 def spence(z: Any) -> Any:
@@ -396,6 +412,19 @@ def _spence_slope(z: Any) -> Any:
     return select_n(away, neg(series), far)
 
 
+def _sinc(x: Any) -> Any:
+    # sin(x) / x; below 0.1 its Taylor polynomial 1 - x^2/3! + ... + x^8/9! (next term
+    # < 3e-18), so that derivatives of every order are right at 0 and the branch not taken
+    # has no 0/0.
+    small = ew.lt_p.bind1(ew.abs(x), scalar_like(x, 0.1))
+    safe = select_n(small, x, full_like(x, 1.0))
+    x2 = mul(x, x)
+    taylor = scalar_like(x, 1.0)
+    for k in (9, 7, 5, 3):
+        taylor = sub(scalar_like(x, 1.0), mul(x2, mul(taylor, scalar_like(x, 1.0 / (k * (k - 1))))))
+    return select_n(small, div(sin(safe), safe), taylor)
+
+
 _rules(expi_p, lambda t, ans, x: mul(t, div(exp(x), x)), residuals=(False, (True,)))
 _rules(exp1_p, lambda t, ans, x: neg(mul(t, div(exp(neg(x)), x))), residuals=(False, (True,)))
 _rules(expn_p, _no_derivative("expn", "n"),
@@ -405,6 +434,8 @@ _rules(dawsn_p, lambda t, ans, x: mul(t, sub(scalar_like(x, 1), mul(scalar_like(
                                                                      mul(x, ans)))))
 _rules(fresnel_s_p, lambda t, ans, x: mul(t, sin(_half_pi_square(x))), residuals=(False, (True,)))
 _rules(fresnel_c_p, lambda t, ans, x: mul(t, cos(_half_pi_square(x))), residuals=(False, (True,)))
+_rules(si_p, lambda t, ans, x: mul(t, _sinc(x)), residuals=(False, (True,)))
+_rules(ci_p, lambda t, ans, x: mul(t, div(cos(x), x)), residuals=(False, (True,)))
 _rules(spence_p, lambda t, ans, z: mul(t, _spence_slope(z)), residuals=(False, (True,)))
 # dT/dh = -exp(-h^2 / 2) erf(a h / sqrt 2) / (2 sqrt(2 pi)) (the integral of the h-derivative of
 # the integrand is a Gaussian one); dT/da is the integrand at a.

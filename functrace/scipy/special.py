@@ -41,8 +41,8 @@ __all__ = [
     "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "i0",
     "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
     "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
-    "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1",
-    "yn", "zeta",
+    "polygamma", "psi", "rel_entr", "rgamma", "sici", "softmax", "spence", "xlog1py", "xlogy",
+    "y0", "y1", "yn", "zeta",
 ]
 
 
@@ -434,6 +434,26 @@ def fresnel(x: Any) -> tuple[Any, Any]:
     are those integrands."""
     (x,) = _inexact("fresnel", x)
     return sp.fresnel_s(x), sp.fresnel_c(x)
+
+
+def sici(x: Any) -> tuple[Any, Any]:
+    """The sine and cosine integrals ``(Si(x), Ci(x))``, as ``scipy.special.sici`` and
+    ``jax.scipy.special.sici`` for real ``x``: ``Si(x)`` is the integral of ``sin(t) / t``
+    from 0 to ``x`` (odd, ``+-pi/2`` at ``+-inf``), ``Ci(x)`` is Euler's constant plus
+    ``log(x)`` plus the integral of ``(cos(t) - 1) / t`` from 0 to ``x`` (``-inf`` at 0, 0 at
+    ``inf``); for ``x < 0``, ``Ci`` is the real part ``Ci(|x|)`` and NaN at ``-inf``, as SciPy
+    and JAX return.  Their derivatives are ``sin(x) / x`` (1 at 0) and ``cos(x) / x``, to every
+    order.
+
+    Raises:
+        TypeError: for complex ``x`` (JAX raises ``ValueError``), as every real function here.
+
+    >>> from functrace.scipy import special
+    >>> [round(float(v), 12) for v in special.sici(1.0)]
+    [0.946083070367, 0.337403922901]
+    """
+    (x,) = _inexact("sici", x)
+    return sp.si(x), sp.ci(x)
 
 
 def spence(z: Any) -> Any:

