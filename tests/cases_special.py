@@ -23,6 +23,7 @@ from cases import Case, Sample, away_from_zero, binary, shape, unary, uniform
 
 import functrace.scipy.special as fsp
 from functrace import lax
+from functrace.primitives import elementwise as ew
 from functrace.primitives import special as sp
 
 Make = Callable[[np.random.Generator, np.dtype[Any]], Sample]
@@ -124,6 +125,13 @@ SPECIAL_CASES: list[Case] = [
     Case("bessel_ive", sp.bessel_ive, ref.ive, _real_order_args, nondiff_argnums=(0,)),
     Case("owens_t", sp.owens_t, ref.owens_t, _OWENS),
     Case("hyp1f1", sp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1)),
+    # The Faddeeva function of x + i y (both half planes), taken back to real outputs so that
+    # the derivative checks (on real arguments) see its complex rule (see tests/cases.py).
+    Case("wofz", lambda x, y: ew.real(sp.wofz(ew.make_complex(x, y))), ref.wofz_real,
+         binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5})),
+    Case("wofz", lambda x, y: ew.imag(sp.wofz(ew.make_complex(x, y))), ref.wofz_imag,
+         binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5}),
+         label="imag"),
     # Through the public namespaces.
     Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
     Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
@@ -165,6 +173,9 @@ SPECIAL_CASES: list[Case] = [
          label="scipy.special.sici"),
     Case("ci", lambda x: fsp.sici(x)[1], ref.ci, unary(away_from_zero, lo=0.2, hi=7.0),
          label="scipy.special.sici"),
+    Case("wofz", lambda x, y: ew.imag(fsp.wofz(x + 1j * y)), ref.wofz_imag,
+         binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5}),
+         label="scipy.special.wofz"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

@@ -101,3 +101,79 @@ def test_sici_shapes_jit_vmap_and_derivatives() -> None:
         close(ft.vmap(ft.grad(ft.grad(lambda t, k=k: special.sici(t)[k])))(v),
               np.asarray(jax.vmap(jax.grad(jax.grad(lambda t, k=k: jsp.sici(t)[k])))(v)),
               rtol=1e-12)
+
+
+# -- wofz ----------------------------------------------------------------------------------------
+
+
+def _faddeeva_exact(z: np.ndarray) -> np.ndarray:
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 30
+    return np.array([complex(mp.exp(-mp.mpc(v) ** 2) * mp.erfc(-1j * mp.mpc(v))) for v in z])
+
+
+def test_wofz_against_mpmath_in_ulps() -> None:
+    rng = np.random.default_rng(5)
+    r = np.concatenate([rng.uniform(0, 12, 200), 10.0 ** rng.uniform(-8, 4, 60)])
+    theta = np.where(r < 12, rng.uniform(-np.pi, np.pi, r.size), rng.uniform(0, np.pi, r.size))
+    theta[:40] = rng.choice([0.0, np.pi, np.pi / 2, 1e-7, np.pi - 1e-7, -1e-7], 40)
+    z = r * np.exp(1j * theta)
+    want = _faddeeva_exact(z)
+    got = special.wofz(z)
+    # Relative to |w|, in both half planes (the lower one, through 2 exp(-z^2) - w(-z), to
+    # |z| = 12: it overflows beyond; the zeros of w are not on this grid).
+    assert ulps(got, want) < 10
+    # On the real axis both parts keep their relative accuracy (exp(-x^2) and Dawson's).
+    x = np.concatenate([rng.uniform(-26, 26, 60), [0.5, 7.0, 20.0]])
+    want = _faddeeva_exact(x)
+    got = special.wofz(x)
+    assert ulps(got.real, want.real) < 4
+    assert ulps(got.imag, want.imag) < 10
+
+
+def test_wofz_special_values_dtypes_shapes_and_scipy() -> None:
+    assert special.wofz(0.0) == 1.0
+    edge = np.array([np.inf, -np.inf, complex(0.0, np.inf), complex(3.0, np.inf), complex(0, -np.inf),
+                     complex(np.nan, 1.0), complex(1.0, np.nan), complex(0.0, -40.0)])
+    got = special.wofz(edge)
+    np.testing.assert_array_equal(got[:4], 0.0)
+    assert got[4] == np.inf and got[7].real == np.inf
+    assert np.isnan(got[5]) and np.isnan(got[6])
+    assert special.wofz(1).dtype == special.wofz(1.0).dtype == np.complex128
+    assert special.wofz(np.float32(1.0)).dtype == special.wofz(np.complex64(1)).dtype \
+        == np.complex64
+    z64 = np.array([0.3 + 0.2j, -2.0 + 1.0j, 5.0 - 0.5j], dtype=np.complex64)
+    close(special.wofz(z64), special.wofz(z64.astype(np.complex128)).astype(np.complex64),
+          rtol=0)
+    scipy_special = pytest.importorskip("scipy.special")
+    x, y = np.meshgrid(np.linspace(-10, 10, 41), np.linspace(-4, 10, 29))
+    z = x + 1j * y
+    assert special.wofz(z).shape == z.shape
+    close(special.wofz(z), scipy_special.wofz(z), rtol=2e-14)
+    close(ft.jit(special.wofz)(z), special.wofz(z), rtol=0)
+    close(ft.vmap(special.wofz)(z), special.wofz(z), rtol=0)
+    with pytest.raises(TypeError, match="wofz requires complex"):
+        from functrace.primitives import special as sp
+        sp.wofz(np.float64(1.0))
+
+
+def test_wofz_derivatives_holomorphic_and_jax() -> None:
+    z = np.array([0.3 + 0.2j, -2.0 + 1.0j, 1.5 - 0.7j, 9.0 + 1.0j, -0.5 - 3.0j])
+    w = special.wofz(z)
+    slope = -2 * z * w + 2j / np.sqrt(np.pi)
+    close(ft.jvp(special.wofz, (z,), (np.ones_like(z),))[1], slope, rtol=1e-14)
+    # The vjp is the transpose of multiplying by w'(z) (JAX's convention: no conjugate).
+    close(ft.vjp(special.wofz, z)[1](np.ones_like(z))[0], slope, rtol=1e-14)
+    check_grads(special.wofz, (z,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda x: special.wofz(x).imag, (np.array([-1.0, 0.2, 3.0]),), order=2)
+    jax = _jax()
+    jsp = pytest.importorskip("jax.scipy.special")
+    small = z[:3]  # (JAX's N = 32 approximation is good to ~1e-12 there)
+    close(special.wofz(small), np.asarray(jsp.wofz(small)), rtol=1e-11)
+    for part in (np.real, np.imag):
+        ours = ft.vmap(ft.grad(lambda v, p=part: p(special.wofz(v))))(small)
+        theirs = jax.vmap(jax.grad(lambda v, p=part: p(jsp.wofz(v))))(small)
+        close(ours, np.asarray(theirs), rtol=1e-10)
+    close(ft.vmap(ft.grad(lambda x: special.wofz(x).real))(np.array([0.5, 2.0])),
+          np.asarray(jax.vmap(jax.grad(lambda x: jsp.wofz(x).real))(np.array([0.5, 2.0]))),
+          rtol=1e-10)

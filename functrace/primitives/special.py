@@ -13,7 +13,9 @@ The values come from the NumPy kernels of :mod:`functrace.primitives._special_ke
 :mod:`functrace.primitives._incomplete_kernels`, ``_integral_kernels`` and ``_bessel_kernels``,
 evaluated in float64 and rounded to the operand's dtype (float32 stays float32).  Operands
 must be real floating point (``functrace.numpy`` and ``functrace.scipy`` convert integers
-first); complex operands are refused, as JAX refuses them.
+first); complex operands are refused, as JAX refuses them.  The exception is ``wofz``, the
+Faddeeva function of :mod:`functrace.primitives._complex_kernels`, whose operand is complex
+(complex64 is computed in complex128).
 
 Each derivative is written with these same primitives, so every order is available:
 
@@ -37,6 +39,8 @@ Each derivative is written with these same primitives, so every order is availab
 * ``si' = sin(x) / x`` (its Taylor polynomial near 0, so that every order is right there) and
   ``ci' = cos(x) / x``;
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
+* ``wofz' = -2 z wofz(z) + 2i / sqrt(pi)``, holomorphic: the cotangent is multiplied by the
+  same factor, unconjugated (JAX's convention for complex derivatives, as ``exp``'s);
 * ``owens_t(h, a)``: ``-exp(-h^2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))`` in ``h``, the integrand
   ``exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))`` in ``a``;
 * ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
@@ -64,6 +68,7 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.primitives import _bessel_kernels as bessel
+from functrace.primitives import _complex_kernels as complex_kernels
 from functrace.primitives import _incomplete_kernels as incomplete
 from functrace.primitives import _integral_kernels as integral
 from functrace.primitives import _special_kernels as kernels
@@ -88,15 +93,18 @@ from functrace.primitives.elementwise import (
 )
 
 
-def _special(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
-    """An elementwise primitive of real floating operands, valued by ``kernel`` in float64."""
+def _special(name: str, kernel: Callable[..., np.ndarray], kind: str = "f") -> Primitive:
+    """An elementwise primitive of real floating operands (``kind="f"``, valued by ``kernel``
+    in float64) or of complex ones (``kind="c"``, in complex128)."""
+    wide, what = ((np.float64, "real floating-point") if kind == "f"
+                  else (np.complex128, "complex"))
 
     def impl(*args: Any) -> Any:
         dtype = np.result_type(*args)
-        if dtype.kind != "f":
-            raise TypeError(f"{name} requires real floating-point operands, got {dtype}.")
+        if dtype.kind != kind:
+            raise TypeError(f"{name} requires {what} operands, got {dtype}.")
         with np.errstate(all="ignore"):
-            out = kernel(*(np.asarray(a, dtype=np.float64) for a in args))
+            out = kernel(*(np.asarray(a, dtype=wide) for a in args))
         return np.asarray(out, dtype=dtype)
 
     prim = elementwise(name, impl)
@@ -104,9 +112,8 @@ def _special(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
 
     def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
         for a in avals:
-            if a.dtype.kind != "f":
-                raise TypeError(f"{name} requires real floating-point operands, got "
-                                f"{a.str_short()}.")
+            if a.dtype.kind != kind:
+                raise TypeError(f"{name} requires {what} operands, got {a.str_short()}.")
         return generic_shape(*avals, **params)
 
     prim.shape_rule = shape_rule
@@ -571,3 +578,19 @@ _rules(bessel_iv_p, _no_derivative("bessel_iv", "v"),
 # exp(-|x|) I_v(x): the slope of I_v, scaled, less sign(x) times the value.
 _rules(bessel_ive_p, _no_derivative("bessel_ive", "v"),
        lambda t, ans, v, x: mul(t, sub(_ive_slope(v, x, ans), mul(sign(x), ans))))
+
+
+# -- the Faddeeva function ------------------------------------------------------------------------
+# (a primitive because its kernel is a rational approximation and a continued fraction, chosen
+# per element; complex operands.)
+
+wofz_p = _special("wofz", complex_kernels.wofz, kind="c")
+
+
+def wofz(z: Any) -> Any:
+    """The Faddeeva function ``w(z) = exp(-z^2) erfc(-iz)`` of a complex ``z``."""
+    return wofz_p.bind1(z)
+
+
+_rules(wofz_p, lambda t, ans, z: mul(t, add(mul(scalar_like(z, -2), mul(z, ans)),
+                                            scalar_like(z, 2j / math.sqrt(math.pi)))))

@@ -31,7 +31,7 @@ import functrace.numpy as fnp
 from functrace import nn
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
-from functrace.numpy._base import as_operand, aval, promote
+from functrace.numpy._base import as_operand, aval, convert, promote
 from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
@@ -42,7 +42,7 @@ __all__ = [
     "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
     "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
     "polygamma", "psi", "rel_entr", "rgamma", "sici", "softmax", "spence", "xlog1py", "xlogy",
-    "y0", "y1", "yn", "zeta",
+    "wofz", "y0", "y1", "yn", "zeta",
 ]
 
 
@@ -454,6 +454,26 @@ def sici(x: Any) -> tuple[Any, Any]:
     """
     (x,) = _inexact("sici", x)
     return sp.si(x), sp.ci(x)
+
+
+def wofz(z: Any) -> Any:
+    """The Faddeeva function ``w(z) = exp(-z**2) erfc(-i z)``, as ``scipy.special.wofz`` and
+    ``jax.scipy.special.wofz``: complex results, real arguments promoted to complex as JAX
+    promotes them (float32 to complex64, integers and float64 to complex128).  Holomorphic,
+    with ``w'(z) = -2 z w(z) + 2i / sqrt(pi)``, to every order (jvp and vjp follow JAX's
+    convention for complex functions, as ``exp``).  On the real axis ``w(x) = exp(-x**2) +
+    2i dawsn(x) / sqrt(pi)``.
+
+    >>> from functrace.scipy import special
+    >>> w = special.wofz(1.0 + 1.0j)
+    >>> [round(float(v), 12) for v in (w.real, w.imag)]
+    [0.304744205257, 0.208218938203]
+    """
+    (z,) = inexact(z)
+    dtype = aval(z).dtype
+    if dtype.kind == "f":
+        z = convert(z, np.result_type(dtype, np.complex64))
+    return sp.wofz(z)
 
 
 def spence(z: Any) -> Any:
