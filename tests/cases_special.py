@@ -8,7 +8,7 @@ family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whos
 derivative jumps there; ``bessel_j1`` too, whose slope is a select at 0).  The order ``m`` of
 ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n`` of ``bessel_jn`` and
 ``bessel_yn``, the order ``v`` of ``bessel_iv`` and ``bessel_ive`` and the parameters ``a``,
-``b`` of ``hyp1f1`` are integer-valued / fixed-range data without a derivative
+``b`` of ``hyp1f1`` (``a``, ``b``, ``c`` of ``hyp2f1``) are integer-valued / fixed-range data without a derivative
 (``nondiff_argnums``).
 """
 
@@ -69,6 +69,15 @@ def _hyp1f1_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
                    uniform(rng, shp, dtype, lo=-2.0, hi=2.0)))
 
 
+def _hyp2f1_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """hyp2f1's (a, b, c, x): a, b in [0.5, 3], c in [1, 4], x in [-0.6, 0.6]."""
+    shp = shape(rng)
+    return Sample((uniform(rng, shp, dtype, lo=0.5, hi=3.0),
+                   uniform(rng, shp, dtype, lo=0.5, hi=3.0),
+                   uniform(rng, shp, dtype, lo=1.0, hi=4.0),
+                   uniform(rng, shp, dtype, lo=-0.6, hi=0.6)))
+
+
 _OWENS = binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": 0.2, "hi": 2.0})
 
 
@@ -125,6 +134,7 @@ SPECIAL_CASES: list[Case] = [
     Case("bessel_ive", sp.bessel_ive, ref.ive, _real_order_args, nondiff_argnums=(0,)),
     Case("owens_t", sp.owens_t, ref.owens_t, _OWENS),
     Case("hyp1f1", sp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1)),
+    Case("hyp2f1", sp.hyp2f1, ref.hyp2f1, _hyp2f1_args, nondiff_argnums=(0, 1, 2)),
     # The Faddeeva function of x + i y (both half planes), taken back to real outputs so that
     # the derivative checks (on real arguments) see its complex rule (see tests/cases.py).
     Case("wofz", lambda x, y: ew.real(sp.wofz(ew.make_complex(x, y))), ref.wofz_real,
@@ -176,6 +186,8 @@ SPECIAL_CASES: list[Case] = [
     Case("wofz", lambda x, y: ew.imag(fsp.wofz(x + 1j * y)), ref.wofz_imag,
          binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5}),
          label="scipy.special.wofz"),
+    Case("hyp2f1", fsp.hyp2f1, ref.hyp2f1, _hyp2f1_args, nondiff_argnums=(0, 1, 2),
+         label="scipy.special.hyp2f1"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

@@ -308,3 +308,15 @@ def _wofz(x: float, y: float) -> complex:
 
 wofz_real = _vectorize(lambda x, y: _wofz(x, y).real)
 wofz_imag = _vectorize(lambda x, y: _wofz(x, y).imag)
+
+
+def _hyp2f1(a: float, b: float, c: float, x: float) -> float:
+    """The power series of 2F1(a, b; c; x) (fine for |x| <= 0.6 and c > 0)."""
+    terms, term = [1.0], 1.0
+    for k in range(200):
+        term *= (a + k) * (b + k) / (c + k) * x / (k + 1)
+        terms.append(term)
+    return math.fsum(terms)
+
+
+hyp2f1 = _vectorize(_hyp2f1)

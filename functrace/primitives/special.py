@@ -41,6 +41,7 @@ Each derivative is written with these same primitives, so every order is availab
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
 * ``wofz' = -2 z wofz(z) + 2i / sqrt(pi)``, holomorphic: the cotangent is multiplied by the
   same factor, unconjugated (JAX's convention for complex derivatives, as ``exp``'s);
+* ``hyp2f1(a, b, c, x)`` in ``x``: ``(a b / c) hyp2f1(a + 1, b + 1, c + 1, x)``;
 * ``owens_t(h, a)``: ``-exp(-h^2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))`` in ``h``, the integrand
   ``exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))`` in ``a``;
 * ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
@@ -51,8 +52,8 @@ Each derivative is written with these same primitives, so every order is availab
 
 As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
 of ``expn``, ``bessel_jn`` and ``bessel_yn``, the order ``v`` of ``bessel_iv`` and
-``bessel_ive`` and the parameters ``a``, ``b`` of ``betainc``
-have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
+``bessel_ive``, the parameters ``a``, ``b`` of ``betainc`` and ``a``, ``b``, ``c`` of
+``hyp2f1`` have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
 raises ``ValueError``.
 """
 
@@ -340,6 +341,7 @@ ci_p = _special("ci", integral.cos_integral)
 spence_p = _special("spence", integral.spence)
 owens_t_p = _special("owens_t", integral.owens_t)
 hyp1f1_p = _special("hyp1f1", integral.hyp1f1)
+hyp2f1_p = _special("hyp2f1", integral.hyp2f1)
 
 
 def expi(x: Any) -> Any:
@@ -398,6 +400,11 @@ def owens_t(h: Any, a: Any) -> Any:
 def hyp1f1(a: Any, b: Any, x: Any) -> Any:
     """Kummer's confluent hypergeometric function ``1F1(a; b; x)``."""
     return hyp1f1_p.bind1(a, b, x)
+
+
+def hyp2f1(a: Any, b: Any, c: Any, x: Any) -> Any:
+    """Gauss's hypergeometric function ``2F1(a, b; c; x)`` for real ``x <= 1``."""
+    return hyp2f1_p.bind1(a, b, c, x)
 
 
 def _half_pi_square(x: Any) -> Any:
@@ -459,6 +466,15 @@ _rules(owens_t_p,
 _rules(hyp1f1_p, _no_derivative("hyp1f1", "a"), _no_derivative("hyp1f1", "b"),
        lambda t, ans, a, b, x: mul(t, mul(div(a, b), hyp1f1(add(a, scalar_like(a, 1)),
                                                             add(b, scalar_like(b, 1)), x))),
+       residuals=(False, (True,)))
+
+# d/dx 2F1(a, b; c; x) = (a b / c) 2F1(a + 1, b + 1; c + 1; x); none in a, b and c.
+_rules(hyp2f1_p, _no_derivative("hyp2f1", "a"), _no_derivative("hyp2f1", "b"),
+       _no_derivative("hyp2f1", "c"),
+       lambda t, ans, a, b, c, x: mul(t, mul(div(mul(a, b), c),
+                                             hyp2f1(add(a, scalar_like(a, 1)),
+                                                    add(b, scalar_like(b, 1)),
+                                                    add(c, scalar_like(c, 1)), x))),
        residuals=(False, (True,)))
 
 

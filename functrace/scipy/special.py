@@ -38,7 +38,7 @@ from functrace.scipy._inexact import inexact
 __all__ = [
     "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn",
     "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
-    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "i0",
+    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "hyp2f1", "i0",
     "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
     "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
     "polygamma", "psi", "rel_entr", "rgamma", "sici", "softmax", "spence", "xlog1py", "xlogy",
@@ -420,6 +420,23 @@ def hyp1f1(a: Any, b: Any, x: Any) -> Any:
     series; Kummer's transformation for ``x < 0``).  Differentiable in ``x`` only
     (``a/b 1F1(a+1; b+1; x)``); differentiating in ``a`` or ``b`` raises ``ValueError``."""
     return sp.hyp1f1(*_inexact("hyp1f1", a, b, x))
+
+
+def hyp2f1(a: Any, b: Any, c: Any, x: Any) -> Any:
+    """Gauss's hypergeometric function ``2F1(a, b; c; x)``, the sum of
+    ``(a)_k (b)_k / (c)_k x**k / k!``, for real arguments and ``x <= 1`` (as SciPy's real
+    ``hyp2f1``: ``inf`` for ``x > 1`` unless ``a`` or ``b`` is a non-positive integer, when it
+    is a polynomial; ``inf`` where ``c`` is a non-positive integer).  Values for ``x < -1``
+    are SciPy's (JAX's sum the divergent series there).  Differentiable in ``x`` only
+    (``a b / c * hyp2f1(a + 1, b + 1, c + 1, x)``); differentiating in ``a``, ``b`` or ``c``
+    raises ``ValueError`` (JAX's derivatives there are power series in ``x``, which diverge for
+    ``x < -1``).
+
+    >>> from functrace.scipy import special
+    >>> round(float(special.hyp2f1(1.0, 1.0, 2.0, -1.0)), 15)  # log(2)
+    0.693147180559945
+    """
+    return sp.hyp2f1(*_inexact("hyp2f1", a, b, c, x))
 
 
 def dawsn(x: Any) -> Any:
