@@ -8,8 +8,8 @@ family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whos
 derivative jumps there; ``bessel_j1`` too, whose slope is a select at 0).  The order ``m`` of
 ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n`` of ``bessel_jn`` and
 ``bessel_yn``, the order ``v`` of ``bessel_iv`` and ``bessel_ive`` and the parameters ``a``,
-``b`` of ``hyp1f1`` (``a``, ``b``, ``c`` of ``hyp2f1``) are integer-valued / fixed-range data without a derivative
-(``nondiff_argnums``).
+``b`` of ``hyp1f1`` (``a``, ``b``, ``c`` of ``hyp2f1``) are integer-valued / fixed-range data
+without a derivative (``nondiff_argnums``).
 """
 
 from __future__ import annotations

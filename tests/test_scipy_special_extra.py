@@ -133,8 +133,9 @@ def test_wofz_against_mpmath_in_ulps() -> None:
 
 def test_wofz_special_values_dtypes_shapes_and_scipy() -> None:
     assert special.wofz(0.0) == 1.0
-    edge = np.array([np.inf, -np.inf, complex(0.0, np.inf), complex(3.0, np.inf), complex(0, -np.inf),
-                     complex(np.nan, 1.0), complex(1.0, np.nan), complex(0.0, -40.0)])
+    edge = np.array([np.inf, -np.inf, complex(0.0, np.inf), complex(3.0, np.inf),
+                     complex(0, -np.inf), complex(np.nan, 1.0), complex(1.0, np.nan),
+                     complex(0.0, -40.0)])
     got = special.wofz(edge)
     np.testing.assert_array_equal(got[:4], 0.0)
     assert got[4] == np.inf and got[7].real == np.inf

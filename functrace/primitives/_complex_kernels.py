@@ -61,8 +61,9 @@ def _laplace(z: np.ndarray) -> np.ndarray:
 
 
 def _exp_minus_square(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The real and imaginary parts of exp(-z^2), with x^2 - y^2 and the phase 2xy free of their roundings (which would cost
-    about |z|^2 ulp): exact splits of the squares and Dekker's product for xy."""
+    """The real and imaginary parts of exp(-z^2), with x^2 - y^2 and the phase 2xy free of
+    their roundings (which would cost about |z|^2 ulp): exact splits of the squares and
+    Dekker's product for xy."""
     x, y = z.real, z.imag
     hx, rx = _split_square(x)
     hy, ry = _split_square(y)

@@ -53,8 +53,8 @@ Each derivative is written with these same primitives, so every order is availab
 As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
 of ``expn``, ``bessel_jn`` and ``bessel_yn``, the order ``v`` of ``bessel_iv`` and
 ``bessel_ive``, the parameters ``a``, ``b`` of ``betainc`` and ``a``, ``b``, ``c`` of
-``hyp2f1`` have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
-raises ``ValueError``.
+``hyp2f1`` have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with
+respect to them raises ``ValueError``.
 """
 
 from __future__ import annotations

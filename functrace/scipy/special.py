@@ -36,13 +36,13 @@ from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn",
-    "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
-    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "hyp2f1", "i0",
-    "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
-    "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
-    "polygamma", "psi", "rel_entr", "rgamma", "sici", "softmax", "spence", "xlog1py", "xlogy",
-    "wofz", "y0", "y1", "yn", "zeta",
+    "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb",
+    "dawsn", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi",
+    "expit", "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln",
+    "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn",
+    "kl_div", "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln",
+    "ndtr", "ndtri", "owens_t", "poch", "polygamma", "psi", "rel_entr", "rgamma", "sici",
+    "softmax", "spence", "wofz", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
 ]
 
 
