@@ -8,8 +8,8 @@ family, inside ``(-1, 1)`` for ``erf_inv``, away from 0 for ``bessel_i1e`` (whos
 derivative jumps there; ``bessel_j1`` too, whose slope is a select at 0).  The order ``m`` of
 ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n`` of ``bessel_jn`` and
 ``bessel_yn``, the order ``v`` of ``bessel_iv`` and ``bessel_ive`` and the parameters ``a``,
-``b`` of ``hyp1f1`` are integer-valued / fixed-range data without a derivative
-(``nondiff_argnums``).
+``b`` of ``hyp1f1`` (``a``, ``b``, ``c`` of ``hyp2f1``) are integer-valued / fixed-range data
+without a derivative (``nondiff_argnums``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cases import Case, Sample, away_from_zero, binary, shape, unary, uniform
 
 import functrace.scipy.special as fsp
 from functrace import lax
+from functrace.primitives import elementwise as ew
 from functrace.primitives import special as sp
 
 Make = Callable[[np.random.Generator, np.dtype[Any]], Sample]
@@ -68,6 +69,15 @@ def _hyp1f1_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
                    uniform(rng, shp, dtype, lo=-2.0, hi=2.0)))
 
 
+def _hyp2f1_args(rng: np.random.Generator, dtype: np.dtype[Any]) -> Sample:
+    """hyp2f1's (a, b, c, x): a, b in [0.5, 3], c in [1, 4], x in [-0.6, 0.6]."""
+    shp = shape(rng)
+    return Sample((uniform(rng, shp, dtype, lo=0.5, hi=3.0),
+                   uniform(rng, shp, dtype, lo=0.5, hi=3.0),
+                   uniform(rng, shp, dtype, lo=1.0, hi=4.0),
+                   uniform(rng, shp, dtype, lo=-0.6, hi=0.6)))
+
+
 _OWENS = binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": 0.2, "hi": 2.0})
 
 
@@ -111,6 +121,8 @@ SPECIAL_CASES: list[Case] = [
     Case("fresnel_s", sp.fresnel_s, ref.fresnel_s, unary(uniform, lo=-1.5, hi=1.5)),
     Case("fresnel_c", sp.fresnel_c, ref.fresnel_c, unary(uniform, lo=-1.5, hi=1.5)),
     Case("spence", sp.spence, ref.spence, unary(uniform, lo=0.3, hi=1.7)),
+    Case("si", sp.si, ref.si, unary(uniform, lo=-7.0, hi=7.0)),
+    Case("ci", sp.ci, ref.ci, unary(away_from_zero, lo=0.2, hi=7.0)),
     # (j1's second derivative is smooth through 0, but its slope has a select there.)
     Case("bessel_j0", sp.bessel_j0, ref.j0, unary(uniform, lo=-7.0, hi=7.0)),
     Case("bessel_j1", sp.bessel_j1, ref.j1, unary(away_from_zero, lo=0.1, hi=7.0)),
@@ -122,6 +134,14 @@ SPECIAL_CASES: list[Case] = [
     Case("bessel_ive", sp.bessel_ive, ref.ive, _real_order_args, nondiff_argnums=(0,)),
     Case("owens_t", sp.owens_t, ref.owens_t, _OWENS),
     Case("hyp1f1", sp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1)),
+    Case("hyp2f1", sp.hyp2f1, ref.hyp2f1, _hyp2f1_args, nondiff_argnums=(0, 1, 2)),
+    # The Faddeeva function of x + i y (both half planes), taken back to real outputs so that
+    # the derivative checks (on real arguments) see its complex rule (see tests/cases.py).
+    Case("wofz", lambda x, y: ew.real(sp.wofz(ew.make_complex(x, y))), ref.wofz_real,
+         binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5})),
+    Case("wofz", lambda x, y: ew.imag(sp.wofz(ew.make_complex(x, y))), ref.wofz_imag,
+         binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5}),
+         label="imag"),
     # Through the public namespaces.
     Case("erf", lax.erf, ref.erf, unary(uniform, lo=-2.5, hi=2.5), label="lax"),
     Case("lgamma", lax.lgamma, ref.lgamma, unary(uniform, lo=0.3, hi=6.0), label="lax"),
@@ -159,6 +179,15 @@ SPECIAL_CASES: list[Case] = [
     Case("owens_t", fsp.owens_t, ref.owens_t, _OWENS, label="scipy.special.owens_t"),
     Case("hyp1f1", fsp.hyp1f1, ref.hyp1f1, _hyp1f1_args, nondiff_argnums=(0, 1),
          label="scipy.special.hyp1f1"),
+    Case("si", lambda x: fsp.sici(x)[0], ref.si, unary(uniform, lo=-7.0, hi=7.0),
+         label="scipy.special.sici"),
+    Case("ci", lambda x: fsp.sici(x)[1], ref.ci, unary(away_from_zero, lo=0.2, hi=7.0),
+         label="scipy.special.sici"),
+    Case("wofz", lambda x, y: ew.imag(fsp.wofz(x + 1j * y)), ref.wofz_imag,
+         binary(x_bounds={"lo": -2.0, "hi": 2.0}, y_bounds={"lo": -1.5, "hi": 1.5}),
+         label="scipy.special.wofz"),
+    Case("hyp2f1", fsp.hyp2f1, ref.hyp2f1, _hyp2f1_args, nondiff_argnums=(0, 1, 2),
+         label="scipy.special.hyp2f1"),
     Case("fresnel_s", lambda x: fsp.fresnel(x)[0], ref.fresnel_s,
          unary(uniform, lo=-1.5, hi=1.5), label="scipy.special.fresnel"),
 ]

@@ -3,7 +3,8 @@
 ``igamma``, ``igammac``, ``igamma_grad_a``, ``regularized_incomplete_beta``;
 ``erfcx``, ``ndtri``, ``log_ndtr`` and ``gamma``, which ``functrace.scipy.special`` needs
 to be accurate in the tails; and the integrals ``expi``, ``exp1``, ``expn``, ``dawsn``,
-``fresnel_s``, ``fresnel_c``, ``spence`` and Owen's ``owens_t``, which jax.lax lacks (JAX
+``fresnel_s``, ``fresnel_c``, the sine and cosine integrals ``si`` and ``ci``, ``spence`` and
+Owen's ``owens_t``, which jax.lax lacks (JAX
 writes them as loops of lax operations; here each is one kernel); and the Bessel functions
 ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``bessel_jn``, ``bessel_yn`` of
 integer order and ``bessel_iv``, ``bessel_ive`` of real order, which jax.lax lacks too.
@@ -12,7 +13,9 @@ The values come from the NumPy kernels of :mod:`functrace.primitives._special_ke
 :mod:`functrace.primitives._incomplete_kernels`, ``_integral_kernels`` and ``_bessel_kernels``,
 evaluated in float64 and rounded to the operand's dtype (float32 stays float32).  Operands
 must be real floating point (``functrace.numpy`` and ``functrace.scipy`` convert integers
-first); complex operands are refused, as JAX refuses them.
+first); complex operands are refused, as JAX refuses them.  The exception is ``wofz``, the
+Faddeeva function of :mod:`functrace.primitives._complex_kernels`, whose operand is complex
+(complex64 is computed in complex128).
 
 Each derivative is written with these same primitives, so every order is available:
 
@@ -33,7 +36,12 @@ Each derivative is written with these same primitives, so every order is availab
 * ``expi' = e^x / x``, ``exp1' = -e^-x / x``, ``expn(n, x)`` in ``x``: ``-expn(n - 1, x)``
   (the kernel takes every integer ``n``, so this holds at ``n = 0`` too);
 * ``dawsn' = 1 - 2 x dawsn(x)``; ``fresnel_s' = sin(pi x^2 / 2)``, ``fresnel_c' = cos(...)``;
+* ``si' = sin(x) / x`` (its Taylor polynomial near 0, so that every order is right there) and
+  ``ci' = cos(x) / x``;
 * ``spence' = log(z) / (1 - z)``, -1 at ``z = 1`` (a series there);
+* ``wofz' = -2 z wofz(z) + 2i / sqrt(pi)``, holomorphic: the cotangent is multiplied by the
+  same factor, unconjugated (JAX's convention for complex derivatives, as ``exp``'s);
+* ``hyp2f1(a, b, c, x)`` in ``x``: ``(a b / c) hyp2f1(a + 1, b + 1, c + 1, x)``;
 * ``owens_t(h, a)``: ``-exp(-h^2/2) erf(a h / sqrt 2) / (2 sqrt(2 pi))`` in ``h``, the integrand
   ``exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))`` in ``a``;
 * ``j0' = -j1``, ``y0' = -y1``, ``j1' = j0 - j1 / x`` (1/2 at 0), ``y1' = y0 - y1 / x``;
@@ -44,9 +52,9 @@ Each derivative is written with these same primitives, so every order is availab
 
 As in JAX, the order ``m`` of ``polygamma``, the exponent ``s`` of ``zeta``, the order ``n``
 of ``expn``, ``bessel_jn`` and ``bessel_yn``, the order ``v`` of ``bessel_iv`` and
-``bessel_ive`` and the parameters ``a``, ``b`` of ``betainc``
-have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with respect to them
-raises ``ValueError``.
+``bessel_ive``, the parameters ``a``, ``b`` of ``betainc`` and ``a``, ``b``, ``c`` of
+``hyp2f1`` have no derivative, nor has ``igamma_grad_a`` in ``a``: differentiating with
+respect to them raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp
 from functrace.interpreters.vjp import defvjp
 from functrace.primitives import _bessel_kernels as bessel
+from functrace.primitives import _complex_kernels as complex_kernels
 from functrace.primitives import _incomplete_kernels as incomplete
 from functrace.primitives import _integral_kernels as integral
 from functrace.primitives import _special_kernels as kernels
@@ -85,15 +94,18 @@ from functrace.primitives.elementwise import (
 )
 
 
-def _special(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
-    """An elementwise primitive of real floating operands, valued by ``kernel`` in float64."""
+def _special(name: str, kernel: Callable[..., np.ndarray], kind: str = "f") -> Primitive:
+    """An elementwise primitive of real floating operands (``kind="f"``, valued by ``kernel``
+    in float64) or of complex ones (``kind="c"``, in complex128)."""
+    wide, what = ((np.float64, "real floating-point") if kind == "f"
+                  else (np.complex128, "complex"))
 
     def impl(*args: Any) -> Any:
         dtype = np.result_type(*args)
-        if dtype.kind != "f":
-            raise TypeError(f"{name} requires real floating-point operands, got {dtype}.")
+        if dtype.kind != kind:
+            raise TypeError(f"{name} requires {what} operands, got {dtype}.")
         with np.errstate(all="ignore"):
-            out = kernel(*(np.asarray(a, dtype=np.float64) for a in args))
+            out = kernel(*(np.asarray(a, dtype=wide) for a in args))
         return np.asarray(out, dtype=dtype)
 
     prim = elementwise(name, impl)
@@ -101,9 +113,8 @@ def _special(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
 
     def shape_rule(*avals: ShapedArray, **params: Any) -> list[ShapedArray]:
         for a in avals:
-            if a.dtype.kind != "f":
-                raise TypeError(f"{name} requires real floating-point operands, got "
-                                f"{a.str_short()}.")
+            if a.dtype.kind != kind:
+                raise TypeError(f"{name} requires {what} operands, got {a.str_short()}.")
         return generic_shape(*avals, **params)
 
     prim.shape_rule = shape_rule
@@ -325,9 +336,12 @@ expn_p = _special("expn", integral.expn)
 dawsn_p = _special("dawsn", integral.dawsn)
 fresnel_s_p = _special("fresnel_s", integral.fresnel_s)
 fresnel_c_p = _special("fresnel_c", integral.fresnel_c)
+si_p = _special("si", integral.sin_integral)
+ci_p = _special("ci", integral.cos_integral)
 spence_p = _special("spence", integral.spence)
 owens_t_p = _special("owens_t", integral.owens_t)
 hyp1f1_p = _special("hyp1f1", integral.hyp1f1)
+hyp2f1_p = _special("hyp2f1", integral.hyp2f1)
 
 
 def expi(x: Any) -> Any:
@@ -361,6 +375,17 @@ def fresnel_c(x: Any) -> Any:
     return fresnel_c_p.bind1(x)
 
 
+def si(x: Any) -> Any:
+    """The sine integral ``Si(x)``, the integral of ``sin(t) / t`` from 0 to ``x``."""
+    return si_p.bind1(x)
+
+
+def ci(x: Any) -> Any:
+    """The cosine integral ``Ci(x)``, Euler's constant plus ``log|x|`` plus the integral of
+    ``(cos(t) - 1) / t`` from 0 to ``|x|`` (-inf at 0)."""
+    return ci_p.bind1(x)
+
+
 def spence(z: Any) -> Any:
     """Spence's function, the integral of ``log(t) / (1 - t)`` from 1 to ``z`` (SciPy's)."""
     return spence_p.bind1(z)
@@ -375,6 +400,11 @@ def owens_t(h: Any, a: Any) -> Any:
 def hyp1f1(a: Any, b: Any, x: Any) -> Any:
     """Kummer's confluent hypergeometric function ``1F1(a; b; x)``."""
     return hyp1f1_p.bind1(a, b, x)
+
+
+def hyp2f1(a: Any, b: Any, c: Any, x: Any) -> Any:
+    """Gauss's hypergeometric function ``2F1(a, b; c; x)`` for real ``x <= 1``."""
+    return hyp2f1_p.bind1(a, b, c, x)
 
 
 def _half_pi_square(x: Any) -> Any:
@@ -396,6 +426,19 @@ def _spence_slope(z: Any) -> Any:
     return select_n(away, neg(series), far)
 
 
+def _sinc(x: Any) -> Any:
+    # sin(x) / x; below 0.1 its Taylor polynomial 1 - x^2/3! + ... + x^8/9! (next term
+    # < 3e-18), so that derivatives of every order are right at 0 and the branch not taken
+    # has no 0/0.
+    small = ew.lt_p.bind1(ew.abs(x), scalar_like(x, 0.1))
+    safe = select_n(small, x, full_like(x, 1.0))
+    x2 = mul(x, x)
+    taylor = scalar_like(x, 1.0)
+    for k in (9, 7, 5, 3):
+        taylor = sub(scalar_like(x, 1.0), mul(x2, mul(taylor, scalar_like(x, 1.0 / (k * (k - 1))))))
+    return select_n(small, div(sin(safe), safe), taylor)
+
+
 _rules(expi_p, lambda t, ans, x: mul(t, div(exp(x), x)), residuals=(False, (True,)))
 _rules(exp1_p, lambda t, ans, x: neg(mul(t, div(exp(neg(x)), x))), residuals=(False, (True,)))
 _rules(expn_p, _no_derivative("expn", "n"),
@@ -405,6 +448,8 @@ _rules(dawsn_p, lambda t, ans, x: mul(t, sub(scalar_like(x, 1), mul(scalar_like(
                                                                      mul(x, ans)))))
 _rules(fresnel_s_p, lambda t, ans, x: mul(t, sin(_half_pi_square(x))), residuals=(False, (True,)))
 _rules(fresnel_c_p, lambda t, ans, x: mul(t, cos(_half_pi_square(x))), residuals=(False, (True,)))
+_rules(si_p, lambda t, ans, x: mul(t, _sinc(x)), residuals=(False, (True,)))
+_rules(ci_p, lambda t, ans, x: mul(t, div(cos(x), x)), residuals=(False, (True,)))
 _rules(spence_p, lambda t, ans, z: mul(t, _spence_slope(z)), residuals=(False, (True,)))
 # dT/dh = -exp(-h^2 / 2) erf(a h / sqrt 2) / (2 sqrt(2 pi)) (the integral of the h-derivative of
 # the integrand is a Gaussian one); dT/da is the integrand at a.
@@ -421,6 +466,15 @@ _rules(owens_t_p,
 _rules(hyp1f1_p, _no_derivative("hyp1f1", "a"), _no_derivative("hyp1f1", "b"),
        lambda t, ans, a, b, x: mul(t, mul(div(a, b), hyp1f1(add(a, scalar_like(a, 1)),
                                                             add(b, scalar_like(b, 1)), x))),
+       residuals=(False, (True,)))
+
+# d/dx 2F1(a, b; c; x) = (a b / c) 2F1(a + 1, b + 1; c + 1; x); none in a, b and c.
+_rules(hyp2f1_p, _no_derivative("hyp2f1", "a"), _no_derivative("hyp2f1", "b"),
+       _no_derivative("hyp2f1", "c"),
+       lambda t, ans, a, b, c, x: mul(t, mul(div(mul(a, b), c),
+                                             hyp2f1(add(a, scalar_like(a, 1)),
+                                                    add(b, scalar_like(b, 1)),
+                                                    add(c, scalar_like(c, 1)), x))),
        residuals=(False, (True,)))
 
 
@@ -540,3 +594,19 @@ _rules(bessel_iv_p, _no_derivative("bessel_iv", "v"),
 # exp(-|x|) I_v(x): the slope of I_v, scaled, less sign(x) times the value.
 _rules(bessel_ive_p, _no_derivative("bessel_ive", "v"),
        lambda t, ans, v, x: mul(t, sub(_ive_slope(v, x, ans), mul(sign(x), ans))))
+
+
+# -- the Faddeeva function ------------------------------------------------------------------------
+# (a primitive because its kernel is a rational approximation and a continued fraction, chosen
+# per element; complex operands.)
+
+wofz_p = _special("wofz", complex_kernels.wofz, kind="c")
+
+
+def wofz(z: Any) -> Any:
+    """The Faddeeva function ``w(z) = exp(-z^2) erfc(-iz)`` of a complex ``z``."""
+    return wofz_p.bind1(z)
+
+
+_rules(wofz_p, lambda t, ans, z: mul(t, add(mul(scalar_like(z, -2), mul(z, ans)),
+                                            scalar_like(z, 2j / math.sqrt(math.pi)))))

@@ -31,18 +31,18 @@ import functrace.numpy as fnp
 from functrace import nn
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
-from functrace.numpy._base import as_operand, aval, promote
+from functrace.numpy._base import as_operand, aval, convert, promote
 from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
 
 __all__ = [
-    "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn",
-    "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi", "expit", "expn",
-    "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "hyp1f1", "i0",
-    "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn", "kl_div", "log_ndtr", "log_softmax",
-    "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
-    "polygamma", "psi", "rel_entr", "rgamma", "softmax", "spence", "xlog1py", "xlogy", "y0", "y1",
-    "yn", "zeta",
+    "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb",
+    "dawsn", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "exp1", "expi",
+    "expit", "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc", "gammaln",
+    "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn",
+    "kl_div", "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln",
+    "ndtr", "ndtri", "owens_t", "poch", "polygamma", "psi", "rel_entr", "rgamma", "sici",
+    "softmax", "spence", "wofz", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
 ]
 
 
@@ -422,6 +422,23 @@ def hyp1f1(a: Any, b: Any, x: Any) -> Any:
     return sp.hyp1f1(*_inexact("hyp1f1", a, b, x))
 
 
+def hyp2f1(a: Any, b: Any, c: Any, x: Any) -> Any:
+    """Gauss's hypergeometric function ``2F1(a, b; c; x)``, the sum of
+    ``(a)_k (b)_k / (c)_k x**k / k!``, for real arguments and ``x <= 1`` (as SciPy's real
+    ``hyp2f1``: ``inf`` for ``x > 1`` unless ``a`` or ``b`` is a non-positive integer, when it
+    is a polynomial; ``inf`` where ``c`` is a non-positive integer).  Values for ``x < -1``
+    are SciPy's (JAX's sum the divergent series there).  Differentiable in ``x`` only
+    (``a b / c * hyp2f1(a + 1, b + 1, c + 1, x)``); differentiating in ``a``, ``b`` or ``c``
+    raises ``ValueError`` (JAX's derivatives there are power series in ``x``, which diverge for
+    ``x < -1``).
+
+    >>> from functrace.scipy import special
+    >>> round(float(special.hyp2f1(1.0, 1.0, 2.0, -1.0)), 15)  # log(2)
+    0.693147180559945
+    """
+    return sp.hyp2f1(*_inexact("hyp2f1", a, b, c, x))
+
+
 def dawsn(x: Any) -> Any:
     """Dawson's integral ``exp(-x**2)`` times the integral of ``exp(t**2)`` from 0 to ``x``.
     Its derivative is ``1 - 2 x dawsn(x)``."""
@@ -434,6 +451,46 @@ def fresnel(x: Any) -> tuple[Any, Any]:
     are those integrands."""
     (x,) = _inexact("fresnel", x)
     return sp.fresnel_s(x), sp.fresnel_c(x)
+
+
+def sici(x: Any) -> tuple[Any, Any]:
+    """The sine and cosine integrals ``(Si(x), Ci(x))``, as ``scipy.special.sici`` and
+    ``jax.scipy.special.sici`` for real ``x``: ``Si(x)`` is the integral of ``sin(t) / t``
+    from 0 to ``x`` (odd, ``+-pi/2`` at ``+-inf``), ``Ci(x)`` is Euler's constant plus
+    ``log(x)`` plus the integral of ``(cos(t) - 1) / t`` from 0 to ``x`` (``-inf`` at 0, 0 at
+    ``inf``); for ``x < 0``, ``Ci`` is the real part ``Ci(|x|)`` and NaN at ``-inf``, as SciPy
+    and JAX return.  Their derivatives are ``sin(x) / x`` (1 at 0) and ``cos(x) / x``, to every
+    order.
+
+    Raises:
+        TypeError: for complex ``x`` (JAX raises ``ValueError``), as every real function here.
+
+    >>> from functrace.scipy import special
+    >>> [round(float(v), 12) for v in special.sici(1.0)]
+    [0.946083070367, 0.337403922901]
+    """
+    (x,) = _inexact("sici", x)
+    return sp.si(x), sp.ci(x)
+
+
+def wofz(z: Any) -> Any:
+    """The Faddeeva function ``w(z) = exp(-z**2) erfc(-i z)``, as ``scipy.special.wofz`` and
+    ``jax.scipy.special.wofz``: complex results, real arguments promoted to complex as JAX
+    promotes them (float32 to complex64, integers and float64 to complex128).  Holomorphic,
+    with ``w'(z) = -2 z w(z) + 2i / sqrt(pi)``, to every order (jvp and vjp follow JAX's
+    convention for complex functions, as ``exp``).  On the real axis ``w(x) = exp(-x**2) +
+    2i dawsn(x) / sqrt(pi)``.
+
+    >>> from functrace.scipy import special
+    >>> w = special.wofz(1.0 + 1.0j)
+    >>> [round(float(v), 12) for v in (w.real, w.imag)]
+    [0.304744205257, 0.208218938203]
+    """
+    (z,) = inexact(z)
+    dtype = aval(z).dtype
+    if dtype.kind == "f":
+        z = convert(z, np.result_type(dtype, np.complex64))
+    return sp.wofz(z)
 
 
 def spence(z: Any) -> Any:
