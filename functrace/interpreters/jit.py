@@ -71,6 +71,7 @@ class _CallTrace(JaxprTrace):
 
     __slots__ = ()
     stages_for_later = True
+    what = "a jitted function"  # for the message about a leaked tracer
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
         args = [self.lift(x) if type(x) is Tracer and x._trace is not self else x for x in args]
@@ -81,17 +82,24 @@ class _CallTrace(JaxprTrace):
             return super().lift(x)
         if not x._trace.alive:
             raise TracerLeakError(
-                f"A tracer of type {x.aval.str_short()} was used inside a jitted function "
-                "after the transformation that created it returned (it was probably stored "
-                "in a global or a closure). Pass it to the function as an argument instead."
+                f"A tracer of type {x.aval.str_short()} was used inside {self.what} after the "
+                "transformation that created it returned (it was probably stored in a global "
+                "or a closure). Pass it to the function as an argument instead."
             )
         tracer = self._lifted.get(id(x))
         if tracer is None:
             var = Var(x.aval)
             self.constvars.append(var)
             self.consts.append(x)
-            tracer = self._lifted[id(x)] = Tracer(self, x.aval, var, None)
+            val = self.outer_value(x)
+            if val is not None:
+                self.values[var] = val
+            tracer = self._lifted[id(x)] = Tracer(self, x.aval, var, val)
         return tracer
+
+    def outer_value(self, x: Tracer) -> Any:
+        """The value this trace knows for a tracer of an enclosing trace: none."""
+        return None
 
 
 @contextmanager

@@ -49,9 +49,9 @@ from functrace.core import (
     get_aval,
     new_current,
 )
-from functrace.errors import TracerLeakError
 from functrace.interpreters import optimize as opt
 from functrace.interpreters.eval import eval_jaxpr, read
+from functrace.interpreters.jit import _CallTrace
 from functrace.interpreters.jvp import instantiate, jvp_jaxpr, jvp_rules
 from functrace.interpreters.vjp import active_vars, backward_pass, defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
@@ -80,13 +80,15 @@ def _concrete(x: Any) -> Any:
     return x
 
 
-class _RematTrace(JaxprTrace):
+class _RematTrace(_CallTrace):
     """Records the checkpointed function, independently of the current trace (its parent is
     the root, so known values are computed concretely).  A tracer of an enclosing trace becomes
     a constant that :func:`checkpoint_call` turns into an explicit input (closure conversion),
     known here when its concrete value is."""
 
     __slots__ = ("staged",)
+    stages_for_later = False  # unless ``staged`` says so: see ``_staged``
+    what = "a checkpointed function"
 
     def __init__(self, staged: bool):
         super().__init__(_root)
@@ -95,28 +97,8 @@ class _RematTrace(JaxprTrace):
     def _staged(self) -> bool:
         return self.staged
 
-    def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
-        args = [self.lift(x) if type(x) is Tracer and x._trace is not self else x for x in args]
-        return super().process(prim, args, params)
-
-    def lift(self, x: Any) -> Tracer:
-        if type(x) is not Tracer or x._trace is self:
-            return super().lift(x)
-        if not x._trace.alive:
-            raise TracerLeakError(
-                f"A tracer of type {x.aval.str_short()} was used inside a checkpointed "
-                "function after the transformation that created it returned (it was probably "
-                "stored in a global or a closure). Pass it to the function as an argument.")
-        tracer = self._lifted.get(id(x))
-        if tracer is None:
-            var = Var(x.aval)
-            self.constvars.append(var)
-            self.consts.append(x)
-            val = _concrete(x)
-            if val is not None:
-                self.values[var] = val
-            tracer = self._lifted[id(x)] = Tracer(self, x.aval, var, val)
-        return tracer
+    def outer_value(self, x: Tracer) -> Any:
+        return _concrete(x)
 
 
 def checkpoint_call(fun: Callable[..., Sequence[Any]], args: Sequence[Any], *,
