@@ -7,9 +7,9 @@ None of them is a new primitive.  The decompositions are the primitives of
 ``qr_pivots``, ``lu``) with JAX's options around them; the solvers are the ``solve``
 primitive on the triangle (``triangular_solve``) or on the assembled tridiagonal matrix
 (``tridiagonal_solve``); the Householder reductions (``tridiagonal``, ``hessenberg``,
-``householder_product``) run LAPACK's unblocked algorithms (``?sytd2``/``?hetd2``,
-``?gehd2``, ``?org2r``) as a Python loop over the columns (the sizes are static) of
-``functrace.numpy`` operations.  So every function works on stacks ``(..., m, n)``, under
+``householder_product``, ``ormqr``) run LAPACK's unblocked algorithms (``?sytd2``/``?hetd2``,
+``?gehd2``, ``?org2r``, ``?orm2r``) as a Python loop over the columns (the sizes are static)
+of ``functrace.numpy`` operations.  So every function works on stacks ``(..., m, n)``, under
 ``vmap`` and ``jit``, and is differentiable wherever its pieces are, to any order.
 ``docs/linalg.md`` lists the differences from JAX.
 
@@ -32,7 +32,7 @@ from functrace.primitives import linalg as la
 
 __all__ = ["EigImplementation", "EighImplementation", "SvdAlgorithm", "cholesky",
            "cholesky_update", "eig", "eigh", "hessenberg", "householder_product", "lu",
-           "lu_pivots_to_permutation", "qdwh", "qr", "svd", "symmetric_product",
+           "lu_pivots_to_permutation", "ormqr", "qdwh", "qr", "svd", "symmetric_product",
            "triangular_solve", "tridiagonal", "tridiagonal_solve"]
 
 
@@ -559,6 +559,44 @@ def householder_product(a: Any, taus: Any) -> Any:
         q = q - taus[..., i, None, None] * u[..., :, None] * fnp.matmul(
             fnp.conj(u)[..., None, :], q)
     return q
+
+
+def ormqr(a: Any, taus: Any, c: Any, *, left: bool = True, transpose: bool = False) -> Any:
+    """``jax.lax.linalg.ormqr``: ``q @ c`` (``left``) or ``c @ q``, or with ``q^H`` in place of
+    ``q`` (``transpose``), for ``q = H(0) ... H(k-1)`` the ``m x m`` product of the reflectors
+    stored as in :func:`householder_product` (``a`` ``(..., m, n)``, ``taus`` ``(..., k)``);
+    ``q`` is never formed: each reflector is applied to ``c`` in turn (LAPACK's ``?orm2r``).
+    Differentiable in all three arguments.
+
+    >>> import numpy as np
+    >>> from functrace.lax import linalg
+    >>> linalg.ormqr(np.zeros((2, 1)), np.array([2.0]), np.array([[1.0], [5.0]]))
+    array([[-1.],
+           [ 5.]])
+    """
+    a, taus, c = _floats(a, taus, c)
+    dc.check_matrices("lax.linalg.ormqr", aval(a), square=False)
+    *lead, m, n = aval(a).shape
+    k = aval(taus).shape[-1] if aval(taus).ndim else -1
+    cs = aval(c).shape
+    if (aval(taus).shape[:-1] != tuple(lead) or not 0 <= k <= min(m, n) or len(cs) < 2
+            or cs[-2 if left else -1] != m):
+        side = "(..., m, p)" if left else "(..., p, m)"
+        raise ValueError(f"lax.linalg.ormqr: expected a (..., m, n), taus (..., k) with k <= "
+                         f"min(m, n) and c {side}; got a of shape {aval(a).shape}, taus of "
+                         f"shape {aval(taus).shape} and c of shape {cs}.")
+    # q c applies H(k-1) first; q^H c applies H(0)^H first; c q applies H(0) first.
+    order = range(k) if left == transpose else reversed(range(k))
+    for i in order:
+        u = _unit_vector(a[..., i + 1:, i], i, m)
+        tau = fnp.conj(taus[..., i]) if transpose else taus[..., i]
+        if left:
+            c = c - tau[..., None, None] * u[..., :, None] * fnp.matmul(
+                fnp.conj(u)[..., None, :], c)
+        else:
+            c = c - tau[..., None, None] * fnp.matmul(c, u[..., :, None]) * fnp.conj(
+                u)[..., None, :]
+    return c
 
 
 # -- products, updates and the polar decomposition ----------------------------------------------
