@@ -709,8 +709,167 @@ def _reduce_fold(computation: Callable[[Any, Any], Any], tree: Any, leaves: list
     return tree_unflatten(tree, acc)
 
 
+# -- unshared convolutions and output shapes ----------------------------------------------------
+
+
+def conv_general_dilated_local(lhs: Any, rhs: Any, window_strides: Sequence[int],
+                               padding: Padding, filter_shape: Sequence[int],
+                               lhs_dilation: Sequence[int] | None = None,
+                               rhs_dilation: Sequence[int] | None = None,
+                               dimension_numbers: Any = None, precision: Any = None) -> Any:
+    """``jax.lax.conv_general_dilated_local``: a locally connected (unshared) convolution,
+    with a separate kernel at every output position.
+
+    The arguments are :func:`conv_general_dilated_patches`' (the receptive window's spatial
+    shape is ``filter_shape``), plus ``rhs``: laid out as ``dimension_numbers[1]`` says, with
+    its spatial axes indexing the *output* positions and its ``I`` axis the flattened patch
+    (input channel slowest, then the window's positions), of length ``C * prod(filter_shape)``.
+    Computed as the patches contracted with ``rhs`` position by position (one
+    ``dot_general`` with the spatial axes as batch axes).  ``precision`` is ignored.
+
+    >>> import numpy as np
+    >>> x = np.arange(4.0).reshape(1, 1, 4)             # N, C, W
+    >>> w = np.array([[[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]])  # O, I = C * 2, out W = 3
+    >>> conv_general_dilated_local(x, w, (1,), "VALID", (2,))
+    array([[[1., 2., 2.]]])
+    """
+    lhs = fnp.asarray(lhs)
+    filter_shape = tuple(operator.index(k) for k in filter_shape)
+    patches = conv_general_dilated_patches(lhs, filter_shape, window_strides, padding,
+                                           lhs_dilation, rhs_dilation, dimension_numbers)
+    dnums = conv_dimension_numbers(sh.shape_of(lhs), (1, 1, *filter_shape), dimension_numbers)
+    rhs = fnp.asarray(rhs)
+    if get_aval(rhs).dtype != get_aval(patches).dtype:
+        raise TypeError("conv_general_dilated_local: lhs and rhs must have the same dtype, got "
+                        f"{get_aval(lhs).dtype} and {get_aval(rhs).dtype}.")
+    p_shape, r_shape = sh.shape_of(patches), sh.shape_of(rhs)
+    want = [p_shape[d] for d in dnums.out_spec[2:]]
+    got = [r_shape[d] for d in dnums.rhs_spec[2:]]
+    if (len(r_shape) != len(p_shape) or got != want
+            or r_shape[dnums.rhs_spec[1]] != p_shape[dnums.out_spec[1]]):
+        raise ValueError(
+            f"conv_general_dilated_local: rhs of shape {r_shape} does not fit: its spatial axes "
+            f"must be the output's {tuple(want)} and its input-feature axis "
+            f"C * prod(filter_shape) = {p_shape[dnums.out_spec[1]]} long.")
+    # Canonical layouts: patches (N, K, S...), rhs (O, K, S...); contract K, batch over S.
+    p = fnp.transpose(patches, dnums.out_spec)
+    r = fnp.transpose(rhs, dnums.rhs_spec)
+    n = len(want)
+    spatial = tuple(range(2, 2 + n))
+    out = la.dot_general(p, r, (((1,), (1,)), (spatial, spatial)))  # (S..., N, O)
+    canonical = fnp.moveaxis(out, (n, n + 1), (0, 1))  # (N, O, S...)
+    return fnp.transpose(canonical, tuple(np.argsort(dnums.out_spec)))
+
+
+def _canonical_shapes(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                      dimension_numbers: Any) -> tuple[list[int], list[int],
+                                                       ConvDimensionNumbers]:
+    dnums = conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers)
+    return ([int(lhs_shape[d]) for d in dnums.lhs_spec],
+            [int(rhs_shape[d]) for d in dnums.rhs_spec], dnums)
+
+
+def _from_canonical(shape: Sequence[int], out_spec: Sequence[int]) -> tuple[int, ...]:
+    out = [0] * len(shape)
+    for i, d in enumerate(out_spec):
+        out[d] = int(shape[i])
+    return tuple(out)
+
+
+def conv_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                     strides: Sequence[int], pads: Padding, batch_group_count: int = 1
+                     ) -> tuple[int, ...]:
+    """``jax.lax.conv_shape_tuple``: the output shape of a convolution of shapes in the
+    canonical layouts ``(N, C, spatial...)`` and ``(O, I, spatial...)``, with ``strides`` and
+    ``pads`` (a padding string or ``(low, high)`` pairs).
+
+    >>> conv_shape_tuple((2, 3, 9, 9), (4, 3, 3, 3), (2, 2), "SAME")
+    (2, 4, 5, 5)
+    """
+    n = len(lhs_shape) - 2
+    spatial_in, kernel = list(lhs_shape[2:]), list(rhs_shape[2:])
+    if isinstance(pads, str):
+        pairs = padtype_to_pads(spatial_in, kernel, strides, pads)
+    elif len(pads) != n:
+        raise TypeError(f"conv_shape_tuple: expected {n} (low, high) pads, one per spatial "
+                        f"axis, got {len(pads)}.")
+    else:
+        pairs = _pairs("conv_shape_tuple", pads, n)
+    padded = [m + lo + hi for m, (lo, hi) in zip(spatial_in, pairs, strict=True)]
+    if any(p < 0 for p in padded):
+        raise ValueError(f"conv_shape_tuple: negative padding {pairs} is larger than the "
+                         f"spatial sizes {tuple(spatial_in)}.")
+    groups = operator.index(batch_group_count)
+    if lhs_shape[0] % groups:
+        raise ValueError(f"conv_shape_tuple: batch_group_count {groups} does not divide the "
+                         f"batch size {lhs_shape[0]}.")
+    out = [_out_size(p, k, s) for p, k, s in zip(padded, kernel, strides, strict=True)]
+    return (int(lhs_shape[0]) // groups, int(rhs_shape[0]), *out)
+
+
+def conv_general_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                             window_strides: Sequence[int], padding: Padding,
+                             dimension_numbers: Any) -> tuple[int, ...]:
+    """``jax.lax.conv_general_shape_tuple``: :func:`conv_shape_tuple` for shapes laid out as
+    ``dimension_numbers`` says (three layout strings, or what
+    :func:`conv_general_dilated` takes); the result is in the output's layout.
+
+    >>> conv_general_shape_tuple((2, 9, 9, 3), (3, 3, 3, 4), (1, 1), "VALID",
+    ...                          ("NHWC", "HWIO", "NHWC"))
+    (2, 7, 7, 4)
+    """
+    lhs, rhs, dnums = _canonical_shapes(lhs_shape, rhs_shape, dimension_numbers)
+    return _from_canonical(conv_shape_tuple(lhs, rhs, window_strides, padding), dnums.out_spec)
+
+
+def conv_transpose_shape_tuple(lhs_shape: Sequence[int], rhs_shape: Sequence[int],
+                               window_strides: Sequence[int], padding: Padding,
+                               dimension_numbers: Any) -> tuple[int, ...]:
+    """``jax.lax.conv_transpose_shape_tuple``: the output shape of :func:`conv_transpose`
+    (without ``rhs_dilation``) of shapes laid out as ``dimension_numbers`` says.
+
+    >>> conv_transpose_shape_tuple((1, 4, 4, 2), (3, 3, 2, 5), (2, 2), "SAME",
+    ...                            ("NHWC", "HWIO", "NHWC"))
+    (1, 8, 8, 5)
+    """
+    lhs, rhs, dnums = _canonical_shapes(lhs_shape, rhs_shape, dimension_numbers)
+    strides = [operator.index(s) for s in window_strides]
+    if isinstance(padding, str):
+        pairs = [_conv_transpose_padding(k, s, padding)
+                 for k, s in zip(rhs[2:], strides, strict=True)]
+    else:
+        pairs = _pairs("conv_transpose_shape_tuple", padding, len(lhs) - 2)
+    # the input dilated by the stride, padded, then a VALID window of the kernel's size
+    out = [(m - 1) * s + 1 + lo + hi - k + 1
+           for m, k, s, (lo, hi) in zip(lhs[2:], rhs[2:], strides, pairs, strict=True)]
+    return _from_canonical((lhs[0], rhs[0], *out), dnums.out_spec)
+
+
+def reduce_window_shape_tuple(operand_shape: Sequence[int], window_dimensions: Sequence[int],
+                              window_strides: Sequence[int], padding: Sequence[tuple[int, int]],
+                              base_dilation: Sequence[int] | None = None,
+                              window_dilation: Sequence[int] | None = None) -> tuple[int, ...]:
+    """``jax.lax.reduce_window_shape_tuple``: the output shape of :func:`reduce_window` with
+    these windows, strides, ``(low, high)`` paddings and dilations.
+
+    >>> reduce_window_shape_tuple((4, 6), (2, 2), (2, 2), ((0, 0), (1, 1)))
+    (2, 4)
+    """
+    n = len(operand_shape)
+    name = "reduce_window_shape_tuple"
+    base = _ints(name, "base_dilation", base_dilation, n)
+    dil = _ints(name, "window_dilation", window_dilation, n)
+    strides = _ints(name, "window_strides", window_strides, n)
+    pairs = _pairs(name, padding, n)
+    return tuple(_out_size(_dilate(m, b) + lo + hi, _dilate(w, d), s)
+                 for m, w, s, (lo, hi), b, d in zip(operand_shape, window_dimensions, strides,
+                                                    pairs, base, dil, strict=True))
+
+
 __all__ = [
     "ConvDimensionNumbers", "conv", "conv_dimension_numbers", "conv_general_dilated",
-    "conv_general_permutations", "conv_transpose", "conv_with_general_padding",
-    "padtype_to_pads", "reduce_window",
+    "conv_general_dilated_local", "conv_general_permutations", "conv_general_shape_tuple",
+    "conv_shape_tuple", "conv_transpose", "conv_transpose_shape_tuple",
+    "conv_with_general_padding", "padtype_to_pads", "reduce_window",
+    "reduce_window_shape_tuple",
 ]

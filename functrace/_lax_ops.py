@@ -24,13 +24,18 @@ from functrace._lax_conv import (
     conv,
     conv_dimension_numbers,
     conv_general_dilated,
+    conv_general_dilated_local,
     conv_general_dilated_patches,
     conv_general_permutations,
+    conv_general_shape_tuple,
+    conv_shape_tuple,
     conv_transpose,
+    conv_transpose_shape_tuple,
     conv_with_general_padding,
     dtype_extreme,
     padtype_to_pads,
     reduce_window,
+    reduce_window_shape_tuple,
 )
 from functrace._lax_gather import (
     GatherDimensionNumbers,
@@ -44,6 +49,18 @@ from functrace._lax_gather import (
     scatter_min,
     scatter_mul,
     scatter_sub,
+)
+from functrace._lax_misc import (
+    ConvGeneralDilatedDimensionNumbers,
+    DotDimensionNumbers,
+    FftType,
+    Precision,
+    PrecisionLike,
+    approx_max_k,
+    approx_min_k,
+    bitcast_convert_type,
+    fft,
+    shape_as_value,
 )
 from functrace.core import Tracer, get_aval
 from functrace.primitives import collectives, special, xla_math
@@ -1024,4 +1041,10 @@ __all__ = [
     "GatherDimensionNumbers", "GatherScatterMode", "ScatterDimensionNumbers", "gather",
     "index_take", "scatter", "scatter_add", "scatter_max", "scatter_min", "scatter_mul",
     "scatter_sub",
+    # functrace/_lax_conv.py's shapes and unshared convolution; functrace/_lax_misc.py
+    "conv_general_dilated_local", "conv_general_shape_tuple", "conv_shape_tuple",
+    "conv_transpose_shape_tuple", "reduce_window_shape_tuple",
+    "ConvGeneralDilatedDimensionNumbers", "DotDimensionNumbers", "FftType", "Precision",
+    "PrecisionLike", "approx_max_k", "approx_min_k", "bitcast_convert_type", "fft",
+    "shape_as_value",
 ]

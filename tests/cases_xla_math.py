@@ -39,6 +39,10 @@ def _erf_inv_ref(x: np.ndarray) -> np.ndarray:
     return np.asarray(y, dtype=x.dtype)
 
 
+def _same_size_int(x: Any) -> np.dtype[Any]:
+    return np.dtype(f"i{np.dtype(x.dtype).itemsize}")
+
+
 XLA_MATH_CASES = [
     Case("fma", xm.fma, lambda a, b, c: a * b + c, _fma_sample),
     Case("xla_log", xm.xla_log, np.log, unary(uniform, lo=0.1, hi=4.0)),
@@ -54,4 +58,12 @@ XLA_MATH_CASES = [
          differentiable=False, label="to float16"),
     Case("reduce_precision", lambda x: xm.reduce_precision(x, 11, 52), lambda x: x,
          unary(uniform, lo=-4.0, hi=4.0), label="identity"),
+    # bitcast_convert_type: the bits as the integer of the same size, and as bytes (a new
+    # trailing axis); its derivative is zero by definition (see test_lax_remaining.py)
+    Case("bitcast_convert_type", lambda x: xm.bitcast_convert_type(x, _same_size_int(x)),
+         lambda x: x.view(_same_size_int(x)), unary(uniform), differentiable=False,
+         label="same size"),
+    Case("bitcast_convert_type", lambda x: xm.bitcast_convert_type(x, np.uint8),
+         lambda x: x.reshape(*x.shape, 1).view(np.uint8), unary(uniform), differentiable=False,
+         label="to bytes"),
 ]

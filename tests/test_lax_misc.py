@@ -273,6 +273,6 @@ def test_conv_general_dilated_patches_float32_and_preferred_type() -> None:
 
 def test_no_name_of_lax_ops_is_shadowed() -> None:
     """``functrace.lax`` serves ``_lax_ops``' names through ``__getattr__``: a module-level
-    name of ``lax.py`` with the same spelling (an import, say) would hide one."""
+    name of ``lax/__init__.py`` with the same spelling (an import, say) would hide one."""
     hidden = [n for n in _lax_ops.__all__ if getattr(lax, n) is not getattr(_lax_ops, n)]
     assert not hidden

@@ -394,4 +394,5 @@ def test_every_primitive_has_a_row(prim: Primitive) -> None:
 
 # Primitives whose outputs are booleans or whose derivative is zero/undefined by design.
 _NOT_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "not",
-                       "stop_gradient", "argmax", "argmin", "nextafter"}
+                       "stop_gradient", "argmax", "argmin", "nextafter",
+                       "bitcast_convert_type"}

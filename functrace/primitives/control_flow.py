@@ -15,7 +15,7 @@ runs the loop forward, keeping each step's residuals (or only every k-th carry, 
 a trip count known only at run time.  ``while_vjp`` has jvp, vjp and batching rules of its
 own (derived in :func:`_while_vjp_jvp`), so second derivatives work too.
 
-``lax.py`` is the public face; docs/control_flow.md explains the rules.
+``lax/__init__.py`` is the public face; docs/control_flow.md explains the rules.
 """
 
 from __future__ import annotations

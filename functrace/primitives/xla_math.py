@@ -1,6 +1,7 @@
 """Elementwise primitives valued as XLA:CPU computes them, bit for bit: ``fma``, ``xla_log``,
-``xla_log1p``, ``xla_erf``, ``xla_erf_inv`` and ``xla_tan``; and ``reduce_precision``, XLA's
-rounding of floats to fewer exponent and mantissa bits.
+``xla_log1p``, ``xla_erf``, ``xla_erf_inv`` and ``xla_tan``; ``reduce_precision``, XLA's
+rounding of floats to fewer exponent and mantissa bits; and ``bitcast_convert_type``, the same
+bits read as another dtype.
 
 ``functrace.random`` reproduces ``jax.random``'s numbers exactly, and those numbers go
 through XLA's own floating-point code: fused multiply-adds and its ``log``, ``log1p``,
@@ -30,6 +31,7 @@ from functrace.interpreters.vjp import defvjp
 from functrace.primitives import _xla_kernels as kernels
 from functrace.primitives.elementwise import (
     add,
+    defzero,
     div,
     elementwise,
     exp,
@@ -37,6 +39,7 @@ from functrace.primitives.elementwise import (
     neg,
     scalar_like,
 )
+from functrace.primitives.shape import _front_batch
 
 
 def _xla(name: str, kernel: Callable[..., np.ndarray]) -> Primitive:
@@ -182,3 +185,55 @@ reduce_precision_p.shape_rule = _reduce_precision_check
 deflinear_jvp(reduce_precision_p)
 defvjp(reduce_precision_p, lambda ct, ans, x, **params: reduce_precision(ct, **params),
        residuals=(False, (False,)))
+
+
+# -- bitcast_convert_type: the same bits read as another dtype ----------------------------------
+# (A primitive: reinterpreting bits is no arithmetic that other primitives compose, and JAX's IR
+# names it.  Its derivative is zero, as JAX's: the bits of a tangent are not a tangent.)
+
+bitcast_convert_type_p = Primitive("bitcast_convert_type")
+
+
+def bitcast_convert_type(x: Any, new_dtype: Any) -> Any:
+    """``x``'s bits as ``new_dtype`` (NumPy's ``view``, little-endian, as XLA:CPU).  A narrower
+    ``new_dtype`` adds a trailing axis of ``old_size // new_size`` entries; a wider one needs
+    the last axis to have ``new_size // old_size`` entries and removes it."""
+    new_dtype = np.dtype(new_dtype)
+    _bitcast_convert_type_shape(get_aval(x), new_dtype=new_dtype)  # eager calls check too
+    return bitcast_convert_type_p.bind1(x, new_dtype=new_dtype)
+
+
+def _bitcast_convert_type_impl(x: Any, *, new_dtype: np.dtype[Any]) -> np.ndarray:
+    x = np.asarray(x, order="C")  # (ascontiguousarray would make a scalar 1-d)
+    old, new = x.dtype.itemsize, new_dtype.itemsize
+    if old > new:  # each entry becomes old // new entries along a new last axis
+        return x.reshape(*x.shape, 1).view(new_dtype)
+    out = x.view(new_dtype)  # old < new: the last axis (new // old entries) becomes one
+    return out.reshape(x.shape[:-1]) if old < new else out
+
+
+def _bitcast_convert_type_shape(x: ShapedArray, *, new_dtype: np.dtype[Any]
+                                ) -> list[ShapedArray]:
+    old, new = x.dtype, new_dtype
+    if (old.kind in "bc" or new.kind in "bc") and old != new:
+        raise TypeError("bitcast_convert_type does not convert booleans or complex numbers "
+                        f"(unless the dtype is unchanged); got {x.str_short()} to {new}.")
+    if old.itemsize == new.itemsize:
+        shape = x.shape
+    elif old.itemsize > new.itemsize:
+        shape = (*x.shape, old.itemsize // new.itemsize)
+    else:
+        ratio = new.itemsize // old.itemsize
+        if not x.shape or x.shape[-1] != ratio:
+            raise ValueError(f"bitcast_convert_type: converting {x.str_short()} to the wider "
+                             f"{new} needs a last axis of {ratio} entries (the entries that "
+                             "make one), which it removes.")
+        shape = x.shape[:-1]
+    return [ShapedArray(shape, new)]
+
+
+bitcast_convert_type_p.impl = lambda x, *, new_dtype: [
+    _bitcast_convert_type_impl(x, new_dtype=new_dtype)]
+bitcast_convert_type_p.shape_rule = _bitcast_convert_type_shape
+defzero(bitcast_convert_type_p)
+_front_batch(bitcast_convert_type_p, lambda size, **params: params)

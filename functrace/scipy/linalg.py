@@ -38,6 +38,7 @@ from functrace.api import jvp
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
 from functrace.lax import fori_loop
+from functrace.lax import linalg as lax_linalg
 from functrace.numpy._base import as_operand, aval, convert, result_dtype
 from functrace.primitives import decompositions as dc
 from functrace.scipy._inexact import inexact
@@ -218,19 +219,6 @@ def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True
     return packed, pivots
 
 
-def _pivots_to_permutation(pivots: Any, m: int) -> Any:
-    """The row order ``perm`` (``a[perm] == l @ u``) that LAPACK's row swaps ``pivots`` make,
-    one swap at a time (integers: no derivative; concrete pivots are swapped in NumPy)."""
-    *lead, k = aval(pivots).shape
-    perm: Any = np.broadcast_to(np.arange(m, dtype=np.int32), (*lead, m))
-    iota = np.arange(m, dtype=np.int32)
-    for i in range(k):
-        j = pivots[..., i:i + 1]
-        at_i, at_j = perm[..., i:i + 1], fnp.take_along_axis(perm, j, axis=-1)
-        perm = fnp.where(iota == i, at_j, fnp.where(iota == j, at_i, perm))
-    return perm
-
-
 def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: bool = False,
              check_finite: bool = True) -> Any:
     """``scipy.linalg.lu_solve``: ``x`` with ``a @ x == b`` (``trans=0``), ``a^T @ x == b``
@@ -258,7 +246,7 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: int = 0, overwrite_b: b
                          f"of shape {aval(packed).shape}, got {aval(pivots).str_short()}.")
     b, vector = _as_columns("lu_solve", packed, b)
     # a[perm] = l u, i.e. a = p^T l u with p @ x = x[perm].
-    p = dc.permutation_matrix(_pivots_to_permutation(pivots, n), aval(packed).dtype)
+    p = dc.permutation_matrix(lax_linalg.lu_pivots_to_permutation(pivots, n), aval(packed).dtype)
     if trans == 0:
         y = solve_triangular(packed, fnp.matmul(p, b), lower=True, unit_diagonal=True)
         x = solve_triangular(packed, y)

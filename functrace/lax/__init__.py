@@ -23,6 +23,7 @@ from functrace import _lax_gather, _lax_ops
 from functrace._lax_solvers import custom_linear_solve, custom_root
 from functrace.api import vmap as _vmap
 from functrace.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var, current_trace, get_aval
+from functrace.lax import linalg
 from functrace.numpy import clip, not_equal, stop_gradient
 from functrace.primitives.control_flow import (
     cond_p,
@@ -36,7 +37,7 @@ from functrace.primitives.elementwise import convert_element_type as _convert
 from functrace.tracing import JaxprTrace
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
-__all__ = ["cond", "custom_linear_solve", "custom_root", "fori_loop", "map", "scan",
+__all__ = ["cond", "custom_linear_solve", "custom_root", "fori_loop", "linalg", "map", "scan",
            "scatter_apply", "stop_gradient", "switch", "while_loop", *_lax_ops.__all__]
 # (stop_gradient is also here, as jax.lax.stop_gradient is: the same function as
 # functrace.stop_gradient.)  jax.lax's other operations live in functrace/_lax_ops.py and are
