@@ -126,15 +126,21 @@ def _flat(x: Any) -> list[np.ndarray]:
     return [np.asarray(y) for y in (x if isinstance(x, (list, tuple)) else [x])]
 
 
+def _compared(case: Any, dtype: Any) -> bool:
+    """Whether JAX's result is a reference for ``case`` in ``dtype``: its CPU backend takes
+    only real matrices for the REAL_CASES, and eigenvectors of float32 matrices are too
+    ill-conditioned to compare."""
+    if np.dtype(dtype).kind == "c" and case in REAL_CASES:
+        return False
+    return not (case[0].startswith("eig ") and np.dtype(dtype) == np.float32)
+
+
 @pytest.mark.parametrize("batch", BATCHES, ids=str)
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("case", VALUE_CASES + REAL_CASES, ids=lambda c: c[0])
+@pytest.mark.parametrize(("case", "dtype"), [
+    pytest.param(case, dtype, id=f"{case[0]}-{np.dtype(dtype).name}")
+    for case in VALUE_CASES + REAL_CASES for dtype in DTYPES if _compared(case, dtype)])
 def test_values_match_jax(case: Any, dtype: Any, batch: tuple[int, ...]) -> None:
     name, fn, make = case
-    if np.dtype(dtype).kind == "c" and case in REAL_CASES:
-        pytest.skip("JAX's CPU backend takes only real matrices here")
-    if name.startswith("eig ") and np.dtype(dtype) == np.float32:
-        pytest.skip("eigenvectors of float32 matrices: too ill-conditioned to compare")
     args = make(batch, dtype)
     ours, theirs = _flat(fn(L, *args)), _flat(fn(JL, *args))
     assert len(ours) == len(theirs)
