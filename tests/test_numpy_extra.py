@@ -870,3 +870,31 @@ def test_integer_and_boolean_dtypes_of_exp2_sinc_square_conj_round() -> None:
                              ints)
     with pytest.raises(TypeError):
         fnp.round(b, 1)
+
+
+def test_variances_with_ddof_at_least_the_count_follow_numpy() -> None:
+    # Found by differential fuzzing: var divided by n - ddof < 0 gave a negative variance
+    # (var([1, 2, 4], ddof=4) was -4.67; NumPy's divisor is max(n - ddof, 0): inf), cov
+    # likewise, and nanvar of floats is NaN there (NumPy's). modf of integers is NumPy's float.
+    x = np.array([1.0, 2.0, 4.0])
+    for ddof in (3, 4):
+        _assert_numpy_values(lambda a: np.var(a, ddof=ddof), lambda a: fnp.var(a, ddof=ddof), x)
+        _assert_numpy_values(lambda a: np.std(a, ddof=ddof), lambda a: fnp.std(a, ddof=ddof), x)
+        for a in (x, np.array([1.0, np.nan, 3.0]), np.array([1, 2, 3])):
+            _assert_numpy_values(lambda a: np.nanvar(a, ddof=ddof),
+                                 lambda a: fnp.nanvar(a, ddof=ddof), a)
+        _assert_numpy_values(lambda a: np.cov(a, ddof=ddof), lambda a: fnp.cov(a, ddof=ddof),
+                             x[None])
+    masked = np.array([3.0, 1.0])
+    _assert_numpy_values(lambda a: np.var(a, ddof=1, where=np.array([True, False])),
+                         lambda a: fnp.var(a, ddof=1, where=np.array([True, False])), masked)
+    _assert_numpy_values(np.modf, fnp.modf, np.array([3, -2], np.int16))
+    _assert_numpy_values(np.modf, fnp.modf, np.array([3, 2], np.uint32))
+
+
+def test_condition_number_of_a_zero_matrix_is_inf() -> None:
+    # NumPy turns cond's 0 / 0 into inf unless the matrix holds NaNs (it was NaN).
+    for p in (None, 2, -2):
+        for a in (np.zeros((2, 1)), np.zeros((3, 2, 2)), np.diag([1.0, 0.0])):
+            _assert_numpy_values(lambda m: np.linalg.cond(m, p),
+                                 lambda m: fnp.linalg.cond(m, p), a)

@@ -617,7 +617,7 @@ def isreal(x: Any) -> Any:
 def modf(x: Any, /) -> tuple[Any, Any]:
     """``numpy.modf``: the fractional and integral parts, both with the sign of ``x``."""
     (x,) = promote("modf", x)
-    x = convert(x, _float_dtype(np.trunc, x))
+    x = convert(x, np.dtype(np.modf.resolve_dtypes((aval(x).dtype, None, None))[0]))  # int16: f32
     whole = trunc(x)
     if aval(x).dtype.kind not in "fc":
         return subtract(x, whole), whole
