@@ -898,3 +898,20 @@ def test_condition_number_of_a_zero_matrix_is_inf() -> None:
         for a in (np.zeros((2, 1)), np.zeros((3, 2, 2)), np.diag([1.0, 0.0])):
             _assert_numpy_values(lambda m: np.linalg.cond(m, p),
                                  lambda m: fnp.linalg.cond(m, p), a)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: fnp.argmax(x, axis=(1, 0)), lambda x: fnp.argsort(x, axis=(1, 0)),
+    lambda x: fnp.cumsum(x, axis=(1, 0)), lambda x: fnp.cumulative_prod(x, axis=(0,)),
+    lambda x: fnp.diff(x, axis=(1, 0)), lambda x: fnp.repeat(x, 2, axis=(1, 0)),
+    lambda x: fnp.argpartition(x, 1, axis=(1, 0)), lambda x: fnp.append(x, x, axis=(1, 0)),
+    lambda x: fnp.unwrap(x, axis=[1, 0]), lambda x: fnp.fft.fft(x, axis=(1, 0)),
+    lambda x: fnp.cross(x, x, axis=(1, 0)),
+])
+def test_single_axis_functions_refuse_a_tuple_of_axes(call: Callable[[Any], Any]) -> None:
+    # Found by differential fuzzing: NumPy raises TypeError; these took the smallest axis.
+    x = np.arange(9.0).reshape(3, 3)
+    with pytest.raises(TypeError):
+        call(x)
+    with pytest.raises(TypeError):
+        ft.jit(call)(x)

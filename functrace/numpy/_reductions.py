@@ -65,6 +65,12 @@ def normalize_axes(axis: Axis, ndim: int, name: str) -> tuple[int, ...]:
 
 
 def normalize_axis(axis: int, ndim: int, name: str) -> int:
+    """One axis, made non-negative.  A tuple or list raises ``TypeError``, as NumPy's
+    single-axis functions (``argmax``, ``cumsum``, ``argsort`` ...) do: it used to pick the
+    smallest of its axes."""
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{name}: axis must be an integer, got {type(axis).__name__} {axis!r} "
+                        f"('{type(axis).__name__}' object cannot be interpreted as an integer).")
     return normalize_axes(axis, ndim, name)[0]
 
 
