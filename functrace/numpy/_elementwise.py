@@ -146,13 +146,33 @@ def floor_divide(x: Any, y: Any, /) -> Any:
     x, y = promote("floor_divide", x, y)
     if aval(x).dtype.kind in "iub":
         return ew.div(x, y)
-    return ew.floor_p.bind1(ew.div(x, y))
+    q = ew.floor_p.bind1(ew.div(x, y))
+    if aval(x).dtype.kind != "f":
+        return q
+    # NumPy's special values: an infinite x over a nonzero y is NaN, and a finite nonzero x
+    # over an infinite y of the other sign is -1 (floor(-0.0) would say -0.0).
+    q = where(logical_and(isinf(x), not_equal(y, 0)), np.nan, q)
+    other_sign = logical_and(not_equal(x, 0), not_equal(less(x, 0), less(y, 0)))
+    return where(logical_and(_finite_over_inf(x, y), other_sign), -1.0, q)
+
+
+def _finite_over_inf(x: Any, y: Any) -> Any:
+    """Where a finite ``x`` meets an infinite ``y`` (where ``floor(x / y) * y`` is not the
+    multiple of ``y`` to take off: NaN or an infinity)."""
+    return logical_and(isinf(y), isfinite(x))
 
 
 def remainder(x: Any, y: Any, /) -> Any:
     """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``."""
     x, y = promote("remainder", x, y)
-    return ew.sub(x, ew.mul(floor_divide(x, y), y))
+    r = ew.sub(x, ew.mul(floor_divide(x, y), y))
+    kind = aval(r).dtype.kind
+    if kind in "iu":  # NumPy's integer x % 0 is 0
+        return where(equal(y, 0), np.zeros((), aval(r).dtype), r)
+    if kind == "f":  # x % inf is x where the signs agree, else inf (x % -inf likewise)
+        keep_x = logical_or(equal(x, 0), equal(less(x, 0), less(y, 0)))
+        return where(_finite_over_inf(x, y), where(keep_x, x, y), r)
+    return r
 
 
 mod = remainder
@@ -239,6 +259,18 @@ def positive(x: Any, /) -> Any:
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     """``numpy.round`` (half to even)."""
     (x,) = promote("round", x)
+    kind = aval(x).dtype.kind
+    if kind == "b":  # NumPy rounds booleans in float16 (and refuses decimals != 0)
+        if decimals != 0:
+            raise TypeError("round: cannot round a boolean array to decimals != 0 (NumPy "
+                            "cannot cast the result back to bool).")
+        return convert(x, np.dtype(np.float16))
+    if kind in "iu":  # integers stay integers: to a multiple of 10**-decimals, half to even
+        if decimals >= 0:
+            return x
+        f = 10.0**-decimals
+        rounded = ew.round_p.bind1(true_divide(convert(x, np.dtype(np.float64)), f))
+        return convert(multiply(rounded, f), aval(x).dtype)
     if decimals == 0:
         return ew.round_p.bind1(x)
     scale = 10.0**decimals
@@ -249,15 +281,24 @@ around = round
 
 
 def square(x: Any, /) -> Any:
+    if aval(x).dtype == np.bool_:  # NumPy squares booleans in int8
+        x = convert(x, np.dtype(np.int8))
     return power(x, 2)
 
 
 def reciprocal(x: Any, /) -> Any:
-    return true_divide(1.0, x) if aval(x).dtype.kind not in "iub" else floor_divide(1, x)
+    (x,) = promote("reciprocal", x)
+    if aval(x).dtype.kind not in "iub":
+        return true_divide(1.0, x)
+    # NumPy's integer 1 / x truncates: 1 and -1 are their own reciprocals, the rest give 0
+    # (booleans compute in int8, as NumPy's ufunc).
+    x = convert(x, ufunc_dtype(np.reciprocal, aval(x).dtype))
+    return where(equal(absolute(x), 1), x, np.zeros((), aval(x).dtype))
 
 
 def exp2(x: Any, /) -> Any:
-    return power(2.0, x)
+    (x,) = promote("exp2", x)
+    return power(2.0, convert(x, _float_dtype(np.exp2, x)))  # exp2(int8) is float16
 
 
 _LN2 = math.log(2.0)
@@ -450,7 +491,10 @@ def fmod(x1: Any, x2: Any, /) -> Any:
     r = remainder(x1, x2)
     # remainder and fmod differ by one x2 where the (nonzero) result's sign differs from x1's.
     wrong_sign = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
-    return where(wrong_sign, subtract(r, x2), r)
+    r = where(wrong_sign, subtract(r, x2), r)
+    if aval(r).dtype.kind == "f":  # fmod(x, +-inf) is x (inf - inf above)
+        r = where(_finite_over_inf(x1, x2), x1, r)
+    return r
 
 
 def float_power(x1: Any, x2: Any, /) -> Any:
@@ -539,6 +583,8 @@ def imag(val: Any) -> Any:
 def conjugate(x: Any, /) -> Any:
     """``numpy.conjugate`` (``conj``): a real array is its own conjugate."""
     (x,) = promote("conjugate", x)
+    if aval(x).dtype == np.bool_:  # NumPy's conjugate has no boolean loop: int8
+        return convert(x, np.dtype(np.int8))
     return ew.conj(x) if aval(x).dtype.kind == "c" else x
 
 
@@ -571,7 +617,7 @@ def isreal(x: Any) -> Any:
 def modf(x: Any, /) -> tuple[Any, Any]:
     """``numpy.modf``: the fractional and integral parts, both with the sign of ``x``."""
     (x,) = promote("modf", x)
-    x = convert(x, _float_dtype(np.trunc, x))
+    x = convert(x, np.dtype(np.modf.resolve_dtypes((aval(x).dtype, None, None))[0]))  # int16: f32
     whole = trunc(x)
     if aval(x).dtype.kind not in "fc":
         return subtract(x, whole), whole
@@ -586,15 +632,14 @@ def modf(x: Any, /) -> tuple[Any, Any]:
 def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
     """``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
     x1, x2 = promote("divmod", x1, x2)
-    quotient = floor_divide(x1, x2)
-    return quotient, subtract(x1, multiply(quotient, x2))
+    return floor_divide(x1, x2), remainder(x1, x2)
 
 
 def sinc(x: Any, /) -> Any:
     """``numpy.sinc``: ``sin(pi x) / (pi x)``, 1 at 0.  Near 0 its Taylor polynomial is used,
     so derivatives of every order tested (up to 4) are right there too, as JAX's."""
     (x,) = promote("sinc", x)
-    x = convert(x, _float_dtype(np.sin, x))
+    x = convert(x, np.result_type(aval(x).dtype, 1.0))  # NumPy's Python code: int -> float64
     y = multiply(x, np.pi)
     small = less(absolute(y), 0.1)
     # sin(y)/y = 1 - y^2/3! + y^4/5! - y^6/7! + y^8/9! - ...; the next term is < 1e-17 here.
