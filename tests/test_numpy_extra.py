@@ -842,6 +842,33 @@ def test_integer_division_by_zero_and_infinite_divisors_follow_numpy() -> None:
     check_grads(lambda a, b: fnp.remainder(a, b), (np.array([5.3, -2.2]), np.array([2.0, 1.5])))
 
 
+def test_float_remainder_and_floor_division_are_exact_as_numpy() -> None:
+    # floor(x / y) loses the last bits of x / y: 1.0 // 0.1 was 10 and 1.0 % 0.1 was 0.0, where
+    # NumPy (and JAX) give 9 and 0.0999... from the exact fmod (the rem primitive).  Random
+    # operands near multiples, and zeros, infinities and NaNs, with their signs.
+    rng = np.random.default_rng(0)
+    y = rng.choice([0.1, 0.3, -0.7, 1e-3, 3.0, -2.5], 400) * rng.uniform(0.5, 2.0, 400)
+    x = y * rng.integers(-50, 50, 400) + rng.choice([0.0, 1e-17, -1e-16], 400)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0])
+    xs, ys = np.meshgrid(specials, specials)
+    for a, b in ((x, y), (xs.ravel(), ys.ravel()), (x.astype(np.float32), y.astype(np.float32))):
+        for name in ("remainder", "fmod", "floor_divide", "divmod"):
+            with np.errstate(all="ignore"):  # (x / 0 warns, as NumPy's does)
+                _assert_numpy_values(getattr(np, name), getattr(fnp, name), a, b)
+    assert float(fnp.floor_divide(1.0, 0.1)) == 9.0
+    assert float(fnp.remainder(1.0, 0.1)) == np.fmod(1.0, 0.1)
+
+
+def test_lax_rem_is_cs_remainder_exactly() -> None:
+    # lax.rem: the exact fmod, and as JAX (XLA) an integer x rem 0 is x; d/dy = -trunc(x / y).
+    assert float(ft.lax.rem(1.0, 0.1)) == np.fmod(1.0, 0.1)
+    np.testing.assert_array_equal(ft.lax.rem(np.array([5, -5, 7]), np.array([0, 3, -2])),
+                                  [5, -2, 1])
+    gx, gy = ft.grad(ft.lax.rem, argnums=(0, 1))(-7.5, 2.0)
+    assert (float(gx), float(gy)) == (1.0, 3.0)
+    check_grads(ft.lax.rem, (np.array([7.5, -7.5, 0.3]), np.array([2.0, 2.0, -0.7])), order=2)
+
+
 def test_integer_reciprocal_truncates_as_numpy() -> None:
     # NumPy's integer 1 / x truncates towards 0: reciprocal(-2) is 0 (it was -1, floored);
     # booleans compute in int8.

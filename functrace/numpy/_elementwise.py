@@ -142,37 +142,44 @@ right_shift = bitwise_right_shift = _shift("right_shift", ew.shift_right_p)
 
 
 def floor_divide(x: Any, y: Any, /) -> Any:
-    """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers)."""
+    """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers), for
+    floats computed as NumPy does, from the exact remainder (``1.0 // 0.1`` is 9.0)."""
     x, y = promote("floor_divide", x, y)
     if aval(x).dtype.kind in "iub":
         return ew.div(x, y)
-    q = ew.floor_p.bind1(ew.div(x, y))
     if aval(x).dtype.kind != "f":
-        return q
-    # NumPy's special values: an infinite x over a nonzero y is NaN, and a finite nonzero x
-    # over an infinite y of the other sign is -1 (floor(-0.0) would say -0.0).
-    q = where(logical_and(isinf(x), not_equal(y, 0)), np.nan, q)
-    other_sign = logical_and(not_equal(x, 0), not_equal(less(x, 0), less(y, 0)))
-    return where(logical_and(_finite_over_inf(x, y), other_sign), -1.0, q)
-
-
-def _finite_over_inf(x: Any, y: Any) -> Any:
-    """Where a finite ``x`` meets an infinite ``y`` (where ``floor(x / y) * y`` is not the
-    multiple of ``y`` to take off: NaN or an infinity)."""
-    return logical_and(isinf(y), isfinite(x))
+        return ew.floor_p.bind1(ew.div(x, y))
+    return _float_divmod(x, y)[0]
 
 
 def remainder(x: Any, y: Any, /) -> Any:
-    """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``."""
+    """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``; for
+    floats from the exact C remainder (``lax.rem``), as NumPy computes it."""
     x, y = promote("remainder", x, y)
+    kind = aval(x).dtype.kind
+    if kind == "f":
+        return _float_divmod(x, y)[1]
     r = ew.sub(x, ew.mul(floor_divide(x, y), y))
-    kind = aval(r).dtype.kind
     if kind in "iu":  # NumPy's integer x % 0 is 0
         return where(equal(y, 0), np.zeros((), aval(r).dtype), r)
-    if kind == "f":  # x % inf is x where the signs agree, else inf (x % -inf likewise)
-        keep_x = logical_or(equal(x, 0), equal(less(x, 0), less(y, 0)))
-        return where(_finite_over_inf(x, y), where(keep_x, x, y), r)
     return r
+
+
+def _float_divmod(x: Any, y: Any) -> tuple[Any, Any]:
+    """NumPy's floor quotient and remainder of floats (its ``npy_divmod``): from the exact
+    ``m = fmod(x, y)``, the quotient ``(x - m) / y`` is an integer up to rounding; where ``m``
+    and ``y`` differ in sign, ``m + y`` and one less.  Zeros take the signs NumPy gives them;
+    ``y == 0`` gives ``x / y`` and NaN."""
+    m = ew.rem(x, y)
+    q = ew.div(ew.sub(x, m), y)
+    nonzero = not_equal(m, 0)
+    fix = logical_and(nonzero, not_equal(less(y, 0), less(m, 0)))
+    m = where(fix, ew.add(m, y), where(nonzero, m, copysign(0.0, y)))
+    q = where(fix, subtract(q, 1.0), q)
+    fq = ew.floor_p.bind1(q)
+    fq = where(greater(subtract(q, fq), 0.5), add(fq, 1.0), fq)  # snap to the nearest integer
+    fq = where(equal(q, 0), copysign(0.0, ew.div(x, y)), fq)
+    return where(equal(y, 0), ew.div(x, y), fq), m
 
 
 mod = remainder
@@ -485,15 +492,13 @@ def heaviside(x1: Any, x2: Any, /) -> Any:
 
 
 def fmod(x1: Any, x2: Any, /) -> Any:
-    """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2``, with the sign of ``x1``
-    (``remainder``'s has the sign of ``x2``)."""
+    """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2`` (exact, ``lax.rem``), with
+    the sign of ``x1`` (``remainder``'s has the sign of ``x2``); integer ``fmod(x, 0)`` is 0, as
+    NumPy's."""
     x1, x2 = promote("fmod", x1, x2)
-    r = remainder(x1, x2)
-    # remainder and fmod differ by one x2 where the (nonzero) result's sign differs from x1's.
-    wrong_sign = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
-    r = where(wrong_sign, subtract(r, x2), r)
-    if aval(r).dtype.kind == "f":  # fmod(x, +-inf) is x (inf - inf above)
-        r = where(_finite_over_inf(x1, x2), x1, r)
+    r = ew.rem(x1, x2)
+    if aval(r).dtype.kind in "iu":
+        return where(equal(x2, 0), np.zeros((), aval(r).dtype), r)
     return r
 
 
