@@ -742,6 +742,19 @@ def test_set_operations_with_size_under_jit(name: str) -> None:
     np.testing.assert_allclose(g_jit, g_eager)
 
 
+def test_setdiff1d_assume_unique_keeps_the_order_of_ar1() -> None:
+    # NumPy and JAX: with assume_unique, ar1's entries not in ar2 in their order, repeats kept
+    # (it was sorted and made distinct; found by differential testing against NumPy).
+    a, b = np.array([3, 1, 2, 5, 3]), np.array([2])
+    np.testing.assert_array_equal(fnp.setdiff1d(a, b, assume_unique=True), [3, 1, 5, 3])
+    jitted = ft.jit(lambda a, b: fnp.setdiff1d(a, b, assume_unique=True, size=6))
+    np.testing.assert_array_equal(jitted(a, b), [3, 1, 5, 3, 0, 0])  # JAX's padding
+    np.testing.assert_array_equal(fnp.setdiff1d(a, b, assume_unique=True, size=2), [3, 1])
+    g = ft.grad(lambda x: fnp.sum(fnp.setdiff1d(x, np.array([2.0]), assume_unique=True)
+                                  * np.array([1.0, 2.0, 3.0])))(np.array([3.0, 2.0, 1.0, 5.0]))
+    np.testing.assert_array_equal(g, [1.0, 0.0, 2.0, 3.0])
+
+
 def test_intersect1d_return_indices() -> None:
     a, b = np.array([3, 1, 5, 1]), np.array([1, 3, 7])
     for got, want in zip(fnp.intersect1d(a, b, return_indices=True),
