@@ -130,7 +130,7 @@ add = _binary("add", fnp.add)
 sub = _binary("sub", fnp.subtract)
 mul = _binary("mul", fnp.multiply)
 div = _binary("div", _div)
-rem = _binary("rem", fnp.fmod)  # C's %: the sign of the dividend
+rem = _binary("rem", ew.rem)  # C's %: the sign of the dividend, exactly; integer x rem 0 is x
 def pow(x: Any, y: Any) -> Any:  # noqa: A001 - lax's name
     """``jax.lax.pow``: ``x ** y``, of one dtype, or a float or complex ``x`` to an integer
     power ``y`` (the result in ``x``'s dtype)."""

@@ -742,6 +742,19 @@ def test_set_operations_with_size_under_jit(name: str) -> None:
     np.testing.assert_allclose(g_jit, g_eager)
 
 
+def test_setdiff1d_assume_unique_keeps_the_order_of_ar1() -> None:
+    # NumPy and JAX: with assume_unique, ar1's entries not in ar2 in their order, repeats kept
+    # (it was sorted and made distinct; found by differential testing against NumPy).
+    a, b = np.array([3, 1, 2, 5, 3]), np.array([2])
+    np.testing.assert_array_equal(fnp.setdiff1d(a, b, assume_unique=True), [3, 1, 5, 3])
+    jitted = ft.jit(lambda a, b: fnp.setdiff1d(a, b, assume_unique=True, size=6))
+    np.testing.assert_array_equal(jitted(a, b), [3, 1, 5, 3, 0, 0])  # JAX's padding
+    np.testing.assert_array_equal(fnp.setdiff1d(a, b, assume_unique=True, size=2), [3, 1])
+    g = ft.grad(lambda x: fnp.sum(fnp.setdiff1d(x, np.array([2.0]), assume_unique=True)
+                                  * np.array([1.0, 2.0, 3.0])))(np.array([3.0, 2.0, 1.0, 5.0]))
+    np.testing.assert_array_equal(g, [1.0, 0.0, 2.0, 3.0])
+
+
 def test_intersect1d_return_indices() -> None:
     a, b = np.array([3, 1, 5, 1]), np.array([1, 3, 7])
     for got, want in zip(fnp.intersect1d(a, b, return_indices=True),
@@ -810,3 +823,135 @@ def test_pad_of_a_scalar_is_the_scalar() -> None:
         out = fnp.pad(np.array(1.5), 1, mode=mode)
         assert out.shape == () and float(out) == float(np.pad(np.array(1.5), 1, mode=mode))
     assert float(ft.grad(lambda s: fnp.pad(s, 2) * 3.0)(2.0)) == 3.0
+
+
+def _assert_numpy_values(np_fn: Callable[..., Any], fnp_fn: Callable[..., Any],
+                         *args: Any) -> None:
+    """``fnp_fn`` eagerly and under ``jit`` gives ``np_fn``'s values and dtypes (NaN where
+    NumPy's is, and the sign of its zeros)."""
+    with np.errstate(all="ignore"):
+        expected = np_fn(*args)
+    for f in (fnp_fn, ft.jit(fnp_fn)):
+        got = f(*args)
+        for e, g in zip(*(r if isinstance(r, tuple) else (r,) for r in (expected, got)),
+                        strict=True):
+            assert np.asarray(g).dtype == e.dtype, (np_fn, args, e, g)
+            np.testing.assert_array_equal(g, e, strict=False)
+            if e.dtype.kind == "f":  # the sign of zeros (not of NaNs)
+                np.testing.assert_array_equal(np.signbit(g)[~np.isnan(e)],
+                                              np.signbit(e)[~np.isnan(e)])
+
+
+def test_integer_division_by_zero_and_infinite_divisors_follow_numpy() -> None:
+    # Found by differential fuzzing against NumPy: integer x % 0 is 0 (it was x), x % inf
+    # and fmod(x, inf) are x (they were NaN), -3 // inf is -1 (was -0.0) and inf // 2 is NaN.
+    i, j = np.array([5, -3, 4, 0], np.int32), np.array([0, 0, 2, 0], np.int32)
+    x = np.array([5.0, -5.0, 0.0, -0.0, np.inf, -3.0, 2.0, 1.0])
+    y = np.array([np.inf, np.inf, np.inf, -np.inf, 2.0, np.inf, -np.inf, 0.0])
+    for name in ("remainder", "fmod", "divmod", "floor_divide"):
+        _assert_numpy_values(getattr(np, name), getattr(fnp, name), i, j)
+        _assert_numpy_values(getattr(np, name), getattr(fnp, name), x, y)
+    _assert_numpy_values(np.fmod, fnp.fmod, np.array([3, -3], np.int16), np.uint8(0))
+    check_grads(lambda a, b: fnp.remainder(a, b), (np.array([5.3, -2.2]), np.array([2.0, 1.5])))
+
+
+def test_float_remainder_and_floor_division_are_exact_as_numpy() -> None:
+    # floor(x / y) loses the last bits of x / y: 1.0 // 0.1 was 10 and 1.0 % 0.1 was 0.0, where
+    # NumPy (and JAX) give 9 and 0.0999... from the exact fmod (the rem primitive).  Random
+    # operands near multiples, and zeros, infinities and NaNs, with their signs.
+    rng = np.random.default_rng(0)
+    y = rng.choice([0.1, 0.3, -0.7, 1e-3, 3.0, -2.5], 400) * rng.uniform(0.5, 2.0, 400)
+    x = y * rng.integers(-50, 50, 400) + rng.choice([0.0, 1e-17, -1e-16], 400)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0])
+    xs, ys = np.meshgrid(specials, specials)
+    for a, b in ((x, y), (xs.ravel(), ys.ravel()), (x.astype(np.float32), y.astype(np.float32))):
+        for name in ("remainder", "fmod", "floor_divide", "divmod"):
+            with np.errstate(all="ignore"):  # (x / 0 warns, as NumPy's does)
+                _assert_numpy_values(getattr(np, name), getattr(fnp, name), a, b)
+    assert float(fnp.floor_divide(1.0, 0.1)) == 9.0
+    assert float(fnp.remainder(1.0, 0.1)) == np.fmod(1.0, 0.1)
+
+
+def test_lax_rem_is_cs_remainder_exactly() -> None:
+    # lax.rem: the exact fmod, and as JAX (XLA) an integer x rem 0 is x; d/dy = -trunc(x / y).
+    assert float(ft.lax.rem(1.0, 0.1)) == np.fmod(1.0, 0.1)
+    np.testing.assert_array_equal(ft.lax.rem(np.array([5, -5, 7]), np.array([0, 3, -2])),
+                                  [5, -2, 1])
+    gx, gy = ft.grad(ft.lax.rem, argnums=(0, 1))(-7.5, 2.0)
+    assert (float(gx), float(gy)) == (1.0, 3.0)
+    check_grads(ft.lax.rem, (np.array([7.5, -7.5, 0.3]), np.array([2.0, 2.0, -0.7])), order=2)
+
+
+def test_integer_reciprocal_truncates_as_numpy() -> None:
+    # NumPy's integer 1 / x truncates towards 0: reciprocal(-2) is 0 (it was -1, floored);
+    # booleans compute in int8.
+    _assert_numpy_values(np.reciprocal, fnp.reciprocal, np.array([1, -1, 2, -2, 7], np.int8))
+    _assert_numpy_values(np.reciprocal, fnp.reciprocal, np.array([1, 3], np.uint32))
+    _assert_numpy_values(np.reciprocal, fnp.reciprocal, np.array([True]))
+
+
+def test_integer_and_boolean_dtypes_of_exp2_sinc_square_conj_round() -> None:
+    # NumPy's dtypes (found by differential fuzzing): exp2(int8) is float16 (it was float64),
+    # sinc of integers float64 (NumPy's Python code; it was float16/float32), square and
+    # conj of booleans int8, round of integers keeps the integer dtype (it was float64) and
+    # of booleans float16.
+    i8 = np.array([-3, 0, 2], np.int8)
+    b = np.array([True, False])
+    _assert_numpy_values(np.exp2, fnp.exp2, i8)
+    _assert_numpy_values(np.exp2, fnp.exp2, np.array([1, 2], np.int16))
+    _assert_numpy_values(np.sinc, fnp.sinc, i8)
+    _assert_numpy_values(np.sinc, fnp.sinc, np.array([1, 2], np.int16))
+    _assert_numpy_values(np.square, fnp.square, b)
+    _assert_numpy_values(np.conj, fnp.conj, b)
+    _assert_numpy_values(np.round, fnp.round, b)
+    ints = np.array([15, 25, -15, -25, 14, 5, 149], np.int64)
+    for decimals in (-2, -1, 0, 2):
+        _assert_numpy_values(lambda x: np.round(x, decimals), lambda x: fnp.round(x, decimals),
+                             ints)
+    with pytest.raises(TypeError):
+        fnp.round(b, 1)
+
+
+def test_variances_with_ddof_at_least_the_count_follow_numpy() -> None:
+    # Found by differential fuzzing: var divided by n - ddof < 0 gave a negative variance
+    # (var([1, 2, 4], ddof=4) was -4.67; NumPy's divisor is max(n - ddof, 0): inf), cov
+    # likewise, and nanvar of floats is NaN there (NumPy's). modf of integers is NumPy's float.
+    x = np.array([1.0, 2.0, 4.0])
+    for ddof in (3, 4):
+        _assert_numpy_values(lambda a: np.var(a, ddof=ddof), lambda a: fnp.var(a, ddof=ddof), x)
+        _assert_numpy_values(lambda a: np.std(a, ddof=ddof), lambda a: fnp.std(a, ddof=ddof), x)
+        for a in (x, np.array([1.0, np.nan, 3.0]), np.array([1, 2, 3])):
+            _assert_numpy_values(lambda a: np.nanvar(a, ddof=ddof),
+                                 lambda a: fnp.nanvar(a, ddof=ddof), a)
+        _assert_numpy_values(lambda a: np.cov(a, ddof=ddof), lambda a: fnp.cov(a, ddof=ddof),
+                             x[None])
+    masked = np.array([3.0, 1.0])
+    _assert_numpy_values(lambda a: np.var(a, ddof=1, where=np.array([True, False])),
+                         lambda a: fnp.var(a, ddof=1, where=np.array([True, False])), masked)
+    _assert_numpy_values(np.modf, fnp.modf, np.array([3, -2], np.int16))
+    _assert_numpy_values(np.modf, fnp.modf, np.array([3, 2], np.uint32))
+
+
+def test_condition_number_of_a_zero_matrix_is_inf() -> None:
+    # NumPy turns cond's 0 / 0 into inf unless the matrix holds NaNs (it was NaN).
+    for p in (None, 2, -2):
+        for a in (np.zeros((2, 1)), np.zeros((3, 2, 2)), np.diag([1.0, 0.0])):
+            _assert_numpy_values(lambda m: np.linalg.cond(m, p),
+                                 lambda m: fnp.linalg.cond(m, p), a)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: fnp.argmax(x, axis=(1, 0)), lambda x: fnp.argsort(x, axis=(1, 0)),
+    lambda x: fnp.cumsum(x, axis=(1, 0)), lambda x: fnp.cumulative_prod(x, axis=(0,)),
+    lambda x: fnp.diff(x, axis=(1, 0)), lambda x: fnp.repeat(x, 2, axis=(1, 0)),
+    lambda x: fnp.argpartition(x, 1, axis=(1, 0)), lambda x: fnp.append(x, x, axis=(1, 0)),
+    lambda x: fnp.unwrap(x, axis=[1, 0]), lambda x: fnp.fft.fft(x, axis=(1, 0)),
+    lambda x: fnp.cross(x, x, axis=(1, 0)),
+])
+def test_single_axis_functions_refuse_a_tuple_of_axes(call: Callable[[Any], Any]) -> None:
+    # Found by differential fuzzing: NumPy raises TypeError; these took the smallest axis.
+    x = np.arange(9.0).reshape(3, 3)
+    with pytest.raises(TypeError):
+        call(x)
+    with pytest.raises(TypeError):
+        ft.jit(call)(x)

@@ -1215,10 +1215,20 @@ def setdiff1d(ar1: Any, ar2: Any, assume_unique: bool = False, *, size: int | No
               fill_value: Any = None) -> Any:
     """``numpy.setdiff1d``: the sorted distinct entries of ``ar1`` not in ``ar2`` (taken from
     ``ar1``; values known, or JAX's ``size=``/``fill_value=``, padding with 0 by default, as
-    JAX's)."""
+    JAX's).  With ``assume_unique``, the entries of ``ar1`` not in ``ar2`` in their order,
+    neither sorted nor made distinct, as NumPy and JAX give them."""
     known = _known_or_none("setdiff1d", size, ar1, ar2)
     if fill_value is None and size is not None:
         fill_value = 0  # JAX's default here (the other set operations pad with the first value)
+    if assume_unique:
+        flat = ravel(ar1)
+        if known is not None:
+            kept = np.flatnonzero(~np.isin(np.ravel(known[0]), known[1]))
+            return _fit(take(flat, kept), size, fill_value)
+        n = aval(flat).size
+        chosen, valid, _ = _compact(isin(flat, ar2, invert=True), np.arange(n), _size(size))
+        values = take(flat, chosen) if n else np.zeros(_size(size), aval(flat).dtype)
+        return where(valid, values, np.asarray(fill_value, aval(flat).dtype))
     if known is None:
         return _traced_set("setdiff1d", ar1, lambda v: isin(v, ar2, invert=True), _size(size),
                            fill_value)

@@ -142,17 +142,44 @@ right_shift = bitwise_right_shift = _shift("right_shift", ew.shift_right_p)
 
 
 def floor_divide(x: Any, y: Any, /) -> Any:
-    """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers)."""
+    """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers), for
+    floats computed as NumPy does, from the exact remainder (``1.0 // 0.1`` is 9.0)."""
     x, y = promote("floor_divide", x, y)
     if aval(x).dtype.kind in "iub":
         return ew.div(x, y)
-    return ew.floor_p.bind1(ew.div(x, y))
+    if aval(x).dtype.kind != "f":
+        return ew.floor_p.bind1(ew.div(x, y))
+    return _float_divmod(x, y)[0]
 
 
 def remainder(x: Any, y: Any, /) -> Any:
-    """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``."""
+    """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``; for
+    floats from the exact C remainder (``lax.rem``), as NumPy computes it."""
     x, y = promote("remainder", x, y)
-    return ew.sub(x, ew.mul(floor_divide(x, y), y))
+    kind = aval(x).dtype.kind
+    if kind == "f":
+        return _float_divmod(x, y)[1]
+    r = ew.sub(x, ew.mul(floor_divide(x, y), y))
+    if kind in "iu":  # NumPy's integer x % 0 is 0
+        return where(equal(y, 0), np.zeros((), aval(r).dtype), r)
+    return r
+
+
+def _float_divmod(x: Any, y: Any) -> tuple[Any, Any]:
+    """NumPy's floor quotient and remainder of floats (its ``npy_divmod``): from the exact
+    ``m = fmod(x, y)``, the quotient ``(x - m) / y`` is an integer up to rounding; where ``m``
+    and ``y`` differ in sign, ``m + y`` and one less.  Zeros take the signs NumPy gives them;
+    ``y == 0`` gives ``x / y`` and NaN."""
+    m = ew.rem(x, y)
+    q = ew.div(ew.sub(x, m), y)
+    nonzero = not_equal(m, 0)
+    fix = logical_and(nonzero, not_equal(less(y, 0), less(m, 0)))
+    m = where(fix, ew.add(m, y), where(nonzero, m, copysign(0.0, y)))
+    q = where(fix, subtract(q, 1.0), q)
+    fq = ew.floor_p.bind1(q)
+    fq = where(greater(subtract(q, fq), 0.5), add(fq, 1.0), fq)  # snap to the nearest integer
+    fq = where(equal(q, 0), copysign(0.0, ew.div(x, y)), fq)
+    return where(equal(y, 0), ew.div(x, y), fq), m
 
 
 mod = remainder
@@ -239,6 +266,18 @@ def positive(x: Any, /) -> Any:
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
     """``numpy.round`` (half to even)."""
     (x,) = promote("round", x)
+    kind = aval(x).dtype.kind
+    if kind == "b":  # NumPy rounds booleans in float16 (and refuses decimals != 0)
+        if decimals != 0:
+            raise TypeError("round: cannot round a boolean array to decimals != 0 (NumPy "
+                            "cannot cast the result back to bool).")
+        return convert(x, np.dtype(np.float16))
+    if kind in "iu":  # integers stay integers: to a multiple of 10**-decimals, half to even
+        if decimals >= 0:
+            return x
+        f = 10.0**-decimals
+        rounded = ew.round_p.bind1(true_divide(convert(x, np.dtype(np.float64)), f))
+        return convert(multiply(rounded, f), aval(x).dtype)
     if decimals == 0:
         return ew.round_p.bind1(x)
     scale = 10.0**decimals
@@ -249,15 +288,24 @@ around = round
 
 
 def square(x: Any, /) -> Any:
+    if aval(x).dtype == np.bool_:  # NumPy squares booleans in int8
+        x = convert(x, np.dtype(np.int8))
     return power(x, 2)
 
 
 def reciprocal(x: Any, /) -> Any:
-    return true_divide(1.0, x) if aval(x).dtype.kind not in "iub" else floor_divide(1, x)
+    (x,) = promote("reciprocal", x)
+    if aval(x).dtype.kind not in "iub":
+        return true_divide(1.0, x)
+    # NumPy's integer 1 / x truncates: 1 and -1 are their own reciprocals, the rest give 0
+    # (booleans compute in int8, as NumPy's ufunc).
+    x = convert(x, ufunc_dtype(np.reciprocal, aval(x).dtype))
+    return where(equal(absolute(x), 1), x, np.zeros((), aval(x).dtype))
 
 
 def exp2(x: Any, /) -> Any:
-    return power(2.0, x)
+    (x,) = promote("exp2", x)
+    return power(2.0, convert(x, _float_dtype(np.exp2, x)))  # exp2(int8) is float16
 
 
 _LN2 = math.log(2.0)
@@ -444,13 +492,14 @@ def heaviside(x1: Any, x2: Any, /) -> Any:
 
 
 def fmod(x1: Any, x2: Any, /) -> Any:
-    """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2``, with the sign of ``x1``
-    (``remainder``'s has the sign of ``x2``)."""
+    """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2`` (exact, ``lax.rem``), with
+    the sign of ``x1`` (``remainder``'s has the sign of ``x2``); integer ``fmod(x, 0)`` is 0, as
+    NumPy's."""
     x1, x2 = promote("fmod", x1, x2)
-    r = remainder(x1, x2)
-    # remainder and fmod differ by one x2 where the (nonzero) result's sign differs from x1's.
-    wrong_sign = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
-    return where(wrong_sign, subtract(r, x2), r)
+    r = ew.rem(x1, x2)
+    if aval(r).dtype.kind in "iu":
+        return where(equal(x2, 0), np.zeros((), aval(r).dtype), r)
+    return r
 
 
 def float_power(x1: Any, x2: Any, /) -> Any:
@@ -539,6 +588,8 @@ def imag(val: Any) -> Any:
 def conjugate(x: Any, /) -> Any:
     """``numpy.conjugate`` (``conj``): a real array is its own conjugate."""
     (x,) = promote("conjugate", x)
+    if aval(x).dtype == np.bool_:  # NumPy's conjugate has no boolean loop: int8
+        return convert(x, np.dtype(np.int8))
     return ew.conj(x) if aval(x).dtype.kind == "c" else x
 
 
@@ -571,7 +622,7 @@ def isreal(x: Any) -> Any:
 def modf(x: Any, /) -> tuple[Any, Any]:
     """``numpy.modf``: the fractional and integral parts, both with the sign of ``x``."""
     (x,) = promote("modf", x)
-    x = convert(x, _float_dtype(np.trunc, x))
+    x = convert(x, np.dtype(np.modf.resolve_dtypes((aval(x).dtype, None, None))[0]))  # int16: f32
     whole = trunc(x)
     if aval(x).dtype.kind not in "fc":
         return subtract(x, whole), whole
@@ -586,15 +637,14 @@ def modf(x: Any, /) -> tuple[Any, Any]:
 def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
     """``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
     x1, x2 = promote("divmod", x1, x2)
-    quotient = floor_divide(x1, x2)
-    return quotient, subtract(x1, multiply(quotient, x2))
+    return floor_divide(x1, x2), remainder(x1, x2)
 
 
 def sinc(x: Any, /) -> Any:
     """``numpy.sinc``: ``sin(pi x) / (pi x)``, 1 at 0.  Near 0 its Taylor polynomial is used,
     so derivatives of every order tested (up to 4) are right there too, as JAX's."""
     (x,) = promote("sinc", x)
-    x = convert(x, _float_dtype(np.sin, x))
+    x = convert(x, np.result_type(aval(x).dtype, 1.0))  # NumPy's Python code: int -> float64
     y = multiply(x, np.pi)
     small = less(absolute(y), 0.1)
     # sin(y)/y = 1 - y^2/3! + y^4/5! - y^6/7! + y^8/9! - ...; the next term is < 1e-17 here.

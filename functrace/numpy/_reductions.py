@@ -65,6 +65,12 @@ def normalize_axes(axis: Axis, ndim: int, name: str) -> tuple[int, ...]:
 
 
 def normalize_axis(axis: int, ndim: int, name: str) -> int:
+    """One axis, made non-negative.  A tuple or list raises ``TypeError``, as NumPy's
+    single-axis functions (``argmax``, ``cumsum``, ``argsort`` ...) do: it used to pick the
+    smallest of its axes."""
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{name}: axis must be an integer, got {type(axis).__name__} {axis!r} "
+                        f"('{type(axis).__name__}' object cannot be interpreted as an integer).")
     return normalize_axes(axis, ndim, name)[0]
 
 
@@ -204,7 +210,9 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
     centered = subtract(a, center)
     total = sum(abs_squared(centered), axes, keepdims=keepdims, where=where)
     count = _count(a_aval, axes, where, aval(total).dtype, keepdims)
-    return true_divide(total, subtract(count, np.asarray(ddof, dtype=aval(total).dtype)))
+    # NumPy divides by max(n - ddof, 0): inf (or NaN) where ddof >= n, not a negative variance.
+    denominator = maximum(subtract(count, np.asarray(ddof, dtype=aval(total).dtype)), 0.0)
+    return true_divide(total, denominator)
 
 
 _mean = mean  # var's keyword argument ``mean`` shadows the function there
@@ -488,7 +496,12 @@ def nanvar(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
     ``count - ddof``)."""
     filled, nan = _without_nans("nanvar", a, 0.0)
     if nan is None:
-        return var(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        out = var(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        shape = aval(filled).shape
+        n = math.prod(shape[i] for i in normalize_axes(axis, len(shape), "nanvar"))
+        # NumPy's nanvar of floats is NaN where ddof >= n (of integers it is var's inf).
+        inexact = aval(filled).dtype.kind in "fc"
+        return multiply(out, np.nan) if inexact and n - ddof <= 0 else out
     if dtype is not None:
         filled = convert(filled, np.dtype(dtype))
     keep = logical_not(nan)
@@ -498,7 +511,8 @@ def nanvar(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
     total = sum(abs_squared(centered), axis, keepdims=keepdims)
     count = count if keepdims else squeeze(count, normalize_axes(axis, aval(filled).ndim,
                                                                  "nanvar"))
-    return true_divide(total, subtract(count, ddof))
+    dof = subtract(count, ddof)
+    return where(greater(dof, 0), true_divide(total, dof), np.nan)  # NumPy's NaN where ddof >= n
 
 
 def nanstd(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,

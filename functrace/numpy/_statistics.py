@@ -27,6 +27,7 @@ from functrace.numpy._elementwise import (
     imag,
     isnan,
     logical_not,
+    maximum,
     minimum,
     multiply,
     real,
@@ -261,7 +262,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
         w = aw if w is None else multiply(w, aw)
     avg, w_sum = average(x, axis=1, weights=w, returned=True)
     if w is None:
-        fact: Any = float(n_obs - ddof)
+        fact: Any = float(max(n_obs - ddof, 0))  # NumPy's: 0 (inf or NaN) where ddof >= n
     elif ddof == 0:
         fact = w_sum
     elif aweights is None:
@@ -269,6 +270,8 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
     else:
         fact = subtract(w_sum, true_divide(multiply(ddof, _reductions.sum(multiply(w, aw))),
                                            w_sum))
+    if w is not None and ddof != 0:
+        fact = maximum(fact, 0.0)
     centered = subtract(x, sh.expand_dims(avg, (1,)))
     weighted = centered if w is None else multiply(centered, w)
     c = true_divide(dot(centered, transpose(conjugate(weighted))), fact)

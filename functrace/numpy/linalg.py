@@ -57,12 +57,16 @@ from functrace.numpy._elementwise import (
     absolute,
     divide,
     greater,
+    isnan,
+    logical_and,
+    logical_not,
     multiply,
     not_equal,
     power,
     sqrt,
     stop_gradient,
     subtract,
+    where,
 )
 from functrace.numpy._linalg import dot
 from functrace.numpy._reductions import abs_squared, any, max, min, normalize_axis, sum  # noqa: A004
@@ -604,7 +608,9 @@ def cond(x: Any, p: Any = None) -> Any:
         big = sh.squeeze(ix.slice_in_dim(s, 0, 1, last), (last,))
         k = aval(s).shape[-1]
         small = sh.squeeze(ix.slice_in_dim(s, k - 1, k, last), (last,))
-        return divide(small, big) if p == -2 else divide(big, small)
+        r = divide(small, big) if p == -2 else divide(big, small)
+        # NumPy's: 0 / 0 (a zero matrix) is inf too, unless x holds NaNs.
+        return where(logical_and(isnan(r), logical_not(any(isnan(x), axis=(-2, -1)))), np.inf, r)
     _square("cond", x)
     axes = (-2, -1)
     return multiply(norm(x, p, axes), norm(inv(x), p, axes))

@@ -621,6 +621,38 @@ defvjp(abs_p, lambda ct, ans, x: _complex_abs_vjp(ct, ans, x) if _is_complex(x)
        else mul(ct, sign(x)))
 defzero(sign_p)
 
+# rem: C's remainder (fmod), x - trunc(x / y) * y with the sign of x, computed exactly (the
+# composite loses the last bits of x / y: 1.0 - trunc(1.0 / 0.1) * 0.1 is 0, fmod is 0.0999...).
+# Integers: x rem 0 is x, as XLA's (JAX's lax.rem); functrace.numpy.fmod makes it NumPy's 0.
+def _rem_impl(x: Any, y: Any) -> Any:
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype.kind in "iu":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y)).astype(x.dtype))
+    with np.errstate(invalid="ignore"):  # fmod(inf, y) and fmod(x, 0) are NaN
+        return np.fmod(x, y)
+
+
+rem_p = elementwise("rem", _rem_impl)
+
+
+def rem(x: Any, y: Any) -> Any:
+    return rem_p.bind1(x, y)
+
+
+def _trunc_quotient(x: Any, y: Any) -> Any:
+    """trunc(x / y), the multiple of y that rem takes off (piecewise constant)."""
+    q = div(x, y)
+    return mul(sign(q), floor_p.bind1(abs(q)))
+
+
+# d rem(x, y) = dx - trunc(x / y) dy, as JAX's rule.
+defjvp(rem_p, lambda x_dot, ans, x, y: x_dot,
+       lambda y_dot, ans, x, y: neg(mul(y_dot, _trunc_quotient(x, y))))
+defvjp(rem_p, lambda ct, ans, x, y: ct,
+       lambda ct, ans, x, y: neg(mul(ct, _trunc_quotient(x, y))),
+       residuals=(False, (True, True)))
+
 # nextafter: the next representable number after x towards y.  No derivative rule, as in JAX:
 # differentiating through it raises.
 nextafter_p = elementwise("nextafter", np.nextafter)
