@@ -247,3 +247,168 @@ def test_hyp2f1_derivatives_and_jax() -> None:
     close(special.hyp2f1(*args), np.asarray(jsp.hyp2f1(*args)), rtol=1e-11)
     close(ft.vmap(ft.grad(special.hyp2f1, argnums=3))(*args),
           np.asarray(jax.vmap(jax.grad(jsp.hyp2f1, argnums=3))(*args)), rtol=1e-11)
+
+
+# -- sph_harm_y ----------------------------------------------------------------------------------
+
+
+def _harmonic_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (n, m) with n <= 20 and |m| <= n, at theta in [0, pi] (both poles included) and
+    phi in [0, 2 pi), as four arrays of one shape (pairs, thetas, phis)."""
+    pairs = np.array([(n, m) for n in range(21) for m in range(-n, n + 1)])
+    theta = np.concatenate([np.linspace(0, np.pi, 25), [1e-9, np.pi - 1e-9, np.pi / 2]])
+    phi = np.linspace(0, 2 * np.pi, 17, endpoint=False)
+    i, t, p = np.meshgrid(np.arange(len(pairs)), theta, phi, indexing="ij")
+    return pairs[i, 0], pairs[i, 1], t, p
+
+
+def test_sph_harm_y_against_scipy_jax_and_closed_forms() -> None:
+    n, m, theta, phi = _harmonic_grid()
+    got = special.sph_harm_y(n, m, theta, phi)
+    assert got.shape == n.shape and got.dtype == np.complex128
+    scipy_special = pytest.importorskip("scipy.special")
+    want = scipy_special.sph_harm_y(n, m, theta, phi)
+    err = np.abs(got - want)
+    assert err.max() < 5e-14  # (|Y| <= sqrt((2n + 1) / (4 pi)) <= 1.83)
+    scale = np.sqrt((2 * n + 1) / (4 * np.pi))
+    large = np.abs(want) > 1e-2 * scale
+    assert np.max(err[large] / np.abs(want[large])) < 1e-12
+    # Closed forms, independent of SciPy (Condon-Shortley phase in Y_1^1 and Y_2^1).
+    t, p = theta[0, :, 0], 0.7
+    c, s, e = np.cos(t), np.sin(t), np.exp(1j * p)
+    forms = {(0, 0): 0.5 / np.sqrt(np.pi) + 0 * t, (1, 0): np.sqrt(3 / (4 * np.pi)) * c,
+             (1, 1): -np.sqrt(3 / (8 * np.pi)) * s * e, (1, -1): np.sqrt(3 / (8 * np.pi)) * s / e,
+             (2, 1): -np.sqrt(15 / (8 * np.pi)) * s * c * e,
+             (2, -2): np.sqrt(15 / (32 * np.pi)) * s**2 / e**2,
+             (3, 3): -np.sqrt(35 / (64 * np.pi)) * s**3 * e**3}
+    for (deg, order), form in forms.items():
+        close(special.sph_harm_y(deg, order, t, p), form, rtol=0, atol=1e-15)
+    jax = _jax()
+    jsp = pytest.importorskip("jax.scipy.special")
+    del jax
+    # (JAX's table is (n_max + 1)**2 values per point: a sample of the grid. Not next to the
+    # poles: JAX's sin(theta) = sqrt(1 - cos(theta)**2) is 0 at theta = 1e-9, so its Y_n^m
+    # there is 0 for m != 0 instead of about 1e-9**|m|; ours keeps SciPy's relative accuracy.)
+    near_pole = (theta == 1e-9) | (theta == np.pi - 1e-9)
+    sample = np.flatnonzero(~near_pole)[::5]
+    theirs = jsp.sph_harm_y(n.flat[sample], m.flat[sample], theta.flat[sample],
+                            phi.flat[sample], n_max=20)
+    assert np.abs(got.flat[sample] - np.asarray(theirs)).max() < 5e-14
+    tiny = near_pole & (m != 0)
+    assert np.max(err[tiny] / np.abs(want[tiny])) < 1e-13
+
+
+def test_sph_harm_y_shapes_dtypes_and_edges() -> None:
+    scipy_special = pytest.importorskip("scipy.special")
+    ref = scipy_special.sph_harm_y
+    # A 0-d theta is a vector of one (JAX's rule), also with every argument a scalar.
+    assert special.sph_harm_y(2, 1, 0.3, 0.5).shape == (1,)
+    assert special.sph_harm_y(np.array([2, 3, 4]), 1, np.float64(0.3), 0.5).shape == (3,)
+    close(special.sph_harm_y(2, 1, 0.3, 0.5)[0], ref(2, 1, 0.3, 0.5))
+    # Otherwise the four arguments broadcast (integer arrays of any integer dtype).
+    n = np.array([[2], [5], [7]], dtype=np.int32)
+    m = np.array([-2, 0, 1, 2], dtype=np.int16)
+    theta = np.array([0.1, 0.9, 2.0, 3.0])
+    phi = np.array([[[0.2]], [[4.0]]])
+    got = special.sph_harm_y(n, m, theta, phi)
+    assert got.shape == (2, 3, 4)
+    close(got, ref(n, m, theta, phi), rtol=1e-13, atol=1e-15)
+    close(special.sph_harm_y(list(n.ravel()), 1, theta[:3], 0.5), ref(n.ravel(), 1, theta[:3], 0.5))
+    # dtypes: float64 and integer angles give complex128, float32 complex64.
+    assert special.sph_harm_y(2, 1, 1, 0).dtype == np.complex128
+    y32 = special.sph_harm_y(np.arange(6), 1, np.float32(0.4), np.float32(1.5))
+    assert y32.dtype == np.complex64
+    close(y32, ref(np.arange(6), 1, 0.4, 1.5), rtol=2e-6, atol=1e-7)
+    # The poles: only m = 0 survives, sqrt((2n + 1) / (4 pi)) times 1 (theta = 0) or (-1)**n.
+    deg = np.repeat(np.arange(8), 3)
+    order = np.tile([-1, 0, 1], 8) * (deg > 0)
+    for pole, parity in ((0.0, 1.0), (np.pi, -1.0)):
+        got = special.sph_harm_y(deg, order, pole, 0.3)
+        want = np.where(order == 0, parity**deg * np.sqrt((2 * deg + 1) / (4 * np.pi)), 0.0)
+        close(got, want, rtol=1e-15, atol=1e-15)
+        close(got, ref(deg, order, pole, 0.3), rtol=1e-14, atol=1e-15)
+    assert np.all(special.sph_harm_y(deg, order, 0.0, 0.3)[order != 0] == 0)
+    # |m| > n and n < 0 give 0, as SciPy (JAX's values there are undefined).
+    odd = (np.array([2, 2, 0, -1, -3]), np.array([3, -5, 1, 0, 2]))
+    np.testing.assert_array_equal(special.sph_harm_y(*odd, 0.7, 1.1), 0)
+    np.testing.assert_array_equal(ref(*odd, 0.7, 1.1), 0)
+    # Outside [0, pi], the point on the sphere: (-theta, phi) is (theta, phi + pi). (SciPy's
+    # and JAX's use |sin(theta)|, so theirs differ in sign for odd m.)
+    close(special.sph_harm_y(deg, order, -0.4, 0.3), special.sph_harm_y(deg, order, 0.4,
+                                                                         0.3 + np.pi),
+          rtol=1e-13, atol=1e-15)
+    # Degrees above n_max are clipped to it, as JAX.
+    close(special.sph_harm_y(np.array([10, 4]), 2, 0.3, 0.5, n_max=6),
+          ref(np.array([6, 4]), 2, 0.3, 0.5), rtol=1e-14)
+    # diff_n: None (JAX's default) and 0 (SciPy's) give the values; anything else is refused.
+    close(special.sph_harm_y(3, 1, 0.3, 0.5, diff_n=0), special.sph_harm_y(3, 1, 0.3, 0.5),
+          rtol=0)
+    for bad in (1, 2, True):
+        with pytest.raises(NotImplementedError, match="diff_n"):
+            special.sph_harm_y(3, 1, 0.3, 0.5, diff_n=bad)
+    with pytest.raises(TypeError, match="the n must be an integer"):
+        special.sph_harm_y(2.0, 1, 0.3, 0.5)
+    with pytest.raises(TypeError, match="the m must be an integer"):
+        special.sph_harm_y(2, np.array([1.0]), 0.3, 0.5)
+    with pytest.raises(TypeError, match="complex"):
+        special.sph_harm_y(2, 1, 0.3 + 0j, 0.5)
+    with pytest.raises(ValueError, match="n_max must be >= 0"):
+        special.sph_harm_y(2, 1, 0.3, 0.5, n_max=-1)
+    with pytest.raises(TypeError, match="n_max must be an integer"):
+        special.sph_harm_y(2, 1, 0.3, 0.5, n_max=2.5)
+
+
+def test_sph_harm_y_jit_and_vmap() -> None:
+    n, m = np.array([0, 3, 5, 5]), np.array([0, -2, 5, -4])
+    theta, phi = np.array([0.2, 1.0, 2.5, np.pi]), np.array([0.0, 1.0, 3.0, 6.0])
+    want = special.sph_harm_y(n, m, theta, phi)
+    close(ft.jit(lambda a, b: special.sph_harm_y(n, m, a, b))(theta, phi), want, rtol=0)
+    # A traced degree needs n_max (static), as in JAX.
+    f = ft.jit(special.sph_harm_y, static_argnames=("n_max",))
+    close(f(n, m, theta, phi, n_max=5), want, rtol=0)
+    with pytest.raises(ft.errors.ConcretizationError, match="n_max"):
+        f(n, m, theta, phi)
+    with pytest.raises(ft.errors.ConcretizationError, match="n_max"):
+        ft.vmap(lambda k: special.sph_harm_y(k, 0, 0.3, 0.5))(n)
+    close(ft.vmap(lambda k, j: special.sph_harm_y(k, j, 0.3, 0.5, n_max=5))(n, m),
+          special.sph_harm_y(n, m, 0.3, 0.5)[:, None], rtol=0)
+    # Mapped over a scalar theta: each call returns shape (1,), so (batch, 1), as in JAX.
+    out = ft.vmap(lambda t, p: special.sph_harm_y(n, m, t, p))(theta, phi)
+    assert out.shape == (4, 4)
+    close(out, special.sph_harm_y(n[None], m[None], theta[:, None], phi[:, None]), rtol=0)
+    one = ft.vmap(lambda t: special.sph_harm_y(3, 1, t, 0.5))(theta)
+    assert one.shape == (4, 1)
+    jax = _jax()
+    jsp = pytest.importorskip("jax.scipy.special")
+    close(np.asarray(jax.vmap(lambda t: jsp.sph_harm_y(np.array([3]), np.array([1]), t, 0.5))(
+        theta)), one, rtol=1e-13, atol=1e-15)  # (at pi, JAX's sin is 0, ours 1.2e-16)
+
+
+def test_sph_harm_y_derivatives_and_jax() -> None:
+    n, m = np.array([1, 2, 3, 4, 6]), np.array([1, -1, 2, 0, -5])
+    theta = np.array([0.0, 0.4, 1.3, 2.9, np.pi])
+    phi = np.array([0.0, 1.0, 2.5, 4.0, 6.0])
+    for t in (theta, theta[::-1]):  # (every harmonic at every pole, and inside)
+        check_grads(lambda a, b: special.sph_harm_y(n, m, a, b), (t, phi), order=2,
+                    modes=("fwd", "rev"))
+    # d/dphi Y = i m Y; at theta = 0, d/dtheta Y_1^1 = -sqrt(3 / (8 pi)) e^{i phi} (one-sided
+    # into [0, pi]: it is the derivative of the harmonic on the sphere, through the pole).
+    y = special.sph_harm_y(n, m, theta, phi)
+    close(ft.jvp(lambda b: special.sph_harm_y(n, m, theta, b), (phi,), (np.ones(5),))[1],
+          1j * m * y, rtol=1e-14, atol=1e-15)
+    d = ft.jvp(lambda a: special.sph_harm_y(1, 1, a, 0.8), (0.0,), (1.0,))[1]
+    close(d, [-np.sqrt(3 / (8 * np.pi)) * np.exp(0.8j)], rtol=1e-15)
+    # The third derivative exists too: d^3/dtheta^3 of -c sin(theta) cos(phi) is c cos(theta).
+    g3 = ft.grad(ft.grad(ft.grad(lambda a: special.sph_harm_y(1, 1, a, 0.8)[0].real)))
+    close(g3(0.5), np.sqrt(3 / (8 * np.pi)) * np.cos(0.5) * np.cos(0.8), rtol=1e-14)
+    jax = _jax()
+    jsp = pytest.importorskip("jax.scipy.special")
+    inside = slice(1, 4)  # (JAX's derivative in theta is NaN at the poles: sqrt(1 - cos^2))
+    deg, order = n[inside], m[inside]
+    weights = np.array([1 + 2j, -0.5 + 1j, 2 - 1j])  # (real and imaginary parts, mixed)
+    ours = ft.grad(lambda a, b: (special.sph_harm_y(deg, order, a, b) * weights).real.sum(),
+                   argnums=(0, 1))(theta[inside], phi[inside])
+    theirs = jax.grad(lambda a, b: (jsp.sph_harm_y(deg, order, a, b, n_max=6) * weights).real
+                      .sum(), argnums=(0, 1))(theta[inside], phi[inside])
+    for o, t in zip(ours, theirs, strict=True):
+        close(o, np.asarray(t), rtol=1e-12, atol=1e-14)

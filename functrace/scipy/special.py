@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 import functrace.numpy as fnp
-from functrace import nn
+from functrace import lax, nn
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
+from functrace.errors import ConcretizationError
 from functrace.numpy._base import as_operand, aval, convert, promote
 from functrace.primitives import special as sp
 from functrace.scipy._inexact import inexact
@@ -42,7 +43,7 @@ __all__ = [
     "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jn",
     "kl_div", "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln",
     "ndtr", "ndtri", "owens_t", "poch", "polygamma", "psi", "rel_entr", "rgamma", "sici",
-    "softmax", "spence", "wofz", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
+    "softmax", "spence", "sph_harm_y", "wofz", "xlog1py", "xlogy", "y0", "y1", "yn", "zeta",
 ]
 
 
@@ -622,6 +623,111 @@ def bessel_jn(z: Any, *, v: int, n_iter: int = 50) -> Any:
     orders = orders.reshape(orders.shape + (1,) * len(z_aval.shape))
     n_op, z_op = promote("bessel_jn", orders, fnp.expand_dims(z, 0))
     return sp.bessel_jn(n_op, z_op)
+
+
+# -- spherical harmonics ---------------------------------------------------------------------------
+
+
+def _sph_harm_n_max(n: Any, n_max: Any) -> int:
+    """The largest degree the recurrence runs to: ``n_max``, or ``max(n)`` (at least 0), either
+    of which must be a concrete integer."""
+    what = "sph_harm_y: n_max (the number of steps of the Legendre recurrence)"
+    try:
+        if n_max is None:
+            values = n.concrete(what) if isinstance(n, Tracer) else np.asarray(n)
+            return max(int(np.max(values)), 0) if values.size else 0
+        value = n_max.concrete(what) if isinstance(n_max, Tracer) else n_max
+    except ConcretizationError:
+        raise ConcretizationError(
+            "sph_harm_y: n_max (the largest degree, which sets the number of steps of the "
+            "Legendre recurrence) must be a concrete integer: when n is traced (under jit or "
+            "vmap) pass n_max as a Python int or a static argument, as in "
+            "jax.scipy.special.sph_harm_y.") from None
+    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 or int(value) != value:
+        raise TypeError(f"sph_harm_y: n_max must be an integer, got {n_max!r}.")
+    if int(value) < 0:
+        raise ValueError(f"sph_harm_y: n_max must be >= 0, got {int(value)}.")
+    return int(value)
+
+
+def sph_harm_y(n: Any, m: Any, theta: Any, phi: Any, diff_n: int | None = None,
+               n_max: int | None = None) -> Any:
+    """The spherical harmonic ``Y_n^m(theta, phi)`` of degree ``n`` and order ``m``, with
+    ``theta`` the polar angle (colatitude, in ``[0, pi]``) and ``phi`` the azimuth, as
+    ``scipy.special.sph_harm_y`` and ``jax.scipy.special.sph_harm_y``:
+    ``sqrt((2n+1)/(4 pi) (n-m)!/(n+m)!) P_n^m(cos theta) exp(i m phi)``, with the
+    Condon-Shortley phase ``(-1)**m`` in ``P_n^m``, and ``Y_n^-m = (-1)**m conj(Y_n^m)``.
+
+    ``n`` and ``m`` are integer arrays; all four arguments broadcast.  As in JAX, a 0-d
+    ``theta`` is taken as shape ``(1,)`` (so the result has at least one axis), and the
+    degrees are clipped to ``n_max`` (default ``max(n)``, which must then be concrete: pass
+    ``n_max`` when ``n`` is traced under ``jit`` or ``vmap``).  As in SciPy, the value is 0
+    for ``|m| > n`` and for ``n < 0``.  The result is complex128 (complex64 for float32
+    angles).  It is a loop of NumPy-style operations over the degrees ``1 .. n_max`` (the
+    normalised three-term recurrence in ``cos theta``, started from the diagonal
+    ``P_m^m ~ sin(theta)**m``), so every derivative in ``theta`` and ``phi`` exists, at the
+    poles too.  ``diff_n`` (SciPy's derivatives) is not supported: only ``None`` (JAX's
+    default) or ``0`` (SciPy's) are accepted.
+
+    Raises:
+        NotImplementedError: ``diff_n`` is not ``None`` or 0.
+        TypeError: ``n`` or ``m`` is not an integer array; ``theta`` or ``phi`` is complex.
+        ConcretizationError: ``n_max`` is ``None`` and ``n`` is traced.
+
+    >>> import numpy as np
+    >>> from functrace.scipy import special
+    >>> special.sph_harm_y(np.array([1, 2]), np.array([0, -1]), 0.5, 0.25).round(6)
+    array([0.428789+0.j      , 0.314934-0.080416j])
+    """
+    if diff_n is not None and (isinstance(diff_n, (bool, np.bool_)) or diff_n != 0):
+        raise NotImplementedError(
+            f"sph_harm_y: diff_n={diff_n!r} (derivatives in theta and phi as extra outputs) "
+            "is not supported; differentiate with functrace.grad or jvp instead.")
+    n, m = as_operand(n), as_operand(m)
+    for name, v in (("n", n), ("m", m)):
+        if aval(v).dtype.kind not in "iu":
+            raise TypeError(f"sph_harm_y: the {name} must be an integer array, got dtype "
+                            f"{aval(v).dtype}.")
+    top = _sph_harm_n_max(n, n_max)
+    theta = as_operand(theta)
+    if not aval(theta).shape:  # (JAX's rule: a scalar theta is a vector of one)
+        theta = fnp.reshape(theta, (1,))
+    theta, phi = _inexact("sph_harm_y", theta, phi)
+    dtype = aval(theta).dtype
+    shape = fnp.broadcast_shapes(aval(n).shape, aval(m).shape, aval(theta).shape,
+                                 aval(phi).shape)
+    degree = fnp.broadcast_to(fnp.minimum(n, top).astype(np.int64), shape)
+    order = fnp.broadcast_to(fnp.abs(m).astype(np.int64), shape)
+    x = fnp.broadcast_to(fnp.cos(theta), shape)
+    s = fnp.broadcast_to(fnp.sin(theta), shape)  # (not sqrt(1 - x**2): smooth at the poles)
+    mu2 = order.astype(dtype) ** 2
+
+    # Carry: the diagonal P_l^l, the column P_{l-1}^mu, P_l^mu of each entry's order mu, and
+    # P_n^mu once l reaches the entry's degree (all normalised as Y, without exp(i m phi)).
+    diag = fnp.full(shape, 0.5 / math.sqrt(math.pi), dtype=dtype)
+    zero = fnp.zeros(shape, dtype=dtype)
+    first = fnp.where(order == 0, diag, zero)
+    init = (diag, zero, first, fnp.where(degree == 0, first, zero))
+
+    def step(i: Any, carry: tuple[Any, Any, Any, Any]) -> tuple[Any, Any, Any, Any]:
+        diag, prev, cur, out = carry
+        lf = lax.convert_element_type(i, dtype)
+        diag = diag * s * -fnp.sqrt((2 * lf + 1) / (2 * lf))
+        above = i > order
+        # P_l = a (x P_{l-1} - b P_{l-2}), a = sqrt((4l^2 - 1) / (l^2 - mu^2)),
+        # b = sqrt(((l-1)^2 - mu^2) / (4(l-1)^2 - 1)); finite also where l <= mu (not used).
+        a = fnp.sqrt((4 * lf * lf - 1) / fnp.where(above, lf * lf - mu2, 1.0))
+        lm1 = (lf - 1) * (lf - 1)
+        b = fnp.sqrt(fnp.where(above, (lm1 - mu2) / (4 * lm1 - 1), 0.0))
+        new = fnp.where(above, a * (x * cur - b * prev), fnp.where(i == order, diag, zero))
+        return diag, cur, new, fnp.where(degree == i, new, out)
+
+    legendre = lax.fori_loop(1, top + 1, step, init)[3]
+    # Y_n^-mu = (-1)^mu conj(Y_n^mu): the same Legendre factor times (-1)^mu exp(-i mu phi).
+    sign = fnp.where((m < 0) & (order % 2 == 1), -1.0, 1.0).astype(dtype)
+    angle = fnp.asarray(m).astype(dtype) * phi
+    magnitude = sign * legendre
+    return lax.complex(magnitude * fnp.cos(angle), magnitude * fnp.sin(angle))
 
 
 # -- logistic functions and entropies --------------------------------------------------------------
