@@ -46,8 +46,9 @@ from functrace.scipy._inexact import inexact
 __all__ = [
     "block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
     "convolution_matrix", "det", "dft", "eigh", "expm", "expm_frechet", "fiedler",
-    "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "inv", "invhilbert",
-    "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "polar", "qr", "solve",
+    "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg", "hilbert", "inv",
+    "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "polar", "qr",
+    "qr_multiply", "solve",
     "solve_sylvester", "solve_triangular", "sqrtm", "svd", "toeplitz",
 ]
 
@@ -729,6 +730,104 @@ def sqrtm(A: Any, disp: Any = None, blocksize: Any = None) -> Any:  # noqa: N803
     (a,) = inexact(A)
     _square("sqrtm", a, "A")
     return _sqrtm(a)
+
+
+# -- Hessenberg and QR products ---------------------------------------------------------------
+
+
+def hessenberg(a: Any, *, calc_q: bool = False, overwrite_a: bool = False,
+               check_finite: bool = True) -> Any:
+    """``jax.scipy.linalg.hessenberg``: the upper Hessenberg form ``h`` (zero below the first
+    sub-diagonal) of each square matrix of a stack, ``a = q @ h @ q^H`` with ``q`` unitary;
+    ``(h, q)`` with ``calc_q``.
+
+    Built on :func:`functrace.lax.linalg.hessenberg` (LAPACK's ``?gehrd`` reflectors, so ``h``
+    and ``q`` are LAPACK's, sign for sign) and :func:`functrace.lax.linalg.householder_product`
+    (``q``'s first row and column are those of the identity), as JAX's.  Differentiable to any
+    order (JAX's is not).  ``overwrite_a`` and ``check_finite`` are accepted and ignored.
+
+    >>> import numpy as np
+    >>> h, q = hessenberg(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.0, 8.0, 9.0]]),
+    ...                   calc_q=True)
+    >>> np.allclose(q @ h @ q.T, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.0, 8.0, 9.0]])
+    True
+    >>> float(h[2, 0])
+    0.0
+    """
+    del overwrite_a, check_finite
+    (a,) = inexact(a)
+    _square("hessenberg", a)
+    shape, dtype = aval(a).shape, aval(a).dtype
+    n = shape[-1]
+    if n == 0:
+        return (fnp.zeros(shape, dtype), fnp.zeros(shape, dtype)) if calc_q else fnp.zeros(
+            shape, dtype)
+    packed, taus = lax_linalg.hessenberg(a)
+    h = fnp.triu(packed, -1)
+    if not calc_q:
+        return h
+    # The reflectors act on rows and columns 1..n-1: q = diag(1, q1).
+    q1 = lax_linalg.householder_product(packed[..., 1:, :-1], taus)
+    corner = np.zeros((n, n), dtype)
+    corner[0, 0] = 1
+    q = fnp.pad(q1, [(0, 0)] * (len(shape) - 2) + [(1, 0), (1, 0)]) + corner
+    return h, q
+
+
+def qr_multiply(a: Any, c: Any, mode: str = "right", pivoting: bool = False,
+                conjugate: bool = False, overwrite_a: bool = False,
+                overwrite_c: bool = False) -> tuple[Any, ...]:
+    """``jax.scipy.linalg.qr_multiply``: the QR decomposition of ``a`` (``(..., m, n)``,
+    ``k = min(m, n)``) with ``q`` applied to ``c``: ``(q @ c, r)`` for ``mode='left'`` (``c``
+    ``(..., k, p)``, result ``(..., m, p)``) or ``(c @ q, r)`` for ``mode='right'`` (``c``
+    ``(..., p, m)``, result ``(..., p, k)``), ``q`` the ``(m, k)`` factor and ``r`` the ``(k,
+    n)`` one.  ``conjugate`` uses ``conj(q)`` instead.  A 1-d ``c`` is a column (``'left'``)
+    or a row (``'right'``) and the result is raveled, as JAX's.  With ``pivoting``, ``(result,
+    r, p)`` for the column order ``p`` of :func:`qr`'s ``pivoting``.  The leading axes of
+    ``a`` and ``c`` broadcast.
+
+    Computed as the reduced :func:`functrace.lax.linalg.qr` and a product (only ``q``'s first
+    ``k`` columns ever reach the result), so it is differentiable to any order (JAX's is not);
+    ``q`` and ``r`` have LAPACK's signs.  ``overwrite_a`` and ``overwrite_c`` are ignored.
+
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [1.0, 4.0]])
+    >>> qtb, r = qr_multiply(a, np.array([2.0, 4.0, 5.0, 4.0]))
+    >>> np.round(solve_triangular(r, qtb), 12)  # the least-squares line through the points
+    array([2. , 0.7])
+    """
+    del overwrite_a, overwrite_c
+    if mode not in ("right", "left"):
+        raise ValueError(f"scipy.linalg.qr_multiply: mode must be 'right' or 'left', got "
+                         f"{mode!r}.")
+    a, c = inexact(a, c)
+    _matrix("qr_multiply", a)
+    m, n = aval(a).shape[-2:]
+    k = builtins.min(m, n)
+    onedim = aval(c).ndim == 1
+    if onedim:
+        c = c[:, None] if mode == "left" else c[None, :]
+    if aval(c).ndim < 2:
+        raise ValueError(f"scipy.linalg.qr_multiply: c must be 1-d or a stack of matrices, "
+                         f"got shape {aval(c).shape}.")
+    if mode == "left" and aval(c).shape[-2] != k:
+        raise ValueError(f"scipy.linalg.qr_multiply: a has shape {aval(a).shape}, so q has {k} "
+                         f"columns, but c has {aval(c).shape[-2]} rows (mode='left' computes "
+                         "q @ c).")
+    if mode == "right" and aval(c).shape[-1] != m:
+        raise ValueError(f"scipy.linalg.qr_multiply: a has shape {aval(a).shape}, so q has {m} "
+                         f"rows, but c has {aval(c).shape[-1]} columns (mode='right' computes "
+                         "c @ q).")
+    batch = np.broadcast_shapes(aval(a).shape[:-2], aval(c).shape[:-2])
+    a = fnp.broadcast_to(a, (*batch, m, n))
+    c = fnp.broadcast_to(c, (*batch, *aval(c).shape[-2:]))
+    q, r, *order = lax_linalg.qr(a, pivoting=bool(pivoting), full_matrices=False)
+    if conjugate and aval(q).dtype.kind == "c":
+        q = fnp.conj(q)
+    out = fnp.matmul(q, c) if mode == "left" else fnp.matmul(c, q)
+    if onedim:
+        out = fnp.ravel(out)
+    return (out, r, *order)
 
 
 # -- special matrices ----------------------------------------------------------------------------
