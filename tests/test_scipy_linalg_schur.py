@@ -130,6 +130,54 @@ def test_qr_multiply_solves_least_squares_and_broadcasts() -> None:
     assert out.dtype == np.float64
 
 
+
+# -- eigh_tridiagonal ---------------------------------------------------------------------------
+
+
+def _fixed_signs(v: Any) -> Any:
+    """Eigenvectors with each column's first entry made real and positive (nonzero for an
+    unreduced tridiagonal matrix); the factor's derivative is zero."""
+    first = v[..., :1, :]
+    return v * (np.conj(first) / np.abs(first))
+
+
+@pytest.mark.parametrize("select", ["a", "i"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 2, 7, 12])
+def test_eigh_tridiagonal_against_jax(n: int, dtype: Any, select: str) -> None:
+    d = _matrix((n,), dtype, seed=n)
+    e = _matrix((n - 1,), dtype, seed=n + 1)
+    select_range = (0, 0) if n == 1 else (1, n - 1)
+    kw: dict[str, Any] = {"select": select, "select_range": select_range}
+    tol = _tol(dtype)
+    w = linalg.eigh_tridiagonal(d, e, eigvals_only=True, **kw)
+    jw = jsl.eigh_tridiagonal(jnp.asarray(d), jnp.asarray(e), eigvals_only=True, **kw)
+    _close(w, jw, tol)
+    w, v = linalg.eigh_tridiagonal(d, e, **kw)
+    jw, jv = jsl.eigh_tridiagonal(jnp.asarray(d), jnp.asarray(e), **kw)
+    _close(w, jw, tol)
+    assert v.shape == jv.shape and v.dtype == jv.dtype
+    _close(_fixed_signs(v), _fixed_signs(np.asarray(jv)), 10 * tol)
+    t = np.diag(d.real).astype(dtype) + np.diag(e, 1) + np.diag(np.conj(e), -1)
+    np.testing.assert_allclose(t @ v, v * w, atol=10 * tol * max(1, np.abs(w).max()))
+    if dtype == np.float64 and n > 1:
+        sw, sv = scipy_linalg.eigh_tridiagonal(d, e, select=select, select_range=select_range)
+        _close(w, sw)
+        _close(_fixed_signs(v), _fixed_signs(sv), 1e-9)
+
+
+def test_eigh_tridiagonal_edges() -> None:
+    w, v = linalg.eigh_tridiagonal(np.zeros(0), np.zeros(0))
+    assert w.shape == (0,) and v.shape == (0, 0)
+    _close(linalg.eigh_tridiagonal(np.array([2, 2]), np.array([1]), eigvals_only=True),
+           np.array([1.0, 3.0]))
+    # vmap over the diagonals (JAX's function takes one matrix too)
+    ds = _matrix((3, 5))
+    e = _matrix((4,), seed=1)
+    got = ft.vmap(lambda d: linalg.eigh_tridiagonal(d, e, eigvals_only=True))(ds)
+    _close(got, np.stack([linalg.eigh_tridiagonal(d, e, eigvals_only=True) for d in ds]))
+
+
 # -- derivatives, jit and vmap ------------------------------------------------------------------
 
 A3 = _matrix((3, 3), seed=7)
@@ -146,6 +194,16 @@ DIFFERENTIABLE: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("qr_multiply right", lambda a, c: linalg.qr_multiply(a, c), (TALL, _matrix((2, 4)))),
     ("qr_multiply left", lambda a, c: linalg.qr_multiply(a, c, mode="left"),
      (WIDE, _matrix((3, 2)))),
+    ("eigh_tridiagonal eigenvalues",
+     lambda d, e: linalg.eigh_tridiagonal(d, e, eigvals_only=True, select="i",
+                                          select_range=(1, 3)),
+     (_matrix((5,), seed=11), _matrix((4,), seed=12))),
+    ("eigh_tridiagonal eigenvectors",
+     lambda d, e: _fixed_signs(linalg.eigh_tridiagonal(d, e)[1]),
+     (_matrix((4,), seed=13), _matrix((3,), seed=14))),
+    ("eigh_tridiagonal complex",
+     lambda d, e: linalg.eigh_tridiagonal(d, e, eigvals_only=True),
+     (_matrix((4,), np.complex128, seed=15), _matrix((3,), np.complex128, seed=16))),
     ("qr_multiply pivoting", lambda a, c: linalg.qr_multiply(a, c, pivoting=True)[:2],
      (TALL, _matrix((4,)))),
 ]

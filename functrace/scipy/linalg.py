@@ -45,7 +45,7 @@ from functrace.scipy._inexact import inexact
 
 __all__ = [
     "block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
-    "convolution_matrix", "det", "dft", "eigh", "expm", "expm_frechet", "fiedler",
+    "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet", "fiedler",
     "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg", "hilbert", "inv",
     "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "polar", "qr",
     "qr_multiply", "solve",
@@ -828,6 +828,69 @@ def qr_multiply(a: Any, c: Any, mode: str = "right", pivoting: bool = False,
     if onedim:
         out = fnp.ravel(out)
     return (out, r, *order)
+
+
+def eigh_tridiagonal(d: Any, e: Any, *, eigvals_only: bool = False, select: str = "a",
+                     select_range: tuple[float, float] | None = None, tol: float | None = None,
+                     key: Any = None) -> Any:
+    """``jax.scipy.linalg.eigh_tridiagonal``: the eigenvalues ``w`` (ascending, real) and,
+    unless ``eigvals_only``, the eigenvectors ``v`` (columns, ``(n, k)``) of the Hermitian
+    tridiagonal matrix with diagonal ``d`` (``(n,)``, its real part) and off-diagonal ``e``
+    (``(n - 1,)``): ``t[i, i + 1] = e[i]``, ``t[i + 1, i] = conj(e[i])``, as JAX's.
+
+    ``select='a'`` gives all eigenpairs, ``select='i'`` those with indices ``lo <= i <= hi``
+    for ``select_range=(lo, hi)``; ``'v'`` (a number of eigenvalues that depends on the
+    values) raises ``NotImplementedError``, as JAX.  Computed by the dense
+    :func:`functrace.numpy.linalg.eigh` of the assembled matrix (``O(n^3)``; JAX bisects with
+    Sturm sequences and inverse-iterates from random vectors), so it is differentiable to any
+    order in ``d`` and ``e`` (the eigenvectors' derivative is undefined at repeated
+    eigenvalues); JAX's reverse mode raises and its forward mode is not the derivative.
+    ``tol`` and ``key`` (JAX's seed for inverse iteration) are accepted and ignored; each
+    eigenvector's sign (phase) is LAPACK's choice.  Integer inputs become float64.
+
+    >>> import numpy as np
+    >>> eigh_tridiagonal(np.array([2.0, 2.0]), np.array([1.0]), eigvals_only=True)
+    array([1., 3.])
+    """
+    del tol, key
+    if select == "v":
+        raise NotImplementedError("scipy.linalg.eigh_tridiagonal: select='v' is not supported "
+                                  "(the number of eigenvalues would depend on the values).")
+    if select not in ("a", "i"):
+        raise ValueError(f"scipy.linalg.eigh_tridiagonal: select must be 'a', 'i' or 'v', got "
+                         f"{select!r}.")
+    d, e = inexact(d, e)
+    n = aval(d).shape[0] if aval(d).ndim == 1 else -1
+    if n < 0 or aval(e).shape != (builtins.max(n - 1, 0),):
+        raise ValueError("scipy.linalg.eigh_tridiagonal: expected d of shape (n,) and e of "
+                         f"shape (n - 1,), got {aval(d).shape} and {aval(e).shape}.")
+    subset = None
+    if select == "i":
+        if select_range is None:
+            raise ValueError("scipy.linalg.eigh_tridiagonal: select='i' needs select_range="
+                             "(lo, hi).")
+        lo, hi = (int(i) for i in select_range)
+        if lo > hi:
+            raise ValueError(f"scipy.linalg.eigh_tridiagonal: select_range {(lo, hi)} is an "
+                             "empty index range.")
+        if lo < 0 or hi >= builtins.max(n, 1):
+            raise ValueError(f"scipy.linalg.eigh_tridiagonal: select_range {(lo, hi)} must "
+                             f"satisfy 0 <= lo <= hi < {n}.")
+        subset = (lo, hi + 1)
+    dtype = aval(d).dtype
+    real = np.finfo(dtype).dtype
+    diagonal = fnp.real(d) if dtype.kind == "c" else d
+    if n == 0:
+        w = fnp.zeros((0,), real)
+        return w if eigvals_only else (w, fnp.zeros((0, 0), dtype))
+    # t = diag(d) + e above the diagonal + conj(e) below it: eigh reads the lower triangle.
+    t = (diagonal.astype(dtype)[:, None] * np.eye(n, dtype=dtype)
+         + fnp.pad(fnp.conj(e) if dtype.kind == "c" else e, (1, 0))[:, None]
+         * np.eye(n, k=-1, dtype=dtype))
+    w, v = fnp.linalg.eigh(t)
+    if subset is not None:
+        w, v = w[subset[0]:subset[1]], v[:, subset[0]:subset[1]]
+    return w if eigvals_only else (w, v)
 
 
 # -- special matrices ----------------------------------------------------------------------------
