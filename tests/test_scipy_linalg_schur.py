@@ -178,12 +178,209 @@ def test_eigh_tridiagonal_edges() -> None:
     _close(got, np.stack([linalg.eigh_tridiagonal(d, e, eigvals_only=True) for d in ds]))
 
 
+
+# -- schur and rsf2csf --------------------------------------------------------------------------
+
+
+def _schur_matrix(kind: str, n: int, seed: int) -> np.ndarray:
+    r = np.random.default_rng(seed)
+    a = r.standard_normal((n, n))
+    if kind == "symmetric":
+        return a + a.T
+    if kind == "diagonal":
+        return np.diag(r.standard_normal(n))
+    if kind == "defective":  # a Jordan block, slightly perturbed
+        return 2 * np.eye(n) + np.eye(n, k=1) + 1e-8 * a
+    if kind == "rotation":  # only complex pairs
+        return np.kron(np.eye(n // 2 + 1), np.array([[0.0, 1.0], [-1.0, 0.0]]))[:n, :n]
+    if kind == "complex":
+        return a + 1j * r.standard_normal((n, n))
+    return a
+
+
+def _check_schur(a: np.ndarray, t: np.ndarray, z: np.ndarray, real: bool,
+                 tol: float = 1e-12, defective: bool = False) -> None:
+    n = a.shape[-1]
+    scale = max(np.abs(a).max(), 1.0)
+    assert t.dtype == z.dtype
+    np.testing.assert_allclose(_mH(z) @ z, np.eye(n), atol=tol)
+    np.testing.assert_allclose(z @ t @ _mH(z), a, atol=tol * scale)
+    eigenvalues: list[Any] = []
+    if not real:
+        assert np.all(np.tril(t, -1) == 0)
+        eigenvalues = list(np.diag(t))
+    else:
+        assert np.all(np.tril(t, -2) == 0)
+        i = 0
+        while i < n:
+            if i + 1 < n and t[i + 1, i] != 0:  # a 2x2 block in standard form
+                block = t[i:i + 2, i:i + 2]
+                assert block[0, 0] == block[1, 1] and block[0, 1] * block[1, 0] < 0
+                assert i + 2 >= n or t[i + 2, i + 1] == 0  # blocks do not overlap
+                eigenvalues += list(np.linalg.eigvals(block))
+                i += 2
+            else:
+                eigenvalues.append(t[i, i])
+                i += 1
+    if defective:  # only their sum (the trace) is well conditioned
+        np.testing.assert_allclose(np.sum(eigenvalues), np.trace(a), atol=1e-10 * n)
+        return
+    # each of NumPy's eigenvalues matched to the nearest remaining one of t's
+    remaining = list(np.asarray(eigenvalues, complex))
+    for e in np.linalg.eigvals(a):
+        nearest = int(np.argmin(np.abs(np.asarray(remaining) - e)))
+        assert abs(remaining.pop(nearest) - e) <= max(1e-10, 10 * tol) * scale, e
+
+
+KINDS = ["random", "symmetric", "diagonal", "defective", "rotation", "complex"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 13, 30])
+def test_schur_invariants(n: int, kind: str) -> None:
+    a = _schur_matrix(kind, n, seed=n)
+    t, z = linalg.schur(a)
+    defective = kind == "defective" and n > 1
+    _check_schur(a, t, z, real=kind != "complex", defective=defective)
+    tc, zc = linalg.schur(a, output="complex")
+    assert tc.dtype == np.complex128
+    _check_schur(a, tc, zc, real=False, defective=defective)
+    if kind != "complex":
+        tr, zr = linalg.rsf2csf(t, z)  # the complex form from the real one
+        _check_schur(a, tr, zr, real=False, defective=defective)
+        # rsf2csf is SciPy's and JAX's to rounding (the same rotations)
+        st, sz = scipy_linalg.rsf2csf(t, z)
+        _close(tr, st.astype(complex), 1e-12)
+        _close(zr, sz.astype(complex), 1e-12)
+        if n <= 6:  # (JAX compiles a loop unrolled over n)
+            jt, jz = jsl.rsf2csf(jnp.asarray(t), jnp.asarray(z))
+            _close(tr, jt, 1e-12)
+            _close(zr, jz, 1e-12)
+    # Where the form is unique (real eigenvalues in the same order), SciPy's t has the same
+    # diagonal; compare the invariants in general: the eigenvalues and |t|'s Frobenius norm.
+    st, _ = scipy_linalg.schur(a)
+    np.testing.assert_allclose(np.linalg.norm(t), np.linalg.norm(st), rtol=1e-10)
+
+
+def test_schur_dtypes_batches_jit_vmap_and_jax() -> None:
+    a = _matrix((2, 3, 5, 5), seed=3)
+    t, z = linalg.schur(a)
+    for index in np.ndindex(2, 3):
+        _check_schur(a[index], t[index], z[index], real=True)
+    t32, z32 = linalg.schur(a.astype(np.float32))
+    assert t32.dtype == z32.dtype == np.float32
+    _check_schur(a[0, 0], t32[0, 0], z32[0, 0], real=True, tol=1e-5)
+    tc, _ = linalg.schur(a.astype(np.float32), output="complex")
+    assert tc.dtype == np.complex64
+    assert linalg.schur(np.array([[1, 2], [3, 4]]))[0].dtype == np.float64
+    jt, jz = ft.jit(linalg.schur)(a)
+    _close(jt, t, 0)
+    vt, vz = ft.vmap(ft.vmap(linalg.schur))(a)
+    _close(vt, t, 0)
+    # JAX's (LAPACK's) form of a symmetric matrix: the same eigenvalues on the diagonal, in
+    # an order that may differ (here it does)
+    b = np.array([[1.0, 2.0, 3.0], [1.0, 4.0, 2.0], [3.0, 2.0, 1.0]])
+    jt, _ = jsl.schur(jnp.asarray(b))
+    t, _ = linalg.schur(b)
+    _close(np.sort(np.diag(t)), np.sort(np.diag(np.asarray(jt))), 1e-12)
+    assert "schur" in str(ft.make_jaxpr(linalg.schur)(b))
+
+
+def test_schur_has_no_derivative_as_in_jax() -> None:
+    a = _matrix((3, 3))
+    with pytest.raises(NotImplementedError, match="schur"):
+        ft.grad(lambda a: linalg.schur(a)[0].sum())(a)
+    with pytest.raises(NotImplementedError, match="schur"):
+        ft.jvp(lambda a: linalg.schur(a)[0], (a,), (a,))
+    with pytest.raises(NotImplementedError, match="schur"):
+        ft.grad(lambda a: fnp.real(linalg.funm(a, fnp.exp)).sum())(a)
+
+
+def test_schur_of_non_finite_input_is_nan() -> None:
+    t, z = linalg.schur(np.array([[1.0, np.nan], [0.0, 1.0]]))
+    assert np.all(np.isnan(t)) and np.all(np.isnan(z))
+
+
+# -- funm ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["random", "symmetric", "complex", "rotation"])
+@pytest.mark.parametrize("n", [1, 2, 5, 9])
+def test_funm_against_scipy_and_jax(n: int, kind: str) -> None:
+    a = _schur_matrix(kind, n, seed=n + 20)
+    for ours, theirs in [(fnp.exp, np.exp), (fnp.sin, np.sin), (lambda x: x * x + 1, None)]:
+        f = linalg.funm(a, ours)
+        assert f.dtype == np.complex128
+        expected = scipy_linalg.funm(a, theirs) if theirs is not None else a @ a + np.eye(n)
+        np.testing.assert_allclose(f, expected, atol=1e-11 * max(1, np.abs(expected).max()))
+        if theirs is not None:
+            np.testing.assert_allclose(f, jsl.funm(jnp.asarray(a), getattr(jnp, theirs.__name__)),
+                                       atol=1e-11 * max(1, np.abs(expected).max()))
+    np.testing.assert_allclose(linalg.funm(a, fnp.exp), scipy_linalg.expm(a), atol=1e-11 * max(
+        1, np.abs(scipy_linalg.expm(a)).max()))
+    f, err = linalg.funm(a, fnp.exp, disp=False)
+    _, jerr = jsl.funm(jnp.asarray(a), jnp.exp, disp=False)
+    assert 0 < float(err) <= 1 and np.isclose(float(err), float(jerr), rtol=0.5)
+
+
+def test_funm_jit_vmap_and_float32() -> None:
+    a = _matrix((2, 4, 4), seed=5)
+    expected = np.stack([linalg.funm(m, fnp.exp) for m in a])
+    _close(ft.vmap(lambda m: linalg.funm(m, fnp.exp))(a), expected, 1e-12)
+    _close(ft.jit(lambda m: linalg.funm(m, fnp.exp))(a[0]), expected[0], 1e-12)
+    f32 = linalg.funm(a[0].astype(np.float32), fnp.exp)
+    assert f32.dtype == np.complex64
+    np.testing.assert_allclose(f32, expected[0], atol=1e-4)
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: linalg.hessenberg(np.ones((2, 3))), ValueError, "square"),
+    (lambda: linalg.qr_multiply(np.ones((3, 2)), np.ones((3, 3)), mode="left"), ValueError,
+     "2 columns"),
+    (lambda: linalg.qr_multiply(np.ones((3, 2)), np.ones((2, 2))), ValueError, "3 rows"),
+    (lambda: linalg.qr_multiply(np.ones((3, 2)), np.ones(3), mode="middle"), ValueError,
+     "mode"),
+    (lambda: linalg.qr_multiply(np.ones(3), np.ones(3)), ValueError, "matrix"),
+    (lambda: linalg.eigh_tridiagonal(np.ones(3), np.ones(2), select="v",
+                                     select_range=(0, 1)), NotImplementedError, "select='v'"),
+    (lambda: linalg.eigh_tridiagonal(np.ones(3), np.ones(2), select="x"), ValueError,
+     "select"),
+    (lambda: linalg.eigh_tridiagonal(np.ones(3), np.ones(2), select="i"), ValueError,
+     "select_range"),
+    (lambda: linalg.eigh_tridiagonal(np.ones(3), np.ones(2), select="i",
+                                     select_range=(2, 1)), ValueError, "empty"),
+    (lambda: linalg.eigh_tridiagonal(np.ones(3), np.ones(2), select="i",
+                                     select_range=(0, 3)), ValueError, "0 <= lo <= hi < 3"),
+    (lambda: linalg.eigh_tridiagonal(np.ones(3), np.ones(3)), ValueError, r"\(n - 1,\)"),
+    (lambda: linalg.eigh_tridiagonal(np.ones((2, 3)), np.ones((2, 2))), ValueError, "shape"),
+    (lambda: linalg.schur(np.ones((2, 3))), ValueError, "square"),
+    (lambda: linalg.schur(np.eye(2), output="imaginary"), ValueError, "output"),
+    (lambda: linalg.schur(np.eye(2, dtype=np.float16))[0].dtype == np.float32 or 1 / 0,
+     None, ""),
+    (lambda: linalg.rsf2csf(np.ones((2, 3)), np.eye(2)), ValueError, "T must be a square"),
+    (lambda: linalg.rsf2csf(np.eye(2), np.ones(2)), ValueError, "Z must be a square"),
+    (lambda: linalg.rsf2csf(np.eye(2), np.eye(3)), ValueError, "differ in size"),
+    (lambda: linalg.funm(np.ones((2, 2, 2)), fnp.exp), ValueError, "square matrix"),
+])
+def test_errors(call: Callable[[], Any], error: type[Exception] | None, match: str) -> None:
+    if error is None:
+        assert call()
+        return
+    with pytest.raises(error, match=match):
+        call()
+
+
 # -- derivatives, jit and vmap ------------------------------------------------------------------
 
 A3 = _matrix((3, 3), seed=7)
 A4C = _matrix((4, 4), np.complex128, seed=8)
 TALL = _matrix((4, 3), seed=9)
 WIDE = _matrix((3, 4), seed=10)
+
+T5, Z5 = (np.asarray(x) for x in linalg.schur(_matrix((5, 5), seed=17)))
 
 # functions of the factors that do not depend on LAPACK's sign choices are not needed here:
 # hessenberg's and qr's signs are fixed by the algorithm (smooth near these matrices).
@@ -204,6 +401,9 @@ DIFFERENTIABLE: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("eigh_tridiagonal complex",
      lambda d, e: linalg.eigh_tridiagonal(d, e, eigvals_only=True),
      (_matrix((4,), np.complex128, seed=15), _matrix((3,), np.complex128, seed=16))),
+    # rsf2csf is smooth in the entries of the real Schur form that are not zero (a zero
+    # sub-diagonal entry that moves would start a rotation): those are perturbed
+    ("rsf2csf", lambda t, z: linalg.rsf2csf(T5 + (T5 != 0) * t, z), (np.zeros((5, 5)), Z5)),
     ("qr_multiply pivoting", lambda a, c: linalg.qr_multiply(a, c, pivoting=True)[:2],
      (TALL, _matrix((4,)))),
 ]
