@@ -1012,9 +1012,10 @@ def funm(A: Any, func: Callable[[Any], Any], disp: bool = True) -> Any:  # noqa:
     ``jit`` and ``vmap`` work.
 
     >>> import numpy as np
-    >>> np.round(funm(np.array([[1.0, 1.0], [0.0, 1.0]]), np.exp).real, 12)  # e [[1, 1], [0, 1]]
-    array([[2.71828183, 2.71828183],
-           [0.        , 2.71828183]])
+    >>> f = funm(np.array([[1.0, 1.0], [0.0, 2.0]]), np.exp)  # [[e, e^2 - e], [0, e^2]]
+    >>> np.round(f.real, 8)
+    array([[2.71828183, 4.67077427],
+           [0.        , 7.3890561 ]])
     """
     (a,) = inexact(A)
     if aval(a).ndim != 2 or aval(a).shape[0] != aval(a).shape[1]:
