@@ -224,6 +224,22 @@ def np_qr_pivots(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def np_schur(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A Schur decomposition from NumPy's: ``t = z^H a z`` for ``z`` the unitary factor of
+    the QR decomposition of the (complex) eigenvectors; only the parts that
+    :func:`schur_parts` keeps are compared."""
+    z = np.linalg.qr(np.linalg.eig(a)[1])[0]
+    return z.conj().swapaxes(-1, -2) @ a @ z, z
+
+
+def schur_parts(tz: Any) -> tuple[Any, Any]:
+    """``z t z^H`` (the input again) and the sum of ``|t|^2`` (the Frobenius norm of ``a``),
+    the same for every Schur form, real or complex, in any eigenvalue order."""
+    t, z = tz
+    zh = np.conj(np.swapaxes(z, -1, -2))
+    return np.real(z @ t @ zh), np.sum(np.abs(t) ** 2, axis=(-2, -1))
+
+
 def pivoted_r(pivots: Callable[[Any], Any], xp: Any) -> Callable[[Any], Any]:
     """``r`` of the QR of a laddered matrix's columns (reversed, so that the pivoting reorders
     them) taken in ``pivots``' order, with the signs of its rows fixed."""
@@ -387,6 +403,10 @@ DECOMPOSITION_CASES: list[Case] = [
     Case("qr_pivots", lambda a: dc.qr_pivots(a), np_qr_pivots, matrices(), differentiable=False),
     Case("qr_pivots", pivoted_r(dc.qr_pivots, fnp), pivoted_r(np_qr_pivots, np), matrices(),
          label="qr of the pivoted columns"),
+    # schur: no derivative (as JAX's); its value compared through what is unique about it, the
+    # reconstruction z t z^H and t's zeros below the (sub-)diagonal
+    Case("schur", lambda a: schur_parts(dc.schur(a)), lambda a: schur_parts(np_schur(a)),
+         matrices(square=True), differentiable=False, tol=F32_LOOSE),
     # pinv: full rank, and rank deficient (x @ y of rank r: the rank stays r when x, y move)
     Case("pinv", lambda a: dc.pinv(ladder(a), 1e-15), lambda a: np.linalg.pinv(ladder(a)),
          matrices()),

@@ -335,6 +335,8 @@ def all_primitives() -> list[Primitive]:
 RULE_EXEMPTIONS: dict[tuple[str, str], str] = {
     ("nextafter", "jvp"): "not differentiable, as JAX's: differentiating through it raises",
     ("nextafter", "vjp"): "not differentiable, as JAX's: differentiating through it raises",
+    ("schur", "jvp"): "no derivative, as JAX's schur: differentiating through it raises",
+    ("schur", "vjp"): "no derivative, as JAX's schur: differentiating through it raises",
 }
 
 # primitive name -> why it has no row in the table.
@@ -395,4 +397,4 @@ def test_every_primitive_has_a_row(prim: Primitive) -> None:
 # Primitives whose outputs are booleans or whose derivative is zero/undefined by design.
 _NOT_DIFFERENTIABLE = {"eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "not",
                        "stop_gradient", "argmax", "argmin", "nextafter",
-                       "bitcast_convert_type"}
+                       "bitcast_convert_type", "schur"}

@@ -1,6 +1,6 @@
 """Matrix decompositions: cholesky, eigh, svd, qr, lu (with partial pivoting) and eig, and
-pinv, for stacks of real or complex matrices; and qr_pivots, the column order of a
-rank-revealing QR.
+pinv, for stacks of real or complex matrices; qr_pivots, the column order of a
+rank-revealing QR; and schur (the QR algorithm in NumPy, without derivative, as JAX's).
 
 Each one is a primitive because the IR names it and its derivative is not that of any program
 of other primitives (NumPy computes it by an iterative LAPACK routine; lu's pivots depend on
@@ -42,6 +42,7 @@ from functrace.core import Primitive, ShapedArray, get_aval
 from functrace.interpreters.jvp import defjvp, jvp_rules
 from functrace.interpreters.vjp import defvjp, vjp_residuals, vjp_rules
 from functrace.interpreters.vmap import batch_rules
+from functrace.primitives._schur_kernel import schur as schur_kernel
 from functrace.primitives.elementwise import abs as abs_
 from functrace.primitives.elementwise import (
     add,
@@ -951,3 +952,34 @@ eigvals_p.shape_rule = _eigvals_shape
 defjvp(eigvals_p, _eigvals_jvp)
 defvjp(eigvals_p, _eigvals_vjp, residuals=(False, (True,)))
 _front_batch_all(eigvals_p)
+
+
+# -- schur --------------------------------------------------------------------------------------
+# The Schur decomposition a = z t z^H (the QR algorithm in NumPy, functrace/primitives/
+# _schur_kernel.py): the real Schur form of a real matrix, the complex one of a complex
+# matrix.  No derivative rule, as JAX's schur (differentiating through it raises
+# NotImplementedError); batched by moving the batch axis to the front of the stack.
+schur_p = Primitive("schur", multiple_results=True)
+
+
+def schur(a: Any) -> tuple[Any, Any]:
+    """``(t, z)`` with ``a = z t z^H`` for each square matrix of a stack: ``t`` quasi-upper
+    triangular with 2x2 blocks in LAPACK's standard form (real ``a``) or upper triangular
+    (complex ``a``), ``z`` orthogonal (unitary)."""
+    t, z = schur_p.bind(a)
+    return t, z
+
+
+def _schur_shape(a: ShapedArray) -> list[ShapedArray]:
+    check_matrices("schur", a, square=True)
+    return [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape, a.dtype)]
+
+
+def _schur_impl(a: Any) -> list[Any]:
+    t, z = schur_kernel(np.asarray(a))
+    return [t, z]
+
+
+schur_p.impl = _schur_impl
+schur_p.shape_rule = _schur_shape
+_front_batch_all(schur_p)

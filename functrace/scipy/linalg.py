@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,10 +45,11 @@ from functrace.scipy._inexact import inexact
 
 __all__ = [
     "block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
-    "convolution_matrix", "det", "dft", "eigh", "expm", "expm_frechet", "fiedler",
-    "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert", "inv", "invhilbert",
-    "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "polar", "qr", "solve",
-    "solve_sylvester", "solve_triangular", "sqrtm", "svd", "toeplitz",
+    "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet",
+    "fiedler", "fiedler_companion", "funm", "hadamard", "hankel", "helmert", "hessenberg",
+    "hilbert", "inv", "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve",
+    "pascal", "polar", "qr", "qr_multiply", "rsf2csf", "schur", "solve", "solve_sylvester",
+    "solve_triangular", "sqrtm", "svd", "toeplitz",
 ]
 
 
@@ -729,6 +730,319 @@ def sqrtm(A: Any, disp: Any = None, blocksize: Any = None) -> Any:  # noqa: N803
     (a,) = inexact(A)
     _square("sqrtm", a, "A")
     return _sqrtm(a)
+
+
+# -- Hessenberg and QR products ---------------------------------------------------------------
+
+
+def hessenberg(a: Any, *, calc_q: bool = False, overwrite_a: bool = False,
+               check_finite: bool = True) -> Any:
+    """``jax.scipy.linalg.hessenberg``: the upper Hessenberg form ``h`` (zero below the first
+    sub-diagonal) of each square matrix of a stack, ``a = q @ h @ q^H`` with ``q`` unitary;
+    ``(h, q)`` with ``calc_q``.
+
+    Built on :func:`functrace.lax.linalg.hessenberg` (LAPACK's ``?gehrd`` reflectors, so ``h``
+    and ``q`` are LAPACK's, sign for sign) and :func:`functrace.lax.linalg.householder_product`
+    (``q``'s first row and column are those of the identity), as JAX's.  Differentiable to any
+    order (JAX's is not).  ``overwrite_a`` and ``check_finite`` are accepted and ignored.
+
+    >>> import numpy as np
+    >>> h, q = hessenberg(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.0, 8.0, 9.0]]),
+    ...                   calc_q=True)
+    >>> np.allclose(q @ h @ q.T, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.0, 8.0, 9.0]])
+    True
+    >>> float(h[2, 0])
+    0.0
+    """
+    del overwrite_a, check_finite
+    (a,) = inexact(a)
+    _square("hessenberg", a)
+    shape, dtype = aval(a).shape, aval(a).dtype
+    n = shape[-1]
+    if n == 0:
+        return (fnp.zeros(shape, dtype), fnp.zeros(shape, dtype)) if calc_q else fnp.zeros(
+            shape, dtype)
+    packed, taus = lax_linalg.hessenberg(a)
+    h = fnp.triu(packed, -1)
+    if not calc_q:
+        return h
+    # The reflectors act on rows and columns 1..n-1: q = diag(1, q1).
+    q1 = lax_linalg.householder_product(packed[..., 1:, :-1], taus)
+    corner = np.zeros((n, n), dtype)
+    corner[0, 0] = 1
+    q = fnp.pad(q1, [(0, 0)] * (len(shape) - 2) + [(1, 0), (1, 0)]) + corner
+    return h, q
+
+
+def qr_multiply(a: Any, c: Any, mode: str = "right", pivoting: bool = False,
+                conjugate: bool = False, overwrite_a: bool = False,
+                overwrite_c: bool = False) -> tuple[Any, ...]:
+    """``jax.scipy.linalg.qr_multiply``: the QR decomposition of ``a`` (``(..., m, n)``,
+    ``k = min(m, n)``) with ``q`` applied to ``c``: ``(q @ c, r)`` for ``mode='left'`` (``c``
+    ``(..., k, p)``, result ``(..., m, p)``) or ``(c @ q, r)`` for ``mode='right'`` (``c``
+    ``(..., p, m)``, result ``(..., p, k)``), ``q`` the ``(m, k)`` factor and ``r`` the ``(k,
+    n)`` one.  ``conjugate`` uses ``conj(q)`` instead.  A 1-d ``c`` is a column (``'left'``)
+    or a row (``'right'``) and the result is raveled, as JAX's.  With ``pivoting``, ``(result,
+    r, p)`` for the column order ``p`` of :func:`qr`'s ``pivoting``.  The leading axes of
+    ``a`` and ``c`` broadcast.
+
+    Computed as the reduced :func:`functrace.lax.linalg.qr` and a product (only ``q``'s first
+    ``k`` columns ever reach the result), so it is differentiable to any order (JAX's is not);
+    ``q`` and ``r`` have LAPACK's signs.  ``overwrite_a`` and ``overwrite_c`` are ignored.
+
+    >>> import numpy as np
+    >>> a = np.array([[1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [1.0, 4.0]])
+    >>> qtb, r = qr_multiply(a, np.array([2.0, 4.0, 5.0, 4.0]))
+    >>> np.round(solve_triangular(r, qtb), 12)  # the least-squares line through the points
+    array([2. , 0.7])
+    """
+    del overwrite_a, overwrite_c
+    if mode not in ("right", "left"):
+        raise ValueError(f"scipy.linalg.qr_multiply: mode must be 'right' or 'left', got "
+                         f"{mode!r}.")
+    a, c = inexact(a, c)
+    _matrix("qr_multiply", a)
+    m, n = aval(a).shape[-2:]
+    k = builtins.min(m, n)
+    onedim = aval(c).ndim == 1
+    if onedim:
+        c = c[:, None] if mode == "left" else c[None, :]
+    if aval(c).ndim < 2:
+        raise ValueError(f"scipy.linalg.qr_multiply: c must be 1-d or a stack of matrices, "
+                         f"got shape {aval(c).shape}.")
+    if mode == "left" and aval(c).shape[-2] != k:
+        raise ValueError(f"scipy.linalg.qr_multiply: a has shape {aval(a).shape}, so q has {k} "
+                         f"columns, but c has {aval(c).shape[-2]} rows (mode='left' computes "
+                         "q @ c).")
+    if mode == "right" and aval(c).shape[-1] != m:
+        raise ValueError(f"scipy.linalg.qr_multiply: a has shape {aval(a).shape}, so q has {m} "
+                         f"rows, but c has {aval(c).shape[-1]} columns (mode='right' computes "
+                         "c @ q).")
+    batch = np.broadcast_shapes(aval(a).shape[:-2], aval(c).shape[:-2])
+    a = fnp.broadcast_to(a, (*batch, m, n))
+    c = fnp.broadcast_to(c, (*batch, *aval(c).shape[-2:]))
+    q, r, *order = lax_linalg.qr(a, pivoting=bool(pivoting), full_matrices=False)
+    if conjugate and aval(q).dtype.kind == "c":
+        q = fnp.conj(q)
+    out = fnp.matmul(q, c) if mode == "left" else fnp.matmul(c, q)
+    if onedim:
+        out = fnp.ravel(out)
+    return (out, r, *order)
+
+
+def eigh_tridiagonal(d: Any, e: Any, *, eigvals_only: bool = False, select: str = "a",
+                     select_range: tuple[float, float] | None = None, tol: float | None = None,
+                     key: Any = None) -> Any:
+    """``jax.scipy.linalg.eigh_tridiagonal``: the eigenvalues ``w`` (ascending, real) and,
+    unless ``eigvals_only``, the eigenvectors ``v`` (columns, ``(n, k)``) of the Hermitian
+    tridiagonal matrix with diagonal ``d`` (``(n,)``, its real part) and off-diagonal ``e``
+    (``(n - 1,)``): ``t[i, i + 1] = e[i]``, ``t[i + 1, i] = conj(e[i])``, as JAX's.
+
+    ``select='a'`` gives all eigenpairs, ``select='i'`` those with indices ``lo <= i <= hi``
+    for ``select_range=(lo, hi)``; ``'v'`` (a number of eigenvalues that depends on the
+    values) raises ``NotImplementedError``, as JAX.  Computed by the dense
+    :func:`functrace.numpy.linalg.eigh` of the assembled matrix (``O(n^3)``; JAX bisects with
+    Sturm sequences and inverse-iterates from random vectors), so it is differentiable to any
+    order in ``d`` and ``e`` (the eigenvectors' derivative is undefined at repeated
+    eigenvalues); JAX's reverse mode raises and its forward mode is not the derivative.
+    ``tol`` and ``key`` (JAX's seed for inverse iteration) are accepted and ignored; each
+    eigenvector's sign (phase) is LAPACK's choice.  Integer inputs become float64.
+
+    >>> import numpy as np
+    >>> eigh_tridiagonal(np.array([2.0, 2.0]), np.array([1.0]), eigvals_only=True)
+    array([1., 3.])
+    """
+    del tol, key
+    if select == "v":
+        raise NotImplementedError("scipy.linalg.eigh_tridiagonal: select='v' is not supported "
+                                  "(the number of eigenvalues would depend on the values).")
+    if select not in ("a", "i"):
+        raise ValueError(f"scipy.linalg.eigh_tridiagonal: select must be 'a', 'i' or 'v', got "
+                         f"{select!r}.")
+    d, e = inexact(d, e)
+    n = aval(d).shape[0] if aval(d).ndim == 1 else -1
+    if n < 0 or aval(e).shape != (builtins.max(n - 1, 0),):
+        raise ValueError("scipy.linalg.eigh_tridiagonal: expected d of shape (n,) and e of "
+                         f"shape (n - 1,), got {aval(d).shape} and {aval(e).shape}.")
+    subset = None
+    if select == "i":
+        if select_range is None:
+            raise ValueError("scipy.linalg.eigh_tridiagonal: select='i' needs select_range="
+                             "(lo, hi).")
+        lo, hi = (int(i) for i in select_range)
+        if lo > hi:
+            raise ValueError(f"scipy.linalg.eigh_tridiagonal: select_range {(lo, hi)} is an "
+                             "empty index range.")
+        if lo < 0 or hi >= builtins.max(n, 1):
+            raise ValueError(f"scipy.linalg.eigh_tridiagonal: select_range {(lo, hi)} must "
+                             f"satisfy 0 <= lo <= hi < {n}.")
+        subset = (lo, hi + 1)
+    dtype = aval(d).dtype
+    real = np.finfo(dtype).dtype
+    diagonal = fnp.real(d) if dtype.kind == "c" else d
+    if n == 0:
+        w = fnp.zeros((0,), real)
+        return w if eigvals_only else (w, fnp.zeros((0, 0), dtype))
+    # t = diag(d) + e above the diagonal + conj(e) below it: eigh reads the lower triangle.
+    t = (diagonal.astype(dtype)[:, None] * np.eye(n, dtype=dtype)
+         + fnp.pad(fnp.conj(e) if dtype.kind == "c" else e, (1, 0))[:, None]
+         * np.eye(n, k=-1, dtype=dtype))
+    w, v = fnp.linalg.eigh(t)
+    if subset is not None:
+        w, v = w[subset[0]:subset[1]], v[:, subset[0]:subset[1]]
+    return w if eigvals_only else (w, v)
+
+
+# -- the Schur decomposition and functions of matrices ------------------------------------------
+
+
+def schur(a: Any, output: str = "real") -> tuple[Any, Any]:
+    """``jax.scipy.linalg.schur``: ``(t, z)`` with ``a = z @ t @ z^H`` for each square matrix
+    of a stack, ``z`` orthogonal (unitary) and ``t`` the Schur form: with ``output='real'``
+    (real ``a``) quasi-upper triangular, its 2x2 diagonal blocks (one per pair of complex
+    conjugate eigenvalues) in LAPACK's standard form (equal diagonal entries, off-diagonal
+    entries of opposite signs); with ``output='complex'`` (or a complex ``a``) upper triangular.
+
+    The ``schur`` primitive: the QR algorithm written in NumPy (Hessenberg reduction, then
+    Francis's double-shift steps for real matrices or Wilkinson single-shift steps for complex
+    ones, with deflation), since NumPy exposes no Schur routine.  It runs under ``jit`` and
+    ``vmap`` (matrix by matrix) but has no derivative, as JAX's (``NotImplementedError``).
+    The eigenvalues appear along the diagonal in the order the iteration finds them, which may
+    differ from LAPACK's.  Integers become float64; float32 is computed in float64 and
+    rounded.
+
+    >>> import numpy as np
+    >>> a = np.array([[0.0, 2.0], [-2.0, 0.0]])
+    >>> t, z = schur(a)
+    >>> t                       # the rotation's eigenvalues +-2i, as one 2x2 block
+    array([[ 0.,  2.],
+           [-2.,  0.]])
+    >>> np.allclose(z @ t @ z.T, a)
+    True
+    """
+    if output not in ("real", "complex"):
+        raise ValueError(f"scipy.linalg.schur: output must be 'real' or 'complex', got "
+                         f"{output!r}.")
+    (a,) = inexact(a)
+    _square("schur", a)
+    if output == "complex" and aval(a).dtype.kind != "c":
+        a = a.astype(np.result_type(aval(a).dtype, np.complex64))
+    return dc.schur(a)
+
+
+def rsf2csf(T: Any, Z: Any, check_finite: bool = True) -> tuple[Any, Any]:  # noqa: N803
+    """``jax.scipy.linalg.rsf2csf``: the complex Schur form ``(t, z)`` (``t`` upper
+    triangular, ``z`` unitary, ``z @ t @ z^H`` unchanged) from a real one ``(T, Z)`` (or a
+    stack of them, their leading axes broadcast), always complex.
+
+    Each 2x2 block, from the bottom up, is split by a complex Givens rotation built from its
+    first eigenvalue (as SciPy and JAX: the order of ``eigvals``), applied to the rows and
+    columns of ``t`` and to ``z``; a sub-diagonal entry below ``eps`` times its diagonal
+    neighbours counts as zero.  Written with functrace operations (the choice at each block a
+    ``where``), so it runs under ``jit`` and ``vmap`` and is differentiable wherever the
+    blocks' eigenvalues are distinct.  ``check_finite`` is ignored.
+
+    >>> import numpy as np
+    >>> t, z = rsf2csf(np.array([[0.0, 2.0], [-2.0, 0.0]]), np.eye(2))
+    >>> np.round(np.diag(t), 12)
+    array([0.+2.j, 0.-2.j])
+    """
+    del check_finite
+    t, z = inexact(T, Z)
+    if aval(t).ndim < 2 or aval(t).shape[-1] != aval(t).shape[-2]:
+        raise ValueError(f"scipy.linalg.rsf2csf: T must be a square matrix or a stack of them, "
+                         f"got shape {aval(t).shape}.")
+    if aval(z).ndim < 2 or aval(z).shape[-1] != aval(z).shape[-2]:
+        raise ValueError(f"scipy.linalg.rsf2csf: Z must be a square matrix or a stack of them, "
+                         f"got shape {aval(z).shape}.")
+    if aval(t).shape[-1] != aval(z).shape[-1]:
+        raise ValueError(f"scipy.linalg.rsf2csf: T of shape {aval(t).shape} and Z of shape "
+                         f"{aval(z).shape} differ in size.")
+    dtype = np.result_type(aval(t).dtype, np.complex64)
+    n = aval(t).shape[-1]
+    batch = np.broadcast_shapes(aval(t).shape[:-2], aval(z).shape[:-2])
+    t = fnp.broadcast_to(t.astype(dtype), (*batch, n, n))
+    z = fnp.broadcast_to(z.astype(dtype), (*batch, n, n))
+    eps = float(np.finfo(dtype).eps)
+    index = np.arange(n)
+    for m in range(n - 1, 0, -1):
+        sub = t[..., m, m - 1]
+        split = fnp.abs(sub) > eps * (fnp.abs(t[..., m - 1, m - 1]) + fnp.abs(t[..., m, m]))
+        mu = dc.eigvals(t[..., m - 1:m + 1, m - 1:m + 1])[..., 0] - t[..., m, m]
+        r = fnp.sqrt(fnp.abs(mu) ** 2 + fnp.abs(sub) ** 2)
+        r = fnp.where(split & (r > 0), r, 1.0).astype(dtype)
+        c, s = mu / r, sub / r
+        # rows m-1, m (columns m-1 on) times G = [[conj(c), s], [-s, c]]
+        row0, row1 = t[..., m - 1, :], t[..., m, :]
+        new0 = fnp.conj(c)[..., None] * row0 + s[..., None] * row1
+        new1 = -s[..., None] * row0 + c[..., None] * row1
+        cols = index >= m - 1
+        rotated = fnp.where((index == m - 1)[:, None] & cols, new0[..., None, :],
+                            fnp.where((index == m)[:, None] & cols, new1[..., None, :], t))
+        # columns m-1, m (rows up to m) times G^H, and z's columns too
+        col0, col1 = rotated[..., :, m - 1], rotated[..., :, m]
+        new0 = col0 * c[..., None] + col1 * fnp.conj(s)[..., None]
+        new1 = -col0 * fnp.conj(s)[..., None] + col1 * fnp.conj(c)[..., None]
+        rows = (index <= m)[:, None]
+        rotated = fnp.where(rows & (index == m - 1), new0[..., :, None],
+                            fnp.where(rows & (index == m), new1[..., :, None], rotated))
+        z0, z1 = z[..., :, m - 1], z[..., :, m]
+        zn0 = z0 * c[..., None] + z1 * fnp.conj(s)[..., None]
+        zn1 = -z0 * fnp.conj(s)[..., None] + z1 * fnp.conj(c)[..., None]
+        zrot = fnp.where(index == m - 1, zn0[..., :, None],
+                         fnp.where(index == m, zn1[..., :, None], z))
+        t = fnp.where(split[..., None, None], rotated, t)
+        z = fnp.where(split[..., None, None], zrot, z)
+        t = fnp.where((index == m)[:, None] & (index == m - 1), np.zeros((), dtype), t)
+    return t, z
+
+
+def funm(A: Any, func: Callable[[Any], Any], disp: bool = True) -> Any:  # noqa: N803
+    """``jax.scipy.linalg.funm``: the matrix function ``f(A)`` of a square matrix ``A``
+    (2-d, as JAX's), for ``func`` a function applied elementwise to an array of eigenvalues.
+    Always complex, as JAX's (SciPy returns a real array when the imaginary part vanishes).
+    With ``disp=False``, ``(f(A), errest)``, JAX's estimate of the relative error.
+
+    As SciPy and JAX: the complex Schur form ``A = z t z^H`` (:func:`schur` and
+    :func:`rsf2csf`), ``func`` on ``t``'s diagonal, then Parlett's recurrence (Golub and Van
+    Loan, algorithm 11.1.1) for the rest of ``f(t)``, one superdiagonal at a time
+    (``f(t) t - t f(t) = 0`` solved for it), and ``z f(t) z^H``.  The recurrence divides by
+    differences of eigenvalues: inaccurate when they are close, and where two are equal the
+    entry is left undivided, as SciPy's.  No derivative (``schur`` has none, as in JAX);
+    ``jit`` and ``vmap`` work.
+
+    >>> import numpy as np
+    >>> f = funm(np.array([[1.0, 1.0], [0.0, 2.0]]), np.exp)  # [[e, e^2 - e], [0, e^2]]
+    >>> np.round(f.real, 8)
+    array([[2.71828183, 4.67077427],
+           [0.        , 7.3890561 ]])
+    """
+    (a,) = inexact(A)
+    if aval(a).ndim != 2 or aval(a).shape[0] != aval(a).shape[1]:
+        raise ValueError(f"scipy.linalg.funm: expected a square matrix (n, n), got shape "
+                         f"{aval(a).shape}.")
+    t, z = rsf2csf(*schur(a))
+    dtype = aval(t).dtype
+    n = aval(t).shape[-1]
+    diagonal = fnp.diagonal(t)
+    f = fnp.asarray(func(diagonal)).astype(dtype)[:, None] * np.eye(n, dtype=dtype)
+    minden = fnp.abs(t[0, 0]) if n else np.zeros((), np.finfo(dtype).dtype)
+    for p in range(1, n):
+        # With the superdiagonals below p filled, (t f - f t)[i, i + p] is the numerator of
+        # Parlett's recurrence for f[i, i + p].
+        s = fnp.diagonal(fnp.matmul(t, f) - fnp.matmul(f, t), offset=p)
+        den = diagonal[p:] - diagonal[:-p]
+        entry = fnp.where(den != 0, s / fnp.where(den != 0, den, 1.0), s)
+        f = f + fnp.pad(entry, (0, p))[:, None] * np.eye(n, k=p, dtype=dtype)
+        minden = fnp.minimum(minden, fnp.min(fnp.abs(den)))
+    f = fnp.matmul(fnp.matmul(z, f), _mH(z))
+    if disp:
+        return f
+    tol = float(np.finfo(np.float32 if dtype == np.complex64 else np.float64).eps)
+    minden = fnp.where(minden == 0, tol, minden)
+    err = fnp.where(fnp.any(fnp.isinf(f)), np.inf, fnp.minimum(1.0, fnp.maximum(
+        tol, (tol / minden) * fnp.linalg.norm(fnp.triu(t, 1), 1))))
+    return f, err
 
 
 # -- special matrices ----------------------------------------------------------------------------
