@@ -56,7 +56,7 @@ def _sign_free(x: Any) -> Any:
 # Values against jax.lax.linalg, real and complex, single matrices and stacks
 
 DTYPES = [np.float64, np.complex128, np.float32]
-BATCHES = [(), (2,), (2, 1)]
+BATCHES = [(), (2, 1)]  # a single matrix, and a stack with a length-1 axis
 
 
 def _tol(dtype: Any) -> float:

@@ -57,7 +57,7 @@ SHAPES: dict[str, list[tuple[int, ...]]] = {
     "vs_axes": [(3, 4, 5, 2)],
     "delta_orthogonal": [(3, 4, 5), (2, 3, 2, 2), (3, 1, 3, 2, 4)],
 }
-DEFAULT_SHAPES = [(4, 3), (2, 5), (3, 3, 2, 6)]
+DEFAULT_SHAPES = [(4, 3), (3, 3, 2, 6)]  # a matrix and a convolution kernel
 INEXACT = ("orthogonal", "orthogonal_axis0", "delta_orthogonal")  # a QR factorisation
 REAL_ONLY = ("uniform", "uniform_scale", "truncated_normal", "truncated_normal_bounds",
              "orthogonal", "orthogonal_axis0", "delta_orthogonal")

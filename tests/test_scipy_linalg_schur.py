@@ -143,7 +143,7 @@ def _fixed_signs(v: Any) -> Any:
 
 @pytest.mark.parametrize("select", ["a", "i"])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n", [1, 2, 7, 12])
+@pytest.mark.parametrize("n", [1, 7])
 def test_eigh_tridiagonal_against_jax(n: int, dtype: Any, select: str) -> None:
     d = _matrix((n,), dtype, seed=n)
     e = _matrix((n - 1,), dtype, seed=n + 1)
