@@ -363,7 +363,28 @@ def test_module_names_match_jax() -> None:
 
     assert functrace.lax.linalg is L
     theirs = {n for n in dir(JL) if not n.startswith("_") and not n.endswith("_p")}
-    missing = theirs - set(L.__all__)
-    assert missing <= {"schur"}, missing  # see docs/linalg.md
+    assert theirs <= set(L.__all__), theirs - set(L.__all__)
     for name in L.__all__:
         assert hasattr(L, name)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=lambda d: np.dtype(d).name)
+def test_schur_as_jax(dtype: Any) -> None:
+    # JAX's output: [t, vs] (real Schur form for real input), [t] without the vectors; the
+    # eigenvalue order along t's diagonal may differ from LAPACK's, so compare invariants.
+    x = _matrix((2, 5, 5), dtype)
+    t, vs = L.schur(x)
+    assert t.dtype == vs.dtype == np.dtype(dtype)
+    _close(vs @ t @ np.conj(np.swapaxes(vs, -1, -2)), x, 1e-12)
+    _close(np.conj(np.swapaxes(vs, -1, -2)) @ vs, np.broadcast_to(np.eye(5, dtype=dtype), x.shape),
+           1e-12)
+    below = np.tril(t, -1 if np.dtype(dtype).kind == "c" else -2)
+    assert not below.any()
+    tj = JL.schur(x[0])[0]
+    _close(np.sort_complex(np.linalg.eigvals(t[0])).astype(complex),
+           np.sort_complex(np.linalg.eigvals(np.asarray(tj))).astype(complex), 1e-10)
+    (t_only,) = L.schur(x, compute_schur_vectors=False)
+    _close(t_only, t, 0.0)
+    _close(ft.jit(lambda a: L.schur(a)[0])(x), t, 1e-12)
+    with pytest.raises(NotImplementedError, match="sort_eig_vals"):
+        L.schur(x, sort_eig_vals=True)

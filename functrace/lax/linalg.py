@@ -32,8 +32,8 @@ from functrace.primitives import linalg as la
 
 __all__ = ["EigImplementation", "EighImplementation", "SvdAlgorithm", "cholesky",
            "cholesky_update", "eig", "eigh", "hessenberg", "householder_product", "lu",
-           "lu_pivots_to_permutation", "ormqr", "qdwh", "qr", "svd", "symmetric_product",
-           "triangular_solve", "tridiagonal", "tridiagonal_solve"]
+           "lu_pivots_to_permutation", "ormqr", "qdwh", "qr", "schur", "svd",
+           "symmetric_product", "triangular_solve", "tridiagonal", "tridiagonal_solve"]
 
 
 class EighImplementation(enum.Enum):
@@ -496,6 +496,30 @@ def tridiagonal(a: Any, *, lower: bool = True) -> tuple[Any, Any, Any, Any]:
         band = band + off
     other = fnp.triu(a, 1) if lower else fnp.tril(a, -1)
     return other + band + vectors, d, e, taus
+
+
+def schur(x: Any, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable: Any = None) -> list[Any]:
+    """``jax.lax.linalg.schur``: ``[t, vs]`` with ``x = vs t vs^H`` for each square matrix of a
+    stack (``[t]`` without ``compute_schur_vectors``): the real Schur form of a real matrix
+    (2x2 blocks in LAPACK's standard form), the complex one of a complex matrix.  The
+    ``schur`` primitive (the QR algorithm in NumPy, as ``functrace.scipy.linalg.schur``), with
+    no derivative, as JAX's.  Ordering the eigenvalues (``sort_eig_vals``,
+    ``select_callable``) is not supported: ``NotImplementedError``.
+
+    >>> import numpy as np
+    >>> from functrace.lax import linalg
+    >>> t, vs = linalg.schur(np.array([[0.0, 2.0], [-2.0, 0.0]]))
+    >>> t
+    array([[ 0.,  2.],
+           [-2.,  0.]])
+    """
+    if sort_eig_vals or select_callable is not None:
+        raise NotImplementedError("lax.linalg.schur: ordering the eigenvalues (sort_eig_vals, "
+                                  "select_callable) is not supported.")
+    x = _matrices("schur", x, square=True)
+    t, vs = dc.schur(x)
+    return [t, vs] if compute_schur_vectors else [t]
 
 
 def hessenberg(a: Any) -> tuple[Any, Any]:
