@@ -674,12 +674,17 @@ def _custom_vjp_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str
             values.append(x)  # an outer tracer (an argument the outer trace differentiates)
     if not differentiated:
         return None
-    n = params["num_consts"]
     assert parent is not None
     with new_current(parent):
-        outs, residuals = rule.run_fwd(values[:n], values[n:])
-    return trace.process(custom_vjp_call_p, args,
-                         {**params, "fwd_bwd": _RecordedFwdBwd(rule, outs, residuals)})
+        recorded = _run_fwd(rule, params["num_consts"], values)
+    return trace.process(custom_vjp_call_p, args, {**params, "fwd_bwd": recorded})
+
+
+def _run_fwd(rule: _FwdBwd, num_consts: int, values: Sequence[Any]) -> _RecordedFwdBwd:
+    """``fwd`` run on a call's operands, in the current trace: its outputs (the call's value)
+    and residuals (for ``bwd``), held by the rule that the recorded equation carries."""
+    outs, residuals = rule.run_fwd(values[:num_consts], values[num_consts:])
+    return _RecordedFwdBwd(rule, outs, residuals)
 
 
 def _describe(x: Any) -> str:
@@ -872,9 +877,7 @@ def _custom_vjp_forward_sweep(eqn: Eqn, in_vals: list[Any]) -> tuple[list[Any], 
     rule = eqn.params["fwd_bwd"]
     if type(rule) is not _FwdBwd:
         return eqn.primitive.bind(*in_vals, **eqn.params), eqn
-    n = eqn.params["num_consts"]
-    outs, residuals = rule.run_fwd(in_vals[:n], in_vals[n:])
-    recorded = _RecordedFwdBwd(rule, outs, residuals)
+    recorded = _run_fwd(rule, eqn.params["num_consts"], in_vals)
     return list(recorded.take_outs() or ()), Eqn(
         eqn.primitive, eqn.invars, eqn.outvars, {**eqn.params, "fwd_bwd": recorded})
 

@@ -62,7 +62,8 @@ tape_rewrites: dict[Primitive, TapeRewrite] = {}
 # How a trace computes, in a parent that is itself a trace, the known value of an equation of
 # one of these primitives: ``rule(parent, in_vals, params)`` returns the outputs' values (by
 # default the primitive is bound again in the parent). ``custom_vjp_call`` registers one: on
-# the tape of grad / vjp its value is ``fwd``'s output, already computed in the parent.
+# the tape of grad / vjp its value is ``fwd``'s output, already computed in the parent; loops,
+# branches and checkpoints compute theirs with bodies whose custom_vjp calls run ``fwd``.
 ParentBind = Callable[[Trace, list[Any], dict[str, Any]], list[Any]]
 parent_binds: dict[Primitive, ParentBind] = {}
 

@@ -35,13 +35,3 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any,
 
 def eval_closed(closed: ClosedJaxpr, *args: Any) -> list[Any]:
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
-
-
-def eval_jaxpr_values(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> dict[Var, Any]:
-    """Evaluate ``jaxpr`` keeping the value of every variable (the tape for reverse mode)."""
-    env: dict[Var, Any] = dict(zip(jaxpr.constvars, consts, strict=True))
-    env.update(zip(jaxpr.invars, args, strict=True))
-    for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*[read(env, v) for v in eqn.invars], **eqn.params)
-        env.update(zip(eqn.outvars, outs, strict=True))
-    return env

@@ -1,7 +1,7 @@
 """Reverse mode: pull cotangents back through a jaxpr, in reverse equation order.
 
 The forward sweep is the trace itself (``tracing.trace_known`` keeps every value: the tape) or,
-for a jaxpr without one, ``eval_jaxpr_values``.  The backward sweep visits equations last to
+for a jaxpr without one, :func:`forward_sweep`.  The backward sweep visits equations last to
 first; each primitive's vjp rule maps output cotangents ``ct`` to input cotangents, which are
 summed over a variable's uses (fan-out).  ``None`` is a symbolic zero cotangent; equations
 that do not depend on the differentiated inputs, or receive no cotangent, are skipped.

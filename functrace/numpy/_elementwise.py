@@ -178,8 +178,9 @@ def _float_divmod(x: Any, y: Any) -> tuple[Any, Any]:
     q = where(fix, subtract(q, 1.0), q)
     fq = ew.floor_p.bind1(q)
     fq = where(greater(subtract(q, fq), 0.5), add(fq, 1.0), fq)  # snap to the nearest integer
-    fq = where(equal(q, 0), copysign(0.0, ew.div(x, y)), fq)
-    return where(equal(y, 0), ew.div(x, y), fq), m
+    ratio = ew.div(x, y)
+    fq = where(equal(q, 0), copysign(0.0, ratio), fq)
+    return where(equal(y, 0), ratio, fq), m
 
 
 mod = remainder
@@ -637,6 +638,8 @@ def modf(x: Any, /) -> tuple[Any, Any]:
 def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
     """``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
     x1, x2 = promote("divmod", x1, x2)
+    if aval(x1).dtype.kind == "f":
+        return _float_divmod(x1, x2)  # both from one exact remainder
     return floor_divide(x1, x2), remainder(x1, x2)
 
 

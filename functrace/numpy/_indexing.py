@@ -86,8 +86,13 @@ class _Plan:
 
     def windowed(self) -> bool:
         """Whether the static window is not the whole operand."""
-        return self.starts != [0] * len(self.shape) or self.limits != list(self.shape) or (
-            self.strides != [1] * len(self.shape))
+        return _windowed(self.shape, self.starts, self.limits, self.strides)
+
+
+def _windowed(shape: tuple[int, ...], starts: list[int], limits: list[int],
+              strides: list[int]) -> bool:
+    """Whether a static window of an operand of ``shape`` is not the whole of it."""
+    return starts != [0] * len(shape) or limits != list(shape) or strides != [1] * len(shape)
 
 
 def getitem(a: Any, index: Any) -> Any:
@@ -161,8 +166,7 @@ def _apply_window(a: Any, starts: list[int], limits: list[int], strides: list[in
                   dropped: list[int]) -> Any:
     """``a`` read through a static window (a ``slice`` equation unless it is the whole of
     ``a``), with the ``dropped`` axes (of integer indices) squeezed out."""
-    if starts != [0] * len(starts) or limits != list(aval(a).shape) or (
-            strides != [1] * len(strides)):
+    if _windowed(aval(a).shape, starts, limits, strides):
         a = ix.static_slice(a, starts, limits, strides)
     return sh.squeeze(a, tuple(dropped)) if dropped else a
 
