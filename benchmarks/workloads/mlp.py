@@ -6,6 +6,9 @@ way for every library: ``logits - logsumexp(logits)`` picked at ``[arange(B), la
 * ``mlp_step``: one ``value_and_grad`` + SGD step (lr 0.1); every row returns
   ``(loss, new_params)``. The baseline is hand-written NumPy forward + backward + update.
 * ``mlp_fwd``: the loss alone (forward pass).
+* ``mlp_matmuls``: only the eight matrix products of one step (three forward, two input
+  cotangents, three weight cotangents), on the same arrays: what each library's matrix
+  multiply costs. Every NumPy-based row of ``mlp_step`` pays NumPy's; torch pays its own BLAS's.
 * ``mlp_memory``: peak memory (``tracemalloc``) of one ``value_and_grad`` (forward + backward)
   against the hand-written one. Only NumPy-based implementations are visible to tracemalloc;
   JAX and PyTorch allocate outside it and are skipped.
@@ -244,6 +247,44 @@ def make_step(config: Config) -> Impls:
     return impls
 
 
+def _matmul_operands(seed: int = 1) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """A step's matrix operands: activations (inputs of each layer), weights and cotangents."""
+    params, x, _ = init()
+    rng = np.random.default_rng(seed)
+    acts = [x] + [rng.standard_normal((BATCH, n)).astype(np.float32) for n in SIZES[1:-1]]
+    cts = [rng.standard_normal((BATCH, n)).astype(np.float32) for n in SIZES[1:]]
+    return acts, [layer["w"] for layer in params], cts
+
+
+def make_matmuls(config: Config) -> Impls:
+    acts, ws, cts = _matmul_operands()
+    impls = Impls()
+
+    def products(mm: Callable[[Any, Any], Any], t: Callable[[Any], Any], a: Any, w: Any, c: Any
+                 ) -> list[Any]:
+        out = [mm(a[i], w[i]) for i in range(3)]  # forward
+        out += [mm(c[i], t(w[i])) for i in (1, 2)]  # cotangents of the hidden activations
+        out += [mm(t(a[i]), c[i]) for i in range(3)]  # weight cotangents
+        return out
+
+    impls.add("numpy", lambda: products(np.matmul, np.transpose, acts, ws, cts))
+
+    @impls.setup("torch")
+    def _torch() -> Callable[[], Any]:
+        torch = peers.torch()
+        ta, tw, tc = ([torch.from_numpy(v) for v in vs] for vs in (acts, ws, cts))
+        return lambda: products(torch.matmul, lambda v: v.T, ta, tw, tc)
+
+    @impls.setup("jax jit")
+    def _jax() -> Callable[[], Any]:
+        jax, jnp = peers.jax()
+        f = jax.jit(lambda a, w, c: products(jnp.matmul, jnp.transpose, a, w, c))
+        data = jax.device_put((acts, ws, cts))
+        return lambda: jax.block_until_ready(f(*data))
+
+    return impls
+
+
 def make_forward(config: Config) -> Impls:
     params, x, y = init()
     impls = Impls()
@@ -330,6 +371,16 @@ register(
         family="mlp",
         description="MLP 784-512-512-10 relu, batch 128, f32: the loss only (forward pass)",
         make=make_forward,
+        baseline="numpy",
+    )
+)
+register(
+    Workload(
+        name="mlp_matmuls",
+        family="mlp",
+        description="the 8 f32 matrix products of one MLP 784-512-512-10 step at batch 128 "
+        "(3 forward, 2 input cotangents, 3 weight cotangents): each library's BLAS",
+        make=make_matmuls,
         baseline="numpy",
     )
 )
