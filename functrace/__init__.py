@@ -54,6 +54,20 @@ from functrace.api import (
 from functrace.config import config
 from functrace.core import Array, ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
+from functrace.devices import (
+    Device,
+    default_backend,
+    device_count,
+    devices,
+    host_count,
+    host_id,
+    host_ids,
+    local_device_count,
+    local_devices,
+    process_count,
+    process_index,
+    process_indices,
+)
 from functrace.dtypes import float0
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.jit import clear_caches, disable_jit, jit
@@ -72,6 +86,7 @@ __all__ = [
     "Array",
     "ClosedJaxpr",
     "ConcretizationError",
+    "Device",
     "Jaxpr",
     "ShapeDtypeStruct",
     "ShapedArray",
@@ -88,8 +103,11 @@ __all__ = [
     "custom_jvp",
     "custom_vjp",
     "debug",
+    "default_backend",
+    "device_count",
     "device_get",
     "device_put",
+    "devices",
     "disable_jit",
     "dtypes",
     "ensure_compile_time_eval",
@@ -98,6 +116,9 @@ __all__ = [
     "float0",
     "grad",
     "hessian",
+    "host_count",
+    "host_id",
+    "host_ids",
     "jacfwd",
     "jacobian",
     "jacrev",
@@ -106,12 +127,17 @@ __all__ = [
     "lax",
     "linear_transpose",
     "linearize",
+    "local_device_count",
+    "local_devices",
     "make_jaxpr",
     "named_call",
     "named_scope",
     "nn",
     "numpy",
     "optim",
+    "process_count",
+    "process_index",
+    "process_indices",
     "pure_callback",
     "random",
     "remat",
