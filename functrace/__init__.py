@@ -54,7 +54,7 @@ from functrace.api import (
 from functrace.config import config
 from functrace.core import Array, ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
-from functrace.devices import (
+from functrace._devices import (
     Device,
     default_backend,
     device_count,
