@@ -38,6 +38,7 @@ import numpy as np
 
 from functrace.core import (
     ClosedJaxpr,
+    Eqn,
     EvalTrace,
     Jaxpr,
     Primitive,
@@ -53,7 +54,14 @@ from functrace.interpreters import optimize as opt
 from functrace.interpreters.eval import eval_jaxpr, read
 from functrace.interpreters.jit import _CallTrace
 from functrace.interpreters.jvp import instantiate, jvp_jaxpr, jvp_rules
-from functrace.interpreters.vjp import active_vars, backward_pass, defvjp, vjp_residuals, vjp_rules
+from functrace.interpreters.vjp import (
+    active_vars,
+    backward_pass,
+    defvjp,
+    forward_sweeps,
+    vjp_residuals,
+    vjp_rules,
+)
 from functrace.interpreters.vmap import batch_rules
 from functrace.primitives.control_flow import (
     _pick,
@@ -226,10 +234,9 @@ def _saved_vars(closed: ClosedJaxpr, policy: Callable[..., bool]) -> tuple[Var, 
     return _cached(closed, ("saved", policy), build)  # type: ignore[no-any-return]
 
 
-def _checkpoint_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
-                        ) -> list[Any] | None:
-    """Record a checkpoint whose policy saves values on the tape of grad / vjp as a checkpoint
-    also returning those values, and keep them (the inputs are kept as for any checkpoint)."""
+def _saving(params: dict[str, Any]) -> ClosedJaxpr | None:
+    """The checkpoint's jaxpr returning, after its outputs, the values its policy saves (the
+    number of outputs proper is in its cache under ``"n_out"``); None if it saves nothing."""
     closed, policy = params["jaxpr"], params["policy"]
     if policy is None or "n_out" in closed.jaxpr.cache:
         return None
@@ -244,7 +251,17 @@ def _checkpoint_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str
         fwd.jaxpr.cache["n_out"] = len(j.outvars)
         return fwd
 
-    fwd = _cached(closed, ("fwd", policy), build)
+    return _cached(closed, ("fwd", policy), build)  # type: ignore[no-any-return]
+
+
+def _checkpoint_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str, Any]
+                        ) -> list[Any] | None:
+    """Record a checkpoint whose policy saves values on the tape of grad / vjp as a checkpoint
+    also returning those values, and keep them (the inputs are kept as for any checkpoint)."""
+    fwd = _saving(params)
+    if fwd is None:
+        return None
+    j = params["jaxpr"].jaxpr
     known = j.cache.pop("known", None)
     if known is not None:
         fwd.jaxpr.cache["known"] = known
@@ -257,6 +274,21 @@ def _checkpoint_on_tape(trace: JaxprTrace, args: Sequence[Any], params: dict[str
         if t.val is not None:
             trace.values[t.variable] = t.val
     return outs[:n]
+
+
+def _checkpoint_forward_sweep(eqn: Eqn, in_vals: list[Any]) -> tuple[list[Any], Eqn]:
+    """A checkpoint in the forward sweep of a traced vjp (the forward pass that ``jit``
+    compiles for ``grad(jit(f))``): as on the eager tape, one whose policy saves values also
+    returns them, and the equation the backward pass reads has them as extra outputs, so they
+    become residuals instead of being recomputed."""
+    fwd = _saving(eqn.params)
+    if fwd is None:
+        return _sweep_by_value(eqn, in_vals)
+    outs, _ = _sweep_by_value(Eqn(checkpoint_p, eqn.invars, eqn.outvars,
+                                  {**eqn.params, "jaxpr": fwd}), in_vals)
+    saved = [Var(v.aval) for v in fwd.jaxpr.outvars[len(eqn.outvars):]]
+    return outs, Eqn(checkpoint_p, eqn.invars, [*eqn.outvars, *saved],
+                     {**eqn.params, "jaxpr": fwd})
 
 
 class _Tape(dict):  # type: ignore[type-arg]
@@ -376,6 +408,8 @@ vjp_rules[checkpoint_p] = _checkpoint_vjp
 vjp_residuals[checkpoint_p] = (False, (True,))  # the inputs only: the rest is recomputed
 tape_rewrites[checkpoint_p] = _checkpoint_on_tape
 sweep_by_value(checkpoint_p)  # custom_vjp calls inside, under second order
+_sweep_by_value = forward_sweeps[checkpoint_p]
+forward_sweeps[checkpoint_p] = _checkpoint_forward_sweep  # and what the policy saves
 batch_rules[checkpoint_p] = _checkpoint_batch
 opt.inlinable.add(checkpoint_p)
 opt.keep_calls[checkpoint_p] = _keep_call
