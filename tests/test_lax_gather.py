@@ -131,7 +131,7 @@ def assert_same(ours: Any, theirs: Any) -> None:
 # -- values --------------------------------------------------------------------------------------
 
 
-@settings(max_examples=100)
+@settings(max_examples=50)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(MODES))
 def test_gather_matches_jax(seed: int, mode: str | None) -> None:
     case = random_case(seed)
@@ -141,7 +141,7 @@ def test_gather_matches_jax(seed: int, mode: str | None) -> None:
     assert_same(ours, theirs)
 
 
-@settings(max_examples=100)
+@settings(max_examples=50)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(MODES),
        name=st.sampled_from(SCATTERS))
 def test_scatter_matches_jax(seed: int, mode: str | None, name: str) -> None:
@@ -328,7 +328,7 @@ def test_other_errors() -> None:
 # -- derivatives ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=25)
+@settings(max_examples=12)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(["clip", "fill"]))
 def test_gather_derivatives(seed: int, mode: str) -> None:
     case = random_case(seed)
@@ -359,7 +359,7 @@ def test_scatter_derivatives(seed: int, mode: str | None, name: str) -> None:
     check_grads(f, (x, u), order=2, modes=("fwd", "rev"))
 
 
-@settings(max_examples=15)
+@settings(max_examples=8)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(["clip", "fill", None]),
        name=st.sampled_from(SCATTERS))
 def test_scatter_grads_match_jax(seed: int, mode: str | None, name: str) -> None:
@@ -390,7 +390,7 @@ def test_scatter_grads_match_jax(seed: int, mode: str | None, name: str) -> None
 # -- transformations -----------------------------------------------------------------------------
 
 
-@settings(max_examples=25)
+@settings(max_examples=12)
 @given(seed=st.integers(0, 2 ** 32 - 1), mode=st.sampled_from(MODES),
        name=st.sampled_from(["gather", *SCATTERS]))
 def test_jit_and_vmap(seed: int, mode: str | None, name: str) -> None:
