@@ -122,8 +122,32 @@ def promote(name: str, *args: Any, dtype: Any = None, scalars: bool = False) -> 
     return out
 
 
+# What NumPy's ufunc type resolution sees for a weakly typed operand: the Python scalar type.
+_WEAK_TYPE = {"b": np.dtype(bool), "i": int, "u": int, "f": float, "c": complex}
+
+
+def loop_key(a: ShapedArray) -> Any:
+    """An operand of type ``a`` as NumPy's ufunc loop selection takes it: its dtype, or for a
+    weakly typed value the Python scalar type (NEP 50: ``arctan2(int8, 2)`` is float16)."""
+    return _WEAK_TYPE[a.dtype.kind] if a.weak_type else a.dtype
+
+
 @functools.cache
-def ufunc_dtype(ufunc: np.ufunc, *dtypes: np.dtype[Any]) -> np.dtype[Any]:
-    """The output dtype NumPy's ``ufunc`` gives for inputs of ``dtypes`` (e.g. sin(int8) is
-    float16, sin(int64) is float64, true_divide of ints is float64)."""
-    return np.dtype(ufunc.resolve_dtypes((*dtypes, None))[-1])
+def ufunc_loop(ufunc: np.ufunc, keys: tuple[Any, ...], dtype: np.dtype[Any] | None = None,
+               casting: str = "same_kind") -> tuple[np.dtype[Any], ...]:
+    """The dtypes of the loop NumPy's ``ufunc`` runs for operands of these types (from
+    :func:`loop_key`): one per input, then one per output.  NumPy picks the first loop that
+    the inputs cast to safely, from the inputs' own dtypes, not from their promoted type:
+    ``arctan2(int8, uint8)`` runs in float16 though int8 and uint8 promote to int16.
+    ``dtype`` fixes the output's dtype (the ``dtype=`` keyword); a cast ``casting`` forbids
+    raises NumPy's ``TypeError``."""
+    signature = (None,) * ufunc.nin + (dtype,) * ufunc.nout
+    loop = ufunc.resolve_dtypes((*keys, *(None,) * ufunc.nout), signature=signature,
+                                casting=casting)  # type: ignore[arg-type]
+    return tuple(np.dtype(d) for d in loop)
+
+
+def ufunc_dtype(ufunc: np.ufunc, *avals: ShapedArray) -> np.dtype[Any]:
+    """The output dtype NumPy's ``ufunc`` gives for operands of these types (e.g. sin(int8)
+    is float16, sin(int64) is float64, true_divide of ints is float64)."""
+    return ufunc_loop(ufunc, tuple(loop_key(a) for a in avals))[-1]

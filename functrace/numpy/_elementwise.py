@@ -15,9 +15,11 @@ from functrace.numpy._base import (
     broadcast_shapes,
     broadcast_to_shape,
     convert,
+    loop_key,
     promote,
     result_dtype,
     ufunc_dtype,
+    ufunc_loop,
 )
 from functrace.primitives import elementwise as ew
 from functrace.tree_util import tree_map
@@ -34,14 +36,47 @@ def _fits(a: np.ndarray, b: Any) -> bool:
     return a.dtype == b.dtype and (a.shape == b.shape or not a.shape)
 
 
+def _no_out(name: str, out: Any) -> None:
+    """NumPy's ``out=`` may be given as None (its default); an array to write into is refused,
+    functrace's arrays being immutable, as JAX's."""
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
+                        "JAX's): use the returned value.")
+
+
+def _loop_cast(name: str, args: tuple[Any, ...], dtype: Any, casting: str
+               ) -> tuple[list[Any], np.dtype[Any]]:
+    """The operands of NumPy's ``name`` ufunc cast to the loop it runs for ``dtype=`` and
+    ``casting=`` (NumPy's ``TypeError`` if the rule forbids a cast), and the output dtype."""
+    operands = [as_operand(x) for x in args]
+    avals = [get_aval(x) for x in operands]
+    dtype = None if dtype is None else np.dtype(dtype)
+    # NumPy's TypeError, if any, names the ufunc, the operand, the dtypes and the rule.
+    loop = ufunc_loop(getattr(np, name), tuple(loop_key(a) for a in avals), dtype, casting)
+    return [convert(x, d) for x, d in zip(operands, loop, strict=False)], loop[-1]
+
+
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
-            ) -> Callable[[Any, Any], Any]:
+            ) -> Callable[..., Any]:
     """A NumPy-style binary function: promote, broadcast, then bind one primitive.
 
-    With ``ufunc`` the operands are first cast to the dtype NumPy's ufunc computes in
-    (e.g. true division of integers is float64)."""
+    With ``ufunc`` the operands are first cast to the dtype of the loop NumPy's ufunc runs
+    for them (true division of integers is float64, ``arctan2(int8, uint8)`` float16).  The
+    keywords ``dtype=`` and ``casting=`` choose NumPy's loop as NumPy does."""
 
-    def fn(x: Any, y: Any, /) -> Any:
+    def fn(x: Any, y: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
+        if out is not None:
+            _no_out(name, out)
+        out_dtype = None
+        if dtype is not None or casting != "same_kind":
+            (x, y), out_dtype = _loop_cast(name, (x, y), dtype, casting)
+        elif ufunc is not None:
+            x, y = as_operand(x), as_operand(y)
+            ax, ay = get_aval(x), get_aval(y)
+            loop_dtype = ufunc_loop(ufunc, (loop_key(ax), loop_key(ay)))[0]
+            weak = ax.weak_type and ay.weak_type  # (i / 2 of a loop index stays weak)
+            x, y = convert(x, loop_dtype, weak), convert(y, loop_dtype, weak)
         # The common cases in a traced function skip promote's general path (this runs once
         # per traced operation): two tracers of one dtype (broadcast if their shapes differ),
         # a (strongly typed) floating tracer with a Python number, which takes its dtype
@@ -67,12 +102,8 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
         elif not ((tx is Tracer and ty is np.ndarray and _fits(y, x.aval))
                   or (ty is Tracer and tx is np.ndarray and _fits(x, y.aval))):
             x, y = promote(name, x, y, scalars=True)
-        if ufunc is not None:
-            ax, ay = get_aval(x), get_aval(y)
-            dtype = ufunc_dtype(ufunc, ax.dtype, ay.dtype)
-            weak = ax.weak_type and ay.weak_type  # (i / 2 of a loop index stays weak)
-            x, y = convert(x, dtype, weak), convert(y, dtype, weak)
-        return prim_fn(x, y)
+        result = prim_fn(x, y)
+        return result if out_dtype is None else convert(result, out_dtype)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` on traced or concrete arrays (NumPy broadcasting and dtypes)."
@@ -80,15 +111,21 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
 
 
 def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = None
-           ) -> Callable[[Any], Any]:
-    """A NumPy-style unary function; with ``ufunc``, integer inputs become NumPy's float."""
+           ) -> Callable[..., Any]:
+    """A NumPy-style unary function; with ``ufunc``, integer inputs become NumPy's float.
+    The keywords ``dtype=`` and ``casting=`` choose NumPy's loop as NumPy does."""
 
-    def fn(x: Any, /) -> Any:
+    def fn(x: Any, /, out: None = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+        if out is not None:
+            _no_out(name, out)
+        if dtype is not None or casting != "same_kind":
+            (x,), out_dtype = _loop_cast(name, (x,), dtype, casting)
+            return convert(prim_fn(x), out_dtype)
         if type(x) is not Tracer:  # a tracer is already an operand: nothing to promote
             (x,) = promote(name, x)
         if ufunc is not None:
             x_aval = get_aval(x)
-            x = convert(x, ufunc_dtype(ufunc, x_aval.dtype), x_aval.weak_type)
+            x = convert(x, ufunc_dtype(ufunc, x_aval), x_aval.weak_type)
         return prim_fn(x)
 
     fn.__name__ = fn.__qualname__ = name
@@ -260,7 +297,10 @@ ceil = _unary("ceil", lambda x: ew.ceil_p.bind1(x), np.ceil)
 
 
 def positive(x: Any, /) -> Any:
+    """``numpy.positive``: ``+x`` (a copy); booleans are refused, as NumPy's."""
     (x,) = promote("positive", x)
+    if aval(x).dtype.kind == "b":
+        raise TypeError("positive: NumPy's ufunc 'positive' does not support boolean input.")
     return x
 
 
@@ -300,7 +340,7 @@ def reciprocal(x: Any, /) -> Any:
         return true_divide(1.0, x)
     # NumPy's integer 1 / x truncates: 1 and -1 are their own reciprocals, the rest give 0
     # (booleans compute in int8, as NumPy's ufunc).
-    x = convert(x, ufunc_dtype(np.reciprocal, aval(x).dtype))
+    x = convert(x, ufunc_dtype(np.reciprocal, aval(x)))
     return where(equal(absolute(x), 1), x, np.zeros((), aval(x).dtype))
 
 
@@ -357,7 +397,7 @@ def fmin(x: Any, y: Any, /) -> Any:
 
 def logaddexp(x: Any, y: Any, /) -> Any:
     """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``."""
-    x, y = promote("logaddexp", x, y)
+    x, y = _float_operands("logaddexp", np.logaddexp, x, y)
     # Pick one side at ties (x == y) rather than splitting maximum's and abs's derivatives:
     # the function is smooth there, and one side's formula has the right derivatives to every
     # order (a split gives d2/dx2 = 0 at x == y instead of 1/4).
@@ -457,8 +497,15 @@ rint = _unary("rint", lambda x: ew.round_p.bind1(x), np.rint)
 
 
 def _float_dtype(ufunc: np.ufunc, *xs: Any) -> np.dtype[Any]:
-    """The dtype NumPy's float-valued ``ufunc`` computes in for these (promoted) operands."""
-    return ufunc_dtype(ufunc, *[aval(x).dtype for x in xs])
+    """The dtype NumPy's float-valued ``ufunc`` computes in for these operands (from their
+    own dtypes: ``copysign(int8, uint8)`` is float16, though int8 and uint8 promote to int16)."""
+    return ufunc_dtype(ufunc, *[aval(x) for x in xs])
+
+
+def _float_operands(name: str, ufunc: np.ufunc, *xs: Any) -> list[Any]:
+    """The operands of NumPy's float-valued ``ufunc``, cast to the dtype it computes in and
+    broadcast together."""
+    return promote(name, *xs, dtype=_float_dtype(ufunc, *xs))
 
 
 def signbit(x: Any, /) -> Any:
@@ -474,9 +521,7 @@ def signbit(x: Any, /) -> Any:
 
 def copysign(x1: Any, x2: Any, /) -> Any:
     """``numpy.copysign``: ``|x1|`` with the sign of ``x2`` (derivative: zero in ``x2``)."""
-    x1, x2 = promote("copysign", x1, x2)
-    dtype = _float_dtype(np.copysign, x1, x2)
-    x1, x2 = convert(x1, dtype), convert(x2, dtype)
+    x1, x2 = _float_operands("copysign", np.copysign, x1, x2)
     magnitude = absolute(x1)
     return where(signbit(x2), negative(magnitude), magnitude)
 
@@ -484,9 +529,8 @@ def copysign(x1: Any, x2: Any, /) -> Any:
 def heaviside(x1: Any, x2: Any, /) -> Any:
     """``numpy.heaviside``: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
     (NaN where ``x1`` is NaN)."""
-    x1, x2 = promote("heaviside", x1, x2)
-    dtype = _float_dtype(np.heaviside, x1, x2)
-    x1, x2 = convert(x1, dtype), convert(x2, dtype)
+    x1, x2 = _float_operands("heaviside", np.heaviside, x1, x2)
+    dtype = aval(x1).dtype
     zero, one = np.zeros((), dtype), np.ones((), dtype)
     step = where(less(x1, 0), zero, where(greater(x1, 0), one, x2))
     return where(isnan(x1), x1, step)
@@ -523,9 +567,7 @@ def ldexp(x1: Any, x2: Any, /) -> Any:
 def nextafter(x1: Any, x2: Any, /) -> Any:
     """``numpy.nextafter``: the next representable number after ``x1`` towards ``x2``.  Not
     differentiable (as JAX's: differentiating through it raises)."""
-    x1, x2 = promote("nextafter", x1, x2)
-    dtype = _float_dtype(np.nextafter, x1, x2)
-    return ew.nextafter(convert(x1, dtype), convert(x2, dtype))
+    return ew.nextafter(*_float_operands("nextafter", np.nextafter, x1, x2))
 
 
 def spacing(x: Any, /) -> Any:

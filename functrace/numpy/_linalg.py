@@ -282,10 +282,15 @@ def triu(m: Any, k: int = 0) -> Any:
 # -- the array-API products: vecdot, matvec, vecmat --------------------------------------------
 
 
+def _conj_complex(x: Any) -> Any:
+    """``x`` conjugated if complex (``conjugate`` would make booleans int8)."""
+    return conjugate(x) if aval(x).dtype.kind == "c" else x
+
+
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """``numpy.vecdot``: the dot product of vectors along ``axis``, broadcast over the other
     axes, conjugating ``x1``."""
-    x1, x2 = _same_dtype(conjugate(x1), x2)
+    x1, x2 = _same_dtype(_conj_complex(x1), x2)
     s1, s2 = aval(x1).shape, aval(x2).shape
     if not s1 or not s2:
         raise ValueError("vecdot: both inputs must be at least 1-d")
@@ -313,7 +318,7 @@ def matvec(x1: Any, x2: Any, /) -> Any:
 def vecmat(x1: Any, x2: Any, /) -> Any:
     """``numpy.vecmat``: vector-matrix products over broadcast batch axes (``x1``: (..., n),
     ``x2``: (..., n, m); the result (..., m)), conjugating the vector."""
-    x1, x2 = conjugate(as_operand(x1)), as_operand(x2)
+    x1, x2 = _conj_complex(as_operand(x1)), as_operand(x2)
     if aval(x1).ndim < 1 or aval(x2).ndim < 2:
         raise ValueError(f"vecmat: expected a vector and a matrix, got shapes "
                          f"{aval(x1).shape} and {aval(x2).shape}")
