@@ -78,6 +78,14 @@ def convert(x: Any, dtype: np.dtype[Any], weak: bool = False) -> Any:
     return np.asarray(x, dtype=dtype)
 
 
+def no_out(name: str, out: Any) -> None:
+    """NumPy's ``out=`` may be given as None (its default); an array to write into is refused,
+    functrace's arrays being immutable, as JAX's."""
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
+                        "JAX's): use the returned value.")
+
+
 def broadcast_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
     """``x`` broadcast to ``shape`` with NumPy's rules (one ``broadcast_in_dim`` equation,
     which maps ``x``'s axes to the trailing ones and stretches its length-1 axes)."""
@@ -151,3 +159,12 @@ def ufunc_dtype(ufunc: np.ufunc, *avals: ShapedArray) -> np.dtype[Any]:
     """The output dtype NumPy's ``ufunc`` gives for operands of these types (e.g. sin(int8)
     is float16, sin(int64) is float64, true_divide of ints is float64)."""
     return ufunc_loop(ufunc, tuple(loop_key(a) for a in avals))[-1]
+
+
+def check_cast(avals: Any, dtype: np.dtype[Any], casting: str) -> None:
+    """NumPy's ``TypeError`` where the ``casting`` rule forbids casting an array of one of
+    ``avals`` to ``dtype`` (``"same_kind"`` refuses float64 to int32)."""
+    for a in avals:
+        if not np.can_cast(a.dtype, dtype, casting):  # type: ignore[arg-type]
+            raise TypeError(f"Cannot cast array data from {a.dtype!r} to {dtype!r} according "
+                            f"to the rule {casting!r}")

@@ -28,6 +28,7 @@ from functrace.numpy._base import (
     broadcast_shapes,
     broadcast_to_shape,
     convert,
+    no_out,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
@@ -476,9 +477,10 @@ def choose(a: Any, choices: Sequence[Any], out: None = None, mode: str = "raise"
     return reshape(take_along_axis(stacked, expand_dims(index, 0), 0), shape)
 
 
-def compress(condition: Any, a: Any, axis: int | None = None) -> Any:
+def compress(condition: Any, a: Any, axis: int | None = None, out: None = None) -> Any:
     """``numpy.compress``: the slices of ``a`` along ``axis`` (of the flattened ``a`` if
     None) where the concrete 1-d ``condition`` is true."""
+    no_out("compress", out)
     condition = _concrete(condition, "compress", "condition")
     if condition.ndim != 1:
         raise ValueError("compress: condition must be a 1-d array")

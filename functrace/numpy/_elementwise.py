@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +18,7 @@ from functrace.numpy._base import (
     broadcast_to_shape,
     convert,
     loop_key,
+    no_out,
     promote,
     result_dtype,
     ufunc_dtype,
@@ -36,14 +39,6 @@ def _fits(a: np.ndarray, b: Any) -> bool:
     return a.dtype == b.dtype and (a.shape == b.shape or not a.shape)
 
 
-def _no_out(name: str, out: Any) -> None:
-    """NumPy's ``out=`` may be given as None (its default); an array to write into is refused,
-    functrace's arrays being immutable, as JAX's."""
-    if out is not None:
-        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
-                        "JAX's): use the returned value.")
-
-
 def _loop_cast(name: str, args: tuple[Any, ...], dtype: Any, casting: str
                ) -> tuple[list[Any], np.dtype[Any]]:
     """The operands of NumPy's ``name`` ufunc cast to the loop it runs for ``dtype=`` and
@@ -54,6 +49,34 @@ def _loop_cast(name: str, args: tuple[Any, ...], dtype: Any, casting: str
     # NumPy's TypeError, if any, names the ufunc, the operand, the dtypes and the rule.
     loop = ufunc_loop(getattr(np, name), tuple(loop_key(a) for a in avals), dtype, casting)
     return [convert(x, d) for x, d in zip(operands, loop, strict=False)], loop[-1]
+
+
+def _ufunc_keywords(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, an elementwise function named after a NumPy ufunc, taking that ufunc's keywords
+    too: ``out=None`` (an array to write into is refused), and ``dtype=`` and ``casting=``,
+    which cast the operands to the loop NumPy would run (or raise NumPy's ``TypeError``) and
+    the result to its output dtype."""
+    name = fn.__name__
+    np_ufunc = getattr(np, name)
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, out: Any = None, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
+        args, extra = args[:np_ufunc.nin], args[np_ufunc.nin:]  # out may come positionally
+        no_out(name, out if not extra else extra[0])
+        if dtype is None and casting == "same_kind":
+            return fn(*args)
+        operands, out_dtype = _loop_cast(name, args, dtype, casting)
+        result = fn(*operands)
+        if isinstance(result, tuple):  # (divmod, modf, frexp: NumPy's dtype= fixes them all)
+            return tuple(convert(r, out_dtype) for r in result)
+        return convert(result, out_dtype)
+
+    params = list(inspect.signature(fn).parameters.values())
+    keywords = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+                for k, v in (("out", None), ("dtype", None), ("casting", "same_kind"))]
+    wrapped.__signature__ = inspect.Signature(params + keywords)  # type: ignore[attr-defined]
+    return wrapped
 
 
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
@@ -67,7 +90,7 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
     def fn(x: Any, y: Any, /, out: None = None, *, dtype: Any = None,
            casting: str = "same_kind") -> Any:
         if out is not None:
-            _no_out(name, out)
+            no_out(name, out)
         out_dtype = None
         if dtype is not None or casting != "same_kind":
             (x, y), out_dtype = _loop_cast(name, (x, y), dtype, casting)
@@ -117,7 +140,7 @@ def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = No
 
     def fn(x: Any, /, out: None = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
         if out is not None:
-            _no_out(name, out)
+            no_out(name, out)
         if dtype is not None or casting != "same_kind":
             (x,), out_dtype = _loop_cast(name, (x,), dtype, casting)
             return convert(prim_fn(x), out_dtype)
@@ -178,6 +201,7 @@ left_shift = bitwise_left_shift = _shift("left_shift", ew.shift_left_p)
 right_shift = bitwise_right_shift = _shift("right_shift", ew.shift_right_p)
 
 
+@_ufunc_keywords
 def floor_divide(x: Any, y: Any, /) -> Any:
     """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers), for
     floats computed as NumPy does, from the exact remainder (``1.0 // 0.1`` is 9.0)."""
@@ -189,6 +213,7 @@ def floor_divide(x: Any, y: Any, /) -> Any:
     return _float_divmod(x, y)[0]
 
 
+@_ufunc_keywords
 def remainder(x: Any, y: Any, /) -> Any:
     """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``; for
     floats from the exact C remainder (``lax.rem``), as NumPy computes it."""
@@ -223,6 +248,7 @@ def _float_divmod(x: Any, y: Any) -> tuple[Any, Any]:
 mod = remainder
 
 
+@_ufunc_keywords
 def power(x: Any, y: Any, /) -> Any:
     """``numpy.power``; a constant integer exponent becomes one ``integer_pow`` equation."""
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
@@ -235,22 +261,27 @@ def power(x: Any, y: Any, /) -> Any:
     return ew.pow(x, y)
 
 
+@_ufunc_keywords
 def logical_and(x: Any, y: Any, /) -> Any:
     return ew.and_p.bind1(*promote("logical_and", x, y, dtype=bool))
 
 
+@_ufunc_keywords
 def logical_or(x: Any, y: Any, /) -> Any:
     return ew.or_p.bind1(*promote("logical_or", x, y, dtype=bool))
 
 
+@_ufunc_keywords
 def logical_xor(x: Any, y: Any, /) -> Any:
     return ew.xor_p.bind1(*promote("logical_xor", x, y, dtype=bool))
 
 
+@_ufunc_keywords
 def logical_not(x: Any, /) -> Any:
     return ew.not_p.bind1(*promote("logical_not", x, dtype=bool))
 
 
+@_ufunc_keywords
 def invert(x: Any, /) -> Any:
     return ew.not_p.bind1(*promote("invert", x))
 
@@ -264,7 +295,7 @@ def _integer_binary(name: str, prim: Any) -> Callable[[Any, Any], Any]:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` of integers (no derivative)."
-    return fn
+    return _ufunc_keywords(fn)
 
 
 gcd = _integer_binary("gcd", ew.gcd_p)
@@ -296,6 +327,7 @@ floor = _unary("floor", lambda x: ew.floor_p.bind1(x), np.floor)
 ceil = _unary("ceil", lambda x: ew.ceil_p.bind1(x), np.ceil)
 
 
+@_ufunc_keywords
 def positive(x: Any, /) -> Any:
     """``numpy.positive``: ``+x`` (a copy); booleans are refused, as NumPy's."""
     (x,) = promote("positive", x)
@@ -304,8 +336,9 @@ def positive(x: Any, /) -> Any:
     return x
 
 
-def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
+def round(x: Any, decimals: int = 0, out: None = None) -> Any:  # noqa: A001 - NumPy's name
     """``numpy.round`` (half to even)."""
+    no_out("round", out)
     (x,) = promote("round", x)
     kind = aval(x).dtype.kind
     if kind == "b":  # NumPy rounds booleans in float16 (and refuses decimals != 0)
@@ -328,12 +361,14 @@ def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
 around = round
 
 
+@_ufunc_keywords
 def square(x: Any, /) -> Any:
     if aval(x).dtype == np.bool_:  # NumPy squares booleans in int8
         x = convert(x, np.dtype(np.int8))
     return power(x, 2)
 
 
+@_ufunc_keywords
 def reciprocal(x: Any, /) -> Any:
     (x,) = promote("reciprocal", x)
     if aval(x).dtype.kind not in "iub":
@@ -344,6 +379,7 @@ def reciprocal(x: Any, /) -> Any:
     return where(equal(absolute(x), 1), x, np.zeros((), aval(x).dtype))
 
 
+@_ufunc_keywords
 def exp2(x: Any, /) -> Any:
     (x,) = promote("exp2", x)
     return power(2.0, convert(x, _float_dtype(np.exp2, x)))  # exp2(int8) is float16
@@ -352,11 +388,13 @@ def exp2(x: Any, /) -> Any:
 _LN2 = math.log(2.0)
 
 
+@_ufunc_keywords
 def log2(x: Any, /) -> Any:
     # A Python float divisor: weakly typed, so float32 stays float32 (a NumPy float64 would not).
     return true_divide(log(x), _LN2)
 
 
+@_ufunc_keywords
 def log10(x: Any, /) -> Any:
     return true_divide(log(x), math.log(10.0))
 
@@ -370,6 +408,7 @@ logaddexp2 = _binary("logaddexp2", lambda x, y: true_divide(
     logaddexp(multiply(x, _LN2), multiply(y, _LN2)), _LN2), np.logaddexp2)
 
 
+@_ufunc_keywords
 def trunc(x: Any, /) -> Any:
     """Round towards zero (``numpy.trunc``; ``fix`` is the same)."""
     (x,) = promote("trunc", x)
@@ -381,6 +420,7 @@ def trunc(x: Any, /) -> Any:
 fix = trunc
 
 
+@_ufunc_keywords
 def fmax(x: Any, y: Any, /) -> Any:
     """``numpy.fmax``: the maximum, ignoring a NaN operand (NaN only if both are).  At ties
     the result, and its derivative, is ``y``'s, as in JAX (so ``fmax(-0.0, 0.0)`` is 0.0)."""
@@ -388,6 +428,7 @@ def fmax(x: Any, y: Any, /) -> Any:
     return where(logical_or(isnan(y), greater(x, y)), x, y)
 
 
+@_ufunc_keywords
 def fmin(x: Any, y: Any, /) -> Any:
     """``numpy.fmin``: the minimum, ignoring a NaN operand (NaN only if both are).  At ties
     the result, and its derivative, is ``y``'s, as in JAX (so ``fmin(0.0, -0.0)`` is -0.0)."""
@@ -395,6 +436,7 @@ def fmin(x: Any, y: Any, /) -> Any:
     return where(logical_or(isnan(y), less(x, y)), x, y)
 
 
+@_ufunc_keywords
 def logaddexp(x: Any, y: Any, /) -> Any:
     """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``."""
     x, y = _float_operands("logaddexp", np.logaddexp, x, y)
@@ -426,10 +468,11 @@ def where(condition: Any, x: Any = None, y: Any = None, /, *, size: int | None =
     return ew.select_n(cond, y, x)
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # noqa: A002
-         max: Any = None) -> Any:  # noqa: A002 - NumPy 2's and JAX's names
+def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, *,
+         min: Any = None, max: Any = None) -> Any:  # noqa: A002 - NumPy 2's and JAX's names
     """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)``; the bounds may also be given as
     ``min=``/``max=`` (NumPy 2.1, JAX), not both ways."""
+    no_out("clip", out)
     if min is not None:
         if a_min is not None:
             raise TypeError("clip: pass the lower bound as a_min or min, not both.")
@@ -445,6 +488,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # no
     return a
 
 
+@_ufunc_keywords
 def isfinite(x: Any, /) -> Any:
     (x,) = promote("isfinite", x)
     if aval(x).dtype.kind not in "fc":
@@ -452,11 +496,13 @@ def isfinite(x: Any, /) -> Any:
     return less(absolute(x), np.inf)
 
 
+@_ufunc_keywords
 def isnan(x: Any, /) -> Any:
     (x,) = promote("isnan", x)
     return ew.ne_p.bind1(x, x)
 
 
+@_ufunc_keywords
 def isinf(x: Any, /) -> Any:
     return equal(absolute(x), np.inf)
 
@@ -508,6 +554,7 @@ def _float_operands(name: str, ufunc: np.ufunc, *xs: Any) -> list[Any]:
     return promote(name, *xs, dtype=_float_dtype(ufunc, *xs))
 
 
+@_ufunc_keywords
 def signbit(x: Any, /) -> Any:
     """``numpy.signbit``: True where the sign bit is set (``x < 0``, and ``-0.0``).  Deviation:
     a NaN's sign bit is not seen (False)."""
@@ -519,6 +566,7 @@ def signbit(x: Any, /) -> Any:
     return where(equal(x, 0), minus_zero, less(x, 0))
 
 
+@_ufunc_keywords
 def copysign(x1: Any, x2: Any, /) -> Any:
     """``numpy.copysign``: ``|x1|`` with the sign of ``x2`` (derivative: zero in ``x2``)."""
     x1, x2 = _float_operands("copysign", np.copysign, x1, x2)
@@ -526,6 +574,7 @@ def copysign(x1: Any, x2: Any, /) -> Any:
     return where(signbit(x2), negative(magnitude), magnitude)
 
 
+@_ufunc_keywords
 def heaviside(x1: Any, x2: Any, /) -> Any:
     """``numpy.heaviside``: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
     (NaN where ``x1`` is NaN)."""
@@ -536,6 +585,7 @@ def heaviside(x1: Any, x2: Any, /) -> Any:
     return where(isnan(x1), x1, step)
 
 
+@_ufunc_keywords
 def fmod(x1: Any, x2: Any, /) -> Any:
     """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2`` (exact, ``lax.rem``), with
     the sign of ``x1`` (``remainder``'s has the sign of ``x2``); integer ``fmod(x, 0)`` is 0, as
@@ -547,6 +597,7 @@ def fmod(x1: Any, x2: Any, /) -> Any:
     return r
 
 
+@_ufunc_keywords
 def float_power(x1: Any, x2: Any, /) -> Any:
     """``numpy.float_power``: ``x1 ** x2`` computed in float64 (complex128 for complex)."""
     x1, x2 = promote("float_power", x1, x2)
@@ -554,6 +605,7 @@ def float_power(x1: Any, x2: Any, /) -> Any:
     return power(convert(x1, dtype), convert(x2, dtype))
 
 
+@_ufunc_keywords
 def ldexp(x1: Any, x2: Any, /) -> Any:
     """``numpy.ldexp``: ``x1 * 2**x2`` for integer ``x2`` (no derivative in ``x2``)."""
     x1, x2 = as_operand(x1), as_operand(x2)
@@ -564,12 +616,14 @@ def ldexp(x1: Any, x2: Any, /) -> Any:
     return multiply(convert(x1, dtype), power(np.asarray(2.0, dtype), convert(x2, dtype)))
 
 
+@_ufunc_keywords
 def nextafter(x1: Any, x2: Any, /) -> Any:
     """``numpy.nextafter``: the next representable number after ``x1`` towards ``x2``.  Not
     differentiable (as JAX's: differentiating through it raises)."""
     return ew.nextafter(*_float_operands("nextafter", np.nextafter, x1, x2))
 
 
+@_ufunc_keywords
 def spacing(x: Any, /) -> Any:
     """``numpy.spacing``: the distance from ``x`` to the next number away from zero, negative
     where ``x < 0`` (``-0.0`` counts as zero).  Not differentiable."""
@@ -579,6 +633,7 @@ def spacing(x: Any, /) -> Any:
     return subtract(nextafter(x, where(less(x, 0), negative(inf), inf)), x)
 
 
+@_ufunc_keywords
 def frexp(x: Any, /) -> tuple[Any, Any]:
     """``numpy.frexp``: the mantissa (``0.5 <= |m| < 1``, or ``x`` itself at 0, inf and NaN)
     and the integer exponent (int32) with ``x = m * 2**e``; ``dm/dx = 2**-e``."""
@@ -587,13 +642,15 @@ def frexp(x: Any, /) -> tuple[Any, Any]:
     return ew.frexp(convert(x, np.dtype(dtype)))
 
 
-def isposinf(x: Any, /) -> Any:
+def isposinf(x: Any, /, out: None = None) -> Any:
     """``numpy.isposinf``: True where ``x`` is +inf."""
+    no_out("isposinf", out)
     return equal(x, np.inf)
 
 
-def isneginf(x: Any, /) -> Any:
+def isneginf(x: Any, /, out: None = None) -> Any:
     """``numpy.isneginf``: True where ``x`` is -inf."""
+    no_out("isneginf", out)
     return equal(x, -np.inf)
 
 
@@ -628,6 +685,7 @@ def imag(val: Any) -> Any:
     return np.zeros(aval(x).shape, aval(x).dtype)
 
 
+@_ufunc_keywords
 def conjugate(x: Any, /) -> Any:
     """``numpy.conjugate`` (``conj``): a real array is its own conjugate."""
     (x,) = promote("conjugate", x)
@@ -662,6 +720,7 @@ def isreal(x: Any) -> Any:
     return np.ones(aval(x).shape, bool)
 
 
+@_ufunc_keywords
 def modf(x: Any, /) -> tuple[Any, Any]:
     """``numpy.modf``: the fractional and integral parts, both with the sign of ``x``."""
     (x,) = promote("modf", x)
@@ -677,6 +736,7 @@ def modf(x: Any, /) -> tuple[Any, Any]:
     return where(inf, multiply(sign(x), 0.0), frac), whole
 
 
+@_ufunc_keywords
 def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
     """``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
     x1, x2 = promote("divmod", x1, x2)

@@ -29,6 +29,7 @@ from functrace.numpy._base import (
     aval,
     broadcast_to_shape,
     convert,
+    no_out,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
@@ -410,14 +411,15 @@ def _arrange(a: Any, plan: _Plan, n_index: int) -> Any:
 # -- take, take_along_axis, sort ----------------------------------------------------------------
 
 
-def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None, *,
-         unique_indices: bool = False, indices_are_sorted: bool = False,
-         fill_value: Any = None) -> Any:
+def take(a: Any, indices: Any, axis: int | None = None, out: None = None,
+         mode: str | None = None, *, unique_indices: bool = False,
+         indices_are_sorted: bool = False, fill_value: Any = None) -> Any:
     """``numpy.take``: entries of ``a`` at ``indices`` along ``axis`` (of the flattened array
     if None).  ``mode`` is NumPy's: ``"raise"`` (the default), ``"wrap"`` or ``"clip"``; traced
     indices are clipped whatever the mode.  JAX's ``mode="fill"`` reads ``fill_value`` (NaN,
     or the dtype's extreme, by default) at indices out of range (negative ones count from the
     end); its hints ``unique_indices`` and ``indices_are_sorted`` are accepted and ignored."""
+    no_out("take", out)
     a = as_operand(a)
     if axis is None:
         a, axis = ravel(a), 0

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, promote
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_to_shape,
+    convert,
+    no_out,
+    promote,
+)
 from functrace.numpy._elementwise import (
     add,
     conjugate,
@@ -78,12 +85,6 @@ def _keepdims(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return expand_dims(x, axes) if keepdims and axes else x
 
 
-def _no_out(name: str, out: Any) -> None:
-    if out is not None:
-        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
-                        "JAX's): use the returned value.")
-
-
 def _masked(name: str, a: Any, selected: Any, fill: Any) -> Any:
     """``a`` with ``fill`` wherever the mask ``selected`` (broadcast to ``a``'s shape) is
     False: NumPy's ``where=`` of a reduction, which leaves those entries out."""
@@ -121,7 +122,7 @@ def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa:
         keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """``numpy.sum`` (booleans and small integers are summed as int64, as NumPy does), with
     NumPy's ``initial`` (added to each sum) and ``where`` (a mask of the entries to sum)."""
-    _no_out("sum", out)
+    no_out("sum", out)
     a = _operand("sum", a)
     axes = normalize_axes(axis, aval(a).ndim, "sum")
     a = convert(a, _sum_dtype(aval(a).dtype) if dtype is None else np.dtype(dtype))
@@ -135,7 +136,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
          keepdims: bool = False, *, where: Any = None) -> Any:
     """``numpy.mean``: integers are averaged in float64; ``where`` masks the entries to
     average (a slice with none selected gives NaN, as NumPy's)."""
-    _no_out("mean", out)
+    no_out("mean", out)
     a = _operand("mean", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "mean")
@@ -147,7 +148,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
 
 def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: bool,
               initial: Any, where: Any) -> Any:
-    _no_out(name, out)
+    no_out(name, out)
     a = _operand(name, a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, name)
@@ -197,7 +198,7 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
     """``numpy.var``: the mean squared deviation from the mean, divided by ``n - ddof``
     (``correction`` is NumPy 2's name for ``ddof``).  ``where`` masks the entries; ``mean``,
     if given, is used as the mean (with ``keepdims=True``'s shape, as NumPy's)."""
-    _no_out("var", out)
+    no_out("var", out)
     if correction is not None:
         if ddof != 0:
             raise ValueError("var: ddof and correction can't be provided simultaneously.")
@@ -303,8 +304,9 @@ def nanmean(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return true_divide(total, count)
 
 
-def ptp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def ptp(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False) -> Any:
     """``numpy.ptp``: the range, ``max - min``, along ``axis``."""
+    no_out("ptp", out)
     return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 
@@ -351,7 +353,7 @@ def prod(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     """``numpy.prod``, with NumPy's ``initial`` (a factor of every product) and ``where`` (a
     mask of the entries to multiply).  Its derivative is exact where entries are zero: the
     derivative by one entry is the product of the others, computed without division."""
-    _no_out("prod", out)
+    no_out("prod", out)
     a = _operand("prod", a)
     axes = normalize_axes(axis, aval(a).ndim, "prod")
     a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np.prod,
@@ -380,14 +382,16 @@ def _cumulative(name: str, np_fn: Any, prim_fn: Any, a: Any, axis: int | None,
     return prim_fn(a, ax)
 
 
-def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None, out: None = None) -> Any:
     """``numpy.cumsum``: running sums along ``axis`` (of the flattened array if None)."""
+    no_out("cumsum", out)
     return _cumulative("cumsum", np.cumsum, red.cumsum, a, axis, dtype)
 
 
-def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+def cumprod(a: Any, axis: int | None = None, dtype: Any = None, out: None = None) -> Any:
     """``numpy.cumprod``: running products along ``axis`` (of the flattened array if None);
     the derivative is exact where entries are zero."""
+    no_out("cumprod", out)
     return _cumulative("cumprod", np.cumprod, red.cumprod, a, axis, dtype)
 
 
@@ -403,21 +407,25 @@ def _arg_extremum(name: str, prim_fn: Any, a: Any, axis: int | None, keepdims: b
     return out
 
 
-def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmax(a: Any, axis: int | None = None, out: None = None, *, keepdims: bool = False
+           ) -> Any:
     """``numpy.argmax``: the index of the first largest entry (of the flattened array if
     ``axis`` is None).  An integer result: no derivative."""
+    no_out("argmax", out)
     return _arg_extremum("argmax", red.argmax, a, axis, keepdims)
 
 
-def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmin(a: Any, axis: int | None = None, out: None = None, *, keepdims: bool = False
+           ) -> Any:
     """``numpy.argmin``: the index of the first smallest entry (of the flattened array if
     ``axis`` is None).  An integer result: no derivative."""
+    no_out("argmin", out)
     return _arg_extremum("argmin", red.argmin, a, axis, keepdims)
 
 
 def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis, out: Any,
                        keepdims: bool, where: Any) -> Any:
-    _no_out(name, out)
+    no_out(name, out)
     a = _operand(name, a)
     a = convert(a, np.dtype(bool))
     if where is not None:
@@ -574,16 +582,18 @@ def _cumulative_api(name: str, fn: Any, initial: float, x: Any, axis: int | None
 
 
 def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None,
-                   include_initial: bool = False) -> Any:
+                   out: None = None, include_initial: bool = False) -> Any:
     """``numpy.cumulative_sum`` (the array-API cumsum): ``axis`` may be omitted only for 1-d
     arrays; ``include_initial`` puts a leading 0."""
+    no_out("cumulative_sum", out)
     return _cumulative_api("cumulative_sum", cumsum, 0, x, axis, dtype, include_initial)
 
 
 def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None,
-                    include_initial: bool = False) -> Any:
+                    out: None = None, include_initial: bool = False) -> Any:
     """``numpy.cumulative_prod`` (the array-API cumprod): ``axis`` may be omitted only for
     1-d arrays; ``include_initial`` puts a leading 1."""
+    no_out("cumulative_prod", out)
     return _cumulative_api("cumulative_prod", cumprod, 1, x, axis, dtype, include_initial)
 
 
