@@ -78,6 +78,13 @@ def convert(x: Any, dtype: np.dtype[Any], weak: bool = False) -> Any:
     return np.asarray(x, dtype=dtype)
 
 
+def refuse_complex(name: str, x: Any, message: str) -> None:
+    """NumPy's ``TypeError`` for a complex ``x`` where NumPy needs real numbers (it has no
+    order to bin, interpolate or take quantiles by)."""
+    if aval(x).dtype.kind == "c":
+        raise TypeError(f"{name}: {message} (got dtype {aval(x).dtype}).")
+
+
 def no_out(name: str, out: Any) -> None:
     """NumPy's ``out=`` may be given as None (its default); an array to write into is refused,
     functrace's arrays being immutable, as JAX's."""

@@ -20,6 +20,7 @@ from functrace.numpy._base import (
     loop_key,
     no_out,
     promote,
+    refuse_complex,
     result_dtype,
     ufunc_dtype,
     ufunc_loop,
@@ -645,12 +646,14 @@ def frexp(x: Any, /) -> tuple[Any, Any]:
 def isposinf(x: Any, /, out: None = None) -> Any:
     """``numpy.isposinf``: True where ``x`` is +inf."""
     no_out("isposinf", out)
+    refuse_complex("isposinf", as_operand(x), "the sign of a complex infinity is not defined")
     return equal(x, np.inf)
 
 
 def isneginf(x: Any, /, out: None = None) -> Any:
     """``numpy.isneginf``: True where ``x`` is -inf."""
     no_out("isneginf", out)
+    refuse_complex("isneginf", as_operand(x), "the sign of a complex infinity is not defined")
     return equal(x, -np.inf)
 
 

@@ -30,6 +30,7 @@ from functrace.numpy._base import (
     broadcast_to_shape,
     convert,
     no_out,
+    refuse_complex,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
@@ -1047,6 +1048,8 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     array([1., 4.])
     """
     x, xp, fp = as_operand(x), as_operand(xp), as_operand(fp)
+    refuse_complex("interp", x, "x may not be complex")
+    refuse_complex("interp", xp, "xp may not be complex")
     if aval(fp).dtype.kind == "c":
         parts = [interp(x, xp, part(fp), None if end is None else part(end),
                         None if end2 is None else part(end2), period)

@@ -15,7 +15,14 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.numpy import _reductions
-from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, result_dtype
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_to_shape,
+    convert,
+    refuse_complex,
+    result_dtype,
+)
 from functrace.numpy._elementwise import (
     add,
     clip,
@@ -78,6 +85,15 @@ def _read(lanes: Any, index: Any, shape: tuple[int, ...]) -> Any:
     index = sh.expand_dims(index, (len(shape),)) if isinstance(index, Tracer) else \
         np.asarray(index)[..., None]
     return sh.squeeze(take_along_axis(lanes, index, -1), (len(shape),))
+
+
+def _real_quantile(name: str, a: Any, q: Any, axis: Axis, method: str, keepdims: bool,
+                   ignore_nan: bool) -> Any:
+    """:func:`_quantile` of real ``a`` at real ``q``: NumPy's quantile functions refuse
+    complex numbers (``median`` and ``nanmedian`` do not)."""
+    refuse_complex(name, a, "a must be an array of real numbers")
+    refuse_complex(name, q, "q must be real")
+    return _quantile(name, a, q, axis, method, keepdims, ignore_nan)
 
 
 def _quantile(name: str, a: Any, q: Any, axis: Axis, method: str, keepdims: bool,
@@ -152,7 +168,7 @@ def quantile(a: Any, q: Any, axis: Axis = None, out: Any = None, overwrite_input
     array(2.5)
     """
     _check_unsupported("quantile", out, weights)
-    return _quantile("quantile", a, q, axis, method, keepdims, ignore_nan=False)
+    return _real_quantile("quantile", a, q, axis, method, keepdims, ignore_nan=False)
 
 
 def percentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
@@ -160,7 +176,9 @@ def percentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
                *, weights: Any = None) -> Any:
     """``numpy.percentile``: :func:`quantile` with ``q`` in [0, 100]."""
     _check_unsupported("percentile", out, weights)
-    return _quantile("percentile", a, _percent(q), axis, method, keepdims, ignore_nan=False)
+    refuse_complex("percentile", q, "q must be real")
+    return _real_quantile("percentile", a, _percent(q), axis, method, keepdims,
+                          ignore_nan=False)
 
 
 def nanquantile(a: Any, q: Any, axis: Axis = None, out: Any = None,
@@ -169,7 +187,7 @@ def nanquantile(a: Any, q: Any, axis: Axis = None, out: Any = None,
     """``numpy.nanquantile``: :func:`quantile` of the entries that are not NaN (NaN for an
     all-NaN slice)."""
     _check_unsupported("nanquantile", out, weights)
-    return _quantile("nanquantile", a, q, axis, method, keepdims, ignore_nan=True)
+    return _real_quantile("nanquantile", a, q, axis, method, keepdims, ignore_nan=True)
 
 
 def nanpercentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
@@ -177,7 +195,9 @@ def nanpercentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
                   keepdims: bool = False, *, weights: Any = None) -> Any:
     """``numpy.nanpercentile``: :func:`percentile` of the entries that are not NaN."""
     _check_unsupported("nanpercentile", out, weights)
-    return _quantile("nanpercentile", a, _percent(q), axis, method, keepdims, ignore_nan=True)
+    refuse_complex("nanpercentile", q, "q must be real")
+    return _real_quantile("nanpercentile", a, _percent(q), axis, method, keepdims,
+                          ignore_nan=True)
 
 
 def _percent(q: Any) -> Any:
