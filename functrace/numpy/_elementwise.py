@@ -372,6 +372,9 @@ def square(x: Any, /) -> Any:
 @_ufunc_keywords
 def reciprocal(x: Any, /) -> Any:
     (x,) = promote("reciprocal", x)
+    if aval(x).dtype.kind == "c":  # NumPy's complex reciprocal of 0 is nan+nanj (not inf+nanj)
+        nan = np.asarray(complex(np.nan, np.nan), aval(x).dtype)
+        return where(equal(x, 0), nan, true_divide(1.0, x))
     if aval(x).dtype.kind not in "iub":
         return true_divide(1.0, x)
     # NumPy's integer 1 / x truncates: 1 and -1 are their own reciprocals, the rest give 0
@@ -383,21 +386,35 @@ def reciprocal(x: Any, /) -> Any:
 @_ufunc_keywords
 def exp2(x: Any, /) -> Any:
     (x,) = promote("exp2", x)
-    return power(2.0, convert(x, _float_dtype(np.exp2, x)))  # exp2(int8) is float16
+    x = convert(x, _float_dtype(np.exp2, x))  # exp2(int8) is float16
+    if aval(x).dtype.kind == "c":  # exp(x log 2), the parts scaled apart: exp2(inf+0j) = inf+0j
+        return exp(_scale(x, _LN2))
+    return power(2.0, x)
 
 
 _LN2 = math.log(2.0)
 
 
+def _scale(x: Any, c: float) -> Any:
+    """``x * c`` for a real number ``c``; a complex ``x`` has each part scaled, as NumPy's
+    ``log2``, ``log10`` and ``exp2`` do (a complex product would give ``inf * 0 = nan`` in
+    the imaginary part of ``log2(inf + 0j)``).  ``c`` is a Python float, weakly typed, so
+    float32 stays float32."""
+    if aval(x).dtype.kind == "c":
+        return ew.make_complex(multiply(ew.real(x), c), multiply(ew.imag(x), c))
+    return multiply(x, c)
+
+
 @_ufunc_keywords
 def log2(x: Any, /) -> Any:
-    # A Python float divisor: weakly typed, so float32 stays float32 (a NumPy float64 would not).
-    return true_divide(log(x), _LN2)
+    """``numpy.log2``: ``log(x) / log(2)`` (``inf + 0j`` for complex ``inf + 0j``)."""
+    return _scale(log(x), 1 / _LN2)
 
 
 @_ufunc_keywords
 def log10(x: Any, /) -> Any:
-    return true_divide(log(x), math.log(10.0))
+    """``numpy.log10``: ``log(x) / log(10)`` (``inf + 0j`` for complex ``inf + 0j``)."""
+    return _scale(log(x), 1 / math.log(10.0))
 
 
 hypot = _binary("hypot", ew.hypot, np.hypot)
