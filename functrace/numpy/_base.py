@@ -86,9 +86,10 @@ def refuse_complex(name: str, x: Any, message: str) -> None:
 
 
 def no_out(name: str, out: Any) -> None:
-    """NumPy's ``out=`` may be given as None (its default); an array to write into is refused,
-    functrace's arrays being immutable, as JAX's."""
-    if out is not None:
+    """NumPy's ``out=`` may be given as None (its default), or a tuple of Nones (for
+    ``divmod``, ``modf`` and ``frexp``); an array to write into is refused, functrace's arrays
+    being immutable, as JAX's."""
+    if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
         raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
                         "JAX's): use the returned value.")
 
