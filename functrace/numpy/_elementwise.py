@@ -371,6 +371,10 @@ def square(x: Any, /) -> Any:
 
 @_ufunc_keywords
 def reciprocal(x: Any, /) -> Any:
+    """``numpy.reciprocal``: ``1 / x``; integers truncate (``1`` and ``-1`` are their own
+    reciprocals, the rest give 0), complex 0 gives ``nan + nanj``, as NumPy's.  Deviation: a
+    zero part of the reciprocal of a complex infinity or a real or imaginary complex number
+    may have the other sign than NumPy's (``1 / z`` here, NumPy's own division loop there)."""
     (x,) = promote("reciprocal", x)
     if aval(x).dtype.kind == "c":  # NumPy's complex reciprocal of 0 is nan+nanj (not inf+nanj)
         nan = np.asarray(complex(np.nan, np.nan), aval(x).dtype)
