@@ -121,7 +121,8 @@ UFUNC_KEYWORDS = [dict(dtype=np.float32), dict(dtype=np.int32), dict(dtype=np.in
 
 @pytest.mark.parametrize("name", ["add", "multiply", "maximum", "arctan2", "true_divide",
                                   "power", "copysign", "fmod", "sin", "exp", "square",
-                                  "negative", "logaddexp", "isnan", "gcd"])
+                                  "negative", "logaddexp", "isnan", "gcd", "matmul",
+                                  "vecdot"])
 def test_ufunc_dtype_and_casting_keywords(name: str) -> None:
     nin = getattr(np, name).nin
     for kwargs, operands in itertools.product(UFUNC_KEYWORDS, [(I8, I8), (F64, F64),
@@ -162,6 +163,13 @@ def test_every_function_with_numpys_out_takes_out_none() -> None:
     missing = [name for name in dir(fnp) if not name.startswith("_") and hasattr(np, name)
                and callable(getattr(fnp, name)) and not isinstance(getattr(np, name), type)
                and _takes_out(getattr(np, name)) and not _takes_out(getattr(fnp, name))]
+    assert missing == []
+
+
+def test_every_ufunc_takes_dtype_and_casting() -> None:
+    missing = [name for name in dir(fnp) if isinstance(getattr(np, name, None), np.ufunc)
+               and not {"dtype", "casting"} <= set(inspect.signature(getattr(fnp, name))
+                                                   .parameters)]
     assert missing == []
 
 

@@ -337,10 +337,10 @@ def positive(x: Any, /) -> Any:
     return x
 
 
-def round(x: Any, decimals: int = 0, out: None = None) -> Any:  # noqa: A001 - NumPy's name
+def round(a: Any, decimals: int = 0, out: None = None) -> Any:  # noqa: A001 - NumPy's name
     """``numpy.round`` (half to even)."""
     no_out("round", out)
-    (x,) = promote("round", x)
+    (x,) = promote("round", a)
     kind = aval(x).dtype.kind
     if kind == "b":  # NumPy rounds booleans in float16 (and refuses decimals != 0)
         if decimals != 0:

@@ -24,6 +24,7 @@ from functrace.numpy._base import (
     result_dtype,
 )
 from functrace.numpy._elementwise import (
+    _loop_cast,
     add,
     conjugate,
     multiply,
@@ -78,10 +79,23 @@ def _same_dtype(a: Any, b: Any) -> list[Any]:
     return [convert(a, dtype), convert(b, dtype)]
 
 
-def matmul(a: Any, b: Any, /, out: None = None, *, precision: Any = None,
+def _in_loop_dtype(name: str, fn: Any, args: tuple[Any, ...], dtype: Any, casting: str,
+                   **kwargs: Any) -> Any:
+    """``fn(*args)`` for NumPy's gufunc ``name`` with its ``dtype=`` and ``casting=``: the
+    operands cast to the loop NumPy would run (its ``TypeError`` where ``casting`` forbids),
+    the result in the loop's output dtype."""
+    operands, out_dtype = _loop_cast(name, args, dtype, casting)
+    return convert(fn(*operands, **kwargs), out_dtype)
+
+
+def matmul(a: Any, b: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind", precision: Any = None,
            preferred_element_type: Any = None) -> Any:
-    """``numpy.matmul`` (``@``): matrix products broadcast over leading batch axes."""
+    """``numpy.matmul`` (``@``): matrix products broadcast over leading batch axes (NumPy's
+    ``dtype=`` and ``casting=`` choose the loop, as for the elementwise ufuncs)."""
     no_out("matmul", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("matmul", matmul, (a, b), dtype, casting)
     if preferred_element_type is not None:
         a, b = _preferred(a, b, preferred_element_type)
     if isinstance(a, (Tracer, np.ndarray)) and isinstance(b, (Tracer, np.ndarray)):
@@ -296,10 +310,13 @@ def _conj_complex(x: Any) -> Any:
     return conjugate(x) if aval(x).dtype.kind == "c" else x
 
 
-def vecdot(x1: Any, x2: Any, /, out: None = None, *, axis: int = -1) -> Any:
+def vecdot(x1: Any, x2: Any, /, out: None = None, *, axis: int = -1, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
     """``numpy.vecdot``: the dot product of vectors along ``axis``, broadcast over the other
     axes, conjugating ``x1``."""
     no_out("vecdot", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("vecdot", vecdot, (x1, x2), dtype, casting, axis=axis)
     x1, x2 = _same_dtype(_conj_complex(x1), x2)
     s1, s2 = aval(x1).shape, aval(x2).shape
     if not s1 or not s2:
@@ -314,10 +331,13 @@ def vecdot(x1: Any, x2: Any, /, out: None = None, *, axis: int = -1) -> Any:
     return _reductions.sum(prod_, ax, dtype=aval(prod_).dtype)
 
 
-def matvec(x1: Any, x2: Any, /, out: None = None) -> Any:
+def matvec(x1: Any, x2: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
     """``numpy.matvec``: matrix-vector products ``x1 @ x2`` over broadcast batch axes
     (``x1``: (..., m, n), ``x2``: (..., n); the result (..., m))."""
     no_out("matvec", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("matvec", matvec, (x1, x2), dtype, casting)
     x1, x2 = as_operand(x1), as_operand(x2)
     if aval(x1).ndim < 2 or aval(x2).ndim < 1:
         raise ValueError(f"matvec: expected a matrix and a vector, got shapes "
@@ -326,10 +346,13 @@ def matvec(x1: Any, x2: Any, /, out: None = None) -> Any:
     return sh.squeeze(out, (aval(out).ndim - 1,))
 
 
-def vecmat(x1: Any, x2: Any, /, out: None = None) -> Any:
+def vecmat(x1: Any, x2: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
     """``numpy.vecmat``: vector-matrix products over broadcast batch axes (``x1``: (..., n),
     ``x2``: (..., n, m); the result (..., m)), conjugating the vector."""
     no_out("vecmat", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("vecmat", vecmat, (x1, x2), dtype, casting)
     x1, x2 = _conj_complex(as_operand(x1)), as_operand(x2)
     if aval(x1).ndim < 1 or aval(x2).ndim < 2:
         raise ValueError(f"vecmat: expected a vector and a matrix, got shapes "
