@@ -97,32 +97,32 @@ def _masked(name: str, a: Any, selected: Any, fill: Any) -> Any:
     return where(mask, a, np.asarray(fill, dtype=aval(a).dtype))
 
 
-def _count(a_aval: Any, axes: tuple[int, ...], where: Any, keepdims: bool,
+def _count(a_aval: Any, axes: tuple[int, ...], where: Any, keepdims: bool, like: Any,
            selected: Any = None) -> Any:
     """How many entries each reduction over ``axes`` takes: a Python int, or with a
     ``where=`` mask (or a mask ``selected`` of the entries that count, such as the non-NaN
-    ones) an ``intp`` array of counts."""
-    if where is None and selected is None:
+    ones) an array of counts, of the real dtype of the sum ``like`` if that is inexact (the
+    dtype the mean is divided in), else ``intp``."""
+    masks = [as_operand(m) for m in (where, selected) if m is not None]
+    if not masks:
         return math.prod([a_aval.shape[i] for i in axes])
-    mask = np.ones((), bool) if selected is None else selected
-    if where is not None:
-        mask = logical_and(mask, as_operand(where))
-    mask = broadcast_to_shape(mask, a_aval.shape)
-    return sum(mask, axes, dtype=np.intp, keepdims=keepdims)
+    mask = masks[0] if len(masks) == 1 else logical_and(*masks)
+    kind = aval(like).dtype.kind
+    dtype = np.finfo(aval(like).dtype).dtype if kind in "fc" else np.dtype(np.intp)
+    return sum(broadcast_to_shape(mask, a_aval.shape), axes, dtype=dtype, keepdims=keepdims)
 
 
 def _divide(total: Any, count: Any, ddof: float = 0) -> Any:
     """``total / max(count - ddof, 0)`` in ``total``'s dtype, as NumPy's ``mean`` and ``var``
     divide (an integer ``total``, from an integer ``dtype=``, is divided in float64 and cast
     back, truncating, as NumPy's unsafe cast does)."""
-    dtype = aval(total).dtype
     if isinstance(count, int):
         denominator: Any = builtins.max(count - ddof, 0)  # a Python number: weakly typed
-    else:
+    elif ddof:
         denominator = maximum(subtract(count, ddof), 0)
-        if dtype.kind in "fc":  # the quotient NumPy rounds to total's dtype, computed there
-            denominator = convert(denominator, np.finfo(dtype).dtype)
-    return convert(true_divide(total, denominator), dtype)
+    else:
+        denominator = count
+    return convert(true_divide(total, denominator), aval(total).dtype)
 
 
 def _inexact_dtype(name: str, a_aval: Any, dtype: Any) -> Any:
@@ -174,9 +174,10 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     acc = _inexact_dtype("mean", a_aval, dtype)
     if acc is None and a_aval.dtype == np.float16:  # NumPy sums float16 in float32
         total = sum(a, axes, dtype=np.float32, keepdims=keepdims, where=where)
-        return convert(_divide(total, _count(a_aval, axes, where, keepdims)), a_aval.dtype)
+        count = _count(a_aval, axes, where, keepdims, total)
+        return convert(_divide(total, count), a_aval.dtype)
     total = sum(a, axes, dtype=acc, keepdims=keepdims, where=where)
-    return _divide(total, _count(a_aval, axes, where, keepdims))
+    return _divide(total, _count(a_aval, axes, where, keepdims, total))
 
 
 def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: bool,
@@ -242,11 +243,11 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
     center = mean
     if center is None:
         total = sum(a, axes, dtype=acc, keepdims=True, where=where)
-        center = _divide(total, _count(a_aval, axes, where, True))
+        center = _divide(total, _count(a_aval, axes, where, True, total))
     squares = abs_squared(subtract(a, center))
     total = sum(squares, axes, dtype=acc, keepdims=keepdims, where=where)
     # NumPy divides by max(n - ddof, 0): inf (or NaN) where ddof >= n, not a negative variance.
-    return _divide(total, _count(a_aval, axes, where, keepdims), ddof)
+    return _divide(total, _count(a_aval, axes, where, keepdims, total), ddof)
 
 
 def _ddof(name: str, ddof: float, correction: float | None) -> float:
@@ -556,7 +557,7 @@ def nanmean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     a_aval = aval(filled)
     axes = normalize_axes(axis, a_aval.ndim, "nanmean")
     total = sum(filled, axes, dtype=dtype, keepdims=keepdims, where=where)
-    return _divide(total, _count(a_aval, axes, where, keepdims, logical_not(nan)))
+    return _divide(total, _count(a_aval, axes, where, keepdims, total, logical_not(nan)))
 
 
 def nanvar(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
@@ -578,11 +579,12 @@ def nanvar(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof:
     center = mean
     if center is None:
         total = sum(filled, axes, dtype=dtype, keepdims=True, where=where)
-        center = _divide(total, _count(a_aval, axes, where, True, keep))
+        center = _divide(total, _count(a_aval, axes, where, True, total, keep))
     # NaN entries deviate by 0; NumPy's subtraction writes back into the array's dtype.
     centered = _select(keep, convert(subtract(filled, center), a_aval.dtype), 0.0)
     total = sum(abs_squared(centered), axes, dtype=dtype, keepdims=keepdims, where=where)
-    dof = subtract(_count(a_aval, axes, where, keepdims, keep), ddof)
+    count = _count(a_aval, axes, where, keepdims, total, keep)
+    dof = subtract(count, ddof) if ddof else count
     out = _divide(total, dof)
     return _select(greater(dof, 0), out, np.asarray(np.nan, aval(out).dtype))
 
