@@ -150,6 +150,14 @@ def test_einsum_dtype_is_checked_safe_as_numpy() -> None:
     both("einsum", "i,i", I8, I8, dtype=np.float64)
 
 
+@pytest.mark.parametrize("kwargs", [{}, dict(casting="same_kind"), dict(casting="safe"),
+                                    dict(casting="unsafe", copy=False, order="C")])
+def test_astype_method_casting(kwargs: dict[str, Any]) -> None:
+    for dtype in (np.int32, np.float32, np.complex64):
+        theirs = outcome(lambda x: x.astype(dtype, **kwargs), F64)  # noqa: B023
+        assert_agrees(outcome(ft.jit(lambda x: x.astype(dtype, **kwargs)), F64), theirs)  # noqa: B023
+
+
 def _takes_out(fn: Any) -> bool:
     if isinstance(fn, np.ufunc):
         return True

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
+from functrace.numpy._base import check_cast, convert
 from functrace.numpy._indexing import _IndexUpdateHelper
 
 # What a Tracer's binary operators accept; for anything else they return NotImplemented, so
@@ -36,6 +37,15 @@ def _keywords(fn: Callable[..., Any]) -> frozenset[str]:
     params = inspect.signature(fn).parameters.values()
     return frozenset(p.name for p in params
                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _astype_method(self: Any, dtype: Any, order: str = "K", casting: str = "unsafe",
+                   subok: bool = True, copy: bool = True) -> Any:
+    """``ndarray.astype`` on a tracer: NumPy's keywords (``order``, ``subok`` and ``copy``
+    change nothing for an immutable traced value); a cast ``casting`` forbids raises NumPy's
+    ``TypeError``."""
+    check_cast([self.aval], np.dtype(dtype), casting)
+    return convert(self, np.dtype(dtype))
 
 
 def install(fnp: ModuleType) -> None:
@@ -143,7 +153,7 @@ def install(fnp: ModuleType) -> None:
         "reshape": shaped(fnp.reshape),
         "transpose": lambda self, *axes: fnp.transpose(
             self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None),
-        "astype": lambda self, dtype: fnp.asarray(self, dtype=dtype),
+        "astype": _astype_method,
         "ravel": fnp.ravel,
         "flatten": fnp.ravel,
         "squeeze": fnp.squeeze,
