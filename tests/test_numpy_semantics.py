@@ -259,6 +259,23 @@ def test_nan_reductions_take_numpys_keywords(name: str) -> None:
             both(name, X_INT[:, :3], *args[1:], **kwargs)
 
 
+QUANTILE_METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+                    "interpolated_inverted_cdf", "hazen", "weibull", "linear", "median_unbiased",
+                    "normal_unbiased", "lower", "higher", "midpoint", "nearest"]
+Q = np.array([0.0, 0.01, 0.125, 0.2, 0.25, 1 / 3, 0.5, 0.6, 0.75, 0.99, 1.0])
+
+
+@pytest.mark.parametrize("method", QUANTILE_METHODS)
+def test_every_quantile_method(method: str) -> None:
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 4, 7):
+        for a in (rng.normal(size=(2, n)), rng.integers(0, 9, size=(2, n))):
+            both("quantile", a, Q, axis=1, method=method)
+            both("nanpercentile", np.where(rng.random((2, n)) < 0.3, np.nan, a), 100 * Q,
+                 axis=1, method=method)
+    both("nanquantile", X_NAN, Q, jit=True, axis=1, method=method)
+
+
 def test_masked_nan_statistics_are_differentiable() -> None:
     x = np.array([[1.5, np.nan, 4.0, 7.9], [3.0, -2.5, 1.0, 2.0]])
     mask = np.array([[True, True, True, False], [True, False, True, True]])
