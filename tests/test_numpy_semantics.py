@@ -198,6 +198,18 @@ def test_out_none_is_accepted_and_an_array_refused(name: str, args: tuple[Any, .
         getattr(fnp, name)(*args, out=np.empty(3), **kwargs)
 
 
+METHOD_OUT_CALLS = [("sum", ()), ("mean", ()), ("max", ()), ("argmax", ()), ("cumsum", ()),
+                    ("clip", (0, 1)), ("round", ()), ("take", ([0],)), ("trace", ()),
+                    ("compress", ([True, False],)), ("dot", (np.ones(3),)), ("std", ())]
+
+
+@pytest.mark.parametrize(("name", "args"), METHOD_OUT_CALLS, ids=[c[0] for c in METHOD_OUT_CALLS])
+def test_array_methods_take_out_none(name: str, args: tuple[Any, ...]) -> None:
+    x = np.arange(6.0).reshape(2, 3)
+    theirs = outcome(lambda v: getattr(v, name)(*args, out=None), x)
+    assert_agrees(outcome(ft.jit(lambda v: getattr(v, name)(*args, out=None)), x), theirs)
+
+
 @pytest.mark.parametrize(("name", "args"), [("divmod", (F64, 2.0)), ("modf", (F64,)),
                                              ("frexp", (F64,))])
 def test_out_of_two_output_ufuncs(name: str, args: tuple[Any, ...]) -> None:

@@ -170,18 +170,20 @@ def install(fnp: ModuleType) -> None:
         # immutable traced value cannot).
         "sort": lambda self, axis=-1, kind=None: fnp.sort(self, axis),
         "repeat": lambda self, repeats, axis=None: fnp.repeat(self, repeats, axis),
-        "take": lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis,
-                                                                    mode=mode),
+        "take": lambda self, indices, axis=None, out=None, mode=None: fnp.take(
+            self, indices, axis, out, mode=mode),
         "diagonal": lambda self, offset=0, axis1=0, axis2=1: fnp.diagonal(self, offset,
                                                                            axis1, axis2),
         "searchsorted": lambda self, v, side="left", sorter=None: fnp.searchsorted(
             self, v, side, sorter),
-        "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None: fnp.trace(
-            self, offset, axis1, axis2, dtype),
+        "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None: fnp.trace(
+            self, offset, axis1, axis2, dtype, out),
         "nonzero": lambda self, *, size=None, fill_value=None: fnp.nonzero(
             self, size=size, fill_value=fill_value),
-        "compress": lambda self, condition, axis=None: fnp.compress(condition, self, axis),
-        "choose": lambda self, choices, mode="raise": fnp.choose(self, choices, mode=mode),
+        "compress": lambda self, condition, axis=None, out=None: fnp.compress(condition, self,
+                                                                             axis, out),
+        "choose": lambda self, choices, out=None, mode="raise": fnp.choose(self, choices, out,
+                                                                           mode=mode),
         "argpartition": lambda self, kth, axis=-1: fnp.argpartition(self, kth, axis),
         "nbytes": property(lambda self: self.aval.size * self.aval.dtype.itemsize),
         "itemsize": property(lambda self: self.aval.dtype.itemsize),
