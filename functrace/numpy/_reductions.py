@@ -125,7 +125,7 @@ def _divide(total: Any, count: Any, ddof: float = 0) -> Any:
     return convert(true_divide(total, denominator), aval(total).dtype)
 
 
-def _inexact_dtype(name: str, a_aval: Any, dtype: Any) -> Any:
+def _accumulator(a_aval: Any, dtype: Any) -> Any:
     """The dtype NumPy's ``mean`` and ``var`` accumulate in: ``dtype`` (integer ones too: the
     sums wrap and the quotients truncate, as NumPy's), else float64 for integer and boolean
     ``a``, else None (``a``'s own)."""
@@ -171,7 +171,7 @@ def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     a = _operand("mean", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "mean")
-    acc = _inexact_dtype("mean", a_aval, dtype)
+    acc = _accumulator(a_aval, dtype)
     if acc is None and a_aval.dtype == np.float16:  # NumPy sums float16 in float32
         total = sum(a, axes, dtype=np.float32, keepdims=keepdims, where=where)
         count = _count(a_aval, axes, where, keepdims, total)
@@ -239,7 +239,7 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
     a = _operand("var", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "var")
-    acc = _inexact_dtype("var", a_aval, dtype)
+    acc = _accumulator(a_aval, dtype)
     center = mean
     if center is None:
         total = sum(a, axes, dtype=acc, keepdims=True, where=where)
@@ -264,16 +264,13 @@ def _sqrt_result(name: str, v: Any) -> Any:
     an integer ``dtype=``) is truncated if it is a scalar; an integer array refuses the
     float square root, with NumPy's ``TypeError``."""
     dtype = aval(v).dtype
+    root = sqrt(v)  # (of integers in the float dtype NumPy's sqrt gives them: int8's float16)
     if dtype.kind in "fc":
-        return sqrt(v)
-    root = sqrt(v)  # in the float dtype NumPy's sqrt gives the integers (float16 for int8)
+        return root
     if aval(v).ndim:
         raise TypeError(f"{name}: Cannot cast ufunc 'sqrt' output from {aval(root).dtype!r} "
                         f"to {dtype!r} with casting rule 'same_kind'")
     return convert(root, dtype)
-
-
-_mean = mean  # var's keyword argument ``mean`` shadows the function there
 
 
 def abs_squared(x: Any) -> Any:
