@@ -322,7 +322,7 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("pad negative", lambda: fnp.pad(X, -1), ValueError, "negative"),
     ("quantile q", lambda: fnp.quantile(X, 1.5), ValueError, r"\[0, 1\]"),
     ("percentile q", lambda: fnp.percentile(X, -1), ValueError, r"\[0, 100\]"),
-    ("quantile method", lambda: fnp.quantile(X, 0.5, method="hazen"), ValueError, "hazen"),
+    ("quantile method", lambda: fnp.quantile(X, 0.5, method="hazzen"), ValueError, "hazzen"),
     ("median out", lambda: fnp.median(X, out=np.zeros(())), TypeError, "immutable"),
     ("convolve empty", lambda: fnp.convolve(np.zeros(0), V), ValueError, "empty"),
     ("convolve mode", lambda: fnp.convolve(V, V, mode="circular"), ValueError, "mode"),

@@ -78,6 +78,22 @@ def convert(x: Any, dtype: np.dtype[Any], weak: bool = False) -> Any:
     return np.asarray(x, dtype=dtype)
 
 
+def refuse_complex(name: str, x: Any, message: str) -> None:
+    """NumPy's ``TypeError`` for a complex ``x`` where NumPy needs real numbers (it has no
+    order to bin, interpolate or take quantiles by)."""
+    if aval(x).dtype.kind == "c":
+        raise TypeError(f"{name}: {message} (got dtype {aval(x).dtype}).")
+
+
+def no_out(name: str, out: Any) -> None:
+    """NumPy's ``out=`` may be given as None (its default), or a tuple of Nones (for
+    ``divmod``, ``modf`` and ``frexp``); an array to write into is refused, functrace's arrays
+    being immutable, as JAX's."""
+    if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
+        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
+                        "JAX's): use the returned value.")
+
+
 def broadcast_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
     """``x`` broadcast to ``shape`` with NumPy's rules (one ``broadcast_in_dim`` equation,
     which maps ``x``'s axes to the trailing ones and stretches its length-1 axes)."""
@@ -122,8 +138,41 @@ def promote(name: str, *args: Any, dtype: Any = None, scalars: bool = False) -> 
     return out
 
 
+# What NumPy's ufunc type resolution sees for a weakly typed operand: the Python scalar type.
+_WEAK_TYPE = {"b": np.dtype(bool), "i": int, "u": int, "f": float, "c": complex}
+
+
+def loop_key(a: ShapedArray) -> Any:
+    """An operand of type ``a`` as NumPy's ufunc loop selection takes it: its dtype, or for a
+    weakly typed value the Python scalar type (NEP 50: ``arctan2(int8, 2)`` is float16)."""
+    return _WEAK_TYPE[a.dtype.kind] if a.weak_type else a.dtype
+
+
 @functools.cache
-def ufunc_dtype(ufunc: np.ufunc, *dtypes: np.dtype[Any]) -> np.dtype[Any]:
-    """The output dtype NumPy's ``ufunc`` gives for inputs of ``dtypes`` (e.g. sin(int8) is
-    float16, sin(int64) is float64, true_divide of ints is float64)."""
-    return np.dtype(ufunc.resolve_dtypes((*dtypes, None))[-1])
+def ufunc_loop(ufunc: np.ufunc, keys: tuple[Any, ...], dtype: np.dtype[Any] | None = None,
+               casting: str = "same_kind") -> tuple[np.dtype[Any], ...]:
+    """The dtypes of the loop NumPy's ``ufunc`` runs for operands of these types (from
+    :func:`loop_key`): one per input, then one per output.  NumPy picks the first loop that
+    the inputs cast to safely, from the inputs' own dtypes, not from their promoted type:
+    ``arctan2(int8, uint8)`` runs in float16 though int8 and uint8 promote to int16.
+    ``dtype`` fixes the output's dtype (the ``dtype=`` keyword); a cast ``casting`` forbids
+    raises NumPy's ``TypeError``."""
+    signature = (None,) * ufunc.nin + (dtype,) * ufunc.nout
+    loop = ufunc.resolve_dtypes((*keys, *(None,) * ufunc.nout), signature=signature,
+                                casting=casting)  # type: ignore[arg-type]
+    return tuple(np.dtype(d) for d in loop)
+
+
+def ufunc_dtype(ufunc: np.ufunc, *avals: ShapedArray) -> np.dtype[Any]:
+    """The output dtype NumPy's ``ufunc`` gives for operands of these types (e.g. sin(int8)
+    is float16, sin(int64) is float64, true_divide of ints is float64)."""
+    return ufunc_loop(ufunc, tuple(loop_key(a) for a in avals))[-1]
+
+
+def check_cast(avals: Any, dtype: np.dtype[Any], casting: str) -> None:
+    """NumPy's ``TypeError`` where the ``casting`` rule forbids casting an array of one of
+    ``avals`` to ``dtype`` (``"same_kind"`` refuses float64 to int32)."""
+    for a in avals:
+        if not np.can_cast(a.dtype, dtype, casting):  # type: ignore[arg-type]
+            raise TypeError(f"Cannot cast array data from {a.dtype!r} to {dtype!r} according "
+                            f"to the rule {casting!r}")

@@ -28,6 +28,8 @@ from functrace.numpy._base import (
     broadcast_shapes,
     broadcast_to_shape,
     convert,
+    no_out,
+    refuse_complex,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
@@ -277,6 +279,8 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Any:
     """``numpy.digitize``: the index of the bin each ``x`` falls in, for monotonically
     increasing or decreasing ``bins`` (checked when they are concrete)."""
     x, bins = as_operand(x), asarray(bins)
+    refuse_complex("digitize", x, "x may not be complex")
+    refuse_complex("digitize", bins, "bins may not be complex")
     if aval(bins).ndim != 1:
         raise ValueError("digitize: bins must be 1-dimensional")
     side = "left" if right else "right"
@@ -476,9 +480,10 @@ def choose(a: Any, choices: Sequence[Any], out: None = None, mode: str = "raise"
     return reshape(take_along_axis(stacked, expand_dims(index, 0), 0), shape)
 
 
-def compress(condition: Any, a: Any, axis: int | None = None) -> Any:
+def compress(condition: Any, a: Any, axis: int | None = None, out: None = None) -> Any:
     """``numpy.compress``: the slices of ``a`` along ``axis`` (of the flattened ``a`` if
     None) where the concrete 1-d ``condition`` is true."""
+    no_out("compress", out)
     condition = _concrete(condition, "compress", "condition")
     if condition.ndim != 1:
         raise ValueError("compress: condition must be a 1-d array")
@@ -1028,7 +1033,10 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
     ``x`` is known; JAX's ``length=`` fixes it (then, as JAX's, larger values are dropped and
     negative ones counted in bin 0)."""
     x = as_operand(x)
-    if aval(x).ndim != 1 or aval(x).dtype.kind not in "iub":
+    if aval(x).dtype.kind not in "iub":  # NumPy's TypeError: it casts x to intp safely
+        raise TypeError(f"bincount: x must be an array of non-negative integers, got dtype "
+                        f"{aval(x).dtype} (which cannot be cast to intp under the 'safe' rule).")
+    if aval(x).ndim != 1:
         raise ValueError("bincount: x must be a 1-d array of non-negative integers")
     fixed_length = length is not None
     if length is None:
@@ -1040,6 +1048,7 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0, *,
         updates: Any = np.ones(aval(x).shape, np.intp)
     else:
         updates = as_operand(weights)
+        refuse_complex("bincount", updates, "weights may not be complex")
         if aval(updates).shape != aval(x).shape:
             raise ValueError("bincount: the weights and list don't have the same length.")
         if aval(updates).dtype.kind != "c":

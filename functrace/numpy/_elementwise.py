@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +17,13 @@ from functrace.numpy._base import (
     broadcast_shapes,
     broadcast_to_shape,
     convert,
+    loop_key,
+    no_out,
     promote,
+    refuse_complex,
     result_dtype,
     ufunc_dtype,
+    ufunc_loop,
 )
 from functrace.primitives import elementwise as ew
 from functrace.tree_util import tree_map
@@ -34,14 +40,67 @@ def _fits(a: np.ndarray, b: Any) -> bool:
     return a.dtype == b.dtype and (a.shape == b.shape or not a.shape)
 
 
+def _loop_cast(name: str, args: tuple[Any, ...], dtype: Any, casting: str
+               ) -> tuple[list[Any], np.dtype[Any]]:
+    """The operands of NumPy's ``name`` ufunc cast to the loop it runs for ``dtype=`` and
+    ``casting=`` (NumPy's ``TypeError`` if the rule forbids a cast), and the output dtype."""
+    operands = [as_operand(x) for x in args]
+    avals = [get_aval(x) for x in operands]
+    dtype = None if dtype is None else np.dtype(dtype)
+    # NumPy's TypeError, if any, names the ufunc, the operand, the dtypes and the rule.
+    loop = ufunc_loop(getattr(np, name), tuple(loop_key(a) for a in avals), dtype, casting)
+    return [convert(x, d) for x, d in zip(operands, loop, strict=False)], loop[-1]
+
+
+def _ufunc_keywords(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, an elementwise function named after a NumPy ufunc, taking that ufunc's keywords
+    too: ``out=None`` (an array to write into is refused), and ``dtype=`` and ``casting=``,
+    which cast the operands to the loop NumPy would run (or raise NumPy's ``TypeError``) and
+    the result to its output dtype."""
+    name = fn.__name__
+    np_ufunc = getattr(np, name)
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, out: Any = None, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
+        args, extra = args[:np_ufunc.nin], args[np_ufunc.nin:]  # out may come positionally
+        no_out(name, out if not extra else extra[0])
+        if dtype is None and casting == "same_kind":
+            return fn(*args)
+        operands, out_dtype = _loop_cast(name, args, dtype, casting)
+        result = fn(*operands)
+        if isinstance(result, tuple):  # (divmod, modf, frexp: NumPy's dtype= fixes them all)
+            return tuple(convert(r, out_dtype) for r in result)
+        return convert(result, out_dtype)
+
+    params = list(inspect.signature(fn).parameters.values())
+    keywords = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+                for k, v in (("out", None), ("dtype", None), ("casting", "same_kind"))]
+    wrapped.__signature__ = inspect.Signature(params + keywords)  # type: ignore[attr-defined]
+    return wrapped
+
+
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
-            ) -> Callable[[Any, Any], Any]:
+            ) -> Callable[..., Any]:
     """A NumPy-style binary function: promote, broadcast, then bind one primitive.
 
-    With ``ufunc`` the operands are first cast to the dtype NumPy's ufunc computes in
-    (e.g. true division of integers is float64)."""
+    With ``ufunc`` the operands are first cast to the dtype of the loop NumPy's ufunc runs
+    for them (true division of integers is float64, ``arctan2(int8, uint8)`` float16).  The
+    keywords ``dtype=`` and ``casting=`` choose NumPy's loop as NumPy does."""
 
-    def fn(x: Any, y: Any, /) -> Any:
+    def fn(x: Any, y: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
+        if out is not None:
+            no_out(name, out)
+        out_dtype = None
+        if dtype is not None or casting != "same_kind":
+            (x, y), out_dtype = _loop_cast(name, (x, y), dtype, casting)
+        elif ufunc is not None:
+            x, y = as_operand(x), as_operand(y)
+            ax, ay = get_aval(x), get_aval(y)
+            loop_dtype = ufunc_loop(ufunc, (loop_key(ax), loop_key(ay)))[0]
+            weak = ax.weak_type and ay.weak_type  # (i / 2 of a loop index stays weak)
+            x, y = convert(x, loop_dtype, weak), convert(y, loop_dtype, weak)
         # The common cases in a traced function skip promote's general path (this runs once
         # per traced operation): two tracers of one dtype (broadcast if their shapes differ),
         # a (strongly typed) floating tracer with a Python number, which takes its dtype
@@ -67,12 +126,8 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
         elif not ((tx is Tracer and ty is np.ndarray and _fits(y, x.aval))
                   or (ty is Tracer and tx is np.ndarray and _fits(x, y.aval))):
             x, y = promote(name, x, y, scalars=True)
-        if ufunc is not None:
-            ax, ay = get_aval(x), get_aval(y)
-            dtype = ufunc_dtype(ufunc, ax.dtype, ay.dtype)
-            weak = ax.weak_type and ay.weak_type  # (i / 2 of a loop index stays weak)
-            x, y = convert(x, dtype, weak), convert(y, dtype, weak)
-        return prim_fn(x, y)
+        result = prim_fn(x, y)
+        return result if out_dtype is None else convert(result, out_dtype)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` on traced or concrete arrays (NumPy broadcasting and dtypes)."
@@ -80,15 +135,21 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
 
 
 def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = None
-           ) -> Callable[[Any], Any]:
-    """A NumPy-style unary function; with ``ufunc``, integer inputs become NumPy's float."""
+           ) -> Callable[..., Any]:
+    """A NumPy-style unary function; with ``ufunc``, integer inputs become NumPy's float.
+    The keywords ``dtype=`` and ``casting=`` choose NumPy's loop as NumPy does."""
 
-    def fn(x: Any, /) -> Any:
+    def fn(x: Any, /, out: None = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+        if out is not None:
+            no_out(name, out)
+        if dtype is not None or casting != "same_kind":
+            (x,), out_dtype = _loop_cast(name, (x,), dtype, casting)
+            return convert(prim_fn(x), out_dtype)
         if type(x) is not Tracer:  # a tracer is already an operand: nothing to promote
             (x,) = promote(name, x)
         if ufunc is not None:
             x_aval = get_aval(x)
-            x = convert(x, ufunc_dtype(ufunc, x_aval.dtype), x_aval.weak_type)
+            x = convert(x, ufunc_dtype(ufunc, x_aval), x_aval.weak_type)
         return prim_fn(x)
 
     fn.__name__ = fn.__qualname__ = name
@@ -141,6 +202,7 @@ left_shift = bitwise_left_shift = _shift("left_shift", ew.shift_left_p)
 right_shift = bitwise_right_shift = _shift("right_shift", ew.shift_right_p)
 
 
+@_ufunc_keywords
 def floor_divide(x: Any, y: Any, /) -> Any:
     """``numpy.floor_divide``: ``floor(x / y)`` (integer floor division on integers), for
     floats computed as NumPy does, from the exact remainder (``1.0 // 0.1`` is 9.0)."""
@@ -152,6 +214,7 @@ def floor_divide(x: Any, y: Any, /) -> Any:
     return _float_divmod(x, y)[0]
 
 
+@_ufunc_keywords
 def remainder(x: Any, y: Any, /) -> Any:
     """``numpy.remainder`` (``%``): ``x - floor(x / y) * y``, with the sign of ``y``; for
     floats from the exact C remainder (``lax.rem``), as NumPy computes it."""
@@ -186,6 +249,7 @@ def _float_divmod(x: Any, y: Any) -> tuple[Any, Any]:
 mod = remainder
 
 
+@_ufunc_keywords
 def power(x: Any, y: Any, /) -> Any:
     """``numpy.power``; a constant integer exponent becomes one ``integer_pow`` equation."""
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
@@ -198,22 +262,27 @@ def power(x: Any, y: Any, /) -> Any:
     return ew.pow(x, y)
 
 
+@_ufunc_keywords
 def logical_and(x: Any, y: Any, /) -> Any:
     return ew.and_p.bind1(*promote("logical_and", x, y, dtype=bool))
 
 
+@_ufunc_keywords
 def logical_or(x: Any, y: Any, /) -> Any:
     return ew.or_p.bind1(*promote("logical_or", x, y, dtype=bool))
 
 
+@_ufunc_keywords
 def logical_xor(x: Any, y: Any, /) -> Any:
     return ew.xor_p.bind1(*promote("logical_xor", x, y, dtype=bool))
 
 
+@_ufunc_keywords
 def logical_not(x: Any, /) -> Any:
     return ew.not_p.bind1(*promote("logical_not", x, dtype=bool))
 
 
+@_ufunc_keywords
 def invert(x: Any, /) -> Any:
     return ew.not_p.bind1(*promote("invert", x))
 
@@ -227,7 +296,7 @@ def _integer_binary(name: str, prim: Any) -> Callable[[Any, Any], Any]:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` of integers (no derivative)."
-    return fn
+    return _ufunc_keywords(fn)
 
 
 gcd = _integer_binary("gcd", ew.gcd_p)
@@ -259,14 +328,19 @@ floor = _unary("floor", lambda x: ew.floor_p.bind1(x), np.floor)
 ceil = _unary("ceil", lambda x: ew.ceil_p.bind1(x), np.ceil)
 
 
+@_ufunc_keywords
 def positive(x: Any, /) -> Any:
+    """``numpy.positive``: ``+x`` (a copy); booleans are refused, as NumPy's."""
     (x,) = promote("positive", x)
+    if aval(x).dtype.kind == "b":
+        raise TypeError("positive: NumPy's ufunc 'positive' does not support boolean input.")
     return x
 
 
-def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
+def round(a: Any, decimals: int = 0, out: None = None) -> Any:  # noqa: A001 - NumPy's name
     """``numpy.round`` (half to even)."""
-    (x,) = promote("round", x)
+    no_out("round", out)
+    (x,) = promote("round", a)
     kind = aval(x).dtype.kind
     if kind == "b":  # NumPy rounds booleans in float16 (and refuses decimals != 0)
         if decimals != 0:
@@ -288,37 +362,63 @@ def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001 - NumPy's name
 around = round
 
 
+@_ufunc_keywords
 def square(x: Any, /) -> Any:
     if aval(x).dtype == np.bool_:  # NumPy squares booleans in int8
         x = convert(x, np.dtype(np.int8))
     return power(x, 2)
 
 
+@_ufunc_keywords
 def reciprocal(x: Any, /) -> Any:
+    """``numpy.reciprocal``: ``1 / x``; integers truncate (``1`` and ``-1`` are their own
+    reciprocals, the rest give 0), complex 0 gives ``nan + nanj``, as NumPy's.  Deviation: a
+    zero part of the reciprocal of a complex infinity or a real or imaginary complex number
+    may have the other sign than NumPy's (``1 / z`` here, NumPy's own division loop there)."""
     (x,) = promote("reciprocal", x)
+    if aval(x).dtype.kind == "c":  # NumPy's complex reciprocal of 0 is nan+nanj (not inf+nanj)
+        nan = np.asarray(complex(np.nan, np.nan), aval(x).dtype)
+        return where(equal(x, 0), nan, true_divide(1.0, x))
     if aval(x).dtype.kind not in "iub":
         return true_divide(1.0, x)
     # NumPy's integer 1 / x truncates: 1 and -1 are their own reciprocals, the rest give 0
     # (booleans compute in int8, as NumPy's ufunc).
-    x = convert(x, ufunc_dtype(np.reciprocal, aval(x).dtype))
+    x = convert(x, ufunc_dtype(np.reciprocal, aval(x)))
     return where(equal(absolute(x), 1), x, np.zeros((), aval(x).dtype))
 
 
+@_ufunc_keywords
 def exp2(x: Any, /) -> Any:
     (x,) = promote("exp2", x)
-    return power(2.0, convert(x, _float_dtype(np.exp2, x)))  # exp2(int8) is float16
+    x = convert(x, _float_dtype(np.exp2, x))  # exp2(int8) is float16
+    if aval(x).dtype.kind == "c":  # exp(x log 2), the parts scaled apart: exp2(inf+0j) = inf+0j
+        return exp(_scale(x, _LN2))
+    return power(2.0, x)
 
 
 _LN2 = math.log(2.0)
 
 
+def _scale(x: Any, c: float) -> Any:
+    """``x * c`` for a real number ``c``; a complex ``x`` has each part scaled, as NumPy's
+    ``log2``, ``log10`` and ``exp2`` do (a complex product would give ``inf * 0 = nan`` in
+    the imaginary part of ``log2(inf + 0j)``).  ``c`` is a Python float, weakly typed, so
+    float32 stays float32."""
+    if aval(x).dtype.kind == "c":
+        return ew.make_complex(multiply(ew.real(x), c), multiply(ew.imag(x), c))
+    return multiply(x, c)
+
+
+@_ufunc_keywords
 def log2(x: Any, /) -> Any:
-    # A Python float divisor: weakly typed, so float32 stays float32 (a NumPy float64 would not).
-    return true_divide(log(x), _LN2)
+    """``numpy.log2``: ``log(x) / log(2)`` (``inf + 0j`` for complex ``inf + 0j``)."""
+    return _scale(log(x), 1 / _LN2)
 
 
+@_ufunc_keywords
 def log10(x: Any, /) -> Any:
-    return true_divide(log(x), math.log(10.0))
+    """``numpy.log10``: ``log(x) / log(10)`` (``inf + 0j`` for complex ``inf + 0j``)."""
+    return _scale(log(x), 1 / math.log(10.0))
 
 
 hypot = _binary("hypot", ew.hypot, np.hypot)
@@ -330,6 +430,7 @@ logaddexp2 = _binary("logaddexp2", lambda x, y: true_divide(
     logaddexp(multiply(x, _LN2), multiply(y, _LN2)), _LN2), np.logaddexp2)
 
 
+@_ufunc_keywords
 def trunc(x: Any, /) -> Any:
     """Round towards zero (``numpy.trunc``; ``fix`` is the same)."""
     (x,) = promote("trunc", x)
@@ -341,6 +442,7 @@ def trunc(x: Any, /) -> Any:
 fix = trunc
 
 
+@_ufunc_keywords
 def fmax(x: Any, y: Any, /) -> Any:
     """``numpy.fmax``: the maximum, ignoring a NaN operand (NaN only if both are).  At ties
     the result, and its derivative, is ``y``'s, as in JAX (so ``fmax(-0.0, 0.0)`` is 0.0)."""
@@ -348,6 +450,7 @@ def fmax(x: Any, y: Any, /) -> Any:
     return where(logical_or(isnan(y), greater(x, y)), x, y)
 
 
+@_ufunc_keywords
 def fmin(x: Any, y: Any, /) -> Any:
     """``numpy.fmin``: the minimum, ignoring a NaN operand (NaN only if both are).  At ties
     the result, and its derivative, is ``y``'s, as in JAX (so ``fmin(0.0, -0.0)`` is -0.0)."""
@@ -355,9 +458,10 @@ def fmin(x: Any, y: Any, /) -> Any:
     return where(logical_or(isnan(y), less(x, y)), x, y)
 
 
+@_ufunc_keywords
 def logaddexp(x: Any, y: Any, /) -> Any:
     """``log(exp(x) + exp(y))`` without overflow: ``max + log1p(exp(-|x - y|))``."""
-    x, y = promote("logaddexp", x, y)
+    x, y = _float_operands("logaddexp", np.logaddexp, x, y)
     # Pick one side at ties (x == y) rather than splitting maximum's and abs's derivatives:
     # the function is smooth there, and one side's formula has the right derivatives to every
     # order (a split gives d2/dx2 = 0 at x == y instead of 1/4).
@@ -386,10 +490,11 @@ def where(condition: Any, x: Any = None, y: Any = None, /, *, size: int | None =
     return ew.select_n(cond, y, x)
 
 
-def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # noqa: A002
-         max: Any = None) -> Any:  # noqa: A002 - NumPy 2's and JAX's names
+def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, *,
+         min: Any = None, max: Any = None) -> Any:  # noqa: A002 - NumPy 2's and JAX's names
     """``numpy.clip``: ``minimum(maximum(a, a_min), a_max)``; the bounds may also be given as
     ``min=``/``max=`` (NumPy 2.1, JAX), not both ways."""
+    no_out("clip", out)
     if min is not None:
         if a_min is not None:
             raise TypeError("clip: pass the lower bound as a_min or min, not both.")
@@ -405,6 +510,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # no
     return a
 
 
+@_ufunc_keywords
 def isfinite(x: Any, /) -> Any:
     (x,) = promote("isfinite", x)
     if aval(x).dtype.kind not in "fc":
@@ -412,11 +518,13 @@ def isfinite(x: Any, /) -> Any:
     return less(absolute(x), np.inf)
 
 
+@_ufunc_keywords
 def isnan(x: Any, /) -> Any:
     (x,) = promote("isnan", x)
     return ew.ne_p.bind1(x, x)
 
 
+@_ufunc_keywords
 def isinf(x: Any, /) -> Any:
     return equal(absolute(x), np.inf)
 
@@ -457,10 +565,18 @@ rint = _unary("rint", lambda x: ew.round_p.bind1(x), np.rint)
 
 
 def _float_dtype(ufunc: np.ufunc, *xs: Any) -> np.dtype[Any]:
-    """The dtype NumPy's float-valued ``ufunc`` computes in for these (promoted) operands."""
-    return ufunc_dtype(ufunc, *[aval(x).dtype for x in xs])
+    """The dtype NumPy's float-valued ``ufunc`` computes in for these operands (from their
+    own dtypes: ``copysign(int8, uint8)`` is float16, though int8 and uint8 promote to int16)."""
+    return ufunc_dtype(ufunc, *[aval(x) for x in xs])
 
 
+def _float_operands(name: str, ufunc: np.ufunc, *xs: Any) -> list[Any]:
+    """The operands of NumPy's float-valued ``ufunc``, cast to the dtype it computes in and
+    broadcast together."""
+    return promote(name, *xs, dtype=_float_dtype(ufunc, *xs))
+
+
+@_ufunc_keywords
 def signbit(x: Any, /) -> Any:
     """``numpy.signbit``: True where the sign bit is set (``x < 0``, and ``-0.0``).  Deviation:
     a NaN's sign bit is not seen (False)."""
@@ -472,26 +588,26 @@ def signbit(x: Any, /) -> Any:
     return where(equal(x, 0), minus_zero, less(x, 0))
 
 
+@_ufunc_keywords
 def copysign(x1: Any, x2: Any, /) -> Any:
     """``numpy.copysign``: ``|x1|`` with the sign of ``x2`` (derivative: zero in ``x2``)."""
-    x1, x2 = promote("copysign", x1, x2)
-    dtype = _float_dtype(np.copysign, x1, x2)
-    x1, x2 = convert(x1, dtype), convert(x2, dtype)
+    x1, x2 = _float_operands("copysign", np.copysign, x1, x2)
     magnitude = absolute(x1)
     return where(signbit(x2), negative(magnitude), magnitude)
 
 
+@_ufunc_keywords
 def heaviside(x1: Any, x2: Any, /) -> Any:
     """``numpy.heaviside``: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
     (NaN where ``x1`` is NaN)."""
-    x1, x2 = promote("heaviside", x1, x2)
-    dtype = _float_dtype(np.heaviside, x1, x2)
-    x1, x2 = convert(x1, dtype), convert(x2, dtype)
+    x1, x2 = _float_operands("heaviside", np.heaviside, x1, x2)
+    dtype = aval(x1).dtype
     zero, one = np.zeros((), dtype), np.ones((), dtype)
     step = where(less(x1, 0), zero, where(greater(x1, 0), one, x2))
     return where(isnan(x1), x1, step)
 
 
+@_ufunc_keywords
 def fmod(x1: Any, x2: Any, /) -> Any:
     """``numpy.fmod``: the C remainder ``x1 - trunc(x1 / x2) * x2`` (exact, ``lax.rem``), with
     the sign of ``x1`` (``remainder``'s has the sign of ``x2``); integer ``fmod(x, 0)`` is 0, as
@@ -503,6 +619,7 @@ def fmod(x1: Any, x2: Any, /) -> Any:
     return r
 
 
+@_ufunc_keywords
 def float_power(x1: Any, x2: Any, /) -> Any:
     """``numpy.float_power``: ``x1 ** x2`` computed in float64 (complex128 for complex)."""
     x1, x2 = promote("float_power", x1, x2)
@@ -510,6 +627,7 @@ def float_power(x1: Any, x2: Any, /) -> Any:
     return power(convert(x1, dtype), convert(x2, dtype))
 
 
+@_ufunc_keywords
 def ldexp(x1: Any, x2: Any, /) -> Any:
     """``numpy.ldexp``: ``x1 * 2**x2`` for integer ``x2`` (no derivative in ``x2``)."""
     x1, x2 = as_operand(x1), as_operand(x2)
@@ -520,14 +638,14 @@ def ldexp(x1: Any, x2: Any, /) -> Any:
     return multiply(convert(x1, dtype), power(np.asarray(2.0, dtype), convert(x2, dtype)))
 
 
+@_ufunc_keywords
 def nextafter(x1: Any, x2: Any, /) -> Any:
     """``numpy.nextafter``: the next representable number after ``x1`` towards ``x2``.  Not
     differentiable (as JAX's: differentiating through it raises)."""
-    x1, x2 = promote("nextafter", x1, x2)
-    dtype = _float_dtype(np.nextafter, x1, x2)
-    return ew.nextafter(convert(x1, dtype), convert(x2, dtype))
+    return ew.nextafter(*_float_operands("nextafter", np.nextafter, x1, x2))
 
 
+@_ufunc_keywords
 def spacing(x: Any, /) -> Any:
     """``numpy.spacing``: the distance from ``x`` to the next number away from zero, negative
     where ``x < 0`` (``-0.0`` counts as zero).  Not differentiable."""
@@ -537,6 +655,7 @@ def spacing(x: Any, /) -> Any:
     return subtract(nextafter(x, where(less(x, 0), negative(inf), inf)), x)
 
 
+@_ufunc_keywords
 def frexp(x: Any, /) -> tuple[Any, Any]:
     """``numpy.frexp``: the mantissa (``0.5 <= |m| < 1``, or ``x`` itself at 0, inf and NaN)
     and the integer exponent (int32) with ``x = m * 2**e``; ``dm/dx = 2**-e``."""
@@ -545,13 +664,17 @@ def frexp(x: Any, /) -> tuple[Any, Any]:
     return ew.frexp(convert(x, np.dtype(dtype)))
 
 
-def isposinf(x: Any, /) -> Any:
+def isposinf(x: Any, /, out: None = None) -> Any:
     """``numpy.isposinf``: True where ``x`` is +inf."""
+    no_out("isposinf", out)
+    refuse_complex("isposinf", as_operand(x), "the sign of a complex infinity is not defined")
     return equal(x, np.inf)
 
 
-def isneginf(x: Any, /) -> Any:
+def isneginf(x: Any, /, out: None = None) -> Any:
     """``numpy.isneginf``: True where ``x`` is -inf."""
+    no_out("isneginf", out)
+    refuse_complex("isneginf", as_operand(x), "the sign of a complex infinity is not defined")
     return equal(x, -np.inf)
 
 
@@ -586,6 +709,7 @@ def imag(val: Any) -> Any:
     return np.zeros(aval(x).shape, aval(x).dtype)
 
 
+@_ufunc_keywords
 def conjugate(x: Any, /) -> Any:
     """``numpy.conjugate`` (``conj``): a real array is its own conjugate."""
     (x,) = promote("conjugate", x)
@@ -620,6 +744,7 @@ def isreal(x: Any) -> Any:
     return np.ones(aval(x).shape, bool)
 
 
+@_ufunc_keywords
 def modf(x: Any, /) -> tuple[Any, Any]:
     """``numpy.modf``: the fractional and integral parts, both with the sign of ``x``."""
     (x,) = promote("modf", x)
@@ -635,6 +760,7 @@ def modf(x: Any, /) -> tuple[Any, Any]:
     return where(inf, multiply(sign(x), 0.0), frac), whole
 
 
+@_ufunc_keywords
 def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - NumPy's name
     """``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``."""
     x1, x2 = promote("divmod", x1, x2)

@@ -29,6 +29,8 @@ from functrace.numpy._base import (
     aval,
     broadcast_to_shape,
     convert,
+    no_out,
+    refuse_complex,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
@@ -410,14 +412,15 @@ def _arrange(a: Any, plan: _Plan, n_index: int) -> Any:
 # -- take, take_along_axis, sort ----------------------------------------------------------------
 
 
-def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None, *,
-         unique_indices: bool = False, indices_are_sorted: bool = False,
-         fill_value: Any = None) -> Any:
+def take(a: Any, indices: Any, axis: int | None = None, out: None = None,
+         mode: str | None = None, *, unique_indices: bool = False,
+         indices_are_sorted: bool = False, fill_value: Any = None) -> Any:
     """``numpy.take``: entries of ``a`` at ``indices`` along ``axis`` (of the flattened array
     if None).  ``mode`` is NumPy's: ``"raise"`` (the default), ``"wrap"`` or ``"clip"``; traced
     indices are clipped whatever the mode.  JAX's ``mode="fill"`` reads ``fill_value`` (NaN,
     or the dtype's extreme, by default) at indices out of range (negative ones count from the
     end); its hints ``unique_indices`` and ``indices_are_sorted`` are accepted and ignored."""
+    no_out("take", out)
     a = as_operand(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -1045,6 +1048,8 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     array([1., 4.])
     """
     x, xp, fp = as_operand(x), as_operand(xp), as_operand(fp)
+    refuse_complex("interp", x, "x may not be complex")
+    refuse_complex("interp", xp, "xp may not be complex")
     if aval(fp).dtype.kind == "c":
         parts = [interp(x, xp, part(fp), None if end is None else part(end),
                         None if end2 is None else part(end2), period)

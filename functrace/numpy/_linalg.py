@@ -18,10 +18,13 @@ from functrace.numpy._base import (
     aval,
     broadcast_shapes,
     broadcast_to_shape,
+    check_cast,
     convert,
+    no_out,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
+    _loop_cast,
     add,
     conjugate,
     multiply,
@@ -54,9 +57,11 @@ def _preferred(a: Any, b: Any, preferred_element_type: Any) -> tuple[Any, Any]:
 # accepted and ignored; NumPy computes at full precision.)
 
 
-def dot(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any = None) -> Any:
+def dot(a: Any, b: Any, out: None = None, *, precision: Any = None,
+        preferred_element_type: Any = None) -> Any:
     """``numpy.dot``: products of scalars, inner product of vectors, otherwise a sum over the
     last axis of ``a`` and the second-to-last of ``b``."""
+    no_out("dot", out)
     a, b = _preferred(a, b, preferred_element_type)
     if aval(a).ndim == 0 or aval(b).ndim == 0:
         return multiply(a, b)
@@ -74,9 +79,23 @@ def _same_dtype(a: Any, b: Any) -> list[Any]:
     return [convert(a, dtype), convert(b, dtype)]
 
 
-def matmul(a: Any, b: Any, *, precision: Any = None, preferred_element_type: Any = None
-           ) -> Any:
-    """``numpy.matmul`` (``@``): matrix products broadcast over leading batch axes."""
+def _in_loop_dtype(name: str, fn: Any, args: tuple[Any, ...], dtype: Any, casting: str,
+                   **kwargs: Any) -> Any:
+    """``fn(*args)`` for NumPy's gufunc ``name`` with its ``dtype=`` and ``casting=``: the
+    operands cast to the loop NumPy would run (its ``TypeError`` where ``casting`` forbids),
+    the result in the loop's output dtype."""
+    operands, out_dtype = _loop_cast(name, args, dtype, casting)
+    return convert(fn(*operands, **kwargs), out_dtype)
+
+
+def matmul(a: Any, b: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind", precision: Any = None,
+           preferred_element_type: Any = None) -> Any:
+    """``numpy.matmul`` (``@``): matrix products broadcast over leading batch axes (NumPy's
+    ``dtype=`` and ``casting=`` choose the loop, as for the elementwise ufuncs)."""
+    no_out("matmul", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("matmul", matmul, (a, b), dtype, casting)
     if preferred_element_type is not None:
         a, b = _preferred(a, b, preferred_element_type)
     if isinstance(a, (Tracer, np.ndarray)) and isinstance(b, (Tracer, np.ndarray)):
@@ -134,7 +153,9 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2, *, precision: Any =
     return dot_general(a, b, ((tuple(a_axes), tuple(b_axes)), ((), ())))
 
 
-def outer(a: Any, b: Any) -> Any:
+def outer(a: Any, b: Any, out: None = None) -> Any:
+    """``numpy.outer``: ``a[i] * b[j]`` of the flattened arrays."""
+    no_out("outer", out)
     a, b = _same_dtype(ravel(a), ravel(b))
     return dot_general(a, b, (((), ()), ((), ())))
 
@@ -174,8 +195,10 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     return sh.moveaxis(out, 0, len(shape) - 2)
 
 
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
+          out: None = None) -> Any:
     """``numpy.trace``: the sum of the diagonal."""
+    no_out("trace", out)
     return _reductions.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
@@ -282,10 +305,19 @@ def triu(m: Any, k: int = 0) -> Any:
 # -- the array-API products: vecdot, matvec, vecmat --------------------------------------------
 
 
-def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+def _conj_complex(x: Any) -> Any:
+    """``x`` conjugated if complex (``conjugate`` would make booleans int8)."""
+    return conjugate(x) if aval(x).dtype.kind == "c" else x
+
+
+def vecdot(x1: Any, x2: Any, /, out: None = None, *, axis: int = -1, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
     """``numpy.vecdot``: the dot product of vectors along ``axis``, broadcast over the other
     axes, conjugating ``x1``."""
-    x1, x2 = _same_dtype(conjugate(x1), x2)
+    no_out("vecdot", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("vecdot", vecdot, (x1, x2), dtype, casting, axis=axis)
+    x1, x2 = _same_dtype(_conj_complex(x1), x2)
     s1, s2 = aval(x1).shape, aval(x2).shape
     if not s1 or not s2:
         raise ValueError("vecdot: both inputs must be at least 1-d")
@@ -299,9 +331,13 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     return _reductions.sum(prod_, ax, dtype=aval(prod_).dtype)
 
 
-def matvec(x1: Any, x2: Any, /) -> Any:
+def matvec(x1: Any, x2: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
     """``numpy.matvec``: matrix-vector products ``x1 @ x2`` over broadcast batch axes
     (``x1``: (..., m, n), ``x2``: (..., n); the result (..., m))."""
+    no_out("matvec", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("matvec", matvec, (x1, x2), dtype, casting)
     x1, x2 = as_operand(x1), as_operand(x2)
     if aval(x1).ndim < 2 or aval(x2).ndim < 1:
         raise ValueError(f"matvec: expected a matrix and a vector, got shapes "
@@ -310,10 +346,14 @@ def matvec(x1: Any, x2: Any, /) -> Any:
     return sh.squeeze(out, (aval(out).ndim - 1,))
 
 
-def vecmat(x1: Any, x2: Any, /) -> Any:
+def vecmat(x1: Any, x2: Any, /, out: None = None, *, dtype: Any = None,
+           casting: str = "same_kind") -> Any:
     """``numpy.vecmat``: vector-matrix products over broadcast batch axes (``x1``: (..., n),
     ``x2``: (..., n, m); the result (..., m)), conjugating the vector."""
-    x1, x2 = conjugate(as_operand(x1)), as_operand(x2)
+    no_out("vecmat", out)
+    if dtype is not None or casting != "same_kind":
+        return _in_loop_dtype("vecmat", vecmat, (x1, x2), dtype, casting)
+    x1, x2 = _conj_complex(as_operand(x1)), as_operand(x2)
     if aval(x1).ndim < 1 or aval(x2).ndim < 2:
         raise ValueError(f"vecmat: expected a vector and a matrix, got shapes "
                          f"{aval(x1).shape} and {aval(x2).shape}")
@@ -399,8 +439,9 @@ def polyval(p: Any, x: Any) -> Any:
 # -- einsum -------------------------------------------------------------------------------------
 
 
-def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = None,
-           precision: Any = None, preferred_element_type: Any = None) -> Any:
+def einsum(subscripts: Any, *operands: Any, out: None = None, optimize: Any = None,
+           dtype: Any = None, casting: str = "safe", precision: Any = None,
+           preferred_element_type: Any = None) -> Any:
     """``numpy.einsum`` with string subscripts, ``...`` and the implicit output, or in NumPy's
     interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integer labels, ``...`` as
     ``Ellipsis``).
@@ -408,7 +449,10 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = N
     Repeated labels of one operand take a diagonal (a gather); labels used by one operand only
     and not in the output are summed first; then operands are contracted pairwise, left to
     right, each pair one ``dot_general`` (shared labels still needed later are batch axes);
-    a final ``transpose`` orders the output.  ``optimize`` is accepted and ignored.
+    a final ``transpose`` orders the output.  ``optimize`` is accepted and ignored.  NumPy's
+    ``dtype=`` casts the operands under ``casting`` (``"safe"`` by default, as NumPy's:
+    float operands with ``dtype=np.int32`` raise ``TypeError``); JAX's
+    ``preferred_element_type`` casts them without the check.
 
     >>> import numpy as np
     >>> einsum("ij,jk->ik", np.eye(2), np.arange(4.0).reshape(2, 2))
@@ -419,9 +463,12 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = None, dtype: Any = N
         subscripts, operands = _interleaved_einsum((subscripts, *operands))
     if not operands:
         raise ValueError("einsum: at least one operand is required")
+    no_out("einsum", out)
     arrays = [as_operand(o) for o in operands]
-    if dtype is None:
-        dtype = preferred_element_type  # JAX's name for the same choice
+    if dtype is not None:
+        check_cast([aval(x) for x in arrays], np.dtype(dtype), casting)
+    else:
+        dtype = preferred_element_type  # JAX's name for the same choice, unchecked
     target = np.dtype(dtype) if dtype is not None else result_dtype(*[aval(x) for x in arrays])
     arrays = [convert(x, target) for x in arrays]
     inputs, output = _parse_einsum(subscripts, [aval(x).shape for x in arrays])

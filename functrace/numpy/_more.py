@@ -17,6 +17,7 @@ from functrace.numpy._base import as_operand, aval, convert
 from functrace.numpy._composite import _cyclic, _known, _poly, _refuse_inplace, unique
 from functrace.numpy._dtypes import result_type
 from functrace.numpy._elementwise import (
+    _ufunc_keywords,
     absolute,
     add,
     bitwise_and,
@@ -255,6 +256,7 @@ def place(arr: Any, mask: Any, vals: Any, *, inplace: bool = True) -> Any:
 _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
 
 
+@_ufunc_keywords
 def bitwise_count(x: Any, /) -> Any:
     """``numpy.bitwise_count``: the number of 1 bits in the absolute value of each integer
     (``uint8``, as NumPy's), by a parallel bit count on 64-bit words."""

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer
+from functrace.numpy._base import check_cast, convert
 from functrace.numpy._indexing import _IndexUpdateHelper
 
 # What a Tracer's binary operators accept; for anything else they return NotImplemented, so
@@ -36,6 +37,15 @@ def _keywords(fn: Callable[..., Any]) -> frozenset[str]:
     params = inspect.signature(fn).parameters.values()
     return frozenset(p.name for p in params
                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _astype_method(self: Any, dtype: Any, order: str = "K", casting: str = "unsafe",
+                   subok: bool = True, copy: bool = True) -> Any:
+    """``ndarray.astype`` on a tracer: NumPy's keywords (``order``, ``subok`` and ``copy``
+    change nothing for an immutable traced value); a cast ``casting`` forbids raises NumPy's
+    ``TypeError``."""
+    check_cast([self.aval], np.dtype(dtype), casting)
+    return convert(self, np.dtype(dtype))
 
 
 def install(fnp: ModuleType) -> None:
@@ -143,7 +153,7 @@ def install(fnp: ModuleType) -> None:
         "reshape": shaped(fnp.reshape),
         "transpose": lambda self, *axes: fnp.transpose(
             self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None),
-        "astype": lambda self, dtype: fnp.asarray(self, dtype=dtype),
+        "astype": _astype_method,
         "ravel": fnp.ravel,
         "flatten": fnp.ravel,
         "squeeze": fnp.squeeze,
@@ -160,18 +170,20 @@ def install(fnp: ModuleType) -> None:
         # immutable traced value cannot).
         "sort": lambda self, axis=-1, kind=None: fnp.sort(self, axis),
         "repeat": lambda self, repeats, axis=None: fnp.repeat(self, repeats, axis),
-        "take": lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis,
-                                                                    mode=mode),
+        "take": lambda self, indices, axis=None, out=None, mode=None: fnp.take(
+            self, indices, axis, out, mode=mode),
         "diagonal": lambda self, offset=0, axis1=0, axis2=1: fnp.diagonal(self, offset,
                                                                            axis1, axis2),
         "searchsorted": lambda self, v, side="left", sorter=None: fnp.searchsorted(
             self, v, side, sorter),
-        "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None: fnp.trace(
-            self, offset, axis1, axis2, dtype),
+        "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None: fnp.trace(
+            self, offset, axis1, axis2, dtype, out),
         "nonzero": lambda self, *, size=None, fill_value=None: fnp.nonzero(
             self, size=size, fill_value=fill_value),
-        "compress": lambda self, condition, axis=None: fnp.compress(condition, self, axis),
-        "choose": lambda self, choices, mode="raise": fnp.choose(self, choices, mode=mode),
+        "compress": lambda self, condition, axis=None, out=None: fnp.compress(condition, self,
+                                                                             axis, out),
+        "choose": lambda self, choices, out=None, mode="raise": fnp.choose(self, choices, out,
+                                                                           mode=mode),
         "argpartition": lambda self, kth, axis=-1: fnp.argpartition(self, kth, axis),
         "nbytes": property(lambda self: self.aval.size * self.aval.dtype.itemsize),
         "itemsize": property(lambda self: self.aval.dtype.itemsize),

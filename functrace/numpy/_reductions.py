@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, promote
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_to_shape,
+    convert,
+    no_out,
+    promote,
+)
 from functrace.numpy._elementwise import (
     add,
     conjugate,
@@ -44,6 +51,7 @@ from functrace.primitives import reductions as red
 from functrace.primitives.shape import expand_dims, reduce_sum, reshape, squeeze
 
 Axis = int | Sequence[int] | None
+_select = where  # for functions whose ``where=`` keyword (NumPy's) shadows it
 
 AxisError = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError  # type: ignore
 
@@ -78,12 +86,6 @@ def _keepdims(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return expand_dims(x, axes) if keepdims and axes else x
 
 
-def _no_out(name: str, out: Any) -> None:
-    if out is not None:
-        raise TypeError(f"{name}: out= is not supported (functrace arrays are immutable, as "
-                        "JAX's): use the returned value.")
-
-
 def _masked(name: str, a: Any, selected: Any, fill: Any) -> Any:
     """``a`` with ``fill`` wherever the mask ``selected`` (broadcast to ``a``'s shape) is
     False: NumPy's ``where=`` of a reduction, which leaves those entries out."""
@@ -95,13 +97,41 @@ def _masked(name: str, a: Any, selected: Any, fill: Any) -> Any:
     return where(mask, a, np.asarray(fill, dtype=aval(a).dtype))
 
 
-def _count(a_aval: Any, axes: tuple[int, ...], where: Any, dtype: Any, keepdims: bool) -> Any:
-    """How many entries each reduction over ``axes`` takes: a number, or with a ``where=``
-    mask an array of counts (of ``dtype``)."""
-    if where is None:
-        return np.asarray(math.prod([a_aval.shape[i] for i in axes]), dtype=dtype)
-    mask = broadcast_to_shape(as_operand(where), a_aval.shape)
-    return sum(mask, axes, dtype=dtype, keepdims=keepdims)
+def _count(a_aval: Any, axes: tuple[int, ...], where: Any, keepdims: bool, like: Any,
+           selected: Any = None) -> Any:
+    """How many entries each reduction over ``axes`` takes: a Python int, or with a
+    ``where=`` mask (or a mask ``selected`` of the entries that count, such as the non-NaN
+    ones) an array of counts, of the real dtype of the sum ``like`` if that is inexact (the
+    dtype the mean is divided in), else ``intp``."""
+    masks = [as_operand(m) for m in (where, selected) if m is not None]
+    if not masks:
+        return math.prod([a_aval.shape[i] for i in axes])
+    mask = masks[0] if len(masks) == 1 else logical_and(*masks)
+    kind = aval(like).dtype.kind
+    dtype = np.finfo(aval(like).dtype).dtype if kind in "fc" else np.dtype(np.intp)
+    return sum(broadcast_to_shape(mask, a_aval.shape), axes, dtype=dtype, keepdims=keepdims)
+
+
+def _divide(total: Any, count: Any, ddof: float = 0) -> Any:
+    """``total / max(count - ddof, 0)`` in ``total``'s dtype, as NumPy's ``mean`` and ``var``
+    divide (an integer ``total``, from an integer ``dtype=``, is divided in float64 and cast
+    back, truncating, as NumPy's unsafe cast does)."""
+    if isinstance(count, int):
+        denominator: Any = builtins.max(count - ddof, 0)  # a Python number: weakly typed
+    elif ddof:
+        denominator = maximum(subtract(count, ddof), 0)
+    else:
+        denominator = count
+    return convert(true_divide(total, denominator), aval(total).dtype)
+
+
+def _accumulator(a_aval: Any, dtype: Any) -> Any:
+    """The dtype NumPy's ``mean`` and ``var`` accumulate in: ``dtype`` (integer ones too: the
+    sums wrap and the quotients truncate, as NumPy's), else float64 for integer and boolean
+    ``a``, else None (``a``'s own)."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    return np.dtype(np.float64) if a_aval.dtype.kind in "biu" else None
 
 
 def _operand(name: str, a: Any) -> Any:
@@ -121,7 +151,7 @@ def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa:
         keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     """``numpy.sum`` (booleans and small integers are summed as int64, as NumPy does), with
     NumPy's ``initial`` (added to each sum) and ``where`` (a mask of the entries to sum)."""
-    _no_out("sum", out)
+    no_out("sum", out)
     a = _operand("sum", a)
     axes = normalize_axes(axis, aval(a).ndim, "sum")
     a = convert(a, _sum_dtype(aval(a).dtype) if dtype is None else np.dtype(dtype))
@@ -133,21 +163,26 @@ def sum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,  # noqa:
 
 def mean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
          keepdims: bool = False, *, where: Any = None) -> Any:
-    """``numpy.mean``: integers are averaged in float64; ``where`` masks the entries to
-    average (a slice with none selected gives NaN, as NumPy's)."""
-    _no_out("mean", out)
+    """``numpy.mean``: the sum in ``dtype`` divided by the count.  Integers and booleans are
+    averaged in float64, float16 in float32 (the result float16), as NumPy's; an integer
+    ``dtype`` gives NumPy's integer mean (the sum in that dtype, the quotient truncated).
+    ``where`` masks the entries to average (a slice with none selected gives NaN)."""
+    no_out("mean", out)
     a = _operand("mean", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "mean")
-    if dtype is None:
-        dtype = a_aval.dtype if a_aval.dtype.kind in "fc" else np.dtype(np.float64)
-    total = sum(convert(a, np.dtype(dtype)), axes, keepdims=keepdims, where=where)
-    return true_divide(total, _count(a_aval, axes, where, dtype, keepdims))
+    acc = _accumulator(a_aval, dtype)
+    if acc is None and a_aval.dtype == np.float16:  # NumPy sums float16 in float32
+        total = sum(a, axes, dtype=np.float32, keepdims=keepdims, where=where)
+        count = _count(a_aval, axes, where, keepdims, total)
+        return convert(_divide(total, count), a_aval.dtype)
+    total = sum(a, axes, dtype=acc, keepdims=keepdims, where=where)
+    return _divide(total, _count(a_aval, axes, where, keepdims, total))
 
 
 def _extremum(name: str, prim_fn: Any, a: Any, axis: Axis, out: Any, keepdims: bool,
               initial: Any, where: Any) -> Any:
-    _no_out(name, out)
+    no_out(name, out)
     a = _operand(name, a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, name)
@@ -196,26 +231,46 @@ def var(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
         correction: float | None = None) -> Any:
     """``numpy.var``: the mean squared deviation from the mean, divided by ``n - ddof``
     (``correction`` is NumPy 2's name for ``ddof``).  ``where`` masks the entries; ``mean``,
-    if given, is used as the mean (with ``keepdims=True``'s shape, as NumPy's)."""
-    _no_out("var", out)
-    if correction is not None:
-        if ddof != 0:
-            raise ValueError("var: ddof and correction can't be provided simultaneously.")
-        ddof = correction
+    if given, is used as the mean (with ``keepdims=True``'s shape, as NumPy's).  As NumPy's,
+    the mean and the sum of squares are computed in ``dtype`` (float64 for integers) and the
+    result has that dtype (an integer ``dtype`` truncates)."""
+    no_out("var", out)
+    ddof = _ddof("var", ddof, correction)
     a = _operand("var", a)
     a_aval = aval(a)
     axes = normalize_axes(axis, a_aval.ndim, "var")
-    center = mean if mean is not None else _mean(a, axes, dtype=dtype, keepdims=True,
-                                                  where=where)
-    centered = subtract(a, center)
-    total = sum(abs_squared(centered), axes, keepdims=keepdims, where=where)
-    count = _count(a_aval, axes, where, aval(total).dtype, keepdims)
+    acc = _accumulator(a_aval, dtype)
+    center = mean
+    if center is None:
+        total = sum(a, axes, dtype=acc, keepdims=True, where=where)
+        center = _divide(total, _count(a_aval, axes, where, True, total))
+    squares = abs_squared(subtract(a, center))
+    total = sum(squares, axes, dtype=acc, keepdims=keepdims, where=where)
     # NumPy divides by max(n - ddof, 0): inf (or NaN) where ddof >= n, not a negative variance.
-    denominator = maximum(subtract(count, np.asarray(ddof, dtype=aval(total).dtype)), 0.0)
-    return true_divide(total, denominator)
+    return _divide(total, _count(a_aval, axes, where, keepdims, total), ddof)
 
 
-_mean = mean  # var's keyword argument ``mean`` shadows the function there
+def _ddof(name: str, ddof: float, correction: float | None) -> float:
+    """``ddof``, or NumPy 2's ``correction`` (not both)."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"{name}: ddof and correction can't be provided simultaneously.")
+    return correction
+
+
+def _sqrt_result(name: str, v: Any) -> Any:
+    """``sqrt(v)`` in ``v``'s dtype, as NumPy's ``std`` takes it: an integer variance (from
+    an integer ``dtype=``) is truncated if it is a scalar; an integer array refuses the
+    float square root, with NumPy's ``TypeError``."""
+    dtype = aval(v).dtype
+    root = sqrt(v)  # (of integers in the float dtype NumPy's sqrt gives them: int8's float16)
+    if dtype.kind in "fc":
+        return root
+    if aval(v).ndim:
+        raise TypeError(f"{name}: Cannot cast ufunc 'sqrt' output from {aval(root).dtype!r} "
+                        f"to {dtype!r} with casting rule 'same_kind'")
+    return convert(root, dtype)
 
 
 def abs_squared(x: Any) -> Any:
@@ -229,9 +284,9 @@ def abs_squared(x: Any) -> Any:
 def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
         keepdims: bool = False, *, where: Any = None, mean: Any = None,
         correction: float | None = None) -> Any:
-    """``numpy.std``: the square root of :func:`var` (same arguments)."""
-    return sqrt(var(a, axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
-                    mean=mean, correction=correction))
+    """``numpy.std``: the square root of :func:`var` (same arguments), in its dtype."""
+    return _sqrt_result("std", var(a, axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                                   where=where, mean=mean, correction=correction))
 
 
 def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, b: Any = None,
@@ -284,27 +339,9 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, b: Any = Non
     return out, sign
 
 
-def nansum(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """``numpy.nansum``: the sum with NaNs counted as zero."""
-    a = _operand("nansum", a)
-    if aval(a).dtype.kind in "fc":
-        a = where(a != a, np.zeros((), aval(a).dtype), a)
-    return sum(a, axis, keepdims=keepdims)
-
-
-def nanmean(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """``numpy.nanmean``: the mean of the entries that are not NaN."""
-    a = _operand("nanmean", a)
-    if aval(a).dtype.kind not in "fc":
-        return mean(a, axis, keepdims=keepdims)
-    keep = a == a
-    total = sum(where(keep, a, np.zeros((), aval(a).dtype)), axis, keepdims=keepdims)
-    count = sum(convert(keep, aval(a).dtype), axis, keepdims=keepdims)
-    return true_divide(total, count)
-
-
-def ptp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+def ptp(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False) -> Any:
     """``numpy.ptp``: the range, ``max - min``, along ``axis``."""
+    no_out("ptp", out)
     return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 
@@ -351,7 +388,7 @@ def prod(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
     """``numpy.prod``, with NumPy's ``initial`` (a factor of every product) and ``where`` (a
     mask of the entries to multiply).  Its derivative is exact where entries are zero: the
     derivative by one entry is the product of the others, computed without division."""
-    _no_out("prod", out)
+    no_out("prod", out)
     a = _operand("prod", a)
     axes = normalize_axes(axis, aval(a).ndim, "prod")
     a = convert(a, np.dtype(dtype) if dtype is not None else _accumulator_dtype(np.prod,
@@ -380,14 +417,16 @@ def _cumulative(name: str, np_fn: Any, prim_fn: Any, a: Any, axis: int | None,
     return prim_fn(a, ax)
 
 
-def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None, out: None = None) -> Any:
     """``numpy.cumsum``: running sums along ``axis`` (of the flattened array if None)."""
+    no_out("cumsum", out)
     return _cumulative("cumsum", np.cumsum, red.cumsum, a, axis, dtype)
 
 
-def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+def cumprod(a: Any, axis: int | None = None, dtype: Any = None, out: None = None) -> Any:
     """``numpy.cumprod``: running products along ``axis`` (of the flattened array if None);
     the derivative is exact where entries are zero."""
+    no_out("cumprod", out)
     return _cumulative("cumprod", np.cumprod, red.cumprod, a, axis, dtype)
 
 
@@ -403,21 +442,25 @@ def _arg_extremum(name: str, prim_fn: Any, a: Any, axis: int | None, keepdims: b
     return out
 
 
-def argmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmax(a: Any, axis: int | None = None, out: None = None, *, keepdims: bool = False
+           ) -> Any:
     """``numpy.argmax``: the index of the first largest entry (of the flattened array if
     ``axis`` is None).  An integer result: no derivative."""
+    no_out("argmax", out)
     return _arg_extremum("argmax", red.argmax, a, axis, keepdims)
 
 
-def argmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def argmin(a: Any, axis: int | None = None, out: None = None, *, keepdims: bool = False
+           ) -> Any:
     """``numpy.argmin``: the index of the first smallest entry (of the flattened array if
     ``axis`` is None).  An integer result: no derivative."""
+    no_out("argmin", out)
     return _arg_extremum("argmin", red.argmin, a, axis, keepdims)
 
 
 def _logical_reduction(name: str, prim_fn: Any, empty: bool, a: Any, axis: Axis, out: Any,
                        keepdims: bool, where: Any) -> Any:
-    _no_out(name, out)
+    no_out(name, out)
     a = _operand(name, a)
     a = convert(a, np.dtype(bool))
     if where is not None:
@@ -459,87 +502,142 @@ def _without_nans(name: str, a: Any, fill: float) -> tuple[Any, Any]:
     return where(nan, np.asarray(fill, aval(a).dtype), a), nan
 
 
-def _nan_extremum(name: str, reduce: Any, fill: float, a: Any, axis: Axis,
-                  keepdims: bool, all_nan_value: float = np.nan) -> Any:
+def _nan_extremum(name: str, reduce: Any, fill: float, a: Any, axis: Axis, keepdims: bool,
+                  all_nan_value: float = np.nan, **kwargs: Any) -> Any:
     """``reduce`` of ``a`` with its NaNs replaced by ``fill`` (which never wins), and
     ``all_nan_value`` for an all-NaN slice: NaN as NumPy's nanmax (which also warns), or -1 as
-    JAX's nanargmax (where NumPy raises)."""
+    JAX's nanargmax (where NumPy raises).  ``kwargs``: ``reduce``'s ``initial`` and ``where``
+    (with ``initial``, a slice without a number gives ``initial``, as NumPy's)."""
     filled, nan = _without_nans(name, a, fill)
-    out = reduce(filled, axis, keepdims=keepdims)
-    if nan is None:
+    out = reduce(filled, axis, keepdims=keepdims, **kwargs)
+    if nan is None or kwargs.get("initial") is not None:
         return out
-    all_nan = all(nan, axis, keepdims=keepdims)
+    where_ = kwargs.get("where")
+    missing = nan if where_ is None else logical_or(nan, logical_not(
+        broadcast_to_shape(as_operand(where_), aval(nan).shape)))
+    all_nan = all(missing, axis, keepdims=keepdims)
     return where(all_nan, np.asarray(all_nan_value, aval(out).dtype), out)
 
 
-def nanmax(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """``numpy.nanmax``: the maximum ignoring NaNs (NaN for an all-NaN slice, without
-    NumPy's warning)."""
-    return _nan_extremum("nanmax", max, -np.inf, a, axis, keepdims)
+def nansum(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
+           keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
+    """``numpy.nansum``: :func:`sum` with NaNs counted as zero (NumPy's keywords)."""
+    no_out("nansum", out)
+    filled, _ = _without_nans("nansum", a, 0.0)
+    return sum(filled, axis, dtype=dtype, keepdims=keepdims, initial=initial, where=where)
 
 
-def nanmin(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """``numpy.nanmin``: the minimum ignoring NaNs (NaN for an all-NaN slice, without
-    NumPy's warning)."""
-    return _nan_extremum("nanmin", min, np.inf, a, axis, keepdims)
-
-
-def nanprod(a: Any, axis: Axis = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """``numpy.nanprod``: the product with NaNs counted as one."""
+def nanprod(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
+            keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
+    """``numpy.nanprod``: :func:`prod` with NaNs counted as one (NumPy's keywords)."""
+    no_out("nanprod", out)
     filled, _ = _without_nans("nanprod", a, 1.0)
-    return prod(filled, axis, dtype=dtype, keepdims=keepdims)
+    return prod(filled, axis, dtype=dtype, keepdims=keepdims, initial=initial, where=where)
 
 
-def nanvar(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
-           keepdims: bool = False) -> Any:
-    """``numpy.nanvar``: the variance of the entries that are not NaN (divided by
-    ``count - ddof``)."""
+def _nan_dtype(name: str, dtype: Any) -> Any:
+    """``dtype`` for a NaN-ignoring statistic of an inexact array: inexact, as NumPy checks."""
+    if dtype is not None and not np.issubdtype(np.dtype(dtype), np.inexact):
+        raise TypeError(f"{name}: If a is inexact, then dtype must be inexact (got {dtype!r}).")
+    return dtype
+
+
+def nanmean(a: Any, axis: Axis = None, dtype: Any = None, out: None = None,
+            keepdims: bool = False, *, where: Any = None) -> Any:
+    """``numpy.nanmean``: the mean of the entries that are not NaN (NaN for a slice without
+    any), with NumPy's keywords; integer arrays are :func:`mean`'s."""
+    no_out("nanmean", out)
+    filled, nan = _without_nans("nanmean", a, 0.0)
+    if nan is None:
+        return mean(filled, axis, dtype=dtype, keepdims=keepdims, where=where)
+    dtype = _nan_dtype("nanmean", dtype)
+    a_aval = aval(filled)
+    axes = normalize_axes(axis, a_aval.ndim, "nanmean")
+    total = sum(filled, axes, dtype=dtype, keepdims=keepdims, where=where)
+    return _divide(total, _count(a_aval, axes, where, keepdims, total, logical_not(nan)))
+
+
+def nanvar(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
+           keepdims: bool = False, *, where: Any = None, mean: Any = None,
+           correction: float | None = None) -> Any:
+    """``numpy.nanvar``: the variance of the entries that are not NaN, divided by
+    ``count - ddof`` (NaN where that is not positive), with NumPy's keywords (``mean``: the
+    mean with ``keepdims=True``'s shape); integer arrays are :func:`var`'s."""
+    no_out("nanvar", out)
+    ddof = _ddof("nanvar", ddof, correction)
     filled, nan = _without_nans("nanvar", a, 0.0)
     if nan is None:
-        out = var(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-        shape = aval(filled).shape
-        n = math.prod(shape[i] for i in normalize_axes(axis, len(shape), "nanvar"))
-        # NumPy's nanvar of floats is NaN where ddof >= n (of integers it is var's inf).
-        inexact = aval(filled).dtype.kind in "fc"
-        return multiply(out, np.nan) if inexact and n - ddof <= 0 else out
-    if dtype is not None:
-        filled = convert(filled, np.dtype(dtype))
+        return var(filled, axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where,
+                   mean=mean)
+    dtype = _nan_dtype("nanvar", dtype)
+    a_aval = aval(filled)
+    axes = normalize_axes(axis, a_aval.ndim, "nanvar")
     keep = logical_not(nan)
-    count = sum(convert(keep, np.finfo(aval(filled).dtype).dtype), axis, keepdims=True)
-    centered = where(keep, subtract(filled, true_divide(sum(filled, axis, keepdims=True),
-                                                        count)), 0.0)
-    total = sum(abs_squared(centered), axis, keepdims=keepdims)
-    count = count if keepdims else squeeze(count, normalize_axes(axis, aval(filled).ndim,
-                                                                 "nanvar"))
-    dof = subtract(count, ddof)
-    return where(greater(dof, 0), true_divide(total, dof), np.nan)  # NumPy's NaN where ddof >= n
+    center = mean
+    if center is None:
+        total = sum(filled, axes, dtype=dtype, keepdims=True, where=where)
+        center = _divide(total, _count(a_aval, axes, where, True, total, keep))
+    # NaN entries deviate by 0; NumPy's subtraction writes back into the array's dtype.
+    centered = _select(keep, convert(subtract(filled, center), a_aval.dtype), 0.0)
+    total = sum(abs_squared(centered), axes, dtype=dtype, keepdims=keepdims, where=where)
+    count = _count(a_aval, axes, where, keepdims, total, keep)
+    dof = subtract(count, ddof) if ddof else count
+    out = _divide(total, dof)
+    return _select(greater(dof, 0), out, np.asarray(np.nan, aval(out).dtype))
 
 
-def nanstd(a: Any, axis: Axis = None, dtype: Any = None, ddof: int = 0,
-           keepdims: bool = False) -> Any:
-    """``numpy.nanstd``: the square root of :func:`nanvar`."""
-    return sqrt(nanvar(a, axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+def nanstd(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: float = 0,
+           keepdims: bool = False, *, where: Any = None, mean: Any = None,
+           correction: float | None = None) -> Any:
+    """``numpy.nanstd``: the square root of :func:`nanvar` (same arguments), in its dtype."""
+    return _sqrt_result("nanstd", nanvar(a, axis, dtype=dtype, out=out, ddof=ddof,
+                                         keepdims=keepdims, where=where, mean=mean,
+                                         correction=correction))
 
 
-def nancumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+def nanmax(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,
+           initial: Any = None, where: Any = None) -> Any:
+    """``numpy.nanmax``: the maximum ignoring NaNs (NaN for an all-NaN slice, without
+    NumPy's warning); ``initial`` and ``where`` as :func:`max`'s."""
+    no_out("nanmax", out)
+    return _nan_extremum("nanmax", max, -np.inf, a, axis, keepdims, initial=initial,
+                         where=where)
+
+
+def nanmin(a: Any, axis: Axis = None, out: None = None, keepdims: bool = False,
+           initial: Any = None, where: Any = None) -> Any:
+    """``numpy.nanmin``: the minimum ignoring NaNs (NaN for an all-NaN slice, without
+    NumPy's warning); ``initial`` and ``where`` as :func:`min`'s."""
+    no_out("nanmin", out)
+    return _nan_extremum("nanmin", min, np.inf, a, axis, keepdims, initial=initial,
+                         where=where)
+
+
+def nancumsum(a: Any, axis: int | None = None, dtype: Any = None, out: None = None) -> Any:
     """``numpy.nancumsum``: running sums with NaNs counted as zero."""
+    no_out("nancumsum", out)
     return cumsum(_without_nans("nancumsum", a, 0.0)[0], axis, dtype=dtype)
 
 
-def nancumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
+def nancumprod(a: Any, axis: int | None = None, dtype: Any = None, out: None = None) -> Any:
     """``numpy.nancumprod``: running products with NaNs counted as one."""
+    no_out("nancumprod", out)
     return cumprod(_without_nans("nancumprod", a, 1.0)[0], axis, dtype=dtype)
 
 
-def nanargmax(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def nanargmax(a: Any, axis: int | None = None, out: None = None, *,
+              keepdims: bool = False) -> Any:
     """``numpy.nanargmax``: the index of the largest entry that is not NaN.  Deviation (as
     JAX): an all-NaN slice gives -1 where NumPy raises ``ValueError``."""
+    no_out("nanargmax", out)
     return _nan_extremum("nanargmax", argmax, -np.inf, a, axis, keepdims, all_nan_value=-1)
 
 
-def nanargmin(a: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+def nanargmin(a: Any, axis: int | None = None, out: None = None, *,
+              keepdims: bool = False) -> Any:
     """``numpy.nanargmin``: the index of the smallest entry that is not NaN.  Deviation (as
     JAX): an all-NaN slice gives -1 where NumPy raises ``ValueError``."""
+    no_out("nanargmin", out)
     return _nan_extremum("nanargmin", argmin, np.inf, a, axis, keepdims, all_nan_value=-1)
 
 
@@ -574,16 +672,18 @@ def _cumulative_api(name: str, fn: Any, initial: float, x: Any, axis: int | None
 
 
 def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None,
-                   include_initial: bool = False) -> Any:
+                   out: None = None, include_initial: bool = False) -> Any:
     """``numpy.cumulative_sum`` (the array-API cumsum): ``axis`` may be omitted only for 1-d
     arrays; ``include_initial`` puts a leading 0."""
+    no_out("cumulative_sum", out)
     return _cumulative_api("cumulative_sum", cumsum, 0, x, axis, dtype, include_initial)
 
 
 def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None,
-                    include_initial: bool = False) -> Any:
+                    out: None = None, include_initial: bool = False) -> Any:
     """``numpy.cumulative_prod`` (the array-API cumprod): ``axis`` may be omitted only for
     1-d arrays; ``include_initial`` puts a leading 1."""
+    no_out("cumulative_prod", out)
     return _cumulative_api("cumulative_prod", cumprod, 1, x, axis, dtype, include_initial)
 
 

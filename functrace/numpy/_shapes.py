@@ -17,7 +17,9 @@ from functrace.numpy._base import (
     aval,
     broadcast_shapes,
     broadcast_to_shape,
+    check_cast,
     convert,
+    no_out,
     result_dtype,
 )
 from functrace.numpy._elementwise import (
@@ -453,9 +455,13 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
 # -- joining and splitting ----------------------------------------------------------------------
 
 
-def concatenate(arrays: Sequence[Any], axis: int | None = 0, dtype: Any = None) -> Any:
+def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: None = None,
+                dtype: Any = None, casting: str = "same_kind") -> Any:
     """``numpy.concatenate``: join arrays along an existing axis (``axis=None`` flattens
-    them first); dtypes are promoted as NumPy does."""
+    them first); dtypes are promoted as NumPy does.  Each array is cast to ``dtype`` (or the
+    promoted dtype) under the ``casting`` rule: ``TypeError``, as NumPy's, where the rule
+    forbids it (``concatenate([f64, f64], dtype=np.int32)`` needs ``casting="unsafe"``)."""
+    no_out("concatenate", out)
     arrays = [as_operand(a) for a in arrays]
     if not arrays:
         raise ValueError("concatenate: need at least one array to concatenate")
@@ -475,14 +481,18 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0, dtype: Any = None) 
         raise ValueError(f"concatenate: the input shapes {[a.shape for a in avals]} must match "
                          f"except along the concatenation axis {ax}")
     target = np.dtype(dtype) if dtype is not None else result_dtype(*avals)
+    check_cast(avals, target, casting)
     arrays = [convert(a, target) for a in arrays]
     if len(arrays) == 1:
         return arrays[0]
     return ix.concatenate(arrays, ax)
 
 
-def stack(arrays: Sequence[Any], axis: int = 0, dtype: Any = None) -> Any:
-    """``numpy.stack``: join arrays of one shape along a new axis."""
+def stack(arrays: Sequence[Any], axis: int = 0, out: None = None, *, dtype: Any = None,
+          casting: str = "same_kind") -> Any:
+    """``numpy.stack``: join arrays of one shape along a new axis (``dtype`` and ``casting``
+    as in :func:`concatenate`)."""
+    no_out("stack", out)
     arrays = [as_operand(a) for a in arrays]
     if not arrays:
         raise ValueError("stack: need at least one array to stack")
@@ -491,19 +501,20 @@ def stack(arrays: Sequence[Any], axis: int = 0, dtype: Any = None) -> Any:
         raise ValueError(f"stack: all input arrays must have the same shape, got "
                          f"{[aval(a).shape for a in arrays]}")
     ax = normalize_axis(axis, aval(arrays[0]).ndim + 1, "stack")
-    return concatenate([sh.expand_dims(a, (ax,)) for a in arrays], ax, dtype=dtype)
+    return concatenate([sh.expand_dims(a, (ax,)) for a in arrays], ax, dtype=dtype,
+                       casting=casting)
 
 
-def hstack(tup: Sequence[Any], dtype: Any = None) -> Any:
+def hstack(tup: Sequence[Any], dtype: Any = None, *, casting: str = "same_kind") -> Any:
     """``numpy.hstack``: along axis 1 (axis 0 for 1-d arrays)."""
     arrays = [atleast_1d(a) for a in tup]
     axis = 0 if arrays and aval(arrays[0]).ndim == 1 else 1
-    return concatenate(arrays, axis, dtype=dtype)
+    return concatenate(arrays, axis, dtype=dtype, casting=casting)
 
 
-def vstack(tup: Sequence[Any], dtype: Any = None) -> Any:
+def vstack(tup: Sequence[Any], dtype: Any = None, *, casting: str = "same_kind") -> Any:
     """``numpy.vstack``: along axis 0, 1-d arrays becoming rows."""
-    return concatenate([atleast_2d(a) for a in tup], 0, dtype=dtype)
+    return concatenate([atleast_2d(a) for a in tup], 0, dtype=dtype, casting=casting)
 
 
 row_stack = vstack  # NumPy's (deprecated) name for vstack
@@ -525,9 +536,10 @@ def column_stack(tup: Sequence[Any]) -> Any:
     return concatenate(arrays, 1)
 
 
-def concat(arrays: Sequence[Any], /, *, axis: int | None = 0) -> Any:
+def concat(arrays: Sequence[Any], /, axis: int | None = 0, out: None = None, *,
+           dtype: Any = None, casting: str = "same_kind") -> Any:
     """``numpy.concat``, the array-API name of :func:`concatenate`."""
-    return concatenate(arrays, axis)
+    return concatenate(arrays, axis, out, dtype=dtype, casting=casting)
 
 
 def append(arr: Any, values: Any, axis: int | None = None) -> Any:

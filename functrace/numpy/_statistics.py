@@ -15,7 +15,14 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.numpy import _reductions
-from functrace.numpy._base import as_operand, aval, broadcast_to_shape, convert, result_dtype
+from functrace.numpy._base import (
+    as_operand,
+    aval,
+    broadcast_to_shape,
+    convert,
+    refuse_complex,
+    result_dtype,
+)
 from functrace.numpy._elementwise import (
     add,
     clip,
@@ -26,6 +33,8 @@ from functrace.numpy._elementwise import (
     greater_equal,
     imag,
     isnan,
+    less,
+    logical_and,
     logical_not,
     maximum,
     minimum,
@@ -44,8 +53,14 @@ from functrace.numpy._shapes import atleast_2d, concatenate, reshape, transpose
 from functrace.primitives import indexing as ix
 from functrace.primitives import shape as sh
 
-_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
-_DISCRETE = ("lower", "higher", "nearest")  # these pick an entry: the input's dtype is kept
+# NumPy's continuous methods (Hyndman and Fan's): the virtual index of quantile q among n
+# sorted entries is n q + alpha + q (1 - alpha - beta) - 1, between two entries interpolated.
+_ALPHA_BETA = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+               "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
+               "normal_unbiased": (3 / 8, 3 / 8)}
+# These pick an entry: the input's dtype is kept.
+_DISCRETE = ("lower", "higher", "nearest", "inverted_cdf", "closest_observation")
+_METHODS = ("linear", "midpoint", "averaged_inverted_cdf", *_DISCRETE, *_ALPHA_BETA)
 
 
 def _check_unsupported(name: str, out: Any, weights: Any = None) -> None:
@@ -80,11 +95,20 @@ def _read(lanes: Any, index: Any, shape: tuple[int, ...]) -> Any:
     return sh.squeeze(take_along_axis(lanes, index, -1), (len(shape),))
 
 
+def _real_quantile(name: str, a: Any, q: Any, axis: Axis, method: str, keepdims: bool,
+                   ignore_nan: bool) -> Any:
+    """:func:`_quantile` of real ``a`` at real ``q``: NumPy's quantile functions refuse
+    complex numbers (``median`` and ``nanmedian`` do not)."""
+    refuse_complex(name, a, "a must be an array of real numbers")
+    refuse_complex(name, q, "q must be real")
+    return _quantile(name, a, q, axis, method, keepdims, ignore_nan)
+
+
 def _quantile(name: str, a: Any, q: Any, axis: Axis, method: str, keepdims: bool,
               ignore_nan: bool) -> Any:
     if method not in _METHODS:
-        raise ValueError(f"{name}: method {method!r} is not supported by functrace; use one "
-                         f"of {', '.join(_METHODS)}.")
+        raise ValueError(f"{name}: {method!r} is not a valid method; use one of "
+                         f"{', '.join(_METHODS)}.")
     q = as_operand(q)
     if not isinstance(q, Tracer):
         q = np.asarray(q) if not isinstance(q, (float, int)) else q
@@ -108,22 +132,33 @@ def _quantile(name: str, a: Any, q: Any, axis: Axis, method: str, keepdims: bool
     else:
         count = float(n)
     # The virtual index (in float64, as NumPy) and the two entries around it.
-    pos = multiply(convert(q_b, np.dtype(np.float64)), subtract(count, 1.0))
+    pos = _virtual_index(method, convert(q_b, np.dtype(np.float64)), count)
     below = floor(pos)
     top = subtract(count, 1.0) if ignore_nan and a_dtype.kind in "fc" else float(n - 1)
     lo = clip(below, 0.0, top)  # (NaNs sort last: the entries past `top` are NaNs)
-    hi = minimum(add(lo, 1.0), top)
+    hi = where(less(pos, 0.0), lo, minimum(add(lo, 1.0), top))  # one entry outside [0, top]
+    fraction = subtract(pos, below)
     if method == "lower":
         hi = lo
     elif method == "higher":
         lo = hi = where(greater(pos, below), hi, lo)
     elif method == "nearest":  # NumPy rounds half to even
         lo = hi = where(greater(round(pos), below), hi, lo)
+    elif method == "inverted_cdf":  # the entry at n q - 1 if a whole number, else the next
+        lo = hi = clip(where(equal(fraction, 0.0), below, add(below, 1.0)), 0.0, top)
+    elif method == "closest_observation":  # at n q - 1.5; at a tie the even order statistic
+        odd = equal(subtract(below, multiply(floor(multiply(below, 0.5)), 2.0)), 1.0)
+        pick_below = logical_and(equal(fraction, 0.0), odd)  # (odd 0-based: even 1-based)
+        lo = hi = clip(where(pick_below, below, add(below, 1.0)), 0.0, top)
     lo_i, hi_i = (broadcast_to_shape(convert(i, np.dtype(np.intp)), shape) for i in (lo, hi))
     out = _read(lanes, lo_i, shape)
     if method not in _DISCRETE:
-        gamma = subtract(pos, below) if method == "linear" else \
-            where(greater(pos, below), 0.5, 0.0)
+        if method == "midpoint":
+            gamma = where(greater(pos, below), 0.5, 0.0)
+        elif method == "averaged_inverted_cdf":  # the mean of two entries at a whole n q
+            gamma = where(equal(fraction, 0.0), 0.5, 1.0)
+        else:
+            gamma = fraction
         gamma = convert(broadcast_to_shape(gamma, shape), dtype)
         upper = _read(lanes, hi_i, shape)
         # NumPy's lerp: from the nearer end, so that gamma = 1 gives `upper` exactly.
@@ -142,17 +177,33 @@ def _quantile(name: str, a: Any, q: Any, axis: Axis, method: str, keepdims: bool
     return reshape(out, (*q_shape, *keep_shape)) if keepdims else out
 
 
+def _virtual_index(method: str, q: Any, count: Any) -> Any:
+    """Where quantile ``q`` falls among ``count`` sorted entries, as NumPy's ``method``
+    places it: a fractional index, between two entries (and outside ``[0, count - 1]`` for
+    some methods at extreme ``q``: the first or last entry is taken there)."""
+    if method in ("linear", "lower", "higher", "nearest", "midpoint"):
+        return multiply(q, subtract(count, 1.0))
+    if method in ("inverted_cdf", "averaged_inverted_cdf"):
+        return subtract(multiply(q, count), 1.0)
+    if method == "closest_observation":
+        return subtract(multiply(q, count), 1.5)
+    alpha, beta = _ALPHA_BETA[method]
+    return add(multiply(q, count), subtract(multiply(q, 1.0 - alpha - beta), 1.0 - alpha))
+
+
 def quantile(a: Any, q: Any, axis: Axis = None, out: Any = None, overwrite_input: bool = False,
              method: str = "linear", keepdims: bool = False, *, weights: Any = None) -> Any:
     """``numpy.quantile``: the ``q``-th quantiles (``q`` in [0, 1], a scalar or an array,
-    traced or not) along ``axis``; ``method`` linear (the default), lower, higher, nearest or
-    midpoint.  Differentiable in ``a`` (and ``q`` for linear), as JAX's.
+    traced or not) along ``axis``; ``method`` any of NumPy's 13 (linear, the default, lower,
+    higher, nearest, midpoint, inverted_cdf, averaged_inverted_cdf, closest_observation,
+    interpolated_inverted_cdf, hazen, weibull, median_unbiased, normal_unbiased).
+    Differentiable in ``a`` (and ``q`` for the interpolating methods), as JAX's.
 
     >>> quantile(np.array([3.0, 1.0, 4.0, 2.0]), 0.5)
     array(2.5)
     """
     _check_unsupported("quantile", out, weights)
-    return _quantile("quantile", a, q, axis, method, keepdims, ignore_nan=False)
+    return _real_quantile("quantile", a, q, axis, method, keepdims, ignore_nan=False)
 
 
 def percentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
@@ -160,7 +211,9 @@ def percentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
                *, weights: Any = None) -> Any:
     """``numpy.percentile``: :func:`quantile` with ``q`` in [0, 100]."""
     _check_unsupported("percentile", out, weights)
-    return _quantile("percentile", a, _percent(q), axis, method, keepdims, ignore_nan=False)
+    refuse_complex("percentile", q, "q must be real")
+    return _real_quantile("percentile", a, _percent(q), axis, method, keepdims,
+                          ignore_nan=False)
 
 
 def nanquantile(a: Any, q: Any, axis: Axis = None, out: Any = None,
@@ -169,7 +222,7 @@ def nanquantile(a: Any, q: Any, axis: Axis = None, out: Any = None,
     """``numpy.nanquantile``: :func:`quantile` of the entries that are not NaN (NaN for an
     all-NaN slice)."""
     _check_unsupported("nanquantile", out, weights)
-    return _quantile("nanquantile", a, q, axis, method, keepdims, ignore_nan=True)
+    return _real_quantile("nanquantile", a, q, axis, method, keepdims, ignore_nan=True)
 
 
 def nanpercentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
@@ -177,7 +230,9 @@ def nanpercentile(a: Any, q: Any, axis: Axis = None, out: Any = None,
                   keepdims: bool = False, *, weights: Any = None) -> Any:
     """``numpy.nanpercentile``: :func:`percentile` of the entries that are not NaN."""
     _check_unsupported("nanpercentile", out, weights)
-    return _quantile("nanpercentile", a, _percent(q), axis, method, keepdims, ignore_nan=True)
+    refuse_complex("nanpercentile", q, "q must be real")
+    return _real_quantile("nanpercentile", a, _percent(q), axis, method, keepdims,
+                          ignore_nan=True)
 
 
 def _percent(q: Any) -> Any:

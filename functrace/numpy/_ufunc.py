@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer, get_aval
+from functrace.numpy._base import no_out
 from functrace.numpy._indexing import _IndexUpdateRef
-from functrace.numpy._reductions import _no_out, normalize_axes, normalize_axis
+from functrace.numpy._reductions import normalize_axes, normalize_axis
 
 Fn = Callable[..., Any]
 
@@ -74,7 +75,7 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         from functrace import numpy as fnp
 
         self._binary_only("reduce")
-        _no_out(f"{self.__name__}.reduce", out)
+        no_out(f"{self.__name__}.reduce", out)
         a = fnp.asarray(a, dtype=dtype)
         axes = normalize_axes(axis, a.ndim, f"{self.__name__}.reduce")
         if axis is None and not self._reorderable and a.ndim != 1:
@@ -133,7 +134,7 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         from functrace import numpy as fnp
 
         self._binary_only("accumulate")
-        _no_out(f"{self.__name__}.accumulate", out)
+        no_out(f"{self.__name__}.accumulate", out)
         a = fnp.asarray(a, dtype=dtype)
         if a.ndim == 0:
             raise ValueError(f"{self.__name__}.accumulate needs an array of at least one "
@@ -210,7 +211,7 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         from functrace import numpy as fnp
 
         self._binary_only("reduceat")
-        _no_out(f"{self.__name__}.reduceat", out)
+        no_out(f"{self.__name__}.reduceat", out)
         if isinstance(indices, Tracer):
             raise TypeError(f"{self.__name__}.reduceat needs known indices: their values decide "
                             "the result's slices, so they cannot be traced.")
