@@ -535,6 +535,14 @@ class Tracer:
     def __hash__(self) -> int:
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
 
+    # A traced value never changes, so a copy is the value itself (``copy.copy`` would
+    # otherwise build a tracer outside any trace).
+    def __copy__(self) -> Tracer:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tracer:
+        return self
+
     # -- values that Python needs now: known under grad/jvp, unknown under jit/vmap/make_jaxpr
 
     def concrete(self, operation: str) -> Any:

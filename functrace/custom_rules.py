@@ -502,11 +502,12 @@ def _check_outputs(leaves: Sequence[Any], like: Sequence[ShapedArray], what: str
                             f"{a.str_short()}.")
 
 
-def _match(x: Any, like: ShapedArray, what: str) -> Any:
-    """``x`` converted to the dtype of ``like``, after checking that its shape matches."""
+def _match(x: Any, like: ShapedArray, what: str, error: type[Exception] = ValueError) -> Any:
+    """``x`` converted to the dtype of ``like``, after checking that its shape matches (else
+    ``error``: JAX raises TypeError for a jvp rule's tangent, ValueError for a cotangent)."""
     aval = get_aval(x)
     if aval.shape != like.shape:
-        raise ValueError(f"{what} has shape {aval.shape}, but it must have the primal's shape "
+        raise error(f"{what} has shape {aval.shape}, but it must have the primal's shape "
                          f"{like.shape} (dtype {like.dtype}).")
     return x if aval.dtype == like.dtype else convert_element_type(x, like.dtype)
 
@@ -541,8 +542,8 @@ class _JvpRule(_Rule):
         _check_outputs(p_leaves, call.jaxpr.out_avals,
                        f"custom_jvp rule {name} must return a primal output with the shape and "
                        f"dtype of {_name(call.fun)}'s output: primal output")
-        return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}") if a.dtype.kind
-                in "fc" else zeros(a) for k, (t, a)
+        return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}", TypeError)
+                if a.dtype.kind in "fc" else zeros(a) for k, (t, a)
                 in enumerate(zip(t_leaves, call.jaxpr.out_avals, strict=True))]
 
 

@@ -130,6 +130,10 @@ def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedA
             closed, _ = trace.to_jaxpr(list(fun(*tracers)))
     finally:
         trace.alive = False
+        # Its lifted-constant tracers point back at the trace, which holds the constants:
+        # dropping them lets the cached jaxpr's constants go with the jitted function, by
+        # reference counting (as in trace_flat).
+        trace._lifted.clear()
     outer = [i for i, c in enumerate(closed.consts) if type(c) is Tracer]
     if not outer:
         return closed, []
@@ -485,6 +489,33 @@ class Lowered:
 _LIVE: weakref.WeakSet[Jitted] = weakref.WeakSet()
 
 
+class _Traces:
+    """The traces of one Python function for one choice of static arguments, shared by every
+    ``jit`` of that function (as JAX's cache is keyed on the function): ``jit(f)(x)`` inside a
+    loop traces ``f`` once, not once per call."""
+
+    __slots__ = ("cache", "by_type", "count")
+
+    def __init__(self) -> None:
+        self.cache: dict[Hashable, _Entry] = {}
+        # Calls with Python or NumPy scalars only (and no static args), by argument types.
+        self.by_type: dict[tuple[type, ...], Callable[..., Any]] = {}
+        self.count = 0
+
+
+# Function -> {(static_argnums, static_argnames): its traces}, held only while the function
+# lives (a cached trace keeps the arrays the function closes over).
+_TRACES: weakref.WeakKeyDictionary[Any, dict[Hashable, _Traces]] = weakref.WeakKeyDictionary()
+
+
+def _traces_of(fun: Callable[..., Any], statics: Hashable) -> _Traces:
+    try:
+        per_fun = _TRACES.setdefault(fun, {})
+    except TypeError:  # an unhashable callable, or one that takes no weak reference
+        return _Traces()
+    return per_fun.setdefault(statics, _Traces())
+
+
 def clear_caches() -> None:
     """Forget the traces of every jitted function (``jax.clear_caches``): each traces again
     on its next call, as it did on its first.
@@ -503,7 +534,8 @@ class Jitted:
     """A function compiled by :func:`jit`; call it like the original.
 
     Attributes:
-      trace_count: how many times the function has been traced (once per new signature).
+      trace_count: how many times the function has been traced (once per new signature;
+        every ``jit`` of one function with the same static arguments shares its traces).
     """
 
     def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
@@ -513,15 +545,14 @@ class Jitted:
         self._name = getattr(fun, "__name__", type(fun).__name__)
         self._static_nums, self._static_names = _static_args(fun, static_argnums,
                                                              static_argnames)
-        self._cache: dict[Hashable, _Entry] = {}
-        # Calls with Python or NumPy scalars only (and no static args), by argument types.
-        self._by_type: dict[tuple[type, ...], Callable[..., Any]] = {}
-        self._traces = 0
+        self._traces = _traces_of(fun, (self._static_nums, self._static_names))
+        self._cache = self._traces.cache
+        self._by_type = self._traces.by_type
         _LIVE.add(self)
 
     @property
     def trace_count(self) -> int:
-        return self._traces
+        return self._traces.count
 
     def clear_cache(self) -> None:
         """Forget every trace: the next call traces again."""
@@ -633,7 +664,7 @@ class Jitted:
             out_trees.append(out_tree)
             return out_leaves
 
-        self._traces += 1
+        self._traces.count += 1
         closed, outer = trace_to_jaxpr(flat_fun, [get_aval(x) for x in leaves])
         return _Entry(closed, outer, out_trees[0])
 
