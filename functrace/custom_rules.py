@@ -792,6 +792,10 @@ def _custom_jvp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]
     return [t if _is_float(a) else None for t, a in zip(out_dots, ans, strict=True)]
 
 
+# The custom_jvp functions whose rules' linear maps are being transposed (see _custom_jvp_call_vjp).
+_transposing: set[int] = set()
+
+
 def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
                          *, call_jaxpr: Any, jvp: _JvpRule, num_consts: int
                          ) -> list[Any]:
@@ -801,14 +805,26 @@ def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed
     consts, xs = args[:num_consts], args[num_consts:]
     wanted = [i for i, need in enumerate(needed[num_consts:]) if need]
     x_dots = [zeros(get_aval(x).strong()) for x in xs]
+    # A rule may apply the function itself to tangents (``f(x), f(x_dot)`` for a linear f):
+    # transposing that equation through the rule again would never end. There the function
+    # is linear in those arguments, and its own jaxpr is transposed, as JAX transposes a
+    # custom_jvp_call met in a linear map.
+    through_body = id(jvp.call.fun) in _transposing
 
     def linear(*wanted_dots: Any) -> list[Any]:
-        dots = list(x_dots)
+        dots = list(x_dots if not through_body else xs)
         for i, t in zip(wanted, wanted_dots, strict=True):
             dots[i] = t
+        if through_body:
+            return _custom_call_impl(*consts, *dots, call_jaxpr=call_jaxpr)
         return jvp(consts, xs, dots)
 
-    cts_in = transpose_linear(linear, [get_aval(xs[i]).strong() for i in wanted], cts)
+    _transposing.add(id(jvp.call.fun))
+    try:
+        cts_in = transpose_linear(linear, [get_aval(xs[i]).strong() for i in wanted], cts)
+    finally:
+        if not through_body:
+            _transposing.discard(id(jvp.call.fun))
     out: list[Any] = [None] * len(args)
     for i, ct in zip(wanted, cts_in, strict=True):
         out[num_consts + i] = ct
