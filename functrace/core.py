@@ -217,6 +217,31 @@ class ClosedJaxpr:
         return self.jaxpr.eqns
 
 
+def has_effects(prim: Primitive, params: dict[str, Any]) -> bool:
+    """Whether an equation must run where it is recorded, never computed ahead or dropped: its
+    primitive is effectful (a callback, a collective), or a jaxpr among its params (a loop body,
+    a branch, a jitted function) holds such an equation."""
+    if prim.effectful:
+        return True
+    for j in inner_jaxprs(params):
+        effects = j.cache.get("effects")
+        if effects is None:
+            effects = j.cache["effects"] = any(has_effects(e.primitive, e.params) for e in j.eqns)
+        if effects:
+            return True
+    return False
+
+
+def inner_jaxprs(params: dict[str, Any]) -> Iterator[Jaxpr]:
+    """The jaxprs among an equation's params (a body, the branches of a cond, a call's)."""
+    for p in params.values():
+        for j in (p if type(p) is tuple else (p,)):
+            if type(j) is ClosedJaxpr:
+                yield j.jaxpr
+            elif type(j) is Jaxpr:
+                yield j
+
+
 def last_uses(jaxpr: Jaxpr) -> list[list[Var]]:
     """For each equation, the variables read there for the last time (so interpreters free them)."""
     cached = jaxpr.cache.get("last_uses")

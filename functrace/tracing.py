@@ -40,6 +40,7 @@ from functrace.core import (
     _root,
     _state,
     get_aval,
+    has_effects,
 )
 from functrace.errors import TracerLeakError
 from functrace.interpreters.jvp import zeros
@@ -190,8 +191,10 @@ class JaxprTrace(Trace):
                 in_avals.append(lifted.aval)
                 in_vals.append(lifted.val)
         avals_out = prim.shape_rule(*in_avals, **params)
-        if known and prim.effectful and not self.fold_constants:
-            known = False  # a callback in a staged trace (jit, make_jaxpr) runs when it runs
+        if known and not self.fold_constants and has_effects(prim, params):
+            # A callback in a staged trace (jit, make_jaxpr) runs when it runs; a collective
+            # (also one inside a loop or a jitted call) only means something under its vmap.
+            known = False
         if known and parent is _root and prim.impl1 is not None:
             # At the root, the values are concrete (lifted constants were checked): skip the
             # root's check for leaked tracers. A single-output implementation is NumPy code

@@ -41,7 +41,9 @@ from functrace.core import (
     ShapedArray,
     Tracer,
     Var,
+    current_trace,
     get_aval,
+    has_effects,
     new_current,
 )
 from functrace.errors import TracerLeakError
@@ -459,11 +461,15 @@ class _Entry:
     """One cached trace: the jaxpr, the outer tracers it reads, the output structure, and
     (once compiled) the function running it."""
 
-    __slots__ = ("closed", "outer", "out_tree", "run")
+    __slots__ = ("closed", "outer", "out_tree", "run", "effects")
 
     def __init__(self, closed: ClosedJaxpr, outer: list[Tracer], out_tree: PyTreeDef):
         self.closed, self.outer, self.out_tree = closed, outer, out_tree
         self.run: Callable[..., Any] | None = None
+        # Whether it holds a callback or a collective: then, called with concrete arguments
+        # inside a transformation, it is still bound there (a collective means something only
+        # under its vmap; a staged callback runs when the staged code runs).
+        self.effects = has_effects(jit_p, {"jaxpr": closed})
 
 
 class Lowered:
@@ -573,7 +579,8 @@ class Jitted:
             if run is not None:
                 return run(*args)
         entry, leaves = self._lookup(args, kwargs)
-        if entry.outer or any(type(x) is Tracer for x in leaves):
+        if entry.outer or any(type(x) is Tracer for x in leaves) or (
+                entry.effects and not isinstance(current_trace(), EvalTrace)):
             outs = _bind(entry.closed, [*entry.outer, *leaves], self._name)
             return tree_unflatten(entry.out_tree, outs)
         run = entry.run
@@ -581,7 +588,7 @@ class Jitted:
             fn = _info(entry.closed, self._name).compiled().fn
             run = entry.run = _runner(fn, entry.out_tree)
             if (not kwargs and not self._static_nums and not self._static_names
-                    and all(_scalar_type(type(a)) for a in args)):
+                    and not entry.effects and all(_scalar_type(type(a)) for a in args)):
                 self._by_type[tuple(map(type, args))] = run
         return run(*leaves)
 

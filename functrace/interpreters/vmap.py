@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from functrace.core import Jaxpr, Literal, Primitive, Var
+from functrace.core import Eqn, Jaxpr, Literal, Primitive, Var, inner_jaxprs
 from functrace.interpreters.eval import read
 
 # rule(axis_size, args, bdims, **params) -> (outputs, output bdims)
@@ -52,6 +52,19 @@ def vmap_jaxpr(
         _names.pop()
 
 
+def _collective_inside(eqn: Eqn) -> bool:
+    """Whether a loop body, branch or call among the equation's params holds a collective:
+    even on unbatched operands it is batched, for the collective to meet this vmap's axis."""
+    for j in inner_jaxprs(eqn.params):
+        hit = j.cache.get("collectives")
+        if hit is None:
+            hit = j.cache["collectives"] = any(
+                e.primitive in collective_rules or _collective_inside(e) for e in j.eqns)
+        if hit:
+            return True
+    return False
+
+
 def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],
                bdims: Sequence[int | None], axis_size: int, values: Mapping[Var, Any] | None,
                axis_name: Hashable | None) -> tuple[list[Any], list[int | None]]:
@@ -66,7 +79,7 @@ def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],
         collective = collective_rules.get(eqn.primitive)
         if collective is not None:
             outs, out_dims = collective(axis_name, axis_size, xs, ds, **eqn.params)
-        elif all(d is None for d in ds):
+        elif all(d is None for d in ds) and not _collective_inside(eqn):
             first = eqn.outvars[0]
             outs = ([known[v] for v in eqn.outvars] if first in known
                     else eqn.primitive.bind(*xs, **eqn.params))
