@@ -681,6 +681,9 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
     or pytree of arrays) along ``axis`` by the associative ``fn``, in ``O(log n)`` rounds of
     ``fn`` on whole slices (adjacent pairs combined, the half-length scan recursed on, the
     other entries filled in)."""
+    if not callable(fn):
+        raise TypeError(f"lax.associative_scan: fn argument should be callable, got a value of "
+                        f"type {type(fn).__name__}.")
     leaves, tree = tree_flatten(elems)
     leaves = [fnp.asarray(x) for x in leaves]
     if not leaves:

@@ -73,6 +73,7 @@ class _CallTrace(JaxprTrace):
 
     __slots__ = ()
     stages_for_later = True
+    lifts_any_tracer = True
     what = "a jitted function"  # for the message about a leaked tracer
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
