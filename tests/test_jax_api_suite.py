@@ -25,6 +25,7 @@ import functrace.lax as lax
 import functrace.numpy as fnp
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.eval import eval_jaxpr
+from functrace.testing import check_grads
 from functrace.tree_util import tree_leaves, tree_map, tree_structure
 
 
@@ -1553,3 +1554,57 @@ def test_custom_gradient() -> None:
 
     np.testing.assert_allclose(f(3.0), 9.0)
     np.testing.assert_allclose(ft.grad(f)(3.0), 3.0)
+
+
+# --------------------------------------------------------------------------------------------
+# lax_autodiff_test: the regressions that are about transformations
+
+
+def test_stop_gradient() -> None:
+    f = lambda x: lax.sin(x) * lax.cos(lax.stop_gradient(x))  # noqa: E731
+    f2 = lambda x, y: lax.sin(x) * lax.cos(y)  # noqa: E731
+    np.testing.assert_allclose(ft.grad(f)(3.14), ft.grad(f2)(3.14, 3.14))
+    np.testing.assert_allclose(ft.grad(ft.grad(f))(3.14), ft.grad(ft.grad(f2))(3.14, 3.14))
+    assert ft.grad(lambda x: lax.stop_gradient({"foo": x})["foo"])(3.0) == 0.0
+    with pytest.raises(TypeError):
+        lax.stop_gradient(lambda x: x)
+
+
+def test_remainder_grads() -> None:
+    rng = np.random.RandomState(0)
+    for xs, ys in [((5, 8), (1, 8)), ((1, 8), (5, 8))]:
+        x = rng.uniform(-9, 9, size=xs)
+        y = rng.uniform(0.1, 5, size=ys) * rng.choice([-1, 1], size=ys)
+        check_grads(lax.rem, (x, y), 2, ["fwd", "rev"])
+
+
+def test_higher_order_gradient_of_reciprocal() -> None:
+    inv = lambda x: 1 / x  # noqa: E731 - deliberately 1/x, not x ** -1
+    grad_fn = ft.grad(ft.grad(ft.grad(ft.grad(ft.grad(ft.grad(inv))))))
+    np.testing.assert_allclose(grad_fn(np.float32(4.0)), 720 / 4.0 ** 7, rtol=1e-6)
+
+
+def test_linear_transpose_real_and_imag() -> None:
+    (actual,) = ft.linear_transpose(lambda x: x.real, 1.0j)(1.0)
+    assert actual == 1.0
+    (actual,) = ft.linear_transpose(lambda x: x.imag, 1.0j)(1.0)
+    assert actual == -1.0j
+
+
+def test_pow_shape_mismatch() -> None:
+    x = np.arange(4.0)
+    actual = ft.jacrev(ft.jit(lax.pow))(x, 2)
+    np.testing.assert_array_equal(actual, np.diag(2 * x))
+
+
+def test_scatter_grad_symbolic_zero_update() -> None:
+    # JAX's test calls device_put(x).at[...]: functrace's concrete arrays are NumPy arrays
+    # (SPEC §2), without .at, so the update runs under jit, where x is traced.
+    @ft.jit
+    def f(x: Any) -> Any:
+        n = x.shape[0]
+        return x.at[np.diag_indices(n)].set(np.arange(n, dtype=x.dtype))
+
+    x = np.random.RandomState(0).randn(5, 5)
+    check_grads(f, (x,), 2, ["fwd", "rev"])
+    np.testing.assert_array_equal(ft.grad(lambda x: f(x).sum())(x), 1.0 - np.eye(5))
