@@ -1608,3 +1608,45 @@ def test_scatter_grad_symbolic_zero_update() -> None:
     x = np.random.RandomState(0).randn(5, 5)
     check_grads(f, (x,), 2, ["fwd", "rev"])
     np.testing.assert_array_equal(ft.grad(lambda x: f(x).sum())(x), 1.0 - np.eye(5))
+
+
+# --------------------------------------------------------------------------------------------
+# JitTest (the parts that apply to a pure-Python jit)
+
+
+def test_jit_of_generator() -> None:
+    def gen(x: Any) -> Any:
+        yield x
+
+    with pytest.raises(TypeError, match="generator"):
+        ft.jit(gen)
+
+
+def test_jit_unhashable_static_argument() -> None:
+    f = ft.jit(lambda x, y: x + y, static_argnums=1)
+    with pytest.raises(ValueError, match="hashable"):  # as JAX's
+        f(1, np.ones(2))
+
+
+def test_jit_static_argnums_and_argnames_out_of_range() -> None:
+    f = lambda x, y: x + y  # noqa: E731
+    with pytest.raises(ValueError):
+        ft.jit(f, static_argnums=3)
+    with pytest.raises(ValueError):
+        ft.jit(f, static_argnames="z")
+
+
+def test_jit_static_argnames_retrace() -> None:
+    side: list[None] = []
+
+    def f(x: Any, y: Any) -> Any:
+        side.append(None)
+        return x * y
+
+    g = ft.jit(f, static_argnames="y")
+    assert g(2.0, y=3) == 6.0
+    assert g(4.0, y=3) == 12.0
+    assert len(side) == 1
+    assert g(2.0, y=4) == 8.0
+    assert len(side) == 2
+    assert ft.jit(f, static_argnums=1)(1, y=2) == 2

@@ -46,7 +46,7 @@ from functrace.core import (
     has_effects,
     new_current,
 )
-from functrace.errors import TracerLeakError
+from functrace.errors import StaticArgumentError, TracerLeakError
 from functrace.interpreters import optimize as opt
 from functrace.interpreters.codegen import Compiled, compile_jaxpr
 from functrace.interpreters.eval import read
@@ -651,7 +651,7 @@ class Jitted:
         try:
             hash(value)
         except TypeError:
-            raise TypeError(
+            raise StaticArgumentError(
                 f"jit({self._name}): static {where} has the unhashable type "
                 f"{type(value).__name__}. Static arguments are part of the cache key, so they "
                 "must be hashable: pass a tuple instead of a list, or pass arrays as ordinary "
@@ -779,7 +779,9 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     Raises:
       ConcretizationError: ``fun`` needs the value of a traced argument (``if x > 0:``);
         mark it static or use ``functrace.lax.cond`` / ``functrace.numpy.where``.
-      TypeError: ``fun`` is not callable, or a static argument is not hashable.
+      TypeError: ``fun`` is not callable, or is a generator function.
+      StaticArgumentError: a static argument is not hashable (a ``ValueError`` as in JAX,
+        and a ``TypeError``).
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> f = ft.jit(lambda x, y: x * y + fnp.exp(x * y))
@@ -802,6 +804,10 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
                         "(to pass only options, name them: jit(static_argnums=...)).")
+    if inspect.isgeneratorfunction(fun):
+        raise TypeError(f"Expected a function, got a generator function: {fun!r}. jit traces "
+                        "a function once and caches its result; a generator's body runs lazily, "
+                        "outside the trace (as in JAX).")
     return Jitted(fun, (static_argnums,) if isinstance(static_argnums, int)
                   else tuple(static_argnums),
                   (static_argnames,) if isinstance(static_argnames, str)
