@@ -1650,3 +1650,46 @@ def test_jit_static_argnames_retrace() -> None:
     assert g(2.0, y=4) == 8.0
     assert len(side) == 2
     assert ft.jit(f, static_argnums=1)(1, y=2) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# APITest: integer inputs (float0 tangents and cotangents), pytrees through jvp / vjp
+
+
+def test_vjp_of_int_index() -> None:
+    out, pullback = ft.vjp(lambda x, i: x[i], np.ones(2) * 2, 1)
+    assert out == 2.0
+    ct_x, ct_i = pullback(1.0)
+    np.testing.assert_array_equal(ct_x, [0.0, 1.0])
+    assert ct_i.dtype == ft.float0
+
+
+def test_jvp_of_int_identity() -> None:
+    out, out_dot = ft.jvp(lambda x: x, (1,), (np.zeros((), ft.float0),))
+    assert out == 1
+    assert out_dot.dtype == ft.float0
+
+
+def test_grad_of_int_with_allow_int() -> None:
+    gx, gi = ft.grad(lambda x, i: x * i, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert gx == 3.0
+    assert gi.dtype == ft.float0 and gi.shape == ()
+
+
+def test_jvp_and_vjp_of_pytrees() -> None:
+    def f(d: Any) -> Any:
+        return {"s": fnp.sin(d["a"]) * d["b"][0], "t": (d["b"][1] ** 2,)}
+
+    d = {"a": np.array([0.5, 1.0]), "b": [2.0, 3.0]}
+    t = {"a": np.array([1.0, 0.0]), "b": [0.0, 1.0]}
+    out, out_dot = ft.jvp(f, (d,), (t,))
+    assert_tree_close(out, {"s": np.sin(d["a"]) * 2.0, "t": (9.0,)})
+    assert_tree_close(out_dot, {"s": np.cos(d["a"]) * t["a"] * 2.0, "t": (6.0,)})
+    _, pullback = ft.vjp(f, d)
+    (ct,) = pullback({"s": np.ones(2), "t": (1.0,)})
+    assert_tree_close(ct, {"a": np.cos(d["a"]) * 2.0, "b": [np.sin(d["a"]).sum(), 6.0]})
+
+
+def test_linearize_has_aux() -> None:
+    out, f_jvp, aux = ft.linearize(lambda x: (fnp.sin(x), x ** 2), 1.0, has_aux=True)
+    np.testing.assert_allclose((out, f_jvp(2.0), aux), (np.sin(1.0), 2 * np.cos(1.0), 1.0))
