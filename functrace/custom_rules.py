@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -792,8 +793,15 @@ def _custom_jvp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]
     return [t if _is_float(a) else None for t, a in zip(out_dots, ans, strict=True)]
 
 
-# The custom_jvp functions whose rules' linear maps are being transposed (see _custom_jvp_call_vjp).
-_transposing: set[int] = set()
+class _Transposing(threading.local):
+    """The custom_jvp functions whose rules' linear maps are being transposed, in this thread
+    (see _custom_jvp_call_vjp)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+
+_transposing = _Transposing()
 
 
 def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
@@ -809,7 +817,7 @@ def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed
     # transposing that equation through the rule again would never end. There the function
     # is linear in those arguments, and its own jaxpr is transposed, as JAX transposes a
     # custom_jvp_call met in a linear map.
-    through_body = id(jvp.call.fun) in _transposing
+    through_body = id(jvp.call.fun) in _transposing.ids
 
     def linear(*wanted_dots: Any) -> list[Any]:
         dots = list(x_dots if not through_body else xs)
@@ -819,12 +827,12 @@ def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed
             return _custom_call_impl(*consts, *dots, call_jaxpr=call_jaxpr)
         return jvp(consts, xs, dots)
 
-    _transposing.add(id(jvp.call.fun))
+    _transposing.ids.add(id(jvp.call.fun))
     try:
         cts_in = transpose_linear(linear, [get_aval(xs[i]).strong() for i in wanted], cts)
     finally:
         if not through_body:
-            _transposing.discard(id(jvp.call.fun))
+            _transposing.ids.discard(id(jvp.call.fun))
     out: list[Any] = [None] * len(args)
     for i, ct in zip(wanted, cts_in, strict=True):
         out[num_consts + i] = ct

@@ -11,6 +11,7 @@ donation, pmap, lazy device constants, the C++ dispatch path and tests of JAX's 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import copy
 import functools
 import math
@@ -1693,3 +1694,150 @@ def test_jvp_and_vjp_of_pytrees() -> None:
 def test_linearize_has_aux() -> None:
     out, f_jvp, aux = ft.linearize(lambda x: (fnp.sin(x), x ** 2), 1.0, has_aux=True)
     np.testing.assert_allclose((out, f_jvp(2.0), aux), (np.sin(1.0), 2 * np.cos(1.0), 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# custom_api_test (today's CustomJVPTest): more compositions
+
+
+def test_custom_jvp_initial_style_under_jit_and_vmap() -> None:
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return 3 * x
+
+    f.defjvp(lambda primals, tangents: (f(primals[0]), 2 * tangents[0]))
+    foo = lambda x: lax.scan(lambda c, _: (f(c), None), x, None, length=1)[0]  # noqa: E731
+    for d in (ft.grad(ft.jit(foo)), ft.jit(ft.grad(foo))):
+        assert d(3.0) == 2.0
+    for d in (ft.grad(ft.grad(ft.jit(foo))), ft.grad(ft.jit(ft.grad(foo))),
+              ft.jit(ft.grad(ft.grad(foo)))):
+        assert d(3.0) == 0.0
+    ones = np.ones(3)
+    for v in (ft.vmap(ft.jit(foo)), ft.jit(ft.vmap(foo))):
+        np.testing.assert_array_equal(v(ones), 3.0 * ones)
+    for loss in (lambda x: ft.vmap(ft.jit(foo))(x).sum(), lambda x: ft.jit(ft.vmap(foo))(x).sum()):
+        np.testing.assert_array_equal(ft.grad(loss)(ones), 2.0 * ones)
+        np.testing.assert_array_equal(ft.jit(ft.grad(loss))(ones), 2.0 * ones)
+        np.testing.assert_array_equal(ft.grad(ft.jit(loss))(ones), 2.0 * ones)
+
+
+def test_custom_jvp_nondiff_argnames() -> None:
+    @functools.partial(ft.custom_jvp, nondiff_argnames=("f",))
+    def app(f: Any, x: Any) -> Any:
+        return f(x)
+
+    app.defjvp(lambda f, primals, tangents: (app(f, primals[0]), 3 * tangents[0]))
+    assert app(lambda x: 2 * x, 1) == 2
+    assert_tree_close(ft.jvp(lambda x: app(lambda y: 2 * y, x), (1.0,), (1.0,)), (2.0, 3.0))
+
+
+def test_custom_jvp_nondiff_arg_vmap_tracer() -> None:
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0,))
+    def f(x: Any, y: Any) -> Any:
+        return x * y
+
+    f.defjvp(lambda x, primals, tangents: (f(x, primals[0]), 5 * tangents[0]))
+    ans = ft.jvp(lambda y: ft.vmap(f)(np.array([2.0]), y), (np.array([3.0]),), (np.array([1.0]),))
+    assert_tree_close(ans, (np.array([6.0]), np.array([5.0])))
+
+
+def test_custom_jvp_nondiff_arg_hiding_jvp_tracer() -> None:
+    # JAX's UnexpectedTracerError is a TypeError; functrace names the closure.
+    def f(x: Any) -> Any:
+        @functools.partial(ft.custom_jvp, nondiff_argnums=(0,))
+        def g(h: Any, x: Any) -> Any:
+            return h(x)
+
+        g.defjvp(lambda h, primals, tangents: (g(h, primals[0]), 2.0 * tangents[0]))
+        return g(lambda y: x + y, x)
+
+    with pytest.raises(TypeError):
+        ft.jvp(f, (2.0,), (1.0,))
+
+
+def test_custom_jvp_rule_primal_out_type_mismatch() -> None:
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return x
+
+    f.defjvp(lambda primals, tangents: ((primals[0], primals[0]),
+                                        (tangents[0], tangents[0])))
+    scan_apply = lambda x: lax.scan(lambda x, _: (f(x), None), x, None, length=1)[0]  # noqa: E731
+    with pytest.raises(TypeError, match="structure"):
+        ft.jvp(scan_apply, (np.float32(1.0),), (np.float32(1.0),))
+    f.defjvp(lambda primals, tangents: (fnp.zeros((3,), primals[0].dtype), tangents[0]))
+    with pytest.raises(TypeError, match=r"\[3\]"):
+        ft.jvp(scan_apply, (np.float32(1.0),), (np.float32(1.0),))
+
+
+def test_custom_jvp_concurrent_initial_style() -> None:
+    # Functions transformed in several threads at once (JAX's trace state is per thread).
+    def unroll(param: Any, sequence: Any) -> Any:
+        return fnp.sum(lax.scan(lambda s, i: (s, ft.nn.sigmoid(param * i)), None, sequence)[1])
+
+    def run() -> Any:
+        return ft.grad(unroll)(np.array(1.0), np.array([1.0, 2.0]))
+
+    expected = run()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = [pool.submit(run) for _ in range(48)]
+        for r in results:
+            np.testing.assert_allclose(r.result(), expected)
+    s = 1 / (1 + np.exp(-np.array([1.0, 2.0])))
+    np.testing.assert_allclose(expected, np.sum(s * (1 - s) * np.array([1.0, 2.0])))
+
+
+def test_custom_jvp_nondiff_argnums_random_keys() -> None:
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0, 2))
+    def sample(shape: Any, param: Any, seed: Any) -> Any:
+        return ft.random.uniform(key=seed, shape=shape, minval=param)
+
+    @sample.defjvp
+    def sample_jvp(shape: Any, seed: Any, primals: Any, tangents: Any) -> Any:
+        samples = sample(shape, primals[0], seed)
+        return samples, samples * fnp.broadcast_to(tangents[0], shape)
+
+    keys = ft.random.split(ft.random.key(1), 10)
+    out = ft.vmap(lambda seed: sample((2, 3), 1.0, seed))(keys)
+    np.testing.assert_array_equal(out[3], sample((2, 3), 1.0, keys[3]))
+    primal, tangent = ft.jvp(lambda x: sample((2, 3), x, ft.random.key(1)), (1.0,), (1.0,))
+    np.testing.assert_array_equal(tangent, primal)
+
+
+def test_custom_jvp_fun_with_nested_calls() -> None:
+    def call(f: Any, *args: Any) -> Any:
+        f = ft.custom_jvp(f)
+        f.defjvp(lambda primals, tangents: (f(*primals), sum(tangents)))
+        return f(*args)
+
+    def fun(x: Any) -> Any:
+        def bar(y: Any) -> Any:
+            def baz(w: Any) -> Any:
+                q = call(lambda x: y, x)
+                q = q + call(lambda: y)
+                q = q + call(lambda y: w + y, y)
+                return call(lambda w: call(fnp.sin, x) * y, 1.0) + q
+            return ft.jit(baz)(x)
+        return call(bar, x)
+
+    # y = w = x: q = 3 x + x, plus sin(x) * x.
+    np.testing.assert_allclose(ft.jit(fun)(3.0), 4 * 3.0 + np.sin(3.0) * 3.0)
+    np.testing.assert_allclose(fun(3.0), 4 * 3.0 + np.sin(3.0) * 3.0)
+    x = np.arange(3.0)
+    np.testing.assert_allclose(ft.vmap(fun)(x), 4 * x + np.sin(x) * x)
+
+
+def test_custom_jvp_under_checkpoint_higher_order() -> None:
+    @ft.custom_jvp
+    def f(x: Any) -> Any:
+        return fnp.sin(x)
+
+    f.defjvp(lambda primals, tangents: (f(primals[0]), 2 * fnp.cos(primals[0]) * tangents[0]))
+    g = lambda x: f(f(x))  # noqa: E731
+    np.testing.assert_allclose(ft.grad(ft.remat(g))(2.0),
+                               4.0 * np.cos(np.sin(2.0)) * np.cos(2.0))
+    expected = ft.grad(ft.grad(g))(2.0)
+    np.testing.assert_allclose(ft.grad(ft.grad(ft.checkpoint(g)))(2.0), expected)
+    np.testing.assert_allclose(ft.grad(ft.checkpoint(ft.grad(g)))(2.0), expected)
+    np.testing.assert_allclose(ft.grad(ft.grad(ft.grad(ft.checkpoint(g))))(2.0),
+                               ft.grad(ft.grad(ft.grad(g)))(2.0))
