@@ -1841,3 +1841,93 @@ def test_custom_jvp_under_checkpoint_higher_order() -> None:
     np.testing.assert_allclose(ft.grad(ft.checkpoint(ft.grad(g)))(2.0), expected)
     np.testing.assert_allclose(ft.grad(ft.grad(ft.grad(ft.checkpoint(g))))(2.0),
                                ft.grad(ft.grad(ft.grad(g)))(2.0))
+
+
+# --------------------------------------------------------------------------------------------
+# custom_api_test (today's CustomVJPTest): rule contracts and compositions
+
+
+def test_custom_vjp_rule_contract_errors() -> None:
+    @ft.custom_vjp
+    def f(x: Any) -> Any:
+        return x
+
+    f.defvjp(lambda x: (x, None), lambda _, g: g)  # bwd returns g, not (g,)
+    with pytest.raises(TypeError, match="tuple"):
+        ft.grad(f)(2.0)
+    f.defvjp(lambda x: ((x, x), None), lambda _, g: (g,))  # fwd's primal is not f's output
+    with pytest.raises(TypeError, match="structure"):
+        ft.grad(lambda x: lax.scan(lambda c, _: (f(c), None), x, None, length=1)[0])(2.0)
+    f.defvjp(lambda x: (x, None), lambda _, g: (fnp.ones(3),))  # a cotangent of the wrong shape
+    with pytest.raises(ValueError, match="shape"):
+        ft.grad(f)(2.0)
+
+
+def test_custom_vjp_bwd_rule_can_produce_list_or_tuple() -> None:
+    @ft.custom_vjp
+    def f(x: Any, y: Any) -> Any:
+        return x * y
+
+    f.defvjp(lambda x, y: (f(x, y), (x, y)), lambda res, g: [res[1] * g, res[0] * g])
+    assert_tree_close(ft.grad(f, (0, 1))(2.0, 3.0), (3.0, 2.0))
+
+
+def test_custom_vjp_clip_gradient() -> None:
+    @ft.custom_vjp
+    def clip_gradient(x: Any) -> Any:
+        return x
+
+    clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (fnp.clip(g, -1.0, 1.0),))
+    assert ft.grad(lambda x: 5.0 * clip_gradient(x))(2.0) == 1.0
+    assert ft.jit(ft.grad(lambda x: 0.5 * clip_gradient(x)))(2.0) == 0.5
+
+
+def test_custom_vjp_float0_cotangent_and_pytree_residuals() -> None:
+    @ft.custom_vjp
+    def f(x: Any, n: Any) -> Any:
+        return x * n
+
+    f.defvjp(lambda x, n: (f(x, n), n), lambda n, g: (n * g, np.zeros((), ft.float0)))
+    assert ft.grad(lambda x: f(x, 3))(2.0) == 3.0
+
+    @ft.custom_vjp
+    def h(x: Any) -> Any:
+        return x ** 2
+
+    h.defvjp(lambda x: (h(x), {"a": (x, [x * 2])}), lambda r, g: (g * r["a"][1][0],))
+    assert ft.grad(h)(3.0) == 6.0
+
+
+def test_custom_vjp_nestable_vjp() -> None:
+    def f(x: Any) -> Any:
+        @ft.custom_vjp
+        def g(y: Any) -> Any:
+            return fnp.sin(y)
+
+        g.defvjp(lambda y: (g(y), y), lambda y, ct: (ft.vjp(fnp.sin, y)[1](ct)[0] * 2,))
+        return g(x)
+
+    np.testing.assert_allclose(ft.grad(f)(1.0), 2 * np.cos(1.0))
+    np.testing.assert_allclose(ft.grad(ft.grad(f))(1.0), -2 * np.sin(1.0))
+
+
+def test_custom_vjp_closed_over_vmap_tracer() -> None:
+    def outer(x: Any) -> Any:
+        @ft.custom_vjp
+        def f(y: Any) -> Any:
+            return x * y
+
+        f.defvjp(lambda y: (f(y), fnp.cos(y)), lambda cos_y, g: (cos_y * x,))
+        return f
+
+    x = np.arange(3.0)
+    np.testing.assert_allclose(ft.vmap(lambda x: outer(x)(3.0))(x), 3.0 * x)
+    np.testing.assert_allclose(ft.vmap(lambda x: ft.grad(outer(x))(3.0))(x), np.cos(3.0) * x)
+
+
+def test_custom_vjp_jacrev_and_vjp_of_vmap() -> None:
+    f = _custom_vjp_sin()
+    x = np.arange(3.0)
+    np.testing.assert_allclose(ft.jacrev(f)(x), np.diag(2 * np.cos(x)))
+    (ct,) = ft.vjp(ft.vmap(f), x)[1](np.ones(3))
+    np.testing.assert_allclose(ct, 2 * np.cos(x))
