@@ -1931,3 +1931,76 @@ def test_custom_vjp_jacrev_and_vjp_of_vmap() -> None:
     np.testing.assert_allclose(ft.jacrev(f)(x), np.diag(2 * np.cos(x)))
     (ct,) = ft.vjp(ft.vmap(f), x)[1](np.ones(3))
     np.testing.assert_allclose(ct, 2 * np.cos(x))
+
+
+def test_jit_argnums_overflow_error() -> None:
+    def f(a: Any, b: Any, c: Any) -> None: ...
+    def g(a: Any, /, b: Any, *, c: Any) -> None: ...
+    def h(a: Any, *args: Any) -> None: ...
+    def i() -> None: ...
+
+    ft.jit(f, static_argnums=(0, 1))
+    ft.jit(g, static_argnums=(0, 1))
+    ft.jit(f, static_argnums=(0, 1, -3))
+    for fun, nums in [(f, (0, 1, 3)), (f, (0, 1, -4)), (g, (0, 1, 3)), (g, (0, 1, -3))]:
+        with pytest.raises(ValueError):
+            ft.jit(fun, static_argnums=nums)
+    ft.jit(h, static_argnums=(0, 999))
+    ft.jit(h, static_argnums=(0, -999))
+    ft.jit(i, static_argnums=())
+
+
+def test_jit_argnames_validation() -> None:
+    def f(a: Any, b: Any, c: Any) -> None: ...
+    def g(a: Any, b: Any, **kwargs: Any) -> None: ...
+    def h(a: Any, /, b: Any, c: Any, *args: Any, **kwargs: Any) -> None: ...
+
+    ft.jit(f, static_argnames=("b", "c"))
+    with pytest.raises(ValueError):
+        ft.jit(f, static_argnames=("b", "c", "not_defined"))
+    ft.jit(g, static_argnames=("a", "b", "not_defined"))
+    ft.jit(h, static_argnames=("b", "c", "not_defined"))
+    with pytest.raises(ValueError):  # positional-only
+        ft.jit(h, static_argnames=("a", "c"))
+    with pytest.raises(ValueError):  # *args
+        ft.jit(h, static_argnames=("args", "c"))
+
+
+def test_jit_static_args_equality() -> None:
+    class A:
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, A)
+
+    side: list[None] = []
+
+    def f(x: Any, static_arg: Any) -> Any:
+        side.append(None)
+        return x * 100
+
+    f1 = ft.jit(f, static_argnums=(1,))
+    assert f1(1, A()) == 100
+    assert f1(1, A()) == 100
+    assert len(side) == 1
+
+
+def test_jit_complex_support_and_int32_kwargs() -> None:
+    assert ft.jit(lambda x: x + 1)(1 + 1j) == 2 + 1j
+    side: list[None] = []
+
+    @ft.jit
+    def f(x: Any, y: Any, z: Any) -> Any:
+        side.append(None)
+        return 100 * x + 10 * y + z.astype(y.dtype)
+
+    one, two, three = (np.asarray(v, np.int32) for v in (1, 2, 3))
+    assert f(one, two, three) == 123
+    assert f(one, two, three) == 123
+    assert len(side) == 1
+    assert f(one, two, z=three) == 123
+    assert f(one, two, z=three) == 123
+    assert len(side) == 2
+    np.testing.assert_array_equal(f(one, two, z=np.zeros(3)), [120, 120, 120])
+    assert len(side) == 3

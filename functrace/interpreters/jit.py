@@ -697,6 +697,13 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
             not -n_pos <= i < n_pos for i in nums):
         raise ValueError(f"jit: static_argnums={nums} is out of range for a function that "
                          f"accepts {n_pos} positional argument{'s' if n_pos != 1 else ''}.")
+    by_name = {p.name: p for p in params}
+    for k in names:
+        if k in by_name and by_name[k].kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                inspect.Parameter.VAR_POSITIONAL):
+            raise ValueError(f"jit: static_argnames names {k!r}, which is a positional-only "
+                             "or *args parameter and cannot be passed by name; mark it with "
+                             "static_argnums instead.")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         unknown = set(names) - {p.name for p in params if p.kind != p.VAR_POSITIONAL}
         if unknown:
