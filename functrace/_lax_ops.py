@@ -75,7 +75,8 @@ _PY_SCALARS = (bool, int, float, complex)
 
 def _operands(name: str, *args: Any) -> list[Any]:
     """lax's binary-operation rules: Python numbers take the dtype of the array operands,
-    which must share one dtype and one shape (0-d arrays broadcast)."""
+    which must share one dtype and one rank; along each axis the sizes are equal or 1 (a
+    size-1 axis broadcasts, as in JAX), and 0-d arrays broadcast."""
     arrays = [a for a in args if not isinstance(a, _PY_SCALARS)]
     if not arrays:
         return [fnp.asarray(a) for a in args]
@@ -86,15 +87,25 @@ def _operands(name: str, *args: Any) -> list[Any]:
                         f"{', '.join(sorted(str(d) for d in dtypes))}.")
     dtype = dtypes.pop()
     shapes = {get_aval(a).shape for a in arrays if get_aval(a).shape}
+    target: tuple[int, ...] | None = None
     if len(shapes) > 1:
-        raise TypeError(f"lax.{name} got incompatible shapes for broadcasting: "
-                        f"{', '.join(str(s) for s in sorted(shapes))}.")
+        ranks = {len(s) for s in shapes}
+        if len(ranks) > 1:
+            raise TypeError(f"lax.{name}: arrays must have the same number of dimensions, "
+                            f"got {sorted(ranks)}.")
+        sizes = [{n for n in column if n != 1} for column in zip(*shapes, strict=True)]
+        if any(len(c) > 1 for c in sizes):
+            raise TypeError(f"lax.{name} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(s) for s in sorted(shapes))}.")
+        target = tuple(c.pop() if c else 1 for c in sizes)
     out = []
     for a in args:
         if isinstance(a, _PY_SCALARS):
             a = np.asarray(a, dtype)
         elif not isinstance(a, Tracer):
             a = np.asarray(a)
+        if target is not None and get_aval(a).shape not in ((), target):
+            a = fnp.broadcast_to(a, target)
         out.append(a)
     return out
 
@@ -681,6 +692,9 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
     or pytree of arrays) along ``axis`` by the associative ``fn``, in ``O(log n)`` rounds of
     ``fn`` on whole slices (adjacent pairs combined, the half-length scan recursed on, the
     other entries filled in)."""
+    if not callable(fn):
+        raise TypeError(f"lax.associative_scan: fn argument should be callable, got a value of "
+                        f"type {type(fn).__name__}.")
     leaves, tree = tree_flatten(elems)
     leaves = [fnp.asarray(x) for x in leaves]
     if not leaves:

@@ -16,6 +16,7 @@ import linecache
 import math
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -215,6 +216,31 @@ class ClosedJaxpr:
     @property
     def eqns(self) -> list[Eqn]:
         return self.jaxpr.eqns
+
+
+def has_effects(prim: Primitive, params: dict[str, Any]) -> bool:
+    """Whether an equation must run where it is recorded, never computed ahead or dropped: its
+    primitive is effectful (a callback, a collective), or a jaxpr among its params (a loop body,
+    a branch, a jitted function) holds such an equation."""
+    if prim.effectful:
+        return True
+    for j in inner_jaxprs(params):
+        effects = j.cache.get("effects")
+        if effects is None:
+            effects = j.cache["effects"] = any(has_effects(e.primitive, e.params) for e in j.eqns)
+        if effects:
+            return True
+    return False
+
+
+def inner_jaxprs(params: dict[str, Any]) -> Iterator[Jaxpr]:
+    """The jaxprs among an equation's params (a body, the branches of a cond, a call's)."""
+    for p in params.values():
+        for j in (p if type(p) is tuple else (p,)):
+            if type(j) is ClosedJaxpr:
+                yield j.jaxpr
+            elif type(j) is Jaxpr:
+                yield j
 
 
 def last_uses(jaxpr: Jaxpr) -> list[list[Var]]:
@@ -471,8 +497,9 @@ def _leak_message(x: Tracer, prim: Primitive) -> str:
     )
 
 
-class _TraceState:
-    __slots__ = ("trace",)
+class _TraceState(threading.local):
+    """The current trace, one per thread (as JAX's trace state): functions transformed in
+    several threads at once each see their own trace."""
 
     def __init__(self) -> None:
         self.trace: Trace = _root
@@ -534,6 +561,14 @@ class Tracer:
 
     def __hash__(self) -> int:
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+    # A traced value never changes, so a copy is the value itself (``copy.copy`` would
+    # otherwise build a tracer outside any trace).
+    def __copy__(self) -> Tracer:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tracer:
+        return self
 
     # -- values that Python needs now: known under grad/jvp, unknown under jit/vmap/make_jaxpr
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -502,11 +503,12 @@ def _check_outputs(leaves: Sequence[Any], like: Sequence[ShapedArray], what: str
                             f"{a.str_short()}.")
 
 
-def _match(x: Any, like: ShapedArray, what: str) -> Any:
-    """``x`` converted to the dtype of ``like``, after checking that its shape matches."""
+def _match(x: Any, like: ShapedArray, what: str, error: type[Exception] = ValueError) -> Any:
+    """``x`` converted to the dtype of ``like``, after checking that its shape matches (else
+    ``error``: JAX raises TypeError for a jvp rule's tangent, ValueError for a cotangent)."""
     aval = get_aval(x)
     if aval.shape != like.shape:
-        raise ValueError(f"{what} has shape {aval.shape}, but it must have the primal's shape "
+        raise error(f"{what} has shape {aval.shape}, but it must have the primal's shape "
                          f"{like.shape} (dtype {like.dtype}).")
     return x if aval.dtype == like.dtype else convert_element_type(x, like.dtype)
 
@@ -541,8 +543,8 @@ class _JvpRule(_Rule):
         _check_outputs(p_leaves, call.jaxpr.out_avals,
                        f"custom_jvp rule {name} must return a primal output with the shape and "
                        f"dtype of {_name(call.fun)}'s output: primal output")
-        return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}") if a.dtype.kind
-                in "fc" else zeros(a) for k, (t, a)
+        return [_match(t, a, f"custom_jvp rule {name}: tangent output {k}", TypeError)
+                if a.dtype.kind in "fc" else zeros(a) for k, (t, a)
                 in enumerate(zip(t_leaves, call.jaxpr.out_avals, strict=True))]
 
 
@@ -791,6 +793,17 @@ def _custom_jvp_call_jvp(primals: list[Any], tangents: list[Any], ans: list[Any]
     return [t if _is_float(a) else None for t, a in zip(out_dots, ans, strict=True)]
 
 
+class _Transposing(threading.local):
+    """The custom_jvp functions whose rules' linear maps are being transposed, in this thread
+    (see _custom_jvp_call_vjp)."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+
+_transposing = _Transposing()
+
+
 def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: list[bool],
                          *, call_jaxpr: Any, jvp: _JvpRule, num_consts: int
                          ) -> list[Any]:
@@ -800,14 +813,26 @@ def _custom_jvp_call_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed
     consts, xs = args[:num_consts], args[num_consts:]
     wanted = [i for i, need in enumerate(needed[num_consts:]) if need]
     x_dots = [zeros(get_aval(x).strong()) for x in xs]
+    # A rule may apply the function itself to tangents (``f(x), f(x_dot)`` for a linear f):
+    # transposing that equation through the rule again would never end. There the function
+    # is linear in those arguments, and its own jaxpr is transposed, as JAX transposes a
+    # custom_jvp_call met in a linear map.
+    through_body = id(jvp.call.fun) in _transposing.ids
 
     def linear(*wanted_dots: Any) -> list[Any]:
-        dots = list(x_dots)
+        dots = list(x_dots if not through_body else xs)
         for i, t in zip(wanted, wanted_dots, strict=True):
             dots[i] = t
+        if through_body:
+            return _custom_call_impl(*consts, *dots, call_jaxpr=call_jaxpr)
         return jvp(consts, xs, dots)
 
-    cts_in = transpose_linear(linear, [get_aval(xs[i]).strong() for i in wanted], cts)
+    _transposing.ids.add(id(jvp.call.fun))
+    try:
+        cts_in = transpose_linear(linear, [get_aval(xs[i]).strong() for i in wanted], cts)
+    finally:
+        if not through_body:
+            _transposing.ids.discard(id(jvp.call.fun))
     out: list[Any] = [None] * len(args)
     for i, ct in zip(wanted, cts_in, strict=True):
         out[num_consts + i] = ct

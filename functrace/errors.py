@@ -58,3 +58,18 @@ class AxisSpecError(ValueError, TypeError):
     Fix: pass an int, None, or a tuple with one entry per positional argument (each an int,
     None, or a pytree prefix of that argument).
     """
+
+
+class StaticArgumentError(ValueError, TypeError):
+    """A ``jit`` static argument (``static_argnums`` / ``static_argnames``) is unhashable.
+
+    Static values are part of the cache key, so they must be hashable. JAX raises
+    ``ValueError`` here; functrace raised ``TypeError`` (an unhashable type). This error is
+    both, so either ``except`` clause catches it.
+
+    Example::
+
+        functrace.jit(f, static_argnums=1)(x, [1, 2])   # StaticArgumentError: a list
+
+    Fix: pass a tuple instead of a list, or pass an array as an ordinary (traced) argument.
+    """

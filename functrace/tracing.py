@@ -40,6 +40,7 @@ from functrace.core import (
     _root,
     _state,
     get_aval,
+    has_effects,
 )
 from functrace.errors import TracerLeakError
 from functrace.interpreters.jvp import zeros
@@ -111,6 +112,10 @@ class JaxprTrace(Trace):
 
     # Whether the recorded function runs again later, on later calls (jit's trace sets it).
     stages_for_later = False
+    # Whether the trace records independently of the enclosing ones (jit's and checkpoint's
+    # call traces): its ``lift`` takes any live tracer as a constant, so a trace nested in it
+    # (a loop body, a branch) may close over a tracer its parents do not reach.
+    lifts_any_tracer = False
 
     def __init__(self, parent: Trace, fold_constants: bool = False,
                  residuals_only: bool = False):
@@ -189,9 +194,12 @@ class JaxprTrace(Trace):
                 invars.append(lifted.variable)
                 in_avals.append(lifted.aval)
                 in_vals.append(lifted.val)
+                known = known and lifted.val is not None  # (a cond branch's: see trace_body)
         avals_out = prim.shape_rule(*in_avals, **params)
-        if known and prim.effectful and not self.fold_constants:
-            known = False  # a callback in a staged trace (jit, make_jaxpr) runs when it runs
+        if known and not self.fold_constants and has_effects(prim, params):
+            # A callback in a staged trace (jit, make_jaxpr) runs when it runs; a collective
+            # (also one inside a loop or a jitted call) only means something under its vmap.
+            known = False
         if known and parent is _root and prim.impl1 is not None:
             # At the root, the values are concrete (lifted constants were checked): skip the
             # root's check for leaked tracers. A single-output implementation is NumPy code
@@ -303,6 +311,8 @@ class JaxprTrace(Trace):
                 if trace.alive:
                     return
                 break
+            if isinstance(trace, JaxprTrace) and trace.lifts_any_tracer:
+                return  # (its lift checks that x is alive)
             trace = trace.parent
         raise TracerLeakError(_leak_message(x, Primitive("lift")))
 
@@ -321,6 +331,7 @@ class JaxprTrace(Trace):
 def trace_flat(
     fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray], in_vals: Sequence[Any],
     fold_constants: bool = False, residuals_only: bool = False,
+    trace_type: type[JaxprTrace] | None = None,
 ) -> tuple[ClosedJaxpr, list[Any], JaxprTrace]:
     """Trace ``fun`` (flat lists in and out) into a closed jaxpr.
 
@@ -331,9 +342,9 @@ def trace_flat(
     traces of grad and vjp, which only a backward pass reads).
     Returns the jaxpr, the known values of its outputs, and the finished trace (whose
     ``values`` maps every known variable, or every residual, to its value: the tape of reverse
-    mode).
+    mode).  ``trace_type``: a subclass of JaxprTrace to record with.
     """
-    trace = JaxprTrace(_state.trace, fold_constants, residuals_only)
+    trace = (trace_type or JaxprTrace)(_state.trace, fold_constants, residuals_only)
     tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals, strict=True)]
     prev, _state.trace = _state.trace, trace
     # Tracing allocates a few acyclic objects per equation; pausing the cyclic garbage collector

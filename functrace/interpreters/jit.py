@@ -41,10 +41,12 @@ from functrace.core import (
     ShapedArray,
     Tracer,
     Var,
+    current_trace,
     get_aval,
+    has_effects,
     new_current,
 )
-from functrace.errors import TracerLeakError
+from functrace.errors import StaticArgumentError, TracerLeakError
 from functrace.interpreters import optimize as opt
 from functrace.interpreters.codegen import Compiled, compile_jaxpr
 from functrace.interpreters.eval import read
@@ -71,6 +73,7 @@ class _CallTrace(JaxprTrace):
 
     __slots__ = ()
     stages_for_later = True
+    lifts_any_tracer = True
     what = "a jitted function"  # for the message about a leaked tracer
 
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
@@ -130,6 +133,10 @@ def trace_to_jaxpr(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedA
             closed, _ = trace.to_jaxpr(list(fun(*tracers)))
     finally:
         trace.alive = False
+        # Its lifted-constant tracers point back at the trace, which holds the constants:
+        # dropping them lets the cached jaxpr's constants go with the jitted function, by
+        # reference counting (as in trace_flat).
+        trace._lifted.clear()
     outer = [i for i, c in enumerate(closed.consts) if type(c) is Tracer]
     if not outer:
         return closed, []
@@ -455,11 +462,15 @@ class _Entry:
     """One cached trace: the jaxpr, the outer tracers it reads, the output structure, and
     (once compiled) the function running it."""
 
-    __slots__ = ("closed", "outer", "out_tree", "run")
+    __slots__ = ("closed", "outer", "out_tree", "run", "effects")
 
     def __init__(self, closed: ClosedJaxpr, outer: list[Tracer], out_tree: PyTreeDef):
         self.closed, self.outer, self.out_tree = closed, outer, out_tree
         self.run: Callable[..., Any] | None = None
+        # Whether it holds a callback or a collective: then, called with concrete arguments
+        # inside a transformation, it is still bound there (a collective means something only
+        # under its vmap; a staged callback runs when the staged code runs).
+        self.effects = has_effects(jit_p, {"jaxpr": closed})
 
 
 class Lowered:
@@ -485,6 +496,33 @@ class Lowered:
 _LIVE: weakref.WeakSet[Jitted] = weakref.WeakSet()
 
 
+class _Traces:
+    """The traces of one Python function for one choice of static arguments, shared by every
+    ``jit`` of that function (as JAX's cache is keyed on the function): ``jit(f)(x)`` inside a
+    loop traces ``f`` once, not once per call."""
+
+    __slots__ = ("cache", "by_type", "count")
+
+    def __init__(self) -> None:
+        self.cache: dict[Hashable, _Entry] = {}
+        # Calls with Python or NumPy scalars only (and no static args), by argument types.
+        self.by_type: dict[tuple[type, ...], Callable[..., Any]] = {}
+        self.count = 0
+
+
+# Function -> {(static_argnums, static_argnames): its traces}, held only while the function
+# lives (a cached trace keeps the arrays the function closes over).
+_TRACES: weakref.WeakKeyDictionary[Any, dict[Hashable, _Traces]] = weakref.WeakKeyDictionary()
+
+
+def _traces_of(fun: Callable[..., Any], statics: Hashable) -> _Traces:
+    try:
+        per_fun = _TRACES.setdefault(fun, {})
+    except TypeError:  # an unhashable callable, or one that takes no weak reference
+        return _Traces()
+    return per_fun.setdefault(statics, _Traces())
+
+
 def clear_caches() -> None:
     """Forget the traces of every jitted function (``jax.clear_caches``): each traces again
     on its next call, as it did on its first.
@@ -503,7 +541,8 @@ class Jitted:
     """A function compiled by :func:`jit`; call it like the original.
 
     Attributes:
-      trace_count: how many times the function has been traced (once per new signature).
+      trace_count: how many times the function has been traced (once per new signature;
+        every ``jit`` of one function with the same static arguments shares its traces).
     """
 
     def __init__(self, fun: Callable[..., Any], static_argnums: tuple[int, ...],
@@ -513,15 +552,14 @@ class Jitted:
         self._name = getattr(fun, "__name__", type(fun).__name__)
         self._static_nums, self._static_names = _static_args(fun, static_argnums,
                                                              static_argnames)
-        self._cache: dict[Hashable, _Entry] = {}
-        # Calls with Python or NumPy scalars only (and no static args), by argument types.
-        self._by_type: dict[tuple[type, ...], Callable[..., Any]] = {}
-        self._traces = 0
+        self._traces = _traces_of(fun, (self._static_nums, self._static_names))
+        self._cache = self._traces.cache
+        self._by_type = self._traces.by_type
         _LIVE.add(self)
 
     @property
     def trace_count(self) -> int:
-        return self._traces
+        return self._traces.count
 
     def clear_cache(self) -> None:
         """Forget every trace: the next call traces again."""
@@ -542,7 +580,8 @@ class Jitted:
             if run is not None:
                 return run(*args)
         entry, leaves = self._lookup(args, kwargs)
-        if entry.outer or any(type(x) is Tracer for x in leaves):
+        if entry.outer or any(type(x) is Tracer for x in leaves) or (
+                entry.effects and not isinstance(current_trace(), EvalTrace)):
             outs = _bind(entry.closed, [*entry.outer, *leaves], self._name)
             return tree_unflatten(entry.out_tree, outs)
         run = entry.run
@@ -550,7 +589,7 @@ class Jitted:
             fn = _info(entry.closed, self._name).compiled().fn
             run = entry.run = _runner(fn, entry.out_tree)
             if (not kwargs and not self._static_nums and not self._static_names
-                    and all(_scalar_type(type(a)) for a in args)):
+                    and not entry.effects and all(_scalar_type(type(a)) for a in args)):
                 self._by_type[tuple(map(type, args))] = run
         return run(*leaves)
 
@@ -612,7 +651,7 @@ class Jitted:
         try:
             hash(value)
         except TypeError:
-            raise TypeError(
+            raise StaticArgumentError(
                 f"jit({self._name}): static {where} has the unhashable type "
                 f"{type(value).__name__}. Static arguments are part of the cache key, so they "
                 "must be hashable: pass a tuple instead of a list, or pass arrays as ordinary "
@@ -633,7 +672,7 @@ class Jitted:
             out_trees.append(out_tree)
             return out_leaves
 
-        self._traces += 1
+        self._traces.count += 1
         closed, outer = trace_to_jaxpr(flat_fun, [get_aval(x) for x in leaves])
         return _Entry(closed, outer, out_trees[0])
 
@@ -658,6 +697,13 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
             not -n_pos <= i < n_pos for i in nums):
         raise ValueError(f"jit: static_argnums={nums} is out of range for a function that "
                          f"accepts {n_pos} positional argument{'s' if n_pos != 1 else ''}.")
+    by_name = {p.name: p for p in params}
+    for k in names:
+        if k in by_name and by_name[k].kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                inspect.Parameter.VAR_POSITIONAL):
+            raise ValueError(f"jit: static_argnames names {k!r}, which is a positional-only "
+                             "or *args parameter and cannot be passed by name; mark it with "
+                             "static_argnums instead.")
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         unknown = set(names) - {p.name for p in params if p.kind != p.VAR_POSITIONAL}
         if unknown:
@@ -740,7 +786,9 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     Raises:
       ConcretizationError: ``fun`` needs the value of a traced argument (``if x > 0:``);
         mark it static or use ``functrace.lax.cond`` / ``functrace.numpy.where``.
-      TypeError: ``fun`` is not callable, or a static argument is not hashable.
+      TypeError: ``fun`` is not callable, or is a generator function.
+      StaticArgumentError: a static argument is not hashable (a ``ValueError`` as in JAX,
+        and a ``TypeError``).
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> f = ft.jit(lambda x, y: x * y + fnp.exp(x * y))
@@ -763,6 +811,10 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
                         "(to pass only options, name them: jit(static_argnums=...)).")
+    if inspect.isgeneratorfunction(fun):
+        raise TypeError(f"Expected a function, got a generator function: {fun!r}. jit traces "
+                        "a function once and caches its result; a generator's body runs lazily, "
+                        "outside the trace (as in JAX).")
     return Jitted(fun, (static_argnums,) if isinstance(static_argnums, int)
                   else tuple(static_argnums),
                   (static_argnames,) if isinstance(static_argnames, str)

@@ -25,7 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from functrace.core import Atom, ClosedJaxpr, Eqn, Jaxpr, Literal, Primitive, ShapedArray, Var
+from functrace.core import (
+    Atom,
+    ClosedJaxpr,
+    Eqn,
+    Jaxpr,
+    Literal,
+    Primitive,
+    ShapedArray,
+    Var,
+    has_effects,
+)
 
 Pass = Callable[[ClosedJaxpr], ClosedJaxpr]
 
@@ -81,7 +91,7 @@ def dce(closed: ClosedJaxpr) -> ClosedJaxpr:
     live = {v for v in jaxpr.outvars if type(v) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars) or eqn.primitive.effectful:
+        if any(v in live for v in eqn.outvars) or has_effects(eqn.primitive, eqn.params):
             kept.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)  # type: ignore[misc]
     kept.reverse()
@@ -102,7 +112,7 @@ def _atom_key(v: Atom) -> Any:
 
 
 def _eqn_key(eqn: Eqn, invars: list[Atom]) -> Any:
-    if eqn.primitive.effectful:
+    if has_effects(eqn.primitive, eqn.params):
         return None  # two prints of one value are two prints
     try:
         params = tuple(sorted(eqn.params.items()))
@@ -160,7 +170,7 @@ def _read_only(x: Any) -> Any:
 
 
 def _foldable(eqn: Eqn) -> bool:
-    if eqn.primitive.effectful:
+    if has_effects(eqn.primitive, eqn.params):
         return False  # (run at every call, never once at compile time)
     if eqn.primitive.name in _VIEW_PRIMS:
         return True

@@ -7,10 +7,11 @@ are; the others go through the primitive's batching rule.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from functrace.core import Jaxpr, Literal, Primitive, Var
+from functrace.core import Eqn, Jaxpr, Literal, Primitive, Var, inner_jaxprs
 from functrace.interpreters.eval import read
 
 # rule(axis_size, args, bdims, **params) -> (outputs, output bdims)
@@ -23,9 +24,16 @@ batch_rules: dict[Primitive, BatchRule] = {}
 # (None if it has none).  Filled by ``functrace.primitives.collectives``.
 collective_rules: dict[Primitive, Callable[..., tuple[list[Any], list[int | None]]]] = {}
 
-# The names of the batch axes being batched, innermost last: a batching rule that batches an
-# inner jaxpr (a loop's body, a jit call) along the same axis batches it under the same name.
-_names: list[Hashable | None] = []
+class _Names(threading.local):
+    """The names of the batch axes being batched, innermost last (one list per thread): a
+    batching rule that batches an inner jaxpr (a loop's body, a jit call) along the same axis
+    batches it under the same name."""
+
+    def __init__(self) -> None:
+        self.stack: list[Hashable | None] = []
+
+
+_names = _Names()
 _INHERIT: Any = object()
 
 
@@ -44,12 +52,25 @@ def vmap_jaxpr(
     it is that of the enclosing batching (a rule batching an inner jaxpr along the same axis).
     """
     if axis_name is _INHERIT:
-        axis_name = _names[-1] if _names else None
-    _names.append(axis_name)
+        axis_name = _names.stack[-1] if _names.stack else None
+    _names.stack.append(axis_name)
     try:
         return _vmap_eqns(jaxpr, consts, args, bdims, axis_size, values, axis_name)
     finally:
-        _names.pop()
+        _names.stack.pop()
+
+
+def _collective_inside(eqn: Eqn) -> bool:
+    """Whether a loop body, branch or call among the equation's params holds a collective:
+    even on unbatched operands it is batched, for the collective to meet this vmap's axis."""
+    for j in inner_jaxprs(eqn.params):
+        hit = j.cache.get("collectives")
+        if hit is None:
+            hit = j.cache["collectives"] = any(
+                e.primitive in collective_rules or _collective_inside(e) for e in j.eqns)
+        if hit:
+            return True
+    return False
 
 
 def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],
@@ -66,7 +87,7 @@ def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],
         collective = collective_rules.get(eqn.primitive)
         if collective is not None:
             outs, out_dims = collective(axis_name, axis_size, xs, ds, **eqn.params)
-        elif all(d is None for d in ds):
+        elif all(d is None for d in ds) and not _collective_inside(eqn):
             first = eqn.outvars[0]
             outs = ([known[v] for v in eqn.outvars] if first in known
                     else eqn.primitive.bind(*xs, **eqn.params))

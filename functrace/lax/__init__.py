@@ -76,12 +76,21 @@ def _name(f: Any) -> str:
     return str(getattr(f, "__name__", type(f).__name__))
 
 
+def check_callable(what: str, **funs: Any) -> None:
+    """A TypeError naming the argument of ``what`` that is not callable (as JAX checks)."""
+    for name, f in funs.items():
+        if not callable(f):
+            raise TypeError(f"lax.{what}: {name} argument should be callable, got a value of "
+                            f"type {type(f).__name__}.")
+
+
 class _Traced:
     """A user function traced on flat leaves: its jaxpr (the traced values it closes over are
     its leading inputs, ``consts``) and its output tree(s)."""
 
     def __init__(self, fun: Callable[..., Any], in_trees: Sequence[PyTreeDef],
-                 avals: Sequence[ShapedArray], what: str, pair: bool = False):
+                 avals: Sequence[ShapedArray], what: str, pair: bool = False,
+                 branch: bool = False):
         self.out_trees: list[PyTreeDef] = []
         sizes = [t.num_leaves for t in in_trees]
 
@@ -106,7 +115,7 @@ class _Traced:
                 flat_out += leaves_out
             return flat_out
 
-        self.jaxpr, self.consts = trace_body(flat, avals)
+        self.jaxpr, self.consts = trace_body(flat, avals, branch)
 
 
 def _describe(avals: Sequence[ShapedArray]) -> str:
@@ -299,7 +308,8 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any,
         raise ValueError("switch: branches must be a non-empty sequence of functions.")
     for k, br in enumerate(branches):
         if not callable(br):
-            raise TypeError(f"switch: branches[{k}] is a {type(br).__name__}, not a function.")
+            raise TypeError(f"switch: branches[{k}] is not callable (got a value of type "
+                            f"{type(br).__name__}).")
     aval = _index_scalar(index, "switch: index")
     if aval.dtype.kind not in "iu":
         raise TypeError(f"switch: index must be an integer scalar, got dtype {aval.dtype}.")
@@ -316,7 +326,8 @@ def _switch(index: Any, branches: Sequence[Callable[..., Any]], operands: tuple[
             what: str, names: Sequence[str]) -> Any:
     leaves, in_tree = _leaves(operands, f"{what}: the operands")
     avals = [get_aval(x) for x in leaves]
-    traced = [_Traced(lambda ops, br=br: br(*ops), [in_tree], avals, f"{what}: {name}")
+    traced = [_Traced(lambda ops, br=br: br(*ops), [in_tree], avals, f"{what}: {name}",
+                      branch=True)
               for br, name in zip(branches, names, strict=True)]
     jaxprs = _join_branch_types(traced, names, what)
     # Each branch takes every branch's consts (ignoring the others'): one operand list.
@@ -330,6 +341,14 @@ def _switch(index: Any, branches: Sequence[Callable[..., Any]], operands: tuple[
         widened.append(ClosedJaxpr(Jaxpr(j.constvars, invars, j.outvars, j.eqns), closed.consts))
         start += n
     outs = cond_p.bind(index, *consts, *leaves, branches=tuple(widened))
+    # An output that every branch passes through from one operand is that operand, as in JAX:
+    # under vmap it then stays unbatched when only the index is batched.
+    operands_flat = [*consts, *leaves]
+    for k in range(len(outs)):
+        sources = {b.jaxpr.invars.index(v) if v in b.jaxpr.invars else -1
+                   for b in widened for v in (b.jaxpr.outvars[k],)}
+        if len(sources) == 1 and (p := sources.pop()) >= 0:
+            outs[k] = operands_flat[p]
     return tree_unflatten(traced[0].out_trees[0], [_to_output(o) for o in outs])
 
 
@@ -387,6 +406,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     >>> float(newton_sqrt(4.0)), round(float(ft.grad(newton_sqrt)(4.0)), 9)
     (2.0, 0.25)
     """
+    check_callable("while_loop", cond_fun=cond_fun, body_fun=body_fun)
     k = _check_checkpoint(checkpoint_every, "while_loop")
     init, init_tree = _leaves(init_val, "while_loop: init_val")
     body, init = _trace_loop_body(lambda c: body_fun(c), init, init_tree, [], [],
@@ -418,14 +438,19 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
     differentiable in both modes.  ``upper <= lower`` runs no iterations.
 
     Args:
-      lower, upper: integer scalars.
+      lower, upper: integer scalars (floats work too, as in JAX: the index counts from
+        ``lower`` in steps of 1, in their dtype); of equal dtypes unless one is a Python
+        number.
       body_fun: ``(i, val) -> val`` of the same structure, shapes and dtypes.
       init_val: the initial value, a pytree of arrays.
-      unroll: accepted for JAX compatibility; the loop runs step by step either way.
+      unroll: accepted for JAX compatibility (the loop runs step by step either way); as in
+        JAX, an unroll factor other than 1 needs static bounds (else ``ValueError``).
       checkpoint_every: see :func:`while_loop`.
 
     Raises:
-      TypeError: a bound is not an integer scalar, or ``body_fun`` changes the carry's type.
+      TypeError: a bound is not a real scalar, the bounds' types differ, or ``body_fun``
+        changes the carry's type.
+      ValueError: ``unroll`` with bounds that are not static.
 
     >>> import functrace as ft
     >>> from functrace import lax
@@ -434,13 +459,26 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
     >>> float(ft.grad(lambda x: lax.fori_loop(0, 3, lambda i, y: y * x, 1.0))(2.0))  # d x^3
     12.0
     """
+    check_callable("fori_loop", body_fun=body_fun)
+    avals = []
     for name, bound in (("lower", lower), ("upper", upper)):
         aval = _index_scalar(bound, f"fori_loop: {name}")
-        if aval.dtype.kind not in "iu":
-            raise TypeError(f"fori_loop: {name} must be an integer scalar, got dtype "
-                            f"{aval.dtype}.")
+        if aval.dtype.kind not in "iuf":
+            raise TypeError(f"fori_loop: {name} must be an integer (or float) scalar, got "
+                            f"dtype {aval.dtype}.")
+        avals.append(aval)
+    lo, up = avals
+    # As JAX: equal types, or a Python number of the same kind as the other bound.
+    if lo.dtype != up.dtype and not ((lo.weak_type or up.weak_type)
+                                     and lo.dtype.kind == up.dtype.kind):
+        raise TypeError(f"fori_loop: lower and upper must have equal types, got {lo.dtype} "
+                        f"and {up.dtype}.")
     k = _check_checkpoint(checkpoint_every, "fori_loop")
-    if _is_static_int(lower) and _is_static_int(upper) and k is None:
+    static = _is_static_int(lower) and _is_static_int(upper)
+    if unroll not in (None, False, True, 1) and not static:
+        raise ValueError("fori_loop: can only use `unroll` if the loop bounds are statically "
+                         "known (Python or NumPy integers).")
+    if static and k is None:
         def step(carry: Any, _: Any) -> Any:
             i, x = carry
             return (i + 1, body_fun(i, x)), None
@@ -484,7 +522,8 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
       ``(final carry, stacked ys)``.
 
     Raises:
-      ValueError: leading axes differ, or neither ``xs`` nor ``length`` gives the length.
+      ValueError: leading axes differ, neither ``xs`` nor ``length`` gives the length, or
+        ``unroll`` is not a bool or a non-negative int (as JAX checks it).
       TypeError: ``f`` does not return a pair, or changes the carry's type.
 
     >>> import numpy as np
@@ -493,6 +532,11 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
     >>> float(total), partial_sums
     (10.0, array([ 1.,  3.,  6., 10.]))
     """
+    check_callable("scan", f=f)
+    if not isinstance(unroll, (bool, np.bool_)) and not (
+            isinstance(unroll, (int, np.integer)) and unroll >= 0):
+        raise ValueError(f"scan: `unroll` must be a `bool` or a non-negative `int`, got "
+                         f"{unroll!r}.")
     init_leaves, init_tree = _leaves(init, "scan: init")
     xs_leaves, xs_tree = _leaves(xs, "scan: xs")
     x_avals = []
@@ -555,6 +599,7 @@ def map(f: Callable[[Any], Any], xs: Any, *, batch_size: int | None = None  # no
     >>> lax.map(lambda x: x * 2.0, np.arange(3.0))
     array([0., 2., 4.])
     """
+    check_callable("map", f=f)
     _, ys = scan(lambda _, x: (None, f(x)), None, xs)
     return ys
 

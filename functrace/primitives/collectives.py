@@ -11,7 +11,7 @@ times it); a name owned by an enclosing ``vmap`` is passed on by binding the sam
 the batched values.  Outside any ``vmap`` naming it, a name is unbound: ``NameError``, as JAX's.
 
 The sizes of the named axes, which ``all_gather``'s result type needs, come from
-:data:`axis_env`, which ``vmap`` extends while it traces and batches.  The primitives are
+:func:`axis_frame`, which ``vmap`` enters while it traces and batches.  The primitives are
 *effectful* (``Primitive.effectful``), so that no trace computes them before the batching
 that gives them a meaning, and no ``jit`` pass folds them.
 
@@ -23,6 +23,7 @@ each member its own slice.  ``pmax``, ``pmin`` and ``axis_index`` have no deriva
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,8 +41,15 @@ from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, s
 
 Axes = tuple[Hashable, ...]
 
-# The named axes of the enclosing vmaps, innermost last: (name, size).
-axis_env: list[tuple[Hashable, int]] = []
+class _AxisEnv(threading.local):
+    """The named axes of the enclosing vmaps, innermost last: (name, size); one list per
+    thread, as the current trace is."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[Hashable, int]] = []
+
+
+_env = _AxisEnv()
 
 
 @contextmanager
@@ -50,16 +58,16 @@ def axis_frame(name: Hashable | None, size: int) -> Iterator[None]:
     if name is None:
         yield
         return
-    axis_env.append((name, size))
+    _env.pairs.append((name, size))
     try:
         yield
     finally:
-        axis_env.pop()
+        _env.pairs.pop()
 
 
 def axis_size(name: Hashable) -> int:
     """The size of the named axis of the innermost enclosing ``vmap`` that names it."""
-    for bound, size in reversed(axis_env):
+    for bound, size in reversed(_env.pairs):
         if bound == name:
             return size
     raise NameError(f"unbound axis name: {name!r}. Collectives (psum, pmean, all_gather, "

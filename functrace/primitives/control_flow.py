@@ -48,10 +48,16 @@ from functrace.interpreters.vjp import (
     vjp_rules,
 )
 from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
-from functrace.primitives.elementwise import add, convert_element_type, select_n
+from functrace.primitives.elementwise import (
+    add,
+    convert_element_type,
+    eq,
+    select_n,
+    stop_gradient,
+)
 from functrace.primitives.reductions import reduce_max
 from functrace.primitives.shape import bdim_to_front, broadcast_in_dim, moveaxis
-from functrace.tracing import parent_binds, trace_flat
+from functrace.tracing import JaxprTrace, parent_binds, trace_flat
 
 Mask = tuple[bool, ...]
 BDims = tuple[int | None, ...]
@@ -77,16 +83,35 @@ def _fold(closed: ClosedJaxpr, known: Mapping[Var, Any]) -> ClosedJaxpr:
     return ClosedJaxpr(new, [c for _, c in pairs])
 
 
-def trace_body(fun: Callable[..., Sequence[Any]], avals: Sequence[ShapedArray]
-               ) -> tuple[ClosedJaxpr, list[Any]]:
+class _BranchTrace(JaxprTrace):
+    """The trace of a ``cond`` branch: the values of enclosing traces' tracers are not known
+    here, so what the branch does with them stays in the branch, run only where it is taken
+    (as in JAX), instead of being hoisted before the cond. Under a batched predicate every
+    branch runs on every example, and an untaken ``sqrt(x)`` at ``x = 0`` would then give the
+    gradient a NaN (its infinite derivative times a zero cotangent)."""
+
+    __slots__ = ()
+
+    def lift(self, x: Any) -> Tracer:
+        tracer = super().lift(x)
+        if isinstance(x, Tracer) and tracer.val is not None:
+            tracer.val = None
+            self.values.pop(tracer.variable, None)
+        return tracer
+
+
+def trace_body(fun: Callable[..., Sequence[Any]], avals: Sequence[ShapedArray],
+               branch: bool = False) -> tuple[ClosedJaxpr, list[Any]]:
     """Trace a user's branch or loop body on abstract inputs, in the caller's trace.
 
     Returns the closed jaxpr and the traced values it closes over: those become leading inputs
     of the jaxpr (and operands of the control-flow equation), so the enclosing trace sees them
     and every interpreter passes their current values.  Concrete constants stay in the jaxpr.
-    Work on constants only is hoisted out of the body (see :func:`_fold`).
+    Work on constants only is hoisted out of the body (see :func:`_fold`); for a ``branch``
+    of a cond only work on concrete constants is (see :class:`_BranchTrace`).
     """
-    closed, _, trace = trace_flat(fun, avals, [None] * len(avals))
+    closed, _, trace = trace_flat(fun, avals, [None] * len(avals),
+                                  trace_type=_BranchTrace if branch else None)
     closed = _fold(closed, trace.values)
     jaxpr = closed.jaxpr
     traced = [isinstance(c, Tracer) for c in closed.consts]
@@ -502,8 +527,20 @@ def _cond_batch(size: int, args: list[Any], bdims: list[int | None], *,
     # A batched index: every branch runs on the whole batch, select_n picks per example.
     index = moveaxis(index, index_bdim, 0)
     per_branch = []
-    for br in branches:
-        outs, dims = vmap_jaxpr(br.jaxpr, br.consts, ops, op_bdims, size)
+    for k, br in enumerate(branches):
+        # As JAX does: a branch sees its float operands through stop_gradient for the examples
+        # that do not take it, so that its derivative there (sqrt's at 0, say: inf), though
+        # multiplied by a zero cotangent, cannot turn the gradient into NaN.
+        taken = eq(index, np.int32(k))
+        ops_k, dims_k = [], []
+        for x, d in zip(ops, op_bdims, strict=True):
+            if get_aval(x).dtype.kind in "fc":
+                x = bdim_to_front(x, d, size)
+                x, d = select_n(broadcast_in_dim(taken, get_aval(x).shape, (0,)),
+                                stop_gradient(x), x), 0
+            ops_k.append(x)
+            dims_k.append(d)
+        outs, dims = vmap_jaxpr(br.jaxpr, br.consts, ops_k, dims_k, size)
         per_branch.append([bdim_to_front(o, d, size) for o, d in zip(outs, dims, strict=True)])
     results = []
     for cases in zip(*per_branch, strict=True):

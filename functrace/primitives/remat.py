@@ -208,7 +208,9 @@ def _checkpoint_jvp(primals: list[Any], tangents: list[Any], ans: list[Any], *,
             return [d for d in dots if d is not None]
 
         avals = [*jaxpr.in_avals, *[a.strong() for a in _pick(jaxpr.in_avals, nz)]]
-        return _transform(fun, avals), tuple(out_nz)
+        # Only the tangents are returned: the primal outputs the jvp computed are dropped, so
+        # the checkpoint (run again by linearize's f_jvp) computes only what they need.
+        return opt.dce(_transform(fun, avals)), tuple(out_nz)
 
     derived, out_nz = _cached(jaxpr, ("jvp", nz), build)
     if not any(out_nz):
@@ -379,7 +381,7 @@ def _checkpoint_vjp(cts: list[Any], ans: list[Any], args: list[Any], needed: lis
 
         avals = [*jaxpr.in_avals, *[v.aval for v in j.outvars[n_out:]],
                  *[a.strong() for a in _pick(jaxpr.out_avals, ct_nz)]]
-        return _transform(fun, avals)
+        return opt.dce(_transform(fun, avals))  # (no primal output: see the jvp's)
 
     derived = _cached(jaxpr, ("vjp", wrt, ct_nz), build)
     outs = checkpoint_p.bind(*args, *saved, *_pick(cts, ct_nz), jaxpr=derived,
