@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import operator as op
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -131,8 +132,8 @@ SCALAR: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("arcsinh", lambda x: 3.0 * fnp.arcsinh(x), (_r(),)),
     ("arctanh", lambda x: 3.0 * fnp.arctanh(x), (0.2,)),
     ("sqrt", lambda x: 3.0 * fnp.sqrt(x), (10.0 * _u(),)),
-    ("power_arg0", lambda x, y=_r() ** 2 + 1.0: fnp.power(x, y), (_u() ** 2 + 1.0,)),
-    ("power_arg1", lambda y, x=_r() ** 2: fnp.power(x, y), (_u() ** 2,)),
+    ("power_arg0", partial(lambda x, y: fnp.power(x, y), y=_r() ** 2 + 1.0), (_u() ** 2 + 1.0,)),
+    ("power_arg1", partial(lambda y, x: fnp.power(x, y), x=_r() ** 2), (_u() ** 2,)),
     ("power_arg1_zero", lambda y: fnp.power(0.0, y), (_u() ** 2,)),
     ("mod", fnp.mod, (_u(), _u())),
     ("divide", fnp.divide, (_u(), _u())),
