@@ -16,6 +16,7 @@ import linecache
 import math
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -471,8 +472,9 @@ def _leak_message(x: Tracer, prim: Primitive) -> str:
     )
 
 
-class _TraceState:
-    __slots__ = ("trace",)
+class _TraceState(threading.local):
+    """The current trace, one per thread (as JAX's trace state): transformations running in
+    several threads at once each see their own."""
 
     def __init__(self) -> None:
         self.trace: Trace = _root

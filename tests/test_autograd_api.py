@@ -1,6 +1,8 @@
 """autograd's tests of its differential operators and containers, ported to functrace:
 test_direct.py, test_graphs.py, test_wrappers.py, test_jacobian.py, test_logic.py,
-test_complex.py, test_builtins.py, test_misc.py, test_dict.py, test_list.py, test_tuple.py.
+test_complex.py, test_builtins.py, test_misc.py, test_dict.py, test_list.py, test_tuple.py,
+test_tests.py (check_grads must catch wrong rules), test_thread_safety.py and
+test_ufunc_dispatch.py.
 
 autograd's operators map to functrace's (JAX's): ``elementwise_grad`` is ``vmap(grad(f))``,
 ``jacobian`` is ``jacobian``/``jacrev``, ``make_jvp`` is ``jvp``, ``make_vjp`` and
@@ -24,6 +26,7 @@ positional arguments only) and autograd's ``where`` returning Python scalars for
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -529,6 +532,104 @@ def _tuple_nested_higher_order() -> None:
     assert ft.grad(is_tuple)((1.0, 2.0, 3.0)) == (1.0, 0.0, 0.0)
 
 
+# -- test_tests.py: check_grads catches wrong rules, at first and at second order -------------
+
+def _tests_check_grads_fails() -> None:
+    @ft.custom_vjp
+    def foo(x: Any) -> Any:
+        return x * 2.0
+
+    foo.defvjp(lambda x: (x * 2.0, None), lambda res, g: (g * 2.001,))
+    with pytest.raises(AssertionError, match="vjp does not match"):
+        check(foo, 1.0, modes=("rev",), order=1)
+
+    # a right first derivative whose own derivative (in the cotangent) is wrong
+    @ft.custom_vjp
+    def bar(x: Any) -> Any:
+        return x
+
+    bar.defvjp(lambda x: (x, None), lambda res, g: (g * 1.001,))
+
+    @ft.custom_vjp
+    def foo2(x: Any) -> Any:
+        return x * 2.0
+
+    foo2.defvjp(lambda x: (x * 2.0, None), lambda res, g: (bar(g) * 2,))
+    check(foo2, 1.0, modes=("rev",), order=1)
+    with pytest.raises(AssertionError, match="vjp does not match"):
+        check(foo2, 1.0, modes=("rev",), order=2)
+
+
+# -- test_thread_safety.py -----------------------------------------------------------------------
+
+def _run_threaded(worker: Callable[[int], None], n_threads: int = 8) -> None:
+    barrier = threading.Barrier(n_threads)
+    errors: list[BaseException] = []
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            worker(i)
+        except Exception as e:  # a thread's failure is re-raised in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def _concurrently(fun: Callable[[Any], Any], inputs: list[Any], repeats: int = 10) -> None:
+    """Each of 8 threads evaluates ``fun`` at its own input (autograd's rows repeat 50 times;
+    10 here) and must get the serial answer: each thread has its own current trace."""
+    expected = [fun(x) for x in inputs]
+    results: list[Any] = [None] * len(inputs)
+
+    def worker(i: int) -> None:
+        for _ in range(repeats):
+            results[i] = fun(inputs[i])
+
+    _run_threaded(worker, n_threads=len(inputs))
+    for got, want in zip(results, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _thread_safety() -> None:
+    _concurrently(ft.grad(lambda x: fnp.sum(fnp.sin(x) ** 2 + fnp.exp(x))),
+                  [np.linspace(0.1, 1.0, 6) + i for i in range(8)])
+    _concurrently(ft.grad(ft.grad(ft.grad(fnp.sin))), [0.1 + 0.1 * i for i in range(8)])
+    _concurrently(ft.jacobian(lambda x: fnp.dot(x, x) * fnp.sin(x)),
+                  [np.linspace(0.1, 1.0, 4) + i for i in range(8)])
+    _concurrently(ft.vmap(ft.grad(lambda x: fnp.sin(x) * x)),
+                  [np.linspace(0.1, 1.0, 4) + i for i in range(8)])
+    # autograd's const_graph (a cached trace): first calls of a jitted function race on its
+    # cache
+    fun = lambda x: fnp.sum(fnp.sin(x) + x * 2)  # noqa: E731
+    inputs = [np.linspace(0.1, 1.0, 5) + i for i in range(8)]
+    _concurrently(ft.jit(fun), inputs, repeats=1)
+
+
+# -- test_ufunc_dispatch.py: plain NumPy ufuncs on traced values (its xarray rows need xarray,
+# which functrace has no business with) ----------------------------------------------------------
+
+def _ufunc_dispatch() -> None:
+    coeffs = np.array([1.0, 2.0, 3.0])
+    for f in (lambda x: np.sum(x * coeffs), lambda x: np.sum(coeffs * x)):
+        assert f(2.0) == np.sum(2.0 * coeffs)
+        assert ft.grad(f)(2.0) == np.sum(coeffs)
+        check(f, 2.0)
+    coeffs = np.array([2.0, 3.0, 4.0])
+    x0 = np.array([1.0, -1.0, 0.5])
+    close(ft.grad(lambda x: np.sum(x * coeffs))(x0), coeffs)
+    check(lambda x: np.sum(x * coeffs), x0)
+    x = np.array([1.0, 2.0, 3.0])
+    close(ft.grad(lambda v: np.sum(np.multiply(v, v)))(x), 2.0 * x)
+    check(lambda v: np.sum(np.sin(v) + 2.0 * v), np.array([0.1, 0.2, 0.3]))
+
+
 def _r() -> float:
     return float(rng.standard_normal())
 
@@ -571,6 +672,9 @@ API: dict[str, Callable[[], None]] = {
                     ["item_1", "item_2", "item_X"]),
     "dict_iteration_get_and_construction": _dict_iteration,
     "tuple_nested_higher_order": _tuple_nested_higher_order,
+    "tests_check_grads_fails": _tests_check_grads_fails,
+    "thread_safety": _thread_safety,
+    "ufunc_dispatch": _ufunc_dispatch,
 }
 
 

@@ -7,6 +7,7 @@ are; the others go through the primitive's batching rule.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -23,9 +24,16 @@ batch_rules: dict[Primitive, BatchRule] = {}
 # (None if it has none).  Filled by ``functrace.primitives.collectives``.
 collective_rules: dict[Primitive, Callable[..., tuple[list[Any], list[int | None]]]] = {}
 
-# The names of the batch axes being batched, innermost last: a batching rule that batches an
-# inner jaxpr (a loop's body, a jit call) along the same axis batches it under the same name.
-_names: list[Hashable | None] = []
+class _AxisNames(threading.local):
+    """The names of the batch axes being batched, innermost last, one stack per thread: a
+    batching rule that batches an inner jaxpr (a loop's body, a jit call) along the same axis
+    batches it under the same name."""
+
+    def __init__(self) -> None:
+        self.stack: list[Hashable | None] = []
+
+
+_names = _AxisNames()
 _INHERIT: Any = object()
 
 
@@ -44,12 +52,12 @@ def vmap_jaxpr(
     it is that of the enclosing batching (a rule batching an inner jaxpr along the same axis).
     """
     if axis_name is _INHERIT:
-        axis_name = _names[-1] if _names else None
-    _names.append(axis_name)
+        axis_name = _names.stack[-1] if _names.stack else None
+    _names.stack.append(axis_name)
     try:
         return _vmap_eqns(jaxpr, consts, args, bdims, axis_size, values, axis_name)
     finally:
-        _names.pop()
+        _names.stack.pop()
 
 
 def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],
