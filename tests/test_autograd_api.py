@@ -1,8 +1,8 @@
 """autograd's tests of its differential operators and containers, ported to functrace:
 test_direct.py, test_graphs.py, test_wrappers.py, test_jacobian.py, test_logic.py,
 test_complex.py, test_builtins.py, test_misc.py, test_dict.py, test_list.py, test_tuple.py,
-test_tests.py (check_grads must catch wrong rules), test_thread_safety.py and
-test_ufunc_dispatch.py.
+test_flatten.py, test_forward.py, test_tests.py (check_grads must catch wrong rules),
+test_thread_safety.py and test_ufunc_dispatch.py.
 
 autograd's operators map to functrace's (JAX's): ``elementwise_grad`` is ``vmap(grad(f))``,
 ``jacobian`` is ``jacobian``/``jacrev``, ``make_jvp`` is ``jvp``, ``make_vjp`` and
@@ -16,8 +16,8 @@ Left out, with no functrace equivalent: autograd's names and docstrings of wrapp
 (``grad_of_foo_wrt_argnum_1``), ``quick_grad_check`` and ``defgrad`` (deprecated autograd
 spellings, ported as ``custom_vjp``), ``const_graph`` with a side-effecting ``primitive``
 (``const_graph`` itself is ported as ``jit``, which caches a trace the same way), removing a
-primitive's registered vjp at run time (``test_unimplemented_falseyness``), ``flatten``
-(``jax.flatten_util.ravel_pytree`` has no functrace twin), ``longdouble`` inputs (JAX has no
+primitive's registered vjp at run time (``test_unimplemented_falseyness``), ``longdouble``
+inputs (JAX has no
 such dtype), the keyword forms ``where(condition=..., x=..., y=...)`` (NumPy's ``where`` takes
 positional arguments only) and autograd's ``where`` returning Python scalars for Python scalars
 (NumPy, and functrace, return 0-d arrays).
@@ -444,6 +444,55 @@ def _misc_const_graph() -> None:
     assert len(traces) == 4
 
 
+def _misc_flatten() -> None:
+    # autograd's flatten (test_misc.py, test_flatten.py) is ravel_pytree
+    ravel = ft.flatten_util.ravel_pytree
+    x = (1.0, R(2, 3), [R(1, 4), {"x": 2.0, "y": R(4, 2)}])
+    x_flat, unflatten = ravel(x)
+    assert x_flat.shape == (20,)
+    assert x_flat[0] == 1.0
+    np.testing.assert_array_equal(x_flat, ravel(unflatten(x_flat))[0])
+    y = (1.0, 2.0, [3.0, {"x": 2.0, "y": 4.0}])
+    y_flat, unflatten = ravel(y)
+    assert y_flat.shape == (5,)
+    assert y == unflatten(y_flat)
+    for val in ((R(4), [R(3, 4), 2.5], (), (2.0, [1.0, R(2)])),
+                {"k": rng.random((4, 4)), "k2": rng.random((3, 3)), "k3": 3.0,
+                 "k4": [1.0, 4.0, 7.0, 9.0]}):
+        vect, unflatten = ravel(val)
+        np.testing.assert_array_equal(vect, ravel(unflatten(vect))[0])
+    vect, unflatten = ravel(2 + 3j)
+    np.testing.assert_array_equal(vect, [2 + 3j])
+    assert unflatten(vect) == 2 + 3j
+    # and it traces: a loss of the flat vector is differentiated through unflatten
+    params = {"w": R(3, 2), "b": R(2)}
+    flat, unflatten = ravel(params)
+    loss = lambda p: fnp.sum(fnp.tanh(fnp.ones(3) @ p["w"] + p["b"]) ** 2)  # noqa: E731
+    close(ft.grad(lambda v: loss(unflatten(v)))(flat), ravel(ft.grad(loss)(params))[0])
+
+
+# -- test_forward.py: forward mode, and forward and reverse mixed -----------------------------
+
+def _forward() -> None:
+    def f(x: Any, y: Any) -> Any:
+        return x**3 + x * y + y**4
+
+    def forward_grad(f: Callable[..., Any], argnum: int) -> Callable[..., Any]:
+        # autograd's forward_mode_grad: the jvp along the argument's unit direction
+        def df(*args: Any) -> Any:
+            tangents = tuple(np.ones_like(a) if i == argnum else np.zeros_like(a)
+                             for i, a in enumerate(args))
+            return ft.jvp(f, args, tangents)[1]
+
+        return df
+
+    check(f, 1.23, 4.56, modes=("fwd",))
+    for argnum in (0, 1):
+        check(forward_grad(f, argnum), 1.23, 4.56, modes=("fwd",))  # forward over forward
+        check(forward_grad(f, argnum), 1.23, 4.56, modes=("rev",))  # reverse over forward
+        check(ft.grad(f, argnum), 1.23, 4.56, modes=("fwd",))  # forward over reverse
+
+
 # -- test_dict.py, test_list.py, test_tuple.py ---------------------------------------------------
 
 def _containers(make: Callable[[list[Any]], Any], keys: list[Any]) -> None:
@@ -665,6 +714,8 @@ API: dict[str, Callable[[], None]] = {
     "complex": _complex,
     "builtins_isinstance": _builtins_isinstance,
     "misc_const_graph": _misc_const_graph,
+    "misc_flatten": _misc_flatten,
+    "forward": _forward,
     "list": partial(_containers, list, [0, 1, 2]),
     "tuple": partial(_containers, tuple, [0, 1, 2]),
     "dict": partial(_containers, lambda xs: dict(zip(["item_1", "item_2", "item_X"], xs,
