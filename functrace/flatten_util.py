@@ -39,8 +39,9 @@ def ravel_pytree(pytree: Any) -> tuple[Any, Callable[[Any], Any]]:
       ``(flat, unravel)``.
 
     Raises:
-      TypeError / ValueError: ``unravel`` given a vector of another dtype or shape than
-        ``flat``'s.
+      ValueError: ``unravel`` given a vector of another shape than ``flat``'s.
+      TypeError: ``unravel`` of a tree with leaves of several dtypes given a vector of
+        another dtype than ``flat``'s (with one dtype, the vector's dtype is kept, as JAX's).
 
     >>> import numpy as np
     >>> flat, unravel = ravel_pytree((1.0, [np.arange(3.0), {"x": 2.0}]))
@@ -49,10 +50,16 @@ def ravel_pytree(pytree: Any) -> tuple[Any, Callable[[Any], Any]]:
     >>> unravel(flat * 10)
     (array(10.), [array([ 0., 10., 20.]), {'x': array(20.)}])
     """
-    leaves, treedef = tree_flatten(pytree)
-    leaves = [fnp.asarray(x) for x in leaves]
+    raw_leaves, treedef = tree_flatten(pytree)
+    # (Python scalars are weakly typed here, as in NumPy's promotion: 2.0 with float32 arrays
+    # raveled is float32)
+    dtype = np.dtype(fnp.result_type(*raw_leaves)) if raw_leaves else np.dtype(np.float64)
+    leaves = [fnp.asarray(x, dtype=dtype) if _weak_of_kind(x, dtype) else fnp.asarray(x)
+              for x in raw_leaves]
     avals = [aval(x) for x in leaves]
-    dtype = np.dtype(fnp.result_type(*avals)) if avals else np.dtype(np.float64)
+    # One dtype throughout: unravel keeps its vector's dtype (a float32 step for a float64
+    # tree stays float32), as JAX's does
+    one_dtype = all(a.dtype == dtype for a in avals)
     sizes = [math.prod(a.shape) for a in avals]
     flat = (fnp.concatenate([fnp.ravel(x).astype(dtype) for x in leaves]) if leaves
             else fnp.zeros((0,), dtype))
@@ -63,15 +70,23 @@ def ravel_pytree(pytree: Any) -> tuple[Any, Callable[[Any], Any]]:
         if v_aval.shape != (sum(sizes),):
             raise ValueError(f"unravel_pytree: expected a vector of shape ({sum(sizes)},), the "
                              f"raveled tree's, got shape {v_aval.shape}.")
-        if v_aval.dtype != dtype:
+        if not one_dtype and v_aval.dtype != dtype:
             raise TypeError(f"unravel_pytree: expected a vector of dtype {dtype}, the raveled "
                             f"tree's, got {v_aval.dtype}; convert it with .astype({dtype}).")
         pieces = fnp.split(vector, np.cumsum(sizes)[:-1].tolist()) if leaves else []
         return tree_unflatten(treedef, [
+            fnp.reshape(piece, a.shape) if one_dtype else
             _cast(fnp.reshape(piece, a.shape), a.dtype)
             for piece, a in zip(pieces, avals, strict=True)])
 
     return flat, unravel
+
+
+def _weak_of_kind(x: Any, dtype: np.dtype[Any]) -> bool:
+    """A Python scalar of ``dtype``'s kind (2.0 in a float32 tree): it takes that dtype, as a
+    weakly typed value does, and comes back in it."""
+    kinds = {bool: "b", int: "i", float: "f", complex: "c"}
+    return type(x) in kinds and kinds[type(x)] == dtype.kind
 
 
 def _cast(x: Any, dtype: np.dtype[Any]) -> Any:
