@@ -1,8 +1,8 @@
 """autograd's tests of its differential operators and containers, ported to functrace:
 test_direct.py, test_graphs.py, test_wrappers.py, test_jacobian.py, test_logic.py,
 test_complex.py, test_builtins.py, test_misc.py, test_dict.py, test_list.py, test_tuple.py,
-test_flatten.py, test_forward.py, test_tests.py (check_grads must catch wrong rules),
-test_thread_safety.py and test_ufunc_dispatch.py.
+test_flatten.py, test_forward.py, test_complexity.py, test_tests.py (check_grads must catch
+wrong rules), test_thread_safety.py and test_ufunc_dispatch.py.
 
 autograd's operators map to functrace's (JAX's): ``elementwise_grad`` is ``vmap(grad(f))``,
 ``jacobian`` is ``jacobian``/``jacrev``, ``make_jvp`` is ``jvp``, ``make_vjp`` and
@@ -493,6 +493,32 @@ def _forward() -> None:
         check(ft.grad(f, argnum), 1.23, 4.56, modes=("fwd",))  # forward over reverse
 
 
+# -- test_complexity.py: derivatives whose graphs grow linearly ------------------------------
+# autograd times grad at sizes N and 10 N (a ratio in [5, 20]); on a shared machine a time is
+# noise, so the size of the derivative's jaxpr, which the time follows, is compared instead.
+
+def _complexity() -> None:
+    def eqns(f: Callable[..., Any], *args: Any) -> int:
+        return len(ft.make_jaxpr(f)(*args).jaxpr.eqns)
+
+    def array_creation(x: Any, N: int) -> Any:
+        return fnp.sum(fnp.array([x for _ in range(N)]))
+
+    def indexing(x: Any) -> Any:
+        return sum([x[i] for i in range(len(x))])
+
+    sizes: dict[str, Callable[[int], int]] = {
+        "array_creation": lambda N: eqns(lambda x: ft.grad(array_creation)(x, 20 * N), 1.0),
+        "array_indexing": lambda N: eqns(ft.grad(indexing), np.zeros(20 * N)),
+        "list_indexing": lambda N: eqns(ft.grad(indexing), [0.0] * (5 * N)),
+        "list_creation": lambda N: eqns(
+            lambda x: ft.jvp(lambda y: [y * 1.0 for _ in range(5 * N)], (x,), (1.0,))[1], 0.0),
+    }
+    for name, size in sizes.items():
+        small, large = size(1), size(10)
+        assert 5 * small < large < 20 * small, (name, small, large)
+
+
 # -- test_dict.py, test_list.py, test_tuple.py ---------------------------------------------------
 
 def _containers(make: Callable[[list[Any]], Any], keys: list[Any]) -> None:
@@ -716,6 +742,7 @@ API: dict[str, Callable[[], None]] = {
     "misc_const_graph": _misc_const_graph,
     "misc_flatten": _misc_flatten,
     "forward": _forward,
+    "complexity": _complexity,
     "list": partial(_containers, list, [0, 1, 2]),
     "tuple": partial(_containers, tuple, [0, 1, 2]),
     "dict": partial(_containers, lambda xs: dict(zip(["item_1", "item_2", "item_X"], xs,
