@@ -12,6 +12,7 @@ from functrace import (
     debug,
     dtypes,
     errors,
+    flatten_util,
     lax,
     nn,
     optim,
@@ -24,6 +25,20 @@ from functrace import (
 )
 from functrace import numpy as numpy  # noqa: F401  (installs the tracer operators)
 from functrace import primitives as _primitives  # registers every primitive's rules
+from functrace._devices import (
+    Device,
+    default_backend,
+    device_count,
+    devices,
+    host_count,
+    host_id,
+    host_ids,
+    local_device_count,
+    local_devices,
+    process_count,
+    process_index,
+    process_indices,
+)
 from functrace.api import (
     ShapeDtypeStruct,
     block_until_ready,
@@ -54,20 +69,6 @@ from functrace.api import (
 from functrace.config import config
 from functrace.core import Array, ClosedJaxpr, Jaxpr, ShapedArray
 from functrace.custom_rules import custom_jvp, custom_vjp
-from functrace._devices import (
-    Device,
-    default_backend,
-    device_count,
-    devices,
-    host_count,
-    host_id,
-    host_ids,
-    local_device_count,
-    local_devices,
-    process_count,
-    process_index,
-    process_indices,
-)
 from functrace.dtypes import float0
 from functrace.errors import ConcretizationError, TracerLeakError
 from functrace.interpreters.jit import clear_caches, disable_jit, jit
@@ -113,6 +114,7 @@ __all__ = [
     "ensure_compile_time_eval",
     "errors",
     "eval_shape",
+    "flatten_util",
     "float0",
     "grad",
     "hessian",

@@ -625,6 +625,10 @@ class Tracer:
             # (NumPy indexing a constant array with an index computed by functrace from
             # constants, under vmap or jacfwd, where JAX would compute it eagerly).
             return np.asarray(value, dtype=dtype)
+        if dtype is not None and np.dtype(dtype).kind in "biu":
+            # A cast to integers (``np.int64(x)``, ``np.asarray(x, dtype=int)``) has a zero
+            # derivative, so converting a known value to one drops nothing either.
+            return np.asarray(value, dtype=dtype)
         raise ConcretizationError(
             "np.asarray() / np.array() on a traced array would drop its derivative, so it is "
             f"refused (value {value!r}). Use functrace.numpy functions on traced values, "

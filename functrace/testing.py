@@ -195,7 +195,8 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 1,
 
     ``"fwd"`` compares ``jvp`` along a random direction with the central difference along it;
     ``"rev"`` compares ``vjp`` through the identity ``<u, J v> = <J^T u, v>``.  For ``order``
-    > 1 the same checks run on the derivative functions themselves (jvp-of-jvp, vjp-of-vjp).
+    > 1 the same checks run on the derivative functions themselves (jvp-of-jvp, vjp-of-vjp),
+    as functions of the primals and of the tangent (cotangent) both.
     Step size and tolerances default by the inputs' precision (float64: eps 1e-5, tol 1e-5;
     float32: eps 3e-3, tol 2e-2).
 
@@ -220,21 +221,25 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 1,
 
 def _check(f: Callable[..., Any], args: tuple[Any, ...], order: int, modes: tuple[str, ...],
            eps: float, atol: float, rtol: float, rng: np.random.Generator) -> None:
+    # The derivative functions checked at the next order take the direction as an argument
+    # too (as autograd's and JAX's checks do): ``jvp`` is linear in its tangent and ``vjp``
+    # in its cotangent, and their derivatives in those arguments (the transposes a second
+    # reverse pass runs) are checked along with those in the primals.
+    n = len(args)
     if "fwd" in modes:
         check_jvp(f, args, eps, atol, rtol, rng)
         if order > 1:
-            v = _random_like(rng, args)
+            def f_jvp(*primals_and_tangents: Any) -> Any:
+                primals, tangents = primals_and_tangents[:n], primals_and_tangents[n:]
+                return jvp(f, primals, tangents)[1]
 
-            def f_jvp(*primals: Any) -> Any:
-                return jvp(f, primals, v)[1]
-
-            _check(f_jvp, args, order - 1, ("fwd",), eps, atol, rtol, rng)
+            _check(f_jvp, args + tuple(_random_like(rng, args)), order - 1, ("fwd",), eps,
+                   atol, rtol, rng)
     if "rev" in modes:
         check_vjp(f, args, eps, atol, rtol, rng)
         if order > 1:
-            u = _random_like(rng, f(*args))
+            def f_vjp(*primals_and_cotangent: Any) -> Any:
+                return vjp(f, *primals_and_cotangent[:n])[1](primals_and_cotangent[n])
 
-            def f_vjp(*primals: Any) -> Any:
-                return vjp(f, *primals)[1](u)
-
-            _check(f_vjp, args, order - 1, ("rev",), eps, atol, rtol, rng)
+            _check(f_vjp, args + (_random_like(rng, f(*args)),), order - 1, ("rev",), eps,
+                   atol, rtol, rng)

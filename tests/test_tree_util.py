@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import functrace as ft
 from functrace import tree_util
 from functrace.tree_util import (
     PyTreeDef,
@@ -686,3 +687,26 @@ def test_tree_reduce_and_tree_all() -> None:
         tree_util.tree_reduce(add, [])
     assert tree_util.tree_all({"a": True, "b": [1, None]}) and tree_util.tree_all([])
     assert not tree_util.tree_all([True, (0,)])
+
+
+def test_ravel_pytree_dtypes_shapes_and_tracing() -> None:
+    ravel = ft.flatten_util.ravel_pytree
+    # several dtypes: the common one, and each leaf's back
+    flat, unravel = ravel({"i": np.arange(2), "f": np.ones(2, np.float32), "s": 2.0})
+    assert flat.dtype == np.float64 and flat.shape == (5,)
+    back = unravel(flat)
+    assert [back[k].dtype for k in ("f", "i", "s")] == [np.float32, np.int64, np.float64]
+    with pytest.raises(TypeError, match="dtype float64"):
+        unravel(flat.astype(np.float32))
+    with pytest.raises(ValueError, match=r"shape \(5,\)"):
+        unravel(np.ones(4))
+    # one dtype (a Python float is weakly typed): unravel keeps its vector's dtype
+    flat, unravel = ravel((np.ones(2, np.float32), 2.0))
+    assert flat.dtype == np.float32
+    assert [x.dtype for x in unravel(flat.astype(np.float64))] == [np.float64] * 2
+    # empty trees, and tracing: jit, vmap
+    assert ravel(((), []))[0].shape == (0,) and ravel(((), []))[1](np.zeros(0)) == ((), [])
+    tree = {"w": np.ones((2, 2)), "b": np.arange(2.0)}
+    np.testing.assert_array_equal(ft.jit(lambda t: ravel(t)[0])(tree), [0, 1, 1, 1, 1, 1])
+    flat, unravel = ravel(tree)
+    assert ft.vmap(lambda v: unravel(v)["w"])(np.ones((3, 6))).shape == (3, 2, 2)

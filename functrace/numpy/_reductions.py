@@ -285,8 +285,17 @@ def std(a: Any, axis: Axis = None, dtype: Any = None, out: None = None, ddof: fl
         keepdims: bool = False, *, where: Any = None, mean: Any = None,
         correction: float | None = None) -> Any:
     """``numpy.std``: the square root of :func:`var` (same arguments), in its dtype."""
-    return _sqrt_result("std", var(a, axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
-                                   where=where, mean=mean, correction=correction))
+    variance = var(a, axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                   mean=mean, correction=correction)
+    a_aval = aval(_operand("std", a))
+    count = math.prod(a_aval.shape[ax] for ax in normalize_axes(axis, a_aval.ndim, "std"))
+    if (count == 1 and where is None and mean is None and (correction or ddof) < 1
+            and aval(variance).dtype.kind in "fc"):
+        # The deviation of a single entry from its own mean is exactly zero whatever the
+        # entry: the variance is that constant zero with a zero derivative, which sqrt's
+        # derivative at 0 would turn into NaN (JAX gives NaN; autograd and the function, 0).
+        return variance
+    return _sqrt_result("std", variance)
 
 
 def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False, *, b: Any = None,
