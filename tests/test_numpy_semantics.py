@@ -246,6 +246,8 @@ def test_statistics_with_dtype(name: str) -> None:
     both(name, X_INT, jit=True, dtype=np.int8)
     both(name, X_INT, jit=True, dtype=np.int8, axis=1)  # std: NumPy's TypeError
     both(name, X_NAN[[0, 2]], jit=True, dtype=np.float32, where=MASK[[0, 2]])
+    rows = outcome(ft.vmap(lambda row: getattr(fnp, name)(row, dtype=np.int8)), X_INT)
+    assert_agrees(rows, np.array([outcome(getattr(np, name), r, dtype=np.int8) for r in X_INT]))
 
 
 NAN_KEYWORDS = {
