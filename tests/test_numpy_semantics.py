@@ -104,6 +104,13 @@ def test_mixed_integer_loops_under_vmap() -> None:
     np.testing.assert_allclose(out, np.arctan2(x, y), rtol=1e-3)
 
 
+@pytest.mark.parametrize("name", ["tril", "triu"])
+def test_triangles_of_a_vector(name: str) -> None:
+    for k in (-1, 0, 2):
+        both(name, np.array([1.0, 2.0, 3.0]), k, jit=True)
+    both(name, np.array(2.0))
+
+
 def test_bool_only_loops() -> None:
     a, b = np.array([True, False]), np.array([[True, True], [False, True]])
     both("positive", a)  # NumPy has no boolean loop: TypeError
@@ -239,6 +246,8 @@ def test_statistics_with_dtype(name: str) -> None:
     both(name, X_INT, jit=True, dtype=np.int8)
     both(name, X_INT, jit=True, dtype=np.int8, axis=1)  # std: NumPy's TypeError
     both(name, X_NAN[[0, 2]], jit=True, dtype=np.float32, where=MASK[[0, 2]])
+    rows = outcome(ft.vmap(lambda row: getattr(fnp, name)(row, dtype=np.int8)), X_INT)
+    assert_agrees(rows, np.array([outcome(getattr(np, name), r, dtype=np.int8) for r in X_INT]))
 
 
 NAN_KEYWORDS = {

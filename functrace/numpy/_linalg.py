@@ -283,9 +283,10 @@ def _concat_last(parts: list[Any]) -> Any:
 def _triangle(name: str, m: Any, k: int, lower: bool) -> Any:
     m = as_operand(m)
     shape = aval(m).shape
-    if len(shape) < 2:
-        raise ValueError(f"{name}: input must be at least 2-d, got shape {shape}.")
-    rows, cols = shape[-2:]
+    if not shape:
+        raise TypeError(f"{name}: input must be at least 1-d, got a scalar.")
+    # A 1-d m is a row, broadcast against the square mask (an (n, n) result, as NumPy's).
+    rows, cols = shape[-2:] if len(shape) > 1 else shape * 2
     # Which entries to keep is known from the shape alone: a constant mask.
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
     keep = offset <= k if lower else offset >= k
@@ -293,12 +294,14 @@ def _triangle(name: str, m: Any, k: int, lower: bool) -> Any:
 
 
 def tril(m: Any, k: int = 0) -> Any:
-    """``numpy.tril``: zeros above the ``k``-th diagonal of the last two axes."""
+    """``numpy.tril``: zeros above the ``k``-th diagonal of the last two axes (a 1-d array
+    is a row repeated: an (n, n) result, as NumPy's and JAX's)."""
     return _triangle("tril", m, k, lower=True)
 
 
 def triu(m: Any, k: int = 0) -> Any:
-    """``numpy.triu``: zeros below the ``k``-th diagonal of the last two axes."""
+    """``numpy.triu``: zeros below the ``k``-th diagonal of the last two axes (a 1-d array
+    is a row repeated: an (n, n) result, as NumPy's and JAX's)."""
     return _triangle("triu", m, k, lower=False)
 
 
