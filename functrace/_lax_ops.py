@@ -284,6 +284,12 @@ def axis_index(axis_name: Any) -> Any:
     return collectives.axis_index(collectives.normalize_axes(axis_name))
 
 
+def axis_size(axis_name: Any) -> int:
+    """``jax.lax.axis_size``: the number of members along the named batch axis (a Python int;
+    for a tuple of names, the product of their sizes)."""
+    return math.prod(collectives.axis_size(name) for name in collectives.normalize_axes(axis_name))
+
+
 def betainc(a: Any, b: Any, x: Any) -> Any:
     """``jax.lax.betainc``: the regularized incomplete beta function, elementwise, on operands
     of one dtype and shape."""
@@ -1028,8 +1034,9 @@ def reduce_precision(operand: Any, exponent_bits: int, mantissa_bits: int) -> An
 
 __all__ = [
     "abs", "acos", "acosh", "add", "all_gather", "and_", "argmax", "argmin", "asin", "asinh",
-    "associative_scan", "atan", "atan2", "atanh", "axis_index", "batch_matmul", "bessel_i0e",
-    "bessel_i1e", "betainc", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
+    "associative_scan", "atan", "atan2", "atanh", "axis_index", "axis_size", "batch_matmul",
+    "bessel_i0e", "bessel_i1e", "betainc", "bitwise_and", "bitwise_not", "bitwise_or",
+    "bitwise_xor",
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "cbrt", "ceil", "clamp", "complex",
     "concatenate", "conj", "conv", "conv_dimension_numbers", "conv_general_dilated",
     "conv_general_permutations", "conv_transpose", "conv_with_general_padding",

@@ -955,3 +955,15 @@ def test_single_axis_functions_refuse_a_tuple_of_axes(call: Callable[[Any], Any]
         call(x)
     with pytest.raises(TypeError):
         ft.jit(call)(x)
+
+
+def test_every_public_name_of_jax_numpy() -> None:
+    """Code written against jax.numpy finds its names here; the exceptions are dtypes NumPy
+    lacks (bfloat16, the 8-, 6-, 4- and 2-bit formats)."""
+    jnp = pytest.importorskip("jax.numpy")
+    no_numpy_dtype = {"bfloat16", "int1", "int2", "int4", "uint1", "uint2", "uint4"}
+    missing = [name for name in dir(jnp) if not name.startswith("_")
+               and not hasattr(fnp, name) and name not in no_numpy_dtype
+               and not name.startswith("float8_") and not name.startswith("float4_")
+               and not name.startswith("float6_")]
+    assert not missing, f"functrace.numpy lacks {missing}"

@@ -9,10 +9,13 @@ operands of elementwise primitives as they are).
 import sys
 from typing import Any
 
-from numpy import (
+from numpy import (  # NumPy's own names, re-exported as jax.numpy does
+    array_repr,
+    array_str,
     bool,  # noqa: A004 - NumPy's name
     bool_,
     cdouble,
+    character,
     complex64,
     complex128,
     complexfloating,
@@ -21,11 +24,18 @@ from numpy import (
     dtype,
     e,
     euler_gamma,
+    flexible,
     float16,
     float32,
     float64,
     floating,
+    from_dlpack,
+    frombuffer,
+    fromfile,
+    fromiter,
+    fromstring,
     generic,
+    get_printoptions,
     index_exp,
     inexact,
     inf,
@@ -35,13 +45,19 @@ from numpy import (
     int64,
     int_,
     integer,
+    load,
     mgrid,
     nan,
     newaxis,
     number,
+    object_,
     ogrid,
     pi,
+    printoptions,
     s_,
+    save,
+    savez,
+    set_printoptions,
     signedinteger,
     single,
     uint,
@@ -52,8 +68,11 @@ from numpy import (
     unsignedinteger,
 )
 from numpy import broadcast_shapes as _np_broadcast_shapes
+from numpy import complex128 as complex_
+from numpy import float64 as float_
 from numpy import iterable as _np_iterable
 from numpy import log as _np_log
+from numpy.exceptions import ComplexWarning
 
 from functrace.numpy import _protocols, _ufunc, fft, linalg
 from functrace.numpy._composite import (
@@ -500,7 +519,11 @@ __all__ = [
     "dtype", "e", "euler_gamma", "float16", "float32", "float64", "floating", "generic",
     "index_exp", "inexact", "inf", "int8", "int16", "int32", "int64", "int_", "integer", "mgrid",
     "nan", "newaxis", "number", "ogrid", "pi", "s_", "signedinteger", "single", "uint", "uint8",
-    "uint16", "uint32", "uint64", "unsignedinteger",
+    "uint16", "uint32", "uint64", "unsignedinteger", "float_", "complex_", "object_", "character",
+    "flexible", "ComplexWarning",
+    # NumPy's functions for host data (concrete arrays only), as jax.numpy re-exports them
+    "array_repr", "array_str", "printoptions", "set_printoptions", "get_printoptions",
+    "from_dlpack", "frombuffer", "fromfile", "fromiter", "fromstring", "load", "save", "savez",
 ]
 
 _protocols.install(sys.modules[__name__])
