@@ -15,6 +15,7 @@ import concurrent.futures
 import copy
 import functools
 import math
+import operator
 import weakref
 from typing import Any
 
@@ -2004,3 +2005,97 @@ def test_jit_complex_support_and_int32_kwargs() -> None:
     assert len(side) == 2
     np.testing.assert_array_equal(f(one, two, z=np.zeros(3)), [120, 120, 120])
     assert len(side) == 3
+
+
+def test_jit_on_methods() -> None:
+    class A:
+        @functools.partial(ft.jit, static_argnums=(0,))
+        def my_func_jit(self, x: Any) -> Any:
+            return x + 2
+
+    assert A().my_func_jit(3) == 5
+    with pytest.raises(TypeError, match="callable"):
+        ft.jit(classmethod(lambda cls, x: x))  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="staticmethod"):
+        ft.jit(staticmethod(lambda x: x))  # type: ignore[call-overload]
+
+
+def test_jit_bad_inputs() -> None:
+    f = ft.jit(lambda x: x)
+    with pytest.raises(TypeError):
+        f("foo")
+    with pytest.raises(TypeError):
+        f(np.int32)
+    with pytest.raises(ValueError, match="masked"):
+        f(np.ma.array([1, 2, 3], mask=[True, False, True]))
+
+
+def test_jit_static_argument_comparison_errors() -> None:
+    class HashableWithoutEq:
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            raise NotImplementedError("no comparison")
+
+    f = ft.jit(lambda x, y: x + 3, static_argnums=[1])
+    with pytest.raises(ValueError, match="__eq__"):
+        f(1, HashableWithoutEq())
+        f(1, HashableWithoutEq())
+
+    class HashRaises:
+        def __hash__(self) -> int:
+            raise ValueError
+
+    with pytest.raises(ValueError):
+        ft.jit(lambda x: x + 1, static_argnums=(0,))(HashRaises())
+
+
+def test_concurrent_jit() -> None:
+    f = ft.jit(lambda x: x + x - 3.0)
+    xs = [np.random.RandomState(i).randn(i) for i in range(10)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        ys = [r.result() for r in [pool.submit(f, x) for x in xs]]
+    for x, y in zip(xs, ys, strict=True):
+        np.testing.assert_allclose(y, x * 2 - 3.0)
+
+
+def test_jit_wrapped_attributes_and_builtins() -> None:
+    def f(x: int) -> int:
+        """docstring of f."""
+        return x + 1
+
+    f.some_value = 4  # type: ignore[attr-defined]
+    jf = ft.jit(f)
+    for attr in ["doc", "name", "module", "qualname", "annotations"]:
+        assert getattr(f, f"__{attr}__") == getattr(jf, f"__{attr}__")
+    assert jf.some_value == 4
+    np.testing.assert_array_equal(ft.jit(operator.add, static_argnums=(1,))(np.array([1, 2]), 1),
+                                  [2, 3])
+
+
+def test_jit_static_argnums_by_keyword_and_default() -> None:
+    def f(x: Any) -> Any:
+        assert x == "foo"
+        return 1
+
+    for g in (ft.jit(f, static_argnums=0), ft.jit(f, static_argnames="x")):
+        assert g("foo") == 1
+        assert g(x="foo") == 1
+    assert ft.jit(lambda x: x, static_argnums=0)(x=4) == 4
+    assert ft.jit(lambda x=4: x, static_argnums=0)() == 4
+
+
+def test_jit_omnistaging_leaks_a_tracer_into_a_global() -> None:
+    key_list = [ft.random.key(0)]
+
+    def init() -> Any:
+        key, subkey = ft.random.split(key_list[0])
+        key_list[0] = key
+        return ft.random.normal(subkey, ())
+
+    init()
+    ft.jit(init)()
+    assert isinstance(key_list[0], ft.core.Tracer)
+    with pytest.raises(TracerLeakError):
+        init()

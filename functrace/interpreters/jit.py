@@ -430,6 +430,9 @@ def _stand_in(x: Any) -> Any:
 
 def _leaf(x: Any) -> Any:
     if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
+        if isinstance(x, np.ma.MaskedArray):  # (its mask would be dropped: a wrong answer)
+            raise ValueError(f"jit: numpy masked arrays are not supported, got {x!r}. Pass "
+                             "the data and the mask as two arrays.")
         return x
     try:
         array = np.asarray(x)
@@ -631,7 +634,12 @@ class Jitted:
         key = (in_tree, tuple(map(get_aval, leaves)),
                tuple((i, type(v), v) for i, v in static_pos.items()),
                tuple((k, type(v), v) for k, v in sorted(static_kw.items())))
-        entry = self._cache.get(key)
+        try:
+            entry = self._cache.get(key)
+        except Exception as e:  # a static argument's __eq__ failed on a cached one
+            raise StaticArgumentError(
+                f"jit({self._name}): static arguments should be comparable using __eq__; "
+                f"comparing one with a cached value raised {type(e).__name__}: {e}") from e
         if entry is None:
             entry = self._trace(leaves, in_tree, static_pos, static_kw)
             if not entry.outer:
@@ -786,9 +794,10 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     Raises:
       ConcretizationError: ``fun`` needs the value of a traced argument (``if x > 0:``);
         mark it static or use ``functrace.lax.cond`` / ``functrace.numpy.where``.
-      TypeError: ``fun`` is not callable, or is a generator function.
-      StaticArgumentError: a static argument is not hashable (a ``ValueError`` as in JAX,
-        and a ``TypeError``).
+      TypeError: ``fun`` is not callable, or is a generator function or a staticmethod.
+      StaticArgumentError: a static argument is not hashable, or not comparable with a
+        cached one (a ``ValueError`` as in JAX, and a ``TypeError``).
+      ValueError: an argument is a NumPy masked array (its mask would be lost).
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> f = ft.jit(lambda x, y: x * y + fnp.exp(x * y))
@@ -811,6 +820,9 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
                         "(to pass only options, name them: jit(static_argnums=...)).")
+    if isinstance(fun, staticmethod):
+        raise TypeError(f"jit: staticmethod arguments are not supported, got {fun!r} (as in "
+                        "JAX): apply @staticmethod on top of @jit instead.")
     if inspect.isgeneratorfunction(fun):
         raise TypeError(f"Expected a function, got a generator function: {fun!r}. jit traces "
                         "a function once and caches its result; a generator's body runs lazily, "
