@@ -55,6 +55,16 @@ class _OutStore:
         self.tree: PyTreeDef | None = None
 
 
+def _wraps(wrapper: Callable[..., Any], f: Callable[..., Any]) -> None:
+    """Give a transformed function ``f``'s name, docstring and signature (``__wrapped__``, as
+    JAX's transformations do), so ``jit(grad(f), static_argnames=...)`` finds ``f``'s
+    parameters."""
+    try:
+        functools.update_wrapper(wrapper, f)
+    except (AttributeError, TypeError):  # a callable without the usual attributes
+        pass
+
+
 def _check_callable(f: Any, name: str) -> None:
     if not callable(f):
         raise TypeError(f"Expected a callable value, got {f!r}: {name} transforms a function.")
@@ -642,6 +652,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         value = _to_output(outs[0])
         return ((value, aux) if has_aux else value), grad_out
 
+    _wraps(value_and_grad_f, f)
     return value_and_grad_f
 
 
@@ -677,6 +688,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
+    _wraps(grad_f, f)
     return grad_f
 
 
@@ -775,6 +787,7 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
                    for o, b, a in zip(outs, out_bdims, o_axes, strict=True)]
         return tree_unflatten(out_tree, _owned_outputs(results))
 
+    _wraps(vmapped, f)
     return vmapped
 
 
@@ -912,6 +925,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         result = _jacobian_tree(out_tree, in_tree, blocks, isinstance(argnums, int))
         return (result, aux) if has_aux else result
 
+    _wraps(jac, f)
     return jac
 
 
@@ -957,6 +971,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         result = _jacobian_tree(pullback.out_tree, in_tree, blocks, isinstance(argnums, int))
         return (result, aux) if has_aux else result
 
+    _wraps(jac, f)
     return jac
 
 

@@ -2099,3 +2099,65 @@ def test_jit_omnistaging_leaks_a_tracer_into_a_global() -> None:
     assert isinstance(key_list[0], ft.core.Tracer)
     with pytest.raises(TracerLeakError):
         init()
+
+
+def test_jit_lower_compile() -> None:
+    f_jit = ft.jit(lambda x: fnp.sqrt(x ** 2) + 1.0)
+    lowered = f_jit.lower(1.0)
+    compiled = lowered.compile()
+    assert compiled(1.0) == 2.0
+    (aval,), kwargs = lowered.in_avals
+    assert (aval.shape, aval.dtype, kwargs) == ((), np.float64, {})
+    assert lowered.in_tree == ft.tree_util.tree_structure(((0,), {}))
+    assert isinstance(lowered.as_text(), str)
+    with pytest.raises(TypeError, match="pytree"):
+        compiled([1.0])
+    with pytest.raises(TypeError, match="types differ"):
+        ft.jit(lambda x: x + 1).lower(np.float32(1)).compile()(np.int32(1))
+    with pytest.raises(TypeError, match="transformations"):
+        ft.vmap(lambda x: ft.jit(lambda x: x + 4).lower(1.0).compile()(x) + 2)(np.ones(3))
+
+
+def test_jit_lower_duck_typing_multi_arg_and_statics() -> None:
+    exe = ft.jit(lambda x: 2 * x).lower(ft.ShapeDtypeStruct((), "float32")).compile()
+    assert exe(np.float32(1.0)) == np.float32(2.0)
+    assert ft.jit(lambda *args: args[0]).lower(1.0, 1.0).compile()(1.0, 1.0) == 1.0
+    c = ft.jit(lambda x, n: x * n, static_argnums=1).lower(1.0, 3).compile()
+    assert c(2.0) == 6.0  # static arguments are fixed by lower
+    with pytest.raises(TypeError, match="pytree"):
+        c(2.0, 3)
+
+
+def test_jit_static_argnums_requires_type_equality() -> None:
+    side: list[Any] = []
+
+    @functools.partial(ft.jit, static_argnums=(0,))
+    def f(k: Any) -> Any:
+        side.append(k)
+        return k
+
+    for x in [1, True, 1.0]:  # equal values of different types: no cache hit
+        assert f(x) == x
+        assert f(x) == x
+    assert len(side) == 3
+
+
+def test_jit_nan_times_zero_and_item() -> None:
+    f = lambda x: 1 + x * 0  # noqa: E731
+    assert np.isnan(f(np.nan)) and np.isnan(ft.jit(f)(np.nan))
+    assert ft.grad(lambda x: x ** 2 if x.astype(bool).item() else x)(2.0) == 4.0
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda x: x.item())(np.array(1.0))
+
+
+@pytest.mark.parametrize("transform", [ft.grad, ft.jacfwd, ft.jacrev])
+def test_grad_wrap(transform: Any) -> None:
+    # A transformed function keeps the signature of the function it transforms, so that jit
+    # finds its static argument by name.
+    @functools.partial(ft.jit, static_argnames=["flag"])
+    @transform
+    def my_function(x: Any, flag: bool) -> Any:
+        return x if flag else fnp.zeros_like(x)
+
+    assert my_function(1.0, False) == 0.0
+    assert my_function(1.0, True) == 1.0

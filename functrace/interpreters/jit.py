@@ -56,7 +56,7 @@ from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.tracing import JaxprTrace, tape_rewrites
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
 
-__all__ = ["Jitted", "Lowered", "disable_jit", "jit", "jit_p", "trace_to_jaxpr"]
+__all__ = ["CompiledCall", "Jitted", "Lowered", "disable_jit", "jit", "jit_p", "trace_to_jaxpr"]
 
 # ---------------------------------------------------------------------------------------------
 # Closed tracing
@@ -482,17 +482,72 @@ class Lowered:
     Attributes:
       traced: the jaxpr as traced (the ``jaxpr`` param of the ``jit`` equation).
       jaxpr: the optimised jaxpr that was compiled.
+      in_tree: the pytree structure of the dynamic arguments, ``(args, kwargs)``.
+      in_avals: their types, in that structure (as JAX's ``Lowered.in_avals``).
     """
 
-    def __init__(self, traced: ClosedJaxpr, jaxpr: ClosedJaxpr, source: str):
+    def __init__(self, traced: ClosedJaxpr, jaxpr: ClosedJaxpr, source: str,
+                 in_tree: PyTreeDef, in_avals: list[ShapedArray], out_tree: PyTreeDef,
+                 compiled: Compiled | None, name: str):
         self.traced, self.jaxpr, self._source = traced, jaxpr, source
+        self.in_tree, self._in_avals, self._out_tree = in_tree, in_avals, out_tree
+        self._compiled, self._name = compiled, name
+
+    @property
+    def in_avals(self) -> Any:
+        return tree_unflatten(self.in_tree, self._in_avals)
 
     def as_text(self) -> str:
         """The generated Python source of the compiled function."""
         return self._source
 
+    def compile(self) -> CompiledCall:
+        """The compiled function for exactly this signature (JAX's ``Lowered.compile``):
+        call it with the dynamic arguments only (static ones were fixed by ``lower``)."""
+        if self._compiled is None:
+            raise TypeError(f"jit({self._name}).lower(...).compile(): the function closes over "
+                            "values of an enclosing transformation; it cannot be compiled "
+                            "ahead of time.")
+        return CompiledCall(self, _runner(self._compiled.fn, self._out_tree))
+
     def __repr__(self) -> str:
         return f"Lowered(\n{self.jaxpr}\n)"
+
+
+class CompiledCall:
+    """``jit(f).lower(*args).compile()``: ``f`` compiled for one signature. Calls with another
+    pytree structure or other argument types, or under a transformation, are a ``TypeError``
+    (as JAX's ``Compiled``)."""
+
+    def __init__(self, lowered: Lowered, run: Callable[..., Any]):
+        self.lowered, self._run = lowered, run
+        self.in_tree = lowered.in_tree
+
+    @property
+    def in_avals(self) -> Any:
+        return self.lowered.in_avals
+
+    def as_text(self) -> str:
+        return self.lowered.as_text()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        leaves, tree = tree_flatten((args, kwargs))
+        if tree != self.in_tree:
+            raise TypeError("Function compiled with input pytree does not match the input "
+                            f"pytree it was called with: compiled for {self.in_tree}, called "
+                            f"with {tree}.")
+        leaves = [_leaf(x) for x in leaves]
+        if any(isinstance(x, Tracer) for x in leaves):
+            raise TypeError("Cannot apply transformations to a function lowered and compiled "
+                            "for a particular signature (an argument is traced): transform "
+                            "the function first, then jit(...).lower(...).compile() it.")
+        for k, (x, a) in enumerate(zip(leaves, self.lowered._in_avals, strict=True)):
+            b = get_aval(x)
+            if b.shape != a.shape or b.dtype != a.dtype:
+                raise TypeError("Argument types differ from the types for which this "
+                                f"computation was compiled: argument {k} compiled with "
+                                f"{a.str_short()} and called with {b.str_short()}.")
+        return self._run(*leaves)
 
 
 # Every jitted function alive, for clear_caches.
@@ -619,9 +674,15 @@ class Jitted:
         # Abstract arguments (``ShapeDtypeStruct``, ``ShapedArray``) stand for arrays of their
         # type: a broadcast zero of it (no memory) is traced in their place.
         args, kwargs = tree_map(_stand_in, (args, kwargs))
-        entry, _ = self._lookup(args, kwargs)
+        entry, leaves = self._lookup(args, kwargs)
         info = _info(entry.closed, self._name)
-        return Lowered(entry.closed, info.optimized(), info.compiled().source)
+        static_pos, static_kw = self._split_static(args, kwargs)
+        _, in_tree = tree_flatten((tuple(a for i, a in enumerate(args) if i not in static_pos),
+                                   {k: v for k, v in kwargs.items() if k not in static_kw}))
+        compiled = info.compiled()
+        return Lowered(entry.closed, info.optimized(), compiled.source, in_tree,
+                       [get_aval(x) for x in leaves], entry.out_tree,
+                       None if entry.outer else compiled, self._name)
 
     # -- signature and cache
 
