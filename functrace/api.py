@@ -1389,8 +1389,9 @@ def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:
 
 
 def device_get(x: Any) -> Any:
-    """JAX's ``device_get``: ``x`` with its leaves as NumPy arrays."""
-    return tree_map(lambda v: v if isinstance(v, Tracer) else np.asarray(v), x)
+    """JAX's ``device_get``: ``x`` with its arrays on the host, which is where functrace's
+    arrays are: the leaves are returned as they are (a Python number stays one, as in JAX)."""
+    return tree_map(lambda v: v, x)
 
 
 def block_until_ready(x: Any) -> Any:

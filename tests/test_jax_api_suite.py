@@ -585,6 +585,8 @@ def test_device_put_and_get() -> None:
     x2 = ft.device_get(ft.device_put(x))
     assert isinstance(x2, np.ndarray)
     np.testing.assert_array_equal(x2, x)
+    y = ft.device_get([x, 2])
+    assert isinstance(y[0], np.ndarray) and type(y[1]) is int  # (test_device_get_scalar)
     y2 = ft.device_get(ft.device_put([x, (2 * x, 3 * x)]))
     assert isinstance(y2, list) and isinstance(y2[1], tuple)
     for leaf, expected in zip(tree_leaves(y2), [x, 2 * x, 3 * x], strict=True):
@@ -2161,3 +2163,28 @@ def test_grad_wrap(transform: Any) -> None:
 
     assert my_function(1.0, False) == 0.0
     assert my_function(1.0, True) == 1.0
+
+
+def test_vmap_inconsistent_sizes_messages() -> None:
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        ft.vmap(lambda x1, x2, g: g(x1, x2), (0, 0, None))(np.ones(2), np.ones(3), fnp.add)
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        ft.vmap(lambda x1, x2, a3: x1 + x2 + a3)(np.ones(2), a3=np.ones(1), x2=np.ones(2))
+
+
+def test_hessian_holomorphic_and_aux() -> None:
+    rng = np.random.RandomState(0)
+    a, x = rng.randn(4, 4), rng.randn(4)
+    z = x.astype(complex) * (1 + 2j)
+    h = ft.hessian(lambda x: fnp.dot(x, fnp.dot(a.astype(x.dtype), x)), holomorphic=True)(z)
+    np.testing.assert_allclose(h, a + a.T)
+    h, aux = ft.hessian(lambda x: (fnp.dot(x, fnp.dot(a, x)), x), has_aux=True)(x)
+    np.testing.assert_allclose(h, a + a.T)
+    np.testing.assert_array_equal(aux, x)
+
+
+def test_list_index_and_casts_under_jit() -> None:
+    lst = [1, 2, 3]
+    assert ft.jit(lambda n: lst[n], static_argnums=(0,))(0) == 1
+    with pytest.raises(ConcretizationError, match="__index__"):
+        ft.jit(lambda n: lst[n])(0)
