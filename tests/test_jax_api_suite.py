@@ -16,6 +16,7 @@ import copy
 import functools
 import math
 import operator
+import types
 import weakref
 from typing import Any
 
@@ -2188,3 +2189,87 @@ def test_list_index_and_casts_under_jit() -> None:
     assert ft.jit(lambda n: lst[n], static_argnums=(0,))(0) == 1
     with pytest.raises(ConcretizationError, match="__index__"):
         ft.jit(lambda n: lst[n])(0)
+
+
+def test_linear_transpose_abstract_integer_complex_and_zeros() -> None:
+    x = types.SimpleNamespace(shape=(3,), dtype=np.dtype(np.float32))
+    y = np.arange(3, dtype=np.float32)
+    (z,) = ft.linear_transpose(lambda x: 2 * x, x)(y)
+    np.testing.assert_array_equal(z, 2 * y)
+    assert z.dtype == np.float32
+    (actual,) = ft.linear_transpose(lambda x: 2 * x, 1)(3)
+    assert actual == 6 and actual.dtype.kind == "i"
+    jf = ft.jit(lambda x: (2 * x, x > 0))
+    assert ft.linear_transpose(lambda x: jf(x)[0], 1.0)(1.0) == (2.0,)
+    (actual,) = ft.linear_transpose(lambda x: (1 + 2j) * x, 1j)(3 + 4j)
+    assert actual == -5 + 10j
+    (actual,) = ft.linear_transpose(lambda x: x[0], [1.0, 2.0])(3.0)
+    assert_tree_close(actual, [3.0, 0.0])
+
+
+def test_linear_transpose_errors() -> None:
+    with pytest.raises(TypeError, match="linear_transpose only supports"):
+        ft.linear_transpose(lambda x: 2.0 * x, 1)
+    with pytest.raises(TypeError, match="cotangent tree does not match"):
+        ft.linear_transpose(lambda x: [x, x], 1.0)(1.0)
+    for f, ct in [(lambda x: fnp.stack([x, x]), 1.0), (lambda x: 1j * x, 1.0),
+                  (lambda x: x, 1j)]:
+        with pytest.raises(TypeError, match="cotangent type does not match"):
+            ft.linear_transpose(f, 1.0)(ct)
+
+
+def test_grad_and_aux_errors_and_jac_aux() -> None:
+    for bad in (lambda x: (1, 2, 3), lambda x: x, lambda x: (x,)):
+        with pytest.raises(TypeError, match="pair"):
+            ft.grad(bad, has_aux=True)(1.0)
+    for jac in (ft.jacfwd, ft.jacrev):
+        j, aux = jac(lambda x: (x ** 3, [x ** 2]), has_aux=True)(3.0)
+        assert j == 27.0
+        assert_tree_close(aux, [9.0])
+
+        def f(x: Any, jac: Any = jac) -> Any:
+            _, aux = jac(lambda x: (x ** 3, [x ** 3]), has_aux=True)(x)
+            return aux[0] * fnp.sin(x)
+
+        expected = 3 * 4.0 ** 2 * np.sin(4.0) + 4.0 ** 3 * np.cos(4.0)
+        for d in (jac(f), ft.jit(jac(f)), ft.jit(jac(ft.jit(f)))):
+            np.testing.assert_allclose(d(4.0), expected)
+    primal, tangent, aux = ft.jvp(lambda x: (x ** 3, [x ** 2]), (3.0,), (4.0,), has_aux=True)
+    assert (primal, tangent) == (27.0, 108.0)
+    assert_tree_close(aux, [9.0])
+
+
+def test_jvp_and_vjp_shape_and_type_mismatches() -> None:
+    fun = lambda x: x + 1  # noqa: E731
+    for p, t in [(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])),
+                 (np.float32(10.0), np.array([1.0, 2.0, 3.0], np.float32)),
+                 (np.array([1.0, 2.0, 3.0], np.float32), np.float32(20.0)),
+                 (np.array([1.0, 2.0, 3.0]), 20.0)]:
+        with pytest.raises(ValueError, match="shape"):
+            ft.jvp(fun, (p,), (t,))
+    _, pullback = ft.vjp(lambda x, y: x * y, np.float32(3), np.float32(4))
+    with pytest.raises(ValueError, match="structure"):
+        pullback((np.float32(7), np.float32(100)))
+    with pytest.raises(ValueError, match="dtype"):
+        pullback(np.float16(42))
+    _, pullback = ft.vjp(lambda x, y: x @ y, np.ones((2, 5), np.float32),
+                         np.ones((5, 3), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        pullback(np.ones((2, 4), np.float32))
+
+
+def test_heterogeneous_jacobians_and_grad() -> None:
+    a = (np.array([2.0], np.float16), np.array([3.0], np.float32))
+    f = lambda tup: (tup[0], tup[1], tup[0] + tup[1])  # noqa: E731
+    fwd = ft.jacfwd(f)(a)
+    assert [[v.dtype for v in row] for row in fwd] == [[np.float16, np.float16],
+                                                      [np.float32, np.float32],
+                                                      [np.float32, np.float32]]
+    rev = ft.jacrev(f)(a)
+    assert [[v.dtype for v in row] for row in rev] == [[np.float16, np.float32]] * 3
+    one, zero = np.ones((1, 1)), np.zeros((1, 1))
+    for jac in (fwd, rev):
+        assert_tree_close(jac, ((one, zero), (zero, one), (one, one)))
+    g = ft.grad(lambda tup: fnp.square(fnp.abs(tup[0])) + tup[1])((np.array(1.0 + 1j),
+                                                                   np.array(2.0)))
+    assert_tree_close(g, (2 - 2j, 1.0))
