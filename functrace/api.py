@@ -55,6 +55,16 @@ class _OutStore:
         self.tree: PyTreeDef | None = None
 
 
+def _wraps(wrapper: Callable[..., Any], f: Callable[..., Any]) -> None:
+    """Give a transformed function ``f``'s name, docstring and signature (``__wrapped__``, as
+    JAX's transformations do), so ``jit(grad(f), static_argnames=...)`` finds ``f``'s
+    parameters."""
+    try:
+        functools.update_wrapper(wrapper, f)
+    except (AttributeError, TypeError):  # a callable without the usual attributes
+        pass
+
+
 def _check_callable(f: Any, name: str) -> None:
     if not callable(f):
         raise TypeError(f"Expected a callable value, got {f!r}: {name} transforms a function.")
@@ -642,6 +652,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         value = _to_output(outs[0])
         return ((value, aux) if has_aux else value), grad_out
 
+    _wraps(value_and_grad_f, f)
     return value_and_grad_f
 
 
@@ -677,6 +688,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
+    _wraps(grad_f, f)
     return grad_f
 
 
@@ -775,6 +787,7 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
                    for o, b, a in zip(outs, out_bdims, o_axes, strict=True)]
         return tree_unflatten(out_tree, _owned_outputs(results))
 
+    _wraps(vmapped, f)
     return vmapped
 
 
@@ -912,6 +925,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         result = _jacobian_tree(out_tree, in_tree, blocks, isinstance(argnums, int))
         return (result, aux) if has_aux else result
 
+    _wraps(jac, f)
     return jac
 
 
@@ -957,6 +971,7 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         result = _jacobian_tree(pullback.out_tree, in_tree, blocks, isinstance(argnums, int))
         return (result, aux) if has_aux else result
 
+    _wraps(jac, f)
     return jac
 
 
@@ -1029,11 +1044,14 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
     """The transpose of the linear function ``f``, at arguments shaped like ``primals``: a
     function from an output cotangent to the tuple of input cotangents (JAX's
     ``linear_transpose``).  For a linear ``f`` the vjp is the transpose at every point; it is
-    taken at zero.
+    taken at zero.  ``primals`` may be abstract (anything with ``.shape`` and ``.dtype``); as in
+    JAX, ``f`` maps floats (or complex numbers) to floats, or integers to integers.
 
     Raises:
       TypeError: ``f`` is not linear: ``f(0)`` is not 0, or its vjp at random arguments
-        differs from its vjp at zero (checked once, with a random cotangent).
+        differs from its vjp at zero (checked once, with a random cotangent); ``f`` mixes
+        integer and floating-point types; or (from the returned function) a cotangent whose
+        structure, shape or dtype is not that of ``f``'s output.
 
     >>> import numpy as np, functrace as ft
     >>> t = ft.linear_transpose(lambda x: 2.0 * x[::-1], np.zeros(3))
@@ -1043,9 +1061,19 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
     _check_callable(f, "linear_transpose")
     rng = np.random.default_rng(0)
 
-    def filled(tree: Any, draw: Callable[[ShapedArray], np.ndarray]) -> Any:
-        leaves, treedef = tree_flatten(tree)
-        return tree_unflatten(treedef, [draw(get_aval(x)) for x in leaves])
+    def aval_of(x: Any) -> ShapedArray:
+        if not _is_value(x) and hasattr(x, "shape") and hasattr(x, "dtype"):
+            return ShapedArray(tuple(x.shape), np.dtype(x.dtype))  # an abstract argument
+        return get_aval(x)
+
+    in_leaves, in_tree = tree_flatten(primals)
+    in_avals = [aval_of(x) for x in in_leaves]
+    # Integer functions are transposed in float64, their cotangents cast back.
+    integer = bool(in_avals) and all(a.dtype.kind in "iu" for a in in_avals)
+    work = [ShapedArray(a.shape, np.dtype(np.float64)) if integer else a for a in in_avals]
+
+    def filled(avals: list[ShapedArray], draw: Callable[[ShapedArray], np.ndarray]) -> Any:
+        return tree_unflatten(in_tree, [draw(a) for a in avals])
 
     def zero(a: ShapedArray) -> np.ndarray:
         return np.zeros(a.shape, a.dtype)
@@ -1055,20 +1083,54 @@ def linear_transpose(f: Callable[..., Any], *primals: Any) -> Callable[..., Any]
             return zero(a)
         return rng.standard_normal(a.shape).astype(a.dtype)
 
-    zeros = [filled(p, zero) for p in primals]
-    out, pullback = vjp(f, *zeros)
-    ct = filled(out, random)
+    out, pullback = vjp(f, *filled(work, zero))
+    out_leaves, out_tree = tree_flatten(out)
+    out_avals = [get_aval(o) for o in out_leaves]
+    # The output types f gives on the arguments' own types (integers stay integers).
+    true_out = tree_leaves(eval_shape(f, *filled(in_avals, zero))) if integer else out_avals
+    out_kinds = {"i" if a.dtype.kind in "iu" else a.dtype.kind for a in true_out}
+    if any(a.dtype.kind not in "iufc" for a in [*in_avals, *true_out]) or (
+            out_kinds != {"i"} if integer else "i" in out_kinds):
+        raise TypeError("linear_transpose only supports [float or complex] -> [float or "
+                        "complex], and integer -> integer functions, got "
+                        f"{[a.str_short() for a in in_avals]} -> "
+                        f"{[ShapedArray(a.shape, a.dtype).str_short() for a in true_out]}.")
+    ct = tree_unflatten(out_tree, [random(a) for a in out_avals])
     at_zero = pullback(ct)
-    at_random = vjp(f, *[filled(p, random) for p in primals])[1](ct)
+    at_random = vjp(f, *filled(work, random))[1](ct)
     for got, want in zip(tree_leaves(at_random), tree_leaves(at_zero), strict=True):
         got, want = np.asarray(got), np.asarray(want)
         scale = max(1.0, float(np.max(np.abs(want), initial=0.0)))
         if got.shape != want.shape or not np.allclose(got, want, rtol=1e-6, atol=1e-9 * scale):
             raise TypeError("linear_transpose: f is not linear in its arguments (its vjp "
                             "depends on the point where it is taken).")
-    if any(np.any(np.asarray(o) != 0) for o in tree_leaves(out)):
+    if any(np.any(np.asarray(o) != 0) for o in out_leaves):
         raise TypeError("linear_transpose: f is not linear in its arguments (f(0) is not 0).")
-    return pullback  # type: ignore[no-any-return]
+
+    def transpose(ct: Any) -> tuple[Any, ...]:
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(f"linear_transpose: cotangent tree does not match the function "
+                            f"output: expected {out_tree}, got {ct_tree}.")
+        cast = []
+        for c, a in zip(ct_leaves, out_avals, strict=True):
+            b = get_aval(c)
+            kind = "i" if integer and b.dtype.kind in "iu" else b.dtype.kind
+            want = "i" if integer and a.dtype.kind in "iuf" else a.dtype.kind
+            if b.shape != a.shape or (kind != want or (b.dtype != a.dtype and not b.weak_type
+                                                       and not integer)):
+                raise TypeError(f"linear_transpose: cotangent type does not match the function "
+                                f"output: expected {a.str_short()}, got {b.str_short()}.")
+            cast.append(np.asarray(c, a.dtype) if not isinstance(c, Tracer) else c)
+        cts = pullback(tree_unflatten(out_tree, cast))
+        if not integer:
+            return cts  # type: ignore[no-any-return]
+        ct_in, _ = tree_flatten(cts)
+        return tuple(tree_unflatten(in_tree, [
+            np.asarray(np.rint(np.asarray(c)), a.dtype) for c, a in zip(ct_in, in_avals,
+                                                                        strict=True)]))
+
+    return transpose
 
 
 def closure_convert(fun: Callable[..., Any], *example_args: Any
@@ -1374,8 +1436,9 @@ def device_put(x: Any, device: Any = None, **kwargs: Any) -> Any:
 
 
 def device_get(x: Any) -> Any:
-    """JAX's ``device_get``: ``x`` with its leaves as NumPy arrays."""
-    return tree_map(lambda v: v if isinstance(v, Tracer) else np.asarray(v), x)
+    """JAX's ``device_get``: ``x`` with its arrays on the host, which is where functrace's
+    arrays are: the leaves are returned as they are (a Python number stays one, as in JAX)."""
+    return tree_map(lambda v: v, x)
 
 
 def block_until_ready(x: Any) -> Any:

@@ -61,11 +61,12 @@ class AxisSpecError(ValueError, TypeError):
 
 
 class StaticArgumentError(ValueError, TypeError):
-    """A ``jit`` static argument (``static_argnums`` / ``static_argnames``) is unhashable.
+    """A ``jit`` static argument (``static_argnums`` / ``static_argnames``) is unhashable, or
+    its ``__eq__`` fails when compared with a cached one.
 
-    Static values are part of the cache key, so they must be hashable. JAX raises
-    ``ValueError`` here; functrace raised ``TypeError`` (an unhashable type). This error is
-    both, so either ``except`` clause catches it.
+    Static values are part of the cache key, so they must be hashable and comparable. JAX
+    raises ``ValueError`` here; functrace raised ``TypeError`` (an unhashable type). This error
+    is both, so either ``except`` clause catches it.
 
     Example::
 

@@ -15,6 +15,8 @@ import concurrent.futures
 import copy
 import functools
 import math
+import operator
+import types
 import weakref
 from typing import Any
 
@@ -584,6 +586,8 @@ def test_device_put_and_get() -> None:
     x2 = ft.device_get(ft.device_put(x))
     assert isinstance(x2, np.ndarray)
     np.testing.assert_array_equal(x2, x)
+    y = ft.device_get([x, 2])
+    assert isinstance(y[0], np.ndarray) and type(y[1]) is int  # (test_device_get_scalar)
     y2 = ft.device_get(ft.device_put([x, (2 * x, 3 * x)]))
     assert isinstance(y2, list) and isinstance(y2[1], tuple)
     for leaf, expected in zip(tree_leaves(y2), [x, 2 * x, 3 * x], strict=True):
@@ -2004,3 +2008,268 @@ def test_jit_complex_support_and_int32_kwargs() -> None:
     assert len(side) == 2
     np.testing.assert_array_equal(f(one, two, z=np.zeros(3)), [120, 120, 120])
     assert len(side) == 3
+
+
+def test_jit_on_methods() -> None:
+    class A:
+        @functools.partial(ft.jit, static_argnums=(0,))
+        def my_func_jit(self, x: Any) -> Any:
+            return x + 2
+
+    assert A().my_func_jit(3) == 5
+    with pytest.raises(TypeError, match="callable"):
+        ft.jit(classmethod(lambda cls, x: x))  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="staticmethod"):
+        ft.jit(staticmethod(lambda x: x))  # type: ignore[call-overload]
+
+
+def test_jit_bad_inputs() -> None:
+    f = ft.jit(lambda x: x)
+    with pytest.raises(TypeError):
+        f("foo")
+    with pytest.raises(TypeError):
+        f(np.int32)
+    with pytest.raises(ValueError, match="masked"):
+        f(np.ma.array([1, 2, 3], mask=[True, False, True]))
+
+
+def test_jit_static_argument_comparison_errors() -> None:
+    class HashableWithoutEq:
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            raise NotImplementedError("no comparison")
+
+    f = ft.jit(lambda x, y: x + 3, static_argnums=[1])
+    with pytest.raises(ValueError, match="__eq__"):
+        f(1, HashableWithoutEq())
+        f(1, HashableWithoutEq())
+
+    class HashRaises:
+        def __hash__(self) -> int:
+            raise ValueError
+
+    with pytest.raises(ValueError):
+        ft.jit(lambda x: x + 1, static_argnums=(0,))(HashRaises())
+
+
+def test_concurrent_jit() -> None:
+    f = ft.jit(lambda x: x + x - 3.0)
+    xs = [np.random.RandomState(i).randn(i) for i in range(10)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        ys = [r.result() for r in [pool.submit(f, x) for x in xs]]
+    for x, y in zip(xs, ys, strict=True):
+        np.testing.assert_allclose(y, x * 2 - 3.0)
+
+
+def test_jit_wrapped_attributes_and_builtins() -> None:
+    def f(x: int) -> int:
+        """docstring of f."""
+        return x + 1
+
+    f.some_value = 4  # type: ignore[attr-defined]
+    jf = ft.jit(f)
+    for attr in ["doc", "name", "module", "qualname", "annotations"]:
+        assert getattr(f, f"__{attr}__") == getattr(jf, f"__{attr}__")
+    assert jf.some_value == 4
+    np.testing.assert_array_equal(ft.jit(operator.add, static_argnums=(1,))(np.array([1, 2]), 1),
+                                  [2, 3])
+
+
+def test_jit_static_argnums_by_keyword_and_default() -> None:
+    def f(x: Any) -> Any:
+        assert x == "foo"
+        return 1
+
+    for g in (ft.jit(f, static_argnums=0), ft.jit(f, static_argnames="x")):
+        assert g("foo") == 1
+        assert g(x="foo") == 1
+    assert ft.jit(lambda x: x, static_argnums=0)(x=4) == 4
+    assert ft.jit(lambda x=4: x, static_argnums=0)() == 4
+
+
+def test_jit_omnistaging_leaks_a_tracer_into_a_global() -> None:
+    key_list = [ft.random.key(0)]
+
+    def init() -> Any:
+        key, subkey = ft.random.split(key_list[0])
+        key_list[0] = key
+        return ft.random.normal(subkey, ())
+
+    init()
+    ft.jit(init)()
+    assert isinstance(key_list[0], ft.core.Tracer)
+    with pytest.raises(TracerLeakError):
+        init()
+
+
+def test_jit_lower_compile() -> None:
+    f_jit = ft.jit(lambda x: fnp.sqrt(x ** 2) + 1.0)
+    lowered = f_jit.lower(1.0)
+    compiled = lowered.compile()
+    assert compiled(1.0) == 2.0
+    (aval,), kwargs = lowered.in_avals
+    assert (aval.shape, aval.dtype, kwargs) == ((), np.float64, {})
+    assert lowered.in_tree == ft.tree_util.tree_structure(((0,), {}))
+    assert isinstance(lowered.as_text(), str)
+    with pytest.raises(TypeError, match="pytree"):
+        compiled([1.0])
+    with pytest.raises(TypeError, match="types differ"):
+        ft.jit(lambda x: x + 1).lower(np.float32(1)).compile()(np.int32(1))
+    with pytest.raises(TypeError, match="transformations"):
+        ft.vmap(lambda x: ft.jit(lambda x: x + 4).lower(1.0).compile()(x) + 2)(np.ones(3))
+
+
+def test_jit_lower_duck_typing_multi_arg_and_statics() -> None:
+    exe = ft.jit(lambda x: 2 * x).lower(ft.ShapeDtypeStruct((), "float32")).compile()
+    assert exe(np.float32(1.0)) == np.float32(2.0)
+    assert ft.jit(lambda *args: args[0]).lower(1.0, 1.0).compile()(1.0, 1.0) == 1.0
+    c = ft.jit(lambda x, n: x * n, static_argnums=1).lower(1.0, 3).compile()
+    assert c(2.0) == 6.0  # static arguments are fixed by lower
+    with pytest.raises(TypeError, match="pytree"):
+        c(2.0, 3)
+
+
+def test_jit_static_argnums_requires_type_equality() -> None:
+    side: list[Any] = []
+
+    @functools.partial(ft.jit, static_argnums=(0,))
+    def f(k: Any) -> Any:
+        side.append(k)
+        return k
+
+    for x in [1, True, 1.0]:  # equal values of different types: no cache hit
+        assert f(x) == x
+        assert f(x) == x
+    assert len(side) == 3
+
+
+def test_jit_nan_times_zero_and_item() -> None:
+    f = lambda x: 1 + x * 0  # noqa: E731
+    assert np.isnan(f(np.nan)) and np.isnan(ft.jit(f)(np.nan))
+    assert ft.grad(lambda x: x ** 2 if x.astype(bool).item() else x)(2.0) == 4.0
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda x: x.item())(np.array(1.0))
+
+
+@pytest.mark.parametrize("transform", [ft.grad, ft.jacfwd, ft.jacrev])
+def test_grad_wrap(transform: Any) -> None:
+    # A transformed function keeps the signature of the function it transforms, so that jit
+    # finds its static argument by name.
+    @functools.partial(ft.jit, static_argnames=["flag"])
+    @transform
+    def my_function(x: Any, flag: bool) -> Any:
+        return x if flag else fnp.zeros_like(x)
+
+    assert my_function(1.0, False) == 0.0
+    assert my_function(1.0, True) == 1.0
+
+
+def test_vmap_inconsistent_sizes_messages() -> None:
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        ft.vmap(lambda x1, x2, g: g(x1, x2), (0, 0, None))(np.ones(2), np.ones(3), fnp.add)
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        ft.vmap(lambda x1, x2, a3: x1 + x2 + a3)(np.ones(2), a3=np.ones(1), x2=np.ones(2))
+
+
+def test_hessian_holomorphic_and_aux() -> None:
+    rng = np.random.RandomState(0)
+    a, x = rng.randn(4, 4), rng.randn(4)
+    z = x.astype(complex) * (1 + 2j)
+    h = ft.hessian(lambda x: fnp.dot(x, fnp.dot(a.astype(x.dtype), x)), holomorphic=True)(z)
+    np.testing.assert_allclose(h, a + a.T)
+    h, aux = ft.hessian(lambda x: (fnp.dot(x, fnp.dot(a, x)), x), has_aux=True)(x)
+    np.testing.assert_allclose(h, a + a.T)
+    np.testing.assert_array_equal(aux, x)
+
+
+def test_list_index_and_casts_under_jit() -> None:
+    lst = [1, 2, 3]
+    assert ft.jit(lambda n: lst[n], static_argnums=(0,))(0) == 1
+    with pytest.raises(ConcretizationError, match="__index__"):
+        ft.jit(lambda n: lst[n])(0)
+
+
+def test_linear_transpose_abstract_integer_complex_and_zeros() -> None:
+    x = types.SimpleNamespace(shape=(3,), dtype=np.dtype(np.float32))
+    y = np.arange(3, dtype=np.float32)
+    (z,) = ft.linear_transpose(lambda x: 2 * x, x)(y)
+    np.testing.assert_array_equal(z, 2 * y)
+    assert z.dtype == np.float32
+    (actual,) = ft.linear_transpose(lambda x: 2 * x, 1)(3)
+    assert actual == 6 and actual.dtype.kind == "i"
+    jf = ft.jit(lambda x: (2 * x, x > 0))
+    assert ft.linear_transpose(lambda x: jf(x)[0], 1.0)(1.0) == (2.0,)
+    (actual,) = ft.linear_transpose(lambda x: (1 + 2j) * x, 1j)(3 + 4j)
+    assert actual == -5 + 10j
+    (actual,) = ft.linear_transpose(lambda x: x[0], [1.0, 2.0])(3.0)
+    assert_tree_close(actual, [3.0, 0.0])
+
+
+def test_linear_transpose_errors() -> None:
+    with pytest.raises(TypeError, match="linear_transpose only supports"):
+        ft.linear_transpose(lambda x: 2.0 * x, 1)
+    with pytest.raises(TypeError, match="cotangent tree does not match"):
+        ft.linear_transpose(lambda x: [x, x], 1.0)(1.0)
+    for f, ct in [(lambda x: fnp.stack([x, x]), 1.0), (lambda x: 1j * x, 1.0),
+                  (lambda x: x, 1j)]:
+        with pytest.raises(TypeError, match="cotangent type does not match"):
+            ft.linear_transpose(f, 1.0)(ct)
+
+
+def test_grad_and_aux_errors_and_jac_aux() -> None:
+    for bad in (lambda x: (1, 2, 3), lambda x: x, lambda x: (x,)):
+        with pytest.raises(TypeError, match="pair"):
+            ft.grad(bad, has_aux=True)(1.0)
+    for jac in (ft.jacfwd, ft.jacrev):
+        j, aux = jac(lambda x: (x ** 3, [x ** 2]), has_aux=True)(3.0)
+        assert j == 27.0
+        assert_tree_close(aux, [9.0])
+
+        def f(x: Any, jac: Any = jac) -> Any:
+            _, aux = jac(lambda x: (x ** 3, [x ** 3]), has_aux=True)(x)
+            return aux[0] * fnp.sin(x)
+
+        expected = 3 * 4.0 ** 2 * np.sin(4.0) + 4.0 ** 3 * np.cos(4.0)
+        for d in (jac(f), ft.jit(jac(f)), ft.jit(jac(ft.jit(f)))):
+            np.testing.assert_allclose(d(4.0), expected)
+    primal, tangent, aux = ft.jvp(lambda x: (x ** 3, [x ** 2]), (3.0,), (4.0,), has_aux=True)
+    assert (primal, tangent) == (27.0, 108.0)
+    assert_tree_close(aux, [9.0])
+
+
+def test_jvp_and_vjp_shape_and_type_mismatches() -> None:
+    fun = lambda x: x + 1  # noqa: E731
+    for p, t in [(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])),
+                 (np.float32(10.0), np.array([1.0, 2.0, 3.0], np.float32)),
+                 (np.array([1.0, 2.0, 3.0], np.float32), np.float32(20.0)),
+                 (np.array([1.0, 2.0, 3.0]), 20.0)]:
+        with pytest.raises(ValueError, match="shape"):
+            ft.jvp(fun, (p,), (t,))
+    _, pullback = ft.vjp(lambda x, y: x * y, np.float32(3), np.float32(4))
+    with pytest.raises(ValueError, match="structure"):
+        pullback((np.float32(7), np.float32(100)))
+    with pytest.raises(ValueError, match="dtype"):
+        pullback(np.float16(42))
+    _, pullback = ft.vjp(lambda x, y: x @ y, np.ones((2, 5), np.float32),
+                         np.ones((5, 3), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        pullback(np.ones((2, 4), np.float32))
+
+
+def test_heterogeneous_jacobians_and_grad() -> None:
+    a = (np.array([2.0], np.float16), np.array([3.0], np.float32))
+    f = lambda tup: (tup[0], tup[1], tup[0] + tup[1])  # noqa: E731
+    fwd = ft.jacfwd(f)(a)
+    assert [[v.dtype for v in row] for row in fwd] == [[np.float16, np.float16],
+                                                      [np.float32, np.float32],
+                                                      [np.float32, np.float32]]
+    rev = ft.jacrev(f)(a)
+    assert [[v.dtype for v in row] for row in rev] == [[np.float16, np.float32]] * 3
+    one, zero = np.ones((1, 1)), np.zeros((1, 1))
+    for jac in (fwd, rev):
+        assert_tree_close(jac, ((one, zero), (zero, one), (one, one)))
+    g = ft.grad(lambda tup: fnp.square(fnp.abs(tup[0])) + tup[1])((np.array(1.0 + 1j),
+                                                                   np.array(2.0)))
+    assert_tree_close(g, (2 - 2j, 1.0))

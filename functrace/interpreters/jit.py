@@ -56,7 +56,7 @@ from functrace.interpreters.vmap import batch_rules, vmap_jaxpr
 from functrace.tracing import JaxprTrace, tape_rewrites
 from functrace.tree_util import PyTreeDef, tree_flatten, tree_map, tree_structure, tree_unflatten
 
-__all__ = ["Jitted", "Lowered", "disable_jit", "jit", "jit_p", "trace_to_jaxpr"]
+__all__ = ["CompiledCall", "Jitted", "Lowered", "disable_jit", "jit", "jit_p", "trace_to_jaxpr"]
 
 # ---------------------------------------------------------------------------------------------
 # Closed tracing
@@ -430,6 +430,9 @@ def _stand_in(x: Any) -> Any:
 
 def _leaf(x: Any) -> Any:
     if isinstance(x, (Tracer, np.ndarray, np.generic, *_PY_SCALARS)):
+        if isinstance(x, np.ma.MaskedArray):  # (its mask would be dropped: a wrong answer)
+            raise ValueError(f"jit: numpy masked arrays are not supported, got {x!r}. Pass "
+                             "the data and the mask as two arrays.")
         return x
     try:
         array = np.asarray(x)
@@ -479,17 +482,72 @@ class Lowered:
     Attributes:
       traced: the jaxpr as traced (the ``jaxpr`` param of the ``jit`` equation).
       jaxpr: the optimised jaxpr that was compiled.
+      in_tree: the pytree structure of the dynamic arguments, ``(args, kwargs)``.
+      in_avals: their types, in that structure (as JAX's ``Lowered.in_avals``).
     """
 
-    def __init__(self, traced: ClosedJaxpr, jaxpr: ClosedJaxpr, source: str):
+    def __init__(self, traced: ClosedJaxpr, jaxpr: ClosedJaxpr, source: str,
+                 in_tree: PyTreeDef, in_avals: list[ShapedArray], out_tree: PyTreeDef,
+                 compiled: Compiled | None, name: str):
         self.traced, self.jaxpr, self._source = traced, jaxpr, source
+        self.in_tree, self._in_avals, self._out_tree = in_tree, in_avals, out_tree
+        self._compiled, self._name = compiled, name
+
+    @property
+    def in_avals(self) -> Any:
+        return tree_unflatten(self.in_tree, self._in_avals)
 
     def as_text(self) -> str:
         """The generated Python source of the compiled function."""
         return self._source
 
+    def compile(self) -> CompiledCall:
+        """The compiled function for exactly this signature (JAX's ``Lowered.compile``):
+        call it with the dynamic arguments only (static ones were fixed by ``lower``)."""
+        if self._compiled is None:
+            raise TypeError(f"jit({self._name}).lower(...).compile(): the function closes over "
+                            "values of an enclosing transformation; it cannot be compiled "
+                            "ahead of time.")
+        return CompiledCall(self, _runner(self._compiled.fn, self._out_tree))
+
     def __repr__(self) -> str:
         return f"Lowered(\n{self.jaxpr}\n)"
+
+
+class CompiledCall:
+    """``jit(f).lower(*args).compile()``: ``f`` compiled for one signature. Calls with another
+    pytree structure or other argument types, or under a transformation, are a ``TypeError``
+    (as JAX's ``Compiled``)."""
+
+    def __init__(self, lowered: Lowered, run: Callable[..., Any]):
+        self.lowered, self._run = lowered, run
+        self.in_tree = lowered.in_tree
+
+    @property
+    def in_avals(self) -> Any:
+        return self.lowered.in_avals
+
+    def as_text(self) -> str:
+        return self.lowered.as_text()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        leaves, tree = tree_flatten((args, kwargs))
+        if tree != self.in_tree:
+            raise TypeError("Function compiled with input pytree does not match the input "
+                            f"pytree it was called with: compiled for {self.in_tree}, called "
+                            f"with {tree}.")
+        leaves = [_leaf(x) for x in leaves]
+        if any(isinstance(x, Tracer) for x in leaves):
+            raise TypeError("Cannot apply transformations to a function lowered and compiled "
+                            "for a particular signature (an argument is traced): transform "
+                            "the function first, then jit(...).lower(...).compile() it.")
+        for k, (x, a) in enumerate(zip(leaves, self.lowered._in_avals, strict=True)):
+            b = get_aval(x)
+            if b.shape != a.shape or b.dtype != a.dtype:
+                raise TypeError("Argument types differ from the types for which this "
+                                f"computation was compiled: argument {k} compiled with "
+                                f"{a.str_short()} and called with {b.str_short()}.")
+        return self._run(*leaves)
 
 
 # Every jitted function alive, for clear_caches.
@@ -616,9 +674,15 @@ class Jitted:
         # Abstract arguments (``ShapeDtypeStruct``, ``ShapedArray``) stand for arrays of their
         # type: a broadcast zero of it (no memory) is traced in their place.
         args, kwargs = tree_map(_stand_in, (args, kwargs))
-        entry, _ = self._lookup(args, kwargs)
+        entry, leaves = self._lookup(args, kwargs)
         info = _info(entry.closed, self._name)
-        return Lowered(entry.closed, info.optimized(), info.compiled().source)
+        static_pos, static_kw = self._split_static(args, kwargs)
+        _, in_tree = tree_flatten((tuple(a for i, a in enumerate(args) if i not in static_pos),
+                                   {k: v for k, v in kwargs.items() if k not in static_kw}))
+        compiled = info.compiled()
+        return Lowered(entry.closed, info.optimized(), compiled.source, in_tree,
+                       [get_aval(x) for x in leaves], entry.out_tree,
+                       None if entry.outer else compiled, self._name)
 
     # -- signature and cache
 
@@ -631,7 +695,12 @@ class Jitted:
         key = (in_tree, tuple(map(get_aval, leaves)),
                tuple((i, type(v), v) for i, v in static_pos.items()),
                tuple((k, type(v), v) for k, v in sorted(static_kw.items())))
-        entry = self._cache.get(key)
+        try:
+            entry = self._cache.get(key)
+        except Exception as e:  # a static argument's __eq__ failed on a cached one
+            raise StaticArgumentError(
+                f"jit({self._name}): static arguments should be comparable using __eq__; "
+                f"comparing one with a cached value raised {type(e).__name__}: {e}") from e
         if entry is None:
             entry = self._trace(leaves, in_tree, static_pos, static_kw)
             if not entry.outer:
@@ -786,9 +855,10 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     Raises:
       ConcretizationError: ``fun`` needs the value of a traced argument (``if x > 0:``);
         mark it static or use ``functrace.lax.cond`` / ``functrace.numpy.where``.
-      TypeError: ``fun`` is not callable, or is a generator function.
-      StaticArgumentError: a static argument is not hashable (a ``ValueError`` as in JAX,
-        and a ``TypeError``).
+      TypeError: ``fun`` is not callable, or is a generator function or a staticmethod.
+      StaticArgumentError: a static argument is not hashable, or not comparable with a
+        cached one (a ``ValueError`` as in JAX, and a ``TypeError``).
+      ValueError: an argument is a NumPy masked array (its mask would be lost).
 
     >>> import functrace as ft, functrace.numpy as fnp
     >>> f = ft.jit(lambda x, y: x * y + fnp.exp(x * y))
@@ -811,6 +881,9 @@ def jit(fun: Callable[..., Any] | _Missing = _Missing.MISSING,
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
                         "(to pass only options, name them: jit(static_argnums=...)).")
+    if isinstance(fun, staticmethod):
+        raise TypeError(f"jit: staticmethod arguments are not supported, got {fun!r} (as in "
+                        "JAX): apply @staticmethod on top of @jit instead.")
     if inspect.isgeneratorfunction(fun):
         raise TypeError(f"Expected a function, got a generator function: {fun!r}. jit traces "
                         "a function once and caches its result; a generator's body runs lazily, "
