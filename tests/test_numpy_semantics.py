@@ -360,3 +360,47 @@ REFUSED = [("digitize", (Z, R)), ("digitize", (R, Z)), ("quantile", (Z, 0.5)),
 @pytest.mark.parametrize(("name", "args"), REFUSED, ids=[r[0] for r in REFUSED])
 def test_complex_input_as_numpy(name: str, args: tuple[Any, ...]) -> None:
     both(name, *args, jit=name in ("quantile", "digitize"))
+
+
+# -- creation functions: copies, ndmin, order, device= --------------------------------------------
+
+
+def test_array_copies_and_asarray_does_not() -> None:
+    x = np.arange(3.0)
+    y = fnp.array(x)
+    y[0] = 9.0  # NumPy's array copies: the caller's array is untouched
+    assert x[0] == 0.0
+    assert fnp.asarray(x) is x and fnp.array(x, copy=False) is x
+    assert fnp.array(x, ndmin=3).shape == (1, 1, 3)
+    assert fnp.array(np.ones((2, 3)), order="F").flags.f_contiguous
+    assert fnp.copy(x) is not x and fnp.copy(np.ones((2, 2)), order="F").flags.f_contiguous
+    # traced: ndmin adds leading axes, the derivative passes through
+    assert ft.jit(lambda t: fnp.array([t, 2.0], ndmin=3))(1.0).shape == (1, 1, 2)
+    assert ft.grad(lambda t: fnp.sum(fnp.array(t, ndmin=2) * 3.0))(1.0) == 3.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: fnp.array([1.0], device=d), lambda d: fnp.asarray([1.0], device=d),
+    lambda d: fnp.zeros_like(np.ones(2), device=d), lambda d: fnp.ones_like(np.ones(2), device=d),
+    lambda d: fnp.full_like(np.ones(2), 3.0, device=d), lambda d: fnp.full(2, 1.0, device=d),
+    lambda d: fnp.empty_like(np.ones(2), device=d), lambda d: fnp.linspace(0, 1, 3, device=d),
+    lambda d: fnp.astype(np.ones(2), np.float32, device=d)])
+def test_creation_functions_take_the_device(make: Any) -> None:
+    for device in (None, "cpu", ft.devices()[0]):
+        make(device)
+    with pytest.raises(ValueError, match="device must be None, 'cpu' or the CPU device"):
+        make("gpu")
+
+
+def test_creation_functions_take_jax_numpy_keywords() -> None:
+    import inspect
+
+    jnp = pytest.importorskip("jax.numpy")
+    names = ["array", "asarray", "zeros_like", "ones_like", "full_like", "empty_like", "full",
+             "linspace", "astype", "copy"]
+    for name in names:
+        theirs = inspect.signature(getattr(jnp, name)).parameters
+        ours = inspect.signature(getattr(fnp, name)).parameters
+        missing = [p for p in theirs if p not in ours and p != "out_sharding"
+                   and theirs[p].kind is not inspect.Parameter.VAR_POSITIONAL]
+        assert not missing, f"fnp.{name} lacks {missing}"

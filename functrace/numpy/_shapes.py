@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -38,17 +38,44 @@ from functrace.primitives import indexing as ix
 from functrace.primitives import shape as sh
 
 
-def asarray(a: Any, dtype: Any = None) -> Any:
-    """An array from ``a``: traced values stay traced (converted to ``dtype`` if given);
-    (nested) lists may mix traced values and numbers, and are stacked."""
+def check_device(name: str, device: Any) -> None:
+    """The ``device=`` keyword of the creation functions: None, the one device
+    (``functrace.devices()[0]``, as jax.numpy takes) or ``"cpu"`` (as NumPy's)."""
+    if device is not None and device != "cpu":
+        from functrace._devices import Device  # (imports functrace.api: not at load time)
+
+        if not isinstance(device, Device):
+            raise ValueError(f"{name}: device must be None, 'cpu' or the CPU device "
+                             f"(functrace.devices()[0]), got {device!r}.")
+
+
+Order = Literal["K", "A", "C", "F"]
+
+
+def asarray(a: Any, dtype: Any = None, order: Order | None = None, *,
+            copy: bool | None = None, device: Any = None) -> Any:
+    """An array from ``a`` (``numpy.asarray``; ``copy``, ``order`` as NumPy's): traced values
+    stay traced (converted to ``dtype`` if given); (nested) lists may mix traced values and
+    numbers, and are stacked."""
+    check_device("asarray", device)
     if isinstance(a, (list, tuple)) and _contains_tracer(a):
         a = stack([asarray(x) for x in a])
-    if isinstance(a, Tracer):
+    if isinstance(a, Tracer):  # immutable: copies and memory order are not observable
         return convert(a, np.dtype(dtype)) if dtype is not None else a
-    return np.asarray(a, dtype=dtype)
+    return np.asarray(a, dtype=dtype, order=order, copy=copy)
 
 
-array = asarray
+def array(object: Any, dtype: Any = None, *, copy: bool = True,  # noqa: A002 - NumPy's name
+          order: Order | None = "K", ndmin: int = 0, device: Any = None) -> Any:
+    """``numpy.array``: as :func:`asarray`, but a NumPy array is copied (unless
+    ``copy=False``), and the result has at least ``ndmin`` axes (ones in front)."""
+    check_device("array", device)
+    if isinstance(object, Tracer) or (isinstance(object, (list, tuple))
+                                      and _contains_tracer(object)):
+        out = asarray(object, dtype)
+        missing = ndmin - aval(out).ndim
+        return reshape(out, (1,) * missing + aval(out).shape) if missing > 0 else out
+    return np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
 
 
 def _contains_tracer(a: Any) -> bool:
@@ -258,19 +285,28 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Any:
 # -- creation: constants, independent of any traced value ---------------------------------------
 
 
-def zeros_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def zeros_like(a: Any, dtype: Any = None, shape: Any = None, *, device: Any = None
+               ) -> np.ndarray:
     """Zeros of ``a``'s shape (or ``shape``) and dtype (a constant: it does not depend on
     ``a``'s values)."""
+    check_device("zeros_like", device)
     a_aval = aval(a)
     return np.zeros(a_aval.shape if shape is None else shape, dtype or a_aval.dtype)
 
 
-def ones_like(a: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def ones_like(a: Any, dtype: Any = None, shape: Any = None, *, device: Any = None
+              ) -> np.ndarray:
+    """Ones of ``a``'s shape (or ``shape``) and dtype (a constant)."""
+    check_device("ones_like", device)
     a_aval = aval(a)
     return np.ones(a_aval.shape if shape is None else shape, dtype or a_aval.dtype)
 
 
-def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Any:
+def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None, *,
+              device: Any = None) -> Any:
+    """``fill_value`` at ``a``'s shape (or ``shape``) and dtype; a traced ``fill_value`` is
+    broadcast (and differentiable)."""
+    check_device("full_like", device)
     a_aval = aval(a)
     out_shape = a_aval.shape if shape is None else shape
     if isinstance(fill_value, Tracer):
@@ -278,27 +314,34 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
     return np.full(out_shape, fill_value, dtype or a_aval.dtype)
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
+def full(shape: Any, fill_value: Any, dtype: Any = None, *, device: Any = None) -> Any:
+    """``numpy.full``; a traced ``fill_value`` is broadcast (and differentiable)."""
+    check_device("full", device)
     if isinstance(fill_value, Tracer):
         fill = convert(fill_value, np.dtype(dtype)) if dtype is not None else fill_value
         return broadcast_to(fill, shape)
     return np.full(shape, fill_value, dtype)
 
 
-def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> np.ndarray:
+def empty_like(prototype: Any, dtype: Any = None, shape: Any = None, *, device: Any = None
+               ) -> np.ndarray:
     """``numpy.empty_like``: zeros of ``prototype``'s shape and dtype (functrace has no
     uninitialised memory; a constant)."""
+    check_device("empty_like", device)
     p_aval = aval(prototype)
     return np.zeros(p_aval.shape if shape is None else shape, dtype or p_aval.dtype)
 
 
-def copy(a: Any) -> Any:
+def copy(a: Any, order: Order | None = "K") -> Any:
     """``numpy.copy``: traced values are immutable, so a tracer is its own copy."""
-    return a if isinstance(a, Tracer) else np.array(as_operand(a), copy=True)
+    if isinstance(a, Tracer):
+        return a
+    return np.array(as_operand(a), copy=True, order=order)
 
 
-def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
     """``numpy.astype``: ``x`` converted to ``dtype`` (one ``convert_element_type``)."""
+    check_device("astype", device)
     del copy  # traced values are immutable: a copy is never observable
     return convert(as_operand(x), np.dtype(dtype))
 
@@ -377,10 +420,12 @@ def ix_(*args: Any) -> tuple[Any, ...]:
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
-             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+             retstep: bool = False, dtype: Any = None, axis: int = 0, *,
+             device: Any = None) -> Any:
     """``numpy.linspace``.  Concrete ``start`` / ``stop`` give NumPy's (constant) result;
     traced ones give ``start + i * step`` (``stop`` exactly at the end), as NumPy computes
     it, with derivatives in ``start`` and ``stop``."""
+    check_device("linspace", device)
     if not (isinstance(start, Tracer) or isinstance(stop, Tracer)):
         return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)  # type: ignore
     if num < 0:
