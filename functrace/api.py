@@ -1400,6 +1400,8 @@ class ShapeDtypeStruct:
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape: Sequence[int], dtype: Any, weak_type: bool = False):
+        if dtype is None:  # (np.dtype(None) would be float64)
+            raise ValueError("ShapeDtypeStruct: dtype must be specified.")
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
         self.weak_type = bool(weak_type)
