@@ -2340,3 +2340,53 @@ def test_float0_arrays() -> None:
                lambda: fnp.add(g0, np.zeros(()))):
         with pytest.raises(TypeError):  # float0 values support no arithmetic
             op()
+
+
+def test_vmap_preserves_docstr() -> None:
+    def superfun(a: Any) -> None:
+        """Does things with stuff."""
+
+    doc = ft.vmap(superfun).__doc__
+    assert doc is not None
+    lines = doc.split("\n")
+    assert lines[0].startswith("Vectorized version of superfun")
+    assert lines[1:] == ["", "Original documentation:", "", "Does things with stuff."]
+
+
+def test_vmap_argument_errors() -> None:
+    with pytest.raises(TypeError, match="in_axes must be an int"):
+        ft.vmap(lambda x: x["a"], in_axes={"a": 0})
+    with pytest.raises(ValueError, match=r"len\(in_axes\)=2, len\(args\)=1"):
+        ft.vmap(lambda x: x["a"], in_axes=(0, {"a": 0}))({"a": np.zeros((3, 3))})
+    with pytest.raises(ValueError, match="tree prefix"):
+        ft.vmap(lambda x: x, in_axes=([0],))(np.ones(3))
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        ft.vmap(lambda x, y: x + y)(np.array([1], "int32"), y=np.array([1, 2], "int32"))
+    with pytest.raises(ValueError, match="out_axes"):
+        ft.vmap(lambda x: x, out_axes=None, axis_name="foo")(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="must be an int"):
+        ft.vmap(lambda x: x, in_axes=False)(np.zeros(3))
+    with pytest.raises(ValueError):
+        ft.vmap(lambda x: x)({})
+
+
+def test_grad_object_array_and_custom_nodes_with_none() -> None:
+    with pytest.raises(TypeError, match="object"):
+        ft.grad(lambda x: x)(np.array([1, 2, 3], dtype=object))
+
+    class CustomNode(list):  # type: ignore[type-arg]
+        pass
+
+    def unflatten(aux: Any, children: Any) -> CustomNode:
+        assert children[0] is not None  # never rebuilt with None leaves
+        return CustomNode(children)
+
+    ft.tree_util.register_pytree_node(CustomNode, lambda x: (x, None), unflatten)
+    assert_tree_close(list(ft.grad(lambda x: x[0])(CustomNode([0.0]))), [1.0])
+    assert_tree_close(list(ft.device_put(CustomNode([0.1]))), [0.1])
+
+
+def test_nested_jit_results() -> None:
+    f = ft.jit(lambda x, y: (y + 2 * x, 3))
+    g = ft.jit(lambda x: f(2, x))
+    assert g(3) == (7, 3)
