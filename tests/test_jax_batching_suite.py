@@ -702,3 +702,37 @@ def test_non_array_output_and_betainc_issue6096() -> None:
     x = np.linspace(0.1, 0.9, 6).reshape(2, 3)
     np.testing.assert_allclose(ft.vmap(f)(x), np.stack([f(r) for r in x]))
     np.testing.assert_allclose(ft.vmap(f)(x), x)  # I_x(1, 1) = x
+
+
+def test_ppermute() -> None:
+    x = np.arange(10)
+    rng = np.random.RandomState(1)
+    for _ in range(5):
+        perm = np.arange(10)
+        rng.shuffle(perm)
+        pairs = np.stack([np.arange(10), perm], axis=-1)
+        rng.shuffle(pairs)
+        out = ft.vmap(lambda x, pairs=pairs: x - lax.ppermute(x, "i", pairs), axis_name="i")(x)
+        np.testing.assert_array_equal(out, x - x[np.argsort(perm)])
+    # Members that receive nothing get zeros.
+    np.testing.assert_array_equal(
+        ft.vmap(lambda x: lax.ppermute(x, "i", [(0, 1)]), axis_name="i")(np.array([5.0, 6.0, 7.0])),
+        [0.0, 5.0, 0.0])
+
+
+def test_ppermute_derivatives_and_batcher_trivial() -> None:
+    grad_fn = ft.grad(lambda v: lax.ppermute(v, axis_name="i", perm=[[0, 1], [1, 0]]))
+    np.testing.assert_array_equal(ft.vmap(grad_fn, axis_name="i")(np.array([1.0, 2.0])),
+                                  np.ones(2))
+    f = ft.vmap(lambda x: lax.ppermute(x, "i", [(0, 1), (1, 2), (2, 0)]) * x, axis_name="i")
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(f(x), [x[2] * x[0], x[0] * x[1], x[1] * x[2]])
+    expected = np.array([[3.0, 0.0, 1.0], [2.0, 1.0, 0.0], [0.0, 3.0, 2.0]])
+    np.testing.assert_array_equal(ft.jacrev(f)(x), expected)
+    np.testing.assert_array_equal(ft.jacfwd(f)(x), expected)
+    np.testing.assert_array_equal(ft.jit(f)(x), f(x))
+    ft.testing.check_grads(f, (x,), 2)
+    # A name owned by an enclosing vmap passes through an inner one.
+    g = ft.vmap(ft.vmap(lambda x: lax.ppermute(x, "i", [(0, 1), (1, 0)]), axis_name="j"),
+                axis_name="i", in_axes=1, out_axes=1)
+    np.testing.assert_array_equal(g(np.arange(6.0).reshape(3, 2)), [[1, 0], [3, 2], [5, 4]])
