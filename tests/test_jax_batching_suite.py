@@ -2,8 +2,8 @@
 
 Each test keeps the inputs and the expected behaviour of the JAX test it is named after and
 compares against NumPy or a Python loop over the batch. Left out: pmap (and the collectives
-functrace does not have: ``ppermute``, ``pdot``, ``all_to_all``), TPU tolerances, and the
-tests of JAX's internal batching-rule tables.
+functrace does not have: ``pdot``, ``all_to_all``, ``psum_scatter``, ``pargmax``), TPU
+tolerances, the tests of JAX's internal batching-rule tables and of ``register_vmappable``.
 """
 
 from __future__ import annotations
