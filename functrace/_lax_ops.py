@@ -279,6 +279,16 @@ def all_gather(x: Any, axis_name: Any, *, axis: int = 0, tiled: bool = False) ->
     return tree_map(gather, x)
 
 
+def ppermute(x: Any, axis_name: Any, perm: Any) -> Any:
+    """``jax.lax.ppermute``: for each ``(source, destination)`` pair of ``perm``, the member
+    ``destination`` of the named batch axis gets member ``source``'s ``x`` (a pytree); members
+    that no pair names as a destination get zeros. Linear: its transpose is the inverse
+    permutation."""
+    axes = collectives.normalize_axes(axis_name)
+    pairs = tuple((int(s), int(d)) for s, d in np.asarray(perm, dtype=int).reshape(-1, 2))
+    return tree_map(lambda v: collectives.ppermute(fnp.asarray(v), axes, pairs), x)
+
+
 def axis_index(axis_name: Any) -> Any:
     """``jax.lax.axis_index``: the position of the member along the named batch axis."""
     return collectives.axis_index(collectives.normalize_axes(axis_name))
@@ -1047,7 +1057,8 @@ __all__ = [
     "expm1", "floor", "full", "full_like", "ge", "gt", "igamma", "igamma_grad_a", "igammac",
     "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le", "lgamma", "log", "log1p",
     "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_", "or_", "pad",
-    "padtype_to_pads", "pmax", "pmean", "pmin", "polygamma", "population_count", "pow", "psum",
+    "padtype_to_pads", "pmax", "pmean", "pmin", "polygamma", "population_count", "pow",
+    "ppermute", "psum",
     "real", "reciprocal", "reduce", "reduce_and", "reduce_max", "reduce_min", "reduce_or",
     "reduce_prod", "reduce_sum", "reduce_window", "rem", "reshape", "rev", "round",
     "RoundingMethod", "rsqrt", "select", "select_n", "shift_left", "shift_right_arithmetic",

@@ -788,6 +788,11 @@ def vmap(f: Callable[..., Any], in_axes: AxisSpec = 0, out_axes: AxisSpec = 0,
         return tree_unflatten(out_tree, _owned_outputs(results))
 
     _wraps(vmapped, f)
+    name = getattr(f, "__name__", type(f).__name__)
+    # As JAX's: the docstring says what vmapped is, then quotes f's own.
+    vmapped.__doc__ = (f"Vectorized version of {name}: {name} mapped over an axis of its array "
+                       "arguments (vmap's in_axes), the results stacked along out_axes.\n\n"
+                       f"Original documentation:\n\n{f.__doc__ or ''}")
     return vmapped
 
 
@@ -1400,6 +1405,8 @@ class ShapeDtypeStruct:
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape: Sequence[int], dtype: Any, weak_type: bool = False):
+        if dtype is None:  # (np.dtype(None) would be float64)
+            raise ValueError("ShapeDtypeStruct: dtype must be specified.")
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype)
         self.weak_type = bool(weak_type)

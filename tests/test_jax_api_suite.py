@@ -2273,3 +2273,120 @@ def test_heterogeneous_jacobians_and_grad() -> None:
     g = ft.grad(lambda tup: fnp.square(fnp.abs(tup[0])) + tup[1])((np.array(1.0 + 1j),
                                                                    np.array(2.0)))
     assert_tree_close(g, (2 - 2j, 1.0))
+
+
+def test_shape_dtype_struct_hash_and_errors() -> None:
+    s1 = ft.ShapeDtypeStruct(shape=(2, 3), dtype=np.float32)
+    s2 = ft.ShapeDtypeStruct(shape=(2, 3), dtype=np.float32)
+    s3 = ft.ShapeDtypeStruct(shape=(2, 4), dtype=np.float32)
+    assert hash(s1) == hash(s2) and hash(s1) != hash(s3)
+    with pytest.raises(TypeError, match="not iterable"):
+        ft.ShapeDtypeStruct(shape=4, dtype="float32")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dtype must be specified"):
+        ft.ShapeDtypeStruct(shape=(), dtype=None)
+
+
+def test_eval_shape_duck_typing_broadcast_and_dict_subclass() -> None:
+    class MyArgArray:
+        def __init__(self, shape: tuple[int, ...], dtype: Any):
+            self.shape, self.dtype = shape, np.dtype(dtype)
+
+    out = ft.eval_shape(lambda a, b, x: fnp.dot(a, x) + b, MyArgArray((3, 4), np.float32),
+                        MyArgArray((1, 5), np.float32), MyArgArray((4, 5), np.float32))
+    assert out.shape == (3, 5)
+
+    class EasyDict(dict):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.__dict__ = self
+
+    assert ft.eval_shape(lambda x: x, EasyDict(shape=(3,), dtype=np.dtype("float32"))).shape == (3,)
+
+
+def test_block_until_ready_mixed() -> None:
+    tree = ft.block_until_ready((ft.device_put(1.0), np.ones(3), 4))
+    assert_tree_close(tree, (1.0, np.ones(3), 4))
+
+
+def test_integer_inputs_through_jvp_vjp_grad() -> None:
+    f0 = np.zeros((), ft.float0)
+    for f in (lambda x: x + 1, ft.jit(lambda x: x + 1)):
+        out, out_dot = ft.jvp(f, (2,), (f0,))
+        assert out == 3 and out_dot.dtype == ft.float0
+    primal, tangent = ft.jvp(lambda x: x.astype(np.int32) + 1, (2.0,), (1.0,))
+    assert primal == np.int32(3) and tangent.dtype == ft.float0
+    (ct,) = ft.vjp(lambda x: lax.reshape(x, (2, 2)), np.ones((4, 1), int))[1](
+        np.zeros((2, 2), ft.float0))
+    assert ct.shape == (4, 1) and ct.dtype == ft.float0
+    cts = ft.jit(ft.vjp(lambda x, y: x + y, 2, 1)[1])(f0)
+    assert [c.dtype for c in cts] == [ft.float0, ft.float0]
+    out, pullback = ft.vjp(lax.full_like, np.zeros((2, 2)), 1)
+    ct_x, ct_y = pullback(out)
+    np.testing.assert_array_equal(ct_x, np.zeros((2, 2)))
+    assert ct_y.dtype == ft.float0
+    value, g = ft.value_and_grad(lambda p: lax.cond(p, lambda _: 1.0, lambda _: 2.0, 1.0),
+                                 allow_int=True)(True)
+    assert value == 1.0 and g.dtype == ft.float0
+    gx, gi = ft.jit(ft.grad(lambda x, i: x[i], argnums=(0, 1), allow_int=True))(np.ones(2), 1)
+    np.testing.assert_array_equal(gx, [0.0, 1.0])
+    assert gi.dtype == ft.float0
+
+
+def test_float0_arrays() -> None:
+    g = ft.grad(lambda x: fnp.sum(x + 0.0), allow_int=True)(np.ones((2, 4), dtype=int))
+    assert g.reshape((4, 2)).dtype == ft.float0 and g.transpose().shape == (4, 2)
+    g0 = ft.grad(lambda x: x + 0.0, allow_int=True)(1)
+    for op in (lambda: g0 + np.zeros(()), lambda: lax.add(g0, np.zeros(())),
+               lambda: fnp.add(g0, np.zeros(()))):
+        with pytest.raises(TypeError):  # float0 values support no arithmetic
+            op()
+
+
+def test_vmap_preserves_docstr() -> None:
+    def superfun(a: Any) -> None:
+        """Does things with stuff."""
+
+    doc = ft.vmap(superfun).__doc__
+    assert doc is not None
+    lines = doc.split("\n")
+    assert lines[0].startswith("Vectorized version of superfun")
+    assert lines[1:] == ["", "Original documentation:", "", "Does things with stuff."]
+
+
+def test_vmap_argument_errors() -> None:
+    with pytest.raises(TypeError, match="in_axes must be an int"):
+        ft.vmap(lambda x: x["a"], in_axes={"a": 0})
+    with pytest.raises(ValueError, match=r"len\(in_axes\)=2, len\(args\)=1"):
+        ft.vmap(lambda x: x["a"], in_axes=(0, {"a": 0}))({"a": np.zeros((3, 3))})
+    with pytest.raises(ValueError, match="tree prefix"):
+        ft.vmap(lambda x: x, in_axes=([0],))(np.ones(3))
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        ft.vmap(lambda x, y: x + y)(np.array([1], "int32"), y=np.array([1, 2], "int32"))
+    with pytest.raises(ValueError, match="out_axes"):
+        ft.vmap(lambda x: x, out_axes=None, axis_name="foo")(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="must be an int"):
+        ft.vmap(lambda x: x, in_axes=False)(np.zeros(3))
+    with pytest.raises(ValueError):
+        ft.vmap(lambda x: x)({})
+
+
+def test_grad_object_array_and_custom_nodes_with_none() -> None:
+    with pytest.raises(TypeError, match="object"):
+        ft.grad(lambda x: x)(np.array([1, 2, 3], dtype=object))
+
+    class CustomNode(list):  # type: ignore[type-arg]
+        pass
+
+    def unflatten(aux: Any, children: Any) -> CustomNode:
+        assert children[0] is not None  # never rebuilt with None leaves
+        return CustomNode(children)
+
+    ft.tree_util.register_pytree_node(CustomNode, lambda x: (x, None), unflatten)
+    assert_tree_close(list(ft.grad(lambda x: x[0])(CustomNode([0.0]))), [1.0])
+    assert_tree_close(list(ft.device_put(CustomNode([0.1]))), [0.1])
+
+
+def test_nested_jit_results() -> None:
+    f = ft.jit(lambda x, y: (y + 2 * x, 3))
+    g = ft.jit(lambda x: f(2, x))
+    assert g(3) == (7, 3)

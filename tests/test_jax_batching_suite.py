@@ -2,8 +2,8 @@
 
 Each test keeps the inputs and the expected behaviour of the JAX test it is named after and
 compares against NumPy or a Python loop over the batch. Left out: pmap (and the collectives
-functrace does not have: ``ppermute``, ``pdot``, ``all_to_all``), TPU tolerances, and the
-tests of JAX's internal batching-rule tables.
+functrace does not have: ``pdot``, ``all_to_all``, ``psum_scatter``, ``pargmax``), TPU
+tolerances, the tests of JAX's internal batching-rule tables and of ``register_vmappable``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 import functrace as ft
 import functrace.lax as lax
 import functrace.numpy as fnp
+from functrace.interpreters.eval import eval_jaxpr
 from functrace.tree_util import tree_leaves, tree_structure
 
 
@@ -660,3 +661,78 @@ def test_all_gather_of_const() -> None:
     a, b = ft.vmap(f, axis_name="i", in_axes=1, out_axes=None)(x)
     np.testing.assert_array_equal(a, np.ones((5, 3), dtype=x.dtype))
     np.testing.assert_array_equal(b, np.ones((5,)))
+
+
+@pytest.mark.parametrize("collective, bulk_op", [(lax.psum, np.sum), (lax.pmax, np.max),
+                                                 (lax.pmin, np.min)],
+                         ids=["psum", "pmax", "pmin"])
+def test_comm_assoc_collective_nonzero_axes(collective: Any, bulk_op: Any) -> None:
+    # Today's version of the test: the vmaps map axis i and put it back at i.
+    x = np.arange(8, dtype=np.float32).reshape((2, 2, 2))
+    for vmap_names in [("i",), ("i", "j"), ("j", "i")]:
+        for collective_names in itertools.permutations(vmap_names):
+            f = lambda x, names=collective_names: x - collective(x, names)  # noqa: E731
+            for i, axis_name in enumerate(vmap_names):
+                f = ft.vmap(f, axis_name=axis_name, in_axes=i, out_axes=i)
+            pos = tuple(i for i, n in enumerate(vmap_names) if n in collective_names)
+            np.testing.assert_allclose(f(x), x - bulk_op(x, axis=pos, keepdims=True))
+
+
+def test_grad_of_psum_agrees_with_its_jaxpr() -> None:
+    a = np.ones(5)
+    f = ft.vmap(ft.grad(lambda x: -lax.psum(x, "i")), out_axes=None, axis_name="i")
+    closed = ft.make_jaxpr(f)(a)
+    np.testing.assert_array_equal(f(a), eval_jaxpr(closed.jaxpr, closed.consts, a)[0])
+
+
+def test_all_gather_tiled() -> None:
+    x = np.arange(60).reshape((4, 3, 5))
+    expected = x.transpose((1, 0, 2)).reshape(-1, 5)
+    f = lambda x: lax.all_gather(x, axis_name="i", tiled=True)  # noqa: E731
+    np.testing.assert_array_equal(ft.vmap(f, axis_name="i", in_axes=(1,), out_axes=None)(x),
+                                  expected)
+    g = ft.vmap(ft.vmap(f, in_axes=1, out_axes=1), axis_name="i", in_axes=1, out_axes=None)
+    np.testing.assert_array_equal(g(x), expected)
+
+
+def test_non_array_output_and_betainc_issue6096() -> None:
+    with pytest.raises(TypeError):
+        ft.vmap(lambda x: "hello")(np.arange(5))
+    f = lambda x: ft.scipy.special.betainc(fnp.ones(3), 1.0, x)  # noqa: E731
+    x = np.linspace(0.1, 0.9, 6).reshape(2, 3)
+    np.testing.assert_allclose(ft.vmap(f)(x), np.stack([f(r) for r in x]))
+    np.testing.assert_allclose(ft.vmap(f)(x), x)  # I_x(1, 1) = x
+
+
+def test_ppermute() -> None:
+    x = np.arange(10)
+    rng = np.random.RandomState(1)
+    for _ in range(5):
+        perm = np.arange(10)
+        rng.shuffle(perm)
+        pairs = np.stack([np.arange(10), perm], axis=-1)
+        rng.shuffle(pairs)
+        out = ft.vmap(lambda x, pairs=pairs: x - lax.ppermute(x, "i", pairs), axis_name="i")(x)
+        np.testing.assert_array_equal(out, x - x[np.argsort(perm)])
+    # Members that receive nothing get zeros.
+    np.testing.assert_array_equal(
+        ft.vmap(lambda x: lax.ppermute(x, "i", [(0, 1)]), axis_name="i")(np.array([5.0, 6.0, 7.0])),
+        [0.0, 5.0, 0.0])
+
+
+def test_ppermute_derivatives_and_batcher_trivial() -> None:
+    grad_fn = ft.grad(lambda v: lax.ppermute(v, axis_name="i", perm=[[0, 1], [1, 0]]))
+    np.testing.assert_array_equal(ft.vmap(grad_fn, axis_name="i")(np.array([1.0, 2.0])),
+                                  np.ones(2))
+    f = ft.vmap(lambda x: lax.ppermute(x, "i", [(0, 1), (1, 2), (2, 0)]) * x, axis_name="i")
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(f(x), [x[2] * x[0], x[0] * x[1], x[1] * x[2]])
+    expected = np.array([[3.0, 0.0, 1.0], [2.0, 1.0, 0.0], [0.0, 3.0, 2.0]])
+    np.testing.assert_array_equal(ft.jacrev(f)(x), expected)
+    np.testing.assert_array_equal(ft.jacfwd(f)(x), expected)
+    np.testing.assert_array_equal(ft.jit(f)(x), f(x))
+    ft.testing.check_grads(f, (x,), 2)
+    # A name owned by an enclosing vmap passes through an inner one.
+    g = ft.vmap(ft.vmap(lambda x: lax.ppermute(x, "i", [(0, 1), (1, 0)]), axis_name="j"),
+                axis_name="i", in_axes=1, out_axes=1)
+    np.testing.assert_array_equal(g(np.arange(6.0).reshape(3, 2)), [[1, 0], [3, 2], [5, 4]])

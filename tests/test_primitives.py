@@ -348,7 +348,7 @@ ROW_EXEMPTIONS: dict[str, str] = {
     **{name: "a collective: it has a value only inside a vmap naming its axis, which the "
              "table's checks (eager value, vmap over an unnamed axis) do not provide; "
              "tests/test_collectives.py checks values, nesting, jit and derivatives"
-       for name in ("psum", "pmax", "pmin", "all_gather", "axis_index")},
+       for name in ("psum", "pmax", "pmin", "all_gather", "axis_index", "ppermute")},
 }
 
 

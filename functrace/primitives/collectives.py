@@ -36,6 +36,7 @@ from functrace.interpreters.vjp import vjp_rules
 from functrace.interpreters.vmap import batch_rules, collective_rules
 from functrace.primitives.elementwise import mul
 from functrace.primitives.indexing import INDEX_DTYPE, dynamic_slice
+from functrace.primitives.linalg import dot_general
 from functrace.primitives.reductions import reduce_max, reduce_min
 from functrace.primitives.shape import broadcast_in_dim, moveaxis, reduce_sum, shape_of, squeeze
 
@@ -242,8 +243,55 @@ collective_rules[axis_index_p] = _axis_index_rule
 jvp_rules[axis_index_p] = lambda primals, tangents, ans, **params: [None]
 vjp_rules[axis_index_p] = lambda cts, ans, args, needed, **params: []
 
+# -- ppermute ------------------------------------------------------------------------------------
+
+ppermute_p = Primitive("ppermute", effectful=True)
+Perm = tuple[tuple[int, int], ...]
+
+
+def ppermute(x: Any, axes: Axes, perm: Perm) -> Any:
+    """Member ``dst`` receives member ``src``'s ``x`` for each ``(src, dst)`` of ``perm``;
+    a member that receives nothing gets zeros (JAX's ``ppermute``)."""
+    return ppermute_p.bind1(x, axes=axes, perm=perm)
+
+
+def _ppermute_shape(x: ShapedArray, *, axes: Axes, perm: Perm) -> list[ShapedArray]:
+    if len(axes) != 1:
+        raise NotImplementedError(f"ppermute over several axis names {axes} is not supported: "
+                                  "permute over one name at a time.")
+    n = axis_size(axes[0])
+    srcs, dsts = [s for s, _ in perm], [d for _, d in perm]
+    if (len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts)
+            or not all(0 <= i < n for i in (*srcs, *dsts))):
+        raise ValueError(f"ppermute: perm must be (source, destination) pairs of distinct "
+                         f"members of the axis {axes[0]!r} (of size {n}), got {perm}.")
+    return [x]
+
+
+def _ppermute_rule(name: Hashable | None, size: int, args: list[Any], bdims: list[int | None],
+                   *, axes: Axes, perm: Perm) -> tuple[list[Any], list[int | None]]:
+    (x,), (d,) = args, bdims
+    if name not in axes:
+        return [ppermute(x, axes, perm)], [d]
+    x = moveaxis(x, d, 0) if d is not None else broadcast_in_dim(
+        x, (size, *shape_of(x)), tuple(range(1, len(shape_of(x)) + 1)))
+    # One product with the permutation matrix: linear, so its derivatives come for free.
+    matrix = np.zeros((size, size), get_aval(x).dtype)
+    for src, dst in perm:
+        matrix[dst, src] = 1
+    return [dot_general(matrix, x, (((1,), (0,)), ((), ())))], [0]
+
+
+ppermute_p.impl = _unbound("ppermute")
+ppermute_p.shape_rule = _ppermute_shape
+collective_rules[ppermute_p] = _ppermute_rule
+deflinear_jvp(ppermute_p)
+# Its transpose sends each cotangent back: the inverse permutation.
+vjp_rules[ppermute_p] = lambda cts, ans, args, needed, *, axes, perm: [
+    ppermute(cts[0], axes, tuple((dst, src) for src, dst in perm))]
+
 # The vmap interpreter calls ``collective_rules`` for these; as plain batching rules they batch
 # along an unnamed axis (the names they reduce over belong to enclosing vmaps).
-for _p in (psum_p, pmax_p, pmin_p, all_gather_p, axis_index_p):
+for _p in (psum_p, pmax_p, pmin_p, all_gather_p, axis_index_p, ppermute_p):
     batch_rules[_p] = (lambda rule: lambda size, args, bdims, **params:
                        rule(None, size, args, bdims, **params))(collective_rules[_p])
