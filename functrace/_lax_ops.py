@@ -63,6 +63,7 @@ from functrace._lax_misc import (
     shape_as_value,
 )
 from functrace.core import Tracer, get_aval
+from functrace.numpy._reductions import normalize_axis
 from functrace.primitives import collectives, special, xla_math
 from functrace.primitives import elementwise as ew
 from functrace.primitives import indexing as ix
@@ -287,6 +288,98 @@ def ppermute(x: Any, axis_name: Any, perm: Any) -> Any:
     axes = collectives.normalize_axes(axis_name)
     pairs = tuple((int(s), int(d)) for s, d in np.asarray(perm, dtype=int).reshape(-1, 2))
     return tree_map(lambda v: collectives.ppermute(fnp.asarray(v), axes, pairs), x)
+
+
+def pshuffle(x: Any, axis_name: Any, perm: Sequence[int]) -> Any:
+    """``jax.lax.pshuffle``: member ``i`` of the named batch axis gets member ``perm[i]``'s
+    ``x`` (``perm`` a permutation): :func:`ppermute` with the pairs ``(perm[i], i)``."""
+    perm = [int(p) for p in perm]
+    if sorted(perm) != list(range(len(perm))):
+        raise ValueError(f"pshuffle: perm must be a permutation of range({len(perm)}), got "
+                         f"{perm}.")
+    return ppermute(x, axis_name, [(p, i) for i, p in enumerate(perm)])
+
+
+def pbroadcast(x: Any, axis_name: Any, source: int) -> Any:
+    """``jax.lax.pbroadcast``: every member of the named batch axis gets member ``source``'s
+    ``x``."""
+    n = axis_size(axis_name)
+    if not 0 <= source < n:
+        raise ValueError(f"pbroadcast: source {source} is not a member of an axis of size {n}.")
+    return tree_map(lambda v: all_gather(v, axis_name)[source], x)
+
+
+def _member_chunk(v: Any, axis: int, members: int, tiled: bool, name: str) -> tuple[int, int]:
+    """The axis (normalised) that members split, and each member's chunk length along it."""
+    shape = get_aval(v).shape
+    axis = normalize_axis(axis, len(shape), name)
+    if tiled:
+        if shape[axis] % members:
+            raise ValueError(f"{name}: the axis {axis} of length {shape[axis]} does not split "
+                             f"evenly among {members} members (tiled=True).")
+        return axis, shape[axis] // members
+    if shape[axis] != members:
+        raise ValueError(f"{name}: the axis {axis} has length {shape[axis]}, but the named axis "
+                         f"has {members} members (it must match, or use tiled=True).")
+    return axis, 1
+
+
+def psum_scatter(x: Any, axis_name: Any, *, scatter_dimension: int = 0,
+                 axis_index_groups: None = None, tiled: bool = False) -> Any:
+    """``jax.lax.psum_scatter``: the sum of ``x`` over the named batch axis, of which member
+    ``i`` keeps part ``i`` along ``scatter_dimension``: its entry ``i`` (that axis removed;
+    the axis has one entry per member), or with ``tiled`` its ``i``-th equal chunk."""
+    _no_groups("psum_scatter", axis_index_groups)
+    n, me = axis_size(axis_name), axis_index(axis_name)
+
+    def scatter(v: Any) -> Any:
+        v = fnp.asarray(v)
+        axis, chunk = _member_chunk(v, scatter_dimension, n, tiled, "psum_scatter")
+        total = psum(v, axis_name)
+        if tiled:
+            return dynamic_slice_in_dim(total, me * chunk, chunk, axis)
+        return dynamic_index_in_dim(total, me, axis, keepdims=False)
+
+    return tree_map(scatter, x)
+
+
+def all_to_all(x: Any, axis_name: Any, split_axis: int, concat_axis: int, *,
+               axis_index_groups: None = None, tiled: bool = False) -> Any:
+    """``jax.lax.all_to_all``: member ``i``'s part ``j`` along ``split_axis`` goes to member
+    ``j``, which stacks the parts it gets, in member order, along a new axis ``concat_axis``
+    of the result (``split_axis`` has one entry per member and is removed), or with ``tiled``
+    splits ``split_axis`` into equal chunks and concatenates them along ``concat_axis``."""
+    _no_groups("all_to_all", axis_index_groups)
+    n, me = axis_size(axis_name), axis_index(axis_name)
+
+    def exchange(v: Any) -> Any:
+        v = fnp.asarray(v)
+        axis, chunk = _member_chunk(v, split_axis, n, tiled, "all_to_all")
+        everyone = all_gather(v, axis_name)  # (members, *v.shape)
+        mine = dynamic_slice_in_dim(everyone, me * chunk, chunk, axis + 1)
+        if not tiled:  # stack: the members' axis goes to concat_axis
+            mine = fnp.squeeze(mine, axis + 1)
+            return fnp.moveaxis(mine, 0, normalize_axis(concat_axis, get_aval(mine).ndim,
+                                                        "all_to_all"))
+        # concatenate: the members' chunks, in order, along concat_axis
+        c = normalize_axis(concat_axis, get_aval(v).ndim, "all_to_all")
+        mine = fnp.moveaxis(mine, 0, c)
+        shape = list(get_aval(mine).shape)
+        return fnp.reshape(mine, (*shape[:c], shape[c] * shape[c + 1], *shape[c + 2:]))
+
+    return tree_map(exchange, x)
+
+
+def pswapaxes(x: Any, axis_name: Any, axis: int, *, axis_index_groups: None = None) -> Any:
+    """``jax.lax.pswapaxes``: the named batch axis and ``axis`` of ``x`` (of one entry per
+    member) trade places: :func:`all_to_all` with ``split_axis = concat_axis = axis``."""
+    return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
+
+
+def _no_groups(name: str, axis_index_groups: Any) -> None:
+    if axis_index_groups is not None:
+        raise NotImplementedError(f"{name}: axis_index_groups is not supported (the members of "
+                                  "a vmap axis form one group).")
 
 
 def axis_index(axis_name: Any) -> Any:
@@ -1044,7 +1137,8 @@ def reduce_precision(operand: Any, exponent_bits: int, mantissa_bits: int) -> An
 
 __all__ = [
     "abs", "acos", "acosh", "add", "all_gather", "and_", "argmax", "argmin", "asin", "asinh",
-    "associative_scan", "atan", "atan2", "atanh", "axis_index", "axis_size", "batch_matmul",
+    "all_to_all", "associative_scan", "atan", "atan2", "atanh", "axis_index", "axis_size",
+    "batch_matmul",
     "bessel_i0e", "bessel_i1e", "betainc", "bitwise_and", "bitwise_not", "bitwise_or",
     "bitwise_xor",
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "cbrt", "ceil", "clamp", "complex",
@@ -1057,8 +1151,8 @@ __all__ = [
     "expm1", "floor", "full", "full_like", "ge", "gt", "igamma", "igamma_grad_a", "igammac",
     "imag", "index_in_dim", "integer_pow", "iota", "is_finite", "le", "lgamma", "log", "log1p",
     "logistic", "lt", "max", "min", "mul", "ne", "neg", "nextafter", "not_", "or_", "pad",
-    "padtype_to_pads", "pmax", "pmean", "pmin", "polygamma", "population_count", "pow",
-    "ppermute", "psum",
+    "padtype_to_pads", "pbroadcast", "pmax", "pmean", "pmin", "polygamma", "population_count",
+    "pow", "ppermute", "pshuffle", "psum", "psum_scatter", "pswapaxes",
     "real", "reciprocal", "reduce", "reduce_and", "reduce_max", "reduce_min", "reduce_or",
     "reduce_prod", "reduce_sum", "reduce_window", "rem", "reshape", "rev", "round",
     "RoundingMethod", "rsqrt", "select", "select_n", "shift_left", "shift_right_arithmetic",

@@ -43,7 +43,7 @@ class Config:
                                  "supported. Convert inputs with .astype(np.float32) to "
                                  "compute in float32.")
         elif name == "jax_disable_jit":
-            _jit._jit_disabled = bool(value)
+            _jit._jit_disabled.default = bool(value)
         elif name in ("jax_platform_name", "jax_platforms"):
             if value not in self._platforms:
                 raise ValueError(f"functrace runs on the CPU (NumPy) only; {name}={value!r} is "
@@ -59,7 +59,7 @@ class Config:
 
     @property
     def jax_disable_jit(self) -> bool:
-        return bool(_jit._jit_disabled)
+        return _jit._jit_disabled.get()
 
     def read(self, name: str) -> Any:
         """The value of option ``name``."""

@@ -497,6 +497,42 @@ def _leak_message(x: Tracer, prim: Primitive) -> str:
     )
 
 
+class ThreadSetting:
+    """A setting with a process-wide ``default`` that a ``with set(value):`` block changes for
+    its own thread only, as JAX's ``disable_jit`` and ``ensure_compile_time_eval`` do.  While
+    no thread is in such a block (``overridden`` is 0), reading it costs one attribute read."""
+
+    __slots__ = ("default", "overridden", "_local", "_lock")
+
+    def __init__(self, default: bool):
+        self.default = default
+        self.overridden = 0  # blocks open in any thread
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def get(self) -> bool:
+        if not self.overridden:
+            return self.default
+        return bool(getattr(self._local, "value", self.default))
+
+    @contextmanager
+    def set(self, value: bool) -> Iterator[None]:
+        local, unset = self._local, object()
+        previous = getattr(local, "value", unset)
+        local.value = bool(value)
+        with self._lock:
+            self.overridden += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.overridden -= 1
+            if previous is unset:
+                del local.value
+            else:
+                local.value = previous
+
+
 class _TraceState(threading.local):
     """The current trace, one per thread (as JAX's trace state): functions transformed in
     several threads at once each see their own trace."""

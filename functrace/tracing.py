@@ -33,6 +33,7 @@ from functrace.core import (
     Literal,
     Primitive,
     ShapedArray,
+    ThreadSetting,
     Trace,
     Tracer,
     Var,
@@ -69,8 +70,9 @@ ParentBind = Callable[[Trace, list[Any], dict[str, Any]], list[Any]]
 parent_binds: dict[Primitive, ParentBind] = {}
 
 
-# Set by ``ensure_compile_time_eval``: operations on concrete values only run now, at the root.
-_compile_time_eval = False
+# Set by ``ensure_compile_time_eval`` (in its thread): operations on concrete values only run
+# now, at the root.
+_compile_time_eval = ThreadSetting(False)
 
 
 @contextmanager
@@ -96,12 +98,8 @@ def ensure_compile_time_eval() -> Iterator[None]:
         c:f64[3] = mul b a
       in (c,) }
     """
-    global _compile_time_eval
-    previous, _compile_time_eval = _compile_time_eval, True
-    try:
+    with _compile_time_eval.set(True):
         yield
-    finally:
-        _compile_time_eval = previous
 
 
 class JaxprTrace(Trace):
@@ -146,8 +144,8 @@ class JaxprTrace(Trace):
     def process(self, prim: Primitive, args: Sequence[Any], params: dict[str, Any]) -> list[Any]:
         parent = self.parent
         assert parent is not None
-        if _compile_time_eval and not prim.effectful and not any(
-                isinstance(x, Tracer) for x in args):
+        if (_compile_time_eval.overridden and _compile_time_eval.get() and not prim.effectful
+                and not any(isinstance(x, Tracer) for x in args)):
             _state.trace = _root
             try:
                 return prim.impl(*args, **params)

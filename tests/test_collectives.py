@@ -119,3 +119,55 @@ def test_unbound_names_and_misuse() -> None:
     # SPEC's signature keeps axis_size fourth; axis_name is a keyword after it.
     assert ft.vmap(lambda: lax.axis_index("i"), (), 0, 4, axis_name="i")().tolist() == [0, 1,
                                                                                        2, 3]
+
+
+# -- the exchanges: all_to_all, psum_scatter, pswapaxes, pshuffle, pbroadcast --------------------
+
+_R = np.random.default_rng(7)
+_A, _B, _C = (_R.standard_normal(s) for s in ((3, 3, 4), (3, 4, 6), (3, 2, 3, 6)))
+EXCHANGES: list[tuple[str, Any, np.ndarray]] = [
+    ("all_to_all 0 1", lambda L: lambda v: L.all_to_all(v, "i", 0, 1), _A),
+    ("all_to_all 0 0", lambda L: lambda v: L.all_to_all(v, "i", 0, 0), _A),
+    ("all_to_all 1 2", lambda L: lambda v: L.all_to_all(v, "i", 1, 2), _C),
+    ("all_to_all tiled 1 0", lambda L: lambda v: L.all_to_all(v, "i", 1, 0, tiled=True), _B),
+    ("all_to_all tiled 2 1", lambda L: lambda v: L.all_to_all(v, "i", 2, 1, tiled=True), _C),
+    ("psum_scatter", lambda L: lambda v: L.psum_scatter(v, "i"), _A),
+    ("psum_scatter tiled", lambda L: lambda v: L.psum_scatter(
+        v, "i", scatter_dimension=1, tiled=True), _B),
+    ("pswapaxes", lambda L: lambda v: L.pswapaxes(v, "i", 0), _A),
+    ("pshuffle", lambda L: lambda v: L.pshuffle(v, "i", [2, 0, 1]), _A),
+]
+
+
+@pytest.mark.parametrize("name, make, x", EXCHANGES, ids=[c[0] for c in EXCHANGES])
+def test_exchanges_match_jax(name: str, make: Any, x: np.ndarray) -> None:
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    want = np.asarray(jax.vmap(make(jax.lax), axis_name="i")(x))
+    got = ft.vmap(make(lax), axis_name="i")(x)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    w = np.random.default_rng(1).standard_normal(want.shape)
+    np.testing.assert_allclose(
+        ft.grad(lambda a: fnp.sum(ft.vmap(make(lax), axis_name="i")(a) * w))(x),
+        jax.grad(lambda a: (jax.vmap(make(jax.lax), axis_name="i")(a) * w).sum())(x),
+        rtol=1e-13)
+
+
+def test_pbroadcast_and_exchange_errors() -> None:
+    got = ft.vmap(lambda v: lax.pbroadcast(v, "i", 1), axis_name="i")(X)
+    np.testing.assert_array_equal(got, np.tile(X[1], (3, 1)))
+    g = ft.grad(lambda a: fnp.sum(ft.vmap(lambda v: lax.pbroadcast(v, "i", 1),
+                                         axis_name="i")(a) * X))(X)
+    np.testing.assert_array_equal(g, np.stack([np.zeros(2), X.sum(0), np.zeros(2)]))
+    over = lambda fn: ft.vmap(fn, axis_name="i")(np.ones((3, 4)))  # noqa: E731
+    with pytest.raises(ValueError, match="has 3 members"):
+        over(lambda v: lax.all_to_all(v, "i", 0, 0))
+    with pytest.raises(ValueError, match="does not split evenly"):
+        over(lambda v: lax.psum_scatter(v, "i", tiled=True))
+    with pytest.raises(ValueError, match="permutation"):
+        over(lambda v: lax.pshuffle(v, "i", [0, 0, 1]))
+    with pytest.raises(ValueError, match="not a member"):
+        over(lambda v: lax.pbroadcast(v, "i", 3))
+    with pytest.raises(NotImplementedError, match="axis_index_groups"):
+        over(lambda v: lax.psum_scatter(v, "i", axis_index_groups=[[0, 1, 2]]))

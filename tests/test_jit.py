@@ -682,12 +682,12 @@ def test_without_ensure_compile_time_eval_constants_are_recorded_tracers() -> No
 def test_ensure_compile_time_eval_is_scoped_and_nests() -> None:
     with ft.ensure_compile_time_eval():
         with ft.ensure_compile_time_eval():
-            assert tracing._compile_time_eval
-        assert tracing._compile_time_eval
-    assert not tracing._compile_time_eval
+            assert tracing._compile_time_eval.get()
+        assert tracing._compile_time_eval.get()
+    assert not tracing._compile_time_eval.get()
     with pytest.raises(ValueError, match="inside"), ft.ensure_compile_time_eval():
         raise ValueError("inside")
-    assert not tracing._compile_time_eval
+    assert not tracing._compile_time_eval.get()
 
 
 def test_ensure_compile_time_eval_keeps_effectful_primitives_staged() -> None:
@@ -721,3 +721,41 @@ def test_ensure_compile_time_eval_as_jax() -> None:
     assert [e.primitive.name for e in ours.jaxpr.eqns] == ["mul"]
     assert [e.primitive.name for e in theirs.jaxpr.eqns] == ["mul"]
     np.testing.assert_allclose(ours.consts[0], np.asarray(theirs.consts[0]))
+
+
+def test_disable_jit_and_compile_time_eval_hold_for_their_thread() -> None:
+    """As JAX's, the two blocks change their own thread only: another thread meanwhile still
+    compiles (and traces) jitted functions and records constant operations."""
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+
+    def hold(block: Any) -> None:
+        with block():
+            inside.set()
+            done.wait(10)
+
+    def other_thread_sees(block: Any, check: Any) -> Any:
+        t = threading.Thread(target=hold, args=(block,))
+        t.start()
+        inside.wait(10)
+        try:
+            return check()
+        finally:
+            done.set()
+            t.join()
+            inside.clear()
+            done.clear()
+
+    f = ft.jit(lambda x: x * 2.0)
+    before = f.trace_count
+    other_thread_sees(ft.disable_jit, lambda: f(np.ones(2)))
+    assert f.trace_count == before + 1  # traced here, though the other thread disabled jit
+    jaxpr = other_thread_sees(ft.ensure_compile_time_eval,
+                              lambda: ft.make_jaxpr(lambda x: x + fnp.cos(np.ones(2)))(1.0))
+    assert "cos" in str(jaxpr)  # recorded here: the other thread's block is not this one's
+    with ft.disable_jit():
+        g = ft.jit(lambda x: x * 3.0)
+        g(1.0)
+        assert g.trace_count == 0
+    assert not ft.config.jax_disable_jit

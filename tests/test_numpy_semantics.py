@@ -404,3 +404,31 @@ def test_creation_functions_take_jax_numpy_keywords() -> None:
         missing = [p for p in theirs if p not in ours and p != "out_sharding"
                    and theirs[p].kind is not inspect.Parameter.VAR_POSITIONAL]
         assert not missing, f"fnp.{name} lacks {missing}"
+
+
+_BOX = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("a, kwargs", [
+    (_BOX, {}), (_BOX, {"axis": 0}), (_BOX, {"trim": "f", "axis": 1}), (_BOX, {"trim": "b"}),
+    (_BOX, {"axis": (0, 1)}), (_BOX, {"axis": -1}), (np.zeros((2, 3)), {}),
+    (np.zeros((2, 3)), {"axis": 1}), (np.array([0.0, 3.0, 0.0, 4.0, 0.0]), {"trim": "F"})])
+def test_trim_zeros_along_axes(a: np.ndarray, kwargs: dict[str, Any]) -> None:
+    want = np.trim_zeros(a, **kwargs)
+    got = fnp.trim_zeros(a, **kwargs)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    # the kept entries carry the derivative
+    g = ft.grad(lambda x: fnp.sum(fnp.trim_zeros(x, **kwargs) ** 2))(a)
+    np.testing.assert_array_equal(g, 2 * a)
+
+
+def test_partition_and_unique_keywords() -> None:
+    x = np.array([3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(fnp.partition(x, 1, kind="introselect"), [1.0, 2.0, 3.0])
+    for fn in (fnp.partition, fnp.argpartition):
+        with pytest.raises(ValueError, match="select kind must be 'introselect'"):
+            fn(x, 1, kind="quicksort")
+        with pytest.raises(ValueError, match="order="):
+            fn(x, 1, order="f")
+    np.testing.assert_array_equal(fnp.unique(x, sorted=False), [1.0, 2.0, 3.0])

@@ -39,6 +39,7 @@ from functrace.core import (
     Jaxpr,
     Primitive,
     ShapedArray,
+    ThreadSetting,
     Tracer,
     Var,
     current_trace,
@@ -631,7 +632,7 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)  # as a method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _jit_disabled:
+        if _jit_disabled.get():
             return self._fun(*args, **kwargs)
         if not kwargs:  # fast path: Python or NumPy scalars seen before
             run = self._by_type.get(tuple(map(type, args)))
@@ -789,19 +790,17 @@ def _static_args(fun: Callable[..., Any], static_argnums: int | Iterable[int],
     return nums, names
 
 
-_jit_disabled = False
+# Its default is ``config.update("jax_disable_jit", ...)``'s; ``disable_jit`` sets it per thread.
+_jit_disabled = ThreadSetting(False)
 
 
 @contextlib.contextmanager
 def disable_jit(disable: bool = True) -> Iterator[None]:
     """JAX's ``disable_jit``: inside the ``with`` block, jitted functions run their Python
-    code eagerly (so ``print`` shows values and Python control flow sees them)."""
-    global _jit_disabled
-    previous, _jit_disabled = _jit_disabled, bool(disable)
-    try:
+    code eagerly (so ``print`` shows values and Python control flow sees them).  As JAX's, it
+    holds for the thread that opens the block."""
+    with _jit_disabled.set(disable):
         yield
-    finally:
-        _jit_disabled = previous
 
 
 class _Missing(enum.Enum):

@@ -65,7 +65,7 @@ from functrace.numpy._indexing import (
 )
 from functrace.numpy._linalg import convolve, dot, outer, vander
 from functrace.numpy._reductions import any as _any
-from functrace.numpy._reductions import cumsum, normalize_axis
+from functrace.numpy._reductions import cumsum, normalize_axes, normalize_axis
 from functrace.numpy._reductions import max as _reductions_max
 from functrace.numpy._reductions import min as _reductions_min
 from functrace.numpy._reductions import sum as _reductions_sum
@@ -755,12 +755,14 @@ def _unravel(flat: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
 
 def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
-           size: int | None = None, fill_value: Any = None) -> Any:
+           size: int | None = None, fill_value: Any = None,
+           sorted: bool = True) -> Any:  # noqa: A002 - NumPy's name
     """``numpy.unique``: the sorted distinct entries (or slices along ``axis``), and as asked
     the index of each one's first occurrence, the inverse map and the counts.  The values must
     be known; the unique values are taken from ``ar`` (a gather), so that derivatives reach the
     first occurrence of each.  ``size``/``fill_value`` cut or pad the unique values, indices
-    and counts as JAX's."""
+    and counts as JAX's.  ``sorted=False`` (NumPy 2.3) allows any order: they come sorted."""
+    del sorted  # a sorted result is one of the orders sorted=False allows
     ar = as_operand(ar)
     if axis is None and size is not None:
         value = _value_or_none(ar, size, "unique")
@@ -1004,21 +1006,29 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any, **kw: 
 # -- more: partitions, counts, selection by position, set operations, windows -------------------
 
 
-def partition(a: Any, kth: int | Sequence[int], axis: int = -1) -> Any:
+def partition(a: Any, kth: int | Sequence[int], axis: int = -1, kind: str = "introselect",
+              order: None = None) -> Any:
     """``numpy.partition``: ``a`` with the ``kth`` entries where a full sort would put them and
     smaller (larger) entries before (after) them: here a full, stable sort, which is one such
     arrangement (NumPy's order within the parts is unspecified)."""
-    _check_kth(a, kth, axis, "partition")
+    _check_kth(a, kth, axis, "partition", kind, order)
     return sort(a, axis)
 
 
-def argpartition(a: Any, kth: int | Sequence[int], axis: int = -1) -> Any:
+def argpartition(a: Any, kth: int | Sequence[int], axis: int = -1, kind: str = "introselect",
+                 order: None = None) -> Any:
     """``numpy.argpartition``: the indices that :func:`partition` ``a`` (here: that sort it)."""
-    _check_kth(a, kth, axis, "argpartition")
+    _check_kth(a, kth, axis, "argpartition", kind, order)
     return argsort(a, axis)
 
 
-def _check_kth(a: Any, kth: int | Sequence[int], axis: int, name: str) -> None:
+def _check_kth(a: Any, kth: int | Sequence[int], axis: int, name: str, kind: str,
+               order: None) -> None:
+    if kind != "introselect":  # NumPy's only selection algorithm
+        raise ValueError(f"{name}: select kind must be 'introselect' (got {kind!r})")
+    if order is not None:
+        raise ValueError(f"{name}: order= names fields of a structured array; functrace arrays "
+                         "have none")
     shape = aval(as_operand(a)).shape
     n = shape[normalize_axis(axis, len(shape), name)] if shape else 1
     for k in np.atleast_1d(np.asarray(kth)):
@@ -1095,16 +1105,25 @@ def extract(condition: Any, arr: Any) -> Any:
     return take(ravel(arr), kept)
 
 
-def trim_zeros(filt: Any, trim: str = "fb") -> Any:
-    """``numpy.trim_zeros``: the 1-d ``filt`` without its leading (``"f"``) and/or trailing
-    (``"b"``) zeros; its values must be known."""
-    value = _known(filt, "trim_zeros")
-    nonzero_at = np.flatnonzero(value)
-    if nonzero_at.size == 0:
-        return getitem(as_operand(filt), slice(0, 0))
-    start = int(nonzero_at[0]) if "f" in trim.lower() else 0
-    stop = int(nonzero_at[-1]) + 1 if "b" in trim.lower() else value.size
-    return getitem(as_operand(filt), slice(start, stop))
+def trim_zeros(filt: Any, trim: str = "fb", axis: int | Sequence[int] | None = None) -> Any:
+    """``numpy.trim_zeros``: ``filt`` without its leading (``"f"``) and/or trailing (``"b"``)
+    zeros along ``axis`` (every axis by default: the smallest box holding every nonzero
+    entry; an all-zero array becomes empty); its values must be known."""
+    value = np.asarray(_known(filt, "trim_zeros"))
+    axes = (range(value.ndim) if axis is None
+            else normalize_axes(axis if isinstance(axis, Sequence) else (axis,), value.ndim,
+                                "trim_zeros"))
+    index: list[slice] = [slice(None)] * value.ndim
+    for ax in axes:
+        others = tuple(a for a in range(value.ndim) if a != ax)
+        nonzero_at = np.flatnonzero(np.any(value != 0, axis=others))
+        if nonzero_at.size == 0:
+            index[ax] = slice(0, 0)
+            continue
+        start = int(nonzero_at[0]) if "f" in trim.lower() else 0
+        stop = int(nonzero_at[-1]) + 1 if "b" in trim.lower() else value.shape[ax]
+        index[ax] = slice(start, stop)
+    return getitem(as_operand(filt), tuple(index))
 
 
 def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * np.pi) -> Any:
