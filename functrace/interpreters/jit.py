@@ -632,7 +632,8 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)  # as a method
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _jit_disabled.get():
+        disabled = _jit_disabled
+        if (disabled.overridden or disabled.default) and disabled.get():  # (get() is slower)
             return self._fun(*args, **kwargs)
         if not kwargs:  # fast path: Python or NumPy scalars seen before
             run = self._by_type.get(tuple(map(type, args)))
