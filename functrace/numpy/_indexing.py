@@ -23,6 +23,7 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
+from functrace.errors import ConcretizationError
 from functrace.numpy import _reductions
 from functrace.numpy._base import (
     as_operand,
@@ -201,12 +202,24 @@ def _index_items(index: Any) -> list[Any]:
             item = asarray(item)  # stacks traced entries
             if aval(item).size == 0:
                 item = np.zeros(aval(item).shape, np.intp)
+        if isinstance(item, Tracer) and item.dtype.kind == "b":
+            item = _known_mask(item)
         if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind == "b":
             item = bool(item)
         out.append(item)
     if sum(item is Ellipsis for item in out) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     return out
+
+
+def _known_mask(mask: Tracer) -> Any:
+    """A traced boolean mask's value where it is known (under ``grad``, ``jvp``, ``jacfwd``... of
+    concrete inputs, as JAX's), since the result's shape depends on it; else the tracer, which
+    the plan refuses with ``IndexError``."""
+    try:
+        return np.asarray(mask.concrete("a boolean mask index"))
+    except ConcretizationError:
+        return mask
 
 
 def _is_bool_scalar(item: Any) -> bool:
