@@ -62,3 +62,14 @@ def test_roll_by_a_traced_shift() -> None:
     np.testing.assert_allclose(g, np.roll(w, -2), rtol=1e-15)
     np.testing.assert_array_equal(ft.jit(lambda x, s: fnp.roll(x, s))(x[0], np.array([1, 3])),
                                   np.roll(x[0], (1, 3)))
+
+
+def test_slogdet_is_a_named_tuple() -> None:
+    """As NumPy's and JAX's, through every transformation (the pytree keeps its type)."""
+    a = np.array([[2.0, 0.5], [0.5, -1.0]])
+    for result in (fnp.linalg.slogdet(a), ft.jit(fnp.linalg.slogdet)(a),
+                   ft.jacfwd(fnp.linalg.slogdet)(a)):
+        assert type(result) is fnp.linalg.SlogdetResult
+    sign, logabsdet = ft.jit(fnp.linalg.slogdet)(a)
+    assert ft.jacrev(fnp.linalg.slogdet)(a).sign.shape == (2, 2)
+    np.testing.assert_allclose(sign * np.exp(logabsdet), np.linalg.det(a), rtol=1e-15)
