@@ -27,9 +27,10 @@ def _rolled(x: Any, shift: Any = None) -> Any:
     return fnp.roll(x, fnp.argmax(x[0]) if shift is None else shift, axis=1) * x
 
 
-# Values that decide a shape (a boolean mask, repeat counts) or a static shift are known under
-# jacfwd and hessian of concrete inputs, as under grad and jacrev (and in JAX): jacfwd's vmap
-# over the tangent basis used to leave them tracers with known values, which these refused.
+# Values that decide a shape (a boolean mask, repeat counts, reduceat's indices) or a static
+# shift are known under jacfwd and hessian of concrete inputs, as under grad and jacrev (and in
+# JAX): jacfwd's vmap over the tangent basis left them tracers with known values, which these
+# refused.
 def test_value_dependent_shapes_under_jacfwd() -> None:
     lo, below = X <= 0.5, X < 0.5
     np.testing.assert_allclose(ft.jacfwd(_masked)(X), 2 * X * lo + 3 * X ** 2 * below,
@@ -40,6 +41,9 @@ def test_value_dependent_shapes_under_jacfwd() -> None:
     np.testing.assert_allclose(ft.jacfwd(_repeated)(X),
                                ft.jacfwd(lambda x: _repeated(x, np.array([1, 2, 1])))(X))
     np.testing.assert_allclose(ft.jacfwd(_rolled)(X), ft.jacfwd(lambda x: _rolled(x, 1))(X))
+    np.testing.assert_allclose(  # reduceat's indices: 0 and argmax(X[0]) == 1
+        ft.jacfwd(lambda x: fnp.add.reduceat(x[0], fnp.stack([0, fnp.argmax(x[0])])))(X),
+        ft.jacfwd(lambda x: fnp.add.reduceat(x[0], np.array([0, 1])))(X))
 
 
 def test_roll_by_a_traced_shift() -> None:
