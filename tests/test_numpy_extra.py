@@ -314,7 +314,9 @@ def test_cov_weights_may_be_traced() -> None:
 
 
 ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
-    ("pad mode", lambda: fnp.pad(X, 1, mode="maximum"), NotImplementedError, "maximum"),
+    ("pad mode", lambda: fnp.pad(X, 1, mode="median"), NotImplementedError, "median"),
+    ("pad stat_length", lambda: fnp.pad(X, 1, mode="maximum", stat_length=0), ValueError,
+     "stat_length"),
     ("pad odd", lambda: fnp.pad(X, 1, mode="reflect", reflect_type="odd"),
      NotImplementedError, "even"),
     ("pad kwargs", lambda: fnp.pad(X, 1, mode="edge", constant_values=1), ValueError,
@@ -816,6 +818,24 @@ def test_repeat_of_a_scalar_along_axis_0() -> None:
     assert float(ft.grad(lambda s: fnp.sum(fnp.repeat(s, 3, axis=0)))(2.0)) == 3.0
     with pytest.raises(np.exceptions.AxisError):
         fnp.repeat(np.array(1.5), 2, axis=1)
+
+
+def test_pad_statistic_and_ramp_modes_match_numpy() -> None:
+    """Axis by axis as NumPy's (corners from the axes before), integer means rounded and
+    integer ramps floored as NumPy's; differentiable in the array."""
+    a = np.array([[0.3, -1.2, 2.0, 0.7], [1.1, 0.4, -0.6, 1.5], [-0.8, 2.2, 0.1, 0.9]])
+    widths = ((2, 1), (1, 3))
+    cases: list[dict[str, Any]] = [
+        {"mode": "maximum"}, {"mode": "minimum", "stat_length": ((1, 2), (3, 1))},
+        {"mode": "mean", "stat_length": 2}, {"mode": "linear_ramp"},
+        {"mode": "linear_ramp", "end_values": ((1.5, -2.0), (0.5, 3.0))}]
+    for kw in cases:
+        for x in (a, np.round(a * 3).astype(np.int32)):
+            want = np.pad(x, widths, **kw)
+            got = ft.jit(lambda x, kw=kw: fnp.pad(x, widths, **kw))(x)
+            assert got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        check_grads(lambda x, kw=kw: fnp.pad(x, widths, **kw), (a,), order=1)
 
 
 def test_pad_of_a_scalar_is_the_scalar() -> None:

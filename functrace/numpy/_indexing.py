@@ -23,6 +23,7 @@ import numpy as np
 
 from functrace.core import Tracer
 from functrace.custom_rules import custom_jvp
+from functrace.errors import ConcretizationError
 from functrace.numpy import _reductions
 from functrace.numpy._base import (
     as_operand,
@@ -36,6 +37,7 @@ from functrace.numpy._base import (
 from functrace.numpy._elementwise import (
     add,
     equal,
+    floor,
     greater,
     greater_equal,
     imag,
@@ -51,6 +53,7 @@ from functrace.numpy._elementwise import (
     power,
     real,
     remainder,
+    rint,
     subtract,
     true_divide,
     where,
@@ -203,12 +206,24 @@ def _index_items(index: Any) -> list[Any]:
             item = asarray(item)  # stacks traced entries
             if aval(item).size == 0:
                 item = np.zeros(aval(item).shape, np.intp)
+        if isinstance(item, Tracer) and item.dtype.kind == "b":
+            item = _known_mask(item)
         if isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind == "b":
             item = bool(item)
         out.append(item)
     if sum(item is Ellipsis for item in out) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     return out
+
+
+def _known_mask(mask: Tracer) -> Any:
+    """A traced boolean mask's value where it is known (under ``grad``, ``jvp``, ``jacfwd``... of
+    concrete inputs, as JAX's), since the result's shape depends on it; else the tracer, which
+    the plan refuses with ``IndexError``."""
+    try:
+        return np.asarray(mask.concrete("a boolean mask index"))
+    except ConcretizationError:
+        return mask
 
 
 def _is_bool_scalar(item: Any) -> bool:
@@ -922,15 +937,18 @@ def _scalar_window(shape: tuple[int, ...], index: Any
 
 # -- pad, searchsorted, interp -------------------------------------------------------------------
 
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "empty")
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "empty", "maximum", "minimum",
+              "mean", "linear_ramp")
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
     """``numpy.pad`` with modes ``constant`` (``constant_values``), ``edge``, ``reflect``,
-    ``symmetric``, ``wrap`` and ``empty`` (zeros).  Constant padding is one ``pad`` equation
-    per distinct fill value; the other modes read each axis through a constant index map (a
-    ``gather``, whose derivative adds the copies back).  Not supported: the statistic modes
-    (``maximum``, ``mean`` ...), ``linear_ramp``, a callable mode, ``reflect_type="odd"``.
+    ``symmetric``, ``wrap``, ``empty`` (zeros), ``maximum``, ``minimum`` and ``mean``
+    (``stat_length``) and ``linear_ramp`` (``end_values``).  Constant padding is one ``pad``
+    equation per distinct fill value; ``edge`` to ``wrap`` read each axis through a constant
+    index map (a ``gather``, whose derivative adds the copies back); the statistic and ramp
+    modes join computed blocks to each axis in turn, as NumPy.  Not supported: ``median``, a
+    callable mode, ``reflect_type="odd"``.
 
     >>> pad(np.array([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
     array([3., 2., 1., 2., 3., 2.])
@@ -944,7 +962,9 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         raise NotImplementedError(f"pad: mode {mode!r} is not supported by functrace; the "
                                   f"supported modes are {', '.join(_PAD_MODES)}.")
     allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
-               "symmetric": {"reflect_type"}}.get(mode, set())
+               "symmetric": {"reflect_type"}, "maximum": {"stat_length"},
+               "minimum": {"stat_length"}, "mean": {"stat_length"},
+               "linear_ramp": {"end_values"}}.get(mode, set())
     if set(kwargs) - allowed:
         raise ValueError(f"pad: unsupported keyword arguments for mode '{mode}': "
                          f"{sorted(set(kwargs) - allowed)}")
@@ -960,6 +980,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         raise ValueError("pad: index can't contain negative values")
     if mode in ("constant", "empty"):
         return _pad_constant(array, widths, kwargs.get("constant_values", 0))
+    if mode in ("maximum", "minimum", "mean", "linear_ramp"):
+        return _pad_computed(array, widths, mode, kwargs)
     if kwargs.get("reflect_type", "even") != "even":
         raise NotImplementedError("pad: only reflect_type='even' is supported by functrace.")
     for ax, (before, after) in enumerate(widths.tolist()):
@@ -1003,6 +1025,65 @@ def _pad_constant(array: Any, widths: np.ndarray, constant_values: Any) -> Any:
                 config = [(0, 0, 0)] * nd
                 config[ax] = (width, 0, 0) if before else (0, width, 0)
                 array = ix.pad(array, value, config)
+    return array
+
+
+def _pad_computed(array: Any, widths: np.ndarray, mode: str, kwargs: dict[str, Any]) -> Any:
+    """``pad``'s statistic modes and ``linear_ramp``: axis by axis, as NumPy (so a later axis
+    reads the entries padded along the earlier ones), a block computed from the entries along
+    the axis is joined before and after them."""
+    nd = len(widths)
+    dtype = aval(array).dtype
+    if mode == "linear_ramp":
+        ends = np.broadcast_to(np.asarray(kwargs.get("end_values", 0)), (nd, 2))
+    else:
+        stat_length = kwargs.get("stat_length")
+        lengths = np.broadcast_to(np.asarray(-1 if stat_length is None else stat_length),
+                                  (nd, 2))
+        if stat_length is not None and np.any(lengths < 0):
+            raise ValueError("pad: stat_length can't contain negative values")
+    for ax, (before, after) in enumerate(widths.tolist()):
+        if not before and not after:
+            continue
+        n = aval(array).shape[ax]
+        if n == 0:
+            raise ValueError(f"pad: can't extend empty axis {ax} using modes other than "
+                             "'constant' or 'empty'")
+        blocks = []
+        for side, width in ((0, before), (1, after)):
+            if not width:
+                continue
+            if mode == "linear_ramp":
+                edge = ix.slice_in_dim(array, n - 1 if side else 0, n if side else 1, ax)
+                # NumPy's ramp: from the end value to the edge, the edge itself excluded.
+                steps = np.arange(width)[::-1 if side else 1] / width
+                shape = [1] * nd
+                shape[ax] = width
+                end = np.asarray(ends[ax, side]).astype(np.result_type(dtype, np.float64))
+                block = add(end, multiply(subtract(edge, end), steps.reshape(shape)))
+                if dtype.kind in "iu":
+                    block = floor(block)  # as NumPy's linspace to an integer dtype
+            else:
+                k = int(lengths[ax, side])
+                k = n if k < 0 or k > n else k
+                if k == 0 and mode != "mean":  # (a mean of nothing is NaN, as NumPy's)
+                    raise ValueError(f"pad: stat_length of 0 yields no value for padding along "
+                                     f"axis {ax}")
+                window = ix.slice_in_dim(array, n - k if side else 0, n if side else k, ax)
+                if mode == "maximum":
+                    stat = _reductions.max(window, axis=ax, keepdims=True)
+                elif mode == "minimum":
+                    stat = _reductions.min(window, axis=ax, keepdims=True)
+                else:
+                    stat = _reductions.mean(window, axis=ax, keepdims=True)
+                    if dtype.kind in "iu":
+                        stat = rint(stat)  # NumPy rounds an integer array's mean
+                shape = list(aval(stat).shape)
+                shape[ax] = width
+                block = broadcast_to_shape(stat, tuple(shape))
+            blocks.append(convert(block, dtype))
+        cut = 1 if before else 0  # blocks: the one before (if any), then the one after (if any)
+        array = concatenate(blocks[:cut] + [array] + blocks[cut:], axis=ax)
     return array
 
 

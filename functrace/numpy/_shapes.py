@@ -29,6 +29,7 @@ from functrace.numpy._elementwise import (
     minimum,
     multiply,
     power,
+    remainder,
     sign,
     subtract,
     true_divide,
@@ -721,13 +722,14 @@ def fliplr(m: Any) -> Any:
     return flip(m, 1)
 
 
-def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Any:
+def roll(a: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Any:
     """``numpy.roll``: entries shifted along ``axis``, those falling off one end coming back
-    at the other (``axis=None``: over the flattened array)."""
+    at the other (``axis=None``: over the flattened array).  ``shift`` may be traced."""
     a = as_operand(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), aval(a).shape)
-    shifts = (shift,) if isinstance(shift, (int, np.integer)) else tuple(shift)
+    shift_ndim = aval(shift).ndim if isinstance(shift, Tracer) else np.ndim(shift)
+    shifts: tuple[Any, ...] = (shift,) if shift_ndim == 0 else tuple(shift)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     if len(shifts) == 1:
         shifts = shifts * len(axes)
@@ -740,11 +742,42 @@ def roll(a: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
     for s, ax in zip(shifts, axes, strict=True):
         ax = normalize_axis(ax, nd, "roll")
         n = aval(a).shape[ax]
+        if isinstance(s, Tracer) and _static_or_none(s) is None:
+            a = _roll_traced(a, s, ax)
+            continue
         k = int(s) % n if n else 0
         if k:
             a = ix.concatenate([ix.slice_in_dim(a, n - k, n, ax),
                                 ix.slice_in_dim(a, 0, n - k, ax)], ax)
     return a
+
+
+def _static_or_none(x: Any) -> Any:
+    """``x`` itself if not traced, its known value if traced and known, else None."""
+    if not isinstance(x, Tracer):
+        return x
+    try:
+        return x.concrete("a static argument")
+    except ConcretizationError:
+        return None
+
+
+def _roll_traced(a: Any, shift: Any, ax: int) -> Any:
+    """``a`` rolled by a shift known only when run (under ``jit``, in a loop): rolling by
+    ``k`` in ``[0, n)`` reads the window ``[n - k, 2n - k)`` of ``a`` joined to itself."""
+    shape_ = aval(a).shape
+    n = shape_[ax]
+    if n == 0:
+        return a
+    if aval(shift).ndim:
+        raise ValueError(f"roll: a traced shift must be a scalar or a 1-d sequence, got "
+                         f"{aval(shift).str_short()}.")
+    if aval(shift).dtype.kind not in "iu":
+        shift = convert(shift, np.dtype(np.intp))  # a float shift is truncated, as JAX's
+    start = subtract(n, remainder(shift, n))
+    zero = np.zeros((), aval(start).dtype)
+    starts = [start if d == ax else zero for d in range(len(shape_))]
+    return ix.dynamic_slice(ix.concatenate([a, a], ax), starts, shape_)
 
 
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
@@ -941,11 +974,12 @@ def repeat(a: Any, repeats: Any, axis: int | None = None, *,
     if total_repeat_length is not None:
         return _repeat_to_length(a, repeats, ax, int(total_repeat_length))
     shape_ = aval(a).shape
-    if isinstance(repeats, Tracer):
+    counts = _static_or_none(repeats)  # known counts (under grad, jacfwd...) are as NumPy's
+    if counts is None:
         raise ConcretizationError(
             "repeat: with traced repeats the result's length is not known while tracing; "
             "pass total_repeat_length.")
-    counts = np.asarray(repeats)
+    counts = np.asarray(counts)
     if counts.dtype.kind not in "iu" or np.any(counts < 0):
         raise ValueError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
     if counts.ndim == 0:

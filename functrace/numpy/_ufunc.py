@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from functrace.core import Tracer, get_aval
+from functrace.errors import ConcretizationError
 from functrace.numpy._base import no_out
 from functrace.numpy._indexing import _IndexUpdateRef
 from functrace.numpy._reductions import normalize_axes, normalize_axis
@@ -213,8 +214,11 @@ class ufunc:  # noqa: N801 - NumPy's and JAX's name
         self._binary_only("reduceat")
         no_out(f"{self.__name__}.reduceat", out)
         if isinstance(indices, Tracer):
-            raise TypeError(f"{self.__name__}.reduceat needs known indices: their values decide "
-                            "the result's slices, so they cannot be traced.")
+            try:  # known under grad, jacfwd... of concrete inputs
+                indices = indices.concrete(f"{self.__name__}.reduceat's indices")
+            except ConcretizationError:
+                raise TypeError(f"{self.__name__}.reduceat needs known indices: their values "
+                                "decide the result's slices, so they cannot be traced.") from None
         idx = np.asarray(indices)
         if idx.ndim != 1 or idx.dtype.kind not in "iu":
             raise TypeError(f"{self.__name__}.reduceat: indices must be a 1-d sequence of "

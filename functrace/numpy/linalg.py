@@ -220,14 +220,21 @@ def det(a: Any) -> Any:
     return la.det(a)
 
 
-def slogdet(a: Any) -> tuple[Any, Any]:
+class SlogdetResult(NamedTuple):
+    """``slogdet``'s result, as NumPy's and JAX's: ``det = sign * exp(logabsdet)``."""
+
+    sign: Any
+    logabsdet: Any
+
+
+def slogdet(a: Any) -> SlogdetResult:
     """``numpy.linalg.slogdet``: ``(sign, log|det|)`` of each square matrix of a stack, the
     second computed without forming the determinant (no overflow or underflow).  The sign of a
     real matrix has a zero derivative; a complex matrix's sign (a unit complex number) turns
     with the phase of the determinant, as JAX's."""
     (a,) = _float_operands(a)
     _square("slogdet", a)
-    return la.det_sign(a), la.logabsdet(a)
+    return SlogdetResult(la.det_sign(a), la.logabsdet(a))
 
 
 # -- decompositions (functrace.primitives.decompositions) ---------------------------------------

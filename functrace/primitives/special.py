@@ -132,7 +132,7 @@ def _rules(prim: Primitive, *arg_rules: Callable[..., Any] | None,
 def _no_derivative(prim_name: str, arg: str) -> Callable[..., Any]:
     def rule(t: Any, ans: Any, *args: Any) -> Any:
         raise ValueError(f"{prim_name}: the derivative with respect to {arg} is not "
-                         "supported (as in JAX).")
+                         "supported by functrace.")
 
     return rule
 
