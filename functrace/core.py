@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
 from typing import Any
@@ -383,11 +384,11 @@ class Primitive:
 
     def bind(self, *args: Any, **params: Any) -> list[Any]:
         """Apply the primitive in the current trace; returns the list of outputs."""
-        return _state.trace.process(self, args, params)
+        return get_current().process(self, args, params)
 
     def bind1(self, *args: Any, **params: Any) -> Any:
         """Apply a single-output primitive in the current trace; returns its output."""
-        trace = _state.trace
+        trace = get_current()
         if trace is _root and self.impl1 is not None:  # eager NumPy, the backward pass's case
             _check_no_tracers(self, args)
             return self.impl1(*args, **params)
@@ -533,30 +534,28 @@ class ThreadSetting:
                 local.value = previous
 
 
-class _TraceState(threading.local):
-    """The current trace, one per thread (as JAX's trace state): functions transformed in
-    several threads at once each see their own trace."""
-
-    def __init__(self) -> None:
-        self.trace: Trace = _root
-
-
 _root = EvalTrace(None)
-_state = _TraceState()
+# The current trace, one per thread (and per asyncio task), as JAX's trace state: functions
+# transformed in several threads at once each see their own trace.  A context variable rather
+# than a ``threading.local``: every ``bind`` reads it, and its ``get`` is about four times
+# faster than a thread-local attribute.
+_current: ContextVar[Trace] = ContextVar("functrace_current_trace", default=_root)
+get_current, set_current = _current.get, _current.set
 
 
 def current_trace() -> Trace:
-    return _state.trace
+    return get_current()
 
 
 @contextmanager
 def new_current(trace: Trace) -> Iterator[Trace]:
     """Make ``trace`` the current trace for the duration of the block."""
-    prev, _state.trace = _state.trace, trace
+    prev = get_current()
+    set_current(trace)
     try:
         yield trace
     finally:
-        _state.trace = prev
+        set_current(prev)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,9 +39,10 @@ from functrace.core import (
     Var,
     _leak_message,
     _root,
-    _state,
     get_aval,
+    get_current,
     has_effects,
+    set_current,
 )
 from functrace.errors import TracerLeakError
 from functrace.interpreters.jvp import zeros
@@ -146,11 +147,11 @@ class JaxprTrace(Trace):
         assert parent is not None
         if (_compile_time_eval.overridden and _compile_time_eval.get() and not prim.effectful
                 and not any(isinstance(x, Tracer) for x in args)):
-            _state.trace = _root
+            set_current(_root)
             try:
                 return prim.impl(*args, **params)
             finally:
-                _state.trace = self
+                set_current(self)
         if self.fold_constants:
             # Fold what carries no derivative: operations on constants alone, and
             # zero-derivative operations on known values. They run one level up, where the
@@ -160,13 +161,13 @@ class JaxprTrace(Trace):
                 if type(x) is Tracer and x._trace is self and (not zero or x.val is None):
                     break
             else:
-                _state.trace = parent
+                set_current(parent)
                 try:
                     return parent.process(
                         prim, [x.val if type(x) is Tracer and x._trace is self else x
                                for x in args], params)
                 finally:
-                    _state.trace = self
+                    set_current(self)
         if self.residuals_only and prim in tape_rewrites:
             outs = tape_rewrites[prim](self, args, params)
             if outs is not None:
@@ -204,7 +205,7 @@ class JaxprTrace(Trace):
             # that binds nothing, so the current trace need not change around it.
             vals_out = [prim.impl1(*in_vals, **params)]
         elif known:
-            _state.trace = parent
+            set_current(parent)
             try:
                 if parent is _root:
                     vals_out = prim.impl(*in_vals, **params)
@@ -213,7 +214,7 @@ class JaxprTrace(Trace):
                     vals_out = (parent.process(prim, in_vals, params) if rule is None
                                 else rule(parent, in_vals, params))
             finally:
-                _state.trace = self
+                set_current(self)
         else:
             vals_out = [None] * len(avals_out)
         values = self.values
@@ -342,9 +343,10 @@ def trace_flat(
     ``values`` maps every known variable, or every residual, to its value: the tape of reverse
     mode).  ``trace_type``: a subclass of JaxprTrace to record with.
     """
-    trace = (trace_type or JaxprTrace)(_state.trace, fold_constants, residuals_only)
+    prev = get_current()
+    trace = (trace_type or JaxprTrace)(prev, fold_constants, residuals_only)
     tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals, strict=True)]
-    prev, _state.trace = _state.trace, trace
+    set_current(trace)
     # Tracing allocates a few acyclic objects per equation; pausing the cyclic garbage collector
     # keeps the cost per equation flat instead of growing with the number of live objects.
     gc_was_enabled = gc.isenabled()
@@ -352,7 +354,7 @@ def trace_flat(
     try:
         closed, out_vals = trace.to_jaxpr(list(fun(*tracers)))
     finally:
-        _state.trace = prev
+        set_current(prev)
         trace.alive = False
         # The lifted-constant tracers point back at the trace: drop them, so that the trace
         # (and the tape of values it holds) is freed as soon as it is unused, by reference

@@ -80,6 +80,19 @@ def _ufunc_keywords(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _one_float_dtype(x: Any, y: Any) -> bool:
+    """Whether ``x`` and ``y`` are arrays (or tracers) of one real floating dtype, or one of them
+    is and the other a Python number: the case where NumPy's loop is that dtype's."""
+    tx, ty = type(x), type(y)
+    dx = x.aval.dtype if tx is Tracer else x.dtype if tx is np.ndarray else None
+    dy = y.aval.dtype if ty is Tracer else y.dtype if ty is np.ndarray else None
+    if dx is None:
+        return dy is not None and dy.kind == "f" and (tx is float or tx is int)
+    if dy is None:
+        return dx.kind == "f" and (ty is float or ty is int)
+    return dx == dy and dx.kind == "f"
+
+
 def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | None = None
             ) -> Callable[..., Any]:
     """A NumPy-style binary function: promote, broadcast, then bind one primitive.
@@ -95,7 +108,8 @@ def _binary(name: str, prim_fn: Callable[[Any, Any], Any], ufunc: np.ufunc | Non
         out_dtype = None
         if dtype is not None or casting != "same_kind":
             (x, y), out_dtype = _loop_cast(name, (x, y), dtype, casting)
-        elif ufunc is not None:
+        elif ufunc is not None and not _one_float_dtype(x, y):
+            # (operands of one float dtype, or one and a Python number, run in that dtype)
             x, y = as_operand(x), as_operand(y)
             ax, ay = get_aval(x), get_aval(y)
             loop_dtype = ufunc_loop(ufunc, (loop_key(ax), loop_key(ay)))[0]
@@ -149,7 +163,8 @@ def _unary(name: str, prim_fn: Callable[[Any], Any], ufunc: np.ufunc | None = No
             (x,) = promote(name, x)
         if ufunc is not None:
             x_aval = get_aval(x)
-            x = convert(x, ufunc_dtype(ufunc, x_aval), x_aval.weak_type)
+            if x_aval.dtype.kind != "f":  # a float runs in its own dtype's loop
+                x = convert(x, ufunc_dtype(ufunc, x_aval), x_aval.weak_type)
         return prim_fn(x)
 
     fn.__name__ = fn.__qualname__ = name
