@@ -149,6 +149,14 @@ for _p in (pmax_p, pmin_p):
     jvp_rules[_p] = _no_derivative(_p.name)
     vjp_rules[_p] = _no_derivative(_p.name)
 
+def _one_axis_size(name: str, verb: str, axes: Axes) -> int:
+    """The size of the one named axis of a collective that takes one name only."""
+    if len(axes) != 1:
+        raise NotImplementedError(f"{name} over several axis names {axes} is not supported: "
+                                  f"{verb} over one name at a time.")
+    return axis_size(axes[0])
+
+
 # -- all_gather ------------------------------------------------------------------------------------
 
 all_gather_p = Primitive("all_gather", effectful=True)
@@ -159,10 +167,7 @@ def all_gather(x: Any, axes: Axes, axis: int) -> Any:
 
 
 def _all_gather_shape(x: ShapedArray, *, axes: Axes, axis: int) -> list[ShapedArray]:
-    if len(axes) != 1:
-        raise NotImplementedError(f"all_gather over several axis names {axes} is not "
-                                  "supported: gather over one name at a time.")
-    n = axis_size(axes[0])
+    n = _one_axis_size("all_gather", "gather", axes)
     if not 0 <= axis <= x.ndim:
         raise ValueError(f"all_gather: axis {axis} is out of range for an operand of rank "
                          f"{x.ndim}.")
@@ -256,10 +261,7 @@ def ppermute(x: Any, axes: Axes, perm: Perm) -> Any:
 
 
 def _ppermute_shape(x: ShapedArray, *, axes: Axes, perm: Perm) -> list[ShapedArray]:
-    if len(axes) != 1:
-        raise NotImplementedError(f"ppermute over several axis names {axes} is not supported: "
-                                  "permute over one name at a time.")
-    n = axis_size(axes[0])
+    n = _one_axis_size("ppermute", "permute", axes)
     srcs, dsts = [s for s, _ in perm], [d for _, d in perm]
     if (len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts)
             or not all(0 <= i < n for i in (*srcs, *dsts))):
