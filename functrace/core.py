@@ -223,15 +223,22 @@ def has_effects(prim: Primitive, params: dict[str, Any]) -> bool:
     """Whether an equation must run where it is recorded, never computed ahead or dropped: its
     primitive is effectful (a callback, a collective), or a jaxpr among its params (a loop body,
     a branch, a jitted function) holds such an equation."""
-    if prim.effectful:
-        return True
-    for j in inner_jaxprs(params):
-        effects = j.cache.get("effects")
-        if effects is None:
-            effects = j.cache["effects"] = any(has_effects(e.primitive, e.params) for e in j.eqns)
-        if effects:
-            return True
-    return False
+    return prim.effectful or any(holds(j, "effects", _effectful) for j in inner_jaxprs(params))
+
+
+def _effectful(eqn: Eqn) -> bool:
+    return eqn.primitive.effectful
+
+
+def holds(jaxpr: Jaxpr, key: str, test: Callable[[Eqn], bool]) -> bool:
+    """Whether an equation of ``jaxpr``, or of a jaxpr among its equations' params at any
+    depth, passes ``test``; cached in each jaxpr's cache under ``key`` (one key per test)."""
+    found = jaxpr.cache.get(key)
+    if found is None:
+        found = jaxpr.cache[key] = any(
+            test(e) or any(holds(j, key, test) for j in inner_jaxprs(e.params))
+            for e in jaxpr.eqns)
+    return bool(found)
 
 
 def inner_jaxprs(params: dict[str, Any]) -> Iterator[Jaxpr]:

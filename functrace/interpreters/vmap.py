@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from functrace.core import Eqn, Jaxpr, Literal, Primitive, Var, inner_jaxprs
+from functrace.core import Eqn, Jaxpr, Literal, Primitive, Var, holds, inner_jaxprs
 from functrace.interpreters.eval import read
 
 # rule(axis_size, args, bdims, **params) -> (outputs, output bdims)
@@ -63,14 +63,11 @@ def vmap_jaxpr(
 def _collective_inside(eqn: Eqn) -> bool:
     """Whether a loop body, branch or call among the equation's params holds a collective:
     even on unbatched operands it is batched, for the collective to meet this vmap's axis."""
-    for j in inner_jaxprs(eqn.params):
-        hit = j.cache.get("collectives")
-        if hit is None:
-            hit = j.cache["collectives"] = any(
-                e.primitive in collective_rules or _collective_inside(e) for e in j.eqns)
-        if hit:
-            return True
-    return False
+    return any(holds(j, "collectives", _is_collective) for j in inner_jaxprs(eqn.params))
+
+
+def _is_collective(eqn: Eqn) -> bool:
+    return eqn.primitive in collective_rules
 
 
 def _vmap_eqns(jaxpr: Jaxpr, consts: Sequence[Any], args: Sequence[Any],

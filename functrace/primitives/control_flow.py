@@ -27,6 +27,7 @@ import numpy as np
 
 from functrace.core import (
     ClosedJaxpr,
+    Eqn,
     EvalTrace,
     Jaxpr,
     Primitive,
@@ -34,6 +35,7 @@ from functrace.core import (
     Tracer,
     Var,
     get_aval,
+    holds,
     new_current,
 )
 from functrace.interpreters.codegen import compile_jaxpr
@@ -148,22 +150,11 @@ def _cached(closed: ClosedJaxpr, key: tuple[Any, ...], build: Callable[[], Any])
 def _needs_sweep(closed: ClosedJaxpr) -> bool:
     """Whether ``closed`` (or a jaxpr in its equations' params) calls a primitive whose
     forward sweep differs from its evaluation (a ``custom_vjp`` function)."""
-    found = closed.jaxpr.cache.get("needs_sweep")
-    if found is None:
-        found = closed.jaxpr.cache["needs_sweep"] = any(
-            eqn.primitive in sweep_sources or any(_needs_sweep(j) for j in _param_jaxprs(eqn))
-            for eqn in closed.jaxpr.eqns)
-    return bool(found)
+    return holds(closed.jaxpr, "needs_sweep", _sweep_source)
 
 
-def _param_jaxprs(eqn: Any) -> list[ClosedJaxpr]:
-    out = []
-    for v in eqn.params.values():
-        if isinstance(v, ClosedJaxpr):
-            out.append(v)
-        elif isinstance(v, tuple):
-            out.extend(b for b in v if isinstance(b, ClosedJaxpr))
-    return out
+def _sweep_source(eqn: Eqn) -> bool:
+    return eqn.primitive in sweep_sources
 
 
 def swept(closed: ClosedJaxpr) -> ClosedJaxpr:

@@ -284,13 +284,10 @@ def _checkpoint_forward_sweep(eqn: Eqn, in_vals: list[Any]) -> tuple[list[Any], 
     returns them, and the equation the backward pass reads has them as extra outputs, so they
     become residuals instead of being recomputed."""
     fwd = _saving(eqn.params)
-    if fwd is None:
-        return _sweep_by_value(eqn, in_vals)
-    outs, _ = _sweep_by_value(Eqn(checkpoint_p, eqn.invars, eqn.outvars,
-                                  {**eqn.params, "jaxpr": fwd}), in_vals)
-    saved = [Var(v.aval) for v in fwd.jaxpr.outvars[len(eqn.outvars):]]
-    return outs, Eqn(checkpoint_p, eqn.invars, [*eqn.outvars, *saved],
-                     {**eqn.params, "jaxpr": fwd})
+    if fwd is not None:
+        saved = [Var(v.aval) for v in fwd.jaxpr.outvars[len(eqn.outvars):]]
+        eqn = Eqn(checkpoint_p, eqn.invars, [*eqn.outvars, *saved], {**eqn.params, "jaxpr": fwd})
+    return _sweep_by_value(eqn, in_vals)  # (custom_vjp calls inside run their fwd)
 
 
 class _Tape(dict):  # type: ignore[type-arg]
